@@ -1,4 +1,101 @@
-//! (crate documentation: written by the issue that builds this crate)
+//! HPACK, the header compression of HTTP/2 ([RFC 7541]), sans-IO.
+//!
+//! A [`Decoder`] turns complete header blocks into lists of [`Header`]s and an
+//! [`Encoder`] does the reverse; each keeps its half of the dynamic table that
+//! the two ends of a connection share. Neither does any I/O: bytes go in as
+//! [`Bytes`] and come out in a [`BytesMut`].
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use hpack::{Decoder, Encoder, Header};
+//!
+//! let request = [
+//!     Header::new(":method", "GET"),
+//!     Header::new(":path", "/"),
+//!     Header::sensitive("x-api-key", "s3cr3t"),
+//! ];
+//! let mut block = BytesMut::new();
+//! Encoder::default().encode(&request, &mut block);
+//!
+//! let mut decoded = Vec::new();
+//! Decoder::default().decode(block.freeze(), &mut decoded)?;
+//! assert_eq!(decoded, request);
+//! # Ok::<(), hpack::DecodeError>(())
+//! ```
+//!
+//! [RFC 7541]: https://www.rfc-editor.org/rfc/rfc7541
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod decoder;
+mod encoder;
+mod error;
+pub mod huffman;
+mod integer;
+mod table;
+
+use bytes::Bytes;
+#[cfg(doc)]
+use bytes::BytesMut;
+
+pub use decoder::{DEFAULT_MAX_HEADER_LIST_SIZE, Decoder};
+pub use encoder::{Encoder, MAX_ENCODER_TABLE_SIZE};
+pub use error::DecodeError;
+pub use integer::encode_integer;
+
+/// One header field: a name, a value and whether it must never be indexed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// The field name; HTTP/2 requires it in lower case (RFC 9113 §8.2.1).
+    pub name: Bytes,
+    /// The field value.
+    pub value: Bytes,
+    /// Sent as a never-indexed literal, so that neither this hop nor any
+    /// intermediary adds it to a compression table (RFC 7541 §7.1.3). The
+    /// decoder sets it on fields that arrived that way.
+    pub sensitive: bool,
+}
+
+impl Header {
+    /// A field the encoder may index.
+    pub fn new(name: impl Into<Bytes>, value: impl Into<Bytes>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            sensitive: false,
+        }
+    }
+
+    /// A field that is never indexed, e.g. one carrying a secret
+    /// (RFC 7541 §7.1.3).
+    pub fn sensitive(name: impl Into<Bytes>, value: impl Into<Bytes>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            sensitive: true,
+        }
+    }
+
+    /// The size the field counts for in a dynamic table and in a header list:
+    /// name + value + 32 (RFC 7541 §4.1, RFC 9113 §6.5.2).
+    pub fn size(&self) -> usize {
+        table::entry_size(self.name.len(), self.value.len())
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Header {
+    fn arbitrary(input: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let name: Vec<u8> = input.arbitrary()?;
+        let value: Vec<u8> = input.arbitrary()?;
+        Ok(Self {
+            name: name.into(),
+            value: value.into(),
+            sensitive: input.arbitrary()?,
+        })
+    }
+}

@@ -1,0 +1,359 @@
+//! Header block encoding (RFC 7541 §3, §6) and the indexing strategy.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::table::{StaticMatch, entry_size, find_static, hash};
+use crate::{Header, encode_integer, huffman};
+
+/// The most table space the encoder uses, whatever the peer allows: RFC 7541
+/// §4.2 lets an encoder use less than the maximum, and this bounds what one
+/// connection keeps alive.
+pub const MAX_ENCODER_TABLE_SIZE: usize = 1 << 16;
+
+/// Encodes header lists into header blocks.
+///
+/// The strategy: fields found whole in the static or dynamic table are sent as
+/// an index; other fields are added to the dynamic table unless they are
+/// sensitive, big (over three quarters of the table) or of a kind whose values
+/// rarely repeat (`:path`, `content-length`, `etag`, …); strings are
+/// Huffman-coded unless that makes them longer.
+#[derive(Debug)]
+pub struct Encoder {
+    table: EncoderTable,
+    /// Table size changes from the peer's SETTINGS not yet signalled.
+    pending_size_update: Option<PendingSizeUpdate>,
+    huffman: bool,
+    indexing: bool,
+    name_policies: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PendingSizeUpdate {
+    /// RFC 7541 §4.2: if the maximum shrank and grew again between blocks,
+    /// the smallest value must be signalled first so the decoder evicts too.
+    smallest: usize,
+    latest: usize,
+}
+
+impl Default for Encoder {
+    /// An encoder with the protocol's initial table size of 4096 bytes.
+    fn default() -> Self {
+        Self::new(4096)
+    }
+}
+
+impl Encoder {
+    /// An encoder whose dynamic table holds `max_table_size` bytes: the size
+    /// the peer's decoder starts with (4096 in HTTP/2, RFC 9113 §6.5.2).
+    pub fn new(max_table_size: usize) -> Self {
+        Self {
+            table: EncoderTable::new(max_table_size),
+            pending_size_update: None,
+            huffman: true,
+            indexing: true,
+            name_policies: true,
+        }
+    }
+
+    /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE. The next block starts
+    /// with the dynamic table size update(s) that tell the peer's decoder
+    /// (RFC 7541 §4.2, §6.3). Values above [`MAX_ENCODER_TABLE_SIZE`] are
+    /// lowered to it.
+    pub fn set_max_table_size(&mut self, max: usize) {
+        let max = max.min(MAX_ENCODER_TABLE_SIZE);
+        let smallest = self
+            .pending_size_update
+            .map_or(max, |pending| pending.smallest.min(max));
+        self.pending_size_update = Some(PendingSizeUpdate {
+            smallest,
+            latest: max,
+        });
+    }
+
+    /// Turns Huffman coding of string literals on (the default) or off.
+    pub fn set_huffman(&mut self, on: bool) {
+        self.huffman = on;
+    }
+
+    /// Turns adding fields to the dynamic table on (the default) or off. When
+    /// off, the encoder still refers to entries of the static table.
+    pub fn set_indexing(&mut self, on: bool) {
+        self.indexing = on;
+    }
+
+    /// Turns the name-based policies on (the default) or off: never indexing
+    /// `authorization`, `proxy-authorization`, `cookie` and `set-cookie`, and
+    /// not indexing fields whose values rarely repeat. When off, every field
+    /// not marked sensitive is indexed if it fits, as in the examples of
+    /// RFC 7541 Appendix C.
+    pub fn set_name_policies(&mut self, on: bool) {
+        self.name_policies = on;
+    }
+
+    /// The dynamic table's current size limit.
+    pub fn table_capacity(&self) -> usize {
+        self.table.capacity
+    }
+
+    /// The bytes the dynamic table's entries count for (RFC 7541 §4.1).
+    pub fn table_size(&self) -> usize {
+        self.table.size
+    }
+
+    /// Appends one header block holding `headers`, in order, to `dst`.
+    ///
+    /// Fields marked [`Header::sensitive`], and unless turned off with
+    /// [`Encoder::set_name_policies`] `authorization`, `proxy-authorization`,
+    /// `cookie` and `set-cookie`, are sent as never-indexed literals
+    /// (RFC 7541 §6.2.3, §7.1.3).
+    pub fn encode<'a, I: IntoIterator<Item = &'a Header>>(
+        &mut self,
+        headers: I,
+        dst: &mut BytesMut,
+    ) {
+        if let Some(pending) = self.pending_size_update.take() {
+            if pending.smallest < self.table.capacity {
+                self.table.set_capacity(pending.smallest);
+                encode_integer(pending.smallest, 5, 0x20, dst);
+            }
+            if pending.latest != self.table.capacity {
+                self.table.set_capacity(pending.latest);
+                encode_integer(pending.latest, 5, 0x20, dst);
+            }
+        }
+        for header in headers {
+            self.encode_field(header, dst);
+        }
+    }
+
+    fn encode_field(&mut self, header: &Header, dst: &mut BytesMut) {
+        let (name, value) = (&header.name[..], &header.value[..]);
+        let name_hash = hash(0, name);
+        let static_match = find_static(name_hash, name, value);
+        let sensitive = header.sensitive || (self.name_policies && is_sensitive_by_default(name));
+        if !sensitive && let Some(StaticMatch::Field(index)) = static_match {
+            encode_integer(index, 7, 0x80, dst);
+            return;
+        }
+        let field_hash = hash(name_hash, value);
+        let dynamic_match = self.table.find(name_hash, field_hash, name, value);
+        if let (false, Some(DynamicMatch::Field(index))) = (sensitive, dynamic_match) {
+            encode_integer(index, 7, 0x80, dst);
+            return;
+        }
+        // A static name index never changes and is never larger.
+        let name_index = match (static_match, dynamic_match) {
+            (Some(StaticMatch::Name(index) | StaticMatch::Field(index)), _) => Some(index),
+            (None, Some(DynamicMatch::Name(index) | DynamicMatch::Field(index))) => Some(index),
+            (None, None) => None,
+        };
+        let size = entry_size(name.len(), value.len());
+        let index_it = !sensitive
+            && self.indexing
+            // Big fields would flush the table for little chance of reuse.
+            && size <= self.table.capacity / 4 * 3
+            && !(self.name_policies && rarely_repeats(name));
+        let (flags, prefix_bits) = if index_it {
+            (0x40, 6)
+        } else if sensitive {
+            (0x10, 4)
+        } else {
+            (0x00, 4)
+        };
+        match name_index {
+            Some(index) => encode_integer(index, prefix_bits, flags, dst),
+            None => {
+                dst.put_u8(flags);
+                self.write_string(name, dst);
+            }
+        }
+        self.write_string(value, dst);
+        if index_it {
+            self.table.insert(
+                header.name.clone(),
+                header.value.clone(),
+                name_hash,
+                field_hash,
+            );
+        }
+    }
+
+    /// Writes a string literal (RFC 7541 §5.2), Huffman-coded when enabled and
+    /// no longer than the raw string (ties go to Huffman, as in the examples
+    /// of RFC 7541 Appendix C.6).
+    fn write_string(&self, string: &[u8], dst: &mut BytesMut) {
+        if self.huffman {
+            let encoded_len = huffman::encoded_len(string);
+            if encoded_len <= string.len() {
+                encode_integer(encoded_len, 7, 0x80, dst);
+                huffman::encode(string, dst);
+                return;
+            }
+        }
+        encode_integer(string.len(), 7, 0x00, dst);
+        dst.extend_from_slice(string);
+    }
+}
+
+/// Fields never added to the table unless the caller asks otherwise: they
+/// carry credentials or session state (RFC 7541 §7.1.3).
+fn is_sensitive_by_default(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"authorization" | b"proxy-authorization" | b"cookie" | b"set-cookie"
+    )
+}
+
+/// Fields whose values are nearly always new, so indexing them would only
+/// push out entries that do repeat (the same list nghttp2 uses).
+fn rarely_repeats(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b":path"
+            | b"age"
+            | b"content-length"
+            | b"etag"
+            | b"if-modified-since"
+            | b"if-none-match"
+            | b"location"
+    )
+}
+
+/// A match in the encoder's dynamic table, as a combined index.
+#[derive(Debug, Clone, Copy)]
+enum DynamicMatch {
+    Field(usize),
+    Name(usize),
+}
+
+/// The encoder's copy of the peer decoder's dynamic table, indexed by hash.
+#[derive(Debug)]
+struct EncoderTable {
+    /// Newest first, so combined index 62 is `entries[0]`.
+    entries: VecDeque<Entry>,
+    size: usize,
+    capacity: usize,
+    /// Entries ever inserted; the newest entry's id is `inserted - 1`. Ids
+    /// never repeat, so a stale id in a map is detected by range.
+    inserted: u64,
+    /// Field hash → id of the newest entry with that name and value.
+    by_field: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
+    /// Name hash → id of the newest entry with that name.
+    by_name: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    name: Bytes,
+    value: Bytes,
+    name_hash: u64,
+    field_hash: u64,
+}
+
+impl EncoderTable {
+    fn new(capacity: usize) -> Self {
+        Self {
+            entries: VecDeque::new(),
+            size: 0,
+            capacity,
+            inserted: 0,
+            by_field: HashMap::default(),
+            by_name: HashMap::default(),
+        }
+    }
+
+    /// The entry with `id` and its combined index, if it is still in the table.
+    fn entry(&self, id: u64) -> Option<(&Entry, usize)> {
+        let age = usize::try_from(self.inserted.checked_sub(id)?.checked_sub(1)?).ok()?;
+        Some((self.entries.get(age)?, crate::table::STATIC_LEN + 1 + age))
+    }
+
+    fn find(
+        &self,
+        name_hash: u64,
+        field_hash: u64,
+        name: &[u8],
+        value: &[u8],
+    ) -> Option<DynamicMatch> {
+        let by_field = self
+            .by_field
+            .get(&field_hash)
+            .and_then(|&id| self.entry(id));
+        if let Some((entry, index)) = by_field
+            && entry.name == name
+            && entry.value == value
+        {
+            return Some(DynamicMatch::Field(index));
+        }
+        let (entry, index) = self
+            .by_name
+            .get(&name_hash)
+            .and_then(|&id| self.entry(id))?;
+        (entry.name == name).then_some(DynamicMatch::Name(index))
+    }
+
+    fn insert(&mut self, name: Bytes, value: Bytes, name_hash: u64, field_hash: u64) {
+        let size = entry_size(name.len(), value.len());
+        if size > self.capacity {
+            // The decoder empties its table here too (RFC 7541 §4.4).
+            self.evict_to(0);
+            return;
+        }
+        self.evict_to(self.capacity - size);
+        let id = self.inserted;
+        self.inserted += 1;
+        self.size += size;
+        self.by_field.insert(field_hash, id);
+        self.by_name.insert(name_hash, id);
+        self.entries.push_front(Entry {
+            name,
+            value,
+            name_hash,
+            field_hash,
+        });
+    }
+
+    fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity;
+        self.evict_to(capacity);
+    }
+
+    fn evict_to(&mut self, target: usize) {
+        while self.size > target {
+            let oldest_id = self.inserted - self.entries.len() as u64;
+            let Some(entry) = self.entries.pop_back() else {
+                self.size = 0;
+                break;
+            };
+            self.size -= entry_size(entry.name.len(), entry.value.len());
+            // Only forget the hash if no newer entry has taken it over.
+            if self.by_field.get(&entry.field_hash) == Some(&oldest_id) {
+                self.by_field.remove(&entry.field_hash);
+            }
+            if self.by_name.get(&entry.name_hash) == Some(&oldest_id) {
+                self.by_name.remove(&entry.name_hash);
+            }
+        }
+    }
+}
+
+/// A `Hasher` for keys that already are well-mixed hashes.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash(self.0, bytes);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}

@@ -49,13 +49,12 @@ impl Template {
                     });
                 }
                 b'{' => {
-                    let Some(close) = bytes[i + 1..].iter().position(|&c| c == b'}') else {
+                    let Some((inner, close, lone_open)) = param_name(route, i + 1) else {
                         return Err(InsertError::UnbalancedBrace {
                             route: route.into(),
                         });
                     };
-                    let close = i + 1 + close;
-                    let inner = route.get(i + 1..close).unwrap_or_default();
+                    let inner = inner.as_str();
                     if param_in_segment {
                         return Err(InsertError::TooManyParamsInSegment {
                             route: route.into(),
@@ -65,7 +64,7 @@ impl Template {
                         Some(name) => (name, true),
                         None => (inner, false),
                     };
-                    if name.is_empty() || name.contains(['{', '}', '/', '*']) {
+                    if name.is_empty() || lone_open || name.contains(['/', '*']) {
                         return Err(InsertError::InvalidParamName {
                             route: route.into(),
                         });
@@ -108,6 +107,37 @@ impl Template {
         flush(&mut pieces, &mut literal, in_suffix);
         Ok(Self { pieces, names })
     }
+}
+
+/// Reads a parameter name starting at `start` (just after its `{`) up to the closing
+/// `}`, resolving `{{` and `}}` inside it as matchit does (`{ba{{r}` is named `ba{r`).
+/// Returns the name, the index of the closing brace and whether the name held a lone
+/// `{`; `None` if it is never closed.
+fn param_name(route: &str, start: usize) -> Option<(String, usize, bool)> {
+    let bytes = route.as_bytes();
+    let mut name = Vec::new();
+    let mut lone_open = false;
+    let mut j = start;
+    loop {
+        match *bytes.get(j)? {
+            b'}' if bytes.get(j + 1) == Some(&b'}') => {
+                name.push(b'}');
+                j += 2;
+            }
+            b'{' if bytes.get(j + 1) == Some(&b'{') => {
+                name.push(b'{');
+                j += 2;
+            }
+            b'}' => break,
+            b => {
+                lone_open |= b == b'{';
+                name.push(b);
+                j += 1;
+            }
+        }
+    }
+    // Only ASCII braces were replaced, so the bytes are still UTF-8.
+    Some((String::from_utf8(name).ok()?, j, lone_open))
 }
 
 /// Moves the pending literal bytes into the last parameter's suffix or a static piece.

@@ -1,0 +1,31 @@
+//! What [`Connection::poll_event`](crate::Connection::poll_event) hands out.
+
+use bytes::Bytes;
+
+use crate::head::{RequestHead, ResponseHead};
+use crate::headers::HeaderMap;
+
+/// Something the peer did. Each message is a head, zero or more `Data`, then one
+/// `EndOfMessage`; `ConnectionClosed` ends the connection cleanly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A request head (server role).
+    Request(RequestHead),
+    /// A final response head, status 200..=999 (client role).
+    Response(ResponseHead),
+    /// A 1xx response head (client role); 101 switches protocols.
+    Informational(ResponseHead),
+    /// Body bytes, a zero-copy slice of the receive buffer. Chunk boundaries are not
+    /// preserved and carry no meaning (RFC 9112 §7.1).
+    Data(Bytes),
+    /// The body is complete; `trailers` holds the trailer section of a chunked body, if
+    /// it had any fields (RFC 9112 §7.1.2).
+    EndOfMessage {
+        /// Trailer fields, `None` if there were none.
+        trailers: Option<HeaderMap>,
+    },
+    /// The peer closed the connection at a message boundary (`recv_eof` with nothing
+    /// pending). Reported once.
+    ConnectionClosed,
+}

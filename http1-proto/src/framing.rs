@@ -1,0 +1,220 @@
+//! Message framing from the field section: Content-Length, Transfer-Encoding, Connection,
+//! Host, Expect and Upgrade, read in one pass (RFC 9112 §6, §9.3; RFC 9110 §7.2, §7.8,
+//! §10.1.1).
+
+use crate::error::RecvError;
+use crate::headers::{HeaderMap, trim_ows};
+use crate::scan;
+
+/// How a message body is delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyLength {
+    /// Exactly this many bytes (0: no body).
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Until the connection closes (responses only).
+    UntilEof,
+}
+
+/// What the framing-relevant fields of one head say.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HeadFacts {
+    pub(crate) content_length: Option<u64>,
+    pub(crate) transfer_encoding: Option<TransferEncoding>,
+    pub(crate) connection_close: bool,
+    pub(crate) connection_keep_alive: bool,
+    pub(crate) hosts: usize,
+    pub(crate) expect_continue: bool,
+    pub(crate) upgrade: bool,
+}
+
+/// The result of reading every Transfer-Encoding line as one list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransferEncoding {
+    /// Exactly one `chunked`, and it is the only coding.
+    Chunked,
+    /// Well-formed, `chunked` once and last, but after codings we do not implement.
+    ChunkedAfterOthers,
+    /// Well-formed but `chunked` is not the final coding (or absent).
+    NotChunked,
+    /// Empty list elements, non-token codings, parameters, or `chunked` twice.
+    Malformed,
+}
+
+/// Reads the framing fields of `headers`. Errors only for Content-Length problems, which
+/// are malformed whatever the message; Transfer-Encoding verdicts depend on the role and
+/// are returned as [`TransferEncoding`].
+pub(crate) fn head_facts(headers: &HeaderMap) -> Result<HeadFacts, RecvError> {
+    let mut facts = HeadFacts::default();
+    let mut te = TeReader::default();
+    for (name, value) in headers {
+        // Dispatch on length first: most fields are none of these.
+        match name.len() {
+            4 if name.eq_ignore_ascii_case(b"host") => facts.hosts += 1,
+            6 if name.eq_ignore_ascii_case(b"expect") => {
+                // RFC 9110 §10.1.1: the only expectation defined.
+                facts.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
+            }
+            7 if name.eq_ignore_ascii_case(b"upgrade") => facts.upgrade = true,
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                for token in value.split(|&b| b == b',').map(trim_ows) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        facts.connection_close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                        facts.connection_keep_alive = true;
+                    }
+                }
+            }
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                let length = parse_content_length(value)?;
+                match facts.content_length {
+                    Some(previous) if previous != length => {
+                        return Err(RecvError::ConflictingContentLength);
+                    }
+                    _ => facts.content_length = Some(length),
+                }
+            }
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => te.line(value),
+            _ => {}
+        }
+    }
+    facts.transfer_encoding = te.finish();
+    Ok(facts)
+}
+
+/// `Content-Length = 1*DIGIT` (RFC 9110 §8.6), or a list of identical values, which
+/// RFC 9112 §6.3 item 5 lets a recipient accept. No sign, no whitespace inside, no
+/// overflow (CVE-2021-32715).
+pub(crate) fn parse_content_length(value: &[u8]) -> Result<u64, RecvError> {
+    let mut result = None;
+    for item in value.split(|&b| b == b',') {
+        let item = trim_ows(item);
+        if item.is_empty() {
+            return Err(RecvError::InvalidContentLength);
+        }
+        let mut n: u64 = 0;
+        for &b in item {
+            if !b.is_ascii_digit() {
+                return Err(RecvError::InvalidContentLength);
+            }
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(b - b'0')))
+                .ok_or(RecvError::InvalidContentLength)?;
+        }
+        match result {
+            Some(previous) if previous != n => return Err(RecvError::ConflictingContentLength),
+            _ => result = Some(n),
+        }
+    }
+    result.ok_or(RecvError::InvalidContentLength)
+}
+
+/// Reads Transfer-Encoding lines in order as one comma-separated list (RFC 9110 §5.3),
+/// so that `chunked` on one line and `identity` on the next is not chunked
+/// (CVE-2021-21299).
+#[derive(Default)]
+struct TeReader {
+    present: bool,
+    malformed: bool,
+    chunked_count: usize,
+    last_is_chunked: bool,
+    others: bool,
+}
+
+impl TeReader {
+    fn line(&mut self, value: &[u8]) {
+        self.present = true;
+        for coding in value.split(|&b| b == b',') {
+            let coding = trim_ows(coding);
+            // Parameters (`;q=`) are tokens too far: nothing we implement takes one.
+            if !scan::is_token(coding) {
+                self.malformed = true;
+            } else if coding.eq_ignore_ascii_case(b"chunked") {
+                self.chunked_count += 1;
+                self.last_is_chunked = true;
+            } else {
+                self.others = true;
+                self.last_is_chunked = false;
+            }
+        }
+    }
+
+    fn finish(self) -> Option<TransferEncoding> {
+        if !self.present {
+            return None;
+        }
+        Some(if self.malformed || self.chunked_count > 1 {
+            TransferEncoding::Malformed
+        } else if !self.last_is_chunked {
+            TransferEncoding::NotChunked
+        } else if self.others {
+            TransferEncoding::ChunkedAfterOthers
+        } else {
+            TransferEncoding::Chunked
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_length_values() {
+        assert_eq!(parse_content_length(b"0"), Ok(0));
+        assert_eq!(parse_content_length(b"42"), Ok(42));
+        assert_eq!(parse_content_length(b"42, 42"), Ok(42));
+        assert_eq!(parse_content_length(b"18446744073709551615"), Ok(u64::MAX));
+        for bad in [
+            &b""[..],
+            b"+5",
+            b"-1",
+            b"5 5",
+            b"0x10",
+            b"5,",
+            b",5",
+            b"18446744073709551616",
+            b"1e3",
+        ] {
+            assert_eq!(
+                parse_content_length(bad),
+                Err(RecvError::InvalidContentLength),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_content_length(b"4, 5"),
+            Err(RecvError::ConflictingContentLength)
+        );
+    }
+
+    fn te(lines: &[&[u8]]) -> Option<TransferEncoding> {
+        let headers: HeaderMap = lines
+            .iter()
+            .map(|v| (&b"Transfer-Encoding"[..], v.to_vec()))
+            .collect();
+        head_facts(&headers).unwrap().transfer_encoding
+    }
+
+    #[test]
+    fn transfer_encoding_lists() {
+        use TransferEncoding::*;
+        assert_eq!(te(&[]), None);
+        assert_eq!(te(&[b"chunked"]), Some(Chunked));
+        assert_eq!(te(&[b"CHUNKED"]), Some(Chunked));
+        assert_eq!(te(&[b"gzip, chunked"]), Some(ChunkedAfterOthers));
+        assert_eq!(te(&[b"gzip", b"chunked"]), Some(ChunkedAfterOthers));
+        assert_eq!(te(&[b"chunked", b"identity"]), Some(NotChunked));
+        assert_eq!(te(&[b"chunked, gzip"]), Some(NotChunked));
+        assert_eq!(te(&[b"gzip"]), Some(NotChunked));
+        assert_eq!(te(&[b"xchunked"]), Some(NotChunked));
+        assert_eq!(te(&[b"chunked, chunked"]), Some(Malformed));
+        assert_eq!(te(&[b"chunked", b"chunked"]), Some(Malformed));
+        assert_eq!(te(&[b",chunked"]), Some(Malformed));
+        assert_eq!(te(&[b"chunked;q=1"]), Some(Malformed));
+        assert_eq!(te(&[b"\"chunked\""]), Some(Malformed));
+        assert_eq!(te(&[b""]), Some(Malformed));
+    }
+}

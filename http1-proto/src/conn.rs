@@ -528,24 +528,24 @@ impl Connection {
         Ok(Some(Event::ConnectionClosed))
     }
 
-    /// Finds a complete head in the receive buffer: parsed directly on the first
-    /// attempt, and after a partial attempt only once the end-of-head search (resumed
-    /// where it stopped) finds a blank line, so a head trickling in is scanned O(n).
-    /// Returns the head length once the parse `parse` reports is complete.
-    fn head_ready(&mut self) -> Result<bool, RecvError> {
+    /// Whether to run the head parser now: always on the first attempt, and after a
+    /// partial attempt only once the end-of-head search (resumed where it stopped) finds
+    /// a blank line, so a head trickling in is scanned O(n) rather than re-parsed per read.
+    fn head_ready(&mut self) -> bool {
         let max = self.config.limits.max_head_bytes;
         let Some(from) = self.head_scan_from else {
-            return Ok(true);
+            return true;
         };
         let window = self.read_buf.get(..max).unwrap_or(&self.read_buf);
         match scan::find_section_end(window, from) {
-            Ok(_) => Ok(true),
-            Err(_) if self.read_buf.len() >= max => {
-                Err(crate::error::ParseError::HeadTooLarge.into())
-            }
+            // At the limit or at EOF the parser gets the last word, so the error reported
+            // is the first one in the bytes (as if they had arrived in one read), not
+            // just "too large" or "incomplete".
+            Ok(_) => true,
+            Err(_) if self.eof || self.read_buf.len() >= max => true,
             Err(resume) => {
                 self.head_scan_from = Some(resume);
-                Ok(false)
+                false
             }
         }
     }
@@ -583,7 +583,7 @@ impl Connection {
                 Ok(None)
             };
         }
-        if !self.head_ready()? {
+        if !self.head_ready() {
             return self.head_partial();
         }
         let parsed =
@@ -641,7 +641,7 @@ impl Connection {
                 Ok(None)
             };
         }
-        if !self.head_ready()? {
+        if !self.head_ready() {
             return self.head_partial();
         }
         let parsed =

@@ -159,12 +159,12 @@ pub(crate) fn find_lf(buf: &[u8], mut i: usize) -> Option<usize> {
 ///
 /// This only finds a candidate: the parser validates every line, bare LFs included.
 pub(crate) fn find_section_end(buf: &[u8], from: usize) -> Result<usize, usize> {
-    if from == 0 {
-        match buf {
-            [b'\r', b'\n', ..] => return Ok(2),
-            [b'\n', ..] => return Ok(1),
-            _ => {}
-        }
+    // An empty section is only an empty line; checked whatever `from` says, since a
+    // search over a lone `\r` resumes past it.
+    match buf {
+        [b'\r', b'\n', ..] => return Ok(2),
+        [b'\n', ..] => return Ok(1),
+        _ => {}
     }
     let mut i = from;
     while let Some(lf) = find_lf(buf, i) {
@@ -219,5 +219,7 @@ mod tests {
         assert_eq!(find_section_end(b"a: b\r\n\r\nrest", 5), Ok(8));
         assert_eq!(find_section_end(b"a: b\n\n", 0), Ok(6));
         assert_eq!(find_section_end(b"a: b\r\nc: d", 0), Err(10));
+        assert_eq!(find_section_end(b"\r", 0), Err(1));
+        assert_eq!(find_section_end(b"\r\n", 1), Ok(2));
     }
 }

@@ -33,7 +33,7 @@ pub(crate) fn describe(event: &Event) -> String {
             fields(&r.headers)
         ),
         Event::Informational(r) => format!("Informational {} [{}]", r.status, fields(&r.headers)),
-        Event::Data(d) => format!("Data {}", String::from_utf8_lossy(d)),
+        Event::Data(d) => format!("Data {}", d.escape_ascii()),
         Event::EndOfMessage { trailers: None } => "End".to_string(),
         Event::EndOfMessage { trailers: Some(t) } => format!("End [{}]", fields(t)),
         Event::ConnectionClosed => "Closed".to_string(),
@@ -48,7 +48,7 @@ pub(crate) fn drain(conn: &mut Connection) -> (Vec<String>, Option<RecvError>) {
     loop {
         match conn.poll_event() {
             Ok(Some(Event::Data(d))) => {
-                let text = String::from_utf8_lossy(&d).into_owned();
+                let text = d.escape_ascii().to_string();
                 match out.last_mut() {
                     Some(last) if last.starts_with("Data ") => last.push_str(&text),
                     _ => out.push(format!("Data {text}")),

@@ -1,0 +1,385 @@
+//! The application: routes, handlers and the middleware hooks.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::request::{Request, RequestInfo};
+use crate::response::Response;
+
+/// A boxed handler future.
+pub type BoxFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+
+/// An async request handler. Implemented for every
+/// `Fn(Request) -> impl Future<Output = Response>` that is `Send + Sync`.
+pub trait Handler: Send + Sync + 'static {
+    /// Handles one request.
+    fn call(&self, request: Request) -> BoxFuture;
+}
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    fn call(&self, request: Request) -> BoxFuture {
+        Box::pin(self(request))
+    }
+}
+
+type Before = Arc<dyn Fn(&mut Request) -> Option<Response> + Send + Sync>;
+type After = Arc<dyn Fn(&RequestInfo, &mut Response) + Send + Sync>;
+
+/// Why a route could not be added.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// The router refused the path template (conflict or bad syntax).
+    #[error("route {route}: {source}")]
+    Path {
+        /// The template.
+        route: String,
+        /// The router's reason.
+        source: router::InsertError,
+    },
+    /// The method is not a valid HTTP token.
+    #[error("invalid method {0:?}")]
+    Method(String),
+    /// The same method and template were added twice.
+    #[error("{method} {route} is already routed")]
+    Duplicate {
+        /// The method.
+        method: String,
+        /// The template.
+        route: String,
+    },
+}
+
+/// Routes, handlers and hooks: everything the server needs to answer.
+///
+/// ```
+/// use server_smol::{App, Response};
+/// let mut app = App::new();
+/// app.get("/", |_req| async { Response::text("hello") });
+/// app.get("/users/{id}", |req| async move {
+///     Response::text(format!("user {}", req.param("id").unwrap_or("?")))
+/// });
+/// ```
+#[derive(Default)]
+pub struct App {
+    /// Path template → index into `tables`.
+    routes: router::Router<usize>,
+    tables: Vec<MethodTable>,
+    /// Template text → index, so a second method on a template finds its table.
+    templates: std::collections::HashMap<String, usize>,
+    before: Vec<Before>,
+    after: Vec<After>,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("before_hooks", &self.before.len())
+            .field("after_hooks", &self.after.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The handlers of one path, by method.
+#[derive(Default)]
+struct MethodTable {
+    entries: Vec<(String, Arc<dyn Handler>)>,
+}
+
+impl MethodTable {
+    /// RFC 9110 §9.3.2: HEAD is answered like GET when not routed itself.
+    fn find(&self, method: &str) -> Option<&Arc<dyn Handler>> {
+        let exact = self.entries.iter().find(|(m, _)| m == method);
+        let fallback = || {
+            (method == "HEAD")
+                .then(|| self.entries.iter().find(|(m, _)| m == "GET"))
+                .flatten()
+        };
+        exact.or_else(fallback).map(|(_, h)| h)
+    }
+
+    /// The `Allow` value for a 405 (RFC 9110 §10.2.1): routed methods, plus
+    /// HEAD where GET is routed.
+    fn allow(&self) -> String {
+        let mut methods: Vec<&str> = self.entries.iter().map(|(m, _)| m.as_str()).collect();
+        if methods.contains(&"GET") && !methods.contains(&"HEAD") {
+            methods.push("HEAD");
+        }
+        methods.join(", ")
+    }
+}
+
+/// The outcome of routing one request.
+pub(crate) enum Routed {
+    /// A handler, with the request's path parameters filled in.
+    Handler(Arc<dyn Handler>),
+    /// An answer without a handler: 404, 405, 400 or a `before` hook's reply.
+    Answer(Response),
+}
+
+impl App {
+    /// An app with no routes: every request gets 404.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Routes `method` requests for the path template `route` (router syntax:
+    /// `/users/{id}`, `/static/{*path}`) to `handler`.
+    pub fn try_route(
+        &mut self,
+        method: &str,
+        route: &str,
+        handler: impl Handler,
+    ) -> Result<&mut Self, RouteError> {
+        if method.is_empty() || !method.bytes().all(is_token_byte) {
+            return Err(RouteError::Method(method.to_owned()));
+        }
+        let handler: Arc<dyn Handler> = Arc::new(handler);
+        if let Some(&index) = self.templates.get(route) {
+            let table = &mut self.tables[index];
+            if table.entries.iter().any(|(m, _)| m == method) {
+                return Err(RouteError::Duplicate {
+                    method: method.to_owned(),
+                    route: route.to_owned(),
+                });
+            }
+            table.entries.push((method.to_owned(), handler));
+            return Ok(self);
+        }
+        let index = self.tables.len();
+        self.routes
+            .insert(route, index)
+            .map_err(|source| RouteError::Path {
+                route: route.to_owned(),
+                source,
+            })?;
+        self.tables.push(MethodTable {
+            entries: vec![(method.to_owned(), handler)],
+        });
+        self.templates.insert(route.to_owned(), index);
+        Ok(self)
+    }
+
+    /// Routes `method` requests for `route` to `handler`.
+    ///
+    /// # Panics
+    /// When the route is invalid or conflicts with another one: a
+    /// programming error found at start-up. Use [`try_route`](Self::try_route)
+    /// to handle it instead.
+    pub fn route<F, Fut>(&mut self, method: &str, route: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        if let Err(e) = self.try_route(method, route, handler) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Routes GET (and so HEAD) requests.
+    pub fn get<F, Fut>(&mut self, route: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        self.route("GET", route, handler)
+    }
+
+    /// Routes POST requests.
+    pub fn post<F, Fut>(&mut self, route: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        self.route("POST", route, handler)
+    }
+
+    /// Routes PUT requests.
+    pub fn put<F, Fut>(&mut self, route: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        self.route("PUT", route, handler)
+    }
+
+    /// Routes DELETE requests.
+    pub fn delete<F, Fut>(&mut self, route: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        self.route("DELETE", route, handler)
+    }
+
+    /// Adds a hook run before routing. Returning `Some` answers the request
+    /// without calling a handler (authentication, rate limits, redirects).
+    pub fn before(
+        &mut self,
+        hook: impl Fn(&mut Request) -> Option<Response> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.before.push(Arc::new(hook));
+        self
+    }
+
+    /// Adds a hook run on every response before it is sent (headers, access
+    /// logs, metrics); it also sees 404s, 405s and `before` replies.
+    pub fn after(
+        &mut self,
+        hook: impl Fn(&RequestInfo, &mut Response) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.after.push(Arc::new(hook));
+        self
+    }
+
+    /// Runs the `before` hooks, then routes.
+    pub(crate) fn route_request(&self, request: &mut Request) -> Routed {
+        for hook in &self.before {
+            if let Some(answer) = hook(request) {
+                return Routed::Answer(answer);
+            }
+        }
+        let found = match self.routes.at(request.path()) {
+            Ok(found) => found,
+            Err(_) => return Routed::Answer(Response::status_page(404)),
+        };
+        let Some(table) = self.tables.get(*found.value) else {
+            return Routed::Answer(Response::status_page(404));
+        };
+        let Some(handler) = table.find(request.method()) else {
+            return Routed::Answer(Response::status_page(405).with_header("allow", table.allow()));
+        };
+        let mut params = Vec::with_capacity(found.params.len());
+        for (name, raw) in found.params.iter() {
+            match router::percent_decode(raw) {
+                Ok(value) => params.push((name.to_owned(), value.into_owned())),
+                Err(_) => return Routed::Answer(Response::status_page(400)),
+            }
+        }
+        let handler = handler.clone();
+        request.params = params;
+        Routed::Handler(handler)
+    }
+
+    /// Runs the `after` hooks.
+    pub(crate) fn finish(&self, info: &RequestInfo, response: &mut Response) {
+        for hook in &self.after {
+            hook(info, response);
+        }
+    }
+
+    /// Whether any `after` hook is installed (the drivers skip keeping
+    /// [`RequestInfo`] when not).
+    pub(crate) fn has_after_hooks(&self) -> bool {
+        !self.after.is_empty()
+    }
+
+    /// Answers one request in-process, without a socket: routing, hooks and
+    /// the handler. Useful in tests of an app.
+    pub async fn call(&self, mut request: Request) -> Response {
+        let info = RequestInfo::of(&request);
+        let mut response = match self.route_request(&mut request) {
+            Routed::Handler(handler) => handler.call(request).await,
+            Routed::Answer(response) => response,
+        };
+        self.finish(&info, &mut response);
+        response
+    }
+}
+
+/// RFC 9110 §5.6.2 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Body, Headers};
+
+    fn app() -> App {
+        let mut app = App::new();
+        app.get("/", |_req| async { Response::text("root") });
+        app.post("/", |_req| async { Response::text("posted") });
+        app.get("/users/{id}", |req: Request| async move {
+            Response::text(format!("user {}", req.param("id").unwrap_or("")))
+        });
+        app.delete("/users/{id}", |_req| async { Response::new(204) });
+        app.get("/files/{*path}", |req: Request| async move {
+            Response::text(req.param("path").unwrap_or("").to_owned())
+        });
+        app
+    }
+
+    fn call(app: &App, method: &str, target: &str) -> Response {
+        smol::block_on(app.call(Request::new(method, target, Headers::new(), Body::empty())))
+    }
+
+    fn body(r: &Response) -> &[u8] {
+        match r.body() {
+            crate::ResponseBody::Full(b) => b,
+            _ => b"",
+        }
+    }
+
+    #[test]
+    fn routes_methods_and_params() {
+        let app = app();
+        assert_eq!(body(&call(&app, "GET", "/")), b"root");
+        assert_eq!(body(&call(&app, "POST", "/")), b"posted");
+        assert_eq!(body(&call(&app, "GET", "/users/42?x=1")), b"user 42");
+        assert_eq!(body(&call(&app, "GET", "/users/a%20b")), b"user a b");
+        assert_eq!(body(&call(&app, "GET", "/files/a/b%2Fc")), b"a/b/c");
+        assert_eq!(call(&app, "DELETE", "/users/1").status(), 204);
+    }
+
+    #[test]
+    fn not_found_method_not_allowed_and_head() {
+        let app = app();
+        assert_eq!(call(&app, "GET", "/nope").status(), 404);
+        let r = call(&app, "PUT", "/users/1");
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers().get_str("allow"), Some("GET, DELETE, HEAD"));
+        assert_eq!(body(&call(&app, "HEAD", "/users/9")), b"user 9");
+        assert_eq!(call(&app, "GET", "/users/%zz").status(), 400);
+    }
+
+    #[test]
+    fn duplicates_and_bad_methods_are_refused() {
+        let mut app = app();
+        assert!(matches!(
+            app.try_route("GET", "/users/{id}", |_req| async { Response::new(200) }),
+            Err(RouteError::Duplicate { .. })
+        ));
+        assert!(matches!(
+            app.try_route("G T", "/x", |_req| async { Response::new(200) }),
+            Err(RouteError::Method(_))
+        ));
+        assert!(
+            app.try_route("PATCH", "/users/{id}", |_req| async { Response::new(200) })
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn hooks_run_around_handlers() {
+        let mut app = app();
+        app.before(|req| (req.path() == "/blocked").then(|| Response::status_page(403)));
+        app.after(|info, res| {
+            res.headers_mut()
+                .append("x-method", info.method().to_owned());
+        });
+        let r = call(&app, "GET", "/blocked");
+        assert_eq!(r.status(), 403);
+        assert_eq!(r.headers().get_str("x-method"), Some("GET"));
+        let r = call(&app, "GET", "/nope");
+        assert_eq!(r.headers().get_str("x-method"), Some("GET"));
+    }
+}

@@ -1,0 +1,157 @@
+//! One accepted connection: TLS and ALPN, or h2c preface detection, then the
+//! HTTP/1.1 or HTTP/2 driver.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite};
+use smol::Async;
+use smol::lock::SemaphoreGuardArc;
+
+use crate::server::Shared;
+use crate::{clock, h1, listener};
+
+/// Which listener a connection came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Plain,
+    Tls,
+}
+
+/// The HTTP/2 client connection preface (RFC 9113 §3.4).
+pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Whether the HTTP/2 driver is built in (it waits for `http2-proto`).
+pub(crate) const H2_AVAILABLE: bool = false;
+
+/// Size of a connection's read buffer.
+pub(crate) const READ_BUFFER: usize = 16 * 1024;
+
+/// What a protocol driver gets besides the byte stream.
+#[derive(Debug)]
+pub(crate) struct ConnContext {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) peer: SocketAddr,
+}
+
+/// Serves one connection to its end. The permit is held until then, which
+/// is what bounds the number of open connections.
+pub(crate) async fn serve(
+    stream: Async<TcpStream>,
+    peer: SocketAddr,
+    transport: Transport,
+    shared: Arc<Shared>,
+    permit: SemaphoreGuardArc,
+) {
+    if let Err(error) = listener::tune(stream.get_ref()) {
+        tracing::debug!(%peer, %error, "setting socket options");
+    }
+    let context = ConnContext { shared, peer };
+    let result = match transport {
+        Transport::Plain => serve_plain(stream, context).await,
+        Transport::Tls => serve_tls(stream, context).await,
+    };
+    if let Err(error) = result {
+        tracing::debug!(%peer, %error, "connection ended with an error");
+    }
+    drop(permit);
+}
+
+async fn serve_plain(mut stream: Async<TcpStream>, context: ConnContext) -> io::Result<()> {
+    let mut initial = BytesMut::with_capacity(READ_BUFFER);
+    if context.shared.config.h2c && H2_AVAILABLE {
+        let header_timeout = context.shared.config.timeouts.header_read;
+        let is_h2 = with_timeout(header_timeout, sniff_preface(&mut stream, &mut initial)).await?;
+        match is_h2 {
+            Some(true) => return h1::serve(stream, initial, context).await,
+            Some(false) => {}
+            // The peer closed before sending anything recognisable.
+            None => return Ok(()),
+        }
+    }
+    h1::serve(stream, initial, context).await
+}
+
+async fn serve_tls(stream: Async<TcpStream>, context: ConnContext) -> io::Result<()> {
+    let Some(acceptor) = context.shared.tls.clone() else {
+        return Ok(());
+    };
+    let header_timeout = context.shared.config.timeouts.header_read;
+    let tls = with_timeout(header_timeout, acceptor.accept(stream)).await?;
+    let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    let initial = BytesMut::with_capacity(READ_BUFFER);
+    if is_h2 {
+        tracing::debug!("h2 negotiated but not served yet");
+        Ok(())
+    } else {
+        h1::serve(tls, initial, context).await
+    }
+}
+
+/// Reads until the bytes either are the HTTP/2 preface (`Some(true)`) or
+/// cannot become it (`Some(false)`); `None` if the peer closed first. What
+/// was read stays in `buffer` for the chosen driver. An HTTP/1.1 request
+/// usually decides this on its first byte, so it costs no extra read.
+async fn sniff_preface<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffer: &mut BytesMut,
+) -> io::Result<Option<bool>> {
+    let mut chunk = [0u8; READ_BUFFER];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(if buffer.is_empty() { None } else { Some(false) });
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+        let seen = buffer.len().min(PREFACE.len());
+        if buffer[..seen] != PREFACE[..seen] {
+            return Ok(Some(false));
+        }
+        if seen == PREFACE.len() {
+            return Ok(Some(true));
+        }
+    }
+}
+
+/// Runs `future` with a deadline; expiry is a `TimedOut` error.
+pub(crate) async fn with_timeout<T>(
+    timeout: std::time::Duration,
+    future: impl std::future::Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    let deadline = clock::now() + timeout;
+    futures_lite::future::or(future, async {
+        smol::Timer::at(deadline).await;
+        Err(io::Error::from(io::ErrorKind::TimedOut))
+    })
+    .await
+}
+
+/// Byte streams the drivers accept: TCP, or TLS over TCP.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniff(chunks: &[&[u8]]) -> (Option<bool>, Vec<u8>) {
+        let data: Vec<u8> = chunks.concat();
+        let mut reader = futures_lite::io::Cursor::new(data);
+        let mut buffer = BytesMut::new();
+        let verdict = smol::block_on(sniff_preface(&mut reader, &mut buffer)).unwrap();
+        (verdict, buffer.to_vec())
+    }
+
+    #[test]
+    fn preface_detection() {
+        assert_eq!(sniff(&[PREFACE, b"\x00\x00"]).0, Some(true));
+        let (verdict, kept) = sniff(&[b"GET / HTTP/1.1\r\n\r\n"]);
+        assert_eq!(verdict, Some(false));
+        assert_eq!(kept, b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(sniff(&[b"PRI * HTTP/1.1\r\n"]).0, Some(false));
+        assert_eq!(sniff(&[b"PRI * HT"]).0, Some(false));
+        assert_eq!(sniff(&[]).0, None);
+    }
+}

@@ -1,0 +1,159 @@
+//! The demo application the binary serves (and the integration tests use).
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /` | `Hello, World!` as text (the benchmark route) |
+//! | `POST /echo` | reads the whole body, then streams it back chunk by chunk |
+//! | `GET /users/{id}` | `{"id": 7, "name": "user 7"}`; 400 if `id` is not a number |
+//! | `GET /static/{*path}` | files under the static root ([`StaticFiles`]) |
+//! | `GET /sse` | server-sent events: one `tick` a second (`?count=N` stops after N, `?interval_ms=M` paces them) |
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::{App, Request, Response, StaticFiles};
+
+/// The body of `GET /`, also what the benchmark's hyper server answers.
+pub const HELLO: &str = "Hello, World!";
+
+/// The directory with the demo's static files, inside this crate.
+pub fn default_static_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
+}
+
+/// Builds the demo app, serving files under `static_root`.
+pub fn app(static_root: impl Into<PathBuf>) -> io::Result<App> {
+    let files = Arc::new(StaticFiles::new(static_root.into())?);
+    let mut app = App::new();
+    app.get("/", |_req| async { Response::text(HELLO) });
+    app.post("/echo", echo);
+    app.get("/users/{id}", user);
+    app.get("/static/{*path}", move |req: Request| {
+        let files = files.clone();
+        async move {
+            let path = req.param("path").unwrap_or("");
+            files.serve(&req, path).await
+        }
+    });
+    app.get("/sse", sse);
+    Ok(app)
+}
+
+/// Reads the whole body first (so a failed or oversized upload gets a clean
+/// error status), then streams the received chunks back unchanged.
+async fn echo(mut req: Request) -> Response {
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut body = req.take_body();
+    while let Some(chunk) = body.chunk().await {
+        match chunk {
+            Ok(chunk) => chunks.push(chunk),
+            Err(crate::BodyError::TooLarge { .. }) => return Response::status_page(413),
+            Err(crate::BodyError::Timeout) => return Response::status_page(408),
+            Err(_) => return Response::status_page(400),
+        }
+    }
+    let content_type = req
+        .header("content-type")
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    Response::stream(futures_lite::stream::iter(chunks.into_iter().map(Ok)))
+        .with_header("content-type", content_type)
+}
+
+async fn user(req: Request) -> Response {
+    let id = req.param("id").unwrap_or("");
+    match id.parse::<u64>() {
+        Ok(id) => Response::json(&serde_json::json!({ "id": id, "name": format!("user {id}") })),
+        Err(_) => {
+            Response::json(&serde_json::json!({ "error": "id must be a number" })).with_status(400)
+        }
+    }
+}
+
+async fn sse(req: Request) -> Response {
+    let query = req.query().unwrap_or("");
+    let param = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == name)
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+    };
+    let count = param("count");
+    let interval = Duration::from_millis(param("interval_ms").unwrap_or(1000).clamp(1, 60_000));
+    let ticks = futures_lite::stream::unfold(0u64, move |n| async move {
+        if count.is_some_and(|count| n >= count) {
+            return None;
+        }
+        if n > 0 {
+            smol::Timer::after(interval).await;
+        }
+        let event = format!("id: {n}\nevent: tick\ndata: {{\"n\": {n}}}\n\n");
+        Some((Ok(Bytes::from(event)), n + 1))
+    });
+    Response::stream(ticks)
+        .with_header("content-type", "text/event-stream")
+        .with_header("cache-control", "no-cache")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Body, Headers, ResponseBody};
+    use futures_lite::StreamExt;
+
+    fn call(method: &str, target: &str, body: Body) -> Response {
+        let app = app(default_static_root()).unwrap();
+        smol::block_on(app.call(Request::new(method, target, Headers::new(), body)))
+    }
+
+    fn collect(response: Response) -> Vec<u8> {
+        match response.body {
+            ResponseBody::Full(b) => b.to_vec(),
+            ResponseBody::Stream(s) => smol::block_on(async {
+                let parts: Vec<io::Result<Bytes>> = s.collect().await;
+                parts
+                    .into_iter()
+                    .flat_map(|p| p.unwrap().to_vec())
+                    .collect()
+            }),
+            ResponseBody::File { mut file, len } => smol::block_on(async {
+                use futures_lite::AsyncReadExt;
+                let mut out = vec![0; len as usize];
+                file.read_exact(&mut out).await.unwrap();
+                out
+            }),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn demo_routes() {
+        assert_eq!(collect(call("GET", "/", Body::empty())), HELLO.as_bytes());
+        assert_eq!(collect(call("POST", "/echo", Body::full("abc"))), b"abc");
+        assert_eq!(
+            collect(call("GET", "/users/7", Body::empty())),
+            br#"{"id":7,"name":"user 7"}"#
+        );
+        assert_eq!(call("GET", "/users/x", Body::empty()).status(), 400);
+        let sse = collect(call("GET", "/sse?count=2&interval_ms=1", Body::empty()));
+        let text = String::from_utf8(sse).unwrap();
+        assert_eq!(text.matches("event: tick").count(), 2, "{text}");
+        let file = call("GET", "/static/hello.txt", Body::empty());
+        assert_eq!(file.status(), 200);
+        assert_eq!(
+            file.headers().get_str("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+        assert!(collect(file).starts_with(b"Hello from a static file."));
+        assert_eq!(
+            call("GET", "/static/..%2fCargo.toml", Body::empty()).status(),
+            403
+        );
+        assert_eq!(call("GET", "/static/missing", Body::empty()).status(), 404);
+    }
+}

@@ -1,0 +1,816 @@
+//! The HTTP/1.1 driver: one loop per connection over `http1_proto::Connection`.
+//!
+//! Everything that can progress without waiting is done inside one poll
+//! ([`H1::poll_progress`]): protocol events are drained, the request body is
+//! fed to the handler, the handler and the response body are polled, and the
+//! next pipelined request is started. Only when nothing moves does the loop
+//! flush what was queued (one vectored write for a whole pipeline burst) and
+//! wait for exactly one thing: bytes, the handler, a deadline, or shutdown.
+
+use std::future::{Future, poll_fn};
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use http1_proto::{Connection, Event, RecvError, RequestHead, ResponseHead, Role, State};
+use smol::Timer;
+use smol::channel::TrySendError;
+
+use crate::app::{BoxFuture, Routed};
+use crate::body::{Body, BodyError, BodySender};
+use crate::clock::{self, DateCache};
+use crate::conn::{ConnContext, Io, READ_BUFFER, with_timeout};
+use crate::headers::Headers;
+use crate::request::{Request, RequestInfo, Version};
+use crate::response::{BodyStream, Response, ResponseBody, status_has_no_body};
+
+/// Flush once this much is queued, even if more responses are ready.
+const FLUSH_THRESHOLD: usize = 64 * 1024;
+/// Segments below this size are copied together into one write buffer;
+/// larger ones (bodies) are written as they are, vectored.
+const COALESCE_BELOW: usize = 4096;
+/// Most segments handed to one vectored write.
+const MAX_IOVECS: usize = 32;
+/// Chunk size for file bodies.
+const FILE_CHUNK: usize = 64 * 1024;
+/// After an error response, how long and how much we keep reading (and
+/// discarding) so the client sees the response instead of a reset.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// Serves HTTP/1.1 on `io` until the connection ends. `initial` holds bytes
+/// already read (by the h2c preface check).
+pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
+    let mut driver = H1::new(io, context);
+    if !initial.is_empty() {
+        driver.conn.recv_owned(initial);
+    }
+    driver.run().await
+}
+
+/// What the loop asks of its async caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Write what is queued, then continue.
+    Flush,
+    /// Write what is queued, then close.
+    Close,
+    /// Write what is queued, then close after a short linger: an error
+    /// response went out while the client may still be sending.
+    CloseAfterError,
+}
+
+/// The request/response exchange in progress.
+enum Job {
+    /// Waiting for a request.
+    Idle,
+    /// The handler is running.
+    Handler {
+        future: BoxFuture,
+        info: Option<RequestInfo>,
+    },
+    /// The response head is sent; its body is being produced.
+    Body(BodySource),
+    /// Our response is complete; the request body may still be arriving.
+    Finished,
+}
+
+/// Where the bytes of a response body come from.
+enum BodySource {
+    Stream(BodyStream),
+    File {
+        file: smol::fs::File,
+        remaining: u64,
+        buffer: BytesMut,
+    },
+}
+
+struct H1<S> {
+    io: S,
+    conn: Connection,
+    context: ConnContext,
+    job: Job,
+    /// The handler's end of the request body, while it is arriving.
+    body_tx: Option<BodySender>,
+    /// A body chunk waiting for room in the handler's channel. While it is
+    /// there no further events are taken, so the socket is not read: a slow
+    /// handler slows the client down.
+    pending_send: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// Request body bytes received in this cycle (for `max_body`).
+    body_received: u64,
+    /// Bytes to write, in order; `out_len` counts them.
+    out: Vec<Bytes>,
+    out_len: usize,
+    /// Small segments gathered into one write.
+    coalesce: BytesMut,
+    read_buf: Box<[u8]>,
+    /// The timer and the instant it is set to; the logical deadline is
+    /// recomputed each wait, and the timer is only moved when it would fire
+    /// too late (moving it costs a trip through the reactor).
+    timer: Timer,
+    timer_at: Option<Instant>,
+    /// When the current request head started (connection start for the first).
+    head_started: Option<Instant>,
+    /// When the connection last became idle between requests.
+    idle_since: Instant,
+    /// Last time request body bytes arrived.
+    body_progress: Instant,
+    /// Whether the current request is HEAD (its response body is skipped).
+    request_is_head: bool,
+    /// Close after the current response (shutdown, or the peer closed).
+    closing: bool,
+    peer_eof: bool,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+    date: DateCache,
+}
+
+impl<S: Io> H1<S> {
+    fn new(io: S, context: ConnContext) -> Self {
+        let config = &context.shared.config;
+        let limits = http1_proto::Limits {
+            max_head_bytes: config.limits.max_head,
+            max_headers: config.limits.max_headers,
+            ..http1_proto::Limits::default()
+        };
+        let stopped = context.shared.shutdown.subscribe();
+        let now = clock::now();
+        Self {
+            io,
+            conn: Connection::new(Role::Server, limits),
+            job: Job::Idle,
+            body_tx: None,
+            pending_send: None,
+            body_received: 0,
+            out: Vec::with_capacity(8),
+            out_len: 0,
+            coalesce: BytesMut::with_capacity(COALESCE_BELOW * 2),
+            read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            timer: Timer::never(),
+            timer_at: None,
+            head_started: Some(now),
+            idle_since: now,
+            body_progress: now,
+            request_is_head: false,
+            closing: context.shared.shutdown.is_raised(),
+            peer_eof: false,
+            shutdown: Box::pin(async move {
+                let _ = stopped.recv().await;
+            }),
+            date: DateCache::default(),
+            context,
+        }
+    }
+
+    async fn run(mut self) -> io::Result<()> {
+        loop {
+            let step = poll_fn(|cx| self.poll_progress(cx)).await?;
+            self.flush().await?;
+            match step {
+                Step::Flush => {}
+                Step::Close => {
+                    let _ = self.io.close().await;
+                    return Ok(());
+                }
+                Step::CloseAfterError => {
+                    let _ = self.io.close().await;
+                    self.linger().await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Does all the work that needs no waiting; returns when something must
+    /// be written or the connection must close, and is pending otherwise.
+    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
+        loop {
+            let mut progressed = false;
+
+            // 1. Protocol events, unless the handler has not taken the last chunk.
+            while self.pending_send.is_none() {
+                match self.conn.poll_event() {
+                    Ok(Some(event)) => {
+                        progressed = true;
+                        if let Some(step) = self.on_event(event) {
+                            return Poll::Ready(Ok(step));
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(error) => return Poll::Ready(Ok(self.protocol_error(error))),
+                }
+            }
+
+            // 2. A held-back body chunk.
+            if let Some(send) = self.pending_send.as_mut()
+                && send.as_mut().poll(cx).is_ready()
+            {
+                self.pending_send = None;
+                progressed = true;
+            }
+
+            // 3. The handler, then the response body.
+            match self.poll_job(cx) {
+                Ok(moved) => progressed |= moved,
+                Err(step) => return Poll::Ready(Ok(step)),
+            }
+
+            // 4. The exchange is over on our side: next cycle, or close.
+            if matches!(self.job, Job::Finished)
+                && let Some(step) = self.after_response(&mut progressed)
+            {
+                return Poll::Ready(Ok(step));
+            }
+            if matches!(self.job, Job::Idle) && (self.closing || self.peer_eof) {
+                return Poll::Ready(Ok(Step::Close));
+            }
+
+            self.collect_transmit();
+            if progressed {
+                if self.out_len >= FLUSH_THRESHOLD {
+                    return Poll::Ready(Ok(Step::Flush));
+                }
+                continue;
+            }
+
+            // 5. Nothing moves by itself: write what is queued before waiting.
+            if self.out_len > 0 {
+                return Poll::Ready(Ok(Step::Flush));
+            }
+
+            // 6. Wait for one thing: bytes, the handler (registered in step 3),
+            //    a deadline, or shutdown.
+            if self.wants_read() {
+                match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+                    Poll::Ready(Ok(0)) => {
+                        self.peer_eof = true;
+                        self.conn.recv_eof();
+                        continue;
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.on_read(n);
+                        continue;
+                    }
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if let Poll::Ready(step) = self.poll_deadline(cx) {
+                return Poll::Ready(Ok(step));
+            }
+            if !self.closing && self.shutdown.as_mut().poll(cx).is_ready() {
+                self.closing = true;
+                continue;
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// Whether the socket should be read now. Not while a body chunk waits
+    /// for the handler, not while the protocol holds a pipelined request
+    /// back (it would only buffer more), not after the peer's EOF.
+    fn wants_read(&self) -> bool {
+        !self.peer_eof
+            && self.pending_send.is_none()
+            && !self.conn.is_paused()
+            && matches!(self.conn.their_state(), State::Idle | State::SendBody)
+    }
+
+    fn on_read(&mut self, n: usize) {
+        let now_idle = self.conn.their_state() == State::Idle;
+        if now_idle && self.head_started.is_none() {
+            self.head_started = Some(clock::now());
+        }
+        if self.conn.their_state() == State::SendBody {
+            self.body_progress = clock::now();
+        }
+        let data = self.read_buf.get(..n).unwrap_or_default();
+        self.conn.recv(data);
+    }
+
+    /// Acts on one protocol event; `Some` ends the connection.
+    fn on_event(&mut self, event: Event) -> Option<Step> {
+        match event {
+            Event::Request(head) => self.start_request(head),
+            Event::Data(data) => {
+                self.body_received = self.body_received.saturating_add(data.len() as u64);
+                if self.body_received > self.context.shared.config.limits.max_body {
+                    return Some(self.body_too_large());
+                }
+                self.deliver(Ok(data));
+                None
+            }
+            Event::EndOfMessage { .. } => {
+                // Dropping the sender ends the handler's body stream.
+                self.body_tx = None;
+                None
+            }
+            Event::ConnectionClosed => {
+                self.peer_eof = true;
+                self.closing = true;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Hands a body chunk (or error) to the handler, holding it back if the
+    /// handler's channel is full.
+    fn deliver(&mut self, item: Result<Bytes, BodyError>) {
+        let Some(tx) = &self.body_tx else {
+            return; // no handler wants it (answered already): discard
+        };
+        match tx.try_send(item) {
+            Ok(()) => {}
+            Err(TrySendError::Full(item)) => {
+                let tx = tx.clone();
+                self.pending_send = Some(Box::pin(async move {
+                    let _ = tx.send(item).await;
+                }));
+            }
+            // The handler dropped its body: nobody reads the rest.
+            Err(TrySendError::Closed(_)) => self.body_tx = None,
+        }
+    }
+
+    fn start_request(&mut self, head: RequestHead) -> Option<Step> {
+        self.head_started = None;
+        self.body_progress = clock::now();
+        let shared = self.context.shared.clone();
+        let declared = content_length(&head);
+        let has_body =
+            declared.is_some_and(|n| n > 0) || head.headers.contains("transfer-encoding");
+        if declared.is_some_and(|n| n > shared.config.limits.max_body) {
+            // Refuse before reading a byte of it (RFC 9110 §15.5.14).
+            self.closing = true;
+            self.send_response(Response::status_page(413), false, None);
+            return None;
+        }
+        let version = match head.version {
+            http1_proto::Version::Http10 => Version::Http10,
+            _ => Version::Http11,
+        };
+        let is_head = head.method == "HEAD";
+        self.request_is_head = is_head;
+        let headers: Headers = head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let body = if has_body {
+            let (tx, body) = Body::channel();
+            self.body_tx = Some(tx);
+            body
+        } else {
+            Body::empty()
+        };
+        let mut request = Request::from_parts(
+            head.method,
+            head.target,
+            headers,
+            version,
+            body,
+            Some(self.context.peer),
+        );
+        let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
+        match shared.app.route_request(&mut request) {
+            Routed::Handler(handler) => {
+                if self.conn.client_is_waiting_for_100_continue() {
+                    // A handler will read the body: invite it (RFC 9110 §10.1.1).
+                    let _ = self.conn.send_continue();
+                }
+                self.job = Job::Handler {
+                    future: handler.call(request),
+                    info,
+                };
+            }
+            Routed::Answer(mut response) => {
+                if let Some(info) = &info {
+                    shared.app.finish(info, &mut response);
+                }
+                self.send_response(response, is_head, info.as_ref());
+            }
+        }
+        None
+    }
+
+    /// Polls the handler or the response body; `Ok(true)` if anything moved.
+    fn poll_job(&mut self, cx: &mut Context<'_>) -> Result<bool, Step> {
+        match &mut self.job {
+            Job::Handler { future, info } => match future.as_mut().poll(cx) {
+                Poll::Ready(mut response) => {
+                    let info = info.take();
+                    if let Some(info) = &info {
+                        self.context.shared.app.finish(info, &mut response);
+                    }
+                    let is_head = self.request_is_head;
+                    self.send_response(response, is_head, info.as_ref());
+                    Ok(true)
+                }
+                Poll::Pending => Ok(false),
+            },
+            Job::Body(_) => self.poll_body(cx),
+            Job::Idle | Job::Finished => Ok(false),
+        }
+    }
+
+    /// Streams the response body until it pauses, ends, or enough is queued.
+    fn poll_body(&mut self, cx: &mut Context<'_>) -> Result<bool, Step> {
+        let mut moved = false;
+        loop {
+            let Job::Body(source) = &mut self.job else {
+                return Ok(moved);
+            };
+            let next = match source {
+                BodySource::Stream(stream) => stream.as_mut().poll_next(cx),
+                BodySource::File {
+                    file,
+                    remaining,
+                    buffer,
+                } => poll_file_chunk(file, remaining, buffer, cx),
+            };
+            match next {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    moved = true;
+                    if !chunk.is_empty() && self.conn.send_data(chunk).is_err() {
+                        return Err(Step::Close);
+                    }
+                    self.collect_transmit();
+                    if self.out_len >= FLUSH_THRESHOLD {
+                        return Ok(true);
+                    }
+                }
+                Poll::Ready(None) => {
+                    if self.conn.send_end(None).is_err() {
+                        return Err(Step::Close);
+                    }
+                    self.job = Job::Finished;
+                    return Ok(true);
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    // Closing without the final chunk tells the client the
+                    // body is incomplete (RFC 9112 §8).
+                    tracing::debug!(%error, "response body failed");
+                    return Err(Step::Close);
+                }
+                Poll::Pending => return Ok(moved),
+            }
+        }
+    }
+
+    /// Sends the head of `response` and, for complete bodies, the body too.
+    fn send_response(&mut self, response: Response, is_head: bool, info: Option<&RequestInfo>) {
+        let Response {
+            status,
+            headers,
+            body,
+        } = response;
+        if let Some(info) = info {
+            tracing::info!(
+                target: "weft::access",
+                peer = %self.context.peer,
+                method = info.method(),
+                target = info.target(),
+                version = ?info.version(),
+                status,
+            );
+        }
+        let mut head = ResponseHead::new(status);
+        head.headers = http1_proto::HeaderMap::with_capacity(headers.len() + 4);
+        let mut has_length = false;
+        for (name, value) in headers {
+            has_length |= name.eq_ignore_ascii_case(b"content-length");
+            head.headers.append(name, value);
+        }
+        head.headers.append(&b"date"[..], self.date.get());
+        let no_body = status_has_no_body(status);
+        if !no_body
+            && !has_length
+            && let Some(len) = body.len()
+        {
+            let mut digits = itoa::Buffer::new();
+            let len = Bytes::copy_from_slice(digits.format(len).as_bytes());
+            head.headers.append(&b"content-length"[..], len);
+        }
+        if self.closing {
+            head.headers.append(&b"connection"[..], &b"close"[..]);
+        }
+        if let Err(error) = self.conn.send_response(&head) {
+            // The handler produced a head that cannot go on the wire.
+            tracing::warn!(%error, status, "invalid response; sending 500");
+            if status != 500 {
+                self.send_response(Response::status_page(500), is_head, None);
+            } else {
+                self.closing = true;
+                self.job = Job::Finished;
+            }
+            return;
+        }
+        let skip_body = is_head || no_body;
+        self.job = match body {
+            _ if skip_body => self.end_now(),
+            ResponseBody::Empty => self.end_now(),
+            ResponseBody::Full(bytes) => {
+                if !bytes.is_empty() && self.conn.send_data(bytes).is_err() {
+                    self.closing = true;
+                }
+                self.end_now()
+            }
+            ResponseBody::Stream(stream) => Job::Body(BodySource::Stream(stream)),
+            ResponseBody::File { file, len } => Job::Body(BodySource::File {
+                file,
+                remaining: len,
+                buffer: BytesMut::new(),
+            }),
+        };
+        self.collect_transmit();
+    }
+
+    fn end_now(&mut self) -> Job {
+        if self.conn.send_end(None).is_err() {
+            self.closing = true;
+        }
+        Job::Finished
+    }
+
+    /// Our response is complete. Returns a step if the connection ends.
+    fn after_response(&mut self, progressed: &mut bool) -> Option<Step> {
+        match (self.conn.our_state(), self.conn.their_state()) {
+            (State::Done, State::Done) if !self.closing => {
+                if self.conn.start_next_cycle().is_err() {
+                    return Some(Step::Close);
+                }
+                self.next_cycle();
+                *progressed = true;
+                None
+            }
+            // The request is complete too, or the connection will not be reused.
+            (_, State::Done | State::MustClose | State::Closed | State::Error)
+            | (State::MustClose | State::Closed | State::Error, _) => Some(Step::Close),
+            // The request body is still arriving: keep reading and discarding
+            // it (bounded by max_body and the body timeout) to reach the next
+            // request — unless we are closing anyway.
+            _ if self.closing => Some(Step::Close),
+            _ => None,
+        }
+    }
+
+    fn next_cycle(&mut self) {
+        self.job = Job::Idle;
+        self.body_tx = None;
+        self.pending_send = None;
+        self.body_received = 0;
+        self.head_started = None;
+        self.idle_since = clock::now();
+    }
+
+    /// The peer broke the protocol: answer with the status the protocol
+    /// crate suggests if no response has started, then close.
+    fn protocol_error(&mut self, error: RecvError) -> Step {
+        let status = error.status_hint();
+        tracing::debug!(peer = %self.context.peer, %error, status, "bad request");
+        if matches!(self.job, Job::Idle | Job::Handler { .. })
+            && matches!(self.conn.our_state(), State::Idle | State::SendResponse)
+        {
+            self.closing = true;
+            self.send_error_response(status);
+            return Step::CloseAfterError;
+        }
+        Step::Close
+    }
+
+    /// The request body grew past `max_body`.
+    fn body_too_large(&mut self) -> Step {
+        self.body_tx = None;
+        if matches!(self.job, Job::Handler { .. }) {
+            // The handler has not answered: it never will now.
+            self.closing = true;
+            self.send_error_response(413);
+            return Step::CloseAfterError;
+        }
+        Step::Close
+    }
+
+    /// Sends a status page for `status`. Through the protocol when it still
+    /// owes a response; otherwise (the request line itself was unreadable)
+    /// as raw bytes.
+    fn send_error_response(&mut self, status: u16) {
+        self.job = Job::Idle;
+        let page = Response::status_page(status).with_header("connection", "close");
+        if matches!(self.conn.our_state(), State::SendResponse) {
+            self.send_response(page, false, None);
+            return;
+        }
+        let body = match &page.body {
+            ResponseBody::Full(b) => b.clone(),
+            _ => Bytes::new(),
+        };
+        let mut raw = BytesMut::with_capacity(128 + body.len());
+        raw.extend_from_slice(b"HTTP/1.1 ");
+        raw.extend_from_slice(status.to_string().as_bytes());
+        raw.extend_from_slice(b" ");
+        raw.extend_from_slice(crate::response::reason(status).as_bytes());
+        raw.extend_from_slice(
+            b"\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\ndate: ",
+        );
+        raw.extend_from_slice(&self.date.get());
+        raw.extend_from_slice(b"\r\ncontent-length: ");
+        raw.extend_from_slice(body.len().to_string().as_bytes());
+        raw.extend_from_slice(b"\r\n\r\n");
+        raw.extend_from_slice(&body);
+        self.push_out(raw.freeze());
+    }
+
+    /// The deadline that applies now, and what expiry means.
+    fn current_deadline(&self) -> Option<(Instant, Expiry)> {
+        let timeouts = &self.context.shared.config.timeouts;
+        match (&self.job, self.conn.their_state()) {
+            (Job::Idle, State::Idle) => Some(match self.head_started {
+                Some(started) => (started + timeouts.header_read, Expiry::HeadTimeout),
+                None => (self.idle_since + timeouts.keep_alive, Expiry::Idle),
+            }),
+            (_, State::SendBody) if self.pending_send.is_none() => {
+                Some((self.body_progress + timeouts.body_read, Expiry::BodyTimeout))
+            }
+            _ => None,
+        }
+    }
+
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Step> {
+        let Some((deadline, expiry)) = self.current_deadline() else {
+            return Poll::Pending;
+        };
+        loop {
+            if self.timer_at.is_none_or(|at| at > deadline) {
+                self.timer.set_at(deadline);
+                self.timer_at = Some(deadline);
+            }
+            if Pin::new(&mut self.timer).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.timer_at = None;
+            if clock::now() >= deadline {
+                return Poll::Ready(self.expire(expiry));
+            }
+            // The timer was set for an earlier deadline that has since moved.
+        }
+    }
+
+    fn expire(&mut self, expiry: Expiry) -> Step {
+        tracing::debug!(peer = %self.context.peer, ?expiry, "timeout");
+        match expiry {
+            Expiry::Idle => Step::Close,
+            Expiry::HeadTimeout => {
+                // A partial head gets 408 (RFC 9110 §15.5.9); a silent
+                // connection is just closed.
+                if self.conn.trailing_data().0.is_empty() {
+                    Step::Close
+                } else {
+                    self.closing = true;
+                    self.send_error_response(408);
+                    Step::CloseAfterError
+                }
+            }
+            Expiry::BodyTimeout => {
+                if matches!(self.job, Job::Handler { .. }) {
+                    self.deliver_timeout();
+                    self.closing = true;
+                    self.send_error_response(408);
+                    Step::CloseAfterError
+                } else {
+                    Step::Close
+                }
+            }
+        }
+    }
+
+    fn deliver_timeout(&mut self) {
+        if let Some(tx) = self.body_tx.take() {
+            let _ = tx.try_send(Err(BodyError::Timeout));
+        }
+    }
+
+    fn collect_transmit(&mut self) {
+        while let Some(bytes) = self.conn.poll_transmit() {
+            self.push_out(bytes);
+        }
+    }
+
+    fn push_out(&mut self, bytes: Bytes) {
+        self.out_len += bytes.len();
+        if bytes.len() < COALESCE_BELOW {
+            self.coalesce.extend_from_slice(&bytes);
+        } else {
+            self.seal_coalesced();
+            self.out.push(bytes);
+        }
+    }
+
+    fn seal_coalesced(&mut self) {
+        if !self.coalesce.is_empty() {
+            self.out.push(self.coalesce.split().freeze());
+        }
+    }
+
+    /// Writes everything queued, vectored.
+    async fn flush(&mut self) -> io::Result<()> {
+        self.collect_transmit();
+        self.seal_coalesced();
+        let mut first = 0;
+        while first < self.out.len() {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let batch = self.out.get(first..).unwrap_or_default();
+            let count = batch.len().min(MAX_IOVECS);
+            for (slice, bytes) in slices.iter_mut().zip(batch) {
+                *slice = IoSlice::new(bytes);
+            }
+            let mut written = self
+                .io
+                .write_vectored(slices.get(..count).unwrap_or_default())
+                .await?;
+            if written == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            while written > 0 {
+                let Some(segment) = self.out.get_mut(first) else {
+                    break;
+                };
+                if written >= segment.len() {
+                    written -= segment.len();
+                    first += 1;
+                } else {
+                    let _ = segment.split_to(written);
+                    written = 0;
+                }
+            }
+        }
+        self.out.clear();
+        self.out_len = 0;
+        self.io.flush().await
+    }
+
+    /// Reads and discards for a moment after an error response, so that the
+    /// close does not turn into a reset that destroys the response.
+    async fn linger(&mut self) {
+        let mut discarded = 0;
+        let _ = with_timeout(LINGER, async {
+            while discarded < LINGER_BYTES {
+                let n = self.io.read(&mut self.read_buf).await?;
+                if n == 0 {
+                    break;
+                }
+                discarded += n;
+            }
+            Ok(())
+        })
+        .await;
+    }
+}
+
+/// Why a deadline was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expiry {
+    Idle,
+    HeadTimeout,
+    BodyTimeout,
+}
+
+/// Whether the app or the access log needs a [`RequestInfo`].
+fn wants_info(app: &crate::App) -> bool {
+    app.has_after_hooks() || tracing::enabled!(target: "weft::access", tracing::Level::INFO)
+}
+
+/// The declared Content-Length, already validated by the protocol crate.
+fn content_length(head: &RequestHead) -> Option<u64> {
+    let value = head.headers.get("content-length")?;
+    std::str::from_utf8(value).ok()?.trim().parse().ok()
+}
+
+/// The next chunk of a file body.
+fn poll_file_chunk(
+    file: &mut smol::fs::File,
+    remaining: &mut u64,
+    buffer: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<Option<io::Result<Bytes>>> {
+    if *remaining == 0 {
+        return Poll::Ready(None);
+    }
+    let want = usize::try_from(*remaining)
+        .unwrap_or(usize::MAX)
+        .min(FILE_CHUNK);
+    buffer.resize(want, 0);
+    match Pin::new(file).poll_read(cx, buffer) {
+        Poll::Ready(Ok(0)) => Poll::Ready(Some(Err(io::ErrorKind::UnexpectedEof.into()))),
+        Poll::Ready(Ok(n)) => {
+            buffer.truncate(n);
+            *remaining -= n as u64;
+            Poll::Ready(Some(Ok(buffer.split().freeze())))
+        }
+        Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+        Poll::Pending => Poll::Pending,
+    }
+}

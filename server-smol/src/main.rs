@@ -1,0 +1,178 @@
+//! `server-smol`: serves the demo app over HTTP/1.1, h2c and TLS (h2, http/1.1).
+//!
+//! `cargo run --release -p server-smol` listens on 127.0.0.1:8080 (cleartext)
+//! and 127.0.0.1:8443 (TLS, self-signed) until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use server_smol::{Layout, Server, ServerConfig, TlsSource, demo};
+
+/// weft's reference server, serving its demo app.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Cleartext listener (HTTP/1.1, and HTTP/2 with prior knowledge).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// TLS listener (ALPN h2 and http/1.1).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    tls_bind: SocketAddr,
+    /// Serve cleartext only.
+    #[arg(long)]
+    no_tls: bool,
+    /// Refuse HTTP/2 prior knowledge on the cleartext listener.
+    #[arg(long)]
+    no_h2c: bool,
+    /// PEM certificate chain for TLS (with --tls-key); self-signed when absent.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --tls-cert).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Worker threads; 0 means one per available core.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    workers: usize,
+    /// Thread layout: an executor and SO_REUSEPORT listener per worker, or one
+    /// shared multi-threaded executor.
+    #[arg(long, value_enum, default_value_t = LayoutArg::PerCore)]
+    layout: LayoutArg,
+    /// Directory served under /static/.
+    #[arg(long, value_name = "DIR")]
+    static_dir: Option<PathBuf>,
+    /// Most open connections; beyond it the server stops accepting.
+    #[arg(long, value_name = "N", default_value_t = 25_000)]
+    max_connections: usize,
+    /// Largest request body in bytes (413 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_body: u64,
+    /// Largest HTTP/1.1 request head in bytes (431 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
+    max_head: usize,
+    /// Most header fields in one request (431 beyond).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_headers: usize,
+    /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS.
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    h2_max_streams: u32,
+    /// HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
+    h2_max_header_list: u32,
+    /// Seconds to receive a request head (slowloris guard), also the TLS handshake.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    header_timeout: Duration,
+    /// Longest pause in seconds while a request body arrives.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    body_timeout: Duration,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    keep_alive_timeout: Duration,
+    /// Seconds between HTTP/2 keep-alive PINGs; 0 turns them off.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    h2_ping_interval: Duration,
+    /// Seconds a graceful shutdown waits for in-flight requests.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    shutdown_timeout: Duration,
+    /// Log format for the access log and errors (filter with RUST_LOG).
+    #[arg(long, value_enum, default_value_t = LogFormat::Compact)]
+    log: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    PerCore,
+    Shared,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Off,
+    Compact,
+    Json,
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{e}"))
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match format {
+        LogFormat::Off => {}
+        LogFormat::Compact => tracing_subscriber::fmt()
+            .compact()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.log);
+    let mut config = ServerConfig::default();
+    config.bind = Some(args.bind);
+    config.tls_bind = (!args.no_tls).then_some(args.tls_bind);
+    config.h2c = !args.no_h2c;
+    config.tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => TlsSource::Files { cert, key },
+        _ => TlsSource::SelfSigned,
+    };
+    config.workers = args.workers;
+    config.layout = match args.layout {
+        LayoutArg::PerCore => Layout::PerCore,
+        LayoutArg::Shared => Layout::Shared,
+    };
+    config.limits.max_connections = args.max_connections;
+    config.limits.max_body = args.max_body;
+    config.limits.max_head = args.max_head;
+    config.limits.max_headers = args.max_headers;
+    config.limits.h2_max_concurrent_streams = args.h2_max_streams;
+    config.limits.h2_max_header_list = args.h2_max_header_list;
+    config.timeouts.header_read = args.header_timeout;
+    config.timeouts.body_read = args.body_timeout;
+    config.timeouts.keep_alive = args.keep_alive_timeout;
+    config.timeouts.h2_ping = (!args.h2_ping_interval.is_zero()).then_some(args.h2_ping_interval);
+    config.timeouts.shutdown = args.shutdown_timeout;
+
+    let static_root = args.static_dir.unwrap_or_else(demo::default_static_root);
+    let app = match demo::app(&static_root) {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, root = %static_root.display(), "static directory");
+            return ExitCode::FAILURE;
+        }
+    };
+    let workers = config.worker_count();
+    let running = match Server::new(config, app).bind() {
+        Ok(running) => running,
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        http = ?running.local_addr(),
+        https = ?running.tls_local_addr(),
+        workers,
+        "serving"
+    );
+    if let Err(error) = server_smol::wait_for_signal() {
+        tracing::error!(%error, "installing signal handlers");
+        return ExitCode::FAILURE;
+    }
+    running.shutdown();
+    running.join();
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,238 @@
+//! What a handler returns.
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_lite::Stream;
+
+use crate::headers::Headers;
+
+/// A boxed stream of response body chunks.
+pub type BodyStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + 'static>>;
+
+/// A response body.
+#[non_exhaustive]
+pub enum ResponseBody {
+    /// No body (`Content-Length: 0` unless the status forbids a body).
+    Empty,
+    /// A complete body, sent with `Content-Length`.
+    Full(Bytes),
+    /// Chunks produced over time (HTTP/1.1 chunked encoding, HTTP/2 DATA
+    /// frames). An `Err` item aborts the response: the connection is closed
+    /// (HTTP/1.1) or the stream reset (HTTP/2), so the client never takes a
+    /// truncated body for a complete one.
+    Stream(BodyStream),
+    /// `len` bytes of an open file, read from its current position.
+    File {
+        /// The file, positioned at the first byte to send.
+        file: smol::fs::File,
+        /// How many bytes to send.
+        len: u64,
+    },
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("Empty"),
+            Self::Full(b) => f.debug_tuple("Full").field(&b.len()).finish(),
+            Self::Stream(_) => f.write_str("Stream"),
+            Self::File { len, .. } => f.debug_struct("File").field("len", len).finish(),
+        }
+    }
+}
+
+impl ResponseBody {
+    /// The exact body length when it is known before sending.
+    pub fn len(&self) -> Option<u64> {
+        match self {
+            Self::Empty => Some(0),
+            Self::Full(b) => Some(b.len() as u64),
+            Self::Stream(_) => None,
+            Self::File { len, .. } => Some(*len),
+        }
+    }
+
+    /// Whether the body is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+}
+
+/// A response: status, headers and body.
+///
+/// ```
+/// use server_smol::Response;
+/// let r = Response::text("hello").with_header("cache-control", "no-store");
+/// assert_eq!(r.status(), 200);
+/// ```
+#[derive(Debug)]
+pub struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Headers,
+    pub(crate) body: ResponseBody,
+}
+
+impl Response {
+    /// A response with `status`, no headers and no body.
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            headers: Headers::new(),
+            body: ResponseBody::Empty,
+        }
+    }
+
+    /// 200 with a `text/plain; charset=utf-8` body.
+    pub fn text(body: impl Into<Bytes>) -> Self {
+        Self::new(200)
+            .with_header("content-type", "text/plain; charset=utf-8")
+            .with_body(body.into())
+    }
+
+    /// 200 with an `application/json` body.
+    pub fn json(value: &serde_json::Value) -> Self {
+        // Serialising a `Value` into a Vec cannot fail.
+        let body = serde_json::to_vec(value).unwrap_or_default();
+        Self::new(200)
+            .with_header("content-type", "application/json")
+            .with_body(body)
+    }
+
+    /// 200 with a streamed body.
+    pub fn stream(stream: impl Stream<Item = io::Result<Bytes>> + Send + 'static) -> Self {
+        Self {
+            status: 200,
+            headers: Headers::new(),
+            body: ResponseBody::Stream(Box::pin(stream)),
+        }
+    }
+
+    /// A response with `status` and a short plain-text body naming it.
+    pub fn status_page(status: u16) -> Self {
+        let text = format!("{status} {}\n", reason(status));
+        Self::new(status)
+            .with_header("content-type", "text/plain; charset=utf-8")
+            .with_body(text)
+    }
+
+    /// Replaces the status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Adds a header field.
+    pub fn with_header(mut self, name: impl Into<Bytes>, value: impl Into<Bytes>) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Replaces the body with a complete one.
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = ResponseBody::Full(body.into());
+        self
+    }
+
+    /// Replaces the body.
+    pub fn with_response_body(mut self, body: ResponseBody) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The header fields.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The header fields, for changing.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &ResponseBody {
+        &self.body
+    }
+
+    /// Takes the body out, leaving it empty.
+    pub fn take_body(&mut self) -> ResponseBody {
+        std::mem::replace(&mut self.body, ResponseBody::Empty)
+    }
+}
+
+/// Whether a response with this status carries no body at all
+/// (RFC 9110 §6.4.1: 1xx, 204, 304).
+pub(crate) fn status_has_no_body(status: u16) -> bool {
+    (100..200).contains(&status) || status == 204 || status == 304
+}
+
+/// The reason phrase for common statuses (RFC 9110 §15).
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builders_set_type_and_length() {
+        let r = Response::json(&serde_json::json!({"id": 7}));
+        assert_eq!(
+            r.headers().get_str("content-type"),
+            Some("application/json")
+        );
+        assert_eq!(r.body().len(), Some(8));
+        let r = Response::status_page(404);
+        assert_eq!(r.status(), 404);
+        assert!(matches!(r.body(), ResponseBody::Full(b) if b.starts_with(b"404 Not Found")));
+        assert!(status_has_no_body(304) && status_has_no_body(204) && !status_has_no_body(200));
+    }
+}

@@ -1,0 +1,378 @@
+//! Listeners, worker threads, accepting with back-pressure, and shutdown.
+
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use futures_rustls::TlsAcceptor;
+use smol::lock::Semaphore;
+use smol::{Async, Executor, LocalExecutor};
+
+use crate::app::App;
+use crate::clock;
+use crate::config::{Layout, ServerConfig};
+use crate::conn::{self, Transport};
+use crate::listener;
+use crate::shutdown::Shutdown;
+use crate::tls::{self, TlsError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// Binding a listener or starting a thread failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The TLS configuration is unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// Neither a cleartext nor a TLS address was configured.
+    #[error("no listener configured (set bind or tls_bind)")]
+    NoListener,
+}
+
+/// State every connection of one server shares.
+pub(crate) struct Shared {
+    pub(crate) app: App,
+    pub(crate) config: ServerConfig,
+    pub(crate) tls: Option<TlsAcceptor>,
+    pub(crate) connections: Arc<Semaphore>,
+    pub(crate) shutdown: Shutdown,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A server that is not running yet.
+///
+/// ```no_run
+/// use server_smol::{App, Response, Server, ServerConfig};
+/// let mut app = App::new();
+/// app.get("/", |_req| async { Response::text("hello") });
+/// let running = Server::new(ServerConfig::default(), app).bind().unwrap();
+/// server_smol::wait_for_signal().unwrap();
+/// running.shutdown();
+/// running.join();
+/// ```
+#[derive(Debug)]
+pub struct Server {
+    config: ServerConfig,
+    app: App,
+}
+
+/// A running server: its addresses, and the handle to stop it.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: Option<SocketAddr>,
+    tls_addr: Option<SocketAddr>,
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Something that can start a graceful shutdown from anywhere.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(Arc<Shared>);
+
+impl ShutdownHandle {
+    /// Stops accepting, asks connections to finish (HTTP/1.1
+    /// `Connection: close`, HTTP/2 GOAWAY) and lets in-flight requests
+    /// complete until the shutdown timeout. Idempotent.
+    pub fn shutdown(&self) {
+        self.0.shutdown.raise();
+    }
+}
+
+impl Server {
+    /// A server for `app` with `config`.
+    pub fn new(config: ServerConfig, app: App) -> Self {
+        Self { config, app }
+    }
+
+    /// Binds the listeners and starts the worker threads. Returns once the
+    /// server accepts connections; port 0 picks a free port, readable
+    /// through [`RunningServer::local_addr`].
+    pub fn bind(self) -> Result<RunningServer, ServerError> {
+        let Self { config, app } = self;
+        if config.bind.is_none() && config.tls_bind.is_none() {
+            return Err(ServerError::NoListener);
+        }
+        let workers = config.worker_count();
+        let per_core = config.layout == Layout::PerCore;
+        let tls = match config.tls_bind {
+            Some(_) => Some(TlsAcceptor::from(tls::server_config(
+                &config.tls,
+                crate::conn::H2_AVAILABLE,
+            )?)),
+            None => None,
+        };
+        // One listener per worker in the per-core layout; the first one
+        // resolves port 0 so that the others bind the same port.
+        let sets = if per_core { workers } else { 1 };
+        let plain = bind_set(config.bind, sets)?;
+        let secure = bind_set(config.tls_bind, sets)?;
+        let addr = local_addr(&plain)?;
+        let tls_addr = local_addr(&secure)?;
+        let shared = Arc::new(Shared {
+            connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
+            app,
+            config,
+            tls,
+            shutdown: Shutdown::new(),
+        });
+        let mut plain = plain.into_iter();
+        let mut secure = secure.into_iter();
+        let mut threads = Vec::with_capacity(workers);
+        if per_core {
+            for index in 0..workers {
+                let listeners = Listeners {
+                    plain: plain.next(),
+                    secure: secure.next(),
+                };
+                let shared = shared.clone();
+                threads.push(spawn_thread(index, move || {
+                    per_core_worker(shared, listeners)
+                })?);
+            }
+        } else {
+            let executor = Arc::new(Executor::new());
+            let listeners = Listeners {
+                plain: plain.next(),
+                secure: secure.next(),
+            };
+            let registered = listeners.register().map_err(|source| ServerError::Io {
+                what: "registering the listeners".into(),
+                source,
+            })?;
+            for (listener, transport) in registered {
+                let spawner = executor.clone();
+                let spawn = move |task: ConnectionTask| spawner.spawn(task).detach();
+                executor
+                    .spawn(accept_loop(listener, transport, shared.clone(), spawn))
+                    .detach();
+            }
+            for index in 0..workers {
+                let shared = shared.clone();
+                let executor = executor.clone();
+                threads.push(spawn_thread(index, move || {
+                    shared_worker(shared, executor)
+                })?);
+            }
+        }
+        Ok(RunningServer {
+            addr,
+            tls_addr,
+            shared,
+            threads,
+        })
+    }
+}
+
+impl RunningServer {
+    /// The cleartext listener's address.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// The TLS listener's address.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// A handle that can stop the server from another thread or task.
+    pub fn handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shared.clone())
+    }
+
+    /// Starts a graceful shutdown (see [`ShutdownHandle::shutdown`]).
+    pub fn shutdown(&self) {
+        self.shared.shutdown.raise();
+    }
+
+    /// Waits until every worker has stopped: after a shutdown, when all
+    /// connections are closed or the shutdown timeout has passed.
+    pub fn join(self) {
+        for thread in self.threads {
+            // A worker that panicked has already lost its connections;
+            // there is nothing further to recover here.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Blocks the calling thread until SIGINT or SIGTERM arrives.
+pub fn wait_for_signal() -> io::Result<()> {
+    use async_signal::{Signal, Signals};
+    let mut signals = Signals::new([Signal::Int, Signal::Term])?;
+    smol::block_on(async {
+        let signal = futures_lite::StreamExt::next(&mut signals).await;
+        tracing::info!(?signal, "shutting down");
+    });
+    Ok(())
+}
+
+/// The listeners one worker accepts on.
+struct Listeners {
+    plain: Option<TcpListener>,
+    secure: Option<TcpListener>,
+}
+
+/// A connection task, boxed so one accept loop type serves both layouts.
+type ConnectionTask = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+impl Listeners {
+    /// The listeners registered with the reactor, with their transports.
+    fn register(self) -> io::Result<Vec<(Async<TcpListener>, Transport)>> {
+        let mut registered = Vec::with_capacity(2);
+        for (listener, transport) in [
+            (self.plain, Transport::Plain),
+            (self.secure, Transport::Tls),
+        ] {
+            if let Some(listener) = listener {
+                registered.push((Async::new(listener)?, transport));
+            }
+        }
+        Ok(registered)
+    }
+}
+
+fn bind_set(addr: Option<SocketAddr>, count: usize) -> Result<Vec<TcpListener>, ServerError> {
+    let Some(mut addr) = addr else {
+        return Ok(Vec::new());
+    };
+    let mut listeners = Vec::with_capacity(count);
+    for _ in 0..count {
+        let listener = listener::bind(addr, count > 1).map_err(|source| ServerError::Io {
+            what: format!("binding {addr}"),
+            source,
+        })?;
+        if addr.port() == 0 {
+            addr = listener.local_addr().map_err(|source| ServerError::Io {
+                what: "reading the bound address".into(),
+                source,
+            })?;
+        }
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+fn local_addr(listeners: &[TcpListener]) -> Result<Option<SocketAddr>, ServerError> {
+    listeners
+        .first()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .map_err(|source| ServerError::Io {
+            what: "reading the bound address".into(),
+            source,
+        })
+}
+
+fn spawn_thread(
+    index: usize,
+    body: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>, ServerError> {
+    std::thread::Builder::new()
+        .name(format!("weft-worker-{index}"))
+        .spawn(body)
+        .map_err(|source| ServerError::Io {
+            what: "starting a worker thread".into(),
+            source,
+        })
+}
+
+/// A per-core worker: its own executor, its own listeners.
+fn per_core_worker(shared: Arc<Shared>, listeners: Listeners) {
+    let executor = Rc::new(LocalExecutor::new());
+    smol::block_on(executor.run(async {
+        let registered = match listeners.register() {
+            Ok(registered) => registered,
+            Err(error) => {
+                tracing::error!(%error, "registering the listeners");
+                return;
+            }
+        };
+        for (listener, transport) in registered {
+            let spawner = executor.clone();
+            let spawn = move |task: ConnectionTask| spawner.spawn(task).detach();
+            executor
+                .spawn(accept_loop(listener, transport, shared.clone(), spawn))
+                .detach();
+        }
+        shared.shutdown.wait().await;
+        drain(&shared, || executor.is_empty()).await;
+    }));
+}
+
+/// A thread of the shared executor.
+fn shared_worker(shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
+    smol::block_on(executor.run(async {
+        shared.shutdown.wait().await;
+        drain(&shared, || executor.is_empty()).await;
+    }));
+}
+
+/// After a shutdown: waits until no task is left (connections finished)
+/// or the shutdown timeout has passed; the executor drops what remains.
+async fn drain(shared: &Shared, is_empty: impl Fn() -> bool) {
+    let deadline = clock::now() + shared.config.timeouts.shutdown;
+    while !is_empty() && clock::now() < deadline {
+        smol::Timer::after(Duration::from_millis(10)).await;
+    }
+}
+
+/// Accepts until shutdown. A connection permit is taken *before* accepting,
+/// so at `max_connections` new clients wait in the kernel backlog.
+async fn accept_loop(
+    listener: Async<TcpListener>,
+    transport: Transport,
+    shared: Arc<Shared>,
+    spawn: impl Fn(ConnectionTask),
+) {
+    let stopped = shared.shutdown.subscribe();
+    loop {
+        let permit = shared.connections.acquire_arc();
+        let accepted = futures_lite::future::or(
+            async {
+                let permit = permit.await;
+                Some((permit, listener.accept().await))
+            },
+            async {
+                let _ = stopped.recv().await;
+                None
+            },
+        )
+        .await;
+        let Some((permit, accepted)) = accepted else {
+            return;
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let shared = shared.clone();
+                spawn(Box::pin(conn::serve(
+                    stream, peer, transport, shared, permit,
+                )));
+            }
+            Err(error) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                smol::Timer::after(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}

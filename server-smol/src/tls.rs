@@ -1,0 +1,124 @@
+//! TLS settings: rustls on the `ring` provider, ALPN `h2` and `http/1.1`.
+
+use std::sync::Arc;
+
+use rustls::ServerConfig as RustlsConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::config::TlsSource;
+
+/// Why the TLS listener could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The certificate file could not be read or held no PEM certificate.
+    #[error("reading certificates from {path}: {source}")]
+    Certificates {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: rustls_pki_types::pem::Error,
+    },
+    /// The key file could not be read or held no PEM private key.
+    #[error("reading the private key from {path}: {source}")]
+    PrivateKey {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: rustls_pki_types::pem::Error,
+    },
+    /// Generating the self-signed certificate failed.
+    #[error("generating a self-signed certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    /// rustls refused the certificate or key.
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// The ALPN identifiers we offer, most preferred first (RFC 7301, RFC 9113 §3.2).
+pub const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+
+/// Builds the rustls server configuration for `source`, advertising ALPN
+/// `h2` (when `h2` is true) and `http/1.1`.
+pub fn server_config(source: &TlsSource, h2: bool) -> Result<Arc<RustlsConfig>, TlsError> {
+    let (chain, key) = match source {
+        TlsSource::SelfSigned => self_signed()?,
+        TlsSource::Files { cert, key } => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|source| TlsError::Certificates {
+                    path: cert.display().to_string(),
+                    source,
+                })?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::PrivateKey {
+                path: key.display().to_string(),
+                source,
+            })?;
+            (chain, key)
+        }
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = RustlsConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = ALPN
+        .iter()
+        .filter(|proto| h2 || **proto != b"h2")
+        .map(|proto| proto.to_vec())
+        .collect();
+    Ok(Arc::new(config))
+}
+
+/// A fresh certificate for the loopback names, and its key.
+fn self_signed() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    let names = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    let certified = rcgen::generate_simple_self_signed(names)?;
+    let key = PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+    Ok((vec![certified.cert.der().clone()], key.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_signed_config_offers_h2_then_http11() {
+        let config = server_config(&TlsSource::SelfSigned, true).unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        let config = server_config(&TlsSource::SelfSigned, false).unwrap();
+        assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn missing_files_are_a_typed_error() {
+        let source = TlsSource::Files {
+            cert: "/nonexistent/cert.pem".into(),
+            key: "/nonexistent/key.pem".into(),
+        };
+        assert!(matches!(
+            server_config(&source, true),
+            Err(TlsError::Certificates { .. })
+        ));
+    }
+
+    #[test]
+    fn pem_files_round_trip() {
+        let dir = std::env::temp_dir().join(format!("weft-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+        let source = TlsSource::Files {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        };
+        let result = server_config(&source, true);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(result.is_ok(), "{result:?}");
+    }
+}

@@ -1,0 +1,180 @@
+//! Shared helpers: an in-process server on 127.0.0.1:0 and a raw HTTP/1.1 client.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use server_smol::{App, Request, Response, RunningServer, Server, ServerConfig, demo};
+
+/// The demo app plus a slow route for shutdown tests.
+pub fn app() -> App {
+    let mut app = demo::app(demo::default_static_root()).unwrap();
+    app.get("/slow/{ms}", |req: Request| async move {
+        let ms: u64 = req.param("ms").and_then(|m| m.parse().ok()).unwrap_or(100);
+        smol::Timer::after(Duration::from_millis(ms)).await;
+        Response::text(format!("slept {ms}"))
+    });
+    app
+}
+
+/// A config for tests: one worker, loopback, short timeouts, small limits.
+pub fn config() -> ServerConfig {
+    let mut config = ServerConfig::default();
+    config.bind = Some("127.0.0.1:0".parse().unwrap());
+    config.tls_bind = None;
+    config.workers = 1;
+    config.timeouts.header_read = Duration::from_millis(400);
+    config.timeouts.body_read = Duration::from_millis(400);
+    config.timeouts.keep_alive = Duration::from_millis(800);
+    config.timeouts.shutdown = Duration::from_secs(5);
+    config.limits.max_body = 64 * 1024;
+    config.limits.max_head = 8 * 1024;
+    config
+}
+
+pub fn start(config: ServerConfig) -> (RunningServer, SocketAddr) {
+    let server = Server::new(config, app()).bind().unwrap();
+    let addr = server.local_addr().unwrap();
+    (server, addr)
+}
+
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads responses off one connection, keeping what is left over.
+pub struct Reader {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    pub fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    fn fill(&mut self) -> usize {
+        let mut chunk = [0u8; 16384];
+        match self.stream.read(&mut chunk) {
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                n
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+
+    fn take_until(&mut self, pattern: &[u8]) -> Option<Vec<u8>> {
+        loop {
+            if let Some(pos) = self.buf.windows(pattern.len()).position(|w| w == pattern) {
+                let rest = self.buf.split_off(pos + pattern.len());
+                return Some(std::mem::replace(&mut self.buf, rest));
+            }
+            if self.fill() == 0 {
+                return None;
+            }
+        }
+    }
+
+    fn take_exact(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            assert!(self.fill() > 0, "connection closed mid-body");
+        }
+        let rest = self.buf.split_off(n);
+        std::mem::replace(&mut self.buf, rest)
+    }
+
+    /// The next response; `head_only` for responses to HEAD.
+    pub fn reply_with(&mut self, head_only: bool) -> Option<Reply> {
+        let head = self.take_until(b"\r\n\r\n")?;
+        let head = String::from_utf8(head).unwrap();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (n, v) = l.split_once(':').unwrap();
+                (n.trim().to_owned(), v.trim().to_owned())
+            })
+            .collect();
+        let mut reply = Reply {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        if head_only || (100..200).contains(&status) || status == 204 || status == 304 {
+            return Some(reply);
+        }
+        if reply
+            .header("transfer-encoding")
+            .is_some_and(|v| v.contains("chunked"))
+        {
+            loop {
+                let line = self.take_until(b"\r\n").unwrap();
+                let line = String::from_utf8(line).unwrap();
+                let size =
+                    usize::from_str_radix(line.trim_end().split(';').next().unwrap(), 16).unwrap();
+                if size == 0 {
+                    self.take_until(b"\r\n").unwrap();
+                    break;
+                }
+                let data = self.take_exact(size);
+                reply.body.extend_from_slice(&data);
+                assert_eq!(self.take_exact(2), b"\r\n");
+            }
+        } else if let Some(len) = reply.header("content-length") {
+            reply.body = self.take_exact(len.parse().unwrap());
+        } else {
+            while self.fill() > 0 {}
+            reply.body = std::mem::take(&mut self.buf);
+        }
+        Some(reply)
+    }
+
+    pub fn reply(&mut self) -> Reply {
+        self.reply_with(false).expect("a response")
+    }
+
+    /// Whether the server closed the connection (EOF or reset) with nothing more sent.
+    pub fn is_closed(&mut self) -> bool {
+        self.buf.is_empty() && self.fill() == 0
+    }
+}
+
+/// One request on a fresh connection.
+pub fn get(addr: SocketAddr, target: &str, extra: &str) -> Reply {
+    let mut r = Reader::new(connect(addr));
+    r.send(format!("GET {target} HTTP/1.1\r\nHost: t\r\n{extra}\r\n").as_bytes());
+    r.reply()
+}

@@ -1,0 +1,364 @@
+//! The server over real sockets, spoken to in raw HTTP/1.1 bytes.
+#![allow(clippy::disallowed_methods)] // tests measure how long the server took
+
+mod common;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use common::{Reader, config, connect, get, start};
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    for id in 1..=3 {
+        r.send(format!("GET /users/{id} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let reply = r.reply();
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.body,
+            format!(r#"{{"id":{id},"name":"user {id}"}}"#).as_bytes()
+        );
+        assert!(reply.header("date").is_some());
+        assert_eq!(reply.header("connection"), None);
+    }
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    let mut burst = Vec::new();
+    for id in 0..16 {
+        burst.extend_from_slice(format!("GET /users/{id} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    }
+    // A slow request in the middle must not reorder the ones after it.
+    burst.extend_from_slice(b"GET /slow/50 HTTP/1.1\r\nHost: t\r\n\r\n");
+    burst.extend_from_slice(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+    burst.extend_from_slice(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    r.send(&burst);
+    for id in 0..16 {
+        let reply = r.reply();
+        assert_eq!(
+            reply.body,
+            format!(r#"{{"id":{id},"name":"user {id}"}}"#).as_bytes()
+        );
+    }
+    assert_eq!(r.reply().body, b"slept 50");
+    assert_eq!(r.reply().body, b"abc");
+    assert_eq!(r.reply().body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn expect_100_continue_gets_an_interim_response_before_the_body() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    let interim = r.reply();
+    assert_eq!(interim.status, 100);
+    r.send(b"hello");
+    let reply = r.reply();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"hello");
+    // A route without a handler answers at once, without 100, and closes.
+    r.send(b"POST /nope HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.header("connection"), Some("close"));
+    assert!(r.is_closed());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn chunked_in_and_out() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(reply.body, b"hello world");
+    // Still usable afterwards.
+    r.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.reply().body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn head_gets_the_get_headers_without_a_body() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = r.reply_with(true).unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("13"));
+    // The next response follows immediately: no body bytes were sent for HEAD.
+    assert_eq!(r.reply().body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn not_found_and_method_not_allowed() {
+    let (server, addr) = start(config());
+    assert_eq!(get(addr, "/nowhere", "").status, 404);
+    let mut r = Reader::new(connect(addr));
+    r.send(b"DELETE /users/1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("allow"), Some("GET, HEAD"));
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn declared_body_over_the_limit_is_413_and_close() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.header("connection"), Some("close"));
+    assert!(r.is_closed());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn chunked_body_growing_over_the_limit_is_413_and_close() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let chunk = vec![b'x'; 16 * 1024];
+    for _ in 0..5 {
+        let mut piece = format!("{:x}\r\n", chunk.len()).into_bytes();
+        piece.extend_from_slice(&chunk);
+        piece.extend_from_slice(b"\r\n");
+        if r.stream.write_all(&piece).is_err() {
+            break;
+        }
+    }
+    let reply = r.reply();
+    assert_eq!(reply.status, 413);
+    assert!(r.is_closed());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn oversized_head_is_431() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    let big = "a".repeat(10_000);
+    r.send(format!("GET / HTTP/1.1\r\nHost: t\r\nX-Big: {big}\r\n\r\n").as_bytes());
+    let reply = r.reply();
+    assert_eq!(reply.status, 431);
+    assert!(r.is_closed());
+    let many: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let reply = get(addr, "/", &many);
+    assert_eq!(reply.status, 431);
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn smuggling_shapes_are_400_and_close() {
+    let (server, addr) = start(config());
+    let shapes: [&[u8]; 6] = [
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: +5\r\n\r\nhello",
+        b"GET / HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost : t\r\n\r\n",
+    ];
+    for shape in shapes {
+        let mut r = Reader::new(connect(addr));
+        r.send(shape);
+        let reply = r.reply();
+        assert_eq!(reply.status, 400, "{}", String::from_utf8_lossy(shape));
+        assert_eq!(reply.header("connection"), Some("close"));
+        assert!(r.is_closed(), "{}", String::from_utf8_lossy(shape));
+    }
+    // A garbage request line gets 400 too.
+    let mut r = Reader::new(connect(addr));
+    r.send(b"\x16\x03\x01 not http\r\n\r\n");
+    assert_eq!(r.reply().status, 400);
+    assert!(r.is_closed());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn slowloris_is_cut_off_by_the_header_timeout() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    let started = Instant::now();
+    r.send(b"GET / HTTP/1.1\r\n");
+    // Keep trickling header bytes; the deadline counts from the first byte.
+    for i in 0..20 {
+        if r.stream
+            .write_all(format!("X-{i}: v\r\n").as_bytes())
+            .is_err()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if started.elapsed() > Duration::from_millis(600) {
+            break;
+        }
+    }
+    let reply = r.reply_with(false);
+    let waited = started.elapsed();
+    assert_eq!(reply.map(|r| r.status), Some(408));
+    assert!(r.is_closed());
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    // A connection that says nothing is closed silently.
+    let mut silent = Reader::new(connect(addr));
+    assert!(silent.is_closed());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.reply().status, 200);
+    let idle = Instant::now();
+    assert!(r.is_closed());
+    let waited = idle.elapsed();
+    assert!(waited >= Duration::from_millis(600), "{waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn http10_and_connection_close() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET / HTTP/1.0\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"Hello, World!");
+    assert!(r.is_closed());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.reply().header("connection"), Some("close"));
+    assert!(r.is_closed());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn static_files_ranges_validators_and_traversal() {
+    let (server, addr) = start(config());
+    let full = get(addr, "/static/hello.txt", "");
+    assert_eq!(full.status, 200);
+    assert_eq!(
+        full.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(full.header("accept-ranges"), Some("bytes"));
+    let etag = full.header("etag").unwrap().to_owned();
+    let modified = full.header("last-modified").unwrap().to_owned();
+    let text = std::fs::read(server_smol::demo::default_static_root().join("hello.txt")).unwrap();
+    assert_eq!(full.body, text);
+
+    let part = get(addr, "/static/hello.txt", "Range: bytes=6-9\r\n");
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, &text[6..=9]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 6-9/{}", text.len()).as_str())
+    );
+    let suffix = get(addr, "/static/hello.txt", "Range: bytes=-5\r\n");
+    assert_eq!(suffix.body, &text[text.len() - 5..]);
+    let unsatisfiable = get(addr, "/static/hello.txt", "Range: bytes=9999-\r\n");
+    assert_eq!(unsatisfiable.status, 416);
+    assert_eq!(
+        unsatisfiable.header("content-range"),
+        Some(format!("bytes */{}", text.len()).as_str())
+    );
+    let stale_if_range = get(
+        addr,
+        "/static/hello.txt",
+        "Range: bytes=0-1\r\nIf-Range: \"old\"\r\n",
+    );
+    assert_eq!(stale_if_range.status, 200);
+
+    let cached = get(
+        addr,
+        "/static/hello.txt",
+        &format!("If-None-Match: {etag}\r\n"),
+    );
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+    assert_eq!(cached.header("etag"), Some(etag.as_str()));
+    let cached = get(
+        addr,
+        "/static/hello.txt",
+        &format!("If-Modified-Since: {modified}\r\n"),
+    );
+    assert_eq!(cached.status, 304);
+    let changed = get(addr, "/static/hello.txt", "If-None-Match: \"nope\"\r\n");
+    assert_eq!(changed.status, 200);
+
+    for target in [
+        "/static/../Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/%2e%2e/%2e%2e/Cargo.toml",
+        "/static/css/..%5c..%5cCargo.toml",
+    ] {
+        let refused = get(addr, target, "");
+        assert_eq!(refused.status, 403, "{target}");
+    }
+    assert_eq!(get(addr, "/static/nope.txt", "").status, 404);
+    let index = get(addr, "/static/css/site.css", "");
+    assert_eq!(
+        index.header("content-type"),
+        Some("text/css; charset=utf-8")
+    );
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn graceful_shutdown_lets_in_flight_requests_finish() {
+    let (server, addr) = start(config());
+    let mut readers: Vec<Reader> = (0..8)
+        .map(|_| {
+            let mut r = Reader::new(connect(addr));
+            r.send(b"GET /slow/300 HTTP/1.1\r\nHost: t\r\n\r\n");
+            r
+        })
+        .collect();
+    // An idle keep-alive connection too: it is closed without a response.
+    let mut idle = Reader::new(connect(addr));
+    idle.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(idle.reply().status, 200);
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    server.shutdown();
+    for r in &mut readers {
+        let reply = r.reply();
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, b"slept 300");
+        assert_eq!(reply.header("connection"), Some("close"));
+        assert!(r.is_closed());
+    }
+    assert!(idle.is_closed());
+    server.join();
+    assert!(started.elapsed() < Duration::from_secs(4));
+    // The listener is gone.
+    assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err());
+}

@@ -1,0 +1,189 @@
+//! `conformance`: checks any HTTP server from the outside.
+//!
+//! - `conformance h2`: the HTTP/2 conformance catalogue (h2spec's 147 cases,
+//!   `research/h2spec-cases.md`) with its own frame writer and reader, so a
+//!   bug in our `http2-proto` cannot hide itself;
+//! - `conformance h1`: RFC 9112 framing, smuggling and connection-management cases;
+//! - `conformance hpack`: the http2jp HPACK corpus through the `hpack` crate.
+//!
+//! Every mode prints one line per case and `N tests, N passed, N skipped, N
+//! failed`, and exits non-zero when anything failed.
+#![forbid(unsafe_code)]
+
+mod frame;
+mod h1;
+mod h2;
+mod header_block;
+mod hpack_corpus;
+mod report;
+mod transport;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use report::{CaseReport, Totals};
+use transport::{Target, TlsOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "conformance",
+    version,
+    about = "Protocol conformance checks for HTTP servers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP/2 conformance catalogue (h2spec's cases) against a server.
+    H2(H2Args),
+    /// Run the HTTP/1.1 (RFC 9112) framing and connection cases against a server.
+    H1(H1Args),
+    /// Decode the hpack-test-case corpus with the `hpack` crate.
+    Hpack(HpackArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServerArgs {
+    /// Host name or address of the server.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port of the server.
+    #[arg(long)]
+    port: u16,
+    /// Connect over TLS (ALPN h2 or http/1.1).
+    #[arg(long)]
+    tls: bool,
+    /// Accept any TLS certificate (self-signed test servers).
+    #[arg(long, requires = "tls")]
+    insecure: bool,
+    /// Seconds to wait for each answer from the server.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
+    timeout: f64,
+    /// Write a JUnit XML report to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Cases run at the same time, each on its own connection.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
+    /// A path the server answers with 200 and a non-empty body, for GET and POST.
+    #[arg(long, default_value = "/")]
+    path: String,
+}
+
+#[derive(Debug, Args)]
+struct H2Args {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Also run the strict cases (h2spec's -S).
+    #[arg(long)]
+    strict: bool,
+    /// Sections or cases to run, as h2spec names them (`http2/5.1`, `generic/3.10/2`); all by default.
+    sections: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct H1Args {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Cases to run by id (`h1/smuggling/1`) or prefix (`h1/smuggling`); all by default.
+    cases: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct HpackArgs {
+    /// The hpack-test-case checkout (default: ../shared/testdata/hpack-test-case beside the repository).
+    dir: Option<PathBuf>,
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let seconds: f64 = s.parse().map_err(|err| format!("{err}"))?;
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 {
+        Ok(seconds)
+    } else {
+        Err("the timeout is a number of seconds between 0 and 3600".into())
+    }
+}
+
+impl ServerArgs {
+    fn target(&self, alpn: &[u8]) -> Result<Target, String> {
+        let tls = TlsOptions {
+            enabled: self.tls,
+            insecure: self.insecure,
+        };
+        Target::new(
+            &self.host,
+            self.port,
+            tls,
+            alpn,
+            Duration::from_secs_f64(self.timeout),
+        )
+    }
+
+    /// Writes the JUnit file if asked, and turns the totals into the exit status.
+    fn finish(&self, suite: &str, reports: &[CaseReport]) -> ExitCode {
+        if let Some(path) = &self.junit
+            && let Err(err) = report::write_junit(path, suite, reports)
+        {
+            report::line(&format!("cannot write {}: {err}", path.display()));
+            return ExitCode::FAILURE;
+        }
+        let totals = Totals::of(reports);
+        if totals.failed == 0 && totals.tests > 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::H2(args) => {
+            let target = match args.server.target(b"h2") {
+                Ok(target) => target,
+                Err(err) => return setup_error(&err),
+            };
+            let options = h2::Options {
+                strict: args.strict,
+                jobs: usize::from(args.server.jobs),
+                path: args.server.path.clone(),
+                filters: args.sections,
+            };
+            let reports = h2::run(&target, &options);
+            args.server.finish("h2", &reports)
+        }
+        Command::H1(args) => {
+            let target = match args.server.target(b"http/1.1") {
+                Ok(target) => target,
+                Err(err) => return setup_error(&err),
+            };
+            let options = h1::Options {
+                jobs: usize::from(args.server.jobs),
+                path: args.server.path.clone(),
+                filters: args.cases,
+            };
+            let reports = h1::run(&target, &options);
+            args.server.finish("h1", &reports)
+        }
+        Command::Hpack(args) => {
+            let dir = args.dir.unwrap_or_else(hpack_corpus::default_dir);
+            if hpack_corpus::run(&dir) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn setup_error(err: &str) -> ExitCode {
+    report::line(&format!("conformance: {err}"));
+    ExitCode::from(2)
+}

@@ -1,0 +1,97 @@
+//! What a [`Connection`](crate::Connection) reports to the application.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hpack::Header;
+
+use crate::{ConnectionError, ErrorCode, Initiator, Settings, StreamId};
+
+/// What a HEADERS event carries (RFC 9113 §8.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadersKind {
+    /// A request (server role), already validated per RFC 9113 §8.3.1.
+    Request,
+    /// A final response (client role), validated per RFC 9113 §8.3.2.
+    Response,
+    /// A 1xx informational response (client role); more headers follow.
+    Informational,
+    /// Trailers: the last field section of a message, no pseudo-headers.
+    Trailers,
+}
+
+/// An event for the application. Drain with [`Connection::poll_event`](crate::Connection::poll_event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A complete, validated field section arrived.
+    Headers {
+        /// The stream.
+        stream: StreamId,
+        /// The fields in wire order, pseudo-headers first.
+        headers: Vec<Header>,
+        /// The peer ended its side of the stream with this block.
+        end_stream: bool,
+        /// Request, response, informational or trailers.
+        kind: HeadersKind,
+    },
+    /// Body data arrived.
+    Data {
+        /// The stream.
+        stream: StreamId,
+        /// The data, a zero-copy slice of the read buffer.
+        data: Bytes,
+        /// The peer ended its side of the stream with this frame.
+        end_stream: bool,
+        /// Octets this frame consumed of the flow-control windows (data plus padding):
+        /// give it back with [`release_capacity`](crate::Connection::release_capacity)
+        /// unless `Config::auto_release_capacity` is set.
+        flow_len: usize,
+    },
+    /// The server promised a pushed response (client role, RFC 9113 §8.4).
+    PushPromise {
+        /// The request stream the push is associated with.
+        stream: StreamId,
+        /// The reserved stream that will carry the response.
+        promised: StreamId,
+        /// The promised request's fields.
+        headers: Vec<Header>,
+    },
+    /// A stream was reset, by us (a stream error, or `reset_stream`) or by the peer.
+    StreamReset {
+        /// The stream.
+        stream: StreamId,
+        /// The RST_STREAM code.
+        code: ErrorCode,
+        /// Who reset it.
+        by: Initiator,
+    },
+    /// Send capacity returned for a stream that was blocked: call `send_data` again.
+    SendCapacity {
+        /// The stream.
+        stream: StreamId,
+    },
+    /// The peer's SETTINGS were applied (and acknowledged).
+    SettingsChanged(Settings),
+    /// The peer acknowledged our SETTINGS.
+    SettingsAcked,
+    /// The peer answered one of our PINGs.
+    PingAcked {
+        /// The payload we sent.
+        payload: [u8; 8],
+        /// Time between sending and the answer, measured on the caller's clock.
+        rtt: Duration,
+    },
+    /// The peer sent GOAWAY: no new streams; streams above `last_stream` were not
+    /// processed and are reported as reset with REFUSED_STREAM (safe to retry).
+    GoAway {
+        /// The highest stream of ours the peer may have processed.
+        last_stream: StreamId,
+        /// The peer's reason.
+        code: ErrorCode,
+        /// The peer's debug data.
+        debug: Bytes,
+    },
+    /// The connection failed; no more events follow except those already queued.
+    ConnectionLost(ConnectionError),
+}

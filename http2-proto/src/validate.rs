@@ -1,0 +1,359 @@
+//! Header-section validation (RFC 9113 §8.2-8.3).
+//!
+//! A section that breaks these rules is *malformed*: the connection answers with a
+//! stream error of type PROTOCOL_ERROR (RFC 9113 §8.1.1) and the application never sees
+//! the message. Everything here is a pure function of the decoded fields.
+
+use hpack::Header;
+
+/// Why a field section is malformed; the static string goes nowhere on the wire but
+/// makes tests and debugging precise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Malformed(pub(crate) &'static str);
+
+/// What request validation learned that the connection needs later.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MessageInfo {
+    /// Parsed `content-length`, checked later against the DATA total (§8.1.1).
+    pub(crate) content_length: Option<u64>,
+    /// A request's method was HEAD (its response has no body).
+    pub(crate) head: bool,
+    /// A response's status code.
+    pub(crate) status: u16,
+}
+
+/// Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2).
+const CONNECTION_SPECIFIC: [&[u8]; 5] = [
+    b"connection",
+    b"proxy-connection",
+    b"keep-alive",
+    b"transfer-encoding",
+    b"upgrade",
+];
+
+fn is_token_lower(b: u8) -> bool {
+    matches!(b,
+        b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*'
+        | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+/// RFC 9113 §8.2.1: names are lowercase tokens; values carry no NUL, CR or LF and no
+/// leading or trailing whitespace.
+fn check_field(name: &[u8], value: &[u8]) -> Result<(), Malformed> {
+    if name.is_empty() || !name.iter().all(|&b| is_token_lower(b)) {
+        return Err(Malformed("invalid or uppercase field name"));
+    }
+    check_value(value)
+}
+
+fn check_value(value: &[u8]) -> Result<(), Malformed> {
+    if value.iter().any(|&b| matches!(b, 0 | b'\r' | b'\n')) {
+        return Err(Malformed("NUL, CR or LF in field value"));
+    }
+    if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t')) {
+        return Err(Malformed("whitespace around field value"));
+    }
+    Ok(())
+}
+
+/// Checks a regular (non-pseudo) field and folds `content-length` into `info`.
+fn regular_field(h: &Header, info: &mut MessageInfo) -> Result<(), Malformed> {
+    check_field(&h.name, &h.value)?;
+    let name: &[u8] = &h.name;
+    if CONNECTION_SPECIFIC.contains(&name) {
+        return Err(Malformed("connection-specific field"));
+    }
+    if name == b"te" && &h.value[..] != b"trailers" {
+        return Err(Malformed("TE other than trailers"));
+    }
+    if name == b"content-length" {
+        let n = parse_content_length(&h.value)?;
+        if info.content_length.is_some_and(|prev| prev != n) {
+            return Err(Malformed("conflicting content-length"));
+        }
+        info.content_length = Some(n);
+    }
+    Ok(())
+}
+
+fn parse_content_length(v: &[u8]) -> Result<u64, Malformed> {
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return Err(Malformed("invalid content-length"));
+    }
+    Ok(v.iter()
+        .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')))
+}
+
+/// Validates a request header section (RFC 9113 §8.3.1). `extended_connect` allows the
+/// `:protocol` pseudo-header (RFC 8441) when we advertised it.
+pub(crate) fn request(
+    headers: &[Header],
+    extended_connect: bool,
+) -> Result<MessageInfo, Malformed> {
+    let mut info = MessageInfo::default();
+    let (mut method, mut scheme, mut path, mut authority, mut protocol) =
+        (None, None, None, None, None);
+    let mut regular_seen = false;
+    for h in headers {
+        let name: &[u8] = &h.name;
+        if let Some(pseudo) = name.strip_prefix(b":") {
+            if regular_seen {
+                return Err(Malformed("pseudo-header after regular field"));
+            }
+            check_value(&h.value)?;
+            let slot = match pseudo {
+                b"method" => &mut method,
+                b"scheme" => &mut scheme,
+                b"path" => &mut path,
+                b"authority" => &mut authority,
+                b"protocol" if extended_connect => &mut protocol,
+                _ => return Err(Malformed("unknown or response pseudo-header in request")),
+            };
+            if slot.replace(&h.value[..]).is_some() {
+                return Err(Malformed("repeated pseudo-header"));
+            }
+        } else {
+            regular_seen = true;
+            regular_field(h, &mut info)?;
+        }
+    }
+    let Some(method) = method else {
+        return Err(Malformed("missing :method"));
+    };
+    if method.is_empty() || !method.iter().all(|&b| b.is_ascii_graphic()) {
+        return Err(Malformed("invalid :method"));
+    }
+    info.head = method == b"HEAD";
+    if method == b"CONNECT" && protocol.is_none() {
+        // Plain CONNECT (RFC 9113 §8.5): only :method and :authority.
+        if scheme.is_some() || path.is_some() || authority.is_none_or(<[u8]>::is_empty) {
+            return Err(Malformed("malformed CONNECT request"));
+        }
+        return Ok(info);
+    }
+    if protocol.is_some() && method != b"CONNECT" {
+        return Err(Malformed(":protocol without CONNECT"));
+    }
+    if scheme.is_none_or(<[u8]>::is_empty) {
+        return Err(Malformed("missing :scheme"));
+    }
+    match path {
+        None => return Err(Malformed("missing :path")),
+        Some([]) => return Err(Malformed("empty :path")),
+        Some(_) => {}
+    }
+    Ok(info)
+}
+
+/// Validates a response header section (RFC 9113 §8.3.2).
+pub(crate) fn response(headers: &[Header]) -> Result<MessageInfo, Malformed> {
+    let mut info = MessageInfo::default();
+    let mut status = None;
+    let mut regular_seen = false;
+    for h in headers {
+        let name: &[u8] = &h.name;
+        if name.first() == Some(&b':') {
+            if regular_seen {
+                return Err(Malformed("pseudo-header after regular field"));
+            }
+            if name != b":status" {
+                return Err(Malformed("unknown or request pseudo-header in response"));
+            }
+            if status.replace(&h.value[..]).is_some() {
+                return Err(Malformed("repeated :status"));
+            }
+        } else {
+            regular_seen = true;
+            regular_field(h, &mut info)?;
+        }
+    }
+    let Some(&[a, b, c]) = status else {
+        return Err(Malformed("missing or invalid :status"));
+    };
+    if ![a, b, c].iter().all(u8::is_ascii_digit) || a == b'0' {
+        return Err(Malformed("invalid :status"));
+    }
+    info.status = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    Ok(info)
+}
+
+/// Validates a trailer section: regular fields only (RFC 9113 §8.1).
+pub(crate) fn trailers(headers: &[Header]) -> Result<(), Malformed> {
+    let mut info = MessageInfo::default();
+    for h in headers {
+        if h.name.first() == Some(&b':') {
+            return Err(Malformed("pseudo-header in trailers"));
+        }
+        regular_field(h, &mut info)?;
+    }
+    Ok(())
+}
+
+/// Cheap checks on fields we are asked to send: names must be lowercase tokens (an
+/// uppercase name would make the peer reset the stream) and pseudo-headers come first.
+pub(crate) fn outbound(headers: &[Header]) -> bool {
+    let mut regular_seen = false;
+    headers.iter().all(|h| {
+        let name: &[u8] = &h.name;
+        match name.strip_prefix(b":") {
+            Some(rest) => {
+                !regular_seen && !rest.is_empty() && rest.iter().all(|&b| is_token_lower(b))
+            }
+            None => {
+                regular_seen = true;
+                !name.is_empty() && name.iter().all(|&b| is_token_lower(b))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(n: &'static str, v: &'static str) -> Header {
+        Header::new(n, v)
+    }
+
+    fn get() -> Vec<Header> {
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h(":authority", "a"),
+        ]
+    }
+
+    #[test]
+    fn valid_request() {
+        assert_eq!(request(&get(), false), Ok(MessageInfo::default()));
+        let mut with_len = get();
+        with_len.push(h("content-length", "12"));
+        with_len.push(h("te", "trailers"));
+        assert_eq!(request(&with_len, false).unwrap().content_length, Some(12));
+    }
+
+    #[test]
+    fn malformed_requests() {
+        let cases: Vec<(Vec<Header>, &str)> = vec![
+            (
+                vec![h(":method", "GET"), h(":scheme", "https")],
+                "missing path",
+            ),
+            (
+                vec![h(":scheme", "https"), h(":path", "/")],
+                "missing method",
+            ),
+            (vec![h(":method", "GET"), h(":path", "/")], "missing scheme"),
+            (
+                vec![h(":method", "GET"), h(":scheme", "https"), h(":path", "")],
+                "empty path",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                ],
+                "dup",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                    h(":status", "200"),
+                ],
+                "status",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                    h(":foo", "x"),
+                ],
+                "unknown",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h("x", "1"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                ],
+                "order",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                    h("X-Up", "1"),
+                ],
+                "upper",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                    h("connection", "x"),
+                ],
+                "conn",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                    h("te", "gzip"),
+                ],
+                "te",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                    h("content-length", "x"),
+                ],
+                "cl",
+            ),
+            (
+                vec![
+                    h(":method", "GET"),
+                    h(":scheme", "s"),
+                    h(":path", "/"),
+                    h("a", " x"),
+                ],
+                "ws",
+            ),
+            (
+                vec![
+                    h(":method", "CONNECT"),
+                    h(":scheme", "s"),
+                    h(":authority", "a"),
+                ],
+                "connect",
+            ),
+        ];
+        for (headers, what) in cases {
+            assert!(request(&headers, false).is_err(), "{what} accepted");
+        }
+    }
+
+    #[test]
+    fn responses_and_trailers() {
+        assert_eq!(response(&[h(":status", "204")]).unwrap().status, 204);
+        assert!(response(&[h(":status", "20")]).is_err());
+        assert!(response(&[h(":status", "200"), h(":path", "/")]).is_err());
+        assert!(response(&[h("a", "b")]).is_err());
+        assert!(trailers(&[h("grpc-status", "0")]).is_ok());
+        assert!(trailers(&[h(":status", "200")]).is_err());
+        assert!(outbound(&get()));
+        assert!(!outbound(&[h("Upper", "x")]));
+        assert!(!outbound(&[h("a", "x"), h(":status", "200")]));
+    }
+}

@@ -1,0 +1,30 @@
+"""weft: sans-IO HTTP/1.1, HTTP/2 and HPACK in Rust, a router, and an application server.
+
+- ``weft.hpack``: ``Encoder`` / ``Decoder`` (names of the ``hpack`` package).
+- ``weft.http1``: ``Connection`` and events (names of ``h11``).
+- ``weft.http2``: ``Connection`` and events (names of ``h2``).
+- ``weft.Router``: a path router.
+- ``weft.App``: a decorator API served by the Rust server; ``weft.serve`` hosts ASGI 3 apps.
+"""
+
+from ._weft import (
+    CLIENT,
+    SERVER,
+    InsertError,
+    Match,
+    MatchError,
+    Router,
+    Sentinel,
+    WeftError,
+)
+
+__all__ = [
+    "CLIENT",
+    "SERVER",
+    "InsertError",
+    "Match",
+    "MatchError",
+    "Router",
+    "Sentinel",
+    "WeftError",
+]

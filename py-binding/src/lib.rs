@@ -1,0 +1,50 @@
+//! The `weft` Python package's native module, `weft._weft` (DESIGN.md §3, issue 8).
+//!
+//! Thin `#[pyclass]` wrappers over the sans-IO crates, with the names Python users know
+//! from `hpack`, `h11` and `h2`, plus the application server on `server-smol`. The pure
+//! Python package in `python/weft/` re-exports these classes under `weft.hpack`,
+//! `weft.http1`, `weft.http2` and `weft`, and holds the parts that are plain Python
+//! (the decorator API's signature handling, the ASGI adapter's command line).
+//!
+//! Layout:
+//! - `errors`: the exception hierarchy, each carrying its wire meaning
+//!   (`error_status_hint` for HTTP/1.1, `error_code` for HTTP/2).
+//! - `sentinel`: h11-style sentinels (`CLIENT`, `SERVER`, `NEED_DATA`, states).
+//! - `hpack`, `router`, `http1`, `http2`: the sans-IO classes.
+//! - `server`: the bridge between server-smol's I/O threads and Python handlers.
+
+// PyO3's `#[pyclass]`, `#[pymethods]` and `#[pymodule]` expand to `unsafe` FFI glue;
+// this crate writes none of its own.
+#![allow(unsafe_code)]
+
+mod convert;
+mod errors;
+mod hpack;
+mod http1;
+mod router;
+mod sentinel;
+
+use pyo3::prelude::*;
+
+/// Builds `weft._weft` and its submodules (`hpack`, `http1`, `http2`).
+#[pymodule]
+fn _weft(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    errors::register(m)?;
+    sentinel::register(m)?;
+    m.add_class::<router::Router>()?;
+    m.add_class::<router::Match>()?;
+
+    let hpack_module = PyModule::new(py, "hpack")?;
+    hpack::register(&hpack_module)?;
+    m.add_submodule(&hpack_module)?;
+
+    let http1_module = PyModule::new(py, "http1")?;
+    http1::register(&http1_module)?;
+    m.add_submodule(&http1_module)?;
+
+    let http2_module = PyModule::new(py, "http2")?;
+    errors::register_http2(&http2_module)?;
+    m.add_submodule(&http2_module)?;
+    Ok(())
+}

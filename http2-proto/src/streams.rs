@@ -434,6 +434,16 @@ mod tests {
     }
 
     #[test]
+    fn local_ids_exhaust_at_2_pow_31() {
+        let mut s = Streams::new(Role::Client, 4);
+        s.next_local = StreamId::MAX.get() - 2;
+        assert_eq!(s.allocate_local(), Some(StreamId::new(0x7fff_fffd)));
+        assert_eq!(s.allocate_local(), Some(StreamId::MAX));
+        assert_eq!(s.allocate_local(), None);
+        assert_eq!(s.allocate_local(), None);
+    }
+
+    #[test]
     fn counts_and_closed_memory() {
         let t0 = crate::test_epoch();
         let mut s = Streams::new(Role::Server, 2);

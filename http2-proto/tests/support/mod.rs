@@ -12,6 +12,8 @@ use http2_proto::{
     Config, Connection, ConnectionError, ErrorCode, Event, HeadersKind, PREFACE, StreamId,
 };
 
+pub mod pair;
+
 // ---- frame builder --------------------------------------------------------------------
 
 pub const DATA: u8 = 0x0;

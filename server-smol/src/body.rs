@@ -89,7 +89,6 @@ impl Body {
     }
 
     /// A streamed body whose consumption is reported as `(stream, bytes)`.
-    #[allow(dead_code)] // used by the HTTP/2 driver, which waits for http2-proto
     pub(crate) fn channel_with_credit(
         stream: u32,
         credit: Sender<(u32, usize)>,

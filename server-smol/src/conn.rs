@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite};
+use http2_proto::PrefaceCheck;
 use smol::Async;
 use smol::lock::SemaphoreGuardArc;
 
 use crate::server::Shared;
-use crate::{clock, h1, listener};
+use crate::{clock, h1, h2, listener};
 
 /// Which listener a connection came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,12 +20,6 @@ pub(crate) enum Transport {
     Plain,
     Tls,
 }
-
-/// The HTTP/2 client connection preface (RFC 9113 §3.4).
-pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// Whether the HTTP/2 driver is built in (it waits for `http2-proto`).
-pub(crate) const H2_AVAILABLE: bool = false;
 
 /// Size of a connection's read buffer.
 pub(crate) const READ_BUFFER: usize = 16 * 1024;
@@ -61,11 +56,11 @@ pub(crate) async fn serve(
 
 async fn serve_plain(mut stream: Async<TcpStream>, context: ConnContext) -> io::Result<()> {
     let mut initial = BytesMut::with_capacity(READ_BUFFER);
-    if context.shared.config.h2c && H2_AVAILABLE {
+    if context.shared.config.h2c {
         let header_timeout = context.shared.config.timeouts.header_read;
         let is_h2 = with_timeout(header_timeout, sniff_preface(&mut stream, &mut initial)).await?;
         match is_h2 {
-            Some(true) => return h1::serve(stream, initial, context).await,
+            Some(true) => return h2::serve(stream, initial, context).await,
             Some(false) => {}
             // The peer closed before sending anything recognisable.
             None => return Ok(()),
@@ -83,8 +78,7 @@ async fn serve_tls(stream: Async<TcpStream>, context: ConnContext) -> io::Result
     let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
     let initial = BytesMut::with_capacity(READ_BUFFER);
     if is_h2 {
-        tracing::debug!("h2 negotiated but not served yet");
-        Ok(())
+        h2::serve(tls, initial, context).await
     } else {
         h1::serve(tls, initial, context).await
     }
@@ -104,13 +98,11 @@ async fn sniff_preface<S: AsyncRead + Unpin>(
         if n == 0 {
             return Ok(if buffer.is_empty() { None } else { Some(false) });
         }
-        buffer.extend_from_slice(&chunk[..n]);
-        let seen = buffer.len().min(PREFACE.len());
-        if buffer[..seen] != PREFACE[..seen] {
-            return Ok(Some(false));
-        }
-        if seen == PREFACE.len() {
-            return Ok(Some(true));
+        buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        match http2_proto::detect_preface(buffer) {
+            PrefaceCheck::Http2 => return Ok(Some(true)),
+            PrefaceCheck::NotHttp2 => return Ok(Some(false)),
+            _ => {}
         }
     }
 }
@@ -135,6 +127,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http2_proto::PREFACE;
 
     fn sniff(chunks: &[&[u8]]) -> (Option<bool>, Vec<u8>) {
         let data: Vec<u8> = chunks.concat();

@@ -8,13 +8,13 @@
 //! wait for exactly one thing: bytes, the handler, a deadline, or shutdown.
 
 use std::future::{Future, poll_fn};
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use http1_proto::{Connection, Event, RecvError, RequestHead, ResponseHead, Role, State};
 use smol::Timer;
 use smol::channel::TrySendError;
@@ -24,18 +24,12 @@ use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
 use crate::conn::{ConnContext, Io, READ_BUFFER, with_timeout};
 use crate::headers::Headers;
+use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{BodyStream, Response, ResponseBody, status_has_no_body};
+use crate::response::{BodySource, Response, ResponseBody, status_has_no_body};
 
 /// Flush once this much is queued, even if more responses are ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
-/// Segments below this size are copied together into one write buffer;
-/// larger ones (bodies) are written as they are, vectored.
-const COALESCE_BELOW: usize = 4096;
-/// Most segments handed to one vectored write.
-const MAX_IOVECS: usize = 32;
-/// Chunk size for file bodies.
-const FILE_CHUNK: usize = 64 * 1024;
 /// After an error response, how long and how much we keep reading (and
 /// discarding) so the client sees the response instead of a reset.
 const LINGER: Duration = Duration::from_secs(1);
@@ -78,16 +72,6 @@ enum Job {
     Finished,
 }
 
-/// Where the bytes of a response body come from.
-enum BodySource {
-    Stream(BodyStream),
-    File {
-        file: smol::fs::File,
-        remaining: u64,
-        buffer: BytesMut,
-    },
-}
-
 struct H1<S> {
     io: S,
     conn: Connection,
@@ -101,11 +85,8 @@ struct H1<S> {
     pending_send: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     /// Request body bytes received in this cycle (for `max_body`).
     body_received: u64,
-    /// Bytes to write, in order; `out_len` counts them.
-    out: Vec<Bytes>,
-    out_len: usize,
-    /// Small segments gathered into one write.
-    coalesce: BytesMut,
+    /// Bytes to write, in order.
+    out: Outbox,
     read_buf: Box<[u8]>,
     /// The timer and the instant it is set to; the logical deadline is
     /// recomputed each wait, and the timer is only moved when it would fire
@@ -144,9 +125,7 @@ impl<S: Io> H1<S> {
             body_tx: None,
             pending_send: None,
             body_received: 0,
-            out: Vec::with_capacity(8),
-            out_len: 0,
-            coalesce: BytesMut::with_capacity(COALESCE_BELOW * 2),
+            out: Outbox::new(),
             read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
             timer: Timer::never(),
             timer_at: None,
@@ -229,14 +208,14 @@ impl<S: Io> H1<S> {
 
             self.collect_transmit();
             if progressed {
-                if self.out_len >= FLUSH_THRESHOLD {
+                if self.out.len() >= FLUSH_THRESHOLD {
                     return Poll::Ready(Ok(Step::Flush));
                 }
                 continue;
             }
 
             // 5. Nothing moves by itself: write what is queued before waiting.
-            if self.out_len > 0 {
+            if self.out.len() > 0 {
                 return Poll::Ready(Ok(Step::Flush));
             }
 
@@ -424,14 +403,7 @@ impl<S: Io> H1<S> {
             let Job::Body(source) = &mut self.job else {
                 return Ok(moved);
             };
-            let next = match source {
-                BodySource::Stream(stream) => stream.as_mut().poll_next(cx),
-                BodySource::File {
-                    file,
-                    remaining,
-                    buffer,
-                } => poll_file_chunk(file, remaining, buffer, cx),
-            };
+            let next = source.poll_chunk(cx);
             match next {
                 Poll::Ready(Some(Ok(chunk))) => {
                     moved = true;
@@ -439,7 +411,7 @@ impl<S: Io> H1<S> {
                         return Err(Step::Close);
                     }
                     self.collect_transmit();
-                    if self.out_len >= FLUSH_THRESHOLD {
+                    if self.out.len() >= FLUSH_THRESHOLD {
                         return Ok(true);
                     }
                 }
@@ -520,11 +492,7 @@ impl<S: Io> H1<S> {
                 self.end_now()
             }
             ResponseBody::Stream(stream) => Job::Body(BodySource::Stream(stream)),
-            ResponseBody::File { file, len } => Job::Body(BodySource::File {
-                file,
-                remaining: len,
-                buffer: BytesMut::new(),
-            }),
+            ResponseBody::File { file, len } => Job::Body(BodySource::file(file, len)),
         };
         self.collect_transmit();
     }
@@ -700,56 +668,13 @@ impl<S: Io> H1<S> {
     }
 
     fn push_out(&mut self, bytes: Bytes) {
-        self.out_len += bytes.len();
-        if bytes.len() < COALESCE_BELOW {
-            self.coalesce.extend_from_slice(&bytes);
-        } else {
-            self.seal_coalesced();
-            self.out.push(bytes);
-        }
+        self.out.push(bytes);
     }
 
-    fn seal_coalesced(&mut self) {
-        if !self.coalesce.is_empty() {
-            self.out.push(self.coalesce.split().freeze());
-        }
-    }
-
-    /// Writes everything queued, vectored.
+    /// Writes everything queued.
     async fn flush(&mut self) -> io::Result<()> {
         self.collect_transmit();
-        self.seal_coalesced();
-        let mut first = 0;
-        while first < self.out.len() {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let batch = self.out.get(first..).unwrap_or_default();
-            let count = batch.len().min(MAX_IOVECS);
-            for (slice, bytes) in slices.iter_mut().zip(batch) {
-                *slice = IoSlice::new(bytes);
-            }
-            let mut written = self
-                .io
-                .write_vectored(slices.get(..count).unwrap_or_default())
-                .await?;
-            if written == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            while written > 0 {
-                let Some(segment) = self.out.get_mut(first) else {
-                    break;
-                };
-                if written >= segment.len() {
-                    written -= segment.len();
-                    first += 1;
-                } else {
-                    let _ = segment.split_to(written);
-                    written = 0;
-                }
-            }
-        }
-        self.out.clear();
-        self.out_len = 0;
-        self.io.flush().await
+        self.out.write_to(&mut self.io).await
     }
 
     /// Reads and discards for a moment after an error response, so that the
@@ -787,30 +712,4 @@ fn wants_info(app: &crate::App) -> bool {
 fn content_length(head: &RequestHead) -> Option<u64> {
     let value = head.headers.get("content-length")?;
     std::str::from_utf8(value).ok()?.trim().parse().ok()
-}
-
-/// The next chunk of a file body.
-fn poll_file_chunk(
-    file: &mut smol::fs::File,
-    remaining: &mut u64,
-    buffer: &mut BytesMut,
-    cx: &mut Context<'_>,
-) -> Poll<Option<io::Result<Bytes>>> {
-    if *remaining == 0 {
-        return Poll::Ready(None);
-    }
-    let want = usize::try_from(*remaining)
-        .unwrap_or(usize::MAX)
-        .min(FILE_CHUNK);
-    buffer.resize(want, 0);
-    match Pin::new(file).poll_read(cx, buffer) {
-        Poll::Ready(Ok(0)) => Poll::Ready(Some(Err(io::ErrorKind::UnexpectedEof.into()))),
-        Poll::Ready(Ok(n)) => {
-            buffer.truncate(n);
-            *remaining -= n as u64;
-            Poll::Ready(Some(Ok(buffer.split().freeze())))
-        }
-        Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-        Poll::Pending => Poll::Pending,
-    }
 }

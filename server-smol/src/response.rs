@@ -4,8 +4,10 @@ use std::fmt;
 use std::io;
 use std::pin::Pin;
 
-use bytes::Bytes;
-use futures_lite::Stream;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_lite::{AsyncRead, Stream};
 
 use crate::headers::Headers;
 
@@ -165,6 +167,62 @@ impl Response {
     /// Takes the body out, leaving it empty.
     pub fn take_body(&mut self) -> ResponseBody {
         std::mem::replace(&mut self.body, ResponseBody::Empty)
+    }
+}
+
+/// Chunk size for file bodies.
+const FILE_CHUNK: usize = 64 * 1024;
+
+/// Where the bytes of a streamed response body come from, for the drivers.
+pub(crate) enum BodySource {
+    Stream(BodyStream),
+    File {
+        file: smol::fs::File,
+        remaining: u64,
+        buffer: BytesMut,
+    },
+}
+
+impl BodySource {
+    pub(crate) fn file(file: smol::fs::File, len: u64) -> Self {
+        Self::File {
+            file,
+            remaining: len,
+            buffer: BytesMut::new(),
+        }
+    }
+
+    /// The next chunk; `None` at the end.
+    pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        match self {
+            Self::Stream(stream) => stream.as_mut().poll_next(cx),
+            Self::File {
+                file,
+                remaining,
+                buffer,
+            } => {
+                if *remaining == 0 {
+                    return Poll::Ready(None);
+                }
+                let want = usize::try_from(*remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(FILE_CHUNK);
+                buffer.resize(want, 0);
+                match Pin::new(file).poll_read(cx, buffer) {
+                    Poll::Ready(Ok(0)) => {
+                        // The file shrank under us: never pad or truncate silently.
+                        Poll::Ready(Some(Err(io::ErrorKind::UnexpectedEof.into())))
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        buffer.truncate(n);
+                        *remaining -= n as u64;
+                        Poll::Ready(Some(Ok(buffer.split().freeze())))
+                    }
+                    Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
     }
 }
 

@@ -115,10 +115,7 @@ impl Server {
         let workers = config.worker_count();
         let per_core = config.layout == Layout::PerCore;
         let tls = match config.tls_bind {
-            Some(_) => Some(TlsAcceptor::from(tls::server_config(
-                &config.tls,
-                crate::conn::H2_AVAILABLE,
-            )?)),
+            Some(_) => Some(TlsAcceptor::from(tls::server_config(&config.tls, true)?)),
             None => None,
         };
         // One listener per worker in the per-core layout; the first one

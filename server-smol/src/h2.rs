@@ -1,0 +1,688 @@
+//! The HTTP/2 driver: one loop per connection over `http2_proto::Connection`.
+//!
+//! Handlers run concurrently, one future per stream, polled by the
+//! connection's own task: each stream has a waker that records its id in a
+//! ready list, so a wake-up polls only the streams that asked for it. This
+//! keeps a stream's work on the connection's thread (no cross-thread hop per
+//! request, which matters for the per-core layout) while handlers still
+//! interleave freely. Response bodies are sent as far as flow control allows
+//! (RFC 9113 §5.2); the rest waits for `Event::SendCapacity`. Request bodies
+//! return flow-control credit only as the handler consumes them.
+
+use std::collections::HashMap;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use futures_lite::{AsyncWriteExt, Stream};
+use http2_proto::{Config, Connection, ErrorCode, Event, Header, HeadersKind, Initiator, StreamId};
+use smol::Timer;
+use smol::channel::Receiver;
+
+use crate::app::{BoxFuture, Routed};
+use crate::body::{Body, BodyError, BodySender};
+use crate::clock::{self, DateCache};
+use crate::conn::{ConnContext, Io, READ_BUFFER};
+use crate::headers::Headers;
+use crate::outbox::Outbox;
+use crate::request::{Request, RequestInfo, Version};
+use crate::response::{BodySource, Response, ResponseBody, status_has_no_body};
+
+/// Flush once this much is queued, even if more work is ready.
+const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// Header fields that are connection-specific in HTTP/1.1 and forbidden in
+/// HTTP/2 (RFC 9113 §8.2.2); a handler's copy of them is dropped.
+const CONNECTION_SPECIFIC: [&[u8]; 5] = [
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"transfer-encoding",
+    b"upgrade",
+];
+
+/// Serves HTTP/2 on `io` until the connection ends. `initial` holds bytes
+/// already read (the preface, when detected on the cleartext port).
+pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
+    let mut driver = H2::new(io, context);
+    if !initial.is_empty() {
+        let now = clock::now();
+        if let Err(error) = driver.conn.recv_owned(now, initial) {
+            tracing::debug!(%error, "HTTP/2 connection error");
+        }
+    }
+    driver.run().await
+}
+
+/// Ids of streams whose futures asked to be polled again.
+#[derive(Default)]
+struct ReadyList {
+    ids: Mutex<Vec<u32>>,
+    task: Mutex<Option<Waker>>,
+}
+
+/// The waker a stream's handler and body see.
+struct StreamWaker {
+    id: u32,
+    ready: Arc<ReadyList>,
+}
+
+impl Wake for StreamWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Ok(mut ids) = self.ready.ids.lock() {
+            ids.push(self.id);
+        }
+        if let Ok(task) = self.ready.task.lock()
+            && let Some(task) = task.as_ref()
+        {
+            task.wake_by_ref();
+        }
+    }
+}
+
+/// One request in progress.
+struct StreamJob {
+    waker: Waker,
+    body_tx: Option<BodySender>,
+    body_received: u64,
+    is_head: bool,
+    phase: Phase,
+}
+
+enum Phase {
+    /// The handler is running.
+    Handler {
+        future: BoxFuture,
+        info: Option<RequestInfo>,
+    },
+    /// Headers sent; body bytes flow as the windows allow. `pending` is
+    /// data the windows could not take yet; `source` what is still to come
+    /// (`None` once exhausted: then `pending` ends the stream).
+    Sending {
+        pending: Option<Bytes>,
+        source: Option<BodySource>,
+    },
+}
+
+enum Step {
+    Flush,
+    Close,
+}
+
+struct H2<S> {
+    io: S,
+    conn: Connection,
+    context: ConnContext,
+    streams: HashMap<u32, StreamJob>,
+    ready: Arc<ReadyList>,
+    /// Streams to poll on this pass (woken, new, or given send capacity).
+    to_poll: Vec<u32>,
+    /// Flow-control credit: `(stream, bytes)` the handlers consumed.
+    credit_tx: smol::channel::Sender<(u32, usize)>,
+    credit_rx: Pin<Box<Receiver<(u32, usize)>>>,
+    out: Outbox,
+    read_buf: Box<[u8]>,
+    timer: Timer,
+    timer_at: Option<Instant>,
+    going_away: bool,
+    peer_eof: bool,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+    date: DateCache,
+}
+
+impl<S: Io> H2<S> {
+    fn new(io: S, context: ConnContext) -> Self {
+        let settings = &context.shared.config;
+        let mut config = Config::server();
+        config.local.max_concurrent_streams = Some(settings.limits.h2_max_concurrent_streams);
+        config.local.max_header_list_size = Some(settings.limits.h2_max_header_list);
+        config.limits.max_header_list_size = settings.limits.h2_max_header_list;
+        config.keepalive_interval = settings.timeouts.h2_ping;
+        config.idle_timeout = Some(settings.timeouts.keep_alive);
+        let now = clock::now();
+        let stopped = context.shared.shutdown.subscribe();
+        let (credit_tx, credit_rx) = smol::channel::unbounded();
+        Self {
+            io,
+            conn: Connection::new(now, config),
+            streams: HashMap::new(),
+            ready: Arc::new(ReadyList::default()),
+            to_poll: Vec::new(),
+            credit_tx,
+            credit_rx: Box::pin(credit_rx),
+            out: Outbox::new(),
+            read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            timer: Timer::never(),
+            timer_at: None,
+            going_away: false,
+            peer_eof: false,
+            shutdown: Box::pin(async move {
+                let _ = stopped.recv().await;
+            }),
+            date: DateCache::default(),
+            context,
+        }
+    }
+
+    async fn run(mut self) -> io::Result<()> {
+        loop {
+            let step = poll_fn(|cx| self.poll_progress(cx)).await?;
+            self.collect_transmit();
+            self.out.write_to(&mut self.io).await?;
+            if let Step::Close = step {
+                let _ = self.io.close().await;
+                return Ok(());
+            }
+        }
+    }
+
+    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
+        self.register_task(cx);
+        if self.shutdown_requested(cx) && !self.going_away {
+            self.going_away = true;
+            self.conn.goaway(
+                clock::now(),
+                ErrorCode::NO_ERROR,
+                Bytes::from_static(b"shutdown"),
+            );
+        }
+        loop {
+            let mut progressed = false;
+
+            // 1. Protocol events.
+            while let Some(event) = self.conn.poll_event() {
+                progressed = true;
+                self.on_event(event);
+            }
+
+            // 2. Credit for consumed request bodies.
+            while let Poll::Ready(Some((id, n))) = self.credit_rx.as_mut().poll_next(cx) {
+                self.conn.release_capacity(StreamId::new(id), n);
+                progressed = true;
+            }
+
+            // 3. Streams that were woken, are new, or got capacity.
+            if let Ok(mut ids) = self.ready.ids.lock() {
+                self.to_poll.append(&mut ids);
+            }
+            if !self.to_poll.is_empty() {
+                progressed = true;
+                let mut ids = std::mem::take(&mut self.to_poll);
+                ids.sort_unstable();
+                ids.dedup();
+                for id in ids.drain(..) {
+                    self.poll_stream(id);
+                }
+                self.to_poll = ids;
+            }
+
+            self.collect_transmit();
+            if self.conn.is_closed() {
+                return Poll::Ready(Ok(Step::Close));
+            }
+            if progressed {
+                if self.out.len() >= FLUSH_THRESHOLD {
+                    return Poll::Ready(Ok(Step::Flush));
+                }
+                continue;
+            }
+            if self.out.len() > 0 {
+                return Poll::Ready(Ok(Step::Flush));
+            }
+
+            // 4. Wait: bytes, a protocol timer, or a stream (registered above).
+            if !self.peer_eof {
+                match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+                    Poll::Ready(Ok(0)) => {
+                        self.peer_eof = true;
+                        self.conn.recv_eof(clock::now());
+                        continue;
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        let data = self.read_buf.get(..n).unwrap_or_default();
+                        if let Err(error) = self.conn.recv(clock::now(), data) {
+                            // The GOAWAY is queued; it goes out with the next flush.
+                            tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection error");
+                        }
+                        continue;
+                    }
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if self.poll_timer(cx) {
+                continue;
+            }
+            if !self.going_away && self.shutdown_requested(cx) {
+                self.going_away = true;
+                self.conn.goaway(
+                    clock::now(),
+                    ErrorCode::NO_ERROR,
+                    Bytes::from_static(b"shutdown"),
+                );
+                continue;
+            }
+            if self.peer_eof && self.streams.is_empty() {
+                return Poll::Ready(Ok(Step::Close));
+            }
+            return Poll::Pending;
+        }
+    }
+
+    fn register_task(&self, cx: &Context<'_>) {
+        if let Ok(mut task) = self.ready.task.lock() {
+            match task.as_ref() {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => *task = Some(cx.waker().clone()),
+            }
+        }
+    }
+
+    fn shutdown_requested(&mut self, cx: &mut Context<'_>) -> bool {
+        self.shutdown.as_mut().poll(cx).is_ready()
+    }
+
+    /// Fires the protocol's timers when due; true if it did.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.conn.poll_timeout() else {
+            return false;
+        };
+        loop {
+            if self.timer_at.is_none_or(|at| at > deadline) {
+                self.timer.set_at(deadline);
+                self.timer_at = Some(deadline);
+            }
+            if Pin::new(&mut self.timer).poll(cx).is_pending() {
+                return false;
+            }
+            self.timer_at = None;
+            let now = clock::now();
+            if now >= deadline {
+                self.conn.handle_timeout(now);
+                return true;
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Headers {
+                stream,
+                headers,
+                end_stream,
+                kind: HeadersKind::Request,
+            } => self.start_request(stream, headers, end_stream),
+            Event::Headers {
+                stream,
+                kind: HeadersKind::Trailers,
+                ..
+            } => {
+                if let Some(job) = self.streams.get_mut(&u32::from(stream)) {
+                    job.body_tx = None;
+                }
+            }
+            Event::Data {
+                stream,
+                data,
+                end_stream,
+                flow_len,
+            } => self.on_data(stream, data, end_stream, flow_len),
+            Event::StreamReset { stream, code, by } => {
+                if let Some(job) = self.streams.remove(&u32::from(stream)) {
+                    if let Some(tx) = job.body_tx {
+                        let _ = tx.try_send(Err(BodyError::Reset));
+                    }
+                    if by == Initiator::Remote {
+                        tracing::debug!(%stream, ?code, "stream reset by the client");
+                    }
+                }
+            }
+            Event::SendCapacity { stream } => self.to_poll.push(u32::from(stream)),
+            Event::ConnectionLost(error) => {
+                tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection lost");
+                self.streams.clear();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_data(&mut self, stream: StreamId, data: Bytes, end_stream: bool, flow_len: usize) {
+        let id = u32::from(stream);
+        let max_body = self.context.shared.config.limits.max_body;
+        let Some(job) = self.streams.get_mut(&id) else {
+            self.conn.release_capacity(stream, flow_len);
+            return;
+        };
+        // Padding is never seen by the handler: credit it at once.
+        let padding = flow_len.saturating_sub(data.len());
+        job.body_received = job.body_received.saturating_add(data.len() as u64);
+        let too_large = job.body_received > max_body;
+        let delivered = match (&job.body_tx, too_large) {
+            (Some(tx), false) => tx.try_send(Ok(data)).is_ok(),
+            _ => false,
+        };
+        if padding > 0 || !delivered {
+            let credit = if delivered { padding } else { flow_len };
+            self.conn.release_capacity(stream, credit);
+        }
+        if end_stream {
+            job.body_tx = None;
+        }
+        if too_large {
+            self.refuse_too_large(stream);
+        }
+    }
+
+    /// The body grew past `max_body`: answer 413 if the handler has not
+    /// answered, and stop the upload (RFC 9113 §8.1: a complete response,
+    /// then RST_STREAM NO_ERROR).
+    fn refuse_too_large(&mut self, stream: StreamId) {
+        let id = u32::from(stream);
+        let answered = match self.streams.get_mut(&id) {
+            Some(job) => {
+                job.body_tx = None;
+                !matches!(job.phase, Phase::Handler { .. })
+            }
+            None => return,
+        };
+        if answered {
+            self.streams.remove(&id);
+            let _ = self
+                .conn
+                .reset_stream(clock::now(), stream, ErrorCode::CANCEL);
+        } else {
+            self.respond(id, Response::status_page(413), None);
+            self.streams.remove(&id);
+            let _ = self
+                .conn
+                .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
+        }
+    }
+
+    fn start_request(&mut self, stream: StreamId, fields: Vec<Header>, end_stream: bool) {
+        let id = u32::from(stream);
+        let shared = self.context.shared.clone();
+        let mut method = Bytes::new();
+        let mut path = Bytes::new();
+        let mut authority = None;
+        let mut headers = Headers::with_capacity(fields.len());
+        let mut declared: Option<u64> = None;
+        for field in fields {
+            match &field.name[..] {
+                b":method" => method = field.value,
+                b":path" => path = field.value,
+                b":authority" => authority = Some(field.value),
+                b":scheme" | b":protocol" => {}
+                b"content-length" => {
+                    declared = std::str::from_utf8(&field.value)
+                        .ok()
+                        .and_then(|v| v.trim().parse().ok());
+                    headers.append(field.name, field.value);
+                }
+                _ => headers.append(field.name, field.value),
+            }
+        }
+        if let Some(authority) = authority
+            && !headers.contains("host")
+        {
+            headers.append(Bytes::from_static(b"host"), authority);
+        }
+        let waker = Waker::from(Arc::new(StreamWaker {
+            id,
+            ready: self.ready.clone(),
+        }));
+        let is_head = method == "HEAD";
+        let mut job = StreamJob {
+            waker,
+            body_tx: None,
+            body_received: 0,
+            is_head,
+            phase: Phase::Sending {
+                pending: None,
+                source: None,
+            },
+        };
+        if path.is_empty() {
+            // CONNECT (no :path) is not something this server does.
+            self.streams.insert(id, job);
+            self.respond(id, Response::status_page(501), None);
+            return;
+        }
+        if declared.is_some_and(|n| n > shared.config.limits.max_body) {
+            self.streams.insert(id, job);
+            self.respond(id, Response::status_page(413), None);
+            if !end_stream {
+                let _ = self
+                    .conn
+                    .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
+                self.streams.remove(&id);
+            }
+            return;
+        }
+        let body = if end_stream {
+            Body::empty()
+        } else {
+            let (tx, body) = Body::channel_with_credit(id, self.credit_tx.clone());
+            job.body_tx = Some(tx);
+            body
+        };
+        let mut request = Request::from_parts(
+            method,
+            path,
+            headers,
+            Version::H2,
+            body,
+            Some(self.context.peer),
+        );
+        let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
+        match shared.app.route_request(&mut request) {
+            Routed::Handler(handler) => {
+                job.phase = Phase::Handler {
+                    future: handler.call(request),
+                    info,
+                };
+                self.streams.insert(id, job);
+                self.to_poll.push(id);
+            }
+            Routed::Answer(mut response) => {
+                drop(request);
+                job.body_tx = None;
+                if let Some(info) = &info {
+                    shared.app.finish(info, &mut response);
+                }
+                self.streams.insert(id, job);
+                self.respond(id, response, info.as_ref());
+            }
+        }
+    }
+
+    /// Polls a stream's handler or response body.
+    fn poll_stream(&mut self, id: u32) {
+        let Some(job) = self.streams.get_mut(&id) else {
+            return;
+        };
+        let waker = job.waker.clone();
+        let mut cx = Context::from_waker(&waker);
+        if let Phase::Handler { future, info } = &mut job.phase {
+            let Poll::Ready(mut response) = future.as_mut().poll(&mut cx) else {
+                return;
+            };
+            let info = info.take();
+            if let Some(info) = &info {
+                self.context.shared.app.finish(info, &mut response);
+            }
+            self.respond(id, response, info.as_ref());
+        }
+        self.pump_body(id, &mut cx);
+    }
+
+    /// Sends the response head, and queues its body for [`pump_body`].
+    fn respond(&mut self, id: u32, response: Response, info: Option<&RequestInfo>) {
+        let stream = StreamId::new(id);
+        let Some(job) = self.streams.get_mut(&id) else {
+            return;
+        };
+        let Response {
+            status,
+            headers,
+            body,
+        } = response;
+        if let Some(info) = info {
+            tracing::info!(
+                target: "weft::access",
+                peer = %self.context.peer,
+                method = info.method(),
+                target = info.target(),
+                version = ?info.version(),
+                status,
+                stream = id,
+            );
+        }
+        let mut fields = Vec::with_capacity(headers.len() + 3);
+        let mut digits = itoa::Buffer::new();
+        fields.push(Header::new(
+            Bytes::from_static(b":status"),
+            Bytes::copy_from_slice(digits.format(status).as_bytes()),
+        ));
+        let mut has_length = false;
+        for (name, value) in headers {
+            let name = lowercase(name);
+            if CONNECTION_SPECIFIC.contains(&&name[..]) {
+                continue;
+            }
+            has_length |= &name[..] == b"content-length";
+            fields.push(Header::new(name, value));
+        }
+        fields.push(Header::new(Bytes::from_static(b"date"), self.date.get()));
+        let no_body = status_has_no_body(status);
+        if !no_body
+            && !has_length
+            && let Some(len) = body.len()
+        {
+            fields.push(Header::new(
+                Bytes::from_static(b"content-length"),
+                Bytes::copy_from_slice(digits.format(len).as_bytes()),
+            ));
+        }
+        let (pending, source) = match body {
+            _ if job.is_head || no_body => (None, None),
+            ResponseBody::Empty => (None, None),
+            ResponseBody::Full(bytes) if bytes.is_empty() => (None, None),
+            ResponseBody::Full(bytes) => (Some(bytes), None),
+            ResponseBody::Stream(stream) => (None, Some(BodySource::Stream(stream))),
+            ResponseBody::File { file, len } => (None, Some(BodySource::file(file, len))),
+        };
+        let end_stream = pending.is_none() && source.is_none();
+        if let Err(error) = self.conn.send_headers(stream, &fields, end_stream) {
+            tracing::debug!(%stream, %error, "sending response headers");
+            self.streams.remove(&id);
+            let _ = self
+                .conn
+                .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
+            return;
+        }
+        if end_stream {
+            self.streams.remove(&id);
+        } else {
+            job.phase = Phase::Sending { pending, source };
+            self.to_poll.push(id);
+        }
+    }
+
+    /// Moves response body bytes into the connection until the windows close
+    /// or the source has nothing ready.
+    fn pump_body(&mut self, id: u32, cx: &mut Context<'_>) {
+        let stream = StreamId::new(id);
+        loop {
+            let Some(job) = self.streams.get_mut(&id) else {
+                return;
+            };
+            let Phase::Sending { pending, source } = &mut job.phase else {
+                return;
+            };
+            if let Some(data) = pending.take() {
+                let end = source.is_none();
+                match self.conn.send_data(stream, data.clone(), end) {
+                    Ok(n) if n == data.len() => {
+                        if end {
+                            self.streams.remove(&id);
+                            return;
+                        }
+                    }
+                    Ok(n) => {
+                        // The windows took part of it; the rest waits for capacity.
+                        *pending = Some(data.slice(n..));
+                        return;
+                    }
+                    Err(http2_proto::SendError::Blocked) => {
+                        *pending = Some(data);
+                        return;
+                    }
+                    Err(_) => {
+                        self.streams.remove(&id);
+                        return;
+                    }
+                }
+                if self.out.len() + self.conn.pending_transmit() >= FLUSH_THRESHOLD {
+                    // Let the socket catch up; the ready list brings us back.
+                    self.to_poll.push(id);
+                    return;
+                }
+                continue;
+            }
+            let Some(body) = source else {
+                return;
+            };
+            match body.poll_chunk(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    if !chunk.is_empty() {
+                        *pending = Some(chunk);
+                    }
+                }
+                Poll::Ready(None) => {
+                    *source = None;
+                    *pending = Some(Bytes::new());
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    tracing::debug!(%stream, %error, "response body failed");
+                    self.streams.remove(&id);
+                    let _ = self
+                        .conn
+                        .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
+                    return;
+                }
+                Poll::Pending => return,
+            }
+        }
+    }
+
+    fn collect_transmit(&mut self) {
+        while let Some(bytes) = self.conn.poll_transmit() {
+            self.out.push(bytes);
+        }
+    }
+}
+
+/// Whether the app or the access log needs a [`RequestInfo`].
+fn wants_info(app: &crate::App) -> bool {
+    app.has_after_hooks() || tracing::enabled!(target: "weft::access", tracing::Level::INFO)
+}
+
+/// HTTP/2 field names are lowercase (RFC 9113 §8.2.1); handlers may write
+/// them in any case.
+fn lowercase(name: Bytes) -> Bytes {
+    if name.iter().any(u8::is_ascii_uppercase) {
+        Bytes::from(name.to_ascii_lowercase())
+    } else {
+        name
+    }
+}

@@ -74,6 +74,9 @@ struct ServerArgs {
     /// A path the server answers with 200 and a non-empty body, for GET and POST.
     #[arg(long, default_value = "/")]
     path: String,
+    /// A path that answers POST with 2xx, when it is not --path.
+    #[arg(long)]
+    post_path: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +157,11 @@ fn main() -> ExitCode {
                 strict: args.strict,
                 jobs: usize::from(args.server.jobs),
                 path: args.server.path.clone(),
+                post_path: args
+                    .server
+                    .post_path
+                    .clone()
+                    .unwrap_or_else(|| args.server.path.clone()),
                 filters: args.sections,
             };
             let reports = h2::run(&target, &options);
@@ -167,6 +175,11 @@ fn main() -> ExitCode {
             let options = h1::Options {
                 jobs: usize::from(args.server.jobs),
                 path: args.server.path.clone(),
+                post_path: args
+                    .server
+                    .post_path
+                    .clone()
+                    .unwrap_or_else(|| args.server.path.clone()),
                 filters: args.cases,
             };
             let reports = h1::run(&target, &options);

@@ -1,5 +1,5 @@
-//! The HTTP/1.1 cases. Requests are byte templates where `{host}` and
-//! `{path}` stand for the target; each case names the RFC text it checks.
+//! The HTTP/1.1 cases. Requests are byte templates where `{host}`, `{path}`
+//! and `{post}` (the POST path) stand for the target; each case names the RFC text it checks.
 //! Where the RFC lets a server either reject or repair (obs-fold, bare LF),
 //! the case accepts both but still requires that the connection does not
 //! desynchronise.
@@ -75,7 +75,7 @@ fn messages() -> (&'static str, Vec<Case>) {
                 "The body is framed by Content-Length (RFC 9112 §6.3).",
                 |c| {
                     c.exchange(
-                        b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\n\r\ntest",
+                        b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\n\r\ntest",
                         Status::Success,
                         After::KeepAlive,
                     )
@@ -86,7 +86,7 @@ fn messages() -> (&'static str, Vec<Case>) {
                 "A recipient MUST be able to parse the chunked coding and ignore unknown extensions (RFC 9112 §7.1).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n\
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n\
                       4;ext=1\r\ntest\r\n0\r\nX-Trailer: ok\r\n\r\n",
                     Status::Success,
                     After::KeepAlive,
@@ -209,7 +209,7 @@ fn connection() -> (&'static str, Vec<Case>) {
                 "Sends Expect: 100-continue and waits before sending the body",
                 "A server MUST either send a final status or 100 (Continue) before reading the body (RFC 9110 §10.1.1).",
                 |c| {
-                    c.send(b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+                    c.send(b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
                     let expected =
                         || vec!["100 (Continue) or a final status without the body".to_owned()];
                     let first = c
@@ -239,7 +239,7 @@ fn connection() -> (&'static str, Vec<Case>) {
                 "A client may send the body without waiting; the server still answers once (RFC 9110 §10.1.1).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\ntest",
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\ntest",
                     Status::Success,
                     After::KeepAlive,
                 )
@@ -259,7 +259,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "A server MAY reject or use Transfer-Encoding alone, and MUST close the connection after responding (RFC 9112 §6.1).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n\
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n\
                       0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: {host}\r\n\r\n",
                     Status::SuccessOr(&[400]),
                     After::Close,
@@ -271,7 +271,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "The server MUST respond with 400 and then close the connection (RFC 9112 §6.3).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: gzip\r\n\r\ntest",
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: gzip\r\n\r\ntest",
                     Status::OneOf(&[400, 501]),
                     After::Close,
                 )
@@ -282,7 +282,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "The framing is faulty; the server MUST close the connection after processing (RFC 9112 §6.1).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.0\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ntest\r\n0\r\n\r\n",
+                    b"POST {post} HTTP/1.0\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ntest\r\n0\r\n\r\n",
                     Status::OneOf(&[400]),
                     After::Close,
                 )
@@ -293,7 +293,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "A sender MUST NOT apply chunked more than once; the framing is invalid (RFC 9112 §6.1, §6.3).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
                     Status::OneOf(&[400, 501]),
                     After::Close,
                 )
@@ -304,7 +304,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "A server SHOULD answer 501 to a transfer coding it does not understand; without chunked last, 400 (RFC 9112 §6.1, §6.3).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
                     Status::OneOf(&[400, 501]),
                     After::Close,
                 )
@@ -315,7 +315,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "An invalid Content-Length is an unrecoverable error: 400, then close (RFC 9112 §6.3).",
                 |c| {
                     c.exchange(
-                        b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: abc\r\n\r\ntest",
+                        b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: abc\r\n\r\ntest",
                         BAD_REQUEST,
                         After::Close,
                     )
@@ -326,7 +326,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "An invalid Content-Length is an unrecoverable error: 400, then close (RFC 9112 §6.3).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\ntest",
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\ntest",
                     BAD_REQUEST,
                     After::Close,
                 )
@@ -337,7 +337,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "An invalid Content-Length is an unrecoverable error: 400, then close (RFC 9112 §6.3, RFC 9110 §8.6).",
                 |c| {
                     c.exchange(
-                        b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4, 5\r\n\r\ntest",
+                        b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 4, 5\r\n\r\ntest",
                         BAD_REQUEST,
                         After::Close,
                     )
@@ -348,7 +348,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "Content-Length is 1*DIGIT; anything else is invalid: 400, then close (RFC 9110 §8.6, RFC 9112 §6.3).",
                 |c| {
                     c.exchange(
-                        b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: -1\r\n\r\ntest",
+                        b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: -1\r\n\r\ntest",
                         BAD_REQUEST,
                         After::Close,
                     )
@@ -359,7 +359,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "Content-Length is 1*DIGIT; anything else is invalid: 400, then close (RFC 9110 §8.6, RFC 9112 §6.3).",
                 |c| {
                     c.exchange(
-                        b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: +4\r\n\r\ntest",
+                        b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: +4\r\n\r\ntest",
                         BAD_REQUEST,
                         After::Close,
                     )
@@ -370,7 +370,7 @@ fn smuggling() -> (&'static str, Vec<Case>) {
                 "A recipient MUST anticipate large numerals and prevent overflows (RFC 9110 §8.6): 400 or 413, then close.",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 99999999999999999999999999\r\n\r\ntest",
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 99999999999999999999999999\r\n\r\ntest",
                     Status::OneOf(&[400, 413]),
                     After::Close,
                 )
@@ -390,7 +390,7 @@ fn chunked() -> (&'static str, Vec<Case>) {
                 "The chunked framing is invalid: 400, then close (RFC 9112 §7.1).",
                 |c| {
                     c.exchange(
-                b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\ntest\r\n0\r\n\r\n",
+                b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\ntest\r\n0\r\n\r\n",
                 BAD_REQUEST,
                 After::Close,
             )
@@ -401,7 +401,7 @@ fn chunked() -> (&'static str, Vec<Case>) {
                 "A recipient MUST anticipate large hex numerals and prevent overflows (RFC 9112 §7.1): 400 or 413, then close.",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n\
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n\
                       10000000000000000000004\r\ntest\r\n0\r\n\r\n",
                     Status::OneOf(&[400, 413]),
                     After::Close,
@@ -413,7 +413,7 @@ fn chunked() -> (&'static str, Vec<Case>) {
                 "chunk-size is 1*HEXDIG: 400, then close (RFC 9112 §7.1).",
                 |c| {
                     c.exchange(
-                b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n0x4\r\ntest\r\n0\r\n\r\n",
+                b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n0x4\r\ntest\r\n0\r\n\r\n",
                 BAD_REQUEST,
                 After::Close,
             )
@@ -424,7 +424,7 @@ fn chunked() -> (&'static str, Vec<Case>) {
                 "chunk-data is followed by CRLF; anything else is invalid: 400, then close (RFC 9112 §7.1).",
                 |c| {
                     c.exchange(
-                    b"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n2\r\ntest\r\n0\r\n\r\n",
+                    b"POST {post} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n2\r\ntest\r\n0\r\n\r\n",
                     BAD_REQUEST,
                     After::Close,
                 )

@@ -17,6 +17,8 @@ pub(crate) struct Options {
     pub(crate) jobs: usize,
     /// A path that answers GET, HEAD and POST with 2xx and a body.
     pub(crate) path: String,
+    /// A path that answers POST with 2xx.
+    pub(crate) post_path: String,
     /// Case ids or prefixes (`h1/smuggling`); empty runs all.
     pub(crate) filters: Vec<String>,
 }
@@ -85,6 +87,7 @@ pub(crate) struct Ctx<'a> {
     client: Client,
     target: &'a Target,
     path: &'a str,
+    post_path: &'a str,
 }
 
 fn read_failure(expected: Vec<String>, err: &client::ReadError) -> Failure {
@@ -95,7 +98,7 @@ fn read_failure(expected: Vec<String>, err: &client::ReadError) -> Failure {
 }
 
 impl Ctx<'_> {
-    /// `{host}` and `{path}` in a request template become the target's.
+    /// `{host}`, `{path}` and `{post}` (the POST path) in a request template become the target's.
     fn render(&self, template: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(template.len() + 32);
         let mut rest = template;
@@ -105,6 +108,9 @@ impl Ctx<'_> {
                 rest = tail;
             } else if let Some(tail) = rest.strip_prefix(b"{path}") {
                 out.extend_from_slice(self.path.as_bytes());
+                rest = tail;
+            } else if let Some(tail) = rest.strip_prefix(b"{post}") {
+                out.extend_from_slice(self.post_path.as_bytes());
                 rest = tail;
             } else {
                 out.push(rest[0]);
@@ -236,6 +242,7 @@ fn run_one(target: &Target, options: &Options, case: &Case) -> CaseReport {
             client,
             target,
             path: &options.path,
+            post_path: &options.post_path,
         };
         (case.run)(&mut ctx)
     });

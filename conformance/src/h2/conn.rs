@@ -163,7 +163,8 @@ impl Conn {
             let frame = match self.read_frame(deadline) {
                 Event::Frame(frame) => frame,
                 Event::Timeout => return Err(HandshakeError("Timeout".into())),
-                other => return Err(HandshakeError(other.to_string())),
+                Event::Error(err) => return Err(HandshakeError(err)),
+                Event::Closed => return Err(HandshakeError("Connection closed".into())),
             };
             if frame.kind != FrameType::SETTINGS {
                 continue;
@@ -262,5 +263,114 @@ impl Events for Conn {
 
     fn is_done(&self) -> bool {
         self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::transport::{Target, TlsOptions};
+
+    /// A scripted server: reads the preface and our SETTINGS, answers with
+    /// `reply`, then hands back everything it read afterwards.
+    fn scripted(reply: Vec<u8>) -> (Target, std::thread::JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut head = vec![0; frame::PREFACE.len() + 9 + 6];
+            sock.read_exact(&mut head).unwrap();
+            assert_eq!(&head[..frame::PREFACE.len()], frame::PREFACE);
+            sock.write_all(&reply).unwrap();
+            sock.set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            let mut rest = Vec::new();
+            let _ = sock.read_to_end(&mut rest);
+            rest
+        });
+        let tls = TlsOptions {
+            enabled: false,
+            insecure: false,
+        };
+        let target = Target::new("127.0.0.1", port, tls, b"h2", Duration::from_secs(2)).unwrap();
+        (target, server)
+    }
+
+    fn frames(write: impl FnOnce(&mut BytesMut)) -> Vec<u8> {
+        let mut wire = BytesMut::new();
+        write(&mut wire);
+        wire.to_vec()
+    }
+
+    #[test]
+    fn handshake_records_settings_and_acknowledges() {
+        let reply = frames(|w| {
+            frame::write_settings(w, &[(setting::MAX_CONCURRENT_STREAMS, 7)]);
+            frame::write_settings_ack(w);
+            frame::write_goaway(w, 0, ErrorCode::PROTOCOL_ERROR, b"");
+        });
+        let (target, server) = scripted(reply);
+        let mut conn = Conn::new(target.connect().unwrap(), target.timeout);
+        conn.handshake().unwrap();
+        assert_eq!(
+            conn.settings.get(&setting::MAX_CONCURRENT_STREAMS),
+            Some(&7)
+        );
+        let event = conn.next_event();
+        let Event::Frame(goaway) = event else {
+            panic!("{event}")
+        };
+        assert_eq!(goaway.error_code(), Some(ErrorCode::PROTOCOL_ERROR));
+        drop(conn);
+        let after = server.join().unwrap();
+        assert_eq!(
+            after,
+            frames(frame::write_settings_ack),
+            "our ACK of the server's SETTINGS"
+        );
+    }
+
+    #[test]
+    fn exhausted_windows_are_replenished_like_h2spec() {
+        let reply = frames(|w| {
+            frame::write_settings(w, &[]);
+            frame::write_settings_ack(w);
+            frame::write_data(w, 1, false, &[b'x'; 16_384], None);
+            for _ in 0..3 {
+                frame::write_data(w, 1, false, &[b'x'; 16_384], None);
+            }
+            frame::write_data(w, 1, true, &[b'x'; 100], None);
+        });
+        let (target, server) = scripted(reply);
+        let mut conn = Conn::new(target.connect().unwrap(), target.timeout);
+        conn.handshake().unwrap();
+        for _ in 0..5 {
+            assert!(matches!(conn.next_event(), Event::Frame(f) if f.kind == FrameType::DATA));
+        }
+        assert_eq!(conn.next_event(), Event::Closed);
+        let after = server.join().unwrap();
+        // After 4 * 16384 = 65536 octets both windows stand at -1: each is topped up by 65535 + 1.
+        let expected = frames(|w| {
+            frame::write_settings_ack(w);
+            frame::write_window_update(w, 1, 65_536);
+            frame::write_window_update(w, 0, 65_536);
+        });
+        assert_eq!(after, expected);
+    }
+
+    #[test]
+    fn silence_is_a_timeout_and_ends_the_connection() {
+        let reply = frames(|w| {
+            frame::write_settings(w, &[]);
+            frame::write_settings_ack(w);
+        });
+        let (target, _server) = scripted(reply);
+        let mut conn = Conn::new(target.connect().unwrap(), Duration::from_millis(100));
+        conn.handshake().unwrap();
+        assert_eq!(conn.next_event(), Event::Timeout);
+        assert!(conn.is_done());
     }
 }

@@ -83,6 +83,8 @@ pub(crate) struct Options {
     pub(crate) jobs: usize,
     /// The request path that answers 200 with a non-empty body (h2spec's `-P`).
     pub(crate) path: String,
+    /// The path POST requests go to (h2spec uses `path` for both).
+    pub(crate) post_path: String,
     /// h2spec-style selectors (`http2`, `http2/5.1`, `generic/3.10/2`); empty runs all.
     pub(crate) filters: Vec<String>,
 }
@@ -100,6 +102,7 @@ pub(crate) struct Ctx<'a> {
     conn: Conn,
     target: &'a Target,
     path: &'a str,
+    post_path: &'a str,
     shared: &'a Shared,
 }
 
@@ -129,10 +132,11 @@ impl Ctx<'_> {
         ]
     }
 
-    /// The common fields with `:method: POST`.
+    /// The common fields with `:method: POST` (and the POST path).
     fn post(&self) -> Vec<(String, String)> {
         let mut fields = self.common();
         fields[0].1 = "POST".into();
+        fields[2].1 = self.post_path.into();
         fields
     }
 
@@ -290,6 +294,7 @@ fn run_one(
                 conn: Conn::new(stream, target.timeout),
                 target,
                 path: &options.path,
+                post_path: &options.post_path,
                 shared,
             };
             (planned.case.run)(&mut ctx)

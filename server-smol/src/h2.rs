@@ -134,7 +134,7 @@ struct H2<S> {
     timer_at: Option<Instant>,
     going_away: bool,
     peer_eof: bool,
-    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     date: DateCache,
 }
 
@@ -164,9 +164,9 @@ impl<S: Io> H2<S> {
             timer_at: None,
             going_away: false,
             peer_eof: false,
-            shutdown: Box::pin(async move {
+            shutdown: Some(Box::pin(async move {
                 let _ = stopped.recv().await;
-            }),
+            })),
             date: DateCache::default(),
             context,
         }
@@ -221,7 +221,9 @@ impl<S: Io> H2<S> {
                 for id in ids.drain(..) {
                     self.poll_stream(id);
                 }
-                self.to_poll = ids;
+                // Streams may have queued themselves again while being polled.
+                let requeued = std::mem::replace(&mut self.to_poll, ids);
+                self.to_poll.extend(requeued);
             }
 
             self.collect_transmit();
@@ -287,8 +289,17 @@ impl<S: Io> H2<S> {
         }
     }
 
+    /// Whether a graceful shutdown has started. The signal future is
+    /// dropped once it fired, since it must not be polled again.
     fn shutdown_requested(&mut self, cx: &mut Context<'_>) -> bool {
-        self.shutdown.as_mut().poll(cx).is_ready()
+        let Some(signal) = self.shutdown.as_mut() else {
+            return true;
+        };
+        if signal.as_mut().poll(cx).is_ready() {
+            self.shutdown = None;
+            return true;
+        }
+        false
     }
 
     /// Fires the protocol's timers when due; true if it did.
@@ -346,7 +357,10 @@ impl<S: Io> H2<S> {
                     }
                 }
             }
-            Event::SendCapacity { stream } => self.to_poll.push(u32::from(stream)),
+            Event::SendCapacity { stream } => {
+                tracing::trace!(%stream, "send capacity");
+                self.to_poll.push(u32::from(stream));
+            }
             Event::ConnectionLost(error) => {
                 tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection lost");
                 self.streams.clear();
@@ -611,7 +625,9 @@ impl<S: Io> H2<S> {
             };
             if let Some(data) = pending.take() {
                 let end = source.is_none();
-                match self.conn.send_data(stream, data.clone(), end) {
+                let sent = self.conn.send_data(stream, data.clone(), end);
+                tracing::trace!(%stream, len = data.len(), end, ?sent, "send_data");
+                match sent {
                     Ok(n) if n == data.len() => {
                         if end {
                             self.streams.remove(&id);

@@ -102,10 +102,13 @@ fn seconds(text: &str) -> Result<Duration, String> {
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a terminal; logs written to files stay greppable.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     match format {
         LogFormat::Off => {}
         LogFormat::Compact => tracing_subscriber::fmt()
             .compact()
+            .with_ansi(ansi)
             .with_env_filter(filter())
             .with_writer(std::io::stderr)
             .init(),

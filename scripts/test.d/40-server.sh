@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# server-smol against real clients: curl (HTTP/1.1, h2c prior knowledge, h2 over TLS
+# by ALPN), nghttp, h2load and wrk load smokes (>= 10,000 requests, zero failures),
+# Python httpx with HTTP/2, hostile HTTP/2 clients (rapid reset, CONTINUATION flood:
+# GOAWAY while another client keeps being served), and graceful shutdown on SIGTERM
+# with a request in flight. Every wait is bounded; the trap stops what we started.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+for tool in curl nghttp h2load wrk python3; do
+    command -v "$tool" >/dev/null || { echo "40-server: $tool missing (scripts/apt-packages.txt)"; exit 1; }
+done
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "40-server: FAIL: $*"
+    [ -f "$work/server.log" ] && grep -v 'weft::access' "$work/server.log" | grep -A3 -E 'panicked|ERROR|WARN' | head -40
+    exit 1
+}
+
+cargo build -q -p server-smol
+bin=${CARGO_TARGET_DIR:-target}/debug/server-smol
+[ -x "$bin" ] || fail "no binary at $bin"
+
+# Start the server on free ports; read them back from its log.
+start_server() {
+    : >"$work/server.log"
+    "$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 2 --shutdown-timeout 10 \
+        --log compact >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        if grep -q "serving" "$work/server.log"; then break; fi
+        kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
+        sleep 0.1
+    done
+    plain=$(grep -o 'http=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+    tls=$(grep -o 'https=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+    [ -n "$plain" ] && [ -n "$tls" ] || fail "server did not report its addresses"
+}
+start_server
+echo "40-server: serving on $plain and $tls"
+
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+curl_() { curl --silent --show-error --max-time 20 "$@"; }
+
+# --- curl: the three protocol paths ------------------------------------------------------
+expect_eq "$(curl_ -w ' %{http_version}' "http://$plain/")" "Hello, World! 1.1" "curl HTTP/1.1"
+expect_eq "$(curl_ --http2-prior-knowledge -w ' %{http_version}' "http://$plain/")" "Hello, World! 2" "curl h2c"
+expect_eq "$(curl_ -k -w ' %{http_version}' "https://$tls/")" "Hello, World! 2" "curl h2 over TLS (ALPN)"
+expect_eq "$(curl_ -k --http1.1 -w ' %{http_version}' "https://$tls/")" "Hello, World! 1.1" "curl HTTP/1.1 over TLS"
+expect_eq "$(curl_ "http://$plain/users/7")" '{"id":7,"name":"user 7"}' "curl JSON"
+expect_eq "$(curl_ -o /dev/null -w '%{http_code}' -X PUT "http://$plain/")" "405" "curl 405"
+
+head -c 3000000 /dev/urandom >"$work/upload.bin"
+want=$(sha256sum <"$work/upload.bin" | cut -d' ' -f1)
+for mode in "" "--http2-prior-knowledge" ; do
+    got=$(curl_ $mode --data-binary "@$work/upload.bin" "http://$plain/echo" | sha256sum | cut -d' ' -f1)
+    expect_eq "$got" "$want" "curl echo 3 MB ${mode:-http/1.1}"
+done
+got=$(curl_ -k --data-binary "@$work/upload.bin" "https://$tls/echo" | sha256sum | cut -d' ' -f1)
+expect_eq "$got" "$want" "curl echo 3 MB over TLS h2"
+got=$(curl_ -H 'Transfer-Encoding: chunked' --data-binary "@$work/upload.bin" "http://$plain/echo" | sha256sum | cut -d' ' -f1)
+expect_eq "$got" "$want" "curl echo 3 MB chunked upload"
+
+expect_eq "$(curl_ -r 6-9 "http://$plain/static/hello.txt")" "from" "curl range"
+etag=$(curl_ -sI "http://$plain/static/hello.txt" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+[ -n "$etag" ] || fail "no ETag"
+expect_eq "$(curl_ -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "http://$plain/static/hello.txt")" "304" "curl 304"
+expect_eq "$(curl_ --path-as-is -o /dev/null -w '%{http_code}' "http://$plain/static/../Cargo.toml")" "403" "curl traversal"
+sse=$(curl_ --http2-prior-knowledge "http://$plain/sse?count=3&interval_ms=20" | grep -c '^event: tick')
+expect_eq "$sse" "3" "curl SSE over h2c"
+echo "40-server: curl ok"
+
+# --- nghttp -----------------------------------------------------------------------------
+nghttp -nv "http://$plain/static/hello.txt" >"$work/nghttp.txt" 2>&1 || fail "nghttp h2c"
+grep -q ':status: 200' "$work/nghttp.txt" || fail "nghttp: no 200"
+nghttp -nv "https://$tls/users/1" >"$work/nghttp-tls.txt" 2>&1 || fail "nghttp TLS"
+grep -q 'The negotiated protocol: h2' "$work/nghttp-tls.txt" || fail "nghttp: ALPN h2 not negotiated"
+echo "40-server: nghttp ok"
+
+# --- load smokes: every request must succeed ---------------------------------------------
+h2load_check() {
+    local label=$1; shift
+    timeout 120 h2load "$@" >"$work/h2load.txt" 2>&1 || { cat "$work/h2load.txt"; fail "h2load $label"; }
+    grep -q 'requests: 20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed, 0 errored, 0 timeout' \
+        "$work/h2load.txt" || { cat "$work/h2load.txt"; fail "h2load $label: not all succeeded"; }
+    grep -q 'status codes: 20000 2xx' "$work/h2load.txt" || { cat "$work/h2load.txt"; fail "h2load $label: non-2xx"; }
+    echo "40-server: h2load $label: 20000/20000 ok"
+}
+h2load_check h2c -n 20000 -c 10 -m 10 "http://$plain/"
+h2load_check "h2 over TLS" -n 20000 -c 10 -m 10 "https://$tls/"
+h2load_check "HTTP/1.1" --h1 -n 20000 -c 10 "http://$plain/"
+
+timeout 60 wrk -t1 -c 16 -d 3s "http://$plain/" >"$work/wrk.txt" 2>&1 || { cat "$work/wrk.txt"; fail "wrk"; }
+requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
+[ "${requests:-0}" -ge 10000 ] || { cat "$work/wrk.txt"; fail "wrk made only ${requests:-0} requests"; }
+if grep -qE 'Socket errors|Non-2xx' "$work/wrk.txt"; then cat "$work/wrk.txt"; fail "wrk saw errors"; fi
+echo "40-server: wrk HTTP/1.1: $requests requests, no errors"
+
+# --- Python httpx[http2] ----------------------------------------------------------------
+venv=${CARGO_TARGET_DIR:-target}/server-peers-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import httpx, h2' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'httpx[http2]>=0.27'
+fi
+timeout 120 "$venv/bin/python" server-smol/tests/peers/httpx_client.py "$plain" "$tls" || fail "httpx"
+
+# --- hostile HTTP/2 clients, while a well-behaved one keeps going ------------------------
+for attack in rapid-reset continuation-flood; do
+    timeout 60 h2load -n 20000 -c 4 -m 10 "http://$plain/" >"$work/bystander.txt" 2>&1 &
+    bystander=$!
+    timeout 60 "$venv/bin/python" server-smol/tests/peers/h2_hostile.py "$plain" "$attack" \
+        || fail "$attack was not answered with GOAWAY"
+    wait "$bystander" || { cat "$work/bystander.txt"; fail "bystander during $attack"; }
+    grep -q '20000 succeeded, 0 failed, 0 errored' "$work/bystander.txt" \
+        || { cat "$work/bystander.txt"; fail "bystander lost requests during $attack"; }
+    expect_eq "$(curl_ --http2-prior-knowledge "http://$plain/")" "Hello, World!" "served after $attack"
+done
+echo "40-server: hostile clients got GOAWAY; others kept being served"
+
+# --- graceful shutdown: in-flight requests complete --------------------------------------
+curl_ "http://$plain/sse?count=4&interval_ms=250" >"$work/inflight-h1.txt" &
+h1_client=$!
+curl_ --http2-prior-knowledge "http://$plain/sse?count=4&interval_ms=250" >"$work/inflight-h2.txt" &
+h2_client=$!
+sleep 0.3
+kill -TERM "$server_pid"
+wait "$h1_client" || fail "HTTP/1.1 request in flight failed during shutdown"
+wait "$h2_client" || fail "HTTP/2 request in flight failed during shutdown"
+expect_eq "$(grep -c '^event: tick' "$work/inflight-h1.txt")" "4" "in-flight HTTP/1.1 SSE"
+expect_eq "$(grep -c '^event: tick' "$work/inflight-h2.txt")" "4" "in-flight HTTP/2 SSE"
+for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$server_pid" 2>/dev/null; then fail "server still running 10 s after SIGTERM"; fi
+wait "$server_pid" || fail "server exited with an error after SIGTERM"
+server_pid=
+grep -q "stopped" "$work/server.log" || fail "no clean stop in the log"
+if grep -q panicked "$work/server.log"; then fail "the server panicked"; fi
+echo "40-server: graceful shutdown ok"
+echo "40-server: all passed"

@@ -367,7 +367,7 @@ fn field_section(
         }
 
         let name_start = i;
-        i = scan::skip_tchars(buf, i);
+        i = scan::skip_tchars_blocks(buf, i);
         let name_end = i;
         match buf.get(i) {
             Some(b':') if i > name_start => i += 1,

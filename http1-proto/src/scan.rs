@@ -122,6 +122,25 @@ pub(crate) fn find_non_vchar(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// [`skip_tchars`] eight bytes per step: one branch per block of eight `tchar`s instead
+/// of one per byte, and the per-byte loop only for the last partial block.
+#[inline(always)]
+pub(crate) fn skip_tchars_blocks(buf: &[u8], mut i: usize) -> usize {
+    while let Some(block) = buf.get(i..).and_then(|s| s.first_chunk::<8>()) {
+        if !all_tchar(block) {
+            break;
+        }
+        i += 8;
+    }
+    skip_tchars(buf, i)
+}
+
+/// Whether every byte of `s` is a `tchar`, without an early exit (no branch per byte).
+#[inline(always)]
+pub(crate) fn all_tchar(s: &[u8]) -> bool {
+    s.iter().fold(true, |ok, &b| ok & is_tchar(b))
+}
+
 /// Like [`find_non_vchar`] but lets obs-text (0x80..=0xFF) through.
 pub(crate) fn find_target_end_lenient(buf: &[u8], mut i: usize) -> usize {
     while let Some(&b) = buf.get(i) {
@@ -186,13 +205,15 @@ mod tests {
     fn swar_scanners_match_bytewise_definitions() {
         for len in 0..40 {
             for pos in 0..len {
-                for special in [0u8, b'\t', b'\r', b'\n', 0x1f, 0x7f, 0x80, b' ', 0xff] {
+                for special in [0u8, b'\t', b'\r', b'\n', 0x1f, 0x7f, 0x80, b' ', 0xff, b':'] {
                     let mut buf = vec![b'a'; len];
                     buf[pos] = special;
                     let ctl = buf.iter().position(|&b| b < 0x20 || b == 0x7f);
                     assert_eq!(find_ctl(&buf, 0), ctl.unwrap_or(len), "{buf:?}");
                     let vchar = buf.iter().position(|&b| !(0x21..0x7f).contains(&b));
                     assert_eq!(find_non_vchar(&buf, 0), vchar.unwrap_or(len), "{buf:?}");
+                    let name = buf.iter().position(|&b| !is_tchar(b));
+                    assert_eq!(skip_tchars_blocks(&buf, 0), name.unwrap_or(len), "{buf:?}");
                     let lf = buf.iter().position(|&b| b == b'\n');
                     assert_eq!(find_lf(&buf, 0), lf, "{buf:?}");
                 }

@@ -13,8 +13,14 @@ fn main() -> Result<(), DecodeError> {
         Header::new(":scheme", "https"),
         Header::new(":authority", "www.example.com"),
         Header::new(":path", "/index.html"),
-        Header::new("user-agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
-        Header::new("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        Header::new(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        ),
+        Header::new(
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
         Header::new("accept-encoding", "gzip, deflate, br"),
         Header::new("accept-language", "en-US,en;q=0.5"),
         Header::new("cookie", "session=4f2a9c1e; theme=dark"),
@@ -28,8 +34,16 @@ fn main() -> Result<(), DecodeError> {
     for (number, request) in [&first[..], &second[..]].into_iter().enumerate() {
         let mut block = BytesMut::new();
         encoder.encode(request, &mut block);
-        let plain: usize = request.iter().map(|header| header.name.len() + header.value.len() + 4).sum();
-        println!("request {}: {} header bytes as HTTP/1.1 text, {} as HPACK", number + 1, plain, block.len());
+        let plain: usize = request
+            .iter()
+            .map(|header| header.name.len() + header.value.len() + 4)
+            .sum();
+        println!(
+            "request {}: {} header bytes as HTTP/1.1 text, {} as HPACK",
+            number + 1,
+            plain,
+            block.len()
+        );
         for line in block.chunks(16) {
             let hex: Vec<String> = line.iter().map(|byte| format!("{byte:02x}")).collect();
             println!("  {}", hex.join(" "));
@@ -40,16 +54,28 @@ fn main() -> Result<(), DecodeError> {
         assert_eq!(decoded.len(), request.len());
         println!("decoded:");
         for header in &decoded {
-            let marker = if header.sensitive { "  (never indexed)" } else { "" };
+            let marker = if header.sensitive {
+                "  (never indexed)"
+            } else {
+                ""
+            };
             println!(
                 "  {}: {}{marker}",
                 String::from_utf8_lossy(&header.name),
                 String::from_utf8_lossy(&header.value)
             );
         }
-        println!("dynamic table ({} of {} bytes):", decoder.table_size(), decoder.table_capacity());
+        println!(
+            "dynamic table ({} of {} bytes):",
+            decoder.table_size(),
+            decoder.table_capacity()
+        );
         for (index, (name, value)) in (62..).zip(decoder.table_entries()) {
-            println!("  [{index}] {}: {}", String::from_utf8_lossy(name), String::from_utf8_lossy(value));
+            println!(
+                "  [{index}] {}: {}",
+                String::from_utf8_lossy(name),
+                String::from_utf8_lossy(value)
+            );
         }
         println!();
     }

@@ -1,9 +1,11 @@
 //! The static Huffman code of RFC 7541 §5.2 and Appendix B.
 //!
-//! Decoding walks a 256-state automaton four bits at a time: the table is built
-//! at compile time from [`codes::CODES`], so there is no generated source to keep
-//! in sync with the RFC. Encoding packs codes into a 64-bit accumulator and
-//! flushes whole 32-bit words.
+//! Decoding looks up twelve bits at a time in a table that yields up to two
+//! symbols per step; the rare codes longer than twelve bits are found by their
+//! canonical order. The tables are built at compile time from
+//! [`codes::CODES`], so there is no generated source to keep in sync with the
+//! RFC. Encoding packs codes into a 64-bit accumulator and flushes whole
+//! 32-bit words.
 
 mod codes;
 
@@ -71,63 +73,260 @@ pub fn encode(src: &[u8], dst: &mut BytesMut) {
 pub fn decode(src: &[u8], dst: &mut BytesMut) -> Result<(), DecodeError> {
     let start = dst.len();
     // The shortest code is five bits, so `src` holds at most `8 * len / 5`
-    // symbols; one spare byte lets every step store its symbol unconditionally
-    // and only advance the cursor when the step really emitted one.
-    let capacity = src.len() / 5 * 8 + (src.len() % 5) * 8 / 5 + 1;
+    // symbols; two spare bytes let every step store two symbols
+    // unconditionally and then advance by the number it really decoded.
+    let capacity = src.len() / 5 * 8 + (src.len() % 5) * 8 / 5 + 2;
     dst.resize(start + capacity, 0);
-    let out = &mut dst[start..];
-    let mut written = 0;
-    let mut state = 0u8;
-    let mut accepting = true;
-    let mut failed = 0u8;
-    for &byte in src {
-        let high = DECODE[usize::from(state)][usize::from(byte >> 4)];
-        if let Some(slot) = out.get_mut(written) {
-            *slot = high.symbol;
+    match decode_into(src, &mut dst[start..]) {
+        Ok(written) => {
+            dst.truncate(start + written);
+            Ok(())
         }
-        written += usize::from(high.flags & EMIT);
-        let low = DECODE[usize::from(high.next)][usize::from(byte & 0x0f)];
-        if let Some(slot) = out.get_mut(written) {
-            *slot = low.symbol;
+        Err(error) => {
+            dst.truncate(start);
+            Err(error)
         }
-        written += usize::from(low.flags & EMIT);
-        failed |= (high.flags | low.flags) & FAIL;
-        state = low.next;
-        accepting = low.flags & ACCEPT != 0;
     }
-    if failed != 0 || !accepting {
-        dst.truncate(start);
+}
+
+/// Decodes `src` into `out`, which has room for every symbol plus two bytes;
+/// returns the number of symbols.
+fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
+    // Pending bits, left-aligned: the next bit to decode is bit 63. Bits
+    // below the `pending_bits` valid ones are zero.
+    let mut pending: u64 = 0;
+    let mut pending_bits: u32 = 0;
+    let mut input = src;
+    let mut written = 0;
+    loop {
+        if pending_bits <= 32 {
+            if let Some((word, rest)) = input.split_first_chunk::<4>() {
+                pending |= u64::from(u32::from_be_bytes(*word)) << (32 - pending_bits);
+                pending_bits += 32;
+                input = rest;
+            } else {
+                while let (true, Some((&byte, rest))) = (pending_bits <= 56, input.split_first()) {
+                    pending |= u64::from(byte) << (56 - pending_bits);
+                    pending_bits += 8;
+                    input = rest;
+                }
+            }
+        }
+        // With 30 bits (the longest code) pending every code is complete;
+        // fewer means the input is exhausted and only the tail is left.
+        if pending_bits < 30 {
+            break;
+        }
+        let step = FAST[(pending >> (64 - FAST_BITS)) as usize];
+        let first_len = step.first_len();
+        if first_len == 0 {
+            let (symbol, len) = decode_long(pending);
+            let symbol = u8::try_from(symbol).map_err(|_| DecodeError::InvalidHuffman)?;
+            store(out, written, symbol);
+            written += 1;
+            pending <<= len;
+            pending_bits -= len;
+            continue;
+        }
+        store(out, written, step.first());
+        store(out, written + 1, step.second());
+        written += step.count();
+        let consumed = step.total_len();
+        pending <<= consumed;
+        pending_bits -= consumed;
+    }
+    // The tail: decode codes that lie wholly within the remaining bits. Bits
+    // past the end read as ones, so what is left over when the next code
+    // would reach past the end is padding: a prefix of EOS.
+    while pending_bits > 0 {
+        let window = pending | (u64::MAX >> pending_bits);
+        let step = FAST[(window >> (64 - FAST_BITS)) as usize];
+        let (symbol, len) = match step.first_len() {
+            0 => decode_long(window),
+            len => (u16::from(step.first()), len),
+        };
+        if len > pending_bits {
+            break;
+        }
+        // EOS is 30 bits, more than the tail ever holds.
+        store(
+            out,
+            written,
+            u8::try_from(symbol).map_err(|_| DecodeError::InvalidHuffman)?,
+        );
+        written += 1;
+        pending <<= len;
+        pending_bits -= len;
+    }
+    let all_ones = pending_bits == 0 || pending >> (64 - pending_bits) == (1 << pending_bits) - 1;
+    if pending_bits > 7 || !all_ones {
         return Err(DecodeError::InvalidHuffman);
     }
-    dst.truncate(start + written);
-    Ok(())
+    Ok(written)
 }
 
-/// This step completed a symbol, stored in [`Step::symbol`].
-const EMIT: u8 = 0b001;
-/// This step decoded EOS, which must never appear in a string (RFC 7541 §5.2).
-const FAIL: u8 = 0b010;
-/// The string may end here: the bits since the last symbol are a prefix of EOS
-/// (all ones) no longer than seven bits.
-const ACCEPT: u8 = 0b100;
+#[inline(always)]
+fn store(out: &mut [u8], at: usize, symbol: u8) {
+    if let Some(slot) = out.get_mut(at) {
+        *slot = symbol;
+    }
+}
 
-/// One transition of the nibble automaton.
+/// Decodes a code longer than [`FAST_BITS`] from the left-aligned `window`,
+/// using the canonical ordering of the code (RFC 7541 Appendix B): codes of
+/// one length are consecutive integers, and every prefix of a longer code is
+/// numerically above all codes of the prefix's length.
+fn decode_long(window: u64) -> (u16, u32) {
+    let mut len = FAST_BITS + 1;
+    while len <= 30 {
+        let code = (window >> (64 - len)) as u32;
+        let Canonical {
+            first_code,
+            count,
+            offset,
+        } = CANONICAL[len as usize];
+        let rank = code.wrapping_sub(first_code);
+        if rank < count {
+            return (SORTED[(offset + rank) as usize], len);
+        }
+        len += 1;
+    }
+    // Thirty ones: EOS, the only code this long with nothing after it.
+    (256, 30)
+}
+
+/// Bits looked at per step of the fast path. Every code of up to this many
+/// bits, and pairs of codes that fit together, decode in one table lookup.
+const FAST_BITS: u32 = 12;
+
+/// One entry of [`FAST`], packed: first symbol (bits 0-7), second symbol
+/// (8-15), length of the first code (16-19, zero when the code is longer than
+/// [`FAST_BITS`]), total length of both codes (20-23), second symbol present
+/// (24).
 #[derive(Clone, Copy)]
-struct Step {
-    /// The state after the nibble: an internal node of the code tree.
-    next: u8,
-    /// The symbol completed by the nibble, when `flags` has [`EMIT`].
-    symbol: u8,
-    flags: u8,
+struct FastStep(u32);
+
+impl FastStep {
+    fn first(self) -> u8 {
+        self.0 as u8
+    }
+    fn second(self) -> u8 {
+        (self.0 >> 8) as u8
+    }
+    fn first_len(self) -> u32 {
+        (self.0 >> 16) & 0xf
+    }
+    fn total_len(self) -> u32 {
+        (self.0 >> 20) & 0xf
+    }
+    fn count(self) -> usize {
+        1 + ((self.0 >> 24) & 1) as usize
+    }
 }
+
+/// `FAST[bits]`: what the next [`FAST_BITS`] bits decode to.
+const FAST: [FastStep; 1 << FAST_BITS] = {
+    let mut table = [FastStep(0); 1 << FAST_BITS];
+    let mut bits = 0;
+    while bits < (1 << FAST_BITS) {
+        let (first, first_len) = walk(bits as u32, FAST_BITS);
+        if first_len > 0 {
+            let rest = FAST_BITS - first_len;
+            let (second, second_len) = walk((bits as u32) & ((1 << rest) - 1), rest);
+            table[bits] = FastStep(if second_len > 0 {
+                first as u32
+                    | ((second as u32) << 8)
+                    | (first_len << 16)
+                    | ((first_len + second_len) << 20)
+                    | (1 << 24)
+            } else {
+                first as u32 | (first_len << 16) | (first_len << 20)
+            });
+        }
+        bits += 1;
+    }
+    table
+};
+
+/// Walks the code tree along the top of `available` bits of `bits`; returns
+/// the first symbol completed and its code length, or length 0 if none is.
+const fn walk(bits: u32, available: u32) -> (u16, u32) {
+    let mut node = 0;
+    let mut depth = 0;
+    while depth < available {
+        let child = TREE[node][((bits >> (available - 1 - depth)) & 1) as usize];
+        depth += 1;
+        if child & LEAF != 0 {
+            return (child & !LEAF, depth);
+        }
+        node = child as usize;
+    }
+    (0, 0)
+}
+
+/// Per code length: the numerically first code, how many codes have that
+/// length, and where their symbols start in [`SORTED`].
+#[derive(Clone, Copy)]
+struct Canonical {
+    first_code: u32,
+    count: u32,
+    offset: u32,
+}
+
+const CANONICAL: [Canonical; 31] = {
+    let mut table = [Canonical {
+        first_code: u32::MAX,
+        count: 0,
+        offset: 0,
+    }; 31];
+    let mut offset = 0;
+    let mut len = 1;
+    while len <= 30 {
+        table[len].offset = offset;
+        let mut symbol = 0;
+        while symbol < 257 {
+            let (code, code_len) = CODES[symbol];
+            if code_len as usize == len {
+                if code < table[len].first_code {
+                    table[len].first_code = code;
+                }
+                table[len].count += 1;
+            }
+            symbol += 1;
+        }
+        offset += table[len].count;
+        len += 1;
+    }
+    table
+};
+
+/// Symbols ordered by code length, then by code (which, the code being
+/// canonical, is symbol order).
+const SORTED: [u16; 257] = {
+    let mut sorted = [0u16; 257];
+    let mut at = 0;
+    let mut len = 1;
+    while len <= 30 {
+        let mut symbol = 0;
+        while symbol < 257 {
+            if CODES[symbol].1 as usize == len {
+                sorted[at] = symbol as u16;
+                at += 1;
+            }
+            symbol += 1;
+        }
+        len += 1;
+    }
+    sorted
+};
 
 /// A child in the code tree: an internal node id, or a leaf carrying a symbol.
 const LEAF: u16 = 0x8000;
 /// Marks a child slot that has not been filled yet (the root is never a child).
 const EMPTY: u16 = 0;
 
-/// The code tree: 257 leaves make exactly 256 internal nodes, so a state fits
-/// in a `u8`. Node 0 is the root.
+/// The code tree, from which the tables are built: 257 leaves make exactly
+/// 256 internal nodes. Node 0 is the root.
 const TREE: [[u16; 2]; 256] = {
     let mut tree = [[EMPTY; 2]; 256];
     let mut allocated = 1;
@@ -149,68 +348,6 @@ const TREE: [[u16; 2]; 256] = {
         symbol += 1;
     }
     tree
-};
-
-/// Internal nodes reached from the root by at most seven one-bits: ending a
-/// string there is valid padding.
-const ACCEPTING: [bool; 256] = {
-    let mut accepting = [false; 256];
-    accepting[0] = true;
-    let mut node = 0;
-    let mut depth = 0;
-    while depth < 7 {
-        node = TREE[node][1] as usize;
-        accepting[node] = true;
-        depth += 1;
-    }
-    accepting
-};
-
-/// `DECODE[state][nibble]`: feed four bits to the automaton. A nibble completes
-/// at most one symbol because no code is shorter than five bits.
-const DECODE: [[Step; 16]; 256] = {
-    let mut table = [[Step {
-        next: 0,
-        symbol: 0,
-        flags: 0,
-    }; 16]; 256];
-    let mut state = 0;
-    while state < 256 {
-        let mut nibble = 0;
-        while nibble < 16 {
-            let mut node = state;
-            let mut symbol = 0u8;
-            let mut flags = 0u8;
-            let mut bit = 4;
-            while bit > 0 {
-                bit -= 1;
-                let child = TREE[node][(nibble >> bit) & 1];
-                if child & LEAF != 0 {
-                    let decoded = child & !LEAF;
-                    if decoded == 256 {
-                        flags |= FAIL;
-                    } else {
-                        symbol = decoded as u8;
-                        flags |= EMIT;
-                    }
-                    node = 0;
-                } else {
-                    node = child as usize;
-                }
-            }
-            if ACCEPTING[node] {
-                flags |= ACCEPT;
-            }
-            table[state][nibble] = Step {
-                next: node as u8,
-                symbol,
-                flags,
-            };
-            nibble += 1;
-        }
-        state += 1;
-    }
-    table
 };
 
 #[cfg(test)]
@@ -278,6 +415,84 @@ mod tests {
             decode_to_vec(&[0x1f, 0xff, 0xff, 0xff, 0xff]),
             Err(DecodeError::InvalidHuffman)
         );
+    }
+
+    /// The decoder relies on the code being canonical.
+    #[test]
+    fn the_code_is_canonical() {
+        for (len, canonical) in CANONICAL.iter().enumerate().skip(1) {
+            let codes: Vec<u32> = CODES
+                .iter()
+                .filter(|&&(_, l)| usize::from(l) == len)
+                .map(|&(c, _)| c)
+                .collect();
+            for (rank, &code) in codes.iter().enumerate() {
+                assert_eq!(code, canonical.first_code + rank as u32, "length {len}");
+            }
+        }
+    }
+
+    /// Decodes one bit at a time by walking the tree: slow and obviously
+    /// right, the reference for the table-driven decoder.
+    fn reference_decode(src: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        let mut out = Vec::new();
+        let (mut node, mut depth, mut all_ones) = (0usize, 0, true);
+        for bit in src
+            .iter()
+            .flat_map(|&byte| (0..8).rev().map(move |shift| (byte >> shift) & 1))
+        {
+            let child = TREE[node][usize::from(bit)];
+            depth += 1;
+            all_ones &= bit == 1;
+            if child & LEAF != 0 {
+                let symbol = child & !LEAF;
+                out.push(u8::try_from(symbol).map_err(|_| DecodeError::InvalidHuffman)?);
+                (node, depth, all_ones) = (0, 0, true);
+            } else {
+                node = usize::from(child);
+            }
+        }
+        if depth > 7 || !all_ones {
+            return Err(DecodeError::InvalidHuffman);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn table_decoder_matches_the_reference_on_every_short_input() {
+        for len in 1..=2 {
+            for value in 0..(1u32 << (8 * len)) {
+                let src = &value.to_be_bytes()[4 - len..];
+                assert_eq!(decode_to_vec(src), reference_decode(src), "{src:02x?}");
+            }
+        }
+    }
+
+    #[test]
+    fn table_decoder_matches_the_reference_on_noisy_input() {
+        // Deterministic pseudo-random bytes, mostly valid Huffman with noise.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for round in 0..20_000 {
+            let mut text = Vec::new();
+            for _ in 0..(round % 23) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(state as u8);
+            }
+            let mut encoded = BytesMut::new();
+            encode(&text, &mut encoded);
+            assert_eq!(decode_to_vec(&encoded).unwrap(), text);
+            if let Some(last) = encoded.last_mut() {
+                *last ^= (state >> 8) as u8;
+            }
+            assert_eq!(
+                decode_to_vec(&encoded),
+                reference_decode(&encoded),
+                "{encoded:02x?}"
+            );
+            assert_eq!(decode_to_vec(&text), reference_decode(&text), "{text:02x?}");
+        }
     }
 
     #[test]

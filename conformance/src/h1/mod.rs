@@ -262,7 +262,149 @@ fn run_one(target: &Target, options: &Options, case: &Case) -> CaseReport {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
     use super::*;
+    use crate::transport::TlsOptions;
+
+    /// A server that answers each read with the next reply, then closes
+    /// after the last one unless `linger` keeps the connection open.
+    fn scripted(replies: Vec<&'static [u8]>, linger: bool) -> Target {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            for reply in replies {
+                let mut buf = [0; 4096];
+                if sock.read(&mut buf).unwrap_or(0) == 0 {
+                    return;
+                }
+                sock.write_all(reply).unwrap();
+            }
+            if linger {
+                std::thread::sleep(Duration::from_millis(600));
+            }
+        });
+        let tls = TlsOptions {
+            enabled: false,
+            insecure: false,
+        };
+        Target::new(
+            "127.0.0.1",
+            port,
+            tls,
+            b"http/1.1",
+            Duration::from_millis(300),
+        )
+        .unwrap()
+    }
+
+    fn exchange(target: &Target, status: Status, after: After) -> CaseResult {
+        let mut ctx = Ctx {
+            client: Client::connect(target)?,
+            target,
+            path: "/",
+            post_path: "/",
+        };
+        ctx.exchange(
+            b"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n",
+            status,
+            after,
+        )
+    }
+
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const BAD: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn close_is_required_when_asked() {
+        assert_eq!(
+            exchange(
+                &scripted(vec![BAD], false),
+                Status::OneOf(&[400]),
+                After::Close
+            ),
+            Ok(())
+        );
+        let left_open = exchange(
+            &scripted(vec![BAD], true),
+            Status::OneOf(&[400]),
+            After::Close,
+        );
+        assert!(
+            matches!(left_open, Err(Failure::Mismatch { ref actual, .. }) if actual == "the connection stayed open")
+        );
+    }
+
+    #[test]
+    fn keep_alive_needs_a_second_answer() {
+        assert_eq!(
+            exchange(
+                &scripted(vec![OK, OK], true),
+                Status::Success,
+                After::KeepAlive
+            ),
+            Ok(())
+        );
+        assert!(
+            exchange(
+                &scripted(vec![OK], false),
+                Status::Success,
+                After::KeepAlive
+            )
+            .is_err()
+        );
+        assert!(
+            exchange(
+                &scripted(vec![OK, BAD], true),
+                Status::Success,
+                After::KeepAlive
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn wrong_status_or_silence_fails() {
+        let wrong = exchange(
+            &scripted(vec![OK], false),
+            Status::OneOf(&[400]),
+            After::Either,
+        );
+        assert_eq!(
+            wrong,
+            Err(Failure::Mismatch {
+                expected: vec!["status 400".into()],
+                actual: "status 200".into()
+            })
+        );
+        let silent = exchange(
+            &scripted(vec![], true),
+            Status::OneOf(&[400]),
+            After::Either,
+        );
+        assert!(
+            matches!(silent, Err(Failure::Mismatch { ref actual, .. }) if actual.contains("closed") || actual == "Timeout")
+        );
+    }
+
+    #[test]
+    fn templates_are_rendered() {
+        let target = scripted(vec![], false);
+        let ctx = Ctx {
+            client: Client::connect(&target).unwrap(),
+            target: &target,
+            path: "/p",
+            post_path: "/e",
+        };
+        let rendered = ctx.render(b"POST {post} {path} {host}");
+        assert_eq!(
+            rendered,
+            format!("POST /e /p 127.0.0.1:{}", target.port).into_bytes()
+        );
+    }
 
     #[test]
     fn status_sets() {

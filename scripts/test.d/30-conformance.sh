@@ -28,10 +28,21 @@ conformance() { cargo run -p conformance --quiet -- "$@"; }
 
 work=$(mktemp -d)
 server_pids=()
+# Stops a server we started: politely first, then for good after 5 s (a
+# graceful shutdown must not hold the stage up).
+stop_server() {
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
 cleanup() {
     for pid in "${server_pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        stop_server "$pid"
     done
     rm -rf "$work"
 }
@@ -57,8 +68,7 @@ start_server() {
             fi
             sleep 0.1
         done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        stop_server "$pid"
     done
     echo "30-conformance: could not start: $*"
     cat "$work"/server-*.log 2>/dev/null || true

@@ -48,10 +48,6 @@ pub struct Leniency {
     /// Accept a bare LF as a line end in the head, trailers and chunk-size lines
     /// (RFC 9112 §2.2 MAY). Risk: CVE-2022-32214, "funky chunks" TERM.EXT.
     pub bare_lf: bool,
-    /// Accept obs-fold continuation lines (RFC 9112 §5.2) in responses and replace each
-    /// fold with one SP. Requests with obs-fold are always refused: a server MUST reject
-    /// them or replace them, and replacing hides smuggling attempts from logs.
-    pub obs_fold_in_responses: bool,
     /// Accept whitespace between a field name and its colon in responses, dropping it
     /// (RFC 9112 §5.1 lets a proxy strip it from responses). Requests are always refused.
     pub space_before_colon_in_responses: bool,

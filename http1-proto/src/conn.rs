@@ -607,6 +607,12 @@ impl Connection {
         if facts.hosts == 0 && head.version == Version::Http11 && !leniency.missing_host {
             return Err(RecvError::MissingHost);
         }
+        if facts.hosts == 1 && !facts.host_valid {
+            return Err(RecvError::InvalidHost);
+        }
+        if !crate::framing::is_valid_target_form(&head.method, &head.target) {
+            return Err(RecvError::InvalidTargetForm);
+        }
         let (length, force_close) = body_length(head.version, &facts, true, leniency)?;
 
         self.machine

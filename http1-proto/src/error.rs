@@ -125,6 +125,14 @@ pub enum RecvError {
     /// A request with more than one Host line (RFC 9112 §3.2).
     #[error("more than one Host")]
     DuplicateHost,
+    /// A Host value that is not `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
+    #[error("invalid Host")]
+    InvalidHost,
+    /// A request-target in none of the four forms RFC 9112 §3.2 allows for its method:
+    /// origin-form (`/path`), absolute-form (`scheme:...`), authority-form (CONNECT
+    /// only) or asterisk-form (`*`, OPTIONS only).
+    #[error("request-target form not allowed")]
+    InvalidTargetForm,
     /// Chunk data not followed by CRLF (RFC 9112 §7.1; h11 CVE-2025-43859).
     #[error("chunk data not followed by CRLF")]
     ChunkDataNotTerminated,

@@ -25,6 +25,7 @@ pub(crate) struct HeadFacts {
     pub(crate) connection_close: bool,
     pub(crate) connection_keep_alive: bool,
     pub(crate) hosts: usize,
+    pub(crate) host_valid: bool,
     pub(crate) expect_continue: bool,
     pub(crate) upgrade: bool,
 }
@@ -51,7 +52,10 @@ pub(crate) fn head_facts(headers: &HeaderMap) -> Result<HeadFacts, RecvError> {
     for (name, value) in headers {
         // Dispatch on length first: most fields are none of these.
         match name.len() {
-            4 if name.eq_ignore_ascii_case(b"host") => facts.hosts += 1,
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                facts.hosts += 1;
+                facts.host_valid = is_valid_host(value);
+            }
             6 if name.eq_ignore_ascii_case(b"expect") => {
                 // RFC 9110 §10.1.1: the only expectation defined.
                 facts.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
@@ -81,6 +85,57 @@ pub(crate) fn head_facts(headers: &HeaderMap) -> Result<HeadFacts, RecvError> {
     }
     facts.transfer_encoding = te.finish();
     Ok(facts)
+}
+
+/// `uri-host [ ":" port ]` (RFC 3986 §3.2.2): reg-name, IPv4 or a bracketed IP literal,
+/// checked by byte class only. Empty is allowed (RFC 9112 §3.2: a target without an
+/// authority is sent with an empty Host). Userinfo (`@`), paths and whitespace are not.
+pub(crate) fn is_valid_host(value: &[u8]) -> bool {
+    value.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'['
+                    | b']'
+            )
+    })
+}
+
+/// Whether `target` has a form RFC 9112 §3.2 allows for `method`.
+pub(crate) fn is_valid_target_form(method: &[u8], target: &[u8]) -> bool {
+    if method == b"CONNECT" {
+        // authority-form: host ":" port, nothing else.
+        return target.contains(&b':') && !target.starts_with(b"/") && is_valid_host(target);
+    }
+    match target {
+        [b'/', ..] => true,
+        b"*" => method == b"OPTIONS",
+        // absolute-form: scheme ":" ... (RFC 3986 §3.1).
+        [first, rest @ ..] if first.is_ascii_alphabetic() => {
+            let scheme_len = rest
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+                .count();
+            rest.get(scheme_len) == Some(&b':')
+        }
+        _ => false,
+    }
 }
 
 /// `Content-Length = 1*DIGIT` (RFC 9110 §8.6), or a list of identical values, which

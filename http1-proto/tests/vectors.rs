@@ -95,9 +95,24 @@ fn valid_requests() {
             ],
         ),
         (
-            "absolute-form, authority-form and asterisk targets",
+            "asterisk-form",
             format!("OPTIONS * HTTP/1.1\r\n{H}\r\n"),
             &["Request OPTIONS * Http11 [Host=a]", "End"],
+        ),
+        (
+            "absolute-form",
+            "GET http://a:80/x?y HTTP/1.1\r\nHost: a:80\r\n\r\n".into(),
+            &["Request GET http://a:80/x?y Http11 [Host=a:80]", "End"],
+        ),
+        (
+            "authority-form",
+            "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n".into(),
+            &["Request CONNECT [::1]:443 Http11 [Host=[::1]:443]", "End"],
+        ),
+        (
+            "empty Host",
+            "GET / HTTP/1.1\r\nHost:\r\n\r\n".into(),
+            &["Request GET / Http11 [Host=]", "End"],
         ),
     ];
     for (name, input, expected) in cases {
@@ -433,6 +448,49 @@ fn hostile_requests() {
             "two Host in 1.0",
             "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n".into(),
             R::DuplicateHost,
+            400,
+        ),
+        (
+            "Host with userinfo",
+            "GET / HTTP/1.1\r\nHost: a@b\r\n\r\n".into(),
+            R::InvalidHost,
+            400,
+        ),
+        (
+            "Host with path",
+            "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n".into(),
+            R::InvalidHost,
+            400,
+        ),
+        (
+            "Host with space",
+            "GET / HTTP/1.1\r\nHost: a b\r\n\r\n".into(),
+            R::InvalidHost,
+            400,
+        ),
+        // Request-target forms (RFC 9112 §3.2).
+        (
+            "asterisk for GET",
+            "GET * HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "relative target",
+            "GET foo HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "origin-form for CONNECT",
+            "CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "CONNECT without port",
+            "CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
             400,
         ),
         // Chunked bodies (RFC 9112 §7.1).

@@ -17,12 +17,15 @@
 // this crate writes none of its own.
 #![allow(unsafe_code)]
 
+mod clock;
 mod convert;
 mod errors;
 mod hpack;
 mod http1;
+mod http2;
 mod router;
 mod sentinel;
+mod server;
 
 use pyo3::prelude::*;
 
@@ -34,6 +37,7 @@ fn _weft(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sentinel::register(m)?;
     m.add_class::<router::Router>()?;
     m.add_class::<router::Match>()?;
+    server::register(m)?;
 
     let hpack_module = PyModule::new(py, "hpack")?;
     hpack::register(&hpack_module)?;
@@ -44,7 +48,7 @@ fn _weft(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_submodule(&http1_module)?;
 
     let http2_module = PyModule::new(py, "http2")?;
-    errors::register_http2(&http2_module)?;
+    http2::register(&http2_module)?;
     m.add_submodule(&http2_module)?;
     Ok(())
 }

@@ -10,15 +10,25 @@
 from ._weft import (
     CLIENT,
     SERVER,
+    ClientDisconnected,
     InsertError,
     Match,
     MatchError,
+    Request,
     Router,
     Sentinel,
     WeftError,
 )
+from .app import App, HTTPException, Response
+from .asgi import serve
 
 __all__ = [
+    "App",
+    "ClientDisconnected",
+    "HTTPException",
+    "Request",
+    "Response",
+    "serve",
     "CLIENT",
     "SERVER",
     "InsertError",

@@ -1,0 +1,260 @@
+"""Running a weft server from Python: the event loop, handler threads, ASGI
+lifespan, signals and worker processes. Used by ``App.run`` and ``weft.serve``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+from typing import Any, Callable, Optional
+
+from . import _weft
+
+logger = logging.getLogger("weft")
+
+_EAGER = sys.version_info >= (3, 12)
+
+
+def start_task(loop: asyncio.AbstractEventLoop, coro) -> asyncio.Task:
+    """A task for ``coro``; on 3.12+ it runs eagerly, so a handler that never
+    suspends completes without a trip through the loop's ready queue."""
+    if _EAGER:
+        task = asyncio.Task(coro, loop=loop, eager_start=True)
+    else:
+        task = loop.create_task(coro)
+    if not task.done():
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+    return task
+
+
+# Strong references to running tasks (the loop itself keeps only weak ones).
+_tasks: "set[asyncio.Task]" = set()
+
+
+class Lifespan:
+    """The ASGI lifespan protocol (startup / shutdown) for one application."""
+
+    def __init__(self, app, mode: str, state: dict):
+        if mode not in ("auto", "on", "off"):
+            raise ValueError("lifespan must be 'auto', 'on' or 'off'")
+        self.app = app
+        self.mode = mode
+        self.state = state
+        self.supported = mode != "off"
+        self._inbox: Optional[asyncio.Queue] = None
+        self._task: Optional[asyncio.Task] = None
+        self._startup: Optional[asyncio.Future] = None
+        self._shutdown: Optional[asyncio.Future] = None
+
+    async def startup(self) -> None:
+        if not self.supported:
+            return
+        loop = asyncio.get_running_loop()
+        self._inbox = asyncio.Queue()
+        self._startup = loop.create_future()
+        self._shutdown = loop.create_future()
+        scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self.state,
+        }
+        self._task = loop.create_task(self._run(scope))
+        await self._inbox.put({"type": "lifespan.startup"})
+        await asyncio.wait([self._startup, self._task], return_when=asyncio.FIRST_COMPLETED)
+        if self._startup.done():
+            self._startup.result()  # raises on lifespan.startup.failed
+            return
+        # The application returned or raised without completing startup: it does not
+        # speak lifespan (allowed in "auto" mode).
+        error = self._task.exception()
+        if self.mode == "on":
+            raise RuntimeError("the application does not support ASGI lifespan") from error
+        self.supported = False
+        if error is not None:
+            logger.info("ASGI lifespan unsupported by the application: %r", error)
+
+    async def _run(self, scope) -> None:
+        async def receive():
+            return await self._inbox.get()
+
+        async def send(message):
+            kind = message["type"]
+            if kind == "lifespan.startup.complete":
+                self._startup.set_result(None)
+            elif kind == "lifespan.startup.failed":
+                self._startup.set_exception(RuntimeError(message.get("message", "startup failed")))
+            elif kind == "lifespan.shutdown.complete":
+                self._shutdown.set_result(None)
+            elif kind == "lifespan.shutdown.failed":
+                self._shutdown.set_exception(RuntimeError(message.get("message", "shutdown failed")))
+
+        await self.app(scope, receive, send)
+
+    async def shutdown(self) -> None:
+        if not self.supported or self._task is None:
+            return
+        await self._inbox.put({"type": "lifespan.shutdown"})
+        await asyncio.wait([self._shutdown, self._task], return_when=asyncio.FIRST_COMPLETED)
+        if self._shutdown.done():
+            self._shutdown.result()
+
+
+def asgi_dispatcher(app) -> Callable:
+    """The loop-side entry for ASGI calls: runs ``app(scope, receive, send)``."""
+
+    async def call(scope, receive, send):
+        try:
+            await app(scope, receive, send)
+        except BaseException:
+            if send.started:
+                logger.error("ASGI application failed after starting a response:\n%s", traceback.format_exc())
+            else:
+                logger.error("ASGI application failed:\n%s", traceback.format_exc())
+            send.finish(True)
+        else:
+            send.finish(False)
+
+    def dispatch(scope, receive, send):
+        start_task(_loop_of[0], call(scope, receive, send))
+
+    return dispatch
+
+
+# The loop of this process's server; set by run_server before any dispatch.
+_loop_of: list = [None]
+
+
+def run_server(
+    configure: Callable[[Any], None],
+    *,
+    host: str,
+    port: int,
+    certfile: Optional[str] = None,
+    keyfile: Optional[str] = None,
+    threads: int = 4,
+    reuse_port: bool = False,
+    dispatch_sync: Optional[Callable] = None,
+    dispatch_async: Optional[Callable] = None,
+    asgi_dispatch: Optional[Callable] = None,
+    lifespan: Optional[Lifespan] = None,
+    on_ready: Optional[Callable[[str, int], None]] = None,
+    server_options: Optional[dict] = None,
+) -> None:
+    """Serves until SIGINT / SIGTERM, then shuts down gracefully. Blocks."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    _loop_of[0] = loop
+    server = _weft.Server(
+        host,
+        port,
+        certfile=certfile,
+        keyfile=keyfile,
+        reuse_port=reuse_port,
+        **(server_options or {}),
+    )
+    configure(server)
+
+    def unused(*_args):
+        raise RuntimeError("no dispatcher for this kind of work")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+        if lifespan is not None:
+            await lifespan.startup()
+        bound_host, bound_port = server.start(loop)
+        loop.add_reader(
+            server.wake_fd,
+            server.drain,
+            dispatch_async or unused,
+            asgi_dispatch or unused,
+        )
+        workers = []
+        if dispatch_sync is not None:
+            for i in range(max(1, threads)):
+                t = threading.Thread(
+                    target=server.serve_threads, args=(dispatch_sync,), name=f"weft-handler-{i}", daemon=True
+                )
+                t.start()
+                workers.append(t)
+        scheme = "https" if certfile else "http"
+        logger.info("weft: serving on %s://%s:%d (pid %d)", scheme, bound_host, bound_port, os.getpid())
+        if on_ready is not None:
+            on_ready(bound_host, bound_port)
+        try:
+            await stop.wait()
+        finally:
+            server.shutdown()
+            # The loop keeps draining while the I/O threads finish in-flight requests.
+            await loop.run_in_executor(None, server.join)
+            loop.remove_reader(server.wake_fd)
+            server.stop_threads()
+            for t in workers:
+                await loop.run_in_executor(None, t.join)
+            if _tasks:
+                await asyncio.wait(list(_tasks), timeout=5)
+            if lifespan is not None:
+                await lifespan.shutdown()
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+        _loop_of[0] = None
+
+
+def supervise(workers: int, run_one: Callable[[], None]) -> None:
+    """Runs ``run_one`` in ``workers`` forked processes sharing the port with
+    SO_REUSEPORT; SIGINT / SIGTERM to this process stops them all, and this process
+    returns once every worker has exited."""
+    children: "list[int]" = []
+
+    def forward(signum, _frame):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for _ in range(workers):
+            pid = os.fork()
+            if pid == 0:
+                for sig, handler in previous.items():
+                    signal.signal(sig, signal.SIG_DFL)
+                code = 0
+                try:
+                    run_one()
+                except BaseException:
+                    traceback.print_exc()
+                    code = 1
+                finally:
+                    os._exit(code)
+            children.append(pid)
+        failed = 0
+        for pid in children:
+            while True:
+                try:
+                    _, status = os.waitpid(pid, 0)
+                    break
+                except ChildProcessError:
+                    status = 0
+                    break
+                except InterruptedError:
+                    continue
+            if os.waitstatus_to_exitcode(status) != 0:
+                failed += 1
+        if failed:
+            raise SystemExit(f"weft: {failed} worker process(es) failed")
+    finally:
+        forward(signal.SIGTERM, None)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

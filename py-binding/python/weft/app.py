@@ -1,0 +1,381 @@
+"""The decorator API: ``weft.App``, ``weft.Response``, ``weft.HTTPException``.
+
+```python
+import weft
+
+app = weft.App()
+
+@app.get("/users/{id}")
+def user(id: int, request: weft.Request):
+    return {"id": id, "agent": request.header("user-agent")}
+
+@app.post("/echo")
+async def echo(request: weft.Request):
+    return weft.Response(request.body(), media_type="application/octet-stream")
+
+app.run("127.0.0.1", 8000, workers=2)
+```
+
+Handlers are plain functions or coroutines. Parameters are filled by name: a path
+parameter (converted by its annotation: ``int``, ``float``, ``str``, ``bool``), a
+parameter annotated ``weft.Request`` (or named ``request``), or else a query-string
+parameter (converted likewise, optional when it has a default). Return a ``str``
+(text/plain), ``bytes``, a ``dict`` / ``list`` (JSON), ``None`` (204), a
+``Response`` (status, headers, body; the body may be an iterator or async iterator
+of chunks, which is streamed), or a ``(body, status)`` / ``(body, status, headers)``
+tuple.
+
+``def`` handlers run on a pool of handler threads and ``async def`` handlers on the
+server's asyncio loop; the sockets are served by Rust threads that never wait for
+Python, so a slow handler never blocks the I/O of other connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import re
+import traceback
+from typing import Any, Callable, Iterable, Optional
+from urllib.parse import parse_qs
+
+from . import _runtime, _weft
+from ._weft import ClientDisconnected, Request
+
+logger = logging.getLogger("weft")
+
+_PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)\}")
+_REQUIRED = object()
+
+
+class HTTPException(Exception):
+    """Raise from a handler to answer with ``status`` and a JSON ``{"detail": ...}``."""
+
+    def __init__(self, status: int, detail: Any = None, headers: Optional[Iterable] = None):
+        super().__init__(status, detail)
+        self.status = status
+        self.detail = detail
+        self.headers = list(headers or [])
+
+
+class Response:
+    """A response with a status, headers and a body.
+
+    ``body`` is ``bytes`` / ``str`` (sent whole), or an iterator / async iterator of
+    ``bytes`` / ``str`` chunks (streamed). ``media_type`` sets ``content-type``.
+    """
+
+    __slots__ = ("body", "status", "headers")
+
+    def __init__(
+        self,
+        body: Any = b"",
+        status: int = 200,
+        headers: Optional[Iterable] = None,
+        media_type: Optional[str] = None,
+    ):
+        self.status = status
+        self.headers = [(str(k), str(v)) for k, v in (headers.items() if isinstance(headers, dict) else headers or [])]
+        if media_type is not None and not any(k.lower() == "content-type" for k, _ in self.headers):
+            self.headers.append(("content-type", media_type))
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"<weft.Response {self.status}>"
+
+
+_TEXT = [("content-type", "text/plain; charset=utf-8")]
+_BYTES = [("content-type", "application/octet-stream")]
+_JSON = [("content-type", "application/json")]
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _plain(result: Any):
+    """``(status, headers, body)`` for a result with a body known in full, or
+    ``None`` when the result needs streaming or is a ``Response``."""
+    kind = type(result)
+    if kind is str:
+        return 200, _TEXT, result.encode()
+    if kind is dict or kind is list:
+        return 200, _JSON, _json(result)
+    if kind is bytes:
+        return 200, _BYTES, result
+    if result is None:
+        return 204, [], b""
+    return None
+
+
+def _normalise(result: Any):
+    """``(status, headers, body)``; ``body`` is bytes or an (async) iterator."""
+    plain = _plain(result)
+    if plain is not None:
+        return plain
+    if isinstance(result, Response):
+        body = result.body
+        if isinstance(body, str):
+            body = body.encode()
+        elif isinstance(body, (bytearray, memoryview)):
+            body = bytes(body)
+        return result.status, result.headers, body
+    if isinstance(result, tuple) and 2 <= len(result) <= 3:
+        status, headers, body = _normalise(result[0])
+        status = result[1]
+        if len(result) == 3:
+            extra = result[2]
+            headers = list(headers) + [(str(k), str(v)) for k, v in (extra.items() if isinstance(extra, dict) else extra)]
+        return status, headers, body
+    if isinstance(result, (bytearray, memoryview)):
+        return 200, _BYTES, bytes(result)
+    if isinstance(result, (int, float, bool)):
+        return 200, _JSON, _json(result)
+    raise TypeError(f"cannot make a response from {type(result).__name__}")
+
+
+def _error_response(exc: BaseException):
+    if isinstance(exc, HTTPException):
+        return exc.status, _JSON + exc.headers, _json({"detail": exc.detail})
+    return 500, _TEXT, b"Internal Server Error"
+
+
+class _ParamError(Exception):
+    def __init__(self, name: str, where: str, message: str):
+        super().__init__(f"{where} parameter {name!r}: {message}")
+        self.detail = {"loc": [where, name], "msg": message}
+
+
+def _converter(annotation: Any) -> Callable[[str], Any]:
+    if annotation is int:
+        return int
+    if annotation is float:
+        return float
+    if annotation is bool:
+        return lambda v: v.lower() in ("1", "true", "yes", "on")
+    return str
+
+
+class _Route:
+    """A handler and the plan for calling it."""
+
+    __slots__ = ("method", "path", "endpoint", "is_async", "plan", "simple")
+
+    def __init__(self, method: str, path: str, endpoint: Callable):
+        self.method = method
+        self.path = path
+        self.endpoint = endpoint
+        self.is_async = inspect.iscoroutinefunction(endpoint)
+        path_names = set(_PARAM.findall(path))
+        self.plan = []
+        try:
+            hints = inspect.get_annotations(endpoint, eval_str=True)  # type: ignore[attr-defined]
+        except Exception:
+            hints = getattr(endpoint, "__annotations__", {})
+        for name, param in inspect.signature(endpoint).parameters.items():
+            annotation = hints.get(name, param.annotation)
+            if annotation is Request or (name == "request" and annotation is inspect.Parameter.empty):
+                self.plan.append(("request", name, None, None))
+            elif name in path_names:
+                self.plan.append(("path", name, _converter(annotation), None))
+            else:
+                default = _REQUIRED if param.default is inspect.Parameter.empty else param.default
+                self.plan.append(("query", name, _converter(annotation), default))
+        # The common handlers take nothing or only the request.
+        self.simple = all(kind == "request" for kind, *_ in self.plan)
+
+    def arguments(self, request: Request) -> dict:
+        if self.simple:
+            return {name: request for _, name, _, _ in self.plan}
+        kwargs = {}
+        path_params = None
+        query = None
+        for kind, name, convert, default in self.plan:
+            if kind == "request":
+                kwargs[name] = request
+            elif kind == "path":
+                if path_params is None:
+                    path_params = request.path_params
+                try:
+                    kwargs[name] = convert(path_params[name])
+                except (ValueError, KeyError) as exc:
+                    raise _ParamError(name, "path", str(exc)) from None
+            else:
+                if query is None:
+                    query = parse_qs(request.query, keep_blank_values=True)
+                values = query.get(name)
+                if not values:
+                    if default is _REQUIRED:
+                        raise _ParamError(name, "query", "field required")
+                    kwargs[name] = default
+                    continue
+                try:
+                    kwargs[name] = convert(values[-1])
+                except ValueError as exc:
+                    raise _ParamError(name, "query", str(exc)) from None
+        return kwargs
+
+
+class App:
+    """Routes and handlers, served by ``run()`` on weft's Rust server."""
+
+    def __init__(self) -> None:
+        self._routes: "list[_Route]" = []
+
+    def route(self, path: str, methods: Iterable[str] = ("GET",)) -> Callable:
+        """Registers the decorated function for ``methods`` on ``path``
+        (``/users/{id}``, ``/files/{*rest}``)."""
+
+        def decorate(endpoint: Callable) -> Callable:
+            for method in methods:
+                self._routes.append(_Route(method.upper(), path, endpoint))
+            return endpoint
+
+        return decorate
+
+    def get(self, path: str) -> Callable:
+        """``@app.get(path)``: GET (and HEAD) requests."""
+        return self.route(path, ("GET",))
+
+    def post(self, path: str) -> Callable:
+        """``@app.post(path)``."""
+        return self.route(path, ("POST",))
+
+    def put(self, path: str) -> Callable:
+        """``@app.put(path)``."""
+        return self.route(path, ("PUT",))
+
+    def patch(self, path: str) -> Callable:
+        """``@app.patch(path)``."""
+        return self.route(path, ("PATCH",))
+
+    def delete(self, path: str) -> Callable:
+        """``@app.delete(path)``."""
+        return self.route(path, ("DELETE",))
+
+    def head(self, path: str) -> Callable:
+        """``@app.head(path)``."""
+        return self.route(path, ("HEAD",))
+
+    def options(self, path: str) -> Callable:
+        """``@app.options(path)``."""
+        return self.route(path, ("OPTIONS",))
+
+    # -- dispatch (called by the server) ------------------------------------------
+
+    def _dispatch_sync(self, index: int, request: Request, reply) -> None:
+        route = self._routes[index]
+        try:
+            result = route.endpoint(**route.arguments(request))
+            if inspect.isawaitable(result):
+                raise TypeError("a def handler returned an awaitable; declare it async def")
+            status, headers, body = _normalise(result)
+            if type(body) is bytes:
+                reply.send(status, headers, body)
+                return
+            if hasattr(body, "__aiter__"):
+                raise TypeError("a def handler cannot stream an async iterator; use async def")
+            writer = reply.start(status, headers)
+            try:
+                for chunk in body:
+                    writer.write(chunk.encode() if isinstance(chunk, str) else chunk)
+            except ClientDisconnected:
+                return
+            except BaseException:
+                writer.abort()
+                raise
+            writer.close()
+        except _ParamError as exc:
+            reply.send(422, _JSON, _json({"detail": [exc.detail]}))
+        except HTTPException as exc:
+            reply.send(*_error_response(exc))
+        except Exception as exc:
+            logger.error("handler %s %s failed:\n%s", route.method, route.path, traceback.format_exc())
+            if not reply.answered:
+                reply.send(*_error_response(exc))
+
+    def _dispatch_async(self, index: int, request: Request, reply) -> None:
+        _runtime.start_task(_runtime._loop_of[0], self._run_async(self._routes[index], request, reply))
+
+    async def _run_async(self, route: _Route, request: Request, reply) -> None:
+        try:
+            result = await route.endpoint(**route.arguments(request))
+            status, headers, body = _normalise(result)
+            if type(body) is bytes:
+                reply.send(status, headers, body)
+                return
+            writer = reply.start(status, headers)
+            try:
+                if hasattr(body, "__aiter__"):
+                    async for chunk in body:
+                        await writer.write_async(chunk.encode() if isinstance(chunk, str) else chunk)
+                else:
+                    for chunk in body:
+                        await writer.write_async(chunk.encode() if isinstance(chunk, str) else chunk)
+            except ClientDisconnected:
+                return
+            except BaseException:
+                writer.abort()
+                raise
+            writer.close()
+        except _ParamError as exc:
+            reply.send(422, _JSON, _json({"detail": [exc.detail]}))
+        except HTTPException as exc:
+            reply.send(*_error_response(exc))
+        except Exception as exc:
+            logger.error("handler %s %s failed:\n%s", route.method, route.path, traceback.format_exc())
+            if not reply.answered:
+                reply.send(*_error_response(exc))
+
+    # -- running ------------------------------------------------------------------
+
+    def run(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        workers: int = 1,
+        threads: int = 4,
+        certfile: Optional[str] = None,
+        keyfile: Optional[str] = None,
+        on_ready: Optional[Callable[[str, int], None]] = None,
+        **server_options: Any,
+    ) -> None:
+        """Serves the app until SIGINT / SIGTERM.
+
+        ``workers`` processes each bind ``host:port`` with SO_REUSEPORT; ``threads``
+        handler threads per process run ``def`` handlers. With ``certfile`` and
+        ``keyfile`` the port speaks TLS with ALPN (h2, http/1.1); without, HTTP/1.1
+        and HTTP/2 with prior knowledge (h2c). Extra keyword arguments go to the
+        server (``max_body``, ``max_connections``, ``keep_alive_timeout``,
+        ``shutdown_timeout``, ``io_threads``).
+        """
+        if not self._routes:
+            raise RuntimeError("the app has no routes")
+        has_sync = any(not r.is_async for r in self._routes)
+
+        def configure(server) -> None:
+            for index, route in enumerate(self._routes):
+                server.add_route(route.method, route.path, index, route.is_async)
+
+        def run_one(reuse_port: bool = False) -> None:
+            _runtime.run_server(
+                configure,
+                host=host,
+                port=port,
+                certfile=certfile,
+                keyfile=keyfile,
+                threads=threads,
+                reuse_port=reuse_port,
+                dispatch_sync=self._dispatch_sync if has_sync else None,
+                dispatch_async=self._dispatch_async,
+                on_ready=on_ready,
+                server_options=server_options,
+            )
+
+        if workers > 1:
+            _runtime.supervise(workers, lambda: run_one(reuse_port=True))
+        else:
+            run_one()

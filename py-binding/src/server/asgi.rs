@@ -1,0 +1,401 @@
+//! ASGI 3 hosting: the `http` scope, and the `receive` / `send` callables backed by
+//! server-smol's streamed request body and streamed response.
+//!
+//! `receive()` and `send()` return an already-complete awaitable whenever they can
+//! (the whole body is there; the response fits the stream's buffer), and an asyncio
+//! future resolved through the bridge otherwise, so a hello-world app never waits on
+//! a loop round trip.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+use server_smol::{Body, BoxFuture, Handler, Response};
+use smol::channel::{Receiver, Sender};
+use smol::stream::StreamExt;
+
+use super::bridge::{Bridge, LoopItem, Ready};
+use super::request::{
+    BodyWriter, RequestData, body_channel, disconnected, header_pairs, response_head, version_str,
+};
+
+/// One ASGI call on its way to the event loop.
+#[derive(Debug)]
+pub(crate) struct AsgiJob {
+    request: RequestData,
+    body: Body,
+    reply: Sender<Response>,
+    /// Dropped (with every clone) once the exchange is over: the response is complete
+    /// or the client went away. `closed` then reports `http.disconnect`.
+    guard: Sender<()>,
+    closed: Receiver<()>,
+}
+
+/// The server-smol handler that routes every request to the ASGI application.
+pub(crate) struct AsgiHandler {
+    pub(crate) bridge: Arc<Bridge>,
+}
+
+impl Handler for AsgiHandler {
+    fn call(&self, mut request: server_smol::Request) -> BoxFuture {
+        let bridge = self.bridge.clone();
+        Box::pin(async move {
+            let body = request.take_body();
+            let (reply, answer) = smol::channel::bounded(1);
+            let (guard, closed) = smol::channel::bounded(1);
+            bridge.to_loop(LoopItem::Asgi(AsgiJob {
+                request: RequestData::of(&request, Bytes::new()),
+                body,
+                reply,
+                guard: guard.clone(),
+                closed,
+            }));
+            let response = answer
+                .recv()
+                .await
+                .unwrap_or_else(|_| Response::status_page(500));
+            // Keeps the exchange open until the answer is back or the connection
+            // drops this future.
+            drop(guard);
+            response
+        })
+    }
+}
+
+/// Fixed facts every scope repeats.
+#[derive(Debug)]
+pub(crate) struct ScopeBase {
+    pub(crate) scheme: &'static str,
+    pub(crate) server: Option<(String, u16)>,
+    pub(crate) root_path: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl AsgiJob {
+    /// Builds `(scope, receive, send)` for the application.
+    pub(crate) fn into_py<'py>(
+        self,
+        py: Python<'py>,
+        bridge: &Arc<Bridge>,
+        base: &ScopeBase,
+        state: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<(Bound<'py, PyDict>, Py<Receive>, Py<Send>)> {
+        let scope = PyDict::new(py);
+        let request = &self.request;
+        let asgi = PyDict::new(py);
+        asgi.set_item("version", "3.0")?;
+        asgi.set_item("spec_version", "2.4")?;
+        scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http"))?;
+        scope.set_item("asgi", asgi)?;
+        scope.set_item("http_version", version_str(request.version))?;
+        scope.set_item("method", &request.method)?;
+        scope.set_item("scheme", base.scheme)?;
+        let decoded = router::percent_decode(&request.path)
+            .map(|p| p.into_owned())
+            .unwrap_or_else(|_| request.path.clone());
+        scope.set_item("path", PyString::new(py, &decoded))?;
+        scope.set_item("raw_path", PyBytes::new(py, request.path.as_bytes()))?;
+        let query = request
+            .target
+            .get(request.path.len()..)
+            .and_then(|q| q.strip_prefix('?'))
+            .unwrap_or("");
+        scope.set_item("query_string", PyBytes::new(py, query.as_bytes()))?;
+        scope.set_item("root_path", &base.root_path)?;
+        scope.set_item("headers", header_pairs(py, &request.headers)?)?;
+        scope.set_item(
+            "client",
+            request.peer.map(|a| (a.ip().to_string(), a.port())),
+        )?;
+        scope.set_item("server", base.server.clone())?;
+        if let Some(state) = state {
+            scope.set_item("state", state.copy()?)?;
+        }
+        let receive = Py::new(
+            py,
+            Receive {
+                state: Arc::new(Mutex::new(ReceiveState {
+                    body: Some(self.body),
+                    body_done: false,
+                    closed: self.closed,
+                })),
+                bridge: bridge.clone(),
+            },
+        )?;
+        let send = Py::new(
+            py,
+            Send {
+                state: Mutex::new(SendState {
+                    reply: Some(self.reply),
+                    head: None,
+                    writer: None,
+                    guard: Some(self.guard),
+                    finished: false,
+                }),
+                bridge: bridge.clone(),
+            },
+        )?;
+        Ok((scope, receive, send))
+    }
+}
+
+#[derive(Debug)]
+struct ReceiveState {
+    /// `None` while a Rust task is waiting for the next chunk.
+    body: Option<Body>,
+    body_done: bool,
+    closed: Receiver<()>,
+}
+
+/// A message for `receive()`.
+enum Message {
+    Body(Bytes, bool),
+    Disconnect,
+}
+
+impl Message {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let dict = PyDict::new(py);
+        match self {
+            Self::Body(chunk, more) => {
+                dict.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http.request"))?;
+                dict.set_item(pyo3::intern!(py, "body"), PyBytes::new(py, &chunk))?;
+                dict.set_item(pyo3::intern!(py, "more_body"), more)?;
+            }
+            Self::Disconnect => {
+                dict.set_item(
+                    pyo3::intern!(py, "type"),
+                    pyo3::intern!(py, "http.disconnect"),
+                )?;
+            }
+        }
+        Ok(dict.into_any().unbind())
+    }
+}
+
+/// What one chunk read means for `receive()`.
+fn message_for(
+    state: &mut ReceiveState,
+    chunk: Option<Result<Bytes, server_smol::BodyError>>,
+) -> Message {
+    match chunk {
+        Some(Ok(data)) => {
+            // A complete body is known to be over once taken; a streamed one ends with
+            // an empty `more_body=False` message.
+            let more = !state.body.as_ref().is_none_or(Body::is_empty);
+            if !more {
+                state.body_done = true;
+            }
+            Message::Body(data, more)
+        }
+        None => {
+            state.body_done = true;
+            Message::Body(Bytes::new(), false)
+        }
+        Some(Err(_)) => {
+            state.body_done = true;
+            Message::Disconnect
+        }
+    }
+}
+
+/// ASGI `receive`: request body chunks, then `http.disconnect` once the exchange is over.
+#[pyclass(module = "weft._weft", name = "Receive", frozen)]
+#[derive(Debug)]
+pub(crate) struct Receive {
+    state: Arc<Mutex<ReceiveState>>,
+    bridge: Arc<Bridge>,
+}
+
+#[pymethods]
+impl Receive {
+    fn __call__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut state = lock(&self.state);
+        if !state.body_done {
+            let Some(mut body) = state.body.take() else {
+                return Err(PyRuntimeError::new_err("receive() is already waiting"));
+            };
+            if let Some(chunk) = smol::block_on(smol::future::poll_once(body.chunk())) {
+                state.body = Some(body);
+                let message = message_for(&mut state, chunk);
+                return Ok(Py::new(py, Ready::new(message.into_py(py)?))?.into_any());
+            }
+            drop(state);
+            let future = self.bridge.create_future(py)?.unbind();
+            let waiter = future.clone_ref(py);
+            let shared = self.state.clone();
+            let bridge = self.bridge.clone();
+            smol::spawn(async move {
+                let chunk = body.chunk().await;
+                let message = {
+                    let mut state = lock(&shared);
+                    state.body = Some(body);
+                    message_for(&mut state, chunk)
+                };
+                bridge.to_loop(LoopItem::Resolve {
+                    future: waiter,
+                    outcome: Box::new(move |py| message.into_py(py)),
+                });
+            })
+            .detach();
+            return Ok(future);
+        }
+        let closed = state.closed.clone();
+        drop(state);
+        if closed.is_closed() || closed.sender_count() == 0 {
+            return Ok(Py::new(py, Ready::new(Message::Disconnect.into_py(py)?))?.into_any());
+        }
+        let future = self.bridge.create_future(py)?.unbind();
+        let waiter = future.clone_ref(py);
+        let bridge = self.bridge.clone();
+        smol::spawn(async move {
+            // Nothing is ever sent: the channel closes when the exchange is over.
+            let _ = closed.recv().await;
+            bridge.to_loop(LoopItem::Resolve {
+                future: waiter,
+                outcome: Box::new(|py| Message::Disconnect.into_py(py)),
+            });
+        })
+        .detach();
+        Ok(future)
+    }
+}
+
+#[derive(Debug)]
+struct SendState {
+    reply: Option<Sender<Response>>,
+    head: Option<Response>,
+    writer: Option<BodyWriter>,
+    guard: Option<Sender<()>>,
+    finished: bool,
+}
+
+/// ASGI `send`: `http.response.start`, then `http.response.body` messages.
+#[pyclass(module = "weft._weft", name = "Send", frozen)]
+#[derive(Debug)]
+pub(crate) struct Send {
+    state: Mutex<SendState>,
+    bridge: Arc<Bridge>,
+}
+
+fn ready(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, Ready::new(py.None()))?.into_any())
+}
+
+#[pymethods]
+impl Send {
+    fn __call__(&self, py: Python<'_>, message: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+        let kind = message
+            .get_item(pyo3::intern!(py, "type"))?
+            .ok_or_else(|| PyValueError::new_err("ASGI message without 'type'"))?;
+        let kind = kind.cast::<PyString>()?.to_cow()?;
+        let mut state = lock(&self.state);
+        match &*kind {
+            "http.response.start" => {
+                if state.head.is_some() || state.reply.is_none() {
+                    return Err(PyRuntimeError::new_err("http.response.start sent twice"));
+                }
+                let status: u16 = message
+                    .get_item(pyo3::intern!(py, "status"))?
+                    .ok_or_else(|| PyValueError::new_err("http.response.start without 'status'"))?
+                    .extract()?;
+                let head = match message.get_item(pyo3::intern!(py, "headers"))? {
+                    Some(headers) => response_head(status, &headers)?,
+                    None => Response::new(status),
+                };
+                state.head = Some(head);
+                ready(py)
+            }
+            "http.response.body" => {
+                if state.finished {
+                    return Err(PyRuntimeError::new_err("the response is already complete"));
+                }
+                let body = match message.get_item(pyo3::intern!(py, "body"))? {
+                    Some(b) => crate::convert::as_bytes(&b)?,
+                    None => Bytes::new(),
+                };
+                let more = match message.get_item(pyo3::intern!(py, "more_body"))? {
+                    Some(m) => m.is_truthy()?,
+                    None => false,
+                };
+                if state.writer.is_none() {
+                    let head = state.head.take().ok_or_else(|| {
+                        PyRuntimeError::new_err("http.response.body before http.response.start")
+                    })?;
+                    let reply = state
+                        .reply
+                        .take()
+                        .ok_or_else(|| PyRuntimeError::new_err("the response was already sent"))?;
+                    if !more {
+                        state.finished = true;
+                        state.guard = None;
+                        return match reply.try_send(head.with_body(body)) {
+                            Ok(()) => ready(py),
+                            Err(_) => Err(disconnected()),
+                        };
+                    }
+                    let (writer, stream) = body_channel(self.bridge.clone());
+                    let guard = state.guard.take();
+                    // The stream keeps the exchange open (and `receive()` from reporting
+                    // a disconnect) until server-smol is done with it.
+                    let stream = stream.map(move |item| {
+                        let _ = &guard;
+                        item
+                    });
+                    let response = head
+                        .with_response_body(server_smol::ResponseBody::Stream(Box::pin(stream)));
+                    if reply.try_send(response).is_err() {
+                        return Err(disconnected());
+                    }
+                    state.writer = Some(writer);
+                }
+                let Some(writer) = state.writer.as_ref() else {
+                    return Err(PyRuntimeError::new_err("no response stream"));
+                };
+                let awaitable = if body.is_empty() {
+                    ready(py)?
+                } else {
+                    writer.write_awaitable(py, body)?
+                };
+                if !more {
+                    writer.finish();
+                    state.finished = true;
+                }
+                Ok(awaitable)
+            }
+            other => Err(PyValueError::new_err(format!(
+                "unsupported ASGI message type {other:?}"
+            ))),
+        }
+    }
+
+    /// Called when the application returned or raised: answers 500 if it never
+    /// started a response, and cuts a started stream short if it raised.
+    fn finish(&self, failed: bool) {
+        let mut state = lock(&self.state);
+        if let Some(reply) = state.reply.take() {
+            let _ = reply.try_send(Response::status_page(500));
+        }
+        if let Some(writer) = state.writer.take() {
+            if failed || !state.finished {
+                writer.abort_stream();
+            } else {
+                writer.finish();
+            }
+        }
+        state.finished = true;
+        state.guard = None;
+    }
+
+    /// Whether `http.response.start` was accepted.
+    #[getter]
+    fn started(&self) -> bool {
+        let state = lock(&self.state);
+        state.head.is_some() || state.reply.is_none()
+    }
+}

@@ -1,0 +1,329 @@
+//! The application server behind `weft.App.run` and `weft.serve` (issue 8 §3-4).
+//!
+//! server-smol owns the sockets, TLS, HTTP/1.1 and HTTP/2 on its own threads; this
+//! module plugs Python in as its handlers (see `bridge` for how work crosses over).
+//! The Python package drives a `Server` like this:
+//!
+//! ```python
+//! server = _weft.Server("127.0.0.1", 8000)
+//! server.add_route("GET", "/users/{id}", 0, on_loop=False)
+//! host, port = server.start(loop)
+//! loop.add_reader(server.wake_fd, server.drain, dispatch_async, asgi_dispatch)
+//! threading.Thread(target=server.serve_threads, args=(dispatch_sync,)).start()
+//! ...
+//! server.shutdown(); server.join(); server.stop_threads()
+//! ```
+
+mod asgi;
+mod bridge;
+mod request;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use server_smol::{App, Layout, RunningServer, ServerConfig, TlsSource};
+
+use asgi::{AsgiHandler, ScopeBase};
+use bridge::{Bridge, LoopItem};
+use request::RouteHandler;
+
+// `create_exception!` declares a `pub struct`; Python reaches it through the module.
+#[allow(unreachable_pub)]
+mod exception {
+    use super::*;
+    create_exception!(
+        weft,
+        ClientDisconnected,
+        PyOSError,
+        "The client went away while the response was being sent (ASGI: a send() on a closed connection)."
+    );
+}
+pub(crate) use exception::ClientDisconnected;
+
+/// Methods the ASGI host routes (server-smol routes by method; anything else is 405).
+const ASGI_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "QUERY", "TRACE",
+];
+
+/// One decorator route as registered from Python.
+#[derive(Debug)]
+struct Route {
+    method: String,
+    path: String,
+    index: usize,
+    on_loop: bool,
+}
+
+/// A server-smol server driven from Python (`weft._weft.Server`).
+#[pyclass(module = "weft._weft", name = "Server")]
+#[derive(Debug)]
+pub(crate) struct Server {
+    config: ServerConfig,
+    routes: Vec<Route>,
+    asgi: bool,
+    root_path: String,
+    state: Option<Py<PyDict>>,
+    bridge: Arc<Bridge>,
+    /// Behind a lock: `join` waits with the GIL released while the loop keeps
+    /// calling `drain` on the same object.
+    running: Mutex<Option<RunningServer>>,
+    scope_base: Option<ScopeBase>,
+}
+
+fn resolve_addr(host: &str, port: u16) -> PyResult<SocketAddr> {
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| PyOSError::new_err(format!("cannot resolve {host}:{port}: {e}")))?
+        .next()
+        .ok_or_else(|| PyOSError::new_err(format!("{host} has no address")))
+}
+
+#[pymethods]
+impl Server {
+    /// A server for `host:port`; TLS (ALPN h2 / http/1.1) when `certfile` and
+    /// `keyfile` are given, otherwise cleartext HTTP/1.1 with h2c prior knowledge.
+    ///
+    /// `reuse_port` lets several processes bind the same port (worker processes).
+    #[new]
+    #[pyo3(signature = (
+        host = "127.0.0.1",
+        port = 8000,
+        *,
+        certfile = None,
+        keyfile = None,
+        h2c = true,
+        io_threads = 1,
+        reuse_port = false,
+        max_body = 10 * 1024 * 1024,
+        max_connections = 25_000,
+        keep_alive_timeout = 60.0,
+        shutdown_timeout = 30.0,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        host: &str,
+        port: u16,
+        certfile: Option<PathBuf>,
+        keyfile: Option<PathBuf>,
+        h2c: bool,
+        io_threads: usize,
+        reuse_port: bool,
+        max_body: u64,
+        max_connections: usize,
+        keep_alive_timeout: f64,
+        shutdown_timeout: f64,
+    ) -> PyResult<Self> {
+        let addr = resolve_addr(host, port)?;
+        let mut config = ServerConfig::default();
+        match (certfile, keyfile) {
+            (Some(cert), Some(key)) => {
+                config.bind = None;
+                config.tls_bind = Some(addr);
+                config.tls = TlsSource::Files { cert, key };
+            }
+            (None, None) => config.bind = Some(addr),
+            _ => return Err(PyValueError::new_err("certfile and keyfile go together")),
+        }
+        config.h2c = h2c;
+        // server-smol sets SO_REUSEPORT only when one process binds several listeners,
+        // so a worker process that must share its port with its siblings runs two.
+        config.workers = if reuse_port {
+            io_threads.max(2)
+        } else {
+            io_threads.max(1)
+        };
+        config.layout = Layout::PerCore;
+        config.limits.max_body = max_body;
+        config.limits.max_connections = max_connections;
+        config.timeouts.keep_alive = duration(keep_alive_timeout)?;
+        config.timeouts.shutdown = duration(shutdown_timeout)?;
+        Ok(Self {
+            config,
+            routes: Vec::new(),
+            asgi: false,
+            root_path: String::new(),
+            state: None,
+            bridge: Arc::new(
+                Bridge::new().map_err(|e| PyOSError::new_err(format!("socket pair: {e}")))?,
+            ),
+            running: Mutex::new(None),
+            scope_base: None,
+        })
+    }
+
+    /// Routes `method path` to the Python route `index`, run on the event loop
+    /// (`on_loop`, async handlers) or on the handler threads.
+    #[pyo3(signature = (method, path, index, on_loop))]
+    fn add_route(&mut self, method: &str, path: &str, index: usize, on_loop: bool) {
+        self.routes.push(Route {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            index,
+            on_loop,
+        });
+    }
+
+    /// Sends every request to the ASGI dispatcher instead of routes. `state` is the
+    /// lifespan state, copied into each scope.
+    #[pyo3(signature = (root_path = String::new(), state = None))]
+    fn set_asgi(&mut self, root_path: String, state: Option<Py<PyDict>>) {
+        self.asgi = true;
+        self.root_path = root_path;
+        self.state = state;
+    }
+
+    /// Binds and starts the I/O threads; returns the bound `(host, port)`.
+    fn start(&mut self, py: Python<'_>, event_loop: Py<PyAny>) -> PyResult<(String, u16)> {
+        if lock(&self.running).is_some() {
+            return Err(PyRuntimeError::new_err("the server is already running"));
+        }
+        self.bridge.set_loop(event_loop)?;
+        let mut app = App::new();
+        if self.asgi {
+            for method in ASGI_METHODS {
+                for path in ["/", "/{*path}"] {
+                    let handler = AsgiHandler {
+                        bridge: self.bridge.clone(),
+                    };
+                    app.try_route(method, path, handler)
+                        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                }
+            }
+        } else {
+            for route in &self.routes {
+                let handler = RouteHandler {
+                    bridge: self.bridge.clone(),
+                    route: route.index,
+                    on_loop: route.on_loop,
+                };
+                app.try_route(&route.method, &route.path, handler)
+                    .map_err(|e| crate::errors::InsertError::new_err(e.to_string()))?;
+            }
+        }
+        let config = self.config.clone();
+        let tls = config.tls_bind.is_some();
+        let running = py
+            .detach(|| server_smol::Server::new(config, app).bind())
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        let addr = running
+            .local_addr()
+            .or_else(|| running.tls_local_addr())
+            .ok_or_else(|| PyRuntimeError::new_err("the server bound no listener"))?;
+        self.scope_base = Some(ScopeBase {
+            scheme: if tls { "https" } else { "http" },
+            server: Some((addr.ip().to_string(), addr.port())),
+            root_path: self.root_path.clone(),
+        });
+        *lock(&self.running) = Some(running);
+        Ok((addr.ip().to_string(), addr.port()))
+    }
+
+    /// The descriptor the event loop watches: readable when `drain` has work.
+    #[getter]
+    fn wake_fd(&self) -> i32 {
+        self.bridge.wake_fd()
+    }
+
+    /// Runs the work queued for the event loop (the `add_reader` callback):
+    /// `dispatch_async(index, request, reply)` for async routes,
+    /// `asgi_dispatch(scope, receive, send)` for ASGI calls, and completions.
+    fn drain(
+        &self,
+        py: Python<'_>,
+        dispatch_async: &Bound<'_, PyAny>,
+        asgi_dispatch: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let state = self.state.as_ref().map(|s| s.bind(py));
+        for item in self.bridge.take_loop_items() {
+            let result = match item {
+                LoopItem::Route(job) => job
+                    .into_py(py, &self.bridge)
+                    .and_then(|args| dispatch_async.call1(args).map(drop)),
+                LoopItem::Asgi(job) => {
+                    let Some(base) = self.scope_base.as_ref() else {
+                        continue;
+                    };
+                    job.into_py(py, &self.bridge, base, state)
+                        .and_then(|args| asgi_dispatch.call1(args).map(drop))
+                }
+                LoopItem::Resolve { future, outcome } => {
+                    bridge::resolve(py, future.bind(py), outcome)
+                }
+            };
+            // One failed dispatch must not starve the rest of the batch; the
+            // dispatcher reports its own errors, so this is a last resort.
+            if let Err(err) = result {
+                err.write_unraisable(py, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs sync handlers until `stop_threads()`: call from each handler thread with
+    /// `dispatch_sync(index, request, reply)`. Waits with the GIL released.
+    fn serve_threads(&self, py: Python<'_>, dispatch_sync: &Bound<'_, PyAny>) -> PyResult<()> {
+        loop {
+            // Take queued work while holding the GIL; release it only to wait.
+            let job = match self.bridge.try_sync_job() {
+                Some(job) => job,
+                None => match py.detach(|| self.bridge.next_sync_job()) {
+                    Some(job) => job,
+                    None => return Ok(()),
+                },
+            };
+            let args = job.into_py(py, &self.bridge)?;
+            if let Err(err) = dispatch_sync.call1(args) {
+                err.write_unraisable(py, None);
+            }
+        }
+    }
+
+    /// Lets `serve_threads` return once the queued jobs are done.
+    fn stop_threads(&self) {
+        self.bridge.stop_threads();
+    }
+
+    /// Starts a graceful shutdown: stop accepting, finish in-flight requests.
+    fn shutdown(&self) {
+        if let Some(running) = lock(&self.running).as_ref() {
+            running.shutdown();
+        }
+    }
+
+    /// Waits (GIL released) until the I/O threads have stopped.
+    fn join(&self, py: Python<'_>) {
+        let running = lock(&self.running).take();
+        if let Some(running) = running {
+            py.detach(|| running.join());
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn duration(seconds: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| PyValueError::new_err(format!("invalid duration {seconds}")))
+}
+
+/// Adds the server classes to `weft._weft`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<Server>()?;
+    m.add_class::<request::PyRequest>()?;
+    m.add_class::<request::Reply>()?;
+    m.add_class::<request::BodyWriter>()?;
+    m.add_class::<bridge::Ready>()?;
+    m.add_class::<asgi::Receive>()?;
+    m.add_class::<asgi::Send>()?;
+    m.add("ClientDisconnected", py.get_type::<ClientDisconnected>())?;
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! The decorator API's request, reply and streamed body, and the server-smol handler
+//! that hands a request to Python.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use pyo3::exceptions::{PyRuntimeError, PyUnicodeDecodeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use server_smol::{BodyError, BoxFuture, Handler, Headers, Response, Version};
+use smol::channel::{Receiver, Sender, TrySendError};
+
+use super::ClientDisconnected;
+use super::bridge::{Bridge, LoopItem, Ready};
+use crate::convert::{as_bytes, lower_bytes};
+
+/// Chunks of a streamed response that may wait before the writer has to wait too.
+pub(crate) const STREAM_DEPTH: usize = 16;
+
+/// What Python sees of one request; the body is already read in full.
+#[derive(Debug)]
+pub(crate) struct RequestData {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) path: String,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) headers: Headers,
+    pub(crate) version: Version,
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) body: Bytes,
+}
+
+impl RequestData {
+    pub(crate) fn of(request: &server_smol::Request, body: Bytes) -> Self {
+        Self {
+            method: request.method().to_owned(),
+            target: request.target().to_owned(),
+            path: request.path().to_owned(),
+            params: request
+                .params()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+            headers: request.headers().clone(),
+            version: request.version(),
+            peer: request.peer_addr(),
+            body,
+        }
+    }
+}
+
+pub(crate) fn version_str(version: Version) -> &'static str {
+    match version {
+        Version::Http10 => "1.0",
+        Version::Http11 => "1.1",
+        _ => "2",
+    }
+}
+
+/// A request to a decorator-API handler (`weft.Request`).
+///
+/// The body has been read (up to the server's `max_body`) before the handler runs, so
+/// `body()` and `json()` never wait.
+#[pyclass(module = "weft", name = "Request", frozen)]
+#[derive(Debug)]
+pub(crate) struct PyRequest {
+    data: RequestData,
+}
+
+#[pymethods]
+impl PyRequest {
+    /// The method, e.g. `"GET"`.
+    #[getter]
+    fn method(&self) -> &str {
+        &self.data.method
+    }
+
+    /// The path as sent, without the query (not percent-decoded).
+    #[getter]
+    fn path(&self) -> &str {
+        &self.data.path
+    }
+
+    /// The request-target as sent: path and query.
+    #[getter]
+    fn target(&self) -> &str {
+        &self.data.target
+    }
+
+    /// The query string without `?` (empty if none).
+    #[getter]
+    fn query(&self) -> &str {
+        self.data
+            .target
+            .get(self.data.path.len()..)
+            .and_then(|q| q.strip_prefix('?'))
+            .unwrap_or("")
+    }
+
+    /// The route's parameters, percent-decoded, as strings.
+    #[getter]
+    fn path_params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, value) in &self.data.params {
+            dict.set_item(name, value)?;
+        }
+        Ok(dict)
+    }
+
+    /// The header fields as a list of `(name, value)` strings, names lower-cased.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (name, value) in self.data.headers.iter() {
+            list.append(PyTuple::new(
+                py,
+                [
+                    PyString::new(py, &String::from_utf8_lossy(name).to_ascii_lowercase()),
+                    PyString::new(py, &String::from_utf8_lossy(value)),
+                ],
+            )?)?;
+        }
+        Ok(list)
+    }
+
+    /// The first value of header `name` (case-insensitive), or `default`.
+    #[pyo3(signature = (name, default = None))]
+    fn header(&self, name: &str, default: Option<String>) -> Option<String> {
+        self.data
+            .headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .or(default)
+    }
+
+    /// `"1.0"`, `"1.1"` or `"2"`.
+    #[getter]
+    fn http_version(&self) -> &'static str {
+        version_str(self.data.version)
+    }
+
+    /// The peer's `(host, port)`, if known.
+    #[getter]
+    fn client(&self) -> Option<(String, u16)> {
+        self.data.peer.map(|a| (a.ip().to_string(), a.port()))
+    }
+
+    /// The whole body.
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.data.body)
+    }
+
+    /// The body decoded as UTF-8.
+    fn text(&self) -> PyResult<String> {
+        String::from_utf8(self.data.body.to_vec())
+            .map_err(|e| PyUnicodeDecodeError::new_err(e.to_string()))
+    }
+
+    /// The body parsed as JSON (`json.loads`).
+    fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?
+            .call_method1("loads", (PyBytes::new(py, &self.data.body),))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<weft.Request {} {}>", self.data.method, self.data.target)
+    }
+}
+
+/// One decorator-route call on its way to Python.
+#[derive(Debug)]
+pub(crate) struct RouteJob {
+    pub(crate) route: usize,
+    pub(crate) request: RequestData,
+    pub(crate) reply: Sender<Response>,
+}
+
+impl RouteJob {
+    /// The Python objects a dispatcher is called with: `(route, request, reply)`.
+    pub(crate) fn into_py(
+        self,
+        py: Python<'_>,
+        bridge: &Arc<Bridge>,
+    ) -> PyResult<(usize, Py<PyRequest>, Py<Reply>)> {
+        let request = Py::new(py, PyRequest { data: self.request })?;
+        let reply = Py::new(
+            py,
+            Reply {
+                sender: Mutex::new(Some(self.reply)),
+                bridge: bridge.clone(),
+            },
+        )?;
+        Ok((self.route, request, reply))
+    }
+}
+
+/// The server-smol handler of one decorator route: reads the body, then queues the
+/// call for the handler threads or the event loop and waits for the reply.
+pub(crate) struct RouteHandler {
+    pub(crate) bridge: Arc<Bridge>,
+    pub(crate) route: usize,
+    pub(crate) on_loop: bool,
+}
+
+impl Handler for RouteHandler {
+    fn call(&self, mut request: server_smol::Request) -> BoxFuture {
+        let bridge = self.bridge.clone();
+        let route = self.route;
+        let on_loop = self.on_loop;
+        Box::pin(async move {
+            let body = if request.body_mut().is_empty() {
+                Bytes::new()
+            } else {
+                match request.take_body().bytes().await {
+                    Ok(body) => body,
+                    Err(BodyError::TooLarge { .. }) => return Response::status_page(413),
+                    Err(BodyError::Timeout) => return Response::status_page(408),
+                    Err(_) => return Response::status_page(400),
+                }
+            };
+            let (reply, answer) = smol::channel::bounded(1);
+            let job = RouteJob {
+                route,
+                request: RequestData::of(&request, body),
+                reply,
+            };
+            if on_loop {
+                bridge.to_loop(LoopItem::Route(job));
+            } else {
+                bridge.to_threads(job);
+            }
+            // A reply object dropped without answering (handler crashed in a way the
+            // Python side could not report, or the server stopped) is a 500.
+            answer
+                .recv()
+                .await
+                .unwrap_or_else(|_| Response::status_page(500))
+        })
+    }
+}
+
+/// Builds a server-smol response head from Python values.
+pub(crate) fn response_head(status: u16, headers: &Bound<'_, PyAny>) -> PyResult<Response> {
+    let mut response = Response::new(status);
+    for item in headers.try_iter()? {
+        let item = item?;
+        let name = as_bytes(&item.get_item(0)?)?;
+        let value = as_bytes(&item.get_item(1)?)?;
+        response.headers_mut().append(name, value);
+    }
+    Ok(response)
+}
+
+/// Where a handler's answer goes (`weft._weft.Reply`): call `send` once, or `start`
+/// for a streamed body.
+#[pyclass(module = "weft._weft", name = "Reply", frozen)]
+#[derive(Debug)]
+pub(crate) struct Reply {
+    sender: Mutex<Option<Sender<Response>>>,
+    bridge: Arc<Bridge>,
+}
+
+impl Reply {
+    fn take(&self) -> PyResult<Sender<Response>> {
+        self.sender
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .ok_or_else(|| PyRuntimeError::new_err("this request was already answered"))
+    }
+}
+
+#[pymethods]
+impl Reply {
+    /// Answers with a complete body.
+    fn send(
+        &self,
+        status: u16,
+        headers: &Bound<'_, PyAny>,
+        body: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let response = response_head(status, headers)?.with_body(as_bytes(body)?);
+        // The connection may be gone already; then nobody waits for the answer.
+        let _ = self.take()?.try_send(response);
+        Ok(())
+    }
+
+    /// Sends the head of a streamed response and returns the body's writer.
+    fn start(&self, status: u16, headers: &Bound<'_, PyAny>) -> PyResult<BodyWriter> {
+        let head = response_head(status, headers)?;
+        let (writer, stream) = body_channel(self.bridge.clone());
+        let response = head.with_response_body(server_smol::ResponseBody::Stream(Box::pin(stream)));
+        let _ = self.take()?.try_send(response);
+        Ok(writer)
+    }
+
+    /// Whether `send` or `start` was called.
+    #[getter]
+    fn answered(&self) -> bool {
+        self.sender.lock().map(|s| s.is_none()).unwrap_or(true)
+    }
+}
+
+/// The stream handed to server-smol: chunks from Python, ended when the writer closes.
+pub(crate) type BodyStream = Receiver<io::Result<Bytes>>;
+
+pub(crate) fn body_channel(bridge: Arc<Bridge>) -> (BodyWriter, BodyStream) {
+    let (tx, rx) = smol::channel::bounded(STREAM_DEPTH);
+    (
+        BodyWriter {
+            sender: Mutex::new(Some(tx)),
+            bridge,
+        },
+        rx,
+    )
+}
+
+/// Writes a streamed response body (`weft._weft.BodyWriter`).
+///
+/// `write(chunk)` (threads: waits with the GIL released while the client is slow),
+/// `await write_async(chunk)` (event loop), `close()`; writing after the client went
+/// away raises `ClientDisconnected`.
+#[pyclass(module = "weft._weft", name = "BodyWriter", frozen)]
+#[derive(Debug)]
+pub(crate) struct BodyWriter {
+    sender: Mutex<Option<Sender<io::Result<Bytes>>>>,
+    bridge: Arc<Bridge>,
+}
+
+impl BodyWriter {
+    fn sender(&self) -> PyResult<Sender<io::Result<Bytes>>> {
+        self.sender
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| PyRuntimeError::new_err("the body is already closed"))
+    }
+
+    /// Queues `chunk`; returns an awaitable that completes once it is accepted.
+    pub(crate) fn write_awaitable(&self, py: Python<'_>, chunk: Bytes) -> PyResult<Py<PyAny>> {
+        let sender = self.sender()?;
+        match sender.try_send(Ok(chunk)) {
+            Ok(()) => Ok(Py::new(py, Ready::new(py.None()))?.into_any()),
+            Err(TrySendError::Closed(_)) => Err(disconnected()),
+            Err(TrySendError::Full(item)) => {
+                let future = self.bridge.create_future(py)?.unbind();
+                let waiter = future.clone_ref(py);
+                let bridge = self.bridge.clone();
+                smol::spawn(async move {
+                    let sent = sender.send(item).await.is_ok();
+                    bridge.to_loop(LoopItem::Resolve {
+                        future: waiter,
+                        outcome: Box::new(move |py| {
+                            if sent {
+                                Ok(py.None())
+                            } else {
+                                Err(disconnected())
+                            }
+                        }),
+                    });
+                })
+                .detach();
+                Ok(future)
+            }
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+    }
+
+    /// Ends the stream with an error, so the client sees it cut short.
+    pub(crate) fn abort_stream(&self) {
+        if let Ok(mut s) = self.sender.lock()
+            && let Some(sender) = s.take()
+        {
+            let failure = Err(io::Error::other("handler failed"));
+            if let Err(TrySendError::Full(failure)) = sender.try_send(failure) {
+                // Queue the failure behind the chunks already waiting, or the stream
+                // would end cleanly and the client take a cut body for a whole one.
+                smol::spawn(async move {
+                    let _ = sender.send(failure).await;
+                })
+                .detach();
+            }
+        }
+    }
+}
+
+pub(crate) fn disconnected() -> PyErr {
+    ClientDisconnected::new_err("the client went away")
+}
+
+#[pymethods]
+impl BodyWriter {
+    /// Writes a chunk, waiting (GIL released) while the client is slow. For handler
+    /// threads.
+    fn write(&self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<()> {
+        let chunk = as_bytes(chunk)?;
+        let sender = self.sender()?;
+        match sender.try_send(Ok(chunk)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(_)) => Err(disconnected()),
+            Err(TrySendError::Full(item)) => py
+                .detach(|| sender.send_blocking(item))
+                .map_err(|_| disconnected()),
+        }
+    }
+
+    /// Writes a chunk from the event loop: `await writer.write_async(chunk)`.
+    fn write_async(&self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.write_awaitable(py, as_bytes(chunk)?)
+    }
+
+    /// Ends the body.
+    fn close(&self) {
+        self.finish();
+    }
+
+    /// Ends the body abnormally: the client sees a truncated response (HTTP/1.1: the
+    /// connection closes; HTTP/2: the stream is reset).
+    fn abort(&self) {
+        self.abort_stream();
+    }
+}
+
+/// `bytes` of a header name in lower case; used by the ASGI scope.
+pub(crate) fn header_pairs<'py>(
+    py: Python<'py>,
+    headers: &Headers,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (name, value) in headers.iter() {
+        list.append(PyTuple::new(
+            py,
+            [lower_bytes(py, name), PyBytes::new(py, value)],
+        )?)?;
+    }
+    Ok(list)
+}

@@ -1,0 +1,106 @@
+"""A decorator-API app the server tests run in a subprocess:
+``python -m tests.apps.decorated PORT [WORKERS]``."""
+
+import asyncio
+import os
+import sys
+import time
+
+import weft
+
+app = weft.App()
+
+
+@app.get("/")
+def index():
+    return "hello"
+
+
+@app.get("/users/{id}")
+def user(id: int, request: weft.Request, verbose: bool = False):
+    return {"id": id, "verbose": verbose, "agent": request.header("user-agent"), "version": request.http_version}
+
+
+@app.get("/files/{*path}")
+async def files(path: str):
+    return f"file {path}"
+
+
+@app.post("/echo")
+async def echo(request: weft.Request):
+    return weft.Response(request.body(), headers={"x-length": str(len(request.body()))}, media_type="application/octet-stream")
+
+
+@app.post("/json")
+def take_json(request: weft.Request):
+    data = request.json()
+    return {"got": data, "type": type(data).__name__}
+
+
+@app.get("/slow")
+def slow():
+    time.sleep(1.0)
+    return "slow"
+
+
+@app.get("/slow-async")
+async def slow_async():
+    await asyncio.sleep(1.0)
+    return "slow async"
+
+
+@app.get("/stream")
+def stream():
+    def chunks():
+        for i in range(5):
+            yield f"chunk{i};"
+
+    return weft.Response(chunks(), media_type="text/plain")
+
+
+@app.get("/astream")
+async def astream():
+    async def chunks():
+        for i in range(3):
+            await asyncio.sleep(0)
+            yield b"a%d;" % i
+
+    return weft.Response(chunks())
+
+
+@app.get("/status")
+def status():
+    return "created", 201, {"x-extra": "1"}
+
+
+@app.get("/teapot")
+def teapot():
+    raise weft.HTTPException(418, "short and stout")
+
+
+@app.get("/boom")
+def boom():
+    raise RuntimeError("handler bug")
+
+
+@app.get("/aboom")
+async def aboom():
+    raise RuntimeError("async handler bug")
+
+
+@app.get("/pid")
+def pid():
+    return str(os.getpid())
+
+
+@app.get("/none")
+def nothing():
+    return None
+
+
+if __name__ == "__main__":
+    port = int(sys.argv[1])
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    certfile = sys.argv[3] if len(sys.argv) > 3 else None
+    keyfile = sys.argv[4] if len(sys.argv) > 4 else None
+    app.run("127.0.0.1", port, workers=workers, certfile=certfile, keyfile=keyfile, shutdown_timeout=5.0)

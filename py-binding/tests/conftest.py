@@ -1,0 +1,79 @@
+"""Helpers to run weft servers in subprocesses for the server tests."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """A server subprocess: started on enter, SIGTERM on exit (and must exit 0)."""
+
+    def __init__(self, args, port, env=None):
+        self.args = args
+        self.port = port
+        self.env = {**os.environ, **(env or {})}
+        self.proc = None
+        self.returncode = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, *self.args],
+            cwd=PACKAGE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode(errors="replace")
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{out}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.proc.kill()
+        raise RuntimeError("server did not start listening")
+
+    def stop(self, timeout: float = 20.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        return self.returncode
+
+    def output(self) -> str:
+        return self.proc.stdout.read().decode(errors="replace")
+
+    def __exit__(self, *exc):
+        code = self.stop()
+        if exc[0] is None:
+            assert code == 0, f"server exited with {code}:\n{self.output()}"
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()

@@ -1,0 +1,121 @@
+"""The ASGI 3 host: a raw ASGI app and a real Starlette app, over httpx and curl."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from .conftest import ServerProcess, free_port
+
+
+@pytest.fixture(scope="module")
+def raw():
+    port = free_port()
+    with ServerProcess(["-m", "weft", "tests.apps.asgi_raw:app", "--port", str(port)], port) as proc:
+        yield proc
+
+
+def test_scope(raw):
+    r = httpx.get(raw.url + "/scope?x=1&y=%20", headers={"X-Custom": "Value"})
+    scope = r.json()
+    assert scope["method"] == "GET"
+    assert scope["path"] == "/scope"
+    assert scope["query_string"] == "x=1&y=%20"
+    assert scope["http_version"] == "1.1"
+    assert scope["scheme"] == "http"
+    assert ["x-custom", "Value"] in scope["headers"]
+    assert scope["state"] == {"started": "yes"}
+    assert scope["client"][0] == "127.0.0.1"
+    r = httpx.get(raw.url + "/scope/../scope%2Fx%20y")
+    assert r.status_code in (200, 404)
+
+
+def test_percent_decoded_path(raw):
+    r = httpx.get(raw.url + "/sc%6Fpe")
+    assert r.json()["path"] == "/scope"
+    assert r.json()["raw_path"] == "/sc%6Fpe"
+
+
+def test_request_body_streams_in(raw):
+    payload = os.urandom(300_000)
+    r = httpx.post(raw.url + "/echo", content=payload)
+    assert r.content == payload
+
+    def parts():
+        for _ in range(20):
+            yield b"z" * 10_000
+            time.sleep(0.005)
+
+    r = httpx.post(raw.url + "/echo", content=parts())
+    assert r.content == b"z" * 200_000
+    assert int(r.headers["x-chunks"]) > 1
+
+
+def test_response_streams_out(raw):
+    with httpx.stream("GET", raw.url + "/stream") as r:
+        lines = [line for line in r.iter_lines()]
+    assert lines == [f"line {i}" for i in range(100)]
+    r = httpx.get(raw.url + "/big")
+    assert len(r.content) == 64 * 65536
+
+
+def test_app_errors_are_500(raw):
+    assert httpx.get(raw.url + "/crash").status_code == 500
+    assert httpx.get(raw.url + "/nothing").status_code == 500
+    assert httpx.get(raw.url + "/").text == "Hello, world!"
+
+
+def test_client_disconnect_is_reported(raw):
+    with httpx.stream("GET", raw.url + "/forever") as r:
+        for _ in r.iter_bytes():
+            break
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if "disconnected" in httpx.get(raw.url + "/events").text:
+            return
+        time.sleep(0.1)
+    pytest.fail("the app's send() never raised after the client went away")
+
+
+def test_curl_against_asgi(raw):
+    curl = shutil.which("curl")
+    assert curl, "curl is required"
+    out = subprocess.run([curl, "-sS", raw.url + "/"], capture_output=True, check=True)
+    assert out.stdout == b"Hello, world!"
+
+
+def test_starlette_app(tmp_path):
+    port = free_port()
+    log = tmp_path / "lifespan.log"
+    env = {"WEFT_TEST_LOG": str(log)}
+    proc = ServerProcess(["-m", "weft", "tests.apps.starlette_app:app", "--port", str(port)], port, env=env)
+    with proc:
+        with httpx.Client(base_url=proc.url) as client:
+            assert client.get("/").text == "Hello from Starlette"
+            assert client.get("/users/12", params={"q": "a b"}).json() == {"id": 12, "q": "a b"}
+            assert client.get("/users/x").status_code == 404
+            assert client.get("/greeting").text == "hi from lifespan"
+            r = client.post("/upload", content=iter([b"a" * 50_000] * 4))
+            assert r.json() == {"received": 200_000}
+            assert client.get("/stream").text == "".join(f"{i}\n" for i in range(10))
+            assert client.post("/json", json={"k": [1, "2"]}).json() == {"echo": {"k": [1, "2"]}}
+    assert log.read_text().split() == ["startup", "shutdown"]
+
+
+def test_serve_function_and_workers(tmp_path):
+    port = free_port()
+    script = tmp_path / "serve_it.py"
+    script.write_text(
+        "import sys, weft\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "weft.serve('tests.apps.asgi_raw:app', '127.0.0.1', int(sys.argv[1]), workers=2)\n"
+    )
+    from .conftest import PACKAGE_DIR
+
+    with ServerProcess([str(script), str(port), str(PACKAGE_DIR)], port) as proc:
+        for _ in range(10):
+            assert httpx.get(proc.url + "/", headers={"connection": "close"}).text == "Hello, world!"

@@ -1,0 +1,142 @@
+"""The decorator API served by weft's Rust server, exercised with httpx, curl and
+raw sockets."""
+
+import concurrent.futures
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from .conftest import ServerProcess, free_port
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    with ServerProcess(["-m", "tests.apps.decorated", str(port)], port) as proc:
+        yield proc
+
+
+def test_text_json_params_and_query(server):
+    with httpx.Client(base_url=server.url) as client:
+        r = client.get("/")
+        assert r.status_code == 200
+        assert r.text == "hello"
+        assert r.headers["content-type"] == "text/plain; charset=utf-8"
+        r = client.get("/users/42", params={"verbose": "true"}, headers={"user-agent": "weft-test"})
+        assert r.json() == {"id": 42, "verbose": True, "agent": "weft-test", "version": "1.1"}
+        assert client.get("/users/7").json()["verbose"] is False
+        r = client.get("/users/not-a-number")
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["loc"] == ["path", "id"]
+        assert client.get("/files/a/b%20c.txt").text == "file a/b c.txt"
+
+
+def test_bodies(server):
+    with httpx.Client(base_url=server.url) as client:
+        payload = os.urandom(200_000)
+        r = client.post("/echo", content=payload)
+        assert r.status_code == 200
+        assert r.content == payload
+        assert r.headers["x-length"] == str(len(payload))
+        assert r.headers["content-type"] == "application/octet-stream"
+        # A chunked upload (unknown length).
+        r = client.post("/echo", content=iter([b"ab", b"cd", b"ef"]))
+        assert r.content == b"abcdef"
+        r = client.post("/json", json={"a": [1, 2]})
+        assert r.json() == {"got": {"a": [1, 2]}, "type": "dict"}
+
+
+def test_streamed_responses(server):
+    with httpx.Client(base_url=server.url) as client:
+        r = client.get("/stream")
+        assert r.text == "chunk0;chunk1;chunk2;chunk3;chunk4;"
+        assert r.headers.get("transfer-encoding") == "chunked"
+        assert client.get("/astream").text == "a0;a1;a2;"
+
+
+def test_status_errors_and_none(server):
+    with httpx.Client(base_url=server.url) as client:
+        r = client.get("/status")
+        assert (r.status_code, r.text, r.headers["x-extra"]) == (201, "created", "1")
+        r = client.get("/teapot")
+        assert r.status_code == 418
+        assert r.json() == {"detail": "short and stout"}
+        assert client.get("/boom").status_code == 500
+        assert client.get("/aboom").status_code == 500
+        assert client.get("/none").status_code == 204
+        assert client.get("/missing").status_code == 404
+        r = client.put("/")
+        assert r.status_code == 405
+        assert "GET" in r.headers["allow"]
+        r = client.head("/")
+        assert r.status_code == 200 and r.content == b""
+        # Still serving after handler failures.
+        assert client.get("/").text == "hello"
+
+
+def test_slow_handlers_do_not_block_other_connections(server):
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        slow = pool.submit(httpx.get, server.url + "/slow", timeout=10)
+        slow_async = [pool.submit(httpx.get, server.url + "/slow-async", timeout=10) for _ in range(4)]
+        time.sleep(0.2)
+        start = time.monotonic()
+        r = httpx.get(server.url + "/users/1", timeout=10)
+        fast = time.monotonic() - start
+        assert r.status_code == 200
+        assert fast < 0.5, f"a fast request waited {fast:.2f}s behind slow handlers"
+        started = time.monotonic()
+        assert [f.result().text for f in slow_async] == ["slow async"] * 4
+        # The four async sleeps overlap on the loop.
+        assert time.monotonic() - started < 2.5
+        assert slow.result().text == "slow"
+
+
+def test_curl(server):
+    curl = shutil.which("curl")
+    assert curl, "curl is required (scripts/apt-packages.txt)"
+    out = subprocess.run([curl, "-sS", "-i", server.url + "/users/5"], capture_output=True, check=True)
+    assert out.stdout.startswith(b"HTTP/1.1 200")
+    assert b'"id":5' in out.stdout
+    out = subprocess.run([curl, "-sS", "--data-binary", "hello curl", server.url + "/echo"], capture_output=True, check=True)
+    assert out.stdout == b"hello curl"
+
+
+def test_bad_input_gets_400_and_server_survives(server):
+    for garbage in [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", b"\x00\xff" * 100 + b"\r\n\r\n"]:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            s.sendall(garbage)
+            reply = s.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 400"), reply
+    assert httpx.get(server.url + "/").text == "hello"
+
+
+def test_keep_alive_and_pipelining(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /users/3 HTTP/1.1\r\nHost: a\r\n\r\n")
+        data = b""
+        deadline = time.monotonic() + 5
+        while data.count(b"HTTP/1.1 200") < 2 and time.monotonic() < deadline:
+            data += s.recv(65536)
+        assert data.count(b"HTTP/1.1 200") == 2
+        assert data.index(b"hello") < data.index(b'"id":3')
+
+
+def test_workers_share_the_port_and_stop_together():
+    port = free_port()
+    proc = ServerProcess(["-m", "tests.apps.decorated", str(port), "2"], port)
+    with proc:
+        pids = set()
+        deadline = time.monotonic() + 20
+        while len(pids) < 2 and time.monotonic() < deadline:
+            # A new connection each time, so SO_REUSEPORT spreads them.
+            pids.add(int(httpx.get(proc.url + "/pid", headers={"connection": "close"}).text))
+        assert len(pids) == 2, f"requests reached only {pids}"
+        assert proc.proc.pid not in pids
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

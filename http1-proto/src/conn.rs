@@ -257,12 +257,18 @@ impl Connection {
             (None, Some(length)) => BodyEncoder::Length(length),
             (None, None) => BodyEncoder::Length(0),
         };
-        let mut head_bytes = BytesMut::new();
-        write::write_request_head_with(head, &[], &mut head_bytes)?;
-        self.machine
+        // Written straight into the outbox: the writer validates before it writes, and a
+        // refused transition takes the bytes back out.
+        let queued = self.outbox.scratch.len();
+        write::write_request_head_with(head, &[], &mut self.outbox.scratch)?;
+        if self
+            .machine
             .process(Role::Client, Transition::Request, None)
-            .map_err(|_| self.invalid(ACTION))?;
-        self.outbox.scratch.unsplit_or_extend(head_bytes);
+            .is_err()
+        {
+            self.outbox.scratch.truncate(queued);
+            return Err(self.invalid(ACTION));
+        }
         self.request_is_head = head.method == "HEAD";
         self.request_is_connect = head.method == "CONNECT";
         if self.request_is_connect {
@@ -360,21 +366,25 @@ impl Connection {
             extra_len += 1;
         }
         let extra = extra.get(..extra_len).unwrap_or_default();
-        let mut head_bytes = BytesMut::new();
+        let queued = self.outbox.scratch.len();
         if strip_transfer_encoding {
             let mut stripped = head.clone();
             stripped.headers.remove("transfer-encoding");
-            write::write_response_head_with(&stripped, extra, &mut head_bytes)?;
+            write::write_response_head_with(&stripped, extra, &mut self.outbox.scratch)?;
         } else {
-            write::write_response_head_with(head, extra, &mut head_bytes)?;
+            write::write_response_head_with(head, extra, &mut self.outbox.scratch)?;
         }
-        self.machine
+        if self
+            .machine
             .process(Role::Server, Transition::Response, accepted)
-            .map_err(|_| self.invalid(ACTION))?;
+            .is_err()
+        {
+            self.outbox.scratch.truncate(queued);
+            return Err(self.invalid(ACTION));
+        }
         if !keep_alive {
             self.machine.disable_keep_alive();
         }
-        self.outbox.scratch.unsplit_or_extend(head_bytes);
         self.waiting_for_continue = false;
         self.encoder = (accepted.is_none()).then_some(encoder);
         Ok(())
@@ -400,12 +410,16 @@ impl Connection {
             return Err(SendError::InvalidStatus(head.status));
         }
         let accepted = (head.status == 101).then_some(Switch::Upgrade);
-        let mut head_bytes = BytesMut::new();
-        write::write_response_head_with(head, &[], &mut head_bytes)?;
-        self.machine
+        let queued = self.outbox.scratch.len();
+        write::write_response_head_with(head, &[], &mut self.outbox.scratch)?;
+        if self
+            .machine
             .process(Role::Server, Transition::Informational, accepted)
-            .map_err(|_| self.invalid(ACTION))?;
-        self.outbox.scratch.unsplit_or_extend(head_bytes);
+            .is_err()
+        {
+            self.outbox.scratch.truncate(queued);
+            return Err(self.invalid(ACTION));
+        }
         self.waiting_for_continue = false;
         Ok(())
     }
@@ -562,15 +576,13 @@ impl Connection {
     fn read_request_head(&mut self) -> Result<Option<Event>, RecvError> {
         // Empty lines between requests are ignored (RFC 9112 §2.2); dropping them here
         // keeps the resumable head search simple.
-        while let [b'\r', b'\n', ..] = self.read_buf[..] {
-            self.read_buf.advance(2);
-            self.head_scan_from = None;
-        }
-        if self.config.leniency.bare_lf {
-            while let [b'\n', ..] = self.read_buf[..] {
-                self.read_buf.advance(1);
-                self.head_scan_from = None;
+        loop {
+            match self.read_buf[..] {
+                [b'\r', b'\n', ..] => self.read_buf.advance(2),
+                [b'\n', ..] if self.config.leniency.bare_lf => self.read_buf.advance(1),
+                _ => break,
             }
+            self.head_scan_from = None;
         }
         if self.read_buf.is_empty() || self.read_buf[..] == *b"\r" {
             return if self.eof {
@@ -771,22 +783,6 @@ fn body_length(
         TransferEncoding::NotChunked if !is_request => Ok((BodyLength::UntilEof, true)),
         TransferEncoding::NotChunked | TransferEncoding::Malformed => {
             Err(RecvError::InvalidTransferEncoding)
-        }
-    }
-}
-
-/// `BytesMut::unsplit` needs the two halves to be adjacent; heads are written into a
-/// fresh buffer, so fall back to a copy when they are not (the head is small).
-trait UnsplitOrExtend {
-    fn unsplit_or_extend(&mut self, other: BytesMut);
-}
-
-impl UnsplitOrExtend for BytesMut {
-    fn unsplit_or_extend(&mut self, other: BytesMut) {
-        if self.is_empty() {
-            *self = other;
-        } else {
-            self.extend_from_slice(&other);
         }
     }
 }

@@ -761,3 +761,22 @@ fn eof_mid_message_is_an_error_and_at_boundary_is_closed() {
     let (events, error) = drain(&mut conn);
     assert_eq!((events, error), (vec!["Closed".to_string()], None));
 }
+
+#[test]
+fn leading_empty_lines_mix_crlf_and_bare_lf() {
+    // Found by fuzzing: "\n\r\n" with bare LF allowed must read the same in one piece
+    // as in two.
+    let mut config = Config::default();
+    config.leniency.bare_lf = true;
+    let input = b"\n\r\n";
+    let mut whole = Connection::with_config(Role::Server, config);
+    whole.recv(input);
+    whole.recv_eof();
+    let mut split = Connection::with_config(Role::Server, config);
+    split.recv(&input[..1]);
+    assert_eq!(split.poll_event(), Ok(None));
+    split.recv(&input[1..]);
+    split.recv_eof();
+    assert_eq!(drain(&mut whole), (vec!["Closed".to_string()], None));
+    assert_eq!(drain(&mut split), (vec!["Closed".to_string()], None));
+}

@@ -324,6 +324,11 @@ impl Connection {
         if self.waiting_for_continue && self.their_state() == State::SendBody {
             keep_alive = false;
         }
+        // A response without a request (408, or 400 before a head was complete) pairs
+        // with nothing, so the connection cannot carry another exchange.
+        if matches!(self.their_state(), State::Idle | State::Error) {
+            keep_alive = false;
+        }
         let no_body =
             self.request_is_head || head.status == 204 || head.status == 304 || accepted.is_some();
         let mut strip_transfer_encoding = false;

@@ -91,31 +91,28 @@ pub(crate) fn head_facts(headers: &HeaderMap) -> Result<HeadFacts, RecvError> {
 /// checked by byte class only. Empty is allowed (RFC 9112 §3.2: a target without an
 /// authority is sent with an empty Host). Userinfo (`@`), paths and whitespace are not.
 pub(crate) fn is_valid_host(value: &[u8]) -> bool {
-    value.iter().all(|&b| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'%'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'['
-                    | b']'
-            )
-    })
+    value.iter().all(|&b| HOST_BYTES[usize::from(b)])
 }
+
+/// unreserved / pct-encoded / sub-delims (RFC 3986 §2), plus `:` `[` `]` for the port
+/// and IP literals.
+static HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let extra = b"-._~%!$&'()*+,;=:[]";
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    let mut b = 0;
+    while b < 256 {
+        if (b as u8).is_ascii_alphanumeric() {
+            table[b] = true;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Whether `target` has a form RFC 9112 §3.2 allows for `method`.
 pub(crate) fn is_valid_target_form(method: &[u8], target: &[u8]) -> bool {

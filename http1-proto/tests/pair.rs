@@ -625,3 +625,22 @@ fn events_are_zero_copy_slices() {
         assert!((base..end).contains(&p), "{b:?} was copied");
     }
 }
+
+#[test]
+fn response_without_request_closes() {
+    let mut server = Connection::new(Role::Server, Limits::default());
+    server
+        .send_response(&ResponseHead::new(408).with_header("Content-Length", "0"))
+        .unwrap();
+    server.send_end(None).unwrap();
+    let mut wire = Vec::new();
+    while let Some(b) = server.poll_transmit() {
+        wire.extend_from_slice(&b);
+    }
+    assert_eq!(
+        wire,
+        b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    assert!(!server.keep_alive());
+    assert_eq!(server.our_state(), State::MustClose);
+}

@@ -251,8 +251,11 @@ impl Priority {
     }
 }
 
-/// Appends one frame with an arbitrary header and payload. The length field
-/// is the payload's length, truncated to 24 bits if a test asks for more.
+/// Appends one frame with an arbitrary header and payload.
+///
+/// A payload longer than the 24-bit length field can express cannot be
+/// framed at all: nothing is appended, as Go's framer (which h2spec uses)
+/// refuses such a write. [`fits`] tells a case beforehand.
 pub(crate) fn write_raw(
     dst: &mut BytesMut,
     kind: FrameType,
@@ -260,13 +263,23 @@ pub(crate) fn write_raw(
     stream_id: u32,
     payload: &[u8],
 ) {
-    let len = payload.len() & MAX_FRAME_PAYLOAD;
+    let Ok(len) = u32::try_from(payload.len()) else {
+        return;
+    };
+    if !fits(payload.len()) {
+        return;
+    }
     // 24-bit big-endian length: the low three octets of a u32.
-    dst.put_slice(&(len as u32).to_be_bytes()[1..]);
+    dst.put_slice(&len.to_be_bytes()[1..]);
     dst.put_u8(kind.0);
     dst.put_u8(flags);
     dst.put_u32(stream_id);
     dst.put_slice(payload);
+}
+
+/// Whether a payload of `len` octets can be framed (RFC 9113 §4.1).
+pub(crate) fn fits(len: usize) -> bool {
+    len <= MAX_FRAME_PAYLOAD
 }
 
 /// A HEADERS frame as a test describes it.
@@ -527,6 +540,17 @@ mod tests {
             frame.to_string(),
             "RST_STREAM Frame (length:4, flags:0x00, stream_id:5) (error_code:STREAM_CLOSED)"
         );
+    }
+
+    #[test]
+    fn unframeable_payload_is_not_written() {
+        let big = vec![0; MAX_FRAME_PAYLOAD + 1];
+        assert!(one(|d| write_data(d, 1, true, &big, None)).is_empty());
+        assert_eq!(
+            one(|d| write_data(d, 1, true, &big[1..], None)).len(),
+            FRAME_HEADER_LEN + MAX_FRAME_PAYLOAD
+        );
+        assert!(!fits(MAX_FRAME_PAYLOAD + 1));
     }
 
     #[test]

@@ -6,11 +6,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite};
+use futures_lite::{AsyncRead, AsyncWrite};
 use http2_proto::PrefaceCheck;
 use smol::Async;
 use smol::lock::SemaphoreGuardArc;
 
+use crate::scratch::ReadBuffers;
 use crate::server::Shared;
 use crate::{clock, h1, h2, listener};
 
@@ -20,9 +21,6 @@ pub(crate) enum Transport {
     Plain,
     Tls,
 }
-
-/// Size of a connection's read buffer.
-pub(crate) const READ_BUFFER: usize = 16 * 1024;
 
 /// What a protocol driver gets besides the byte stream.
 #[derive(Debug)]
@@ -55,10 +53,12 @@ pub(crate) async fn serve(
 }
 
 async fn serve_plain(mut stream: Async<TcpStream>, context: ConnContext) -> io::Result<()> {
-    let mut initial = BytesMut::with_capacity(READ_BUFFER);
+    let mut initial = BytesMut::new();
     if context.shared.config.h2c {
         let header_timeout = context.shared.config.timeouts.header_read;
-        let is_h2 = with_timeout(header_timeout, sniff_preface(&mut stream, &mut initial)).await?;
+        let buffers = &context.shared.read_buffers;
+        let sniff = sniff_preface(&mut stream, buffers, &mut initial);
+        let is_h2 = with_timeout(header_timeout, sniff).await?;
         match is_h2 {
             Some(true) => return h2::serve(stream, initial, context).await,
             Some(false) => {}
@@ -76,7 +76,7 @@ async fn serve_tls(stream: Async<TcpStream>, context: ConnContext) -> io::Result
     let header_timeout = context.shared.config.timeouts.header_read;
     let tls = with_timeout(header_timeout, acceptor.accept(stream)).await?;
     let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-    let initial = BytesMut::with_capacity(READ_BUFFER);
+    let initial = BytesMut::new();
     if is_h2 {
         h2::serve(tls, initial, context).await
     } else {
@@ -90,15 +90,16 @@ async fn serve_tls(stream: Async<TcpStream>, context: ConnContext) -> io::Result
 /// usually decides this on its first byte, so it costs no extra read.
 async fn sniff_preface<S: AsyncRead + Unpin>(
     stream: &mut S,
+    buffers: &ReadBuffers,
     buffer: &mut BytesMut,
 ) -> io::Result<Option<bool>> {
-    let mut chunk = [0u8; READ_BUFFER];
     loop {
-        let n = stream.read(&mut chunk).await?;
+        let n = buffers
+            .read(stream, |data| buffer.extend_from_slice(data))
+            .await?;
         if n == 0 {
             return Ok(if buffer.is_empty() { None } else { Some(false) });
         }
-        buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
         match http2_proto::detect_preface(buffer) {
             PrefaceCheck::Http2 => return Ok(Some(true)),
             PrefaceCheck::NotHttp2 => return Ok(Some(false)),
@@ -133,7 +134,8 @@ mod tests {
         let data: Vec<u8> = chunks.concat();
         let mut reader = futures_lite::io::Cursor::new(data);
         let mut buffer = BytesMut::new();
-        let verdict = smol::block_on(sniff_preface(&mut reader, &mut buffer)).unwrap();
+        let buffers = ReadBuffers::default();
+        let verdict = smol::block_on(sniff_preface(&mut reader, &buffers, &mut buffer)).unwrap();
         (verdict, buffer.to_vec())
     }
 

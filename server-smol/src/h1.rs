@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::AsyncWriteExt;
 use http1_proto::{Connection, Event, RecvError, RequestHead, ResponseHead, Role, State};
 use smol::Timer;
 use smol::channel::TrySendError;
@@ -22,7 +22,7 @@ use smol::channel::TrySendError;
 use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
-use crate::conn::{ConnContext, Io, READ_BUFFER, with_timeout};
+use crate::conn::{ConnContext, Io, with_timeout};
 use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
@@ -87,7 +87,6 @@ struct H1<S> {
     body_received: u64,
     /// Bytes to write, in order.
     out: Outbox,
-    read_buf: Box<[u8]>,
     /// The timer and the instant it is set to; the logical deadline is
     /// recomputed each wait, and the timer is only moved when it would fire
     /// too late (moving it costs a trip through the reactor).
@@ -126,7 +125,6 @@ impl<S: Io> H1<S> {
             pending_send: None,
             body_received: 0,
             out: Outbox::new(),
-            read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
             timer: Timer::never(),
             timer_at: None,
             head_started: Some(now),
@@ -222,14 +220,16 @@ impl<S: Io> H1<S> {
             // 6. Wait for one thing: bytes, the handler (registered in step 3),
             //    a deadline, or shutdown.
             if self.wants_read() {
-                match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+                let buffers = &self.context.shared.read_buffers;
+                let conn = &mut self.conn;
+                match buffers.poll_read(&mut self.io, cx, |data| conn.recv(data)) {
                     Poll::Ready(Ok(0)) => {
                         self.peer_eof = true;
                         self.conn.recv_eof();
                         continue;
                     }
-                    Poll::Ready(Ok(n)) => {
-                        self.on_read(n);
+                    Poll::Ready(Ok(_)) => {
+                        self.after_read();
                         continue;
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -258,16 +258,17 @@ impl<S: Io> H1<S> {
             && matches!(self.conn.their_state(), State::Idle | State::SendBody)
     }
 
-    fn on_read(&mut self, n: usize) {
-        let now_idle = self.conn.their_state() == State::Idle;
-        if now_idle && self.head_started.is_none() {
-            self.head_started = Some(clock::now());
+    /// Deadline bookkeeping after bytes arrived (`recv` only buffers them,
+    /// so the states are still those before the read): the first bytes of a
+    /// head start the header timeout; body bytes move the body timeout.
+    fn after_read(&mut self) {
+        match self.conn.their_state() {
+            State::Idle if self.head_started.is_none() => {
+                self.head_started = Some(clock::now());
+            }
+            State::SendBody => self.body_progress = clock::now(),
+            _ => {}
         }
-        if self.conn.their_state() == State::SendBody {
-            self.body_progress = clock::now();
-        }
-        let data = self.read_buf.get(..n).unwrap_or_default();
-        self.conn.recv(data);
     }
 
     /// Acts on one protocol event; `Some` ends the connection.
@@ -683,7 +684,12 @@ impl<S: Io> H1<S> {
         let mut discarded = 0;
         let _ = with_timeout(LINGER, async {
             while discarded < LINGER_BYTES {
-                let n = self.io.read(&mut self.read_buf).await?;
+                let n = self
+                    .context
+                    .shared
+                    .read_buffers
+                    .read(&mut self.io, |_| {})
+                    .await?;
                 if n == 0 {
                     break;
                 }

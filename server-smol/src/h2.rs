@@ -26,7 +26,7 @@ use smol::channel::Receiver;
 use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
-use crate::conn::{ConnContext, Io, READ_BUFFER};
+use crate::conn::{ConnContext, Io};
 use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
@@ -129,7 +129,6 @@ struct H2<S> {
     credit_tx: smol::channel::Sender<(u32, usize)>,
     credit_rx: Pin<Box<Receiver<(u32, usize)>>>,
     out: Outbox,
-    read_buf: Box<[u8]>,
     timer: Timer,
     timer_at: Option<Instant>,
     going_away: bool,
@@ -159,7 +158,6 @@ impl<S: Io> H2<S> {
             credit_tx,
             credit_rx: Box::pin(credit_rx),
             out: Outbox::new(),
-            read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
             timer: Timer::never(),
             timer_at: None,
             going_away: false,
@@ -242,20 +240,23 @@ impl<S: Io> H2<S> {
 
             // 4. Wait: bytes, a protocol timer, or a stream (registered above).
             if !self.peer_eof {
-                match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+                let buffers = &self.context.shared.read_buffers;
+                let conn = &mut self.conn;
+                let mut failure = None;
+                let read = buffers.poll_read(&mut self.io, cx, |data| {
+                    failure = conn.recv(clock::now(), data).err();
+                });
+                if let Some(error) = failure {
+                    // The GOAWAY is queued; it goes out with the next flush.
+                    tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection error");
+                }
+                match read {
                     Poll::Ready(Ok(0)) => {
                         self.peer_eof = true;
                         self.conn.recv_eof(clock::now());
                         continue;
                     }
-                    Poll::Ready(Ok(n)) => {
-                        let data = self.read_buf.get(..n).unwrap_or_default();
-                        if let Err(error) = self.conn.recv(clock::now(), data) {
-                            // The GOAWAY is queued; it goes out with the next flush.
-                            tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection error");
-                        }
-                        continue;
-                    }
+                    Poll::Ready(Ok(_)) => continue,
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => {}

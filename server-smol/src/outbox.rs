@@ -24,9 +24,10 @@ pub(crate) struct Outbox {
 impl Outbox {
     pub(crate) fn new() -> Self {
         Self {
-            segments: Vec::with_capacity(8),
+            segments: Vec::new(),
             len: 0,
-            coalesce: BytesMut::with_capacity(COALESCE_BELOW * 2),
+            // Grown on first use: an idle connection should hold no buffer.
+            coalesce: BytesMut::new(),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::clock;
 use crate::config::{Layout, ServerConfig};
 use crate::conn::{self, Transport};
 use crate::listener;
+use crate::scratch::ReadBuffers;
 use crate::shutdown::Shutdown;
 use crate::tls::{self, TlsError};
 
@@ -48,6 +49,7 @@ pub(crate) struct Shared {
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) connections: Arc<Semaphore>,
     pub(crate) shutdown: Shutdown,
+    pub(crate) read_buffers: ReadBuffers,
 }
 
 impl std::fmt::Debug for Shared {
@@ -131,6 +133,7 @@ impl Server {
             config,
             tls,
             shutdown: Shutdown::new(),
+            read_buffers: ReadBuffers::default(),
         });
         let mut plain = plain.into_iter();
         let mut secure = secure.into_iter();

@@ -42,6 +42,12 @@ pub enum InsertError {
         /// The route that was refused.
         route: String,
     },
+    /// The router already holds 256 MiB of routes; offsets in its lookup table are 32-bit.
+    #[error("route `{route}`: the router is full")]
+    TooLarge {
+        /// The route that was refused.
+        route: String,
+    },
     /// The same parameter name twice in one route (`/{id}/x/{id}`).
     #[error("route `{route}`: parameter name `{name}` is used twice")]
     DuplicateParamName {

@@ -45,7 +45,8 @@
 //! # Cost
 //!
 //! A lookup allocates nothing unless a route has more than four parameters or the path
-//! needs more than eight pending choice points at once. Values are slices of the raw
+//! needs more than eight pending choice points at once. (The first lookup after an
+//! `insert` or `remove` builds the flat table lookups run on, once.) Values are slices of the raw
 //! path; [`percent_decode`] decodes one when the caller wants it decoded.
 //!
 //! The HTTP-facing layer, [`MethodRouter`] over [`Methods`], adds 405 with an `Allow`
@@ -60,6 +61,7 @@
 
 mod decode;
 mod error;
+mod lookup;
 mod methods;
 mod params;
 mod template;
@@ -70,6 +72,9 @@ pub use error::{DecodeError, InsertError, MatchError};
 pub use methods::{Allow, Lookup, MethodMatch, MethodRouter, Methods, TrailingSlash};
 pub use params::Params;
 
+use std::sync::OnceLock;
+
+use lookup::{MAX_ROUTE_BYTES, Table};
 use params::SmallStack;
 use template::Template;
 use tree::Node;
@@ -85,6 +90,10 @@ pub struct Router<T> {
     slots: Vec<Option<Slot<T>>>,
     /// Slot numbers freed by `remove`, reused by `insert`.
     free: Vec<usize>,
+    /// Total length of the routes held, kept below `MAX_ROUTE_BYTES`.
+    route_bytes: usize,
+    /// The flat copy lookups run on, built from `root` on the first lookup after a change.
+    lookup: OnceLock<Table>,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +128,8 @@ impl<T> Router<T> {
             root: Node::default(),
             slots: Vec::new(),
             free: Vec::new(),
+            route_bytes: 0,
+            lookup: OnceLock::new(),
         }
     }
 
@@ -128,6 +139,12 @@ impl<T> Router<T> {
     /// ([`InsertError::Conflict`] names both); the router is unchanged on error.
     pub fn insert(&mut self, route: &str, value: T) -> Result<(), InsertError> {
         let template = Template::parse(route)?;
+        if self.route_bytes + route.len() > MAX_ROUTE_BYTES {
+            return Err(InsertError::TooLarge {
+                route: route.into(),
+            });
+        }
+        self.lookup = OnceLock::new();
         let place = self.root.place_mut(&template.pieces);
         if let Some(existing) = *place {
             let existing = self
@@ -156,6 +173,7 @@ impl<T> Router<T> {
             }
         };
         *place = Some(index);
+        self.route_bytes += route.len();
         Ok(())
     }
 
@@ -163,11 +181,9 @@ impl<T> Router<T> {
     ///
     /// `path` is the raw path (no query); it is not decoded.
     pub fn at<'p>(&self, path: &'p str) -> Result<Match<'_, 'p, &T>, MatchError> {
-        let mut values = SmallStack::new("");
-        let index = self
-            .root
-            .find(path, &mut values)
-            .ok_or(MatchError::NotFound)?;
+        let mut values = SmallStack::new((0, 0));
+        let table = self.lookup.get_or_init(|| Table::build(&self.root));
+        let index = table.find(path, &mut values).ok_or(MatchError::NotFound)?;
         let slot = self
             .slots
             .get(index)
@@ -177,6 +193,7 @@ impl<T> Router<T> {
             value: &slot.value,
             params: Params {
                 names: &slot.names,
+                path,
                 values,
             },
         })
@@ -184,11 +201,9 @@ impl<T> Router<T> {
 
     /// Like [`Router::at`], with mutable access to the value.
     pub fn at_mut<'p>(&mut self, path: &'p str) -> Result<Match<'_, 'p, &mut T>, MatchError> {
-        let mut values = SmallStack::new("");
-        let index = self
-            .root
-            .find(path, &mut values)
-            .ok_or(MatchError::NotFound)?;
+        let mut values = SmallStack::new((0, 0));
+        let table = self.lookup.get_or_init(|| Table::build(&self.root));
+        let index = table.find(path, &mut values).ok_or(MatchError::NotFound)?;
         let slot = self
             .slots
             .get_mut(index)
@@ -198,6 +213,7 @@ impl<T> Router<T> {
             value: &mut slot.value,
             params: Params {
                 names: &slot.names,
+                path,
                 values,
             },
         })
@@ -217,7 +233,9 @@ impl<T> Router<T> {
         *place = None;
         let slot = self.slots.get_mut(index)?.take()?;
         self.free.push(index);
+        self.route_bytes -= route.len();
         self.root.compact();
+        self.lookup = OnceLock::new();
         Some(slot.value)
     }
 

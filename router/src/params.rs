@@ -72,11 +72,15 @@ impl<T: Copy, const N: usize> SmallStack<T, N> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = T> + '_ {
         let inline = self.inline.get(..self.len).unwrap_or(&self.inline);
         inline.iter().chain(&self.spill).copied()
     }
 }
+
+/// Where a captured value lies in the path: `start..end` in bytes.
+pub(crate) type Span = (u32, u32);
 
 /// The parameters a matched route captured: names borrowed from the router (`'r`),
 /// values borrowed from the path (`'p`, raw, not percent-decoded; see
@@ -84,7 +88,10 @@ impl<T: Copy, const N: usize> SmallStack<T, N> {
 #[derive(Clone)]
 pub struct Params<'r, 'p> {
     pub(crate) names: &'r [Box<str>],
-    pub(crate) values: SmallStack<&'p str, INLINE_PARAMS>,
+    pub(crate) path: &'p str,
+    /// Kept as byte spans rather than `&str` so the lookup loop stores eight bytes per
+    /// value and checks no character boundary; `get` slices once, on access.
+    pub(crate) values: SmallStack<Span, INLINE_PARAMS>,
 }
 
 impl<'r, 'p> Params<'r, 'p> {
@@ -92,16 +99,23 @@ impl<'r, 'p> Params<'r, 'p> {
     #[inline]
     pub fn get(&self, name: &str) -> Option<&'p str> {
         let index = self.names.iter().position(|n| **n == *name)?;
-        self.values.get(index)
+        self.value(index)
     }
 
     /// The `(name, value)` pairs, in the order they appear in the route.
     pub fn iter(&self) -> impl Iterator<Item = (&'r str, &'p str)> + '_ {
         let names = self.names;
-        self.values
-            .iter()
-            .enumerate()
-            .map(move |(i, value)| (names.get(i).map_or("", |n| &**n), value))
+        (0..self.values.len()).map(move |i| {
+            (
+                names.get(i).map_or("", |n| &**n),
+                self.value(i).unwrap_or(""),
+            )
+        })
+    }
+
+    fn value(&self, index: usize) -> Option<&'p str> {
+        let (start, end) = self.values.get(index)?;
+        self.path.get(start as usize..end as usize)
     }
 
     /// How many parameters the route captured.

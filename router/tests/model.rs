@@ -9,7 +9,9 @@ use reference::{Reference, Refusal};
 use router::{InsertError, Router};
 
 /// Small alphabets so that routes overlap and paths hit them often.
-const WORDS: &[&str] = &["a", "b", "ab", "ba", "a.b", "b.b", ".b", "aa", "a.tar.b"];
+const WORDS: &[&str] = &[
+    "a", "b", "ab", "ba", "a.b", "b.b", ".b", "aa", "a.tar.b", "c", "d", "e", "f", "g", "h", "i",
+];
 const PREFIXES: &[&str] = &["", "", "", "a", "ab", "{{"];
 const SUFFIXES: &[&str] = &["", "", "", ".b", "b", ".tar.b", "}}"];
 const NAMES: &[&str] = &["x", "y"];

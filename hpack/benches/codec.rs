@@ -188,10 +188,20 @@ fn decode_nghttp2(stories: &[EncodedStory]) -> usize {
 // --- encoders: each returns the total encoded size -------------------------
 
 fn encode_weft(stories: &[Vec<Vec<Header>>]) -> usize {
+    encode_weft_with(stories, true)
+}
+
+/// weft without Huffman coding, the same work as loona-hpack's encoder does.
+fn encode_weft_plain(stories: &[Vec<Vec<Header>>]) -> usize {
+    encode_weft_with(stories, false)
+}
+
+fn encode_weft_with(stories: &[Vec<Vec<Header>>], huffman: bool) -> usize {
     let mut total = 0;
     let mut block = BytesMut::with_capacity(16 * 1024);
     for story in stories {
         let mut encoder = hpack::Encoder::new(4096);
+        encoder.set_huffman(huffman);
         for headers in story {
             block.clear();
             encoder.encode(headers, &mut block);
@@ -370,6 +380,7 @@ fn encode(c: &mut Criterion) {
     let nghttp2_no_index = nghttp2_fields(&raw, true);
     println!("encoded size of raw-data ({raw_bytes} bytes of names and values):");
     println!("  weft                      {:>8}", encode_weft(&raw));
+    println!("  weft without Huffman      {:>8}", encode_weft_plain(&raw));
     println!("  loona-hpack               {:>8}", encode_loona(&raw));
     println!("  httlib-hpack              {:>8}", encode_httlib(&raw));
     println!(
@@ -391,5 +402,69 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, encode);
+/// The machine is shared and noisy, so besides criterion's figures each pair
+/// is also timed interleaved (weft, peer, weft, peer, …) and the median of
+/// the per-round ratios is reported: load that comes and goes hits both sides
+/// of a round alike.
+#[allow(clippy::disallowed_methods)] // a benchmark harness reads the clock by design
+fn interleaved_ratios(_: &mut Criterion) {
+    use std::time::Instant;
+    fn time(f: impl FnOnce() -> usize) -> f64 {
+        let start = Instant::now();
+        black_box(f());
+        start.elapsed().as_secs_f64()
+    }
+    fn median(mut values: Vec<f64>) -> f64 {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    }
+    const ROUNDS: usize = 15;
+    // Criterion does not filter this one; honour a name filter by hand.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    if !filters.is_empty() && !filters.iter().any(|filter| filter.contains("interleaved")) {
+        return;
+    }
+
+    let encoded = encoded_stories();
+    type Decode = fn(&[EncodedStory]) -> usize;
+    let peers: [(&str, Decode); 2] = [("httlib-hpack", decode_httlib), ("nghttp2", decode_nghttp2)];
+    for (name, peer) in peers {
+        let ratios = (0..ROUNDS)
+            .map(|_| time(|| peer(&encoded)) / time(|| decode_weft(&encoded)))
+            .collect();
+        println!(
+            "decode corpus: weft is {:.2}x {name} (median of {ROUNDS} interleaved rounds)",
+            median(ratios)
+        );
+    }
+
+    let raw = raw_stories();
+    let nghttp2_default = nghttp2_fields(&raw, false);
+    let peers: [(&str, &dyn Fn() -> usize); 3] = [
+        ("loona-hpack", &|| encode_loona(&raw)),
+        ("httlib-hpack", &|| encode_httlib(&raw)),
+        ("nghttp2", &|| encode_nghttp2(&nghttp2_default)),
+    ];
+    for (name, peer) in peers {
+        let ratios = (0..ROUNDS)
+            .map(|_| time(peer) / time(|| encode_weft(&raw)))
+            .collect();
+        println!(
+            "encode raw-data: weft is {:.2}x {name} (median of {ROUNDS} interleaved rounds)",
+            median(ratios)
+        );
+    }
+    let ratios = (0..ROUNDS)
+        .map(|_| time(|| encode_loona(&raw)) / time(|| encode_weft_plain(&raw)))
+        .collect();
+    println!(
+        "encode raw-data: weft without Huffman is {:.2}x loona-hpack (median of {ROUNDS} interleaved rounds)",
+        median(ratios)
+    );
+}
+
+criterion_group!(benches, decode, encode, interleaved_ratios);
 criterion_main!(benches);

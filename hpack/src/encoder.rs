@@ -5,7 +5,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::table::{StaticMatch, entry_size, find_static, hash};
+use crate::table::{STATIC, STATIC_LEN, StaticMatch, bytes_eq, entry_size, find_static, hash};
 use crate::{Header, encode_integer, huffman};
 
 /// The most table space the encoder uses, whatever the peer allows: RFC 7541
@@ -133,7 +133,15 @@ impl Encoder {
         let (name, value) = (&header.name[..], &header.value[..]);
         let name_hash = hash(0, name);
         let static_match = find_static(name_hash, name, value);
-        let sensitive = header.sensitive || (self.name_policies && is_sensitive_by_default(name));
+        // Every name the policies cover is in the static table, so its index
+        // tells the policy without comparing the name again.
+        let policy = match static_match {
+            Some(StaticMatch::Field(index) | StaticMatch::Name(index)) if self.name_policies => {
+                STATIC_POLICY.get(index).copied().unwrap_or(0)
+            }
+            _ => 0,
+        };
+        let sensitive = header.sensitive || policy & SENSITIVE_BY_DEFAULT != 0;
         if !sensitive && let Some(StaticMatch::Field(index)) = static_match {
             encode_integer(index, 7, 0x80, dst);
             return;
@@ -155,7 +163,7 @@ impl Encoder {
             && self.indexing
             // Big fields would flush the table for little chance of reuse.
             && size <= self.table.capacity / 4 * 3
-            && !(self.name_policies && rarely_repeats(name));
+            && policy & RARELY_REPEATS == 0;
         let (flags, prefix_bits) = if index_it {
             (0x40, 6)
         } else if sensitive {
@@ -186,11 +194,31 @@ impl Encoder {
     /// of RFC 7541 Appendix C.6).
     fn write_string(&self, string: &[u8], dst: &mut BytesMut) {
         if self.huffman {
-            let encoded_len = huffman::encoded_len(string);
-            if encoded_len <= string.len() {
-                encode_integer(encoded_len, 7, 0x80, dst);
-                huffman::encode(string, dst);
-                return;
+            if string.len() < 0x7f {
+                // A Huffman string no longer than the raw one has a one-byte
+                // length too, so encode straight into place behind a
+                // placeholder and only fall back if the coding came out longer.
+                let start = dst.len();
+                // No code is longer than 30 bits.
+                dst.reserve(1 + string.len() * 4);
+                dst.put_u8(0x80);
+                huffman::encode_reserved(string, dst);
+                let encoded_len = dst.len() - start - 1;
+                if encoded_len <= string.len() {
+                    if let Some(prefix) = dst.get_mut(start) {
+                        // Lossless: encoded_len <= string.len() < 0x7f.
+                        *prefix = 0x80 | encoded_len as u8;
+                    }
+                    return;
+                }
+                dst.truncate(start);
+            } else {
+                let encoded_len = huffman::encoded_len(string);
+                if encoded_len <= string.len() {
+                    encode_integer(encoded_len, 7, 0x80, dst);
+                    huffman::encode(string, dst);
+                    return;
+                }
             }
         }
         encode_integer(string.len(), 7, 0x00, dst);
@@ -200,23 +228,53 @@ impl Encoder {
 
 /// Fields never added to the table unless the caller asks otherwise: they
 /// carry credentials or session state (RFC 7541 §7.1.3).
-fn is_sensitive_by_default(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"authorization" | b"proxy-authorization" | b"cookie" | b"set-cookie"
-    )
-}
+const SENSITIVE_NAMES: [&[u8]; 4] = [
+    b"authorization",
+    b"proxy-authorization",
+    b"cookie",
+    b"set-cookie",
+];
 
 /// Fields whose values are nearly always new, so indexing them would only
 /// push out entries that do repeat. This is nghttp2's list less `location` and
 /// `if-modified-since`, whose values do repeat within a connection: indexing
 /// them saves 1.3 kB over the http2jp corpus.
-fn rarely_repeats(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b":path" | b"age" | b"content-length" | b"etag" | b"if-none-match"
-    )
-}
+const RARELY_REPEATING_NAMES: [&[u8]; 5] = [
+    b":path",
+    b"age",
+    b"content-length",
+    b"etag",
+    b"if-none-match",
+];
+
+const SENSITIVE_BY_DEFAULT: u8 = 1;
+const RARELY_REPEATS: u8 = 2;
+
+/// The name policies by static table index. All the names above are in the
+/// static table (a test checks it).
+const STATIC_POLICY: [u8; STATIC_LEN + 1] = {
+    let mut policy = [0u8; STATIC_LEN + 1];
+    let mut index = 1;
+    while index <= STATIC_LEN {
+        let name = STATIC[index - 1].0;
+        let mut at = 0;
+        while at < SENSITIVE_NAMES.len() {
+            if bytes_eq(SENSITIVE_NAMES[at], name) {
+                policy[index] |= SENSITIVE_BY_DEFAULT;
+            }
+            at += 1;
+        }
+        let mut at = 0;
+        while at < RARELY_REPEATING_NAMES.len() {
+            if bytes_eq(RARELY_REPEATING_NAMES[at], name) {
+                policy[index] |= RARELY_REPEATS;
+            }
+            at += 1;
+        }
+        index += 1;
+    }
+    policy
+};
 
 /// A match in the encoder's dynamic table, as a combined index.
 #[derive(Debug, Clone, Copy)]
@@ -351,5 +409,27 @@ impl Hasher for Prehashed {
 
     fn write_u64(&mut self, value: u64) {
         self.0 = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_policy_name_is_in_the_static_table() {
+        for name in SENSITIVE_NAMES.iter().chain(&RARELY_REPEATING_NAMES) {
+            assert!(
+                find_static(hash(0, name), name, b"").is_some(),
+                "{}",
+                String::from_utf8_lossy(name)
+            );
+        }
+        let flagged = STATIC_POLICY.iter().filter(|&&policy| policy != 0).count();
+        // :path has two static entries.
+        assert_eq!(
+            flagged,
+            SENSITIVE_NAMES.len() + RARELY_REPEATING_NAMES.len() + 1
+        );
     }
 }

@@ -81,38 +81,81 @@ pub(crate) const fn entry_size(name_len: usize, value_len: usize) -> usize {
     name_len.saturating_add(value_len).saturating_add(32)
 }
 
-/// A fast non-cryptographic hash (the Fx scheme) over `bytes`, chained from
-/// `seed`. Table sizes are small and keys come from the local application, so
-/// flooding resistance is not needed; the encoder verifies every hit anyway.
+/// Multiplies and folds the two halves of the 128-bit product: a fast mixer
+/// with good output in every bit (the core of foldhash and wyhash).
+#[inline(always)]
+const fn folded_multiply(x: u64, y: u64) -> u64 {
+    let full = (x as u128).wrapping_mul(y as u128);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// Digits of pi, as arbitrary odd-looking constants.
+const HASH_KEYS: [u64; 4] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+];
+
+#[inline(always)]
+const fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes([
+        bytes[at],
+        bytes[at + 1],
+        bytes[at + 2],
+        bytes[at + 3],
+        bytes[at + 4],
+        bytes[at + 5],
+        bytes[at + 6],
+        bytes[at + 7],
+    ])
+}
+
+#[inline(always)]
+const fn read_u32(bytes: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as u64
+}
+
+/// A fast non-cryptographic hash over `bytes`, chained from `seed`: sixteen
+/// bytes per multiply. Table sizes are small and keys come from the local
+/// application, so flooding resistance is not needed; the encoder verifies
+/// every hit anyway. `const` so that the static index is built with it.
+#[inline]
 pub(crate) const fn hash(seed: u64, bytes: &[u8]) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut hash = seed;
-    let mut at = 0;
-    while at + 8 <= bytes.len() {
-        let word = u64::from_le_bytes([
-            bytes[at],
-            bytes[at + 1],
-            bytes[at + 2],
-            bytes[at + 3],
-            bytes[at + 4],
-            bytes[at + 5],
-            bytes[at + 6],
-            bytes[at + 7],
-        ]);
-        hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
-        at += 8;
+    let len = bytes.len();
+    let mut acc = seed ^ folded_multiply(len as u64 ^ HASH_KEYS[0], HASH_KEYS[1]);
+    if len > 16 {
+        let mut at = 0;
+        while at + 16 < len {
+            acc = folded_multiply(
+                read_u64(bytes, at) ^ acc,
+                read_u64(bytes, at + 8) ^ HASH_KEYS[2],
+            );
+            at += 16;
+        }
+        // The last sixteen bytes, overlapping what came before.
+        acc = folded_multiply(
+            read_u64(bytes, len - 16) ^ acc,
+            read_u64(bytes, len - 8) ^ HASH_KEYS[3],
+        );
+    } else {
+        let (low, high) = if len >= 8 {
+            (read_u64(bytes, 0), read_u64(bytes, len - 8))
+        } else if len >= 4 {
+            (read_u32(bytes, 0), read_u32(bytes, len - 4))
+        } else if len > 0 {
+            (
+                (bytes[0] as u64)
+                    | ((bytes[len / 2] as u64) << 8)
+                    | ((bytes[len - 1] as u64) << 16),
+                0,
+            )
+        } else {
+            (0, 0)
+        };
+        acc = folded_multiply(low ^ acc, high ^ HASH_KEYS[3]);
     }
-    let mut tail = 0u64;
-    let mut shift = 0;
-    while at < bytes.len() {
-        tail |= (bytes[at] as u64) << shift;
-        shift += 8;
-        at += 1;
-    }
-    hash = (hash.rotate_left(5) ^ tail).wrapping_mul(K);
-    hash = (hash.rotate_left(5) ^ bytes.len() as u64).wrapping_mul(K);
-    // Fold the well-mixed high half into the low bits hash tables index by.
-    hash ^ (hash >> 32)
+    folded_multiply(acc ^ HASH_KEYS[2], HASH_KEYS[0] ^ len as u64)
 }
 
 /// Slots of the static name index: a power of two comfortably above the 52
@@ -139,7 +182,7 @@ const STATIC_BY_NAME: [u8; STATIC_SLOTS] = {
     slots
 };
 
-const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -296,6 +339,23 @@ mod tests {
         }
         assert_eq!(find_static(hash(0, b"x-custom"), b"x-custom", b""), None);
         assert_eq!(find_static(hash(0, b""), b"", b""), None);
+    }
+
+    #[test]
+    fn hash_tells_neighbours_apart() {
+        // Every length around the word and block boundaries, and single-bit
+        // changes at every position, give distinct hashes.
+        let bytes: Vec<u8> = (0..64).collect();
+        let mut seen = std::collections::HashSet::new();
+        for len in 0..40 {
+            assert!(seen.insert(hash(0, &bytes[..len])), "length {len}");
+            for at in 0..len {
+                let mut flipped = bytes[..len].to_vec();
+                flipped[at] ^= 1;
+                assert!(seen.insert(hash(0, &flipped)), "length {len}, bit at {at}");
+            }
+        }
+        assert_ne!(hash(0, b"abc"), hash(1, b"abc"));
     }
 
     #[test]

@@ -40,6 +40,12 @@ pub fn encoded_len(src: &[u8]) -> usize {
 /// significant bits of EOS (all ones) as RFC 7541 §5.2 requires.
 pub fn encode(src: &[u8], dst: &mut BytesMut) {
     dst.reserve(encoded_len(src));
+    encode_reserved(src, dst);
+}
+
+/// [`encode`] without sizing `dst` first: the caller has reserved room or
+/// accepts growth as it goes.
+pub(crate) fn encode_reserved(src: &[u8], dst: &mut BytesMut) {
     // Codes are at most 30 bits and fewer than 32 bits wait in the accumulator
     // between flushes, so 64 bits never overflow before the pending bits are
     // written out.

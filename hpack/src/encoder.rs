@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 
 use crate::table::{STATIC, STATIC_LEN, StaticMatch, bytes_eq, entry_size, find_static, hash};
 use crate::{Header, encode_integer, huffman};
@@ -180,12 +180,7 @@ impl Encoder {
         }
         self.write_string(value, dst);
         if index_it {
-            self.table.insert(
-                header.name.clone(),
-                header.value.clone(),
-                name_hash,
-                field_hash,
-            );
+            self.table.insert(name, value, name_hash, field_hash);
         }
     }
 
@@ -284,6 +279,11 @@ enum DynamicMatch {
 }
 
 /// The encoder's copy of the peer decoder's dynamic table, indexed by hash.
+///
+/// Names and values are copied into one buffer rather than held as `Bytes`:
+/// a copy of a short string is cheaper than the two atomic reference count
+/// updates a clone and its eviction cost, and lookups then compare against
+/// memory that is already in cache.
 #[derive(Debug)]
 struct EncoderTable {
     /// Newest first, so combined index 62 is `entries[0]`.
@@ -297,12 +297,20 @@ struct EncoderTable {
     by_field: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
     /// Name hash → id of the newest entry with that name.
     by_name: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
+    /// Each entry's name then value, oldest first. Evicted bytes at the front
+    /// are dropped in bulk once they are at least half of the buffer.
+    data: Vec<u8>,
+    /// The position in the stream of all inserted bytes where `data` starts.
+    data_base: u64,
 }
 
 #[derive(Debug)]
 struct Entry {
-    name: Bytes,
-    value: Bytes,
+    /// Position of the name in the stream of inserted bytes; the value
+    /// follows it.
+    start: u64,
+    name_len: usize,
+    value_len: usize,
     name_hash: u64,
     field_hash: u64,
 }
@@ -316,6 +324,8 @@ impl EncoderTable {
             inserted: 0,
             by_field: HashMap::default(),
             by_name: HashMap::default(),
+            data: Vec::new(),
+            data_base: 0,
         }
     }
 
@@ -325,6 +335,16 @@ impl EncoderTable {
         Some((self.entries.get(age)?, crate::table::STATIC_LEN + 1 + age))
     }
 
+    /// The name and value bytes of an entry.
+    fn fields(&self, entry: &Entry) -> Option<(&[u8], &[u8])> {
+        let start = usize::try_from(entry.start.checked_sub(self.data_base)?).ok()?;
+        let name_end = start.checked_add(entry.name_len)?;
+        let bytes = self
+            .data
+            .get(start..name_end.checked_add(entry.value_len)?)?;
+        Some(bytes.split_at(entry.name_len))
+    }
+
     fn find(
         &self,
         name_hash: u64,
@@ -332,13 +352,11 @@ impl EncoderTable {
         name: &[u8],
         value: &[u8],
     ) -> Option<DynamicMatch> {
-        let by_field = self
+        if let Some((entry, index)) = self
             .by_field
             .get(&field_hash)
-            .and_then(|&id| self.entry(id));
-        if let Some((entry, index)) = by_field
-            && entry.name == name
-            && entry.value == value
+            .and_then(|&id| self.entry(id))
+            && self.fields(entry) == Some((name, value))
         {
             return Some(DynamicMatch::Field(index));
         }
@@ -346,10 +364,10 @@ impl EncoderTable {
             .by_name
             .get(&name_hash)
             .and_then(|&id| self.entry(id))?;
-        (entry.name == name).then_some(DynamicMatch::Name(index))
+        (self.fields(entry)?.0 == name).then_some(DynamicMatch::Name(index))
     }
 
-    fn insert(&mut self, name: Bytes, value: Bytes, name_hash: u64, field_hash: u64) {
+    fn insert(&mut self, name: &[u8], value: &[u8], name_hash: u64, field_hash: u64) {
         let size = entry_size(name.len(), value.len());
         if size > self.capacity {
             // The decoder empties its table here too (RFC 7541 §4.4).
@@ -362,9 +380,13 @@ impl EncoderTable {
         self.size += size;
         self.by_field.insert(field_hash, id);
         self.by_name.insert(name_hash, id);
+        let start = self.data_base + self.data.len() as u64;
+        self.data.extend_from_slice(name);
+        self.data.extend_from_slice(value);
         self.entries.push_front(Entry {
-            name,
-            value,
+            start,
+            name_len: name.len(),
+            value_len: value.len(),
             name_hash,
             field_hash,
         });
@@ -382,7 +404,7 @@ impl EncoderTable {
                 self.size = 0;
                 break;
             };
-            self.size -= entry_size(entry.name.len(), entry.value.len());
+            self.size -= entry_size(entry.name_len, entry.value_len);
             // Only forget the hash if no newer entry has taken it over.
             if self.by_field.get(&entry.field_hash) == Some(&oldest_id) {
                 self.by_field.remove(&entry.field_hash);
@@ -390,6 +412,19 @@ impl EncoderTable {
             if self.by_name.get(&entry.name_hash) == Some(&oldest_id) {
                 self.by_name.remove(&entry.name_hash);
             }
+        }
+        // Drop the evicted bytes once they are the larger part of the buffer,
+        // so each byte is moved at most once on average.
+        let live_start = self
+            .entries
+            .back()
+            .map_or(self.data_base + self.data.len() as u64, |oldest| {
+                oldest.start
+            });
+        let dead = usize::try_from(live_start - self.data_base).unwrap_or(0);
+        if dead > 0 && dead >= self.data.len() / 2 {
+            self.data.drain(..dead.min(self.data.len()));
+            self.data_base = live_start;
         }
     }
 }

@@ -1,0 +1,275 @@
+//! The server over HTTP/2 with prior knowledge, spoken to by `http2-proto`
+//! in the client role over a blocking socket.
+#![allow(clippy::disallowed_methods)] // the test client reads the clock it hands to the protocol
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http2_proto::{Config, Connection, ErrorCode, Event, Header, StreamId};
+
+use common::{config, start};
+
+#[derive(Debug, Default)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    done: bool,
+    reset: Option<ErrorCode>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Client {
+    sock: TcpStream,
+    conn: Connection,
+    replies: HashMap<StreamId, Reply>,
+    goaway: Option<(StreamId, ErrorCode)>,
+    closed: bool,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Self {
+        let sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut client = Self {
+            sock,
+            conn: Connection::new(Instant::now(), Config::client()),
+            replies: HashMap::new(),
+            goaway: None,
+            closed: false,
+        };
+        client.flush();
+        client
+    }
+
+    fn flush(&mut self) {
+        while let Some(bytes) = self.conn.poll_transmit() {
+            if self.sock.write_all(&bytes).is_err() {
+                self.closed = true;
+                return;
+            }
+        }
+    }
+
+    fn request(&mut self, method: &str, path: &str, end_stream: bool) -> StreamId {
+        let id = self.conn.open_stream().unwrap();
+        let headers = [
+            Header::new(":method", method.to_owned()),
+            Header::new(":scheme", "http"),
+            Header::new(":path", path.to_owned()),
+            Header::new(":authority", "localhost"),
+        ];
+        self.conn.send_headers(id, &headers, end_stream).unwrap();
+        self.replies.insert(id, Reply::default());
+        self.flush();
+        id
+    }
+
+    /// Sends `body` on `id`, waiting for flow-control credit as needed.
+    fn send_body(&mut self, id: StreamId, body: &[u8]) {
+        let mut rest = Bytes::copy_from_slice(body);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.conn.send_data(id, rest.clone(), true) {
+                Ok(n) if n == rest.len() => break,
+                Ok(n) => rest = rest.slice(n..),
+                Err(http2_proto::SendError::Blocked) => {}
+                Err(e) => panic!("send_data: {e}"),
+            }
+            self.flush();
+            assert!(Instant::now() < deadline, "no send capacity");
+            self.pump();
+        }
+        self.flush();
+    }
+
+    /// One read, and everything it leads to.
+    fn pump(&mut self) {
+        let mut buf = [0u8; 65536];
+        match self.sock.read(&mut buf) {
+            Ok(0) => {
+                self.closed = true;
+                self.conn.recv_eof(Instant::now());
+            }
+            Ok(n) => {
+                let _ = self.conn.recv(Instant::now(), &buf[..n]);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => self.closed = true,
+        }
+        while let Some(event) = self.conn.poll_event() {
+            match event {
+                Event::Headers {
+                    stream,
+                    headers,
+                    end_stream,
+                    ..
+                } => {
+                    let reply = self.replies.entry(stream).or_default();
+                    for h in headers {
+                        let name = String::from_utf8(h.name.to_vec()).unwrap();
+                        let value = String::from_utf8(h.value.to_vec()).unwrap();
+                        if name == ":status" {
+                            reply.status = value.parse().unwrap();
+                        } else {
+                            reply.headers.push((name, value));
+                        }
+                    }
+                    reply.done |= end_stream;
+                }
+                Event::Data {
+                    stream,
+                    data,
+                    end_stream,
+                    flow_len,
+                } => {
+                    let reply = self.replies.entry(stream).or_default();
+                    reply.body.extend_from_slice(&data);
+                    reply.done |= end_stream;
+                    self.conn.release_capacity(stream, flow_len);
+                }
+                Event::StreamReset { stream, code, .. } => {
+                    let reply = self.replies.entry(stream).or_default();
+                    reply.reset = Some(code);
+                    reply.done = true;
+                }
+                Event::GoAway {
+                    last_stream, code, ..
+                } => self.goaway = Some((last_stream, code)),
+                _ => {}
+            }
+        }
+        self.flush();
+    }
+
+    fn wait(&mut self, mut done: impl FnMut(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out");
+            assert!(!self.closed, "connection closed early");
+            self.pump();
+        }
+    }
+
+    fn finish(&mut self, id: StreamId) -> Reply {
+        self.wait(|c| c.replies.get(&id).is_some_and(|r| r.done));
+        self.replies.remove(&id).unwrap()
+    }
+}
+
+#[test]
+fn concurrent_streams_on_one_connection() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let ids: Vec<(u32, StreamId)> = (0..40)
+        .map(|i| (i, client.request("GET", &format!("/users/{i}"), true)))
+        .collect();
+    for (i, id) in ids {
+        let reply = client.finish(id);
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.body,
+            format!(r#"{{"id":{i},"name":"user {i}"}}"#).as_bytes()
+        );
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert!(reply.header("date").is_some());
+    }
+    let id = client.request("GET", "/missing", true);
+    assert_eq!(client.finish(id).status, 404);
+    let id = client.request("DELETE", "/users/1", true);
+    let reply = client.finish(id);
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("allow"), Some("GET, HEAD"));
+    let id = client.request("HEAD", "/", true);
+    let reply = client.finish(id);
+    assert_eq!((reply.status, reply.body.len()), (200, 0));
+    assert_eq!(reply.header("content-length"), Some("13"));
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn large_bodies_flow_through_the_windows_both_ways() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    // Larger than every default window, smaller than the test's max_body.
+    let body: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8).collect();
+    for _ in 0..3 {
+        let id = client.request("POST", "/echo", false);
+        client.send_body(id, &body);
+        let reply = client.finish(id);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body.len(), body.len());
+        assert!(reply.body == body);
+    }
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn body_over_the_limit_is_413() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let id = client.request("POST", "/echo", false);
+    // 64 KiB limit in the test config: send more, in window-sized steps.
+    let chunk = vec![b'x'; 16_000];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut sent = 0;
+    while sent < 100_000 && client.replies.get(&id).is_none_or(|r| r.status == 0) {
+        match client.conn.send_data(id, Bytes::from(chunk.clone()), false) {
+            Ok(n) => sent += n,
+            Err(http2_proto::SendError::Blocked) => {}
+            Err(_) => break,
+        }
+        client.flush();
+        client.pump();
+        assert!(Instant::now() < deadline);
+    }
+    let reply = client.finish(id);
+    assert_eq!(reply.status, 413);
+    // The connection stays usable.
+    let id = client.request("GET", "/", true);
+    assert_eq!(client.finish(id).body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn graceful_shutdown_sends_goaway_and_finishes_streams_in_flight() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let slow: Vec<StreamId> = (0..4)
+        .map(|_| client.request("GET", "/slow/300", true))
+        .collect();
+    // Let the requests reach the server before the shutdown starts.
+    let warm = client.request("GET", "/", true);
+    client.finish(warm);
+    server.shutdown();
+    for id in slow {
+        let reply = client.finish(id);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, b"slept 300");
+    }
+    client.wait(|c| c.goaway.is_some());
+    assert_eq!(client.goaway.map(|g| g.1), Some(ErrorCode::NO_ERROR));
+    client.wait(|c| c.closed);
+    server.join();
+}

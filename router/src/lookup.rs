@@ -1,7 +1,7 @@
 //! The lookup: a flat, read-only copy of the trie and the walk with complete backtracking.
 //!
 //! The copy is rebuilt from `tree::Node` after a change, on the first lookup. All nodes
-//! sit in one array (48 bytes each, siblings contiguous), edges and suffixes in one byte
+//! sit in one array (56 bytes each, siblings contiguous), edges and suffixes in one byte
 //! array, so a lookup touches a few cache lines instead of chasing a pointer per node.
 //!
 //! Priority at every node: static child, then the parameter continuations in order
@@ -21,9 +21,6 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Table {
     nodes: Vec<Flat>,
-    /// The first byte of each node's prefix (0 for nodes not indexed by a parent), for
-    /// searching past the eight children packed into `index_head`.
-    first_bytes: Vec<u8>,
     /// Every prefix and suffix, back to back.
     bytes: Vec<u8>,
     /// Jump tables of the nodes with more than `LINEAR_CHILDREN` children: for each
@@ -34,6 +31,11 @@ pub(crate) struct Table {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Flat {
+    /// The first (up to) eight bytes of the prefix, little-endian, zero-padded: a short
+    /// edge is checked with one load, xor and mask instead of a byte loop.
+    prefix_head: u64,
+    /// The first bytes of the children when there are at most eight (else a jump table).
+    index: [u8; 8],
     prefix_at: u32,
     prefix_len: u32,
     /// Children are `nodes[children..children + child_count]`.
@@ -68,7 +70,7 @@ struct SavePoint {
 }
 
 /// Up to this many children a node is searched linearly; above, through a jump table.
-const LINEAR_CHILDREN: usize = 6;
+const LINEAR_CHILDREN: usize = 8;
 
 /// Save points kept inline; deeper backtracking spills to the heap.
 const INLINE_SAVE_POINTS: usize = 4;
@@ -93,22 +95,18 @@ impl Table {
         let mut out = Table::default();
         let mut queue = std::collections::VecDeque::new();
         out.nodes.push(Flat::default());
-        out.first_bytes.push(0);
         queue.push_back((root, 0));
         while let Some((node, at)) = queue.pop_front() {
             let children = out.nodes.len();
             for child in &node.children {
                 queue.push_back((child, out.nodes.len()));
                 out.nodes.push(Flat::default());
-                out.first_bytes
-                    .push(child.prefix.first().copied().unwrap_or(0));
             }
             let ends_at = out.ends.len();
             for end in node.param.iter().flat_map(|p| &p.ends) {
                 let next = out.nodes.len();
                 queue.push_back((&end.next, next));
                 out.nodes.push(Flat::default());
-                out.first_bytes.push(0);
                 let suffix_at = out.bytes.len();
                 out.bytes.extend_from_slice(&end.suffix);
                 out.ends.push(FlatEnd {
@@ -120,6 +118,10 @@ impl Table {
             let prefix_at = out.bytes.len();
             out.bytes.extend_from_slice(&node.prefix);
             let flat = Flat {
+                prefix_head: u64::from_le_bytes(std::array::from_fn(|i| {
+                    node.prefix.get(i).copied().unwrap_or(0)
+                })),
+                index: std::array::from_fn(|i| node.indices.get(i).copied().unwrap_or(0)),
                 prefix_at: to_u32(prefix_at),
                 prefix_len: to_u32(node.prefix.len()),
                 children: to_u32(children),
@@ -157,17 +159,21 @@ impl Table {
         self.nodes.get(index as usize)
     }
 
-    /// Whether `path` continues with `node`'s prefix at `pos`, past its first `skip`
-    /// bytes (a child's first byte already matched when it was picked).
+    /// Whether `path` continues with `node`'s prefix at `pos`.
     #[inline(always)]
-    fn prefix_matches(&self, node: &Flat, path: &[u8], pos: usize, skip: usize) -> bool {
+    fn prefix_matches(&self, node: &Flat, path: &[u8], pos: usize) -> bool {
         let len = node.prefix_len as usize;
+        if len <= 8
+            && let Some(word) = path.get(pos..pos + 8)
+        {
+            // Eight path bytes are there to load: compare the edge's bytes in one go.
+            let word = word.try_into().map_or(0, u64::from_le_bytes);
+            let mask = u64::MAX.checked_shr(8 * (8 - len) as u32).unwrap_or(0);
+            return (word ^ node.prefix_head) & mask == 0;
+        }
         let at = node.prefix_at as usize;
-        match (
-            path.get(pos + skip..pos + len),
-            self.bytes.get(at + skip..at + len),
-        ) {
-            (Some(actual), Some(expected)) => actual.iter().zip(expected).all(|(a, b)| a == b),
+        match (path.get(pos..pos + len), self.bytes.get(at..at + len)) {
+            (Some(actual), Some(expected)) => bytes_eq(actual, expected),
             _ => false,
         }
     }
@@ -176,10 +182,7 @@ impl Table {
     #[inline(always)]
     fn child(&self, node: &Flat, byte: u8) -> Option<u32> {
         let offset = if node.jump_at == NONE {
-            let first = node.children as usize;
-            let siblings = self
-                .first_bytes
-                .get(first..first + node.child_count as usize)?;
+            let siblings = node.index.get(..node.child_count as usize)?;
             siblings.iter().position(|&b| b == byte)? as u32
         } else {
             let entry = *self.jumps.get(node.jump_at as usize + usize::from(byte))?;
@@ -198,7 +201,7 @@ impl Table {
         }
         let mut index = 0;
         let mut node = self.node(index)?;
-        if !self.prefix_matches(node, bytes, 0, 0) {
+        if !self.prefix_matches(node, bytes, 0) {
             return None;
         }
         let mut save_points: SmallStack<SavePoint, INLINE_SAVE_POINTS> =
@@ -224,7 +227,7 @@ impl Table {
                     Some(&next) => {
                         if let Some(child_index) = self.child(node, next)
                             && let Some(child) = self.node(child_index)
-                            && self.prefix_matches(child, bytes, pos, 1)
+                            && self.prefix_matches(child, bytes, pos)
                         {
                             if node.end_count != 0 || node.catch_all != NONE {
                                 save_points.push(SavePoint {
@@ -256,7 +259,7 @@ impl Table {
                     let Some(next) = self.node(end.next) else {
                         continue;
                     };
-                    if !self.prefix_matches(next, bytes, segment_end, 0) {
+                    if !self.prefix_matches(next, bytes, segment_end) {
                         continue;
                     }
                     if stage < node.end_count || node.catch_all != NONE {

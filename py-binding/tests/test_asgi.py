@@ -103,6 +103,11 @@ def test_starlette_app(tmp_path):
             assert r.json() == {"received": 200_000}
             assert client.get("/stream").text == "".join(f"{i}\n" for i in range(10))
             assert client.post("/json", json={"k": [1, "2"]}).json() == {"echo": {"k": [1, "2"]}}
+        with httpx.Client(base_url=proc.url, http1=False, http2=True) as client:
+            r = client.get("/users/5", params={"q": "h2"})
+            assert r.http_version == "HTTP/2"
+            assert r.json() == {"id": 5, "q": "h2"}
+            assert client.get("/stream").text == "".join(f"{i}\n" for i in range(10))
     assert log.read_text().split() == ["startup", "shutdown"]
 
 
@@ -119,3 +124,16 @@ def test_serve_function_and_workers(tmp_path):
     with ServerProcess([str(script), str(port), str(PACKAGE_DIR)], port) as proc:
         for _ in range(10):
             assert httpx.get(proc.url + "/", headers={"connection": "close"}).text == "Hello, world!"
+
+
+def test_asgi_over_http2(raw):
+    with httpx.Client(base_url=raw.url, http1=False, http2=True) as client:
+        scope = client.get("/scope").json()
+        assert scope["http_version"] == "2"
+        assert scope["method"] == "GET"
+        payload = os.urandom(200_000)
+        assert client.post("/echo", content=payload).content == payload
+        r = client.get("/stream")
+        assert r.http_version == "HTTP/2"
+        assert r.text.splitlines() == [f"line {i}" for i in range(100)]
+        assert len(client.get("/big").content) == 64 * 65536

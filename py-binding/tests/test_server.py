@@ -1,15 +1,18 @@
 """The decorator API served by weft's Rust server, exercised with httpx, curl and
 raw sockets."""
 
+import asyncio
 import concurrent.futures
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 
 import httpx
 import pytest
+import trustme
 
 from .conftest import ServerProcess, free_port
 
@@ -140,3 +143,52 @@ def test_workers_share_the_port_and_stop_together():
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_http2_prior_knowledge_with_httpx_and_curl(server):
+    with httpx.Client(base_url=server.url, http1=False, http2=True) as client:
+        r = client.get("/users/9")
+        assert r.http_version == "HTTP/2"
+        assert r.json()["id"] == 9 and r.json()["version"] == "2"
+        payload = os.urandom(150_000)
+        assert client.post("/echo", content=payload).content == payload
+        assert client.get("/stream").text == "chunk0;chunk1;chunk2;chunk3;chunk4;"
+
+    async def concurrent_streams():
+        async with httpx.AsyncClient(base_url=server.url, http1=False, http2=True) as client:
+            responses = await asyncio.gather(*(client.get(f"/files/f{i}") for i in range(20)))
+            slow = await asyncio.gather(*(client.get("/slow-async") for _ in range(4)))
+            return [r.text for r in responses], [r.text for r in slow]
+
+    # Streams on one connection run concurrently: four 1-second handlers take ~1 s.
+    started = time.monotonic()
+    texts, slow = asyncio.run(concurrent_streams())
+    assert texts == [f"file f{i}" for i in range(20)]
+    assert slow == ["slow async"] * 4
+    assert time.monotonic() - started < 3.5
+    curl = shutil.which("curl")
+    out = subprocess.run([curl, "-sS", "--http2-prior-knowledge", "-i", server.url + "/"], capture_output=True, check=True)
+    assert out.stdout.startswith(b"HTTP/2 200")
+    assert out.stdout.endswith(b"hello")
+
+
+def test_tls_with_alpn(tmp_path):
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    certfile, keyfile, cafile = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    cert.private_key_pem.write_to_path(str(keyfile))
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    ca.cert_pem.write_to_path(str(cafile))
+    port = free_port()
+    with ServerProcess(["-m", "tests.apps.decorated", str(port), "1", str(certfile), str(keyfile)], port):
+        url = f"https://127.0.0.1:{port}"
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(cafile)), http2=True) as client:
+            r = client.get(url + "/users/3")
+            assert r.http_version == "HTTP/2"
+            assert r.json()["id"] == 3
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(cafile))) as client:
+            r = client.get(url + "/")
+            assert r.http_version == "HTTP/1.1"
+            assert r.text == "hello"
+        out = subprocess.run([shutil.which("curl"), "-sS", "--cacert", str(cafile), url + "/"], capture_output=True, check=True)
+        assert out.stdout == b"hello"

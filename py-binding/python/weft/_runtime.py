@@ -22,18 +22,12 @@ _EAGER = sys.version_info >= (3, 12)
 def start_task(loop: asyncio.AbstractEventLoop, coro) -> asyncio.Task:
     """A task for ``coro``; on 3.12+ it runs eagerly, so a handler that never
     suspends completes without a trip through the loop's ready queue."""
+    # No strong reference is kept: a scheduled task is held by the loop's ready queue,
+    # and a suspended one by the future it waits on (the futures weft resolves are
+    # held by Rust until then). A done-callback per request would cost a loop turn.
     if _EAGER:
-        task = asyncio.Task(coro, loop=loop, eager_start=True)
-    else:
-        task = loop.create_task(coro)
-    if not task.done():
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
-    return task
-
-
-# Strong references to running tasks (the loop itself keeps only weak ones).
-_tasks: "set[asyncio.Task]" = set()
+        return asyncio.Task(coro, loop=loop, eager_start=True)
+    return loop.create_task(coro)
 
 
 class Lifespan:
@@ -129,6 +123,22 @@ def asgi_dispatcher(app) -> Callable:
 _loop_of: list = [None]
 
 
+def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
+    """The event loop handlers run on: ``"uvloop"``, ``"asyncio"``, or ``"auto"``
+    (uvloop when it is installed, as granian and uvicorn do)."""
+    if kind not in ("auto", "uvloop", "asyncio"):
+        raise ValueError("loop must be 'auto', 'uvloop' or 'asyncio'")
+    if kind != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if kind == "uvloop":
+                raise
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 def run_server(
     configure: Callable[[Any], None],
     *,
@@ -144,9 +154,10 @@ def run_server(
     lifespan: Optional[Lifespan] = None,
     on_ready: Optional[Callable[[str, int], None]] = None,
     server_options: Optional[dict] = None,
+    loop_kind: str = "auto",
 ) -> None:
     """Serves until SIGINT / SIGTERM, then shuts down gracefully. Blocks."""
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop(loop_kind)
     asyncio.set_event_loop(loop)
     _loop_of[0] = loop
     server = _weft.Server(
@@ -198,8 +209,9 @@ def run_server(
             server.stop_threads()
             for t in workers:
                 await loop.run_in_executor(None, t.join)
-            if _tasks:
-                await asyncio.wait(list(_tasks), timeout=5)
+            pending = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
+            if pending:
+                await asyncio.wait(pending, timeout=5)
             if lifespan is not None:
                 await lifespan.shutdown()
 

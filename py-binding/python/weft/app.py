@@ -341,6 +341,7 @@ class App:
         certfile: Optional[str] = None,
         keyfile: Optional[str] = None,
         on_ready: Optional[Callable[[str, int], None]] = None,
+        loop: str = "auto",
         **server_options: Any,
     ) -> None:
         """Serves the app until SIGINT / SIGTERM.
@@ -350,7 +351,9 @@ class App:
         ``keyfile`` the port speaks TLS with ALPN (h2, http/1.1); without, HTTP/1.1
         and HTTP/2 with prior knowledge (h2c). Extra keyword arguments go to the
         server (``max_body``, ``max_connections``, ``keep_alive_timeout``,
-        ``shutdown_timeout``, ``io_threads``).
+        ``shutdown_timeout``, ``io_threads``). ``loop`` picks the asyncio loop for
+        ``async def`` handlers: ``"auto"`` (uvloop if installed), ``"uvloop"``,
+        ``"asyncio"``.
         """
         if not self._routes:
             raise RuntimeError("the app has no routes")
@@ -373,6 +376,7 @@ class App:
                 dispatch_async=self._dispatch_async,
                 on_ready=on_ready,
                 server_options=server_options,
+                loop_kind=loop,
             )
 
         if workers > 1:

@@ -44,6 +44,7 @@ def serve(
     root_path: str = "",
     factory: bool = False,
     on_ready: Optional[Callable[[str, int], None]] = None,
+    loop: str = "auto",
     **server_options: Any,
 ) -> None:
     """Serves the ASGI 3 application ``app`` (an object or ``"module:app"``) until
@@ -68,6 +69,7 @@ def serve(
             lifespan=life,
             on_ready=on_ready,
             server_options=server_options,
+            loop_kind=loop,
         )
 
     if workers > 1:
@@ -88,6 +90,7 @@ def main(argv: Optional["list[str]"] = None) -> None:
     parser.add_argument("--lifespan", choices=["auto", "on", "off"], default="auto")
     parser.add_argument("--root-path", default="")
     parser.add_argument("--factory", action="store_true", help="app is a factory to call")
+    parser.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], default="auto")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
@@ -101,4 +104,5 @@ def main(argv: Optional["list[str]"] = None) -> None:
         lifespan=args.lifespan,
         root_path=args.root_path,
         factory=args.factory,
+        loop=args.loop,
     )

@@ -1,0 +1,18 @@
+"""Turns the JSON lines of micro.py and servers.py into the BENCHMARKS.md tables."""
+
+import json
+import sys
+
+micro = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+servers = [json.loads(line) for line in open(sys.argv[2]) if line.strip()]
+
+print("| sans-IO workload (from Python) | weft | peer | weft / peer |")
+print("|---|---:|---:|---:|")
+for row in micro:
+    print(f"| {row['name']} | {row['weft']:,} {row['unit']} | {row['peer']:,} {row['unit']} | **{row['ratio']}x** |")
+print()
+print("| hello world, 1 worker, wrk | req/s (median) | rounds | vs granian ASGI | vs uvicorn |")
+print("|---|---:|---|---:|---:|")
+for row in servers:
+    rounds = ", ".join(f"{r:,}" for r in row["rounds"])
+    print(f"| {row['name']} | {row['median']:,} | {rounds} | {row['vs_granian_asgi']}x | {row['vs_uvicorn']}x |")

@@ -1,0 +1,96 @@
+"""Hello-world requests/s with wrk: weft (decorator API and ASGI) against granian
+(ASGI, RSGI) and uvicorn (httptools, uvloop). One worker process each, the server
+pinned to CPU 0 and wrk to CPU 1; rounds are interleaved and medians reported.
+
+Usage: servers.py ROUNDS SECONDS CONNECTIONS  (prints JSON lines, then a table)
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.path.dirname(sys.executable)
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+CONNECTIONS = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SERVERS = {
+    "weft decorator (def handler)": lambda p: [sys.executable, "hello_decorator.py", str(p)],
+    "weft decorator (async def handler)": lambda p: [sys.executable, "hello_decorator_async.py", str(p)],
+    "weft ASGI": lambda p: [sys.executable, "-m", "weft", "hello_asgi:app", "--port", str(p), "--log-level", "warning"],
+    "granian ASGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "asgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_asgi:app"],
+    "granian RSGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "rsgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_rsgi:app"],
+    "uvicorn (httptools, uvloop)": lambda p: [os.path.join(BIN, "uvicorn"), "hello_asgi:app", "--http", "httptools", "--loop", "uvloop", "--workers", "1", "--log-level", "warning", "--no-access-log", "--port", str(p)],
+}
+
+
+def wait_listening(port, proc, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def wrk(port, seconds):
+    out = subprocess.run(
+        ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", f"http://127.0.0.1:{port}/"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw errors:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def measure(name):
+    port = free_port()
+    proc = subprocess.Popen(["taskset", "-c", "0", *SERVERS[name](port)], cwd=HERE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, proc)
+        wrk(port, 1)  # warm-up
+        return wrk(port, SECONDS)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main():
+    results = {name: [] for name in SERVERS}
+    for _ in range(ROUNDS):
+        for name in SERVERS:
+            results[name].append(measure(name))
+    medians = {name: statistics.median(v) for name, v in results.items()}
+    granian = medians["granian ASGI"]
+    uvicorn = medians["uvicorn (httptools, uvloop)"]
+    for name, v in results.items():
+        print(json.dumps({"name": name, "rounds": [round(x) for x in v], "median": round(medians[name]),
+                          "vs_granian_asgi": round(medians[name] / granian, 2),
+                          "vs_uvicorn": round(medians[name] / uvicorn, 2)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""HPACK (RFC 7541) header compression, with the ``hpack`` package's names."""
+
+from typing import Iterable, Mapping, Tuple, Union
+
+_Field = Union[bytes, str]
+_Headers = Union[Mapping[_Field, _Field], Iterable[Union[Tuple[_Field, _Field], Tuple[_Field, _Field, bool]]]]
+
+class HeaderTuple(tuple):
+    """A ``(name, value)`` field that may be indexed."""
+    indexable: bool
+    def __new__(cls, *args: _Field) -> "HeaderTuple": ...
+
+class NeverIndexedHeaderTuple(HeaderTuple):
+    """A sensitive field, encoded never-indexed (RFC 7541 §6.2.3)."""
+
+class Encoder:
+    """Header lists to header blocks."""
+    header_table_size: int
+    def __init__(self) -> None: ...
+    def encode(self, headers: _Headers, huffman: bool = True) -> bytes: ...
+
+class Decoder:
+    """Complete header blocks to header lists."""
+    max_header_list_size: int
+    max_allowed_table_size: int
+    @property
+    def header_table_size(self) -> int: ...
+    def __init__(self, max_header_list_size: int = 65536) -> None: ...
+    def decode(self, data: bytes, raw: bool = False) -> list[Tuple[_Field, _Field]]: ...
+
+class HPACKError(Exception): ...
+class HPACKDecodingError(HPACKError): ...
+class InvalidTableIndexError(HPACKDecodingError): ...
+InvalidTableIndex = InvalidTableIndexError
+class OversizedHeaderListError(HPACKDecodingError): ...
+class InvalidTableSizeError(HPACKDecodingError): ...

@@ -122,8 +122,27 @@ pub(crate) async fn with_timeout<T>(
 }
 
 /// Byte streams the drivers accept: TCP, or TLS over TCP.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Whether a read may find bytes, checked without a system call, after
+    /// a read came back short (which drained the socket). `Pending` means
+    /// "not yet" and arranges a wake-up for when it may. A stream with its
+    /// own buffering (TLS) cannot tell from the socket, so it says `Ready`.
+    fn poll_read_hint(&self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Ready(())
+    }
+}
+
+/// Plain TCP: the reactor knows whether an event arrived since the last
+/// read, which saves the read that would only return `EAGAIN` (one system
+/// call per keep-alive request).
+impl Io for Async<TcpStream> {
+    fn poll_read_hint(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        // An error surfaces on the read itself.
+        self.poll_readable(cx).map(|_| ())
+    }
+}
+
+impl Io for futures_rustls::server::TlsStream<Async<TcpStream>> {}
 
 #[cfg(test)]
 mod tests {

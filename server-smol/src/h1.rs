@@ -27,6 +27,7 @@ use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, status_has_no_body};
+use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more responses are ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -103,6 +104,9 @@ struct H1<S> {
     /// Close after the current response (shutdown, or the peer closed).
     closing: bool,
     peer_eof: bool,
+    /// False after a short read: the socket is drained until the reactor
+    /// says otherwise ([`Io::poll_read_hint`]).
+    maybe_readable: bool,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
     date: DateCache,
 }
@@ -133,6 +137,7 @@ impl<S: Io> H1<S> {
             request_is_head: false,
             closing: context.shared.shutdown.is_raised(),
             peer_eof: false,
+            maybe_readable: true,
             shutdown: Box::pin(async move {
                 let _ = stopped.recv().await;
             }),
@@ -219,7 +224,7 @@ impl<S: Io> H1<S> {
 
             // 6. Wait for one thing: bytes, the handler (registered in step 3),
             //    a deadline, or shutdown.
-            if self.wants_read() {
+            if self.wants_read() && self.readable_now(cx) {
                 let buffers = &self.context.shared.read_buffers;
                 let conn = &mut self.conn;
                 match buffers.poll_read(&mut self.io, cx, |data| conn.recv(data)) {
@@ -228,7 +233,8 @@ impl<S: Io> H1<S> {
                         self.conn.recv_eof();
                         continue;
                     }
-                    Poll::Ready(Ok(_)) => {
+                    Poll::Ready(Ok(n)) => {
+                        self.maybe_readable = n == READ_BUFFER;
                         self.after_read();
                         continue;
                     }
@@ -256,6 +262,15 @@ impl<S: Io> H1<S> {
             && self.pending_send.is_none()
             && !self.conn.is_paused()
             && matches!(self.conn.their_state(), State::Idle | State::SendBody)
+    }
+
+    /// Whether to attempt a read: always, unless the last one drained the
+    /// socket and the reactor has not reported new bytes since.
+    fn readable_now(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.maybe_readable && self.io.poll_read_hint(cx).is_ready() {
+            self.maybe_readable = true;
+        }
+        self.maybe_readable
     }
 
     /// Deadline bookkeeping after bytes arrived (`recv` only buffers them,

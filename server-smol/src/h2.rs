@@ -31,6 +31,7 @@ use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, status_has_no_body};
+use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more work is ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -133,6 +134,9 @@ struct H2<S> {
     timer_at: Option<Instant>,
     going_away: bool,
     peer_eof: bool,
+    /// False after a short read: the socket is drained until the reactor
+    /// says otherwise ([`Io::poll_read_hint`]).
+    maybe_readable: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     date: DateCache,
 }
@@ -162,6 +166,7 @@ impl<S: Io> H2<S> {
             timer_at: None,
             going_away: false,
             peer_eof: false,
+            maybe_readable: true,
             shutdown: Some(Box::pin(async move {
                 let _ = stopped.recv().await;
             })),
@@ -239,7 +244,7 @@ impl<S: Io> H2<S> {
             }
 
             // 4. Wait: bytes, a protocol timer, or a stream (registered above).
-            if !self.peer_eof {
+            if !self.peer_eof && self.readable_now(cx) {
                 let buffers = &self.context.shared.read_buffers;
                 let conn = &mut self.conn;
                 let mut failure = None;
@@ -256,7 +261,10 @@ impl<S: Io> H2<S> {
                         self.conn.recv_eof(clock::now());
                         continue;
                     }
-                    Poll::Ready(Ok(_)) => continue,
+                    Poll::Ready(Ok(n)) => {
+                        self.maybe_readable = n == READ_BUFFER;
+                        continue;
+                    }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => {}
@@ -279,6 +287,15 @@ impl<S: Io> H2<S> {
             }
             return Poll::Pending;
         }
+    }
+
+    /// Whether to attempt a read: always, unless the last one drained the
+    /// socket and the reactor has not reported new bytes since.
+    fn readable_now(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.maybe_readable && self.io.poll_read_hint(cx).is_ready() {
+            self.maybe_readable = true;
+        }
+        self.maybe_readable
     }
 
     fn register_task(&self, cx: &Context<'_>) {

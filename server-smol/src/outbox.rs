@@ -55,6 +55,20 @@ impl Outbox {
     /// Writes everything queued, vectored, then flushes `io`.
     pub(crate) async fn write_to<W: AsyncWrite + Unpin>(&mut self, io: &mut W) -> io::Result<()> {
         self.seal();
+        if let [only] = self.segments.as_mut_slice() {
+            // One buffer (the usual small response): a plain write is cheaper
+            // than writev, and TLS takes one slice per call anyway.
+            while !only.is_empty() {
+                let n = io.write(only).await?;
+                if n == 0 {
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+                let _ = only.split_to(n);
+            }
+            self.segments.clear();
+            self.len = 0;
+            return io.flush().await;
+        }
         let mut first = 0;
         while first < self.segments.len() {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];

@@ -409,16 +409,29 @@ fn encode(c: &mut Criterion) {
 #[allow(clippy::disallowed_methods)] // a benchmark harness reads the clock by design
 fn interleaved_ratios(_: &mut Criterion) {
     use std::time::Instant;
-    fn time(f: impl FnOnce() -> usize) -> f64 {
+    const ROUNDS: usize = 21;
+    fn time(f: &dyn Fn() -> usize) -> f64 {
         let start = Instant::now();
         black_box(f());
         start.elapsed().as_secs_f64()
     }
-    fn median(mut values: Vec<f64>) -> f64 {
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
+    /// Median over rounds of peer time / weft time. The two swap places
+    /// every round, so neither always runs on the caches the other warmed.
+    fn ratio(peer: &dyn Fn() -> usize, weft: &dyn Fn() -> usize) -> f64 {
+        let mut ratios: Vec<f64> = (0..ROUNDS)
+            .map(|round| {
+                if round % 2 == 0 {
+                    let peer_time = time(peer);
+                    peer_time / time(weft)
+                } else {
+                    let weft_time = time(weft);
+                    time(peer) / weft_time
+                }
+            })
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios[ROUNDS / 2]
     }
-    const ROUNDS: usize = 15;
     // Criterion does not filter this one; honour a name filter by hand.
     let filters: Vec<String> = std::env::args()
         .skip(1)
@@ -429,40 +442,35 @@ fn interleaved_ratios(_: &mut Criterion) {
     }
 
     let encoded = encoded_stories();
-    type Decode = fn(&[EncodedStory]) -> usize;
-    let peers: [(&str, Decode); 2] = [("httlib-hpack", decode_httlib), ("nghttp2", decode_nghttp2)];
+    let weft = || decode_weft(&encoded);
+    let peers: [(&str, &dyn Fn() -> usize); 2] = [
+        ("httlib-hpack", &|| decode_httlib(&encoded)),
+        ("nghttp2", &|| decode_nghttp2(&encoded)),
+    ];
     for (name, peer) in peers {
-        let ratios = (0..ROUNDS)
-            .map(|_| time(|| peer(&encoded)) / time(|| decode_weft(&encoded)))
-            .collect();
         println!(
             "decode corpus: weft is {:.2}x {name} (median of {ROUNDS} interleaved rounds)",
-            median(ratios)
+            ratio(peer, &weft)
         );
     }
 
     let raw = raw_stories();
     let nghttp2_default = nghttp2_fields(&raw, false);
+    let weft = || encode_weft(&raw);
     let peers: [(&str, &dyn Fn() -> usize); 3] = [
         ("loona-hpack", &|| encode_loona(&raw)),
         ("httlib-hpack", &|| encode_httlib(&raw)),
         ("nghttp2", &|| encode_nghttp2(&nghttp2_default)),
     ];
     for (name, peer) in peers {
-        let ratios = (0..ROUNDS)
-            .map(|_| time(peer) / time(|| encode_weft(&raw)))
-            .collect();
         println!(
             "encode raw-data: weft is {:.2}x {name} (median of {ROUNDS} interleaved rounds)",
-            median(ratios)
+            ratio(peer, &weft)
         );
     }
-    let ratios = (0..ROUNDS)
-        .map(|_| time(|| encode_loona(&raw)) / time(|| encode_weft_plain(&raw)))
-        .collect();
     println!(
         "encode raw-data: weft without Huffman is {:.2}x loona-hpack (median of {ROUNDS} interleaved rounds)",
-        median(ratios)
+        ratio(&|| encode_loona(&raw), &|| encode_weft_plain(&raw))
     );
 }
 

@@ -131,21 +131,27 @@ impl Encoder {
 
     fn encode_field(&mut self, header: &Header, dst: &mut BytesMut) {
         let (name, value) = (&header.name[..], &header.value[..]);
-        let name_hash = hash(0, name);
-        let static_match = find_static(name_hash, name, value);
+        let static_match = find_static(name, value);
         // Every name the policies cover is in the static table, so its index
         // tells the policy without comparing the name again.
         let policy = match static_match {
-            Some(StaticMatch::Field(index) | StaticMatch::Name(index)) if self.name_policies => {
-                STATIC_POLICY.get(index).copied().unwrap_or(0)
+            Some(found) if self.name_policies => {
+                STATIC_POLICY.get(found.name).copied().unwrap_or(0)
             }
             _ => 0,
         };
         let sensitive = header.sensitive || policy & SENSITIVE_BY_DEFAULT != 0;
-        if !sensitive && let Some(StaticMatch::Field(index)) = static_match {
+        if !sensitive
+            && let Some(StaticMatch {
+                field: Some(index), ..
+            }) = static_match
+        {
             encode_integer(index, 7, 0x80, dst);
             return;
         }
+        // A name in the static table is keyed by its index, which spares
+        // hashing it; the key only has to be the same every time.
+        let name_hash = static_match.map_or_else(|| hash(0, name), |found| found.name as u64);
         let field_hash = hash(name_hash, value);
         let dynamic_match = self.table.find(name_hash, field_hash, name, value);
         if let (false, Some(DynamicMatch::Field(index))) = (sensitive, dynamic_match) {
@@ -154,7 +160,7 @@ impl Encoder {
         }
         // A static name index never changes and is never larger.
         let name_index = match (static_match, dynamic_match) {
-            (Some(StaticMatch::Name(index) | StaticMatch::Field(index)), _) => Some(index),
+            (Some(StaticMatch { name: index, .. }), _) => Some(index),
             (None, Some(DynamicMatch::Name(index) | DynamicMatch::Field(index))) => Some(index),
             (None, None) => None,
         };
@@ -455,7 +461,7 @@ mod tests {
     fn every_policy_name_is_in_the_static_table() {
         for name in SENSITIVE_NAMES.iter().chain(&RARELY_REPEATING_NAMES) {
             assert!(
-                find_static(hash(0, name), name, b"").is_some(),
+                find_static(name, b"").is_some(),
                 "{}",
                 String::from_utf8_lossy(name)
             );

@@ -162,8 +162,20 @@ pub(crate) const fn hash(seed: u64, bytes: &[u8]) -> u64 {
 /// distinct names, so probes are short.
 const STATIC_SLOTS: usize = 128;
 
-/// Open-addressed index from a name hash to the first static entry with that
-/// name (0 marks an empty slot; static indices start at 1).
+/// Where a name's probe starts in [`STATIC_BY_NAME`]: a few bytes and the
+/// length are enough to spread the 52 names, and cost less than hashing the
+/// whole name.
+const fn name_slot(name: &[u8]) -> usize {
+    let len = name.len();
+    if len == 0 {
+        return 0;
+    }
+    (len * 31 + name[0] as usize * 7 + name[len / 2] as usize * 5 + name[len - 1] as usize * 3)
+        % STATIC_SLOTS
+}
+
+/// Open-addressed index from a name's slot to the first static entry with
+/// that name (0 marks an empty slot; static indices start at 1).
 const STATIC_BY_NAME: [u8; STATIC_SLOTS] = {
     let mut slots = [0u8; STATIC_SLOTS];
     let mut index = 1;
@@ -171,7 +183,7 @@ const STATIC_BY_NAME: [u8; STATIC_SLOTS] = {
         let name = STATIC[index - 1].0;
         let is_first = index == 1 || !bytes_eq(STATIC[index - 2].0, name);
         if is_first {
-            let mut slot = (hash(0, name) as usize) % STATIC_SLOTS;
+            let mut slot = name_slot(name);
             while slots[slot] != 0 {
                 slot = (slot + 1) % STATIC_SLOTS;
             }
@@ -198,33 +210,25 @@ pub(crate) const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A match in the static table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StaticMatch {
-    /// Name and value are both at this index.
-    Field(usize),
-    /// The name is at this index (its first occurrence), the value is not.
-    Name(usize),
+pub(crate) struct StaticMatch {
+    /// The first index with this name.
+    pub(crate) name: usize,
+    /// The index with this name and value, if there is one.
+    pub(crate) field: Option<usize>,
 }
 
-/// Finds `name` (whose [`hash`] with seed 0 is `name_hash`) and, if possible,
-/// `value` in the static table.
-pub(crate) fn find_static(name_hash: u64, name: &[u8], value: &[u8]) -> Option<StaticMatch> {
-    let mut slot = (name_hash as usize) % STATIC_SLOTS;
+/// Finds `name` and, if possible, `value` in the static table.
+pub(crate) fn find_static(name: &[u8], value: &[u8]) -> Option<StaticMatch> {
+    let mut slot = name_slot(name);
     loop {
-        let first = usize::from(STATIC_BY_NAME[slot]);
+        let first = usize::from(*STATIC_BY_NAME.get(slot)?);
         let (first_name, _) = *STATIC.get(first.checked_sub(1)?)?;
         if first_name == name {
             // Entries sharing a name are adjacent in the static table.
-            let mut index = first;
-            while let Some(&(entry_name, entry_value)) = STATIC.get(index - 1) {
-                if entry_name != name {
-                    break;
-                }
-                if entry_value == value {
-                    return Some(StaticMatch::Field(index));
-                }
-                index += 1;
-            }
-            return Some(StaticMatch::Name(first));
+            let field = (first..=STATIC_LEN)
+                .take_while(|&index| STATIC[index - 1].0 == name)
+                .find(|&index| STATIC[index - 1].1 == value);
+            return Some(StaticMatch { name: first, field });
         }
         slot = (slot + 1) % STATIC_SLOTS;
     }
@@ -329,16 +333,25 @@ mod tests {
     fn static_lookup_finds_every_entry() {
         for (at, &(name, value)) in STATIC.iter().enumerate() {
             let index = at + 1;
-            let found = find_static(hash(0, name), name, value);
-            assert_eq!(found, Some(StaticMatch::Field(index)), "{index}");
             let first = STATIC.iter().position(|&(n, _)| n == name).unwrap() + 1;
             assert_eq!(
-                find_static(hash(0, name), name, b"\x00unlikely"),
-                Some(StaticMatch::Name(first))
+                find_static(name, value),
+                Some(StaticMatch {
+                    name: first,
+                    field: Some(index)
+                }),
+                "{index}"
+            );
+            assert_eq!(
+                find_static(name, b"\x00unlikely"),
+                Some(StaticMatch {
+                    name: first,
+                    field: None
+                })
             );
         }
-        assert_eq!(find_static(hash(0, b"x-custom"), b"x-custom", b""), None);
-        assert_eq!(find_static(hash(0, b""), b"", b""), None);
+        assert_eq!(find_static(b"x-custom", b""), None);
+        assert_eq!(find_static(b"", b""), None);
     }
 
     #[test]

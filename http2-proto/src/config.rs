@@ -31,9 +31,10 @@ pub struct RateLimit {
 #[non_exhaustive]
 pub struct Limits {
     /// Decoded header-list size (name + value + 32 per field, RFC 9113 §6.5.2) we accept
-    /// and advertise as SETTINGS_MAX_HEADER_LIST_SIZE. A block over it is refused with
-    /// RST_STREAM(REFUSED_STREAM... see `Connection` docs); over four times it, the
-    /// connection is closed (HPACK bomb, CVE-2016-6581). Default 64 KiB.
+    /// and advertise as SETTINGS_MAX_HEADER_LIST_SIZE. A larger block is still decoded
+    /// (to keep HPACK in sync) but its stream is refused with RST_STREAM(REFUSED_STREAM),
+    /// as the `h2` crate does; the connection lives (HPACK bomb, CVE-2016-6581).
+    /// Default 64 KiB.
     pub max_header_list_size: u32,
     /// Encoded octets of one header block across HEADERS/PUSH_PROMISE and its
     /// CONTINUATION frames. Default 128 KiB.

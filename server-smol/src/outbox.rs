@@ -37,24 +37,40 @@ impl Outbox {
     }
 
     pub(crate) fn push(&mut self, bytes: Bytes) {
-        self.len += bytes.len();
-        if bytes.len() < COALESCE_BELOW {
-            self.coalesce.extend_from_slice(&bytes);
-        } else {
-            self.seal();
-            self.segments.push(bytes);
+        if bytes.is_empty() {
+            return;
         }
+        self.len += bytes.len();
+        self.segments.push(bytes);
     }
 
-    fn seal(&mut self) {
-        if !self.coalesce.is_empty() {
-            self.segments.push(self.coalesce.split().freeze());
+    /// Merges runs of small segments into single buffers (a pipelined burst
+    /// becomes one write; TLS gets one record instead of dozens). Done at
+    /// write time, so the common single-segment response is never copied.
+    fn coalesce_small(&mut self) {
+        if self.segments.len() < 2 {
+            return;
         }
+        let mut merged = Vec::with_capacity(self.segments.len());
+        for segment in self.segments.drain(..) {
+            if segment.len() < COALESCE_BELOW {
+                self.coalesce.extend_from_slice(&segment);
+                continue;
+            }
+            if !self.coalesce.is_empty() {
+                merged.push(self.coalesce.split().freeze());
+            }
+            merged.push(segment);
+        }
+        if !self.coalesce.is_empty() {
+            merged.push(self.coalesce.split().freeze());
+        }
+        self.segments = merged;
     }
 
     /// Writes everything queued, vectored, then flushes `io`.
     pub(crate) async fn write_to<W: AsyncWrite + Unpin>(&mut self, io: &mut W) -> io::Result<()> {
-        self.seal();
+        self.coalesce_small();
         if let [only] = self.segments.as_mut_slice() {
             // One buffer (the usual small response): a plain write is cheaper
             // than writev, and TLS takes one slice per call anyway.

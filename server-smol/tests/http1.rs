@@ -362,3 +362,58 @@ fn graceful_shutdown_lets_in_flight_requests_finish() {
     // The listener is gone.
     assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err());
 }
+
+#[test]
+fn a_stalled_body_gets_408_after_the_body_timeout() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    let started = Instant::now();
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+    let reply = r.reply();
+    assert_eq!(reply.status, 408);
+    assert!(r.is_closed());
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(350), "{waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn at_max_connections_new_clients_wait_instead_of_being_dropped() {
+    let mut cfg = config();
+    cfg.limits.max_connections = 2;
+    cfg.timeouts.keep_alive = Duration::from_secs(10);
+    let (server, addr) = start(cfg);
+    let mut first = Reader::new(connect(addr));
+    let mut second = Reader::new(connect(addr));
+    for r in [&mut first, &mut second] {
+        r.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(r.reply().status, 200);
+    }
+    // The third connection completes the TCP handshake (kernel backlog) but
+    // is not accepted while two are open.
+    let third = connect(addr);
+    third
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut third = Reader::new(third);
+    third.send(b"GET /users/3 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut probe = [0u8; 1];
+    let waiting = std::io::Read::read(&mut third.stream, &mut probe);
+    assert!(
+        matches!(&waiting, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "{waiting:?}"
+    );
+    // A slot frees up: the waiting client is served, nothing was lost.
+    drop(first);
+    third
+        .stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let reply = third.reply();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, br#"{"id":3,"name":"user 3"}"#);
+    server.shutdown();
+    server.join();
+}

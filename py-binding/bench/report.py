@@ -11,7 +11,7 @@ print("|---|---:|---:|---:|")
 for row in micro:
     print(f"| {row['name']} | {row['weft']:,} {row['unit']} | {row['peer']:,} {row['unit']} | **{row['ratio']}x** |")
 print()
-print("| hello world, 1 worker, wrk | req/s (median) | rounds | vs granian ASGI | vs uvicorn |")
+print("| hello world, 1 worker, wrk | req/s (median) | req/s per round | vs granian ASGI (median of per-round ratios) | vs uvicorn (same) |")
 print("|---|---:|---|---:|---:|")
 for row in servers:
     rounds = ", ".join(f"{r:,}" for r in row["rounds"])

@@ -42,7 +42,7 @@ pub enum InsertError {
         /// The route that was refused.
         route: String,
     },
-    /// The router already holds 256 MiB of routes; offsets in its lookup table are 32-bit.
+    /// The router already holds 16 MiB of routes; offsets in its lookup table are 32-bit.
     #[error("route `{route}`: the router is full")]
     TooLarge {
         /// The route that was refused.

@@ -77,8 +77,9 @@ const INLINE_SAVE_POINTS: usize = 4;
 
 pub(crate) type Captures = SmallStack<Span, INLINE_PARAMS>;
 
-/// The most route bytes a router takes, so that every offset fits the `u32` fields.
-pub(crate) const MAX_ROUTE_BYTES: usize = 1 << 28;
+/// The most route bytes a router takes, so that every offset (jump tables included: at
+/// most 256 entries per nine route bytes) fits the `u32` fields.
+pub(crate) const MAX_ROUTE_BYTES: usize = 1 << 24;
 
 fn to_u32(n: usize) -> u32 {
     // `Router::insert` keeps the total size far below `u32::MAX` (`MAX_ROUTE_BYTES`).

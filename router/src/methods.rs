@@ -65,10 +65,10 @@ impl<T> Methods<T> {
 
     /// The value registered for exactly `method` (no HEAD fallback).
     pub fn get_exact(&self, method: &str) -> Option<&T> {
-        self.entries
-            .iter()
-            .find(|(m, _)| **m == *method)
-            .map(|(_, v)| v)
+        // Method names are a few bytes: compare inline rather than through `memcmp`.
+        let same =
+            |m: &str| m.len() == method.len() && m.bytes().zip(method.bytes()).all(|(a, b)| a == b);
+        self.entries.iter().find(|(m, _)| same(m)).map(|(_, v)| v)
     }
 
     /// The value for `method`; HEAD falls back to GET when HEAD has no value of its own

@@ -243,3 +243,16 @@ fn deep_backtracking_spills_save_points_and_unwinds_in_order() {
     assert_eq!(m.params.get("rest"), Some("15"));
     assert_eq!(m.params.len(), 2);
 }
+
+#[test]
+fn refuses_routes_past_the_size_limit() {
+    let mut router = Router::new();
+    let huge = format!("/{}", "a".repeat(1 << 24));
+    assert!(matches!(
+        router.insert(&huge, ()),
+        Err(InsertError::TooLarge { .. })
+    ));
+    assert!(router.is_empty());
+    router.insert("/a", ()).unwrap();
+    assert!(router.at("/a").is_ok());
+}

@@ -575,3 +575,84 @@ fn extension_value(buf: &[u8], mut i: usize, max_end: usize) -> ParseResult<usiz
         None => Ok(Status::Partial),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(input: &[u8]) -> ParseResult<ChunkLine> {
+        parse_chunk_line(input, &Config::default())
+    }
+
+    #[test]
+    fn chunk_lines() {
+        let ok = |size, extension_len, line_len| {
+            Ok(Status::Complete(ChunkLine {
+                size,
+                extension_len,
+                line_len,
+            }))
+        };
+        assert_eq!(chunk(b"0\r\n"), ok(0, 0, 3));
+        assert_eq!(chunk(b"fF\r\nxx"), ok(255, 0, 4));
+        assert_eq!(chunk(b"ffffffffffffffff\r\n"), ok(u64::MAX, 0, 18));
+        assert_eq!(chunk(b"5;a\r\n"), ok(5, 2, 5));
+        assert_eq!(chunk(b"5 ; a = b\r\n"), ok(5, 8, 11));
+        assert_eq!(chunk(b"5;a=\"x;\\\"y\"\r\n"), ok(5, 10, 13));
+        assert_eq!(chunk(b"5;a;b=c\r\n"), ok(5, 6, 9));
+        for partial in [&b""[..], b"5", b"5\r", b"5;", b"5;a", b"5;a=\"x", b"5 "] {
+            assert_eq!(chunk(partial), Ok(Status::Partial), "{partial:?}");
+        }
+        for (bad, error) in [
+            (&b"\r\n"[..], ParseError::ChunkSize),
+            (b"g\r\n", ParseError::ChunkSize),
+            (b"5g\r\n", ParseError::ChunkSize),
+            (b" 5\r\n", ParseError::ChunkSize),
+            (b"5 \r\n", ParseError::ChunkSize),
+            (b"5\n", ParseError::BareLf),
+            (b"5\rx", ParseError::BareCr),
+            (b"10000000000000000\r\n", ParseError::ChunkSizeOverflow),
+            (b"5;\r\n", ParseError::ChunkExtension),
+            (b"5;a=\r\n", ParseError::ChunkExtension),
+            (b"5;a \r\n", ParseError::ChunkExtension),
+            (b"5;a=b c\r\n", ParseError::ChunkSize),
+            (b"5;a=\"\x01\"\r\n", ParseError::ChunkExtension),
+        ] {
+            assert_eq!(chunk(bad), Err(error), "{bad:?}");
+        }
+        let long = [b"5;".as_slice(), &[b'a'; 2000]].concat();
+        assert_eq!(chunk(&long), Err(ParseError::ChunkExtensionTooLong));
+        let zeros = [&[b'0'; 2000][..], b"\r\n"].concat();
+        assert_eq!(chunk(&zeros), Err(ParseError::ChunkExtensionTooLong));
+    }
+
+    #[test]
+    fn response_heads() {
+        let mut fields = Vec::new();
+        let config = Config::default();
+        let parsed = parse_response_head(
+            b"HTTP/1.1 404 Not Found\r\nA: b\r\n\r\nbody",
+            &config,
+            &mut fields,
+        );
+        let Ok(Status::Complete(head)) = parsed else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!((head.status, head.head_len, fields.len()), (404, 32, 1));
+        for (bad, error) in [
+            (&b"HTTP/1.1 20 OK\r\n\r\n"[..], ParseError::Status),
+            (b"HTTP/1.1 2000 OK\r\n\r\n", ParseError::Status),
+            (b"HTTP/1.1  200 OK\r\n\r\n", ParseError::Status),
+            (b"HTTP/1.1\t200 OK\r\n\r\n", ParseError::Delimiter),
+            (b"HTTP/2.0 200 OK\r\n\r\n", ParseError::UnsupportedVersion),
+            (b"HTTP/1.1 200 O\x00K\r\n\r\n", ParseError::Reason),
+            (b"ICY 200 OK\r\n\r\n", ParseError::Version),
+        ] {
+            assert_eq!(
+                parse_response_head(bad, &config, &mut fields),
+                Err(error),
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -33,7 +33,7 @@ fn main() -> io::Result<()> {
 }
 
 /// One connection: read, drain events, answer, flush, repeat (DESIGN.md §2 loop).
-fn serve(mut stream: TcpStream) -> io::Result<()> {
+pub(crate) fn serve(mut stream: TcpStream) -> io::Result<()> {
     let mut conn = Connection::new(Role::Server, Limits::default());
     let mut request: Option<(Bytes, Bytes)> = None;
     let mut body = BytesMut::new();

@@ -294,6 +294,22 @@ impl App {
     }
 }
 
+/// Polls a handler future, turning a panic into a 500 response: a bug in
+/// one handler must not take the connection's other requests (HTTP/2) or
+/// the worker down with it.
+pub(crate) fn poll_handler(
+    future: &mut BoxFuture,
+    cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<Response> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        Ok(poll) => poll,
+        Err(_) => {
+            tracing::error!("handler panicked; answering 500");
+            std::task::Poll::Ready(Response::status_page(500))
+        }
+    }
+}
+
 /// RFC 9110 §5.6.2 `tchar`.
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)

@@ -395,7 +395,7 @@ impl<S: Io> H1<S> {
     /// Polls the handler or the response body; `Ok(true)` if anything moved.
     fn poll_job(&mut self, cx: &mut Context<'_>) -> Result<bool, Step> {
         match &mut self.job {
-            Job::Handler { future, info } => match future.as_mut().poll(cx) {
+            Job::Handler { future, info } => match crate::app::poll_handler(future, cx) {
                 Poll::Ready(mut response) => {
                     let info = info.take();
                     if let Some(info) = &info {

@@ -545,7 +545,7 @@ impl<S: Io> H2<S> {
         let waker = job.waker.clone();
         let mut cx = Context::from_waker(&waker);
         if let Phase::Handler { future, info } = &mut job.phase {
-            let Poll::Ready(mut response) = future.as_mut().poll(&mut cx) else {
+            let Poll::Ready(mut response) = crate::app::poll_handler(future, &mut cx) else {
                 return;
             };
             let info = info.take();

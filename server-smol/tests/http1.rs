@@ -417,3 +417,39 @@ fn at_max_connections_new_clients_wait_instead_of_being_dropped() {
     server.shutdown();
     server.join();
 }
+
+#[test]
+fn both_layouts_serve_and_shut_down() {
+    for layout in [server_smol::Layout::PerCore, server_smol::Layout::Shared] {
+        let mut cfg = config();
+        cfg.layout = layout;
+        cfg.workers = 2;
+        let (server, addr) = start(cfg);
+        let mut readers: Vec<Reader> = (0..6).map(|_| Reader::new(connect(addr))).collect();
+        for (i, r) in readers.iter_mut().enumerate() {
+            r.send(format!("GET /users/{i} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        }
+        for (i, r) in readers.iter_mut().enumerate() {
+            let reply = r.reply();
+            assert_eq!(
+                reply.body,
+                format!(r#"{{"id":{i},"name":"user {i}"}}"#).as_bytes(),
+                "{layout:?}"
+            );
+        }
+        server.shutdown();
+        server.join();
+    }
+}
+
+#[test]
+fn a_panicking_handler_gets_500_and_the_connection_survives() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET /panic HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.reply().status, 500);
+    r.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.reply().body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}

@@ -15,6 +15,12 @@ pub fn app() -> App {
         smol::Timer::after(Duration::from_millis(ms)).await;
         Response::text(format!("slept {ms}"))
     });
+    app.get("/panic", |_req: Request| async move {
+        if std::hint::black_box(true) {
+            panic!("handler bug");
+        }
+        Response::text("unreachable")
+    });
     app
 }
 

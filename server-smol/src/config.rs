@@ -41,7 +41,9 @@ pub struct Timeouts {
     /// From the first byte of a request (or the TLS handshake) until its head
     /// is complete: the slowloris guard. Expiry closes the connection.
     pub header_read: Duration,
-    /// Longest gap between two reads while a request body is arriving.
+    /// Longest gap between two reads while a request body is arriving, and
+    /// longest wait for a client to take a response write (a client that
+    /// stops reading is disconnected).
     pub body_read: Duration,
     /// How long an idle keep-alive connection (HTTP/1.1) or an HTTP/2
     /// connection without streams stays open.

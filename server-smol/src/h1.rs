@@ -690,7 +690,8 @@ impl<S: Io> H1<S> {
     /// Writes everything queued.
     async fn flush(&mut self) -> io::Result<()> {
         self.collect_transmit();
-        self.out.write_to(&mut self.io).await
+        let timeout = self.context.shared.config.timeouts.body_read;
+        self.out.write_within(&mut self.io, timeout).await
     }
 
     /// Reads and discards for a moment after an error response, so that the

@@ -179,7 +179,8 @@ impl<S: Io> H2<S> {
         loop {
             let step = poll_fn(|cx| self.poll_progress(cx)).await?;
             self.collect_transmit();
-            self.out.write_to(&mut self.io).await?;
+            let timeout = self.context.shared.config.timeouts.body_read;
+            self.out.write_within(&mut self.io, timeout).await?;
             if let Step::Close = step {
                 let _ = self.io.close().await;
                 return Ok(());

@@ -64,7 +64,7 @@ struct Args {
     /// Seconds to receive a request head (slowloris guard), also the TLS handshake.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
     header_timeout: Duration,
-    /// Longest pause in seconds while a request body arrives.
+    /// Longest pause in seconds while a request body arrives, or while a response write waits for the client.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
     body_timeout: Duration,
     /// Seconds an idle keep-alive connection stays open.

@@ -68,6 +68,22 @@ impl Outbox {
         self.segments = merged;
     }
 
+    /// Writes everything queued, giving up with `TimedOut` if the peer does
+    /// not take it within `timeout` (a client that stops reading must not
+    /// hold its connection forever). The timer is only armed when the write
+    /// does not complete at once, so the usual write costs no timer.
+    pub(crate) async fn write_within<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        timeout: std::time::Duration,
+    ) -> io::Result<()> {
+        let mut write = std::pin::pin!(self.write_to(io));
+        if let Some(result) = futures_lite::future::poll_once(&mut write).await {
+            return result;
+        }
+        crate::conn::with_timeout(timeout, write).await
+    }
+
     /// Writes everything queued, vectored, then flushes `io`.
     pub(crate) async fn write_to<W: AsyncWrite + Unpin>(&mut self, io: &mut W) -> io::Result<()> {
         self.coalesce_small();

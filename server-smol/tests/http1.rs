@@ -453,3 +453,33 @@ fn a_panicking_handler_gets_500_and_the_connection_survives() {
     server.shutdown();
     server.join();
 }
+
+#[test]
+fn a_client_that_stops_reading_is_disconnected() {
+    let (server, addr) = start(config());
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut r = Reader::new(stream);
+    r.send(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+    // Take nothing for longer than the write timeout (the body timeout, 400 ms).
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut total = 0usize;
+    let mut chunk = vec![0u8; 1 << 16];
+    let ended = loop {
+        match std::io::Read::read(&mut r.stream, &mut chunk) {
+            Ok(0) => break true,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    assert!(ended, "the server kept the stalled connection open");
+    assert!(total < 64 << 20, "the whole body arrived: {total}");
+    server.shutdown();
+    server.join();
+}

@@ -15,6 +15,12 @@ pub fn app() -> App {
         smol::Timer::after(Duration::from_millis(ms)).await;
         Response::text(format!("slept {ms}"))
     });
+    app.get("/big", |_req: Request| async move {
+        let chunk = bytes::Bytes::from(vec![b'x'; 1 << 20]);
+        Response::stream(futures_lite::stream::iter(
+            (0..64).map(move |_| Ok(chunk.clone())),
+        ))
+    });
     app.get("/panic", |_req: Request| async move {
         if std::hint::black_box(true) {
             panic!("handler bug");

@@ -48,18 +48,30 @@ fn tls_config() -> Arc<rustls::ServerConfig> {
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let plain: SocketAddr = args.next().unwrap_or("127.0.0.1:9080".into()).parse().expect("address");
-    let secure: SocketAddr = args.next().unwrap_or("127.0.0.1:9443".into()).parse().expect("address");
+    let plain: SocketAddr = args
+        .next()
+        .unwrap_or("127.0.0.1:9080".into())
+        .parse()
+        .expect("address");
+    let secure: SocketAddr = args
+        .next()
+        .unwrap_or("127.0.0.1:9443".into())
+        .parse()
+        .expect("address");
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config());
     let plain = TcpListener::bind(plain).await.expect("bind");
     let secure = TcpListener::bind(secure).await.expect("bind");
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = secure.accept().await else { continue };
+            let Ok((stream, _)) = secure.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
                 let _ = Builder::new(TokioExecutor::new())
                     .serve_connection(TokioIo::new(tls), service_fn(hello))
                     .await;
@@ -67,7 +79,9 @@ async fn main() {
         }
     });
     loop {
-        let Ok((stream, _)) = plain.accept().await else { continue };
+        let Ok((stream, _)) = plain.accept().await else {
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
             let _ = Builder::new(TokioExecutor::new())

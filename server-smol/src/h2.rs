@@ -679,7 +679,11 @@ impl<S: Io> H2<S> {
             };
             match body.poll_chunk(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
-                    if !chunk.is_empty() {
+                    if body.is_exhausted() {
+                        // Send the end with this chunk, not in an empty DATA frame.
+                        *source = None;
+                        *pending = Some(chunk);
+                    } else if !chunk.is_empty() {
                         *pending = Some(chunk);
                     }
                 }

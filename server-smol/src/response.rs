@@ -192,6 +192,13 @@ impl BodySource {
         }
     }
 
+    /// Whether the source is known to have nothing more, so the last chunk
+    /// can carry the end of the message (HTTP/2 END_STREAM) instead of an
+    /// empty frame after it.
+    pub(crate) fn is_exhausted(&self) -> bool {
+        matches!(self, Self::File { remaining: 0, .. })
+    }
+
     /// The next chunk; `None` at the end.
     pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         match self {

@@ -87,34 +87,53 @@ impl AsgiJob {
     ) -> PyResult<(Bound<'py, PyDict>, Py<Receive>, Py<Send>)> {
         let scope = PyDict::new(py);
         let request = &self.request;
+        // Keys and the small fixed values are interned: a scope is built per request.
         let asgi = PyDict::new(py);
-        asgi.set_item("version", "3.0")?;
-        asgi.set_item("spec_version", "2.4")?;
+        asgi.set_item(pyo3::intern!(py, "version"), pyo3::intern!(py, "3.0"))?;
+        asgi.set_item(pyo3::intern!(py, "spec_version"), pyo3::intern!(py, "2.4"))?;
         scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http"))?;
-        scope.set_item("asgi", asgi)?;
-        scope.set_item("http_version", version_str(request.version))?;
-        scope.set_item("method", &request.method)?;
-        scope.set_item("scheme", base.scheme)?;
+        scope.set_item(pyo3::intern!(py, "asgi"), asgi)?;
+        scope.set_item(
+            pyo3::intern!(py, "http_version"),
+            PyString::intern(py, version_str(request.version)),
+        )?;
+        scope.set_item(
+            pyo3::intern!(py, "method"),
+            PyString::intern(py, &request.method),
+        )?;
+        scope.set_item(
+            pyo3::intern!(py, "scheme"),
+            PyString::intern(py, base.scheme),
+        )?;
         let decoded = router::percent_decode(&request.path)
             .map(|p| p.into_owned())
             .unwrap_or_else(|_| request.path.clone());
-        scope.set_item("path", PyString::new(py, &decoded))?;
-        scope.set_item("raw_path", PyBytes::new(py, request.path.as_bytes()))?;
+        scope.set_item(pyo3::intern!(py, "path"), PyString::new(py, &decoded))?;
+        scope.set_item(
+            pyo3::intern!(py, "raw_path"),
+            PyBytes::new(py, request.path.as_bytes()),
+        )?;
         let query = request
             .target
             .get(request.path.len()..)
             .and_then(|q| q.strip_prefix('?'))
             .unwrap_or("");
-        scope.set_item("query_string", PyBytes::new(py, query.as_bytes()))?;
-        scope.set_item("root_path", &base.root_path)?;
-        scope.set_item("headers", header_pairs(py, &request.headers)?)?;
         scope.set_item(
-            "client",
+            pyo3::intern!(py, "query_string"),
+            PyBytes::new(py, query.as_bytes()),
+        )?;
+        scope.set_item(pyo3::intern!(py, "root_path"), &base.root_path)?;
+        scope.set_item(
+            pyo3::intern!(py, "headers"),
+            header_pairs(py, &request.headers)?,
+        )?;
+        scope.set_item(
+            pyo3::intern!(py, "client"),
             request.peer.map(|a| (a.ip().to_string(), a.port())),
         )?;
-        scope.set_item("server", base.server.clone())?;
+        scope.set_item(pyo3::intern!(py, "server"), base.server.clone())?;
         if let Some(state) = state {
-            scope.set_item("state", state.copy()?)?;
+            scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;
         }
         let receive = Py::new(
             py,

@@ -5,6 +5,7 @@ import asyncio
 import concurrent.futures
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -192,3 +193,33 @@ def test_tls_with_alpn(tmp_path):
             assert r.text == "hello"
         out = subprocess.run([shutil.which("curl"), "-sS", "--cacert", str(cafile), url + "/"], capture_output=True, check=True)
         assert out.stdout == b"hello"
+
+
+def test_a_killed_worker_is_replaced():
+    port = free_port()
+    proc = ServerProcess(["-m", "tests.apps.decorated", str(port), "2"], port)
+    with proc:
+        def pids_seen(tries=60):
+            seen = set()
+            for _ in range(tries):
+                seen.add(int(httpx.get(proc.url + "/pid", headers={"connection": "close"}).text))
+            return seen
+
+        first = pids_seen()
+        assert len(first) == 2
+        victim = sorted(first)[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        current = set()
+        while time.monotonic() < deadline:
+            try:
+                current = pids_seen(20)
+            except httpx.TransportError:
+                continue  # a connection the dying worker had accepted
+            if len(current) == 2 and victim not in current:
+                break
+            time.sleep(0.2)
+        assert victim not in current and len(current) == 2, current
+    for pid in current:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from typing import Any, Callable, Optional
 
@@ -224,46 +225,64 @@ def run_server(
 
 def supervise(workers: int, run_one: Callable[[], None]) -> None:
     """Runs ``run_one`` in ``workers`` forked processes sharing the port with
-    SO_REUSEPORT; SIGINT / SIGTERM to this process stops them all, and this process
-    returns once every worker has exited."""
-    children: "list[int]" = []
+    SO_REUSEPORT. A worker that dies (crash, signal) is replaced; SIGINT / SIGTERM to
+    this process stops them all gracefully, and this process returns once every worker
+    has exited. A worker that keeps dying right after start stops the whole server."""
+    children: "dict[int, float]" = {}  # pid -> start time
+    stopping = False
+    quick_deaths = 0
 
     def forward(signum, _frame):
-        for pid in children:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
 
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            code = 0
+            try:
+                run_one()
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        children[pid] = time.monotonic()
+
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    failed = 0
     try:
         for _ in range(workers):
-            pid = os.fork()
-            if pid == 0:
-                for sig, handler in previous.items():
-                    signal.signal(sig, signal.SIG_DFL)
-                code = 0
-                try:
-                    run_one()
-                except BaseException:
-                    traceback.print_exc()
-                    code = 1
-                finally:
-                    os._exit(code)
-            children.append(pid)
-        failed = 0
-        for pid in children:
-            while True:
-                try:
-                    _, status = os.waitpid(pid, 0)
-                    break
-                except ChildProcessError:
-                    status = 0
-                    break
-                except InterruptedError:
-                    continue
-            if os.waitstatus_to_exitcode(status) != 0:
+            spawn()
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            started = children.pop(pid, None)
+            if started is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if stopping:
+                failed += code != 0
+                continue
+            if code == 0:
+                continue  # stopped on purpose (e.g. SIGTERM sent to the worker itself)
+            quick_deaths = quick_deaths + 1 if time.monotonic() - started < 1.0 else 0
+            if quick_deaths >= 5:
+                logger.error("weft: workers keep dying at start; stopping")
                 failed += 1
+                forward(signal.SIGTERM, None)
+                continue
+            logger.warning("weft: worker %d exited with %d; starting a new one", pid, code)
+            spawn()
         if failed:
             raise SystemExit(f"weft: {failed} worker process(es) failed")
     finally:

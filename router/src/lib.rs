@@ -45,9 +45,12 @@
 //! # Cost
 //!
 //! A lookup allocates nothing unless a route has more than four parameters or the path
-//! needs more than eight pending choice points at once. (The first lookup after an
-//! `insert` or `remove` builds the flat table lookups run on, once.) Values are slices of the raw
-//! path; [`percent_decode`] decodes one when the caller wants it decoded.
+//! needs more than four pending choice points at once. The first lookup after an
+//! `insert` or `remove` builds the flat table lookups run on, once. Values are slices of
+//! the raw path; [`percent_decode`] decodes one when the caller wants it decoded.
+//!
+//! Limits: a router holds at most 16 MiB of route text ([`InsertError::TooLarge`]), and a
+//! path longer than 4 GiB never matches (positions are 32-bit).
 //!
 //! The HTTP-facing layer, [`MethodRouter`] over [`Methods`], adds 405 with an `Allow`
 //! list, HEAD served by GET, and a trailing-slash hint on a miss, without depending on

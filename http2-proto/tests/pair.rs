@@ -512,3 +512,29 @@ fn peer_stream_id_space_ends_at_2_pow_31() {
     s.feed(&support::get(0x7fff_fffd));
     assert_eq!(s.goaway().map(|g| g.1), Some(ErrorCode::PROTOCOL_ERROR));
 }
+
+#[test]
+fn client_refuses_push_when_disabled_and_server_enable_push() {
+    use support::*;
+    let now = support::epoch();
+    let mut c = http2_proto::Connection::new(now, Config::client());
+    while c.poll_transmit().is_some() {}
+    c.recv(now, &cat(&[settings(&[]), settings_ack()])).unwrap();
+    let id = c.open_stream().unwrap();
+    c.send_headers(id, &request("GET"), true).unwrap();
+    let promise = raw(
+        PUSH_PROMISE,
+        END_HEADERS,
+        1,
+        &cat(&[vec![0, 0, 0, 2], get_block()]),
+    );
+    let err = c.recv(now, &promise).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PROTOCOL_ERROR);
+
+    // RFC 9113 §6.5.2: a server never sends ENABLE_PUSH = 1.
+    let mut c = http2_proto::Connection::new(now, Config::client());
+    let err = c.recv(now, &settings(&[(2, 1)])).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PROTOCOL_ERROR);
+    // The connection error is sticky.
+    assert_eq!(c.recv(now, &settings(&[])).unwrap_err(), err);
+}

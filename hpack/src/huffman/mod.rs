@@ -2,10 +2,10 @@
 //!
 //! Decoding looks up twelve bits at a time in a table that yields up to two
 //! symbols per step; the rare codes longer than twelve bits are found by their
-//! canonical order. The tables are built at compile time from
-//! [`codes::CODES`], so there is no generated source to keep in sync with the
-//! RFC. Encoding packs codes into a 64-bit accumulator and flushes whole
-//! 32-bit words.
+//! canonical order. The tables are built at compile time from the code table
+//! of RFC 7541 Appendix B, so there is no generated source to keep in sync
+//! with the RFC. Encoding packs codes into a 64-bit accumulator and flushes
+//! whole 32-bit words.
 
 mod codes;
 

@@ -68,11 +68,9 @@ pub enum RouteError {
 /// ```
 #[derive(Default)]
 pub struct App {
-    /// Path template → index into `tables`.
-    routes: router::Router<usize>,
-    tables: Vec<MethodTable>,
-    /// Template text → index, so a second method on a template finds its table.
-    templates: std::collections::HashMap<String, usize>,
+    /// Path templates, each with its handlers by method: the router crate's method
+    /// layer answers 404, 405 with `Allow`, HEAD from GET and the trailing-slash hint.
+    routes: router::MethodRouter<Arc<dyn Handler>>,
     before: Vec<Before>,
     after: Vec<After>,
 }
@@ -83,35 +81,6 @@ impl fmt::Debug for App {
             .field("before_hooks", &self.before.len())
             .field("after_hooks", &self.after.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// The handlers of one path, by method.
-#[derive(Default)]
-struct MethodTable {
-    entries: Vec<(String, Arc<dyn Handler>)>,
-}
-
-impl MethodTable {
-    /// RFC 9110 §9.3.2: HEAD is answered like GET when not routed itself.
-    fn find(&self, method: &str) -> Option<&Arc<dyn Handler>> {
-        let exact = self.entries.iter().find(|(m, _)| m == method);
-        let fallback = || {
-            (method == "HEAD")
-                .then(|| self.entries.iter().find(|(m, _)| m == "GET"))
-                .flatten()
-        };
-        exact.or_else(fallback).map(|(_, h)| h)
-    }
-
-    /// The `Allow` value for a 405 (RFC 9110 §10.2.1): routed methods, plus
-    /// HEAD where GET is routed.
-    fn allow(&self) -> String {
-        let mut methods: Vec<&str> = self.entries.iter().map(|(m, _)| m.as_str()).collect();
-        if methods.contains(&"GET") && !methods.contains(&"HEAD") {
-            methods.push("HEAD");
-        }
-        methods.join(", ")
     }
 }
 
@@ -141,29 +110,23 @@ impl App {
             return Err(RouteError::Method(method.to_owned()));
         }
         let handler: Arc<dyn Handler> = Arc::new(handler);
-        if let Some(&index) = self.templates.get(route) {
-            let table = &mut self.tables[index];
-            if table.entries.iter().any(|(m, _)| m == method) {
-                return Err(RouteError::Duplicate {
-                    method: method.to_owned(),
-                    route: route.to_owned(),
-                });
-            }
-            table.entries.push((method.to_owned(), handler));
-            return Ok(self);
-        }
-        let index = self.tables.len();
-        self.routes
-            .insert(route, index)
-            .map_err(|source| RouteError::Path {
+        match self.routes.insert(method, route, handler) {
+            Ok(()) => Ok(self),
+            // The method router reports a method added twice to the same spelling as a
+            // conflict whose two sides read the same; a different spelling of the same
+            // shape is a path conflict.
+            Err(router::InsertError::Conflict {
+                route: new,
+                existing,
+            }) if new == existing => Err(RouteError::Duplicate {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            }),
+            Err(source) => Err(RouteError::Path {
                 route: route.to_owned(),
                 source,
-            })?;
-        self.tables.push(MethodTable {
-            entries: vec![(method.to_owned(), handler)],
-        });
-        self.templates.insert(route.to_owned(), index);
-        Ok(self)
+            }),
+        }
     }
 
     /// Routes `method` requests for `route` to `handler`.
@@ -246,15 +209,21 @@ impl App {
                 return Routed::Answer(answer);
             }
         }
-        let found = match self.routes.at(request.path()) {
-            Ok(found) => found,
-            Err(_) => return Routed::Answer(Response::status_page(404)),
-        };
-        let Some(table) = self.tables.get(*found.value) else {
-            return Routed::Answer(Response::status_page(404));
-        };
-        let Some(handler) = table.find(request.method()) else {
-            return Routed::Answer(Response::status_page(405).with_header("allow", table.allow()));
+        let found = match self.routes.lookup(request.method(), request.path()) {
+            router::Lookup::Found(found) => found,
+            router::Lookup::MethodNotAllowed { allow } => {
+                return Routed::Answer(
+                    Response::status_page(405).with_header("allow", allow.to_string()),
+                );
+            }
+            router::Lookup::NotFound {
+                trailing_slash: Some(fix),
+            } if matches!(request.method(), "GET" | "HEAD") => {
+                return Routed::Answer(trailing_slash_redirect(request, fix));
+            }
+            router::Lookup::NotFound { .. } => {
+                return Routed::Answer(Response::status_page(404));
+            }
         };
         let mut params = Vec::with_capacity(found.params.len());
         for (name, raw) in found.params.iter() {
@@ -263,7 +232,7 @@ impl App {
                 Err(_) => return Routed::Answer(Response::status_page(400)),
             }
         }
-        let handler = handler.clone();
+        let handler = Arc::clone(found.value);
         request.params = params;
         Routed::Handler(handler)
     }
@@ -308,6 +277,38 @@ pub(crate) fn poll_handler(
             std::task::Poll::Ready(Response::status_page(500))
         }
     }
+}
+
+/// A 308 to the path with its final `/` added or removed, query kept
+/// (RFC 9110 §15.4.9: the client repeats the same method).
+///
+/// Only GET and HEAD are redirected: for other methods a redirect would have the
+/// client send the request (and its body) a second time to a URL it did not name,
+/// and many clients do not follow a 308 on an unsafe method anyway, so they get the
+/// plain 404.
+///
+/// A location that would start with `//` is answered 404 instead: browsers read it as
+/// a scheme-relative URL naming another host (an open redirect).
+fn trailing_slash_redirect(request: &Request, fix: router::TrailingSlash) -> Response {
+    let path = request.path();
+    let mut location = String::with_capacity(request.target().len() + 1);
+    match fix {
+        router::TrailingSlash::Add => {
+            location.push_str(path);
+            location.push('/');
+        }
+        router::TrailingSlash::Remove => {
+            location.push_str(path.strip_suffix('/').unwrap_or(path));
+        }
+    }
+    if location.starts_with("//") {
+        return Response::status_page(404);
+    }
+    if let Some(query) = request.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    Response::status_page(308).with_header("location", location)
 }
 
 /// RFC 9110 §5.6.2 `tchar`.
@@ -362,9 +363,39 @@ mod tests {
         assert_eq!(call(&app, "GET", "/nope").status(), 404);
         let r = call(&app, "PUT", "/users/1");
         assert_eq!(r.status(), 405);
-        assert_eq!(r.headers().get_str("allow"), Some("GET, DELETE, HEAD"));
+        assert_eq!(r.headers().get_str("allow"), Some("DELETE, GET, HEAD"));
         assert_eq!(body(&call(&app, "HEAD", "/users/9")), b"user 9");
         assert_eq!(call(&app, "GET", "/users/%zz").status(), 400);
+    }
+
+    #[test]
+    fn trailing_slash_misses_redirect_get_and_head_only() {
+        let mut app = app();
+        app.get("/docs/", |_req| async { Response::text("docs") });
+        app.post("/submit", |_req| async { Response::text("ok") });
+
+        let r = call(&app, "GET", "/users/7/?page=2");
+        assert_eq!(r.status(), 308);
+        assert_eq!(r.headers().get_str("location"), Some("/users/7?page=2"));
+        let r = call(&app, "HEAD", "/docs");
+        assert_eq!(r.status(), 308);
+        assert_eq!(r.headers().get_str("location"), Some("/docs/"));
+        // The redirect target answers.
+        assert_eq!(body(&call(&app, "GET", "/docs/")), b"docs");
+        // Not for unsafe methods: the client would send the body again elsewhere.
+        assert_eq!(call(&app, "POST", "/submit/").status(), 404);
+        // Nor when the other spelling does not answer the method.
+        assert_eq!(call(&app, "GET", "/submit/").status(), 404);
+    }
+
+    #[test]
+    fn trailing_slash_redirect_never_names_another_host() {
+        let mut app = App::new();
+        app.get("//evil.example/", |_req| async { Response::text("odd") });
+        assert_eq!(body(&call(&app, "GET", "//evil.example/")), b"odd");
+        // "//evil.example/" would be a scheme-relative URL: no redirect to it.
+        let r = call(&app, "GET", "//evil.example");
+        assert_eq!(r.status(), 404, "{:?}", r.headers().get_str("location"));
     }
 
     #[test]

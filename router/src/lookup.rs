@@ -172,6 +172,18 @@ impl Table {
             let mask = u64::MAX.checked_shr(8 * (8 - len) as u32).unwrap_or(0);
             return (word ^ node.prefix_head) & mask == 0;
         }
+        if len <= 8
+            && pos + len <= path.len()
+            && let Some(start) = path.len().checked_sub(8)
+            && let Some(word) = path.get(start..)
+        {
+            // Fewer than eight bytes left: load the path's last eight and shift the ones
+            // from `pos` down (`pos > start` here), rather than a byte loop.
+            let word = word.try_into().map_or(0, u64::from_le_bytes);
+            let word = word.checked_shr(8 * (pos - start) as u32).unwrap_or(0);
+            let mask = u64::MAX.checked_shr(8 * (8 - len) as u32).unwrap_or(0);
+            return (word ^ node.prefix_head) & mask == 0;
+        }
         let at = node.prefix_at as usize;
         match (path.get(pos..pos + len), self.bytes.get(at..at + len)) {
             (Some(actual), Some(expected)) => bytes_eq(actual, expected),

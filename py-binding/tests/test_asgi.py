@@ -34,6 +34,17 @@ def test_scope(raw):
     assert r.status_code in (200, 404)
 
 
+def test_loop_thread_runs_under_sched_batch(raw):
+    # The loop thread is SCHED_BATCH while serving (see _runtime.batch_scheduling),
+    # so a wake-up from the I/O thread does not preempt it; WEFT_LOOP_SCHED=normal
+    # keeps the normal policy.
+    assert int(httpx.get(raw.url + "/sched").text) == os.SCHED_BATCH
+    port = free_port()
+    args = ["-m", "weft", "tests.apps.asgi_raw:app", "--port", str(port)]
+    with ServerProcess(args, port, env={"WEFT_LOOP_SCHED": "normal"}) as proc:
+        assert int(httpx.get(proc.url + "/sched").text) == os.SCHED_OTHER
+
+
 def test_percent_decoded_path(raw):
     r = httpx.get(raw.url + "/sc%6Fpe")
     assert r.json()["path"] == "/scope"

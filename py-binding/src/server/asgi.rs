@@ -45,13 +45,15 @@ impl Handler for AsgiHandler {
             let body = request.take_body();
             let (reply, answer) = smol::channel::bounded(1);
             let (guard, closed) = smol::channel::bounded(1);
-            bridge.to_loop(LoopItem::Asgi(AsgiJob {
-                request: RequestData::of(&request, Bytes::new()),
-                body,
-                reply,
-                guard: guard.clone(),
-                closed,
-            }));
+            bridge
+                .to_loop_batched(LoopItem::Asgi(AsgiJob {
+                    request: RequestData::of(&request, Bytes::new()),
+                    body,
+                    reply,
+                    guard: guard.clone(),
+                    closed,
+                }))
+                .await;
             let response = answer
                 .recv()
                 .await
@@ -68,8 +70,25 @@ impl Handler for AsgiHandler {
 #[derive(Debug)]
 pub(crate) struct ScopeBase {
     pub(crate) scheme: &'static str,
-    pub(crate) server: Option<(String, u16)>,
-    pub(crate) root_path: String,
+    /// `(host, port)` or `None`, built once: tuples and strings are immutable, so
+    /// every scope can share them.
+    pub(crate) server: Py<PyAny>,
+    pub(crate) root_path: Py<PyString>,
+}
+
+impl ScopeBase {
+    pub(crate) fn new(
+        py: Python<'_>,
+        scheme: &'static str,
+        server: Option<(String, u16)>,
+        root_path: &str,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            scheme,
+            server: server.into_pyobject(py)?.into_any().unbind(),
+            root_path: PyString::new(py, root_path).unbind(),
+        })
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -122,7 +141,7 @@ impl AsgiJob {
             pyo3::intern!(py, "query_string"),
             PyBytes::new(py, query.as_bytes()),
         )?;
-        scope.set_item(pyo3::intern!(py, "root_path"), &base.root_path)?;
+        scope.set_item(pyo3::intern!(py, "root_path"), base.root_path.bind(py))?;
         scope.set_item(
             pyo3::intern!(py, "headers"),
             header_pairs(py, &request.headers)?,
@@ -131,7 +150,7 @@ impl AsgiJob {
             pyo3::intern!(py, "client"),
             request.peer.map(|a| (a.ip().to_string(), a.port())),
         )?;
-        scope.set_item(pyo3::intern!(py, "server"), base.server.clone())?;
+        scope.set_item(pyo3::intern!(py, "server"), base.server.bind(py))?;
         if let Some(state) = state {
             scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;
         }
@@ -303,7 +322,7 @@ pub(crate) struct Send {
 }
 
 fn ready(py: Python<'_>) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(py, Ready::new(py.None()))?.into_any())
+    super::bridge::done(py)
 }
 
 #[pymethods]

@@ -16,6 +16,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use smol::channel::{Receiver, Sender};
 
 use super::asgi::AsgiJob;
@@ -99,12 +100,36 @@ impl Bridge {
 
     /// Queues work for the event loop and wakes it if it is not already due to drain.
     pub(crate) fn to_loop(&self, item: LoopItem) {
-        lock(&self.queue).push_back(item);
-        if !self.armed.swap(true, Ordering::AcqRel) {
-            // One byte in a fresh socket buffer cannot block; if the loop is gone the
-            // write fails and there is nobody to wake.
-            let _ = (&self.wake_tx).write(&[1]);
+        if self.queue_for_loop(item) {
+            self.wake_loop();
         }
+    }
+
+    /// Queues work for the event loop and wakes it after the I/O thread's other ready
+    /// tasks had their turn, so that the requests that arrived together reach Python
+    /// as one batch: one wake-up and one loop turn for all of them, instead of a
+    /// context switch to the loop (which shares a core with the I/O thread in a
+    /// one-worker deployment) for nearly every request.
+    pub(crate) async fn to_loop_batched(&self, item: LoopItem) {
+        if self.queue_for_loop(item) {
+            // Armed by us: nobody else writes the byte until the loop drains, so it
+            // must be written even if this future is dropped while it waits.
+            let wake = WakeOnDrop(self);
+            smol::future::yield_now().await;
+            drop(wake);
+        }
+    }
+
+    /// Queues `item`; true if the caller armed the wake-up and must write the byte.
+    fn queue_for_loop(&self, item: LoopItem) -> bool {
+        lock(&self.queue).push_back(item);
+        !self.armed.swap(true, Ordering::AcqRel)
+    }
+
+    fn wake_loop(&self) {
+        // One byte in a fresh socket buffer cannot block; if the loop is gone the
+        // write fails and there is nobody to wake.
+        let _ = (&self.wake_tx).write(&[1]);
     }
 
     /// Queues a sync handler call for the handler threads.
@@ -143,6 +168,15 @@ impl Bridge {
     pub(crate) fn create_future<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.event_loop(py)?
             .call_method0(pyo3::intern!(py, "create_future"))
+    }
+}
+
+/// Writes the wake-up byte when dropped (see `Bridge::to_loop_batched`).
+struct WakeOnDrop<'a>(&'a Bridge);
+
+impl Drop for WakeOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.wake_loop();
     }
 }
 
@@ -209,4 +243,52 @@ impl Ready {
     fn close(&mut self) {
         self.value = None;
     }
+}
+
+/// An awaitable that is already complete with `None`; stateless, so one shared
+/// instance serves every `send()` that is accepted at once (no allocation per call).
+///
+/// `__next__` ends the iteration without raising: CPython's `await` takes a bare end
+/// of iteration as the value `None`, so no `StopIteration` is built either.
+#[pyclass(module = "weft._weft", name = "Done", frozen)]
+#[derive(Debug)]
+pub(crate) struct Done;
+
+static DONE: PyOnceLock<Py<Done>> = PyOnceLock::new();
+
+/// The shared already-complete awaitable (see [`Done`]).
+pub(crate) fn done(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    let done = DONE.get_or_try_init(py, || Py::new(py, Done))?;
+    Ok(done.clone_ref(py).into_any())
+}
+
+#[pymethods]
+impl Done {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self) -> Option<Py<PyAny>> {
+        None
+    }
+
+    fn send(&self, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Err(PyStopIteration::new_err(()))
+    }
+
+    #[pyo3(signature = (exc, _value = None, _traceback = None))]
+    fn throw(
+        &self,
+        exc: &Bound<'_, PyAny>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        Err(PyErr::from_value(exc.clone()))
+    }
+
+    fn close(&self) {}
 }

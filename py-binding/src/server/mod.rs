@@ -215,11 +215,12 @@ impl Server {
             .local_addr()
             .or_else(|| running.tls_local_addr())
             .ok_or_else(|| PyRuntimeError::new_err("the server bound no listener"))?;
-        self.scope_base = Some(ScopeBase {
-            scheme: if tls { "https" } else { "http" },
-            server: Some((addr.ip().to_string(), addr.port())),
-            root_path: self.root_path.clone(),
-        });
+        self.scope_base = Some(ScopeBase::new(
+            py,
+            if tls { "https" } else { "http" },
+            Some((addr.ip().to_string(), addr.port())),
+            &self.root_path,
+        )?);
         *lock(&self.running) = Some(running);
         Ok((addr.ip().to_string(), addr.port()))
     }
@@ -233,11 +234,17 @@ impl Server {
     /// Runs the work queued for the event loop (the `add_reader` callback):
     /// `dispatch_async(index, request, reply)` for async routes,
     /// `asgi_dispatch(scope, receive, send)` for ASGI calls, and completions.
+    ///
+    /// With `spawn`, `asgi_dispatch` returns a coroutine and `spawn(coroutine)` starts
+    /// it (e.g. `loop.create_task`): one call from here instead of a Python-level
+    /// dispatcher frame per request.
+    #[pyo3(signature = (dispatch_async, asgi_dispatch, spawn = None))]
     fn drain(
         &self,
         py: Python<'_>,
         dispatch_async: &Bound<'_, PyAny>,
         asgi_dispatch: &Bound<'_, PyAny>,
+        spawn: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let state = self.state.as_ref().map(|s| s.bind(py));
         for item in self.bridge.take_loop_items() {
@@ -250,7 +257,11 @@ impl Server {
                         continue;
                     };
                     job.into_py(py, &self.bridge, base, state)
-                        .and_then(|args| asgi_dispatch.call1(args).map(drop))
+                        .and_then(|args| asgi_dispatch.call1(args))
+                        .and_then(|started| match spawn {
+                            Some(spawn) => spawn.call1((started,)).map(drop),
+                            None => Ok(()),
+                        })
                 }
                 LoopItem::Resolve { future, outcome } => {
                     bridge::resolve(py, future.bind(py), outcome)
@@ -322,6 +333,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::Reply>()?;
     m.add_class::<request::BodyWriter>()?;
     m.add_class::<bridge::Ready>()?;
+    m.add_class::<bridge::Done>()?;
     m.add_class::<asgi::Receive>()?;
     m.add_class::<asgi::Send>()?;
     m.add("ClientDisconnected", py.get_type::<ClientDisconnected>())?;

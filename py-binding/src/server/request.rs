@@ -13,7 +13,7 @@ use server_smol::{BodyError, BoxFuture, Handler, Headers, Response, Version};
 use smol::channel::{Receiver, Sender, TrySendError};
 
 use super::ClientDisconnected;
-use super::bridge::{Bridge, LoopItem, Ready};
+use super::bridge::{Bridge, LoopItem};
 use crate::convert::{as_bytes, lower_bytes};
 
 /// Chunks of a streamed response that may wait before the writer has to wait too.
@@ -226,7 +226,7 @@ impl Handler for RouteHandler {
                 reply,
             };
             if on_loop {
-                bridge.to_loop(LoopItem::Route(job));
+                bridge.to_loop_batched(LoopItem::Route(job)).await;
             } else {
                 bridge.to_threads(job);
             }
@@ -341,7 +341,7 @@ impl BodyWriter {
     pub(crate) fn write_awaitable(&self, py: Python<'_>, chunk: Bytes) -> PyResult<Py<PyAny>> {
         let sender = self.sender()?;
         match sender.try_send(Ok(chunk)) {
-            Ok(()) => Ok(Py::new(py, Ready::new(py.None()))?.into_any()),
+            Ok(()) => super::bridge::done(py),
             Err(TrySendError::Closed(_)) => Err(disconnected()),
             Err(TrySendError::Full(item)) => {
                 let future = self.bridge.create_future(py)?.unbind();

@@ -35,6 +35,13 @@ async def app(scope, receive, send):
         ).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
+    elif path == "/sched":
+        import os
+
+        # The scheduling policy of the thread the application runs on (the loop's).
+        body = str(os.sched_getscheduler(0)).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
     elif path == "/echo":
         chunks = []
         while True:

@@ -61,6 +61,11 @@ async fn serve_plain(mut stream: Async<TcpStream>, context: ConnContext) -> io::
         let is_h2 = with_timeout(header_timeout, sniff).await?;
         match is_h2 {
             Some(true) => return h2::serve(stream, initial, context).await,
+            // RFC 9113 §3.4: an invalid connection preface is a connection
+            // error. A first line that is not an HTTP/1.x request line either
+            // is not answered with an HTTP/1.1 400 the peer could not read as
+            // frames; the connection is just closed.
+            Some(false) if !may_be_http1(&initial) => return Ok(()),
             Some(false) => {}
             // The peer closed before sending anything recognisable.
             None => return Ok(()),
@@ -106,6 +111,32 @@ async fn sniff_preface<S: AsyncRead + Unpin>(
             _ => {}
         }
     }
+}
+
+/// Whether the first bytes of a connection can be an HTTP/1.x request: true
+/// until the first line is complete (leading empty lines are allowed, RFC
+/// 9112 §2.2), then only if that line ends in an `HTTP/` version token (in
+/// any case). Bad
+/// requests that still look like HTTP/1.x are left to http1-proto, which
+/// answers them with the right status.
+fn may_be_http1(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(bytes.len());
+    let rest = &bytes[start..];
+    let Some(line_end) = rest.iter().position(|&b| b == b'\n') else {
+        return true;
+    };
+    let line = rest[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&rest[..line_end]);
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(line);
+    // Case-blind: a lowercase `http/1.1` is still an HTTP/1 request, one that
+    // http1-proto answers with 400 (HTTP-name is case-sensitive).
+    version
+        .get(..5)
+        .is_some_and(|name| name.eq_ignore_ascii_case(b"HTTP/"))
 }
 
 /// Runs `future` with a deadline; expiry is a `TimedOut` error.
@@ -156,6 +187,18 @@ mod tests {
         let buffers = ReadBuffers::default();
         let verdict = smol::block_on(sniff_preface(&mut reader, &buffers, &mut buffer)).unwrap();
         (verdict, buffer.to_vec())
+    }
+
+    #[test]
+    fn first_lines_that_cannot_be_http1_are_told_apart() {
+        assert!(may_be_http1(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assert!(may_be_http1(b"\r\nGE(T / HTTP/1.1\r\n"));
+        assert!(may_be_http1(b"GET / HTTP/2.0\n"));
+        assert!(may_be_http1(b"GET / http/1.1\r\n"));
+        assert!(may_be_http1(b"GET / HT"));
+        assert!(may_be_http1(b""));
+        assert!(!may_be_http1(b"INVALID CONNECTION PREFACE\r\n\r\n"));
+        assert!(!may_be_http1(b"GET /\r\n"));
     }
 
     #[test]

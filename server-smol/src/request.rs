@@ -55,6 +55,7 @@ impl Request {
         body: Body,
         peer: Option<SocketAddr>,
     ) -> Self {
+        let target = origin_form(target);
         let path_len = memchr_question(&target);
         Self {
             method,
@@ -73,7 +74,8 @@ impl Request {
         std::str::from_utf8(&self.method).unwrap_or("")
     }
 
-    /// The request target as sent (origin form: path and query).
+    /// The request target in origin form (path and query); an absolute-form
+    /// target (`http://host/path`) is reduced to its path and query.
     pub fn target(&self) -> &str {
         std::str::from_utf8(&self.target).unwrap_or("")
     }
@@ -131,6 +133,39 @@ impl Request {
     pub fn take_body(&mut self) -> Body {
         std::mem::take(&mut self.body)
     }
+}
+
+/// Reduces an absolute-form target (`http://host/path?q`) to its origin form
+/// (`/path?q`): RFC 9112 §3.2.2 says a server MUST accept the absolute form,
+/// and routing only ever looks at the path. The authority is already checked
+/// against Host by http1-proto. Origin-form targets pass through untouched.
+fn origin_form(target: Bytes) -> Bytes {
+    let scheme_len = if starts_with_ignore_case(&target, b"http://") {
+        7
+    } else if starts_with_ignore_case(&target, b"https://") {
+        8
+    } else {
+        return target;
+    };
+    let authority_end = target[scheme_len..]
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .map_or(target.len(), |at| scheme_len + at);
+    if target.get(authority_end) == Some(&b'/') {
+        target.slice(authority_end..)
+    } else {
+        // `http://host` or `http://host?q`: the path is empty, which means `/`.
+        let mut origin = Vec::with_capacity(1 + target.len() - authority_end);
+        origin.push(b'/');
+        origin.extend_from_slice(&target[authority_end..]);
+        Bytes::from(origin)
+    }
+}
+
+fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
+    haystack
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 fn memchr_question(target: &[u8]) -> usize {
@@ -193,5 +228,21 @@ mod tests {
         let r = Request::new("GET", "/a", Headers::new(), Body::empty());
         assert_eq!(r.path(), "/a");
         assert_eq!(r.query(), None);
+    }
+
+    #[test]
+    fn absolute_form_targets_route_by_their_path() {
+        let cases = [
+            ("http://example.com/users/7?x=1", "/users/7", Some("x=1")),
+            ("HTTPS://example.com:8443/a", "/a", None),
+            ("http://example.com", "/", None),
+            ("http://example.com?q", "/", Some("q")),
+            ("/plain?x", "/plain", Some("x")),
+        ];
+        for (target, path, query) in cases {
+            let r = Request::new("GET", target, Headers::new(), Body::empty());
+            assert_eq!(r.path(), path, "{target}");
+            assert_eq!(r.query(), query, "{target}");
+        }
     }
 }

@@ -7,11 +7,9 @@
 #    answers a lower stream id with DATA instead of a PROTOCOL_ERROR). Any
 #    other verdict means the runner is wrong, so the stage fails.
 # 2. `conformance hpack`: the hpack-test-case corpus through the hpack crate.
-# 3. server-smol, for each part that has been verified to pass: today
-#    `conformance h2` over TLS (ALPN h2). Over cleartext (h2c) it still fails
-#    http2/3.5/2 (it answers an invalid preface with an HTTP/1.1 400) and
-#    `conformance h1` fails h1/message/5 and h1/host/3; those runs join the
-#    stage once server-smol passes them.
+# 3. server-smol, which must pass everything: `conformance h2` over TLS (ALPN
+#    h2) and over cleartext (h2c by prior knowledge, on the port that also
+#    serves HTTP/1.1), and `conformance h1` over cleartext and TLS.
 #
 # Installs nothing: scripts/install-deps installs nghttp2-server from
 # scripts/apt-packages.txt. Every server started here is killed on exit.
@@ -109,15 +107,29 @@ check_nghttpd() {
 }
 
 # server-smol's demo app answers GET / and POST /echo; it serves its own
-# self-signed certificate, hence --insecure.
-check_server_smol_h2_tls() {
+# self-signed certificate, hence --insecure. One server, both listeners.
+check_server_smol() {
     cargo build -p server-smol --quiet
-    local target_dir
+    local target_dir plain_port tls_port
     target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
     start_server "$target_dir/debug/server-smol" --workers 1 --bind 127.0.0.1:0 --tls-bind 127.0.0.1:PORT
-    echo "30-conformance: conformance h2 over TLS against server-smol on port $server_port"
-    conformance h2 --host localhost --port "$server_port" --tls --insecure --post-path /echo \
-        --junit "$work/server-smol-tls.xml"
+    tls_port=$server_port
+    start_server "$target_dir/debug/server-smol" --workers 1 --no-tls --bind 127.0.0.1:PORT
+    plain_port=$server_port
+    local status=0
+    echo "30-conformance: conformance h2 over TLS against server-smol on port $tls_port"
+    conformance h2 --host localhost --port "$tls_port" --tls --insecure --post-path /echo \
+        --junit "$work/server-smol-tls.xml" || status=1
+    echo "30-conformance: conformance h2 (h2c) against server-smol on port $plain_port"
+    conformance h2 --host 127.0.0.1 --port "$plain_port" --post-path /echo \
+        --junit "$work/server-smol-h2c.xml" || status=1
+    echo "30-conformance: conformance h1 against server-smol on port $plain_port"
+    conformance h1 --host 127.0.0.1 --port "$plain_port" --post-path /echo \
+        --junit "$work/server-smol-h1.xml" || status=1
+    echo "30-conformance: conformance h1 over TLS against server-smol on port $tls_port"
+    conformance h1 --host localhost --port "$tls_port" --tls --insecure --post-path /echo \
+        --junit "$work/server-smol-h1-tls.xml" || status=1
+    return $status
 }
 
 check_hpack_corpus() {
@@ -127,5 +139,5 @@ check_hpack_corpus() {
 
 check_nghttpd
 check_hpack_corpus
-check_server_smol_h2_tls
+check_server_smol
 echo "30-conformance: passed"

@@ -457,14 +457,7 @@ impl<S: Io> H1<S> {
             body,
         } = response;
         if let Some(info) = info {
-            tracing::info!(
-                target: "weft::access",
-                peer = %self.context.peer,
-                method = info.method(),
-                target = info.target(),
-                version = ?info.version(),
-                status,
-            );
+            info.log_access(self.context.peer, status, None);
         }
         let mut head = ResponseHead::new(status);
         head.headers = http1_proto::HeaderMap::with_capacity(headers.len() + 4);

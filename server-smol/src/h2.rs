@@ -570,15 +570,7 @@ impl<S: Io> H2<S> {
             body,
         } = response;
         if let Some(info) = info {
-            tracing::info!(
-                target: "weft::access",
-                peer = %self.context.peer,
-                method = info.method(),
-                target = info.target(),
-                version = ?info.version(),
-                status,
-                stream = id,
-            );
+            info.log_access(self.context.peer, status, Some(id));
         }
         let mut fields = Vec::with_capacity(headers.len() + 3);
         let mut digits = itoa::Buffer::new();

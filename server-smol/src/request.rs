@@ -186,6 +186,20 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
+    /// Writes the access-log line for this request (target `weft::access`),
+    /// the same for both protocols; `stream` is the HTTP/2 stream id.
+    pub(crate) fn log_access(&self, peer: SocketAddr, status: u16, stream: Option<u32>) {
+        tracing::info!(
+            target: "weft::access",
+            peer = %peer,
+            method = self.method(),
+            target = self.target(),
+            version = ?self.version(),
+            status,
+            stream,
+        );
+    }
+
     pub(crate) fn of(request: &Request) -> Self {
         Self {
             method: request.method.clone(),

@@ -8,6 +8,9 @@
 //! names are written as given: some cases need them on the wire.
 
 use bytes::{BufMut, Bytes, BytesMut};
+// Prefix integers (RFC 7541 §5.1) come from the hpack crate, whose tests pin
+// them to the RFC's C.1 examples; this module only picks the representations.
+use hpack::encode_integer;
 
 /// RFC 7541 Appendix A, index 1..=61.
 const STATIC_TABLE: [(&str, &str); 61] = [
@@ -74,26 +77,8 @@ const STATIC_TABLE: [(&str, &str); 61] = [
     ("www-authenticate", ""),
 ];
 
-/// Appends a prefix-coded integer (RFC 7541 §5.1); `first` carries the
-/// representation's flag bits above the prefix.
-pub(crate) fn put_integer(dst: &mut BytesMut, value: usize, prefix_bits: u8, first: u8) {
-    let max_prefix = (1usize << prefix_bits) - 1;
-    if value < max_prefix {
-        // Fits in the prefix: value < 2^prefix_bits <= 255.
-        dst.put_u8(first | value as u8);
-        return;
-    }
-    dst.put_u8(first | max_prefix as u8);
-    let mut rest = value - max_prefix;
-    while rest >= 128 {
-        dst.put_u8(0x80 | (rest & 0x7f) as u8);
-        rest >>= 7;
-    }
-    dst.put_u8(rest as u8);
-}
-
 fn put_string(dst: &mut BytesMut, s: &[u8]) {
-    put_integer(dst, s.len(), 7, 0);
+    encode_integer(s.len(), 7, 0, dst);
     dst.put_slice(s);
 }
 
@@ -106,11 +91,11 @@ pub(crate) fn encode<N: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(N, V)]) -> Bytes
             .iter()
             .position(|&(n, v)| !v.is_empty() && n.as_bytes() == name && v.as_bytes() == value);
         if let Some(index) = exact {
-            put_integer(&mut dst, index + 1, 7, 0x80);
+            encode_integer(index + 1, 7, 0x80, &mut dst);
             continue;
         }
         match STATIC_TABLE.iter().position(|&(n, _)| n.as_bytes() == name) {
-            Some(index) => put_integer(&mut dst, index + 1, 4, 0x00),
+            Some(index) => encode_integer(index + 1, 4, 0x00, &mut dst),
             None => {
                 dst.put_u8(0x00);
                 put_string(&mut dst, name);
@@ -124,26 +109,13 @@ pub(crate) fn encode<N: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(N, V)]) -> Bytes
 /// A dynamic table size update (RFC 7541 §6.3).
 pub(crate) fn size_update(size: usize) -> Bytes {
     let mut dst = BytesMut::new();
-    put_integer(&mut dst, size, 5, 0x20);
+    encode_integer(size, 5, 0x20, &mut dst);
     dst.freeze()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn integers_from_rfc_c1() {
-        let mut dst = BytesMut::new();
-        put_integer(&mut dst, 10, 5, 0);
-        assert_eq!(&dst[..], &[0x0a]);
-        dst.clear();
-        put_integer(&mut dst, 1337, 5, 0);
-        assert_eq!(&dst[..], &[0x1f, 0x9a, 0x0a]);
-        dst.clear();
-        put_integer(&mut dst, 42, 8, 0);
-        assert_eq!(&dst[..], &[0x2a]);
-    }
 
     #[test]
     fn size_updates_match_h2spec_bytes() {

@@ -44,9 +44,9 @@
 //!
 //! # Cost
 //!
-//! A lookup allocates nothing unless a route has more than four parameters or the path
-//! needs more than four pending choice points at once. The first lookup after an
-//! `insert` or `remove` builds the flat table lookups run on, once. Values are slices of
+//! A lookup allocates nothing unless a route has more than four parameters; backtracking
+//! never does. The first lookup after an `insert` or `remove` builds the table lookups
+//! run on, once: one step per path segment, static segments found whole by hashing. Values are slices of
 //! the raw path; [`percent_decode`] decodes one when the caller wants it decoded.
 //!
 //! Limits: a router holds at most 16 MiB of route text ([`InsertError::TooLarge`]), and a

@@ -8,8 +8,7 @@ pub(crate) const INLINE_PARAMS: usize = 4;
 
 /// A stack whose first `N` items live inline; only items past `N` allocate.
 ///
-/// Used for the captured values and for the backtracking save points, the two things a
-/// lookup would otherwise have to allocate.
+/// Used for the captured values, the one thing a lookup would otherwise have to allocate.
 #[derive(Clone)]
 pub(crate) struct SmallStack<T: Copy, const N: usize> {
     len: usize,
@@ -40,16 +39,6 @@ impl<T: Copy, const N: usize> SmallStack<T, N> {
             None => self.spill.push(item),
         }
         self.len += 1;
-    }
-
-    #[inline]
-    pub(crate) fn pop(&mut self) -> Option<T> {
-        let last = self.len.checked_sub(1)?;
-        self.len = last;
-        match self.inline.get(last) {
-            Some(&item) => Some(item),
-            None => self.spill.pop(),
-        }
     }
 
     /// Drops everything above the first `len` items (a backtrack to a save point).
@@ -155,9 +144,8 @@ mod tests {
         s.truncate(1);
         s.push(7);
         assert_eq!(s.iter().collect::<Vec<_>>(), [1, 7]);
-        assert_eq!(s.pop(), Some(7));
-        assert_eq!(s.pop(), Some(1));
-        assert_eq!(s.pop(), None);
+        assert_eq!(s.get(1), Some(7));
+        s.truncate(0);
         assert_eq!(s.get(0), None);
     }
 }

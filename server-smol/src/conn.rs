@@ -11,6 +11,7 @@ use http2_proto::PrefaceCheck;
 use smol::Async;
 use smol::lock::SemaphoreGuardArc;
 
+use crate::runtime::EtStream;
 use crate::scratch::ReadBuffers;
 use crate::server::Shared;
 use crate::{clock, h1, h2, listener};
@@ -31,14 +32,14 @@ pub(crate) struct ConnContext {
 
 /// Serves one connection to its end. The permit is held until then, which
 /// is what bounds the number of open connections.
-pub(crate) async fn serve(
-    stream: Async<TcpStream>,
+pub(crate) async fn serve<S: TcpIo>(
+    stream: S,
     peer: SocketAddr,
     transport: Transport,
     shared: Arc<Shared>,
     permit: SemaphoreGuardArc,
 ) {
-    if let Err(error) = listener::tune(stream.get_ref()) {
+    if let Err(error) = listener::tune(stream.tcp()) {
         tracing::debug!(%peer, %error, "setting socket options");
     }
     let context = ConnContext { shared, peer };
@@ -52,7 +53,7 @@ pub(crate) async fn serve(
     drop(permit);
 }
 
-async fn serve_plain(mut stream: Async<TcpStream>, context: ConnContext) -> io::Result<()> {
+async fn serve_plain<S: TcpIo>(mut stream: S, context: ConnContext) -> io::Result<()> {
     let mut initial = BytesMut::new();
     if context.shared.config.h2c {
         let header_timeout = context.shared.config.timeouts.header_read;
@@ -74,7 +75,7 @@ async fn serve_plain(mut stream: Async<TcpStream>, context: ConnContext) -> io::
     h1::serve(stream, initial, context).await
 }
 
-async fn serve_tls(stream: Async<TcpStream>, context: ConnContext) -> io::Result<()> {
+async fn serve_tls<S: TcpIo>(stream: S, context: ConnContext) -> io::Result<()> {
     let Some(acceptor) = context.shared.tls.clone() else {
         return Ok(());
     };
@@ -146,14 +147,14 @@ pub(crate) async fn with_timeout<T>(
 ) -> io::Result<T> {
     let deadline = clock::now() + timeout;
     futures_lite::future::or(future, async {
-        smol::Timer::at(deadline).await;
+        crate::runtime::Timer::at(deadline).await;
         Err(io::Error::from(io::ErrorKind::TimedOut))
     })
     .await
 }
 
 /// Byte streams the drivers accept: TCP, or TLS over TCP.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin {
     /// Whether a read may find bytes, checked without a system call, after
     /// a read came back short (which drained the socket). `Pending` means
     /// "not yet" and arranges a wake-up for when it may. A stream with its
@@ -173,7 +174,33 @@ impl Io for Async<TcpStream> {
     }
 }
 
-impl Io for futures_rustls::server::TlsStream<Async<TcpStream>> {}
+/// Plain TCP on a per-core worker's reactor: the readiness hint is kept in
+/// the socket's registration.
+impl Io for EtStream {
+    fn poll_read_hint(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.poll_readable(cx)
+    }
+}
+
+impl<S: Io> Io for futures_rustls::server::TlsStream<S> {}
+
+/// An accepted TCP connection, on either reactor.
+pub(crate) trait TcpIo: Io + 'static {
+    /// The socket, for options.
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl TcpIo for Async<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref()
+    }
+}
+
+impl TcpIo for EtStream {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref()
+    }
+}
 
 #[cfg(test)]
 mod tests {

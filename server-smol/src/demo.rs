@@ -90,7 +90,7 @@ async fn sse(req: Request) -> Response {
             return None;
         }
         if n > 0 {
-            smol::Timer::after(interval).await;
+            crate::runtime::Timer::after(interval).await;
         }
         let event = format!("id: {n}\nevent: tick\ndata: {{\"n\": {n}}}\n\n");
         Some((Ok(Bytes::from(event)), n + 1))

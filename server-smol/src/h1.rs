@@ -13,10 +13,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::runtime::Timer;
 use bytes::{Bytes, BytesMut};
 use futures_lite::AsyncWriteExt;
 use http1_proto::{Connection, Event, RecvError, RequestHead, ResponseHead, Role, State};
-use smol::Timer;
 use smol::channel::TrySendError;
 
 use crate::app::{BoxFuture, Routed};

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
+use crate::runtime::Timer;
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncWriteExt, Stream};
 use http2_proto::{Config, Connection, ErrorCode, Event, Header, HeadersKind, Initiator, StreamId};
-use smol::Timer;
 use smol::channel::Receiver;
 
 use crate::app::{BoxFuture, Routed};

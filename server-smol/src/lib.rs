@@ -46,6 +46,7 @@ mod listener;
 mod outbox;
 mod request;
 mod response;
+mod runtime;
 mod scratch;
 mod server;
 mod shutdown;

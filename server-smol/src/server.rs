@@ -2,22 +2,22 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{SocketAddr, TcpListener};
-use std::pin::Pin;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use futures_rustls::TlsAcceptor;
-use smol::lock::Semaphore;
+use smol::lock::{Semaphore, SemaphoreGuardArc};
 use smol::{Async, Executor, LocalExecutor};
 
 use crate::app::App;
 use crate::clock;
 use crate::config::{Layout, ServerConfig};
-use crate::conn::{self, Transport};
+use crate::conn::{self, TcpIo, Transport};
 use crate::listener;
+use crate::runtime::{self, EtListener, EtStream, Timer};
 use crate::scratch::ReadBuffers;
 use crate::shutdown::Shutdown;
 use crate::tls::{self, TlsError};
@@ -161,9 +161,13 @@ impl Server {
             })?;
             for (listener, transport) in registered {
                 let spawner = executor.clone();
-                let spawn = move |task: ConnectionTask| spawner.spawn(task).detach();
+                let spawn_shared = shared.clone();
+                let spawn = move |stream, peer, permit| {
+                    let serve = conn::serve(stream, peer, transport, spawn_shared.clone(), permit);
+                    spawner.spawn(serve).detach();
+                };
                 executor
-                    .spawn(accept_loop(listener, transport, shared.clone(), spawn))
+                    .spawn(accept_loop(listener, shared.clone(), spawn))
                     .detach();
             }
             for index in 0..workers {
@@ -232,9 +236,6 @@ struct Listeners {
     secure: Option<TcpListener>,
 }
 
-/// A connection task, boxed so one accept loop type serves both layouts.
-type ConnectionTask = Pin<Box<dyn Future<Output = ()> + Send>>;
-
 impl Listeners {
     /// The listeners registered with the reactor, with their transports.
     fn register(self) -> io::Result<Vec<(Async<TcpListener>, Transport)>> {
@@ -296,27 +297,43 @@ fn spawn_thread(
         })
 }
 
-/// A per-core worker: its own executor, its own listeners.
+/// A per-core worker: its own executor, its own listeners, its own reactor
+/// (`runtime`), so nothing a connection does touches another thread.
 fn per_core_worker(shared: Arc<Shared>, listeners: Listeners) {
     let executor = Rc::new(LocalExecutor::new());
-    smol::block_on(executor.run(async {
-        let registered = match listeners.register() {
-            Ok(registered) => registered,
-            Err(error) => {
-                tracing::error!(%error, "registering the listeners");
-                return;
-            }
+    let run = executor.run(async {
+        let Some(reactor) = runtime::current() else {
+            return;
         };
-        for (listener, transport) in registered {
+        for (listener, transport) in [
+            (listeners.plain, Transport::Plain),
+            (listeners.secure, Transport::Tls),
+        ] {
+            let Some(listener) = listener else { continue };
+            let listener = match EtListener::new(listener, &reactor) {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::error!(%error, "registering a listener");
+                    shared.shutdown.raise();
+                    return;
+                }
+            };
             let spawner = executor.clone();
-            let spawn = move |task: ConnectionTask| spawner.spawn(task).detach();
+            let spawn_shared = shared.clone();
+            let spawn = move |stream, peer, permit| {
+                let serve = conn::serve(stream, peer, transport, spawn_shared.clone(), permit);
+                spawner.spawn(serve).detach();
+            };
             executor
-                .spawn(accept_loop(listener, transport, shared.clone(), spawn))
+                .spawn(accept_loop(listener, shared.clone(), spawn))
                 .detach();
         }
         shared.shutdown.wait().await;
         drain(&shared, || executor.is_empty()).await;
-    }));
+    });
+    if let Err(error) = runtime::block_on(run) {
+        tracing::error!(%error, "worker reactor failed");
+    }
 }
 
 /// A thread of the shared executor.
@@ -332,17 +349,39 @@ fn shared_worker(shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
 async fn drain(shared: &Shared, is_empty: impl Fn() -> bool) {
     let deadline = clock::now() + shared.config.timeouts.shutdown;
     while !is_empty() && clock::now() < deadline {
-        smol::Timer::after(Duration::from_millis(10)).await;
+        Timer::after(Duration::from_millis(10)).await;
     }
 }
 
-/// Accepts until shutdown. A connection permit is taken *before* accepting,
-/// so at `max_connections` new clients wait in the kernel backlog.
-async fn accept_loop(
-    listener: Async<TcpListener>,
-    transport: Transport,
+/// A listening socket on either reactor.
+trait Accept {
+    /// What it accepts.
+    type Stream: TcpIo;
+    /// The next connection.
+    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>>;
+}
+
+impl Accept for Async<TcpListener> {
+    type Stream = Async<TcpStream>;
+    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> {
+        Async::<TcpListener>::accept(self)
+    }
+}
+
+impl Accept for EtListener {
+    type Stream = EtStream;
+    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> {
+        EtListener::accept(self)
+    }
+}
+
+/// Accepts until shutdown, handing each connection to `spawn`. A connection
+/// permit is taken *before* accepting, so at `max_connections` new clients
+/// wait in the kernel backlog.
+async fn accept_loop<L: Accept>(
+    listener: L,
     shared: Arc<Shared>,
-    spawn: impl Fn(ConnectionTask),
+    spawn: impl Fn(L::Stream, SocketAddr, SemaphoreGuardArc),
 ) {
     let stopped = shared.shutdown.subscribe();
     loop {
@@ -362,16 +401,11 @@ async fn accept_loop(
             return;
         };
         match accepted {
-            Ok((stream, peer)) => {
-                let shared = shared.clone();
-                spawn(Box::pin(conn::serve(
-                    stream, peer, transport, shared, permit,
-                )));
-            }
+            Ok((stream, peer)) => spawn(stream, peer, permit),
             Err(error) => {
                 // EMFILE and friends: back off instead of spinning.
                 tracing::warn!(%error, "accept failed");
-                smol::Timer::after(Duration::from_millis(50)).await;
+                Timer::after(Duration::from_millis(50)).await;
             }
         }
     }

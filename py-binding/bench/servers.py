@@ -28,10 +28,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-SERVERS = {
+WEFT = {
     "weft decorator (def handler)": lambda p: [sys.executable, "hello_decorator.py", str(p)],
     "weft decorator (async def handler)": lambda p: [sys.executable, "hello_decorator_async.py", str(p)],
     "weft ASGI": lambda p: [sys.executable, "-m", "weft", "hello_asgi:app", "--port", str(p), "--log-level", "warning"],
+}
+# weft's Python threads run under SCHED_BATCH by default (see weft._runtime.batch_scheduling);
+# the same servers under the normal policy show what that is worth.
+NORMAL_SCHED = " [WEFT_LOOP_SCHED=normal]"
+SERVERS = {
+    **WEFT,
+    **{name + NORMAL_SCHED: command for name, command in WEFT.items()},
     "granian ASGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "asgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_asgi:app"],
     "granian RSGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "rsgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_rsgi:app"],
     "uvicorn (httptools, uvloop)": lambda p: [os.path.join(BIN, "uvicorn"), "hello_asgi:app", "--http", "httptools", "--loop", "uvloop", "--workers", "1", "--log-level", "warning", "--no-access-log", "--port", str(p)],
@@ -63,7 +70,8 @@ def wrk(port, seconds):
 
 def measure(name):
     port = free_port()
-    proc = subprocess.Popen(["taskset", "-c", "0", *SERVERS[name](port)], cwd=HERE,
+    env = dict(os.environ, WEFT_LOOP_SCHED="normal" if name.endswith(NORMAL_SCHED) else "batch")
+    proc = subprocess.Popen(["taskset", "-c", "0", *SERVERS[name](port)], cwd=HERE, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(port, proc)
@@ -80,9 +88,12 @@ def measure(name):
 
 def main():
     results = {name: [] for name in SERVERS}
+    load_before = os.getloadavg()
     for _ in range(ROUNDS):
         for name in SERVERS:
             results[name].append(measure(name))
+    # The machine may be shared: the load around the run says how far to trust it.
+    print(json.dumps({"load_before": load_before, "load_after": os.getloadavg()}), flush=True)
     # Ratios are taken within each round (the servers of one round ran back to back,
     # under the same background load) and the median of those ratios reported
     # (DESIGN.md §5); the absolute figures drift between rounds on a shared machine.

@@ -83,6 +83,64 @@ def test_status_errors_and_none(server):
         assert client.get("/").text == "hello"
 
 
+def test_results_the_server_answers_without_python_help(server):
+    # Handlers taking nothing or only the request are called by the server itself,
+    # which answers str / bytes / dict / list / None results; the rest goes back to
+    # Python. Both halves must give the same answers as the dispatcher.
+    with httpx.Client(base_url=server.url) as client:
+        r = client.get("/bytes")
+        assert (r.content, r.headers["content-type"]) == (b"raw", "application/octet-stream")
+        r = client.get("/list")
+        assert (r.json(), r.headers["content-type"]) == ([1, "two"], "application/json")
+        assert client.get("/method").json() == {"method": "GET", "path": "/method"}
+        assert client.get("/keyword").text == "GET"
+        # Conversion errors are handler errors: 500, and the server keeps serving.
+        assert client.get("/not-json").status_code == 500
+        assert client.get("/surrogate").status_code == 500
+        assert client.get("/").text == "hello"
+
+
+def test_an_answer_is_not_held_behind_a_slow_handler_on_the_same_thread(port):
+    # One handler thread: answers wait for their wake-up until the thread runs out of
+    # work, but never behind a call to a route that was slow before (or never ran).
+    def body(sock):
+        data = b""
+        while b"\r\n\r\n" not in data or not data.split(b"\r\n\r\n", 1)[1]:
+            chunk = sock.recv(4096)
+            assert chunk, "connection closed early"
+            data += chunk
+        head, rest = data.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200")
+        return int(rest)
+
+    checked = 0
+    with ServerProcess(["-m", "tests.apps.decorated", str(port)], port, env={"WEFT_TEST_THREADS": "1"}):
+        host = ("127.0.0.1", port)
+        for _ in range(8):
+            fast = socket.create_connection(host)
+            slow = socket.create_connection(host)
+            fast.settimeout(5)
+            slow.settimeout(5)
+            try:
+                start = time.monotonic()
+                # Sent together so that both usually reach the handler thread in one batch.
+                fast.sendall(b"GET /seq HTTP/1.1\r\nhost: x\r\n\r\n")
+                slow.sendall(b"GET /slow-seq HTTP/1.1\r\nhost: x\r\n\r\n")
+                fast_started = body(fast)
+                waited = time.monotonic() - start
+                slow_started = body(slow)
+            finally:
+                fast.close()
+                slow.close()
+            if fast_started < slow_started:
+                # The fast handler ran first: its answer must not wait for /slow-seq.
+                assert waited < 0.4, f"the fast answer waited {waited:.2f}s behind /slow-seq"
+                checked += 1
+            if checked >= 3:
+                break
+    assert checked, "the fast request never ran first; the test checked nothing"
+
+
 def test_slow_handlers_do_not_block_other_connections(server):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         slow = pool.submit(httpx.get, server.url + "/slow", timeout=10)

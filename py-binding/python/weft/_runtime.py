@@ -199,7 +199,8 @@ def run_server(
     """Serves until SIGINT / SIGTERM, then shuts down gracefully. Blocks.
 
     ``batch_loop`` (default: on unless ``WEFT_LOOP_SCHED=normal``) runs the event
-    loop's thread under ``SCHED_BATCH`` while serving; see ``batch_scheduling``."""
+    loop's thread and the handler threads under ``SCHED_BATCH`` while serving; see
+    ``batch_scheduling``."""
     if batch_loop is None:
         batch_loop = os.environ.get("WEFT_LOOP_SCHED", "batch") != "normal"
     loop = new_event_loop(loop_kind)
@@ -235,13 +236,19 @@ def run_server(
         )
         workers = []
         if dispatch_sync is not None:
+
+            def serve_threads() -> None:
+                # Handler threads hand work back and forth with the I/O thread just as
+                # the loop thread does (see batch_scheduling).
+                if batch_loop:
+                    batch_scheduling()
+                server.serve_threads(dispatch_sync)
+
             for i in range(max(1, threads)):
-                t = threading.Thread(
-                    target=server.serve_threads, args=(dispatch_sync,), name=f"weft-handler-{i}", daemon=True
-                )
+                t = threading.Thread(target=serve_threads, name=f"weft-handler-{i}", daemon=True)
                 t.start()
                 workers.append(t)
-        # Last: the I/O and handler threads started above keep the normal policy.
+        # Last: the I/O threads started above keep the normal policy.
         restore_policy = batch_scheduling() if batch_loop else None
         scheme = "https" if certfile else "http"
         logger.info("weft: serving on %s://%s:%d (pid %d)", scheme, bound_host, bound_port, os.getpid())

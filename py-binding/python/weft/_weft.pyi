@@ -86,9 +86,17 @@ class BodyWriter:
 class Reply:
     """Where a handler's answer goes."""
     def send(self, status: int, headers: Iterable[Tuple[_Bytes, _Bytes]], body: _Bytes) -> None: ...
+    def send_result(self, result: Any) -> bool:
+        """Answers a ``str``, ``bytes``, ``dict`` / ``list`` (JSON) or ``None`` result;
+        False (unanswered) for anything else."""
     def start(self, status: int, headers: Iterable[Tuple[_Bytes, _Bytes]]) -> BodyWriter: ...
     @property
     def answered(self) -> bool: ...
+
+class FlushReplies:
+    """Sends the deferred wake-ups of answers given on the event loop (scheduled
+    with ``call_soon`` once per loop turn)."""
+    def __call__(self) -> None: ...
 
 class Ready:
     """An awaitable that is already complete."""
@@ -126,7 +134,21 @@ class Server:
         keep_alive_timeout: float = 60.0,
         shutdown_timeout: float = 30.0,
     ) -> None: ...
-    def add_route(self, method: str, path: str, index: int, on_loop: bool) -> None: ...
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        index: int,
+        on_loop: bool,
+        endpoint: Optional[Callable[..., Any]] = None,
+        pass_request: bool = False,
+    ) -> None: ...
+    def set_direct(
+        self,
+        finish_sync: Callable[[int, Request, Reply, Any, Optional[BaseException]], None],
+        finish_async: Callable[[Any, int, Request, Reply], Any],
+        json: Callable[[Any], bytes],
+    ) -> None: ...
     def set_asgi(self, root_path: str = "", state: Optional[dict] = None) -> None: ...
     def start(self, event_loop: Any) -> Tuple[str, int]: ...
     @property

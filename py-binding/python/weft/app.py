@@ -161,7 +161,7 @@ def _converter(annotation: Any) -> Callable[[str], Any]:
 class _Route:
     """A handler and the plan for calling it."""
 
-    __slots__ = ("method", "path", "endpoint", "is_async", "plan", "simple")
+    __slots__ = ("method", "path", "endpoint", "is_async", "plan", "simple", "direct")
 
     def __init__(self, method: str, path: str, endpoint: Callable):
         self.method = method
@@ -185,6 +185,15 @@ class _Route:
                 self.plan.append(("query", name, _converter(annotation), default))
         # The common handlers take nothing or only the request.
         self.simple = all(kind == "request" for kind, *_ in self.plan)
+        # How the server may call the handler itself (decided once, here):
+        # ``(pass_request,)`` for ``f()`` or ``f(request)``, else None.
+        self.direct = None
+        if not self.plan:
+            self.direct = (False,)
+        elif len(self.plan) == 1 and self.plan[0][0] == "request":
+            param = next(iter(inspect.signature(endpoint).parameters.values()))
+            if param.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                self.direct = (True,)
 
     def arguments(self, request: Request) -> dict:
         if self.simple:
@@ -269,30 +278,55 @@ class App:
         route = self._routes[index]
         try:
             result = route.endpoint(**route.arguments(request))
-            if inspect.isawaitable(result):
-                raise TypeError("a def handler returned an awaitable; declare it async def")
-            status, headers, body = _normalise(result)
-            if type(body) is bytes:
-                reply.send(status, headers, body)
+            if reply.send_result(result):
                 return
-            if hasattr(body, "__aiter__"):
-                raise TypeError("a def handler cannot stream an async iterator; use async def")
-            writer = reply.start(status, headers)
-            try:
-                for chunk in body:
-                    writer.write(chunk.encode() if isinstance(chunk, str) else chunk)
-            except ClientDisconnected:
-                return
-            except BaseException:
-                writer.abort()
-                raise
-            writer.close()
-        except _ParamError as exc:
-            reply.send(422, _JSON, _json({"detail": [exc.detail]}))
-        except HTTPException as exc:
-            reply.send(*_error_response(exc))
+            self._respond_sync(route, result, reply)
         except Exception as exc:
-            logger.error("handler %s %s failed:\n%s", route.method, route.path, traceback.format_exc())
+            self._fail(route, exc, reply)
+
+    def _finish_sync(self, index: int, request: Request, reply, result: Any, error: Optional[BaseException]) -> None:
+        """The server called the handler itself (``Server.set_direct``) and got a
+        result it cannot answer alone, or an error (the handler's, or the conversion's)."""
+        route = self._routes[index]
+        try:
+            if error is not None:
+                raise error
+            self._respond_sync(route, result, reply)
+        except Exception as exc:
+            self._fail(route, exc, reply)
+
+    def _respond_sync(self, route: _Route, result: Any, reply) -> None:
+        if inspect.isawaitable(result):
+            raise TypeError("a def handler returned an awaitable; declare it async def")
+        status, headers, body = _normalise(result)
+        if type(body) is bytes:
+            reply.send(status, headers, body)
+            return
+        if hasattr(body, "__aiter__"):
+            raise TypeError("a def handler cannot stream an async iterator; use async def")
+        writer = reply.start(status, headers)
+        try:
+            for chunk in body:
+                writer.write(chunk.encode() if isinstance(chunk, str) else chunk)
+        except ClientDisconnected:
+            return
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+
+    def _fail(self, route: _Route, exc: Exception, reply) -> None:
+        if isinstance(exc, _ParamError):
+            reply.send(422, _JSON, _json({"detail": [exc.detail]}))
+        elif isinstance(exc, HTTPException):
+            reply.send(*_error_response(exc))
+        else:
+            logger.error(
+                "handler %s %s failed:\n%s",
+                route.method,
+                route.path,
+                "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+            )
             if not reply.answered:
                 reply.send(*_error_response(exc))
 
@@ -302,32 +336,41 @@ class App:
     async def _run_async(self, route: _Route, request: Request, reply) -> None:
         try:
             result = await route.endpoint(**route.arguments(request))
-            status, headers, body = _normalise(result)
-            if type(body) is bytes:
-                reply.send(status, headers, body)
+            if reply.send_result(result):
                 return
-            writer = reply.start(status, headers)
-            try:
-                if hasattr(body, "__aiter__"):
-                    async for chunk in body:
-                        await writer.write_async(chunk.encode() if isinstance(chunk, str) else chunk)
-                else:
-                    for chunk in body:
-                        await writer.write_async(chunk.encode() if isinstance(chunk, str) else chunk)
-            except ClientDisconnected:
-                return
-            except BaseException:
-                writer.abort()
-                raise
-            writer.close()
-        except _ParamError as exc:
-            reply.send(422, _JSON, _json({"detail": [exc.detail]}))
-        except HTTPException as exc:
-            reply.send(*_error_response(exc))
+            await self._respond_async(route, result, reply)
         except Exception as exc:
-            logger.error("handler %s %s failed:\n%s", route.method, route.path, traceback.format_exc())
-            if not reply.answered:
-                reply.send(*_error_response(exc))
+            self._fail(route, exc, reply)
+
+    async def _finish_async(self, coroutine, index: int, request: Request, reply) -> None:
+        """Awaits the coroutine of an async handler the server called itself."""
+        try:
+            result = await coroutine
+            if reply.send_result(result):
+                return
+            await self._respond_async(self._routes[index], result, reply)
+        except Exception as exc:
+            self._fail(self._routes[index], exc, reply)
+
+    async def _respond_async(self, route: _Route, result: Any, reply) -> None:
+        status, headers, body = _normalise(result)
+        if type(body) is bytes:
+            reply.send(status, headers, body)
+            return
+        writer = reply.start(status, headers)
+        try:
+            if hasattr(body, "__aiter__"):
+                async for chunk in body:
+                    await writer.write_async(chunk.encode() if isinstance(chunk, str) else chunk)
+            else:
+                for chunk in body:
+                    await writer.write_async(chunk.encode() if isinstance(chunk, str) else chunk)
+        except ClientDisconnected:
+            return
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
 
     # -- running ------------------------------------------------------------------
 
@@ -361,7 +404,11 @@ class App:
 
         def configure(server) -> None:
             for index, route in enumerate(self._routes):
-                server.add_route(route.method, route.path, index, route.is_async)
+                if route.direct is None:
+                    server.add_route(route.method, route.path, index, route.is_async)
+                else:
+                    server.add_route(route.method, route.path, index, route.is_async, route.endpoint, route.direct[0])
+            server.set_direct(self._finish_sync, self._finish_async, _json)
 
         def run_one(reuse_port: bool = False) -> None:
             _runtime.run_server(

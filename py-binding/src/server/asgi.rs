@@ -16,7 +16,7 @@ use server_smol::{Body, BoxFuture, Handler, Response};
 use smol::channel::{Receiver, Sender};
 use smol::stream::StreamExt;
 
-use super::bridge::{Bridge, LoopItem, Ready};
+use super::bridge::{Bridge, LoopItem, Ready, Replier, reply_slot};
 use super::request::{
     BodyWriter, RequestData, body_channel, disconnected, header_pairs, response_head, version_str,
 };
@@ -26,7 +26,7 @@ use super::request::{
 pub(crate) struct AsgiJob {
     request: RequestData,
     body: Body,
-    reply: Sender<Response>,
+    reply: Replier,
     /// Dropped (with every clone) once the exchange is over: the response is complete
     /// or the client went away. `closed` then reports `http.disconnect`.
     guard: Sender<()>,
@@ -43,21 +43,18 @@ impl Handler for AsgiHandler {
         let bridge = self.bridge.clone();
         Box::pin(async move {
             let body = request.take_body();
-            let (reply, answer) = smol::channel::bounded(1);
+            let (reply, answer) = reply_slot(&bridge);
             let (guard, closed) = smol::channel::bounded(1);
             bridge
                 .to_loop_batched(LoopItem::Asgi(AsgiJob {
-                    request: RequestData::of(&request, Bytes::new()),
+                    request: RequestData::new(request, Bytes::new()),
                     body,
                     reply,
                     guard: guard.clone(),
                     closed,
                 }))
                 .await;
-            let response = answer
-                .recv()
-                .await
-                .unwrap_or_else(|_| Response::status_page(500));
+            let response = answer.await.unwrap_or_else(|| Response::status_page(500));
             // Keeps the exchange open until the answer is back or the connection
             // drops this future.
             drop(guard);
@@ -66,14 +63,15 @@ impl Handler for AsgiHandler {
     }
 }
 
-/// Fixed facts every scope repeats.
+/// Fixed facts every scope repeats, kept as dictionaries that each scope starts as
+/// a copy of (one `dict.copy()` instead of an insertion per key). The values are
+/// immutable (strings, a tuple), so the copies can share them.
 #[derive(Debug)]
 pub(crate) struct ScopeBase {
-    pub(crate) scheme: &'static str,
-    /// `(host, port)` or `None`, built once: tuples and strings are immutable, so
-    /// every scope can share them.
-    pub(crate) server: Py<PyAny>,
-    pub(crate) root_path: Py<PyString>,
+    /// `type`, `scheme`, `root_path` and `server`.
+    scope: Py<PyDict>,
+    /// The `asgi` entry: `version` and `spec_version`.
+    asgi: Py<PyDict>,
 }
 
 impl ScopeBase {
@@ -83,12 +81,43 @@ impl ScopeBase {
         server: Option<(String, u16)>,
         root_path: &str,
     ) -> PyResult<Self> {
+        let scope = PyDict::new(py);
+        scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http"))?;
+        scope.set_item(pyo3::intern!(py, "scheme"), PyString::intern(py, scheme))?;
+        scope.set_item(pyo3::intern!(py, "root_path"), PyString::new(py, root_path))?;
+        scope.set_item(pyo3::intern!(py, "server"), server)?;
+        let asgi = PyDict::new(py);
+        asgi.set_item(pyo3::intern!(py, "version"), pyo3::intern!(py, "3.0"))?;
+        asgi.set_item(pyo3::intern!(py, "spec_version"), pyo3::intern!(py, "2.4"))?;
         Ok(Self {
-            scheme,
-            server: server.into_pyobject(py)?.into_any().unbind(),
-            root_path: PyString::new(py, root_path).unbind(),
+            scope: scope.unbind(),
+            asgi: asgi.unbind(),
         })
     }
+}
+
+/// The method as a shared Python string: the common ones are interned once.
+fn method_str<'py>(py: Python<'py>, method: &str) -> Bound<'py, PyString> {
+    let interned = match method {
+        "GET" => pyo3::intern!(py, "GET"),
+        "POST" => pyo3::intern!(py, "POST"),
+        "HEAD" => pyo3::intern!(py, "HEAD"),
+        "PUT" => pyo3::intern!(py, "PUT"),
+        "DELETE" => pyo3::intern!(py, "DELETE"),
+        "PATCH" => pyo3::intern!(py, "PATCH"),
+        "OPTIONS" => pyo3::intern!(py, "OPTIONS"),
+        _ => return PyString::new(py, method),
+    };
+    interned.clone()
+}
+
+fn version_pystr(py: Python<'_>, version: server_smol::Version) -> Bound<'_, PyString> {
+    match version_str(version) {
+        "1.0" => pyo3::intern!(py, "1.0"),
+        "1.1" => pyo3::intern!(py, "1.1"),
+        _ => pyo3::intern!(py, "2"),
+    }
+    .clone()
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -104,53 +133,38 @@ impl AsgiJob {
         base: &ScopeBase,
         state: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<(Bound<'py, PyDict>, Py<Receive>, Py<Send>)> {
-        let scope = PyDict::new(py);
+        let scope = base.scope.bind(py).copy()?;
         let request = &self.request;
         // Keys and the small fixed values are interned: a scope is built per request.
-        let asgi = PyDict::new(py);
-        asgi.set_item(pyo3::intern!(py, "version"), pyo3::intern!(py, "3.0"))?;
-        asgi.set_item(pyo3::intern!(py, "spec_version"), pyo3::intern!(py, "2.4"))?;
-        scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http"))?;
-        scope.set_item(pyo3::intern!(py, "asgi"), asgi)?;
+        scope.set_item(pyo3::intern!(py, "asgi"), base.asgi.bind(py).copy()?)?;
         scope.set_item(
             pyo3::intern!(py, "http_version"),
-            PyString::intern(py, version_str(request.version)),
+            version_pystr(py, request.version()),
         )?;
         scope.set_item(
             pyo3::intern!(py, "method"),
-            PyString::intern(py, &request.method),
+            method_str(py, request.method()),
         )?;
-        scope.set_item(
-            pyo3::intern!(py, "scheme"),
-            PyString::intern(py, base.scheme),
-        )?;
-        let decoded = router::percent_decode(&request.path)
-            .map(|p| p.into_owned())
-            .unwrap_or_else(|_| request.path.clone());
+        let path = request.path();
+        let decoded = router::percent_decode(path).unwrap_or(std::borrow::Cow::Borrowed(path));
         scope.set_item(pyo3::intern!(py, "path"), PyString::new(py, &decoded))?;
         scope.set_item(
             pyo3::intern!(py, "raw_path"),
-            PyBytes::new(py, request.path.as_bytes()),
+            PyBytes::new(py, path.as_bytes()),
         )?;
-        let query = request
-            .target
-            .get(request.path.len()..)
-            .and_then(|q| q.strip_prefix('?'))
-            .unwrap_or("");
+        let query = request.query();
         scope.set_item(
             pyo3::intern!(py, "query_string"),
             PyBytes::new(py, query.as_bytes()),
         )?;
-        scope.set_item(pyo3::intern!(py, "root_path"), base.root_path.bind(py))?;
         scope.set_item(
             pyo3::intern!(py, "headers"),
-            header_pairs(py, &request.headers)?,
+            header_pairs(py, request.headers())?,
         )?;
         scope.set_item(
             pyo3::intern!(py, "client"),
-            request.peer.map(|a| (a.ip().to_string(), a.port())),
+            request.peer().map(|a| (a.ip().to_string(), a.port())),
         )?;
-        scope.set_item(pyo3::intern!(py, "server"), base.server.bind(py))?;
         if let Some(state) = state {
             scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;
         }
@@ -306,7 +320,7 @@ impl Receive {
 
 #[derive(Debug)]
 struct SendState {
-    reply: Option<Sender<Response>>,
+    reply: Option<Replier>,
     head: Option<Response>,
     writer: Option<BodyWriter>,
     guard: Option<Sender<()>>,
@@ -372,9 +386,10 @@ impl Send {
                     if !more {
                         state.finished = true;
                         state.guard = None;
-                        return match reply.try_send(head.with_body(body)) {
-                            Ok(()) => ready(py),
-                            Err(_) => Err(disconnected()),
+                        return if reply.answer(py, head.with_body(body)) {
+                            ready(py)
+                        } else {
+                            Err(disconnected())
                         };
                     }
                     let (writer, stream) = body_channel(self.bridge.clone());
@@ -387,7 +402,7 @@ impl Send {
                     });
                     let response = head
                         .with_response_body(server_smol::ResponseBody::Stream(Box::pin(stream)));
-                    if reply.try_send(response).is_err() {
+                    if !reply.answer_now(py, response) {
                         return Err(disconnected());
                     }
                     state.writer = Some(writer);
@@ -414,10 +429,10 @@ impl Send {
 
     /// Called when the application returned or raised: answers 500 if it never
     /// started a response, and cuts a started stream short if it raised.
-    fn finish(&self, failed: bool) {
+    fn finish(&self, py: Python<'_>, failed: bool) {
         let mut state = lock(&self.state);
         if let Some(reply) = state.reply.take() {
-            let _ = reply.try_send(Response::status_page(500));
+            reply.answer(py, Response::status_page(500));
         }
         if let Some(writer) = state.writer.take() {
             if failed || !state.finished {

@@ -1,23 +1,37 @@
 //! How work crosses between server-smol's I/O threads and Python.
 //!
 //! The I/O threads never take the GIL. Work for Python goes one of two ways:
-//! - to the **handler threads** (sync decorator handlers): an unbounded channel the
-//!   Python threads block on with the GIL released;
+//! - to the **handler threads** (sync decorator handlers): a queue the Python threads
+//!   wait on with the GIL released;
 //! - to the **event loop** (async handlers, ASGI, completions of Rust futures that
 //!   Python awaits): a queue plus one byte on a socket pair that the asyncio loop
-//!   watches with `add_reader`. The byte is only written when the loop is not already
-//!   due to drain, so a burst of requests costs one wake-up.
+//!   watches with `add_reader`.
+//!
+//! Both directions are batched, so that a burst of requests costs one wake-up of each
+//! thread instead of one per request, whatever the scheduler policy:
+//! - an I/O thread wakes Python only after its other ready tasks had their turn, so the
+//!   requests that arrived together reach Python as one batch;
+//! - answers go into a [`ReplySlot`] without waking anyone; the Python side flushes
+//!   the wake-ups once per batch (the loop at the end of its turn, a handler thread
+//!   before it waits), and the first woken I/O task wakes the others from the I/O
+//!   thread itself (`Bridge::wake_ready`), which costs no system call. Without this,
+//!   on one core the woken I/O thread preempts Python at the first answer, writes it,
+//!   sleeps, and the two threads take turns for every request.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::{Context, Poll, Waker};
 
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use smol::channel::{Receiver, Sender};
+use server_smol::Response;
 
 use super::asgi::AsgiJob;
 use super::request::RouteJob;
@@ -35,6 +49,44 @@ pub(crate) enum LoopItem {
     Resolve { future: Py<PyAny>, outcome: Outcome },
 }
 
+/// Who the current thread is to the bridge: decides when an answer's wake-up is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Any other thread: wake at once.
+    Other,
+    /// The event loop's thread: wake at the end of the loop's current turn.
+    Loop,
+    /// A handler thread inside `serve_threads`: wake before it waits for work.
+    Handler,
+}
+
+thread_local! {
+    static ROLE: Cell<Role> = const { Cell::new(Role::Other) };
+}
+
+/// Marks the calling thread as the event loop's (see [`Role`]).
+pub(crate) fn enter_loop_role() {
+    ROLE.with(|r| r.set(Role::Loop));
+}
+
+/// Marks the calling thread as a handler thread until the guard drops.
+pub(crate) fn enter_handler_role() -> impl Drop {
+    struct Reset(Role);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            ROLE.with(|r| r.set(self.0));
+        }
+    }
+    Reset(ROLE.with(|r| r.replace(Role::Handler)))
+}
+
+/// The sync handler queue.
+#[derive(Default)]
+struct SyncQueue {
+    jobs: VecDeque<RouteJob>,
+    stopped: bool,
+}
+
 /// The shared state of one server's Python side.
 pub(crate) struct Bridge {
     queue: Mutex<VecDeque<LoopItem>>,
@@ -42,8 +94,23 @@ pub(crate) struct Bridge {
     armed: AtomicBool,
     wake_tx: UnixStream,
     wake_rx: UnixStream,
-    sync_tx: Sender<RouteJob>,
-    sync_rx: Receiver<RouteJob>,
+    sync: Mutex<SyncQueue>,
+    sync_ready: Condvar,
+    /// Handler threads waiting on `sync_ready` (changed under the `sync` lock).
+    sync_idle: AtomicUsize,
+    /// A waiting handler thread was notified and has not run yet: notifying again
+    /// would only cost a system call.
+    sync_notified: AtomicBool,
+    /// True while an I/O task has promised to notify the handler threads.
+    sync_armed: AtomicBool,
+    /// Answered slots whose waiters have not been woken yet.
+    to_wake: Mutex<VecDeque<Arc<ReplySlot>>>,
+    has_to_wake: AtomicBool,
+    /// True while a `FlushReplies` call is scheduled on the loop.
+    loop_flush_due: AtomicBool,
+    flusher: OnceLock<Py<PyAny>>,
+    /// `json(value) -> bytes` for dict and list results of decorator handlers.
+    json: OnceLock<Py<PyAny>>,
     /// The asyncio loop serving this bridge, set once by `Server.start`.
     event_loop: OnceLock<Py<PyAny>>,
 }
@@ -67,14 +134,21 @@ impl Bridge {
         let (wake_tx, wake_rx) = UnixStream::pair()?;
         wake_tx.set_nonblocking(true)?;
         wake_rx.set_nonblocking(true)?;
-        let (sync_tx, sync_rx) = smol::channel::unbounded();
         Ok(Self {
             queue: Mutex::new(VecDeque::new()),
             armed: AtomicBool::new(false),
             wake_tx,
             wake_rx,
-            sync_tx,
-            sync_rx,
+            sync: Mutex::new(SyncQueue::default()),
+            sync_ready: Condvar::new(),
+            sync_idle: AtomicUsize::new(0),
+            sync_notified: AtomicBool::new(false),
+            sync_armed: AtomicBool::new(false),
+            to_wake: Mutex::new(VecDeque::new()),
+            has_to_wake: AtomicBool::new(false),
+            loop_flush_due: AtomicBool::new(false),
+            flusher: OnceLock::new(),
+            json: OnceLock::new(),
             event_loop: OnceLock::new(),
         })
     }
@@ -85,10 +159,31 @@ impl Bridge {
         self.wake_rx.as_raw_fd()
     }
 
-    pub(crate) fn set_loop(&self, event_loop: Py<PyAny>) -> PyResult<()> {
+    pub(crate) fn set_loop(
+        self: &Arc<Self>,
+        py: Python<'_>,
+        event_loop: Py<PyAny>,
+    ) -> PyResult<()> {
         self.event_loop
             .set(event_loop)
-            .map_err(|_| PyRuntimeError::new_err("the server is already started"))
+            .map_err(|_| PyRuntimeError::new_err("the server is already started"))?;
+        let flusher = Py::new(
+            py,
+            FlushReplies {
+                bridge: Arc::downgrade(self),
+            },
+        )?;
+        let _ = self.flusher.set(flusher.into_any());
+        Ok(())
+    }
+
+    /// Sets how dict and list results become JSON bytes (once).
+    pub(crate) fn set_json(&self, json: Py<PyAny>) {
+        let _ = self.json.set(json);
+    }
+
+    pub(crate) fn json<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyAny>> {
+        self.json.get().map(|j| j.bind(py))
     }
 
     pub(crate) fn event_loop<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -114,7 +209,7 @@ impl Bridge {
         if self.queue_for_loop(item) {
             // Armed by us: nobody else writes the byte until the loop drains, so it
             // must be written even if this future is dropped while it waits.
-            let wake = WakeOnDrop(self);
+            let wake = WakeOnDrop(self, Bridge::wake_loop);
             smol::future::yield_now().await;
             drop(wake);
         }
@@ -132,11 +227,39 @@ impl Bridge {
         let _ = (&self.wake_tx).write(&[1]);
     }
 
-    /// Queues a sync handler call for the handler threads.
-    pub(crate) fn to_threads(&self, job: RouteJob) {
-        // Fails only once the threads were told to stop; the dropped reply then
-        // answers 503 (see RouteJob's reply handling).
-        let _ = self.sync_tx.try_send(job);
+    /// Queues a sync handler call for the handler threads, waking one (if one is
+    /// waiting) after the I/O thread's other ready tasks had their turn, as
+    /// `to_loop_batched` does for the loop.
+    pub(crate) async fn to_threads_batched(&self, job: RouteJob) {
+        {
+            let mut queue = lock(&self.sync);
+            if queue.stopped {
+                // The dropped job's reply answers 500 (see `Replier`'s drop).
+                return;
+            }
+            queue.jobs.push_back(job);
+        }
+        if !self.sync_armed.swap(true, Ordering::AcqRel) {
+            let notify = WakeOnDrop(self, Bridge::notify_threads);
+            smol::future::yield_now().await;
+            drop(notify);
+        }
+    }
+
+    fn notify_threads(&self) {
+        self.sync_armed.store(false, Ordering::Release);
+        // A thread that found the queue empty counted itself idle under the lock the
+        // push above took afterwards, so it is seen here.
+        self.wake_one_thread();
+    }
+
+    /// Wakes one waiting handler thread, unless one is already on its way.
+    fn wake_one_thread(&self) {
+        if self.sync_idle.load(Ordering::Acquire) > 0
+            && !self.sync_notified.swap(true, Ordering::AcqRel)
+        {
+            self.sync_ready.notify_one();
+        }
     }
 
     /// Takes everything queued for the loop (called from the loop's reader callback).
@@ -149,19 +272,43 @@ impl Bridge {
         std::mem::take(&mut *lock(&self.queue))
     }
 
-    /// The next sync job, blocking (call with the GIL released); `None` once stopped.
-    pub(crate) fn next_sync_job(&self) -> Option<RouteJob> {
-        self.sync_rx.recv_blocking().ok()
+    /// The next sync job if one is waiting, without blocking. When more are waiting
+    /// and another handler thread is idle, wakes it: this one may be about to run a
+    /// slow handler, which must not hold up the others.
+    pub(crate) fn try_sync_job(&self) -> Option<RouteJob> {
+        let mut queue = lock(&self.sync);
+        let job = queue.jobs.pop_front()?;
+        if !queue.jobs.is_empty() {
+            self.wake_one_thread();
+        }
+        Some(job)
     }
 
-    /// The next sync job if one is waiting, without blocking.
-    pub(crate) fn try_sync_job(&self) -> Option<RouteJob> {
-        self.sync_rx.try_recv().ok()
+    /// The next sync job, blocking (call with the GIL released); `None` once stopped
+    /// and drained.
+    pub(crate) fn next_sync_job(&self) -> Option<RouteJob> {
+        let mut queue = lock(&self.sync);
+        loop {
+            if let Some(job) = queue.jobs.pop_front() {
+                return Some(job);
+            }
+            if queue.stopped {
+                return None;
+            }
+            self.sync_idle.fetch_add(1, Ordering::AcqRel);
+            queue = self
+                .sync_ready
+                .wait(queue)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.sync_idle.fetch_sub(1, Ordering::AcqRel);
+            self.sync_notified.store(false, Ordering::Release);
+        }
     }
 
     /// Lets the handler threads finish: `next_sync_job` returns `None` once drained.
     pub(crate) fn stop_threads(&self) {
-        self.sync_tx.close();
+        lock(&self.sync).stopped = true;
+        self.sync_ready.notify_all();
     }
 
     /// A new asyncio future on the server's loop.
@@ -169,14 +316,236 @@ impl Bridge {
         self.event_loop(py)?
             .call_method0(pyo3::intern!(py, "create_future"))
     }
+
+    /// Notes that `slot` was answered; its waiter is woken according to the calling
+    /// thread's [`Role`].
+    fn answered(&self, py: Python<'_>, slot: Arc<ReplySlot>) {
+        {
+            let mut to_wake = lock(&self.to_wake);
+            to_wake.push_back(slot);
+            self.has_to_wake.store(true, Ordering::Release);
+        }
+        match ROLE.with(Cell::get) {
+            Role::Handler => {}
+            Role::Loop => self.schedule_loop_flush(py),
+            Role::Other => self.flush_replies(),
+        }
+    }
+
+    fn schedule_loop_flush(&self, py: Python<'_>) {
+        if self.loop_flush_due.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // `call_soon` queues the flush behind the handles the loop already has ready
+        // (the tasks this batch started), so it runs once they all had their turn.
+        let scheduled = match (self.event_loop.get(), self.flusher.get()) {
+            (Some(event_loop), Some(flusher)) => event_loop
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "call_soon"), (flusher.bind(py),))
+                .is_ok(),
+            _ => false,
+        };
+        if !scheduled {
+            self.loop_flush_due.store(false, Ordering::Release);
+            self.flush_replies();
+        }
+    }
+
+    /// True if answers wait for their wake-up.
+    pub(crate) fn has_unflushed(&self) -> bool {
+        self.has_to_wake.load(Ordering::Acquire)
+    }
+
+    /// Wakes the waiters of every answered slot. The first wake-up may hand the core
+    /// to the I/O thread, which then wakes the rest itself (`wake_ready`); the slots
+    /// are taken one at a time so that neither side wakes a task twice.
+    pub(crate) fn flush_replies(&self) {
+        loop {
+            let slot = {
+                let mut to_wake = lock(&self.to_wake);
+                let slot = to_wake.pop_front();
+                if to_wake.is_empty() {
+                    self.has_to_wake.store(false, Ordering::Release);
+                }
+                slot
+            };
+            let Some(slot) = slot else { return };
+            slot.wake();
+        }
+    }
+
+    /// Wakes the waiters of every answered slot from an I/O thread (`ReplyWait::poll`):
+    /// a local wake-up, no system call.
+    fn wake_ready(&self) {
+        if !self.has_to_wake.load(Ordering::Acquire) {
+            return;
+        }
+        let slots = {
+            let mut to_wake = lock(&self.to_wake);
+            self.has_to_wake.store(false, Ordering::Release);
+            std::mem::take(&mut *to_wake)
+        };
+        for slot in slots {
+            slot.wake();
+        }
+    }
 }
 
-/// Writes the wake-up byte when dropped (see `Bridge::to_loop_batched`).
-struct WakeOnDrop<'a>(&'a Bridge);
+/// Where one answer goes: written by Python (`Replier`), read by the I/O task
+/// (`ReplyWait`). Cheaper than a channel, and the wake-up can be deferred.
+#[derive(Debug, Default)]
+pub(crate) struct ReplySlot {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    response: Option<Response>,
+    waker: Option<Waker>,
+    /// The replier answered or is gone.
+    closed: bool,
+    /// The waiting I/O task is gone (the connection dropped the request).
+    abandoned: bool,
+}
+
+impl ReplySlot {
+    fn wake(&self) {
+        let waker = lock(&self.state).waker.take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// A reply slot's two ends.
+pub(crate) fn reply_slot(bridge: &Arc<Bridge>) -> (Replier, ReplyWait) {
+    let slot = Arc::new(ReplySlot::default());
+    (
+        Replier {
+            slot: slot.clone(),
+            bridge: bridge.clone(),
+        },
+        ReplyWait {
+            slot,
+            bridge: bridge.clone(),
+        },
+    )
+}
+
+/// Python's end of a reply slot: `answer` once; dropping it unanswered answers 500.
+#[derive(Debug)]
+pub(crate) struct Replier {
+    slot: Arc<ReplySlot>,
+    bridge: Arc<Bridge>,
+}
+
+impl Replier {
+    /// Hands `response` to the waiting I/O task; false if it is gone (the client
+    /// went away). The wake-up is deferred per the calling thread's role.
+    pub(crate) fn answer(self, py: Python<'_>, response: Response) -> bool {
+        {
+            let mut state = lock(&self.slot.state);
+            state.closed = true;
+            if state.abandoned {
+                return false;
+            }
+            state.response = Some(response);
+        }
+        self.bridge.answered(py, self.slot.clone());
+        true
+    }
+
+    /// Like `answer`, but wakes the I/O task at once: for a streamed response, whose
+    /// body the handler writes next and which the I/O thread must start sending.
+    pub(crate) fn answer_now(self, py: Python<'_>, response: Response) -> bool {
+        let bridge = self.bridge.clone();
+        let accepted = self.answer(py, response);
+        bridge.flush_replies();
+        accepted
+    }
+}
+
+impl Drop for Replier {
+    fn drop(&mut self) {
+        let waker = {
+            let mut state = lock(&self.slot.state);
+            if state.closed {
+                return;
+            }
+            state.closed = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// The I/O task's end of a reply slot: the answer, or `None` if the replier was
+/// dropped without one.
+#[derive(Debug)]
+pub(crate) struct ReplyWait {
+    slot: Arc<ReplySlot>,
+    bridge: Arc<Bridge>,
+}
+
+impl Future for ReplyWait {
+    type Output = Option<Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Whoever runs first on the I/O thread wakes the other answered tasks.
+        self.bridge.wake_ready();
+        let mut state = lock(&self.slot.state);
+        if let Some(response) = state.response.take() {
+            return Poll::Ready(Some(response));
+        }
+        if state.closed {
+            return Poll::Ready(None);
+        }
+        match &state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for ReplyWait {
+    fn drop(&mut self) {
+        let response = {
+            let mut state = lock(&self.slot.state);
+            state.abandoned = true;
+            state.waker = None;
+            state.response.take()
+        };
+        drop(response);
+    }
+}
+
+/// Runs the deferred wake-ups of answers given on the loop thread; scheduled with
+/// `call_soon` once per loop turn (see `Bridge::schedule_loop_flush`).
+#[pyclass(module = "weft._weft", name = "FlushReplies", frozen)]
+#[derive(Debug)]
+pub(crate) struct FlushReplies {
+    bridge: Weak<Bridge>,
+}
+
+#[pymethods]
+impl FlushReplies {
+    fn __call__(&self) {
+        if let Some(bridge) = self.bridge.upgrade() {
+            bridge.loop_flush_due.store(false, Ordering::Release);
+            bridge.flush_replies();
+        }
+    }
+}
+
+/// Runs a promised wake-up when dropped (see `Bridge::to_loop_batched`).
+struct WakeOnDrop<'a>(&'a Bridge, fn(&Bridge));
 
 impl Drop for WakeOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.wake_loop();
+        (self.1)(self.0);
     }
 }
 

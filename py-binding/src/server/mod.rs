@@ -20,6 +20,7 @@ mod request;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -58,7 +59,37 @@ struct Route {
     path: String,
     index: usize,
     on_loop: bool,
+    direct: Option<DirectCall>,
 }
+
+/// A handler the server calls itself, without a Python dispatcher frame: it takes no
+/// argument, or only the request (its call shape was decided at registration).
+#[derive(Debug)]
+struct DirectCall {
+    endpoint: Py<PyAny>,
+    pass_request: bool,
+    /// The last call took longer than `SLOW_CALL` (or there was none yet): answers
+    /// already given are sent before the next call (see `serve_threads`).
+    slow: AtomicBool,
+}
+
+/// The Python halves of direct calls (`Server.set_direct`).
+#[derive(Debug)]
+struct Finishers {
+    /// `finish_sync(index, request, reply, result, error)`: answers a result that is
+    /// not plain (see `request::plain_response`), or the error a handler raised.
+    sync: Py<PyAny>,
+    /// `finish_async(coroutine, index, request, reply)`: a coroutine that awaits an
+    /// async handler's coroutine and answers.
+    on_loop: Py<PyAny>,
+}
+
+/// A handler call that took longer than this may take long again: answers waiting
+/// for their deferred wake-up are not held behind it.
+const SLOW_CALL: Duration = Duration::from_micros(200);
+
+/// Deferred answers on a handler thread are flushed at least this often.
+const MAX_DEFERRED: usize = 32;
 
 /// A server-smol server driven from Python (`weft._weft.Server`).
 #[pyclass(module = "weft._weft", name = "Server")]
@@ -70,6 +101,9 @@ pub(crate) struct Server {
     root_path: String,
     state: Option<Py<PyDict>>,
     bridge: Arc<Bridge>,
+    finishers: Option<Finishers>,
+    /// `routes` by route index, for direct calls.
+    direct: Vec<Option<usize>>,
     /// Behind a lock: `join` waits with the GIL released while the loop keeps
     /// calling `drain` on the same object.
     running: Mutex<Option<RunningServer>>,
@@ -152,6 +186,8 @@ impl Server {
             bridge: Arc::new(
                 Bridge::new().map_err(|e| PyOSError::new_err(format!("socket pair: {e}")))?,
             ),
+            finishers: None,
+            direct: Vec::new(),
             running: Mutex::new(None),
             scope_base: None,
         })
@@ -159,13 +195,41 @@ impl Server {
 
     /// Routes `method path` to the Python route `index`, run on the event loop
     /// (`on_loop`, async handlers) or on the handler threads.
-    #[pyo3(signature = (method, path, index, on_loop))]
-    fn add_route(&mut self, method: &str, path: &str, index: usize, on_loop: bool) {
+    ///
+    /// With `endpoint` (and `set_direct`), the server calls `endpoint()` itself, or
+    /// `endpoint(request)` with `pass_request`, instead of the dispatcher.
+    #[pyo3(signature = (method, path, index, on_loop, endpoint = None, pass_request = false))]
+    fn add_route(
+        &mut self,
+        method: &str,
+        path: &str,
+        index: usize,
+        on_loop: bool,
+        endpoint: Option<Py<PyAny>>,
+        pass_request: bool,
+    ) {
         self.routes.push(Route {
             method: method.to_owned(),
             path: path.to_owned(),
             index,
             on_loop,
+            direct: endpoint.map(|endpoint| DirectCall {
+                endpoint,
+                pass_request,
+                slow: AtomicBool::new(true),
+            }),
+        });
+    }
+
+    /// Enables direct calls of the routes added with an `endpoint`: results that are
+    /// `str`, `bytes`, `dict` / `list` (made JSON by `json(value) -> bytes`) or `None`
+    /// are answered without Python; `finish_sync` and `finish_async` do the rest (see
+    /// `Finishers`).
+    fn set_direct(&mut self, finish_sync: Py<PyAny>, finish_async: Py<PyAny>, json: Py<PyAny>) {
+        self.bridge.set_json(json);
+        self.finishers = Some(Finishers {
+            sync: finish_sync,
+            on_loop: finish_async,
         });
     }
 
@@ -183,7 +247,16 @@ impl Server {
         if lock(&self.running).is_some() {
             return Err(PyRuntimeError::new_err("the server is already running"));
         }
-        self.bridge.set_loop(event_loop)?;
+        self.bridge.set_loop(py, event_loop)?;
+        let slots = self.routes.iter().map(|r| r.index + 1).max().unwrap_or(0);
+        self.direct = vec![None; slots];
+        if self.finishers.is_some() {
+            for (position, route) in self.routes.iter().enumerate() {
+                if route.direct.is_some() {
+                    self.direct[route.index] = Some(position);
+                }
+            }
+        }
         let mut app = App::new();
         if self.asgi {
             for method in ASGI_METHODS {
@@ -237,7 +310,7 @@ impl Server {
     ///
     /// With `spawn`, `asgi_dispatch` returns a coroutine and `spawn(coroutine)` starts
     /// it (e.g. `loop.create_task`): one call from here instead of a Python-level
-    /// dispatcher frame per request.
+    /// dispatcher frame per request. Direct async routes (`set_direct`) need it too.
     #[pyo3(signature = (dispatch_async, asgi_dispatch, spawn = None))]
     fn drain(
         &self,
@@ -246,12 +319,18 @@ impl Server {
         asgi_dispatch: &Bound<'_, PyAny>,
         spawn: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
+        bridge::enter_loop_role();
         let state = self.state.as_ref().map(|s| s.bind(py));
         for item in self.bridge.take_loop_items() {
             let result = match item {
-                LoopItem::Route(job) => job
-                    .into_py(py, &self.bridge)
-                    .and_then(|args| dispatch_async.call1(args).map(drop)),
+                LoopItem::Route(job) => match (self.direct_call(job.route), spawn) {
+                    (Some((direct, finishers)), Some(spawn)) => {
+                        self.start_direct_async(py, job, direct, finishers, spawn)
+                    }
+                    _ => job
+                        .into_py(py, &self.bridge)
+                        .and_then(|args| dispatch_async.call1(args).map(drop)),
+                },
                 LoopItem::Asgi(job) => {
                     let Some(base) = self.scope_base.as_ref() else {
                         continue;
@@ -278,18 +357,47 @@ impl Server {
 
     /// Runs sync handlers until `stop_threads()`: call from each handler thread with
     /// `dispatch_sync(index, request, reply)`. Waits with the GIL released.
+    ///
+    /// Answers are handed to the I/O thread with their wake-ups deferred, and the
+    /// wake-ups sent before this thread waits for more work (or every
+    /// `MAX_DEFERRED` answers, or before a call to a route that was slow last time),
+    /// so that a burst costs one wake-up of the I/O thread (see `bridge`).
     fn serve_threads(&self, py: Python<'_>, dispatch_sync: &Bound<'_, PyAny>) -> PyResult<()> {
+        let _role = bridge::enter_handler_role();
+        let mut deferred = 0;
         loop {
             // Take queued work while holding the GIL; release it only to wait.
             let job = match self.bridge.try_sync_job() {
                 Some(job) => job,
-                None => match py.detach(|| self.bridge.next_sync_job()) {
-                    Some(job) => job,
-                    None => return Ok(()),
-                },
+                None => {
+                    self.bridge.flush_replies();
+                    deferred = 0;
+                    match py.detach(|| self.bridge.next_sync_job()) {
+                        Some(job) => job,
+                        None => return Ok(()),
+                    }
+                }
             };
-            let args = job.into_py(py, &self.bridge)?;
-            if let Err(err) = dispatch_sync.call1(args) {
+            let direct = self.direct_call(job.route);
+            let slow = direct.is_none_or(|(d, _)| d.slow.load(Ordering::Relaxed));
+            if (slow || deferred >= MAX_DEFERRED) && self.bridge.has_unflushed() {
+                self.bridge.flush_replies();
+                deferred = 0;
+            }
+            let started = crate::clock::now();
+            let result = match direct {
+                Some((direct, finishers)) => self.run_direct_sync(py, job, direct, finishers),
+                None => job
+                    .into_py(py, &self.bridge)
+                    .and_then(|args| dispatch_sync.call1(args).map(drop)),
+            };
+            if let Some((direct, _)) = direct {
+                direct
+                    .slow
+                    .store(started.elapsed() > SLOW_CALL, Ordering::Relaxed);
+            }
+            deferred += 1;
+            if let Err(err) = result {
                 err.write_unraisable(py, None);
             }
         }
@@ -316,6 +424,80 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The direct call of route `index`, if it has one.
+    fn direct_call(&self, index: usize) -> Option<(&DirectCall, &Finishers)> {
+        let position = (*self.direct.get(index)?)?;
+        let direct = self.routes.get(position)?.direct.as_ref()?;
+        Some((direct, self.finishers.as_ref()?))
+    }
+
+    fn call_endpoint<'py>(
+        py: Python<'py>,
+        direct: &DirectCall,
+        request: &Py<request::PyRequest>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let endpoint = direct.endpoint.bind(py);
+        if direct.pass_request {
+            endpoint.call1((request.clone_ref(py),))
+        } else {
+            endpoint.call0()
+        }
+    }
+
+    /// Calls a sync handler and answers a plain result; hands anything else (or an
+    /// error) to `finish_sync`.
+    fn run_direct_sync(
+        &self,
+        py: Python<'_>,
+        job: request::RouteJob,
+        direct: &DirectCall,
+        finishers: &Finishers,
+    ) -> PyResult<()> {
+        let (index, request, reply) = job.into_py(py, &self.bridge)?;
+        let (result, error) = match Self::call_endpoint(py, direct, &request) {
+            Ok(result) => match reply.get().send_plain(py, &result) {
+                Ok(true) => return Ok(()),
+                Ok(false) => (Some(result), None),
+                Err(error) => (None, Some(error.into_value(py))),
+            },
+            Err(error) => (None, Some(error.into_value(py))),
+        };
+        finishers
+            .sync
+            .bind(py)
+            .call1((index, request, reply, result, error))
+            .map(drop)
+    }
+
+    /// Calls an async handler (which only makes its coroutine) and starts
+    /// `finish_async` on it with `spawn`.
+    fn start_direct_async(
+        &self,
+        py: Python<'_>,
+        job: request::RouteJob,
+        direct: &DirectCall,
+        finishers: &Finishers,
+        spawn: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let (index, request, reply) = job.into_py(py, &self.bridge)?;
+        match Self::call_endpoint(py, direct, &request) {
+            Ok(coroutine) => {
+                let finish = finishers
+                    .on_loop
+                    .bind(py)
+                    .call1((coroutine, index, request, reply))?;
+                spawn.call1((finish,)).map(drop)
+            }
+            Err(error) => finishers
+                .sync
+                .bind(py)
+                .call1((index, request, reply, py.None(), error.into_value(py)))
+                .map(drop),
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -334,6 +516,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::BodyWriter>()?;
     m.add_class::<bridge::Ready>()?;
     m.add_class::<bridge::Done>()?;
+    m.add_class::<bridge::FlushReplies>()?;
     m.add_class::<asgi::Receive>()?;
     m.add_class::<asgi::Send>()?;
     m.add("ClientDisconnected", py.get_type::<ClientDisconnected>())?;

@@ -13,40 +13,54 @@ use server_smol::{BodyError, BoxFuture, Handler, Headers, Response, Version};
 use smol::channel::{Receiver, Sender, TrySendError};
 
 use super::ClientDisconnected;
-use super::bridge::{Bridge, LoopItem};
+use super::bridge::{Bridge, LoopItem, Replier, reply_slot};
 use crate::convert::{as_bytes, lower_bytes};
 
 /// Chunks of a streamed response that may wait before the writer has to wait too.
 pub(crate) const STREAM_DEPTH: usize = 16;
 
-/// What Python sees of one request; the body is already read in full.
+/// What Python sees of one request: server-smol's request, moved over whole (no
+/// copies on the I/O thread), and its body, already read in full.
 #[derive(Debug)]
 pub(crate) struct RequestData {
-    pub(crate) method: String,
-    pub(crate) target: String,
-    pub(crate) path: String,
-    pub(crate) params: Vec<(String, String)>,
-    pub(crate) headers: Headers,
-    pub(crate) version: Version,
-    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) request: server_smol::Request,
     pub(crate) body: Bytes,
 }
 
 impl RequestData {
-    pub(crate) fn of(request: &server_smol::Request, body: Bytes) -> Self {
-        Self {
-            method: request.method().to_owned(),
-            target: request.target().to_owned(),
-            path: request.path().to_owned(),
-            params: request
-                .params()
-                .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                .collect(),
-            headers: request.headers().clone(),
-            version: request.version(),
-            peer: request.peer_addr(),
-            body,
-        }
+    /// `request`'s body must have been taken (it is read in full or streamed
+    /// separately).
+    pub(crate) fn new(request: server_smol::Request, body: Bytes) -> Self {
+        Self { request, body }
+    }
+
+    pub(crate) fn method(&self) -> &str {
+        self.request.method()
+    }
+
+    pub(crate) fn target(&self) -> &str {
+        self.request.target()
+    }
+
+    pub(crate) fn path(&self) -> &str {
+        self.request.path()
+    }
+
+    /// The query string without `?` (empty if none).
+    pub(crate) fn query(&self) -> &str {
+        self.request.query().unwrap_or("")
+    }
+
+    pub(crate) fn headers(&self) -> &Headers {
+        self.request.headers()
+    }
+
+    pub(crate) fn version(&self) -> Version {
+        self.request.version()
+    }
+
+    pub(crate) fn peer(&self) -> Option<SocketAddr> {
+        self.request.peer_addr()
     }
 }
 
@@ -73,36 +87,32 @@ impl PyRequest {
     /// The method, e.g. `"GET"`.
     #[getter]
     fn method(&self) -> &str {
-        &self.data.method
+        self.data.method()
     }
 
     /// The path as sent, without the query (not percent-decoded).
     #[getter]
     fn path(&self) -> &str {
-        &self.data.path
+        self.data.path()
     }
 
     /// The request-target as sent: path and query.
     #[getter]
     fn target(&self) -> &str {
-        &self.data.target
+        self.data.target()
     }
 
     /// The query string without `?` (empty if none).
     #[getter]
     fn query(&self) -> &str {
-        self.data
-            .target
-            .get(self.data.path.len()..)
-            .and_then(|q| q.strip_prefix('?'))
-            .unwrap_or("")
+        self.data.query()
     }
 
     /// The route's parameters, percent-decoded, as strings.
     #[getter]
     fn path_params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for (name, value) in &self.data.params {
+        for (name, value) in self.data.request.params() {
             dict.set_item(name, value)?;
         }
         Ok(dict)
@@ -112,7 +122,7 @@ impl PyRequest {
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
-        for (name, value) in self.data.headers.iter() {
+        for (name, value) in self.data.headers().iter() {
             list.append(PyTuple::new(
                 py,
                 [
@@ -128,7 +138,7 @@ impl PyRequest {
     #[pyo3(signature = (name, default = None))]
     fn header(&self, name: &str, default: Option<String>) -> Option<String> {
         self.data
-            .headers
+            .headers()
             .get(name)
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .or(default)
@@ -137,13 +147,13 @@ impl PyRequest {
     /// `"1.0"`, `"1.1"` or `"2"`.
     #[getter]
     fn http_version(&self) -> &'static str {
-        version_str(self.data.version)
+        version_str(self.data.version())
     }
 
     /// The peer's `(host, port)`, if known.
     #[getter]
     fn client(&self) -> Option<(String, u16)> {
-        self.data.peer.map(|a| (a.ip().to_string(), a.port()))
+        self.data.peer().map(|a| (a.ip().to_string(), a.port()))
     }
 
     /// The whole body.
@@ -164,7 +174,11 @@ impl PyRequest {
     }
 
     fn __repr__(&self) -> String {
-        format!("<weft.Request {} {}>", self.data.method, self.data.target)
+        format!(
+            "<weft.Request {} {}>",
+            self.data.method(),
+            self.data.target()
+        )
     }
 }
 
@@ -173,7 +187,7 @@ impl PyRequest {
 pub(crate) struct RouteJob {
     pub(crate) route: usize,
     pub(crate) request: RequestData,
-    pub(crate) reply: Sender<Response>,
+    pub(crate) reply: Replier,
 }
 
 impl RouteJob {
@@ -187,7 +201,7 @@ impl RouteJob {
         let reply = Py::new(
             py,
             Reply {
-                sender: Mutex::new(Some(self.reply)),
+                replier: Mutex::new(Some(self.reply)),
                 bridge: bridge.clone(),
             },
         )?;
@@ -219,23 +233,20 @@ impl Handler for RouteHandler {
                     Err(_) => return Response::status_page(400),
                 }
             };
-            let (reply, answer) = smol::channel::bounded(1);
+            let (reply, answer) = reply_slot(&bridge);
             let job = RouteJob {
                 route,
-                request: RequestData::of(&request, body),
+                request: RequestData::new(request, body),
                 reply,
             };
             if on_loop {
                 bridge.to_loop_batched(LoopItem::Route(job)).await;
             } else {
-                bridge.to_threads(job);
+                bridge.to_threads_batched(job).await;
             }
             // A reply object dropped without answering (handler crashed in a way the
             // Python side could not report, or the server stopped) is a 500.
-            answer
-                .recv()
-                .await
-                .unwrap_or_else(|_| Response::status_page(500))
+            answer.await.unwrap_or_else(|| Response::status_page(500))
         })
     }
 }
@@ -252,22 +263,72 @@ pub(crate) fn response_head(status: u16, headers: &Bound<'_, PyAny>) -> PyResult
     Ok(response)
 }
 
+const TEXT: &str = "text/plain; charset=utf-8";
+const OCTETS: &str = "application/octet-stream";
+const JSON: &str = "application/json";
+
+/// The response for a handler result that needs no Python help: `str` (text),
+/// `bytes`, `dict` / `list` (JSON, encoded by the app's `json` function) and `None`
+/// (204); `Ok(None)` for anything else (a `Response`, a tuple, a stream...).
+/// The same conversions as `weft.app._plain`.
+pub(crate) fn plain_response(
+    py: Python<'_>,
+    bridge: &Bridge,
+    result: &Bound<'_, PyAny>,
+) -> PyResult<Option<Response>> {
+    let (content_type, body) = if let Ok(text) = result.cast_exact::<PyString>() {
+        (TEXT, Bytes::copy_from_slice(text.encode_utf8()?.as_bytes()))
+    } else if let Ok(bytes) = result.cast_exact::<PyBytes>() {
+        (OCTETS, Bytes::copy_from_slice(bytes.as_bytes()))
+    } else if result.is_none() {
+        return Ok(Some(Response::new(204)));
+    } else if result.is_exact_instance_of::<PyDict>() || result.is_exact_instance_of::<PyList>() {
+        let Some(json) = bridge.json(py) else {
+            return Ok(None);
+        };
+        (JSON, as_bytes(&json.call1((result,))?)?)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(
+        Response::new(200)
+            .with_header(
+                Bytes::from_static(b"content-type"),
+                Bytes::from_static(content_type.as_bytes()),
+            )
+            .with_body(body),
+    ))
+}
+
 /// Where a handler's answer goes (`weft._weft.Reply`): call `send` once, or `start`
 /// for a streamed body.
 #[pyclass(module = "weft._weft", name = "Reply", frozen)]
 #[derive(Debug)]
 pub(crate) struct Reply {
-    sender: Mutex<Option<Sender<Response>>>,
+    replier: Mutex<Option<Replier>>,
     bridge: Arc<Bridge>,
 }
 
 impl Reply {
-    fn take(&self) -> PyResult<Sender<Response>> {
-        self.sender
+    fn take(&self) -> PyResult<Replier> {
+        self.replier
             .lock()
             .ok()
             .and_then(|mut s| s.take())
             .ok_or_else(|| PyRuntimeError::new_err("this request was already answered"))
+    }
+
+    /// Answers with `result` if it converts without Python help (see
+    /// [`plain_response`]); false (and still unanswered) otherwise.
+    pub(crate) fn send_plain(&self, py: Python<'_>, result: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match plain_response(py, &self.bridge, result)? {
+            Some(response) => {
+                // The connection may be gone already; then nobody waits for the answer.
+                self.take()?.answer(py, response);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }
 
@@ -276,29 +337,41 @@ impl Reply {
     /// Answers with a complete body.
     fn send(
         &self,
+        py: Python<'_>,
         status: u16,
         headers: &Bound<'_, PyAny>,
         body: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let response = response_head(status, headers)?.with_body(as_bytes(body)?);
         // The connection may be gone already; then nobody waits for the answer.
-        let _ = self.take()?.try_send(response);
+        self.take()?.answer(py, response);
         Ok(())
     }
 
+    /// Answers with a handler's result when it is a `str`, `bytes`, `dict`, `list` or
+    /// `None`, and returns True; returns False for anything else.
+    fn send_result(&self, py: Python<'_>, result: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.send_plain(py, result)
+    }
+
     /// Sends the head of a streamed response and returns the body's writer.
-    fn start(&self, status: u16, headers: &Bound<'_, PyAny>) -> PyResult<BodyWriter> {
+    fn start(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        headers: &Bound<'_, PyAny>,
+    ) -> PyResult<BodyWriter> {
         let head = response_head(status, headers)?;
         let (writer, stream) = body_channel(self.bridge.clone());
         let response = head.with_response_body(server_smol::ResponseBody::Stream(Box::pin(stream)));
-        let _ = self.take()?.try_send(response);
+        self.take()?.answer_now(py, response);
         Ok(writer)
     }
 
     /// Whether `send` or `start` was called.
     #[getter]
     fn answered(&self) -> bool {
-        self.sender.lock().map(|s| s.is_none()).unwrap_or(true)
+        self.replier.lock().map(|s| s.is_none()).unwrap_or(true)
     }
 }
 

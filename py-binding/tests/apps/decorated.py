@@ -2,6 +2,7 @@
 ``python -m tests.apps.decorated PORT [WORKERS]``."""
 
 import asyncio
+import itertools
 import os
 import sys
 import time
@@ -98,9 +99,58 @@ def nothing():
     return None
 
 
+# The order in which handlers started, for the tests that depend on it.
+_started = itertools.count()
+
+
+@app.get("/seq")
+def seq():
+    return str(next(_started))
+
+
+@app.get("/slow-seq")
+def slow_seq():
+    started = next(_started)
+    time.sleep(0.6)
+    return str(started)
+
+
+@app.get("/bytes")
+def raw_bytes():
+    return b"raw"
+
+
+@app.get("/list")
+async def a_list():
+    return [1, "two"]
+
+
+@app.get("/method")
+async def method_of(req: weft.Request):
+    return {"method": req.method, "path": req.path}
+
+
+@app.get("/keyword")
+def keyword_only(*, request):
+    return request.method
+
+
+@app.get("/not-json")
+def not_json():
+    return {"set": {1, 2}}
+
+
+@app.get("/surrogate")
+def surrogate():
+    return "\udc80"
+
+
 if __name__ == "__main__":
     port = int(sys.argv[1])
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     certfile = sys.argv[3] if len(sys.argv) > 3 else None
     keyfile = sys.argv[4] if len(sys.argv) > 4 else None
-    app.run("127.0.0.1", port, workers=workers, certfile=certfile, keyfile=keyfile, shutdown_timeout=5.0)
+    threads = int(os.environ.get("WEFT_TEST_THREADS", "4"))
+    app.run(
+        "127.0.0.1", port, workers=workers, threads=threads, certfile=certfile, keyfile=keyfile, shutdown_timeout=5.0
+    )

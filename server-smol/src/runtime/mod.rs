@@ -14,6 +14,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use crate::clock;
+
 pub(crate) use io::{EtListener, EtStream};
 pub(crate) use reactor::Reactor;
 pub(crate) use timer::Timer;
@@ -26,6 +28,8 @@ pub(crate) use timer::Timer;
 pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> std::io::Result<T> {
     let reactor = Reactor::new()?;
     let _current = reactor::enter(reactor.clone());
+    clock::set_loop_time(true);
+    let _clock = ClockGuard;
     let notifier = reactor.notifier().clone();
     let waker = Waker::from(notifier.clone());
     let mut cx = Context::from_waker(&waker);
@@ -43,6 +47,15 @@ pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> std::io::Result<T>
     }
 }
 
+/// Puts the thread back on the precise clock when the worker ends.
+struct ClockGuard;
+
+impl Drop for ClockGuard {
+    fn drop(&mut self) {
+        clock::set_loop_time(false);
+    }
+}
+
 /// The reactor of this thread, if it is a per-core worker.
 pub(crate) fn current() -> Option<std::rc::Rc<Reactor>> {
     reactor::current()
@@ -57,7 +70,6 @@ mod tests {
     use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
-    use crate::clock;
 
     fn listener() -> TcpListener {
         crate::listener::bind("127.0.0.1:0".parse().unwrap(), false).unwrap()

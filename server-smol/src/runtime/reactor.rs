@@ -356,6 +356,7 @@ impl Reactor {
             timeout.map(to_timespec).as_ref(),
         );
         self.notifier.sleeping.store(false, Ordering::SeqCst);
+        let now = clock::set_loop_time(true);
         let outcome = match result {
             Ok(_) => Ok(()),
             Err(rustix::io::Errno::INTR) => Ok(()),
@@ -365,7 +366,7 @@ impl Reactor {
             self.dispatch(event);
         }
         self.events.replace(events);
-        self.fire_timers();
+        self.fire_timers(now);
         outcome
     }
 
@@ -400,18 +401,17 @@ impl Reactor {
     /// (epoll's resolution; rounding down would spin until the deadline).
     fn timeout(&self) -> Option<Duration> {
         let (first, _) = *self.timers.borrow().keys().next()?;
-        let left = first.saturating_duration_since(clock::now());
+        let left = first.saturating_duration_since(clock::precise_now());
         let millis = left.as_nanos().div_ceil(1_000_000);
         Some(Duration::from_millis(
             u64::try_from(millis).unwrap_or(u64::MAX),
         ))
     }
 
-    fn fire_timers(&self) {
+    fn fire_timers(&self, now: Instant) {
         if self.timers.borrow().is_empty() {
             return;
         }
-        let now = clock::now();
         loop {
             let due = {
                 let mut timers = self.timers.borrow_mut();

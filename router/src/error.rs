@@ -42,7 +42,8 @@ pub enum InsertError {
         /// The route that was refused.
         route: String,
     },
-    /// The router already holds 16 MiB of routes; offsets in its lookup table are 32-bit.
+    /// The router already holds 16 MiB of routes (offsets in its lookup table are 32-bit)
+    /// or 2^20 route segments (its lookup table costs memory per segment).
     #[error("route `{route}`: the router is full")]
     TooLarge {
         /// The route that was refused.

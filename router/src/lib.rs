@@ -46,11 +46,14 @@
 //!
 //! A lookup allocates nothing unless a route has more than four parameters; backtracking
 //! never does. The first lookup after an `insert` or `remove` builds the table lookups
-//! run on, once: one step per path segment, static segments found whole by hashing. Values are slices of
-//! the raw path; [`percent_decode`] decodes one when the caller wants it decoded.
+//! run on, once: one step per path segment, static segments found whole by hashing.
+//! Values are slices of the raw path; [`percent_decode`] decodes one when the caller
+//! wants it decoded.
 //!
-//! Limits: a router holds at most 16 MiB of route text ([`InsertError::TooLarge`]), and a
-//! path longer than 4 GiB never matches (positions are 32-bit).
+//! Limits: a router holds at most 16 MiB of route text and 2^20 route segments (the
+//! table costs a few hundred bytes per segment at worst, `////…` included)
+//! ([`InsertError::TooLarge`]), and a path longer than 4 GiB never matches (positions
+//! are 32-bit).
 //!
 //! The HTTP-facing layer, [`MethodRouter`] over [`Methods`], adds 405 with an `Allow`
 //! list, HEAD served by GET, and a trailing-slash hint on a miss, without depending on
@@ -77,7 +80,7 @@ pub use params::Params;
 
 use std::sync::OnceLock;
 
-use lookup::{MAX_ROUTE_BYTES, Table};
+use lookup::{MAX_ROUTE_BYTES, MAX_ROUTE_SEGMENTS, Table};
 use params::SmallStack;
 use template::Template;
 use tree::Node;
@@ -95,6 +98,8 @@ pub struct Router<T> {
     free: Vec<usize>,
     /// Total length of the routes held, kept below `MAX_ROUTE_BYTES`.
     route_bytes: usize,
+    /// Total number of segments of the routes held, kept below `MAX_ROUTE_SEGMENTS`.
+    route_segments: usize,
     /// The flat copy lookups run on, built from `root` on the first lookup after a change.
     lookup: OnceLock<Table>,
 }
@@ -132,6 +137,7 @@ impl<T> Router<T> {
             slots: Vec::new(),
             free: Vec::new(),
             route_bytes: 0,
+            route_segments: 0,
             lookup: OnceLock::new(),
         }
     }
@@ -142,7 +148,9 @@ impl<T> Router<T> {
     /// ([`InsertError::Conflict`] names both); the router is unchanged on error.
     pub fn insert(&mut self, route: &str, value: T) -> Result<(), InsertError> {
         let template = Template::parse(route)?;
-        if self.route_bytes + route.len() > MAX_ROUTE_BYTES {
+        if self.route_bytes + route.len() > MAX_ROUTE_BYTES
+            || self.route_segments + segments(route) > MAX_ROUTE_SEGMENTS
+        {
             return Err(InsertError::TooLarge {
                 route: route.into(),
             });
@@ -177,6 +185,7 @@ impl<T> Router<T> {
         };
         *place = Some(index);
         self.route_bytes += route.len();
+        self.route_segments += segments(route);
         Ok(())
     }
 
@@ -237,6 +246,7 @@ impl<T> Router<T> {
         let slot = self.slots.get_mut(index)?.take()?;
         self.free.push(index);
         self.route_bytes -= route.len();
+        self.route_segments -= segments(route);
         self.root.compact();
         self.lookup = OnceLock::new();
         Some(slot.value)
@@ -259,4 +269,9 @@ impl<T> Router<T> {
             .flatten()
             .map(|slot| (&*slot.route, &slot.value))
     }
+}
+
+/// The segments of a route: what the lookup table costs a state and a step for.
+fn segments(route: &str) -> usize {
+    route.bytes().filter(|&b| b == b'/').count() + 1
 }

@@ -48,6 +48,11 @@ pub(crate) type Captures = SmallStack<Span, INLINE_PARAMS>;
 /// The most route bytes a router takes, so that every offset fits the `u32` fields.
 pub(crate) const MAX_ROUTE_BYTES: usize = 1 << 24;
 
+/// The most route segments a router takes: the table has a state and a step or a pattern
+/// per segment (about 200 bytes with the step table's free entries), which this keeps
+/// near 200 MiB for `////…`, where 16 MiB of route text alone would allow 3 GiB.
+pub(crate) const MAX_ROUTE_SEGMENTS: usize = 1 << 20;
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Table {
     states: Vec<State>,

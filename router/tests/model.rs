@@ -256,3 +256,27 @@ fn refuses_routes_past_the_size_limit() {
     router.insert("/a", ()).unwrap();
     assert!(router.at("/a").is_ok());
 }
+
+#[test]
+fn refuses_routes_past_the_segment_limit() {
+    let mut router = Router::new();
+    // 2^20 + 1 segments in 2 MiB of text: within the byte limit, past the segment one.
+    let many = "/a".repeat(1 << 20);
+    assert!(matches!(
+        router.insert(&many, ()),
+        Err(InsertError::TooLarge { .. })
+    ));
+    assert!(router.is_empty());
+    // 2^19 + 1 segments each: the second would make 2^20 + 2.
+    let half = "/".repeat(1 << 19);
+    let other = format!("{half}x");
+    router.insert(&half, ()).unwrap();
+    assert!(matches!(
+        router.insert(&other, ()),
+        Err(InsertError::TooLarge { .. })
+    ));
+    assert!(router.remove(&half).is_some());
+    router.insert(&other, ()).unwrap();
+    assert_eq!(router.len(), 1);
+    assert!(router.at("/a").is_err());
+}

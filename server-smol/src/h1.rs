@@ -26,7 +26,7 @@ use crate::conn::{ConnContext, Io, with_timeout};
 use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{BodySource, Response, ResponseBody, status_has_no_body};
+use crate::response::{BodySource, Response, ResponseBody, Trailers, status_has_no_body};
 use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more responses are ready.
@@ -67,8 +67,11 @@ enum Job {
         future: BoxFuture,
         info: Option<RequestInfo>,
     },
-    /// The response head is sent; its body is being produced.
-    Body(BodySource),
+    /// The response head is sent; its body is being produced, and trailers
+    /// may follow it.
+    Body(BodySource, Option<Trailers>),
+    /// The body is sent; the trailers are being produced.
+    Trailers(Trailers),
     /// Our response is complete; the request body may still be arriving.
     Finished,
 }
@@ -407,7 +410,16 @@ impl<S: Io> H1<S> {
                 }
                 Poll::Pending => Ok(false),
             },
-            Job::Body(_) => self.poll_body(cx),
+            Job::Body(..) => self.poll_body(cx),
+            Job::Trailers(trailers) => match trailers.poll(cx) {
+                Poll::Ready(fields) => {
+                    self.send_trailers(fields);
+                    self.job = Job::Finished;
+                    self.collect_transmit();
+                    Ok(true)
+                }
+                Poll::Pending => Ok(false),
+            },
             Job::Idle | Job::Finished => Ok(false),
         }
     }
@@ -416,7 +428,7 @@ impl<S: Io> H1<S> {
     fn poll_body(&mut self, cx: &mut Context<'_>) -> Result<bool, Step> {
         let mut moved = false;
         loop {
-            let Job::Body(source) = &mut self.job else {
+            let Job::Body(source, trailers) = &mut self.job else {
                 return Ok(moved);
             };
             let next = source.poll_chunk(cx);
@@ -432,6 +444,10 @@ impl<S: Io> H1<S> {
                     }
                 }
                 Poll::Ready(None) => {
+                    if let Some(trailers) = trailers.take() {
+                        self.job = Job::Trailers(trailers);
+                        return self.poll_job(cx);
+                    }
                     if self.conn.send_end(None).is_err() {
                         return Err(Step::Close);
                     }
@@ -455,10 +471,15 @@ impl<S: Io> H1<S> {
             status,
             headers,
             body,
+            trailers,
         } = response;
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }
+        let skip_body = is_head || status_has_no_body(status);
+        // Trailers need chunked framing (RFC 9112 §7.1.2), which a
+        // `Content-Length` would rule out.
+        let trailers = trailers.filter(|_| !skip_body);
         let mut head = ResponseHead::new(status);
         head.headers = http1_proto::HeaderMap::with_capacity(headers.len() + 4);
         let mut has_length = false;
@@ -470,6 +491,7 @@ impl<S: Io> H1<S> {
         let no_body = status_has_no_body(status);
         if !no_body
             && !has_length
+            && trailers.is_none()
             && let Some(len) = body.len()
         {
             let mut digits = itoa::Buffer::new();
@@ -490,20 +512,42 @@ impl<S: Io> H1<S> {
             }
             return;
         }
-        let skip_body = is_head || no_body;
         self.job = match body {
             _ if skip_body => self.end_now(),
-            ResponseBody::Empty => self.end_now(),
+            ResponseBody::Empty => self.end_now_or(trailers),
             ResponseBody::Full(bytes) => {
                 if !bytes.is_empty() && self.conn.send_data(bytes).is_err() {
                     self.closing = true;
                 }
-                self.end_now()
+                self.end_now_or(trailers)
             }
-            ResponseBody::Stream(stream) => Job::Body(BodySource::Stream(stream)),
-            ResponseBody::File { file, len } => Job::Body(BodySource::file(file, len)),
+            ResponseBody::Stream(stream) => Job::Body(BodySource::Stream(stream), trailers),
+            ResponseBody::File { file, len } => Job::Body(BodySource::file(file, len), trailers),
         };
         self.collect_transmit();
+    }
+
+    /// Ends the message now, or once `trailers` are ready.
+    fn end_now_or(&mut self, trailers: Option<Trailers>) -> Job {
+        match trailers {
+            Some(trailers) => Job::Trailers(trailers),
+            None => self.end_now(),
+        }
+    }
+
+    /// Ends the message with `fields` as its trailer section, or without
+    /// one where the framing has no room for it (see [`Trailers`]).
+    fn send_trailers(&mut self, fields: Headers) {
+        let mut map = http1_proto::HeaderMap::with_capacity(fields.len());
+        for (name, value) in fields {
+            map.append(name, value);
+        }
+        if let Err(error) = self.conn.send_end(Some(&map)) {
+            tracing::debug!(%error, "trailers dropped");
+            if self.conn.send_end(None).is_err() {
+                self.closing = true;
+            }
+        }
     }
 
     fn end_now(&mut self) -> Job {

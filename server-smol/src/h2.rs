@@ -30,7 +30,7 @@ use crate::conn::{ConnContext, Io};
 use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{BodySource, Response, ResponseBody, status_has_no_body};
+use crate::response::{BodySource, Response, ResponseBody, Trailers, status_has_no_body};
 use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more work is ready.
@@ -110,7 +110,10 @@ enum Phase {
     Sending {
         pending: Option<Bytes>,
         source: Option<BodySource>,
+        trailers: Option<Trailers>,
     },
+    /// The body is sent (without END_STREAM); the trailers end the stream.
+    Trailers(Trailers),
 }
 
 enum Step {
@@ -482,6 +485,7 @@ impl<S: Io> H2<S> {
             phase: Phase::Sending {
                 pending: None,
                 source: None,
+                trailers: None,
             },
         };
         if path.is_empty() {
@@ -568,6 +572,7 @@ impl<S: Io> H2<S> {
             status,
             headers,
             body,
+            trailers,
         } = response;
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
@@ -606,7 +611,8 @@ impl<S: Io> H2<S> {
             ResponseBody::Stream(stream) => (None, Some(BodySource::Stream(stream))),
             ResponseBody::File { file, len } => (None, Some(BodySource::file(file, len))),
         };
-        let end_stream = pending.is_none() && source.is_none();
+        let trailers = trailers.filter(|_| !(job.is_head || no_body));
+        let end_stream = pending.is_none() && source.is_none() && trailers.is_none();
         if let Err(error) = self.conn.send_headers(stream, &fields, end_stream) {
             tracing::debug!(%stream, %error, "sending response headers");
             self.streams.remove(&id);
@@ -618,7 +624,11 @@ impl<S: Io> H2<S> {
         if end_stream {
             self.streams.remove(&id);
         } else {
-            job.phase = Phase::Sending { pending, source };
+            job.phase = Phase::Sending {
+                pending,
+                source,
+                trailers,
+            };
             self.to_poll.push(id);
         }
     }
@@ -631,11 +641,42 @@ impl<S: Io> H2<S> {
             let Some(job) = self.streams.get_mut(&id) else {
                 return;
             };
-            let Phase::Sending { pending, source } = &mut job.phase else {
+            let phase = match &mut job.phase {
+                Phase::Sending {
+                    pending: None,
+                    source: None,
+                    trailers,
+                } => match trailers.take() {
+                    Some(trailers) => {
+                        job.phase = Phase::Trailers(trailers);
+                        continue;
+                    }
+                    None => return,
+                },
+                Phase::Trailers(trailers) => {
+                    let Poll::Ready(fields) = trailers.poll(cx) else {
+                        return;
+                    };
+                    self.streams.remove(&id);
+                    self.send_trailers(stream, fields);
+                    return;
+                }
+                phase => phase,
+            };
+            let Phase::Sending {
+                pending,
+                source,
+                trailers,
+            } = phase
+            else {
                 return;
             };
             if let Some(data) = pending.take() {
-                let end = source.is_none();
+                let end = source.is_none() && trailers.is_none();
+                if !end && data.is_empty() {
+                    // An empty chunk only matters when it carries END_STREAM.
+                    continue;
+                }
                 let sent = self.conn.send_data(stream, data.clone(), end);
                 tracing::trace!(%stream, len = data.len(), end, ?sent, "send_data");
                 match sent {
@@ -693,6 +734,23 @@ impl<S: Io> H2<S> {
                 }
                 Poll::Pending => return,
             }
+        }
+    }
+
+    /// Ends the stream with a trailing HEADERS frame (RFC 9113 §8.1).
+    fn send_trailers(&mut self, stream: StreamId, fields: Headers) {
+        let fields: Vec<Header> = fields
+            .into_iter()
+            .map(|(name, value)| Header::new(lowercase(name), value))
+            .filter(|h| !CONNECTION_SPECIFIC.contains(&&h.name[..]))
+            .collect();
+        if let Err(error) = self.conn.send_trailers(stream, &fields) {
+            // Invalid trailer fields: the body is complete but the message
+            // cannot end as the handler asked; reset rather than pretend.
+            tracing::debug!(%stream, %error, "sending trailers");
+            let _ = self
+                .conn
+                .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
         }
     }
 

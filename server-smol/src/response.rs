@@ -1,6 +1,7 @@
 //! What a handler returns.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 
@@ -63,6 +64,40 @@ impl ResponseBody {
     }
 }
 
+/// Trailer fields, sent after the body (RFC 9110 §6.5): a future that
+/// yields them once the body has ended, so a handler can compute them from
+/// what it streamed (a checksum, a gRPC status).
+///
+/// HTTP/2 sends them as a final HEADERS frame (RFC 9113 §8.1). HTTP/1.1
+/// sends them in the chunked trailer section (RFC 9112 §7.1.2), so a
+/// response with trailers gets chunked framing instead of `Content-Length`;
+/// where that framing is not possible (an HTTP/1.0 client, or a
+/// `Content-Length` the handler set itself) they are dropped, as RFC 9110
+/// §6.5.1 allows. Bodiless responses (HEAD, 204, 304) send none.
+pub struct Trailers(Pin<Box<dyn Future<Output = Headers> + Send + 'static>>);
+
+impl Trailers {
+    /// Trailers computed by `future` after the body ends.
+    pub fn new(future: impl Future<Output = Headers> + Send + 'static) -> Self {
+        Self(Box::pin(future))
+    }
+
+    /// Trailers known up front.
+    pub fn ready(headers: Headers) -> Self {
+        Self::new(std::future::ready(headers))
+    }
+
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Headers> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for Trailers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Trailers")
+    }
+}
+
 /// A response: status, headers and body.
 ///
 /// ```
@@ -75,6 +110,7 @@ pub struct Response {
     pub(crate) status: u16,
     pub(crate) headers: Headers,
     pub(crate) body: ResponseBody,
+    pub(crate) trailers: Option<Trailers>,
 }
 
 impl Response {
@@ -84,6 +120,7 @@ impl Response {
             status,
             headers: Headers::new(),
             body: ResponseBody::Empty,
+            trailers: None,
         }
     }
 
@@ -109,6 +146,7 @@ impl Response {
             status: 200,
             headers: Headers::new(),
             body: ResponseBody::Stream(Box::pin(stream)),
+            trailers: None,
         }
     }
 
@@ -142,6 +180,25 @@ impl Response {
     pub fn with_response_body(mut self, body: ResponseBody) -> Self {
         self.body = body;
         self
+    }
+
+    /// Sends `trailers` after the body (see [`Trailers`]).
+    ///
+    /// ```
+    /// use server_smol::{Headers, Response, Trailers};
+    /// let mut fields = Headers::new();
+    /// fields.append("grpc-status", "0");
+    /// let r = Response::text("hello").with_trailers(Trailers::ready(fields));
+    /// assert!(r.has_trailers());
+    /// ```
+    pub fn with_trailers(mut self, trailers: Trailers) -> Self {
+        self.trailers = Some(trailers);
+        self
+    }
+
+    /// Whether trailers follow the body.
+    pub fn has_trailers(&self) -> bool {
+        self.trailers.is_some()
     }
 
     /// The status code.

@@ -92,6 +92,44 @@ fn chunked_in_and_out() {
 }
 
 #[test]
+fn trailers_follow_a_chunked_body_and_are_dropped_where_framing_has_no_room() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET /trailers HTTP/1.1\r\nHost: t\r\nTE: trailers\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(reply.body, b"abcdefg");
+    // Computed after the stream ended: it saw every byte.
+    assert_eq!(
+        reply.trailers,
+        [
+            ("x-body-length".into(), "7".into()),
+            ("x-checksum".into(), "ok".into())
+        ]
+    );
+    // A complete body with trailers is chunked too, not Content-Length.
+    r.send(b"GET /trailers-full HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.header("content-length"), None);
+    assert_eq!(reply.body, b"complete");
+    assert_eq!(reply.trailers, [("grpc-status".into(), "0".into())]);
+    // HEAD: no body, so no trailers, and the connection stays in step.
+    r.send(b"HEAD /trailers-full HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = r.reply_with(true).unwrap();
+    assert_eq!(reply.status, 200);
+    r.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.reply().body, b"Hello, World!");
+    // HTTP/1.0 has no chunked framing: the body arrives whole, without them.
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET /trailers HTTP/1.0\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.body, b"abcdefg");
+    assert!(reply.trailers.is_empty());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn head_gets_the_get_headers_without_a_body() {
     let (server, addr) = start(config());
     let mut r = Reader::new(connect(addr));

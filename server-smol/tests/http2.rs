@@ -19,6 +19,8 @@ struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// Fields of a HEADERS frame after the response head.
+    trailers: Vec<(String, String)>,
     done: bool,
     reset: Option<ErrorCode>,
 }
@@ -124,11 +126,14 @@ impl Client {
                     ..
                 } => {
                     let reply = self.replies.entry(stream).or_default();
+                    let is_trailer = reply.status >= 200;
                     for h in headers {
                         let name = String::from_utf8(h.name.to_vec()).unwrap();
                         let value = String::from_utf8(h.value.to_vec()).unwrap();
                         if name == ":status" {
                             reply.status = value.parse().unwrap();
+                        } else if is_trailer {
+                            reply.trailers.push((name, value));
                         } else {
                             reply.headers.push((name, value));
                         }
@@ -173,6 +178,35 @@ impl Client {
         self.wait(|c| c.replies.get(&id).is_some_and(|r| r.done));
         self.replies.remove(&id).unwrap()
     }
+}
+
+#[test]
+fn trailers_end_the_stream_in_a_final_headers_frame() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let streamed = client.request("GET", "/trailers", true);
+    let full = client.request("GET", "/trailers-full", true);
+    let head = client.request("HEAD", "/trailers-full", true);
+    let streamed = client.finish(streamed);
+    assert_eq!(streamed.status, 200);
+    assert_eq!(streamed.body, b"abcdefg");
+    assert_eq!(
+        streamed.trailers,
+        [
+            ("x-body-length".into(), "7".into()),
+            ("x-checksum".into(), "ok".into())
+        ]
+    );
+    let full = client.finish(full);
+    assert_eq!(full.body, b"complete");
+    // HTTP/2 frames the body itself: a length and trailers go together.
+    assert_eq!(full.header("content-length"), Some("8"));
+    assert_eq!(full.trailers, [("grpc-status".into(), "0".into())]);
+    let head = client.finish(head);
+    assert!(head.body.is_empty() && head.trailers.is_empty());
+    assert_eq!(head.reset, None);
+    server.shutdown();
+    server.join();
 }
 
 #[test]

@@ -5,7 +5,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use server_smol::{App, Request, Response, RunningServer, Server, ServerConfig, demo};
+use server_smol::{
+    App, Headers, Request, Response, RunningServer, Server, ServerConfig, Trailers, demo,
+};
 
 /// The demo app plus a slow route for shutdown tests.
 pub fn app() -> App {
@@ -20,6 +22,32 @@ pub fn app() -> App {
         Response::stream(futures_lite::stream::iter(
             (0..64).map(move |_| Ok(chunk.clone())),
         ))
+    });
+    // Trailers computed from what the body stream produced.
+    app.get("/trailers", |_req: Request| async move {
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        // Lazy: each chunk is counted only when the server pulls it.
+        let chunks =
+            futures_lite::StreamExt::map(futures_lite::stream::iter(["abc", "defg"]), move |c| {
+                counter.fetch_add(c.len(), std::sync::atomic::Ordering::SeqCst);
+                Ok(bytes::Bytes::from_static(c.as_bytes()))
+            });
+        let trailers = Trailers::new(async move {
+            let mut fields = Headers::new();
+            fields.append(
+                "x-body-length",
+                sent.load(std::sync::atomic::Ordering::SeqCst).to_string(),
+            );
+            fields.append("x-checksum", "ok");
+            fields
+        });
+        Response::stream(chunks).with_trailers(trailers)
+    });
+    app.get("/trailers-full", |_req: Request| async move {
+        let mut fields = Headers::new();
+        fields.append("grpc-status", "0");
+        Response::text("complete").with_trailers(Trailers::ready(fields))
     });
     app.get("/panic", |_req: Request| async move {
         if std::hint::black_box(true) {
@@ -65,6 +93,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The chunked trailer section's fields.
+    pub trailers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -144,6 +174,7 @@ impl Reader {
             status,
             headers,
             body: Vec::new(),
+            trailers: Vec::new(),
         };
         if head_only || (100..200).contains(&status) || status == 204 || status == 304 {
             return Some(reply);
@@ -158,7 +189,19 @@ impl Reader {
                 let size =
                     usize::from_str_radix(line.trim_end().split(';').next().unwrap(), 16).unwrap();
                 if size == 0 {
-                    self.take_until(b"\r\n").unwrap();
+                    // The trailer section, up to its empty line.
+                    loop {
+                        let line = self.take_until(b"\r\n").unwrap();
+                        let line = String::from_utf8(line).unwrap();
+                        let line = line.trim_end();
+                        if line.is_empty() {
+                            break;
+                        }
+                        let (n, v) = line.split_once(':').unwrap();
+                        reply
+                            .trailers
+                            .push((n.trim().to_owned(), v.trim().to_owned()));
+                    }
                     break;
                 }
                 let data = self.take_exact(size);

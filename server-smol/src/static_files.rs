@@ -1,11 +1,12 @@
 //! Serving files from a directory: content type, validators, conditional
-//! requests (RFC 9110 §13), single byte ranges (RFC 9110 §14) and a root that
-//! cannot be escaped.
+//! requests (RFC 9110 §13), byte ranges, single or as `multipart/byteranges`
+//! (RFC 9110 §14), and a root that cannot be escaped.
 
 use std::io::{self, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use futures_lite::AsyncSeekExt;
 
 use crate::headers::Headers;
@@ -28,16 +29,23 @@ pub struct StaticFiles {
 }
 
 /// What a `Range` header asks of a representation of a known length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RangeRequest {
-    /// No usable range: send everything (absent, malformed or multi-range,
-    /// which RFC 9110 §14.2 lets a server ignore).
+    /// No usable range: send everything (absent, malformed, or more ranges
+    /// than [`MAX_RANGES`], which RFC 9110 §14.2 lets a server ignore).
     Whole,
     /// Bytes `start..=end`.
     Part { start: u64, end: u64 },
+    /// Several disjoint ranges, ascending: a `multipart/byteranges` body.
+    Parts(Vec<(u64, u64)>),
     /// Nothing in the range exists: 416.
     Unsatisfiable,
 }
+
+/// Range specs honoured in one `Range` header; beyond this the header is
+/// ignored (RFC 9110 §14.2 lets a server ignore many small ranges, a
+/// known amplification shape).
+pub(crate) const MAX_RANGES: usize = 16;
 
 impl StaticFiles {
     /// Serves files under `root`, which must be an existing directory.
@@ -96,6 +104,10 @@ impl StaticFiles {
         let mut file = smol::fs::File::from(file);
         let (start, count) = match range {
             RangeRequest::Whole => (0, len),
+            RangeRequest::Parts(parts) => {
+                let content_type = content_type(&path);
+                return multipart(response, file, &content_type, &parts, len);
+            }
             RangeRequest::Part { start, end } => {
                 response = response
                     .with_status(206)
@@ -214,40 +226,81 @@ fn whole_seconds(t: SystemTime) -> u64 {
 }
 
 /// Parses a `Range` header for a representation of `len` bytes
-/// (RFC 9110 §14.1.2: `bytes=first-last`, `bytes=first-`, `bytes=-suffix`).
+/// (RFC 9110 §14.1.2: a list of `first-last`, `first-` and `-suffix`
+/// specs). Overlapping and adjacent ranges are merged (§14.6 allows it),
+/// so the parts sent are disjoint and ascending.
 pub(crate) fn parse_range(header: &str, len: u64) -> RangeRequest {
-    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+    let Some(specs) = header.trim().strip_prefix("bytes=") else {
         return RangeRequest::Whole;
     };
-    if spec.contains(',') {
+    let mut parts = Vec::new();
+    let mut count = 0;
+    // Empty list elements are allowed (RFC 9110 §5.6.1).
+    for spec in specs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        count += 1;
+        if count > MAX_RANGES {
+            return RangeRequest::Whole;
+        }
+        match parse_spec(spec, len) {
+            Spec::Invalid => return RangeRequest::Whole,
+            Spec::Unsatisfiable => {}
+            Spec::Range(start, end) => parts.push((start, end)),
+        }
+    }
+    if count == 0 {
         return RangeRequest::Whole;
     }
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return RangeRequest::Whole;
+    parts.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(parts.len());
+    for (start, end) in parts {
+        match merged.last_mut() {
+            Some(last) if start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    match merged.as_slice() {
+        [] => RangeRequest::Unsatisfiable,
+        [(start, end)] => RangeRequest::Part {
+            start: *start,
+            end: *end,
+        },
+        _ => RangeRequest::Parts(merged),
+    }
+}
+
+/// One range spec.
+enum Spec {
+    /// Bad syntax: the whole header is ignored.
+    Invalid,
+    /// Valid but outside the representation.
+    Unsatisfiable,
+    /// Bytes `start..=end`, clipped to the representation.
+    Range(u64, u64),
+}
+
+fn parse_spec(spec: &str, len: u64) -> Spec {
+    let Some((first, last)) = spec.split_once('-') else {
+        return Spec::Invalid;
     };
     let (first, last) = (first.trim(), last.trim());
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if first.is_empty() {
         // Suffix range: the last `n` bytes.
         if !digits(last) {
-            return RangeRequest::Whole;
+            return Spec::Invalid;
         }
-        let Ok(n) = last.parse::<u64>() else {
-            return RangeRequest::Whole;
-        };
+        // More digits than a u64 holds: more than the whole representation.
+        let n = last.parse::<u64>().unwrap_or(u64::MAX);
         if n == 0 || len == 0 {
-            return RangeRequest::Unsatisfiable;
+            return Spec::Unsatisfiable;
         }
-        return RangeRequest::Part {
-            start: len.saturating_sub(n),
-            end: len - 1,
-        };
+        return Spec::Range(len.saturating_sub(n), len - 1);
     }
     if !digits(first) || !(last.is_empty() || digits(last)) {
-        return RangeRequest::Whole;
+        return Spec::Invalid;
     }
     let Ok(start) = first.parse::<u64>() else {
-        return RangeRequest::Whole;
+        return Spec::Unsatisfiable;
     };
     let end = if last.is_empty() {
         u64::MAX
@@ -255,17 +308,116 @@ pub(crate) fn parse_range(header: &str, len: u64) -> RangeRequest {
         match last.parse::<u64>() {
             Ok(end) if end >= start => end,
             // `last < first` is invalid syntax, which is ignored.
-            Ok(_) => return RangeRequest::Whole,
+            Ok(_) => return Spec::Invalid,
             Err(_) => u64::MAX,
         }
     };
     if start >= len {
-        return RangeRequest::Unsatisfiable;
+        return Spec::Unsatisfiable;
     }
-    RangeRequest::Part {
-        start,
-        end: end.min(len - 1),
-    }
+    Spec::Range(start, end.min(len - 1))
+}
+
+/// A 206 with a `multipart/byteranges` body (RFC 9110 §14.6): each part
+/// has its own `Content-Type` and `Content-Range`, and the total length is
+/// known up front.
+fn multipart(
+    response: Response,
+    file: smol::fs::File,
+    content_type: &str,
+    parts: &[(u64, u64)],
+    len: u64,
+) -> Response {
+    let boundary = boundary();
+    let heads: Vec<Bytes> = parts
+        .iter()
+        .map(|(start, end)| {
+            Bytes::from(format!(
+                "\r\n--{boundary}\r\ncontent-type: {content_type}\r\ncontent-range: bytes {start}-{end}/{len}\r\n\r\n"
+            ))
+        })
+        .collect();
+    let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
+    let total = heads.iter().map(|h| h.len() as u64).sum::<u64>()
+        + parts.iter().map(|(s, e)| e - s + 1).sum::<u64>()
+        + tail.len() as u64;
+    let mut response = response
+        .with_status(206)
+        .with_header("content-length", total.to_string());
+    response.headers_mut().insert(
+        "content-type",
+        format!("multipart/byteranges; boundary={boundary}"),
+    );
+    let pieces: Vec<Piece> = parts
+        .iter()
+        .zip(heads)
+        .flat_map(|(&(start, end), head)| {
+            [
+                Piece::Bytes(head),
+                Piece::File {
+                    start,
+                    count: end - start + 1,
+                },
+            ]
+        })
+        .chain([Piece::Bytes(tail)])
+        .collect();
+    let state = (file, pieces.into_iter(), None::<(u64, u64)>);
+    let stream =
+        futures_lite::stream::unfold(state, |(mut file, mut pieces, current)| async move {
+            let (offset, remaining) = match current {
+                Some(range) => range,
+                None => match pieces.next()? {
+                    Piece::Bytes(bytes) => return Some((Ok(bytes), (file, pieces, None))),
+                    Piece::File { start, count } => {
+                        if let Err(error) = file.seek(SeekFrom::Start(start)).await {
+                            return Some((Err(error), (file, pieces, None)));
+                        }
+                        (start, count)
+                    }
+                },
+            };
+            let want = usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .min(FILE_CHUNK);
+            let mut buffer = vec![0; want];
+            match futures_lite::AsyncReadExt::read(&mut file, &mut buffer).await {
+                // The file shrank under us: never pad or truncate silently.
+                Ok(0) => Some((
+                    Err(io::ErrorKind::UnexpectedEof.into()),
+                    (file, pieces, None),
+                )),
+                Ok(n) => {
+                    buffer.truncate(n);
+                    let left = remaining - n as u64;
+                    let next = (left > 0).then_some((offset + n as u64, left));
+                    Some((Ok(Bytes::from(buffer)), (file, pieces, next)))
+                }
+                Err(error) => Some((Err(error), (file, pieces, None))),
+            }
+        });
+    response.with_response_body(ResponseBody::Stream(Box::pin(stream)))
+}
+
+/// Chunk size for multipart file reads.
+const FILE_CHUNK: usize = 64 * 1024;
+
+/// A piece of a multipart body.
+enum Piece {
+    Bytes(Bytes),
+    File { start: u64, count: u64 },
+}
+
+/// A multipart boundary unlikely to occur in any file: 32 hex digits from
+/// the standard library's per-process random hash keys.
+fn boundary() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u8(0);
+    let high = hasher.finish();
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u8(1);
+    format!("{high:016x}{:016x}", hasher.finish())
 }
 
 #[cfg(test)]
@@ -285,7 +437,33 @@ mod tests {
         assert_eq!(parse_range("bytes=-0", 10), Unsatisfiable);
         assert_eq!(parse_range("bytes=0-0", 0), Unsatisfiable);
         assert_eq!(parse_range("bytes=5-2", 10), Whole);
-        assert_eq!(parse_range("bytes=0-1,4-5", 10), Whole);
+        assert_eq!(
+            parse_range("bytes=0-1,4-5", 10),
+            Parts(vec![(0, 1), (4, 5)])
+        );
+        // Merged when they overlap or touch, and sorted.
+        assert_eq!(
+            parse_range("bytes=4-5,0-2,2-3", 10),
+            Part { start: 0, end: 5 }
+        );
+        assert_eq!(parse_range("bytes=8-,0-0", 10), Parts(vec![(0, 0), (8, 9)]));
+        // Unsatisfiable specs are dropped; if none is left, 416.
+        assert_eq!(
+            parse_range("bytes=20-30,0-1", 10),
+            Part { start: 0, end: 1 }
+        );
+        assert_eq!(parse_range("bytes=20-30,40-", 10), Unsatisfiable);
+        // One bad spec makes the whole header ignored, as do too many.
+        assert_eq!(parse_range("bytes=0-1,x", 10), Whole);
+        let many = (0..=MAX_RANGES)
+            .map(|i| format!("{}-{}", 2 * i, 2 * i))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            parse_range(&format!("bytes={}", many.join(",")), 100),
+            Whole
+        );
+        assert_eq!(parse_range("bytes=, 0-1 ,", 10), Part { start: 0, end: 1 });
+        assert_eq!(parse_range("bytes=", 10), Whole);
         assert_eq!(parse_range("items=0-1", 10), Whole);
         assert_eq!(parse_range("bytes=a-b", 10), Whole);
         assert_eq!(parse_range("bytes=+1-2", 10), Whole);

@@ -334,6 +334,38 @@ fn static_files_ranges_validators_and_traversal() {
         unsatisfiable.header("content-range"),
         Some(format!("bytes */{}", text.len()).as_str())
     );
+    // Two ranges: multipart/byteranges, each part with its own headers.
+    let multi = get(addr, "/static/hello.txt", "Range: bytes=0-1, -3\r\n");
+    assert_eq!(multi.status, 206);
+    let content_type = multi.header("content-type").unwrap();
+    let boundary = content_type
+        .strip_prefix("multipart/byteranges; boundary=")
+        .unwrap();
+    let len = text.len();
+    let mut expected = Vec::new();
+    for (start, end) in [(0, 1), (len - 3, len - 1)] {
+        expected.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-range: bytes {start}-{end}/{len}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        expected.extend_from_slice(&text[start..=end]);
+    }
+    expected.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    assert_eq!(
+        String::from_utf8_lossy(&multi.body),
+        String::from_utf8_lossy(&expected)
+    );
+    assert_eq!(
+        multi.header("content-length"),
+        Some(expected.len().to_string().as_str())
+    );
+    assert_eq!(multi.header("content-range"), None);
+    // Overlapping ranges are merged into one plain 206.
+    let merged = get(addr, "/static/hello.txt", "Range: bytes=2-5,0-3\r\n");
+    assert_eq!(merged.status, 206);
+    assert_eq!(merged.body, &text[0..=5]);
     let stale_if_range = get(
         addr,
         "/static/hello.txt",

@@ -127,6 +127,7 @@ fuzz_target!(|input: Input| {
             max_target_bytes: 32,
             max_chunk_ext_per_line: 16,
             max_chunk_ext_per_message: 64,
+            max_buffered_bytes: 512,
         }
     } else {
         Limits::default()

@@ -24,11 +24,21 @@ pub struct Limits {
     /// Bytes of chunk extensions summed over one message (413): the chunk-extension
     /// overhead attack (CVE-2024-22019, Nowotarski 2024).
     pub max_chunk_ext_per_message: usize,
+    /// Received bytes held unconsumed (400, [`RecvError::BufferFull`]): how far a peer can
+    /// pipeline ahead while the connection is paused, or what piles up when a driver keeps
+    /// calling `recv` without draining `poll_event`. Checked before each `recv` appends, so
+    /// the buffer never exceeds this plus one `recv`'s worth. Past it the connection fails
+    /// (the response in progress can still be sent) and further input is dropped; a driver
+    /// that stops reading while [`is_paused`](crate::Connection::is_paused) never reaches it.
+    ///
+    /// [`RecvError::BufferFull`]: crate::RecvError::BufferFull
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for Limits {
     /// 16 KiB heads (h11), 100 fields (hyper), 8 KiB targets, 1 KiB of extensions per
-    /// chunk line and 16 KiB per message (hyper's `CHUNKED_EXTENSIONS_LIMIT`).
+    /// chunk line and 16 KiB per message (hyper's `CHUNKED_EXTENSIONS_LIMIT`), 1 MiB
+    /// buffered.
     fn default() -> Self {
         Self {
             max_head_bytes: 16 * 1024,
@@ -36,6 +46,7 @@ impl Default for Limits {
             max_target_bytes: 8 * 1024,
             max_chunk_ext_per_line: 1024,
             max_chunk_ext_per_message: 16 * 1024,
+            max_buffered_bytes: 1024 * 1024,
         }
     }
 }

@@ -37,8 +37,9 @@ use crate::write;
 /// `poll_event` returns `Ok(None)` when it needs more bytes and also while it is paused:
 /// the peer's message is done and further bytes (a pipelined request) wait untouched
 /// until the next cycle, or the protocol switched. [`is_paused`](Self::is_paused) tells
-/// these apart; a driver should stop reading from the socket while paused, since
-/// `recv` buffers whatever it is given.
+/// these apart; a driver should stop reading from the socket while paused: what it
+/// hands to `recv` meanwhile is buffered up to
+/// [`Limits::max_buffered_bytes`](crate::Limits), and beyond that the connection fails.
 ///
 /// ```
 /// use http1_proto::{Connection, Event, Limits, ResponseHead, Role};
@@ -182,18 +183,48 @@ impl Connection {
 
     // ---- B. input ---------------------------------------------------------------------
 
-    /// Appends received bytes (one copy into the receive buffer).
+    /// Appends received bytes (one copy into the receive buffer). Past
+    /// [`Limits::max_buffered_bytes`](crate::Limits) of unconsumed input the bytes are
+    /// dropped and `poll_event` returns [`RecvError::BufferFull`].
     pub fn recv(&mut self, data: &[u8]) {
-        self.read_buf.extend_from_slice(data);
+        if self.admit() {
+            self.read_buf.extend_from_slice(data);
+        }
     }
 
     /// Hands over received bytes; adopted without a copy when nothing is buffered.
+    /// Bounded as [`recv`](Self::recv) is.
     pub fn recv_owned(&mut self, data: BytesMut) {
+        if !self.admit() {
+            return;
+        }
         if self.read_buf.is_empty() {
             self.read_buf = data;
         } else {
             self.read_buf.extend_from_slice(&data);
         }
+    }
+
+    /// Whether more input may be buffered. Once the limit is passed the connection has
+    /// failed: input after the gap could only be misread, so all of it is dropped.
+    fn admit(&mut self) -> bool {
+        if self.error == Some(RecvError::BufferFull) {
+            return false;
+        }
+        if self.read_buf.len() < self.config.limits.max_buffered_bytes {
+            return true;
+        }
+        if self.error.is_none() {
+            self.fail(RecvError::BufferFull);
+        }
+        false
+    }
+
+    /// Makes `error` sticky: the peer's side is in error and keep-alive is off.
+    fn fail(&mut self, error: RecvError) {
+        self.error = Some(error);
+        self.machine.process_error(self.role.peer());
+        self.machine.disable_keep_alive();
     }
 
     /// The peer closed its sending side. A close-delimited body then ends, a partial
@@ -219,9 +250,7 @@ impl Connection {
         match self.next_event() {
             Ok(event) => Ok(event),
             Err(error) => {
-                self.error = Some(error);
-                self.machine.process_error(self.role.peer());
-                self.machine.disable_keep_alive();
+                self.fail(error);
                 Err(error)
             }
         }

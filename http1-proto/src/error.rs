@@ -153,6 +153,10 @@ pub enum RecvError {
     /// (RFC 9110 §15.2).
     #[error("unexpected informational response")]
     UnexpectedInformational,
+    /// More than [`Limits::max_buffered_bytes`](crate::Limits) received and not yet
+    /// consumed: the peer pipelined too far ahead of our responses.
+    #[error("too many unconsumed bytes buffered")]
+    BufferFull,
 }
 
 impl RecvError {

@@ -780,3 +780,83 @@ fn leading_empty_lines_mix_crlf_and_bare_lf() {
     assert_eq!(drain(&mut whole), (vec!["Closed".to_string()], None));
     assert_eq!(drain(&mut split), (vec!["Closed".to_string()], None));
 }
+
+#[test]
+fn pipelining_past_the_buffer_limit_fails_the_connection_after_the_current_response() {
+    use bytes::BytesMut;
+    use http1_proto::{Event, ResponseHead, State};
+    let limits = Limits {
+        max_buffered_bytes: 64 * 1024,
+        ..Limits::default()
+    };
+    let mut conn = Connection::new(Role::Server, limits);
+    conn.recv(b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert!(matches!(conn.poll_event(), Ok(Some(Event::Request(_)))));
+    assert!(matches!(
+        conn.poll_event(),
+        Ok(Some(Event::EndOfMessage { .. }))
+    ));
+    // A driver that keeps reading while paused: 4 MiB of pipelined requests.
+    let request = b"GET /next HTTP/1.1\r\nHost: a\r\n\r\n".repeat(256);
+    for round in 0..512 {
+        if round % 2 == 0 {
+            conn.recv(&request);
+        } else {
+            conn.recv_owned(BytesMut::from(&request[..]));
+        }
+        let (buffered, _) = conn.trailing_data();
+        assert!(
+            buffered.len() <= limits.max_buffered_bytes + request.len(),
+            "{} bytes buffered",
+            buffered.len()
+        );
+    }
+    let error = conn.poll_event().unwrap_err();
+    assert_eq!(error, RecvError::BufferFull);
+    assert_eq!(error.status_hint(), 400);
+    assert!(!conn.keep_alive());
+    // The response to the request already taken still goes out whole.
+    conn.send_response(&ResponseHead::new(200).with_header("Content-Length", "2"))
+        .unwrap();
+    conn.send_data("ok".into()).unwrap();
+    conn.send_end(None).unwrap();
+    assert_eq!(conn.our_state(), State::MustClose);
+    let mut wire = Vec::new();
+    while let Some(bytes) = conn.poll_transmit() {
+        wire.extend_from_slice(&bytes);
+    }
+    assert!(
+        wire.ends_with(b"\r\n\r\nok"),
+        "{}",
+        String::from_utf8_lossy(&wire)
+    );
+    // Sticky, and nothing more is buffered.
+    conn.recv(b"GET / HTTP/1.1\r\n\r\n");
+    assert_eq!(conn.poll_event().unwrap_err(), RecvError::BufferFull);
+}
+
+#[test]
+fn pipelining_under_the_buffer_limit_loses_nothing() {
+    use http1_proto::Event;
+    let limits = Limits {
+        max_buffered_bytes: 4 * 1024,
+        ..Limits::default()
+    };
+    let mut conn = Connection::new(Role::Server, limits);
+    // Exactly up to the limit in one go (the check is before appending).
+    let one = b"GET /n HTTP/1.1\r\nHost: a\r\n\r\n";
+    let count = limits.max_buffered_bytes / one.len();
+    conn.recv(&one.repeat(count));
+    for _ in 0..count {
+        assert!(matches!(conn.poll_event(), Ok(Some(Event::Request(_)))));
+        assert!(matches!(
+            conn.poll_event(),
+            Ok(Some(Event::EndOfMessage { .. }))
+        ));
+        conn.send_response(&http1_proto::ResponseHead::new(204))
+            .unwrap();
+        conn.send_end(None).unwrap();
+        conn.start_next_cycle().unwrap();
+    }
+    assert!(matches!(conn.poll_event(), Ok(None)));
+}

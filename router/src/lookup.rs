@@ -8,8 +8,9 @@
 //! end), and a lookup makes one step per segment:
 //!
 //! 1. the whole segment, found in one hash table of every static step `(state, segment)
-//!    -> state` (keyed by its length and first eight bytes, the rest compared only on a
-//!    long segment), then
+//!    -> state`, keyed by the state, the segment's length and its first eight bytes (a
+//!    longer segment's last eight are compared on a hit, and past sixteen all of it),
+//!    then
 //! 2. the state's *patterns*: every parameter and catch-all that can start in the next
 //!    segment, each with the static bytes before it inside the segment (`v` in
 //!    `/v{version}`), deepest first, and at one depth the parameter continuations
@@ -223,8 +224,7 @@ struct Pending<'t> {
 #[derive(Default)]
 struct Segment<'t> {
     statics: Vec<(Vec<u8>, Place<'t>)>,
-    /// `(prefix, suffix, next place)` for a parameter, `(prefix, [], slot)` for a
-    /// catch-all.
+    /// The static bytes before the parameter or catch-all, and which it is.
     patterns: Vec<(Vec<u8>, PatternKind<'t>)>,
 }
 

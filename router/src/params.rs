@@ -41,7 +41,7 @@ impl<T: Copy, const N: usize> SmallStack<T, N> {
         self.len += 1;
     }
 
-    /// Drops everything above the first `len` items (a backtrack to a save point).
+    /// Drops everything above the first `len` items (a backtrack to a resume point).
     #[inline]
     pub(crate) fn truncate(&mut self, len: usize) {
         if len < self.len {

@@ -220,9 +220,9 @@ fn many_params_spill_without_losing_values() {
 }
 
 #[test]
-fn deep_backtracking_spills_save_points_and_unwinds_in_order() {
+fn deep_backtracking_unwinds_in_order() {
     // A static chain /0/1/.../15/end with a parameter route beside every node of it:
-    // walking /0/1/.../15 leaves sixteen save points, more than are kept inline.
+    // walking /0/1/.../15 leaves sixteen choice points behind, resumed deepest first.
     let mut router = Router::new();
     router
         .insert(

@@ -68,7 +68,40 @@ def wrk(port, seconds):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(root):
+    """User + system CPU time of process ``root`` and its descendants (granian runs
+    its worker as a child process), all threads included."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, ... utime (14th field) and stime (15th).
+        stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, total = {root}, 0
+    changed = True
+    while changed:
+        changed = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    for pid in tree:
+        total += stats.get(pid, (0, 0))[1]
+    return total / CLOCK_TICKS
+
+
 def measure(name):
+    """``(requests per second, CPU microseconds per request)`` of one run. The CPU
+    cost per request holds up better than the rate on a shared machine, where the
+    server gets only part of its core."""
     port = free_port()
     env = dict(os.environ, WEFT_LOOP_SCHED="normal" if name.endswith(NORMAL_SCHED) else "batch")
     proc = subprocess.Popen(["taskset", "-c", "0", *SERVERS[name](port)], cwd=HERE, env=env,
@@ -76,7 +109,10 @@ def measure(name):
     try:
         wait_listening(port, proc)
         wrk(port, 1)  # warm-up
-        return wrk(port, SECONDS)
+        before = cpu_seconds(proc.pid)
+        rate = wrk(port, SECONDS)
+        cpu = cpu_seconds(proc.pid) - before
+        return rate, cpu * 1e6 / (rate * SECONDS)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -88,10 +124,13 @@ def measure(name):
 
 def main():
     results = {name: [] for name in SERVERS}
+    costs = {name: [] for name in SERVERS}
     load_before = os.getloadavg()
     for _ in range(ROUNDS):
         for name in SERVERS:
-            results[name].append(measure(name))
+            rate, cost = measure(name)
+            results[name].append(rate)
+            costs[name].append(cost)
     # The machine may be shared: the load around the run says how far to trust it.
     print(json.dumps({"load_before": load_before, "load_after": os.getloadavg()}), flush=True)
     # Ratios are taken within each round (the servers of one round ran back to back,
@@ -99,6 +138,7 @@ def main():
     # (DESIGN.md §5); the absolute figures drift between rounds on a shared machine.
     granian = results["granian ASGI"]
     uvicorn = results["uvicorn (httptools, uvloop)"]
+    uvicorn_cost = costs["uvicorn (httptools, uvloop)"]
     for name, v in results.items():
         print(json.dumps({
             "name": name,
@@ -106,6 +146,10 @@ def main():
             "median": round(statistics.median(v)),
             "vs_granian_asgi": round(statistics.median(a / b for a, b in zip(v, granian)), 2),
             "vs_uvicorn": round(statistics.median(a / b for a, b in zip(v, uvicorn)), 2),
+            "cpu_us": round(statistics.median(costs[name]), 1),
+            # How many of this server's requests fit in the CPU time of one uvicorn
+            # request: the rate ratio on a core the server has to itself.
+            "cpu_vs_uvicorn": round(statistics.median(u / c for c, u in zip(costs[name], uvicorn_cost)), 2),
         }), flush=True)
 
 

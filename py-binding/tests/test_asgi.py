@@ -45,6 +45,18 @@ def test_loop_thread_runs_under_sched_batch(raw):
         assert int(httpx.get(proc.url + "/sched").text) == os.SCHED_OTHER
 
 
+def test_an_app_with_lifespan_stops_promptly(port):
+    # SIGTERM: in-flight requests finish, then lifespan shutdown; nothing waits for the
+    # lifespan task itself (which only ends after its shutdown message).
+    args = ["-m", "weft", "tests.apps.asgi_raw:app", "--port", str(port)]
+    with ServerProcess(args, port) as proc:
+        assert httpx.get(proc.url + "/scope").status_code == 200
+        start = time.monotonic()
+        assert proc.stop() == 0
+        took = time.monotonic() - start
+    assert took < 3.0, f"the server took {took:.1f}s to stop"
+
+
 def test_percent_decoded_path(raw):
     r = httpx.get(raw.url + "/sc%6Fpe")
     assert r.json()["path"] == "/scope"

@@ -264,7 +264,10 @@ def run_server(
             server.stop_threads()
             for t in workers:
                 await loop.run_in_executor(None, t.join)
-            pending = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
+            # The lifespan task waits for its shutdown message, sent below: waiting for
+            # it here would hold every shutdown for the full timeout.
+            own = {asyncio.current_task(), lifespan._task if lifespan is not None else None}
+            pending = [t for t in asyncio.all_tasks(loop) if t not in own]
             if pending:
                 await asyncio.wait(pending, timeout=5)
             if lifespan is not None:

@@ -115,6 +115,12 @@ def slow_seq():
     return str(started)
 
 
+@app.get("/sched")
+def sched():
+    # The scheduling policy of the handler thread this runs on.
+    return str(os.sched_getscheduler(0))
+
+
 @app.get("/bytes")
 def raw_bytes():
     return b"raw"

@@ -72,10 +72,22 @@ impl std::fmt::Debug for Shared {
 /// running.shutdown();
 /// running.join();
 /// ```
-#[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
     app: App,
+    round_hook: Option<RoundHook>,
+}
+
+/// Called by a worker after each round of ready tasks; see [`Server::on_round_end`].
+pub(crate) type RoundHook = Arc<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field("round_hook", &self.round_hook.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A running server: its addresses, and the handle to stop it.
@@ -103,14 +115,38 @@ impl ShutdownHandle {
 impl Server {
     /// A server for `app` with `config`.
     pub fn new(config: ServerConfig, app: App) -> Self {
-        Self { config, app }
+        Self {
+            config,
+            app,
+            round_hook: None,
+        }
+    }
+
+    /// Runs `hook` on each per-core worker thread after every round of ready
+    /// tasks, just before the worker polls for I/O (and possibly sleeps).
+    ///
+    /// This is where work handed to other threads during the round can be
+    /// signalled once for the whole round: an embedding that runs handlers
+    /// on another thread (the Python binding) wakes that thread here rather
+    /// than once per request, so a burst of requests costs one wake-up and
+    /// the other thread does not preempt the worker mid-round. Under
+    /// continuous load a round is at most a few hundred task polls, so work
+    /// signalled here waits at most that long. The hook must be cheap and
+    /// must not block. Only the per-core layout calls it.
+    pub fn on_round_end(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.round_hook = Some(Arc::new(hook));
+        self
     }
 
     /// Binds the listeners and starts the worker threads. Returns once the
     /// server accepts connections; port 0 picks a free port, readable
     /// through [`RunningServer::local_addr`].
     pub fn bind(self) -> Result<RunningServer, ServerError> {
-        let Self { config, app } = self;
+        let Self {
+            config,
+            app,
+            round_hook,
+        } = self;
         if config.bind.is_none() && config.tls_bind.is_none() {
             return Err(ServerError::NoListener);
         }
@@ -145,8 +181,9 @@ impl Server {
                     secure: secure.next(),
                 };
                 let shared = shared.clone();
+                let round_hook = round_hook.clone();
                 threads.push(spawn_thread(index, move || {
-                    per_core_worker(shared, listeners)
+                    per_core_worker(shared, listeners, round_hook)
                 })?);
             }
         } else {
@@ -299,7 +336,7 @@ fn spawn_thread(
 
 /// A per-core worker: its own executor, its own listeners, its own reactor
 /// (`runtime`), so nothing a connection does touches another thread.
-fn per_core_worker(shared: Arc<Shared>, listeners: Listeners) {
+fn per_core_worker(shared: Arc<Shared>, listeners: Listeners, round_hook: Option<RoundHook>) {
     let executor = Rc::new(LocalExecutor::new());
     let run = executor.run(async {
         let Some(reactor) = runtime::current() else {
@@ -331,7 +368,7 @@ fn per_core_worker(shared: Arc<Shared>, listeners: Listeners) {
         shared.shutdown.wait().await;
         drain(&shared, || executor.is_empty()).await;
     });
-    if let Err(error) = runtime::block_on(run) {
+    if let Err(error) = runtime::block_on(run, round_hook.as_deref()) {
         tracing::error!(%error, "worker reactor failed");
     }
 }

@@ -24,8 +24,11 @@ pub(crate) use timer::Timer;
 /// is the current one (for [`EtStream`], [`EtListener`] and [`Timer`]) until
 /// it returns. `future` is usually a `LocalExecutor::run`: polling it runs
 /// every ready task, and it yields after a batch so that I/O is polled
-/// between batches.
-pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> std::io::Result<T> {
+/// between batches. `round_end` runs after each such poll, before the wait.
+pub(crate) fn block_on<T>(
+    future: impl Future<Output = T>,
+    round_end: Option<&(dyn Fn() + Send + Sync)>,
+) -> std::io::Result<T> {
     let reactor = Reactor::new()?;
     let _current = reactor::enter(reactor.clone());
     clock::set_loop_time(true);
@@ -40,6 +43,9 @@ pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> std::io::Result<T>
         notifier.take();
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return Ok(output);
+        }
+        if let Some(hook) = round_end {
+            hook();
         }
         // `wait` checks for a wake-up that arrived during the poll and
         // does not block then.
@@ -71,13 +77,43 @@ mod tests {
 
     use super::*;
 
+    fn run<T>(future: impl Future<Output = T>) -> std::io::Result<T> {
+        block_on(future, None)
+    }
+
+    #[test]
+    fn the_round_hook_runs_after_each_round_before_waiting() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let rounds = Arc::new(AtomicUsize::new(0));
+        let seen = rounds.clone();
+        let hook = move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+        };
+        let during = block_on(
+            async {
+                // Each sleep ends a round: the hook has run before it returns.
+                let mut during = Vec::new();
+                for _ in 0..3 {
+                    let before = rounds.load(Ordering::SeqCst);
+                    Timer::after(Duration::from_millis(5)).await;
+                    during.push(rounds.load(Ordering::SeqCst) - before);
+                }
+                during
+            },
+            Some(&hook),
+        )
+        .unwrap();
+        assert!(during.iter().all(|&n| n >= 1), "{during:?}");
+    }
+
     fn listener() -> TcpListener {
         crate::listener::bind("127.0.0.1:0".parse().unwrap(), false).unwrap()
     }
 
     #[test]
     fn timers_fire_in_order_and_can_be_moved_or_dropped() {
-        block_on(async {
+        run(async {
             let start = clock::now();
             let mut late = Timer::after(Duration::from_secs(3600));
             // A dropped timer must not keep the worker from sleeping or fire.
@@ -107,7 +143,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
             smol::block_on(tx.send(clock::now())).unwrap();
         });
-        let latency = block_on(async move {
+        let latency = run(async move {
             // No timer and no socket: only the eventfd can wake this worker.
             let sent = rx.recv().await.unwrap();
             clock::now() - sent
@@ -136,7 +172,7 @@ mod tests {
         });
         let payload: Vec<u8> = (0..LEN).map(|i| (i % 251) as u8).collect();
         let expected = payload.clone();
-        let echoed = block_on(async move {
+        let echoed = run(async move {
             let reactor = current().unwrap();
             let listener = EtListener::new(listener, &reactor).unwrap();
             let (mut stream, _) = listener.accept().await.unwrap();
@@ -161,7 +197,7 @@ mod tests {
                 stream.write_all(chunk).unwrap();
             }
         });
-        let got = block_on(async move {
+        let got = run(async move {
             let reactor = current().unwrap();
             let listener = EtListener::new(listener, &reactor).unwrap();
             let (mut stream, _) = listener.accept().await.unwrap();

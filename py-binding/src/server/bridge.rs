@@ -9,8 +9,11 @@
 //!
 //! Both directions are batched, so that a burst of requests costs one wake-up of each
 //! thread instead of one per request, whatever the scheduler policy:
-//! - an I/O thread wakes Python only after its other ready tasks had their turn, so the
-//!   requests that arrived together reach Python as one batch;
+//! - an I/O thread only marks a wake-up of Python as due, and server-smol's round hook
+//!   (`Bridge::round_end`, run by each worker after a round of ready tasks, before it
+//!   polls I/O) sends it once for the whole round: the requests that arrived together
+//!   reach Python as one batch, and the woken Python thread cannot preempt the I/O
+//!   thread mid-round on a shared core. Hand-offs from any other thread wake at once;
 //! - answers go into a [`ReplySlot`] without waking anyone; the Python side flushes
 //!   the wake-ups once per batch (the loop at the end of its turn, a handler thread
 //!   before it waits), and the first woken I/O task wakes the others from the I/O
@@ -62,6 +65,9 @@ enum Role {
 
 thread_local! {
     static ROLE: Cell<Role> = const { Cell::new(Role::Other) };
+    /// The bridge whose round hook runs on this thread (an I/O worker of its server),
+    /// as an address; 0 on every other thread.
+    static ROUND_OF: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks the calling thread as the event loop's (see [`Role`]).
@@ -103,6 +109,10 @@ pub(crate) struct Bridge {
     sync_notified: AtomicBool,
     /// True while an I/O task has promised to notify the handler threads.
     sync_armed: AtomicBool,
+    /// The loop's wake-up byte is owed at the end of an I/O round (`round_end`).
+    loop_wake_due: AtomicBool,
+    /// The handler threads' notification is owed at the end of an I/O round.
+    threads_notify_due: AtomicBool,
     /// Answered slots whose waiters have not been woken yet.
     to_wake: Mutex<VecDeque<Arc<ReplySlot>>>,
     has_to_wake: AtomicBool,
@@ -144,6 +154,8 @@ impl Bridge {
             sync_idle: AtomicUsize::new(0),
             sync_notified: AtomicBool::new(false),
             sync_armed: AtomicBool::new(false),
+            loop_wake_due: AtomicBool::new(false),
+            threads_notify_due: AtomicBool::new(false),
             to_wake: Mutex::new(VecDeque::new()),
             has_to_wake: AtomicBool::new(false),
             loop_flush_due: AtomicBool::new(false),
@@ -195,20 +207,28 @@ impl Bridge {
 
     /// Queues work for the event loop and wakes it if it is not already due to drain.
     pub(crate) fn to_loop(&self, item: LoopItem) {
-        if self.queue_for_loop(item) {
+        // A wake-up an I/O round still owes is sent now too: this thread cannot
+        // rely on a round ending (the worker that owes it may have exited).
+        if self.queue_for_loop(item) || self.loop_wake_due.swap(false, Ordering::AcqRel) {
             self.wake_loop();
         }
     }
 
-    /// Queues work for the event loop and wakes it after the I/O thread's other ready
-    /// tasks had their turn, so that the requests that arrived together reach Python
-    /// as one batch: one wake-up and one loop turn for all of them, instead of a
-    /// context switch to the loop (which shares a core with the I/O thread in a
-    /// one-worker deployment) for nearly every request.
+    /// Queues work for the event loop from an I/O task and wakes the loop once the
+    /// I/O thread's round of ready tasks is over, so that the requests that arrived
+    /// together reach Python as one batch: one wake-up and one loop turn for all of
+    /// them, instead of a context switch to the loop (which shares a core with the
+    /// I/O thread in a one-worker deployment) for nearly every request.
     pub(crate) async fn to_loop_batched(&self, item: LoopItem) {
         if self.queue_for_loop(item) {
-            // Armed by us: nobody else writes the byte until the loop drains, so it
-            // must be written even if this future is dropped while it waits.
+            if self.on_round_thread() {
+                // `round_end` runs on this thread before it polls I/O or sleeps.
+                self.loop_wake_due.store(true, Ordering::Release);
+                return;
+            }
+            // No round hook here: wake after this thread's other ready tasks. Armed
+            // by us: nobody else writes the byte until the loop drains, so it must
+            // be written even if this future is dropped while it waits.
             let wake = WakeOnDrop(self, Bridge::wake_loop);
             smol::future::yield_now().await;
             drop(wake);
@@ -228,8 +248,8 @@ impl Bridge {
     }
 
     /// Queues a sync handler call for the handler threads, waking one (if one is
-    /// waiting) after the I/O thread's other ready tasks had their turn, as
-    /// `to_loop_batched` does for the loop.
+    /// waiting) once the I/O thread's round is over, as `to_loop_batched` does for
+    /// the loop.
     pub(crate) async fn to_threads_batched(&self, job: RouteJob) {
         {
             let mut queue = lock(&self.sync);
@@ -240,6 +260,10 @@ impl Bridge {
             queue.jobs.push_back(job);
         }
         if !self.sync_armed.swap(true, Ordering::AcqRel) {
+            if self.on_round_thread() {
+                self.threads_notify_due.store(true, Ordering::Release);
+                return;
+            }
             let notify = WakeOnDrop(self, Bridge::notify_threads);
             smol::future::yield_now().await;
             drop(notify);
@@ -251,6 +275,34 @@ impl Bridge {
         // A thread that found the queue empty counted itself idle under the lock the
         // push above took afterwards, so it is seen here.
         self.wake_one_thread();
+    }
+
+    /// True if this thread is an I/O worker whose round hook is this bridge's.
+    fn on_round_thread(&self) -> bool {
+        ROUND_OF.with(Cell::get) == std::ptr::from_ref(self) as usize
+    }
+
+    /// server-smol's round hook (`Server::on_round_end`): runs on each I/O worker
+    /// after a round of ready tasks, and sends the wake-ups the round's hand-offs
+    /// marked as due. Two atomic loads when there are none.
+    pub(crate) fn round_end(&self) {
+        ROUND_OF.with(|r| r.set(std::ptr::from_ref(self) as usize));
+        self.send_due_wakeups();
+    }
+
+    /// Sends the wake-ups owed by I/O rounds: from `round_end`, and once the I/O
+    /// threads have exited (a worker that ends does not run its hook again).
+    pub(crate) fn send_due_wakeups(&self) {
+        if self.loop_wake_due.load(Ordering::Acquire)
+            && self.loop_wake_due.swap(false, Ordering::AcqRel)
+        {
+            self.wake_loop();
+        }
+        if self.threads_notify_due.load(Ordering::Acquire)
+            && self.threads_notify_due.swap(false, Ordering::AcqRel)
+        {
+            self.notify_threads();
+        }
     }
 
     /// Wakes one waiting handler thread, unless one is already on its way.

@@ -281,8 +281,13 @@ impl Server {
         }
         let config = self.config.clone();
         let tls = config.tls_bind.is_some();
+        let bridge = self.bridge.clone();
         let running = py
-            .detach(|| server_smol::Server::new(config, app).bind())
+            .detach(|| {
+                server_smol::Server::new(config, app)
+                    .on_round_end(move || bridge.round_end())
+                    .bind()
+            })
             .map_err(|e| PyOSError::new_err(e.to_string()))?;
         let addr = running
             .local_addr()
@@ -421,6 +426,8 @@ impl Server {
         if let Some(running) = running {
             py.detach(|| running.join());
         }
+        // A worker's last round may have handed work over without its hook running.
+        self.bridge.send_due_wakeups();
     }
 }
 

@@ -33,12 +33,8 @@ WEFT = {
     "weft decorator (async def handler)": lambda p: [sys.executable, "hello_decorator_async.py", str(p)],
     "weft ASGI": lambda p: [sys.executable, "-m", "weft", "hello_asgi:app", "--port", str(p), "--log-level", "warning"],
 }
-# weft's Python threads run under SCHED_BATCH by default (see weft._runtime.batch_scheduling);
-# the same servers under the normal policy show what that is worth.
-NORMAL_SCHED = " [WEFT_LOOP_SCHED=normal]"
 SERVERS = {
     **WEFT,
-    **{name + NORMAL_SCHED: command for name, command in WEFT.items()},
     "granian ASGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "asgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_asgi:app"],
     "granian RSGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "rsgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_rsgi:app"],
     "uvicorn (httptools, uvloop)": lambda p: [os.path.join(BIN, "uvicorn"), "hello_asgi:app", "--http", "httptools", "--loop", "uvloop", "--workers", "1", "--log-level", "warning", "--no-access-log", "--port", str(p)],
@@ -103,8 +99,7 @@ def measure(name):
     cost per request holds up better than the rate on a shared machine, where the
     server gets only part of its core."""
     port = free_port()
-    env = dict(os.environ, WEFT_LOOP_SCHED="normal" if name.endswith(NORMAL_SCHED) else "batch")
-    proc = subprocess.Popen(["taskset", "-c", "0", *SERVERS[name](port)], cwd=HERE, env=env,
+    proc = subprocess.Popen(["taskset", "-c", "0", *SERVERS[name](port)], cwd=HERE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(port, proc)

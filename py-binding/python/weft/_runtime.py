@@ -108,36 +108,6 @@ def task_starter(loop: asyncio.AbstractEventLoop) -> Callable:
     return loop.create_task
 
 
-def batch_scheduling() -> Optional[Callable[[], None]]:
-    """Puts the calling thread (the event loop's) under Linux's ``SCHED_BATCH``
-    policy; returns how to restore the previous one, or None where unsupported.
-
-    The I/O thread hands requests over with a wake-up byte. Under the normal policy
-    the freshly woken loop thread preempts the I/O thread at once when both share a
-    core (one worker process on one CPU), so the loop takes requests one or two at a
-    time, with two context switches each round. A batch thread does not preempt on
-    wake-up: the I/O thread finishes its turn first and the loop then takes the whole
-    burst. Measured on the hello-world benchmark: ~5x fewer context switches, ~20%
-    less CPU per request. The policy needs no privilege and keeps the nice level;
-    it only changes wake-up preemption (sched(7))."""
-    if not hasattr(os, "SCHED_BATCH"):
-        return None
-    try:
-        previous = os.sched_getscheduler(0)
-        previous_param = os.sched_getparam(0)
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except OSError:
-        return None
-
-    def restore() -> None:
-        try:
-            os.sched_setscheduler(0, previous, previous_param)
-        except OSError:
-            pass
-
-    return restore
-
-
 def asgi_dispatcher(app) -> Callable:
     """The loop-side entry for ASGI calls: ``call(scope, receive, send)`` is the
     coroutine ``Server.drain`` starts as a task (see ``task_starter``); it runs the
@@ -194,15 +164,8 @@ def run_server(
     on_ready: Optional[Callable[[str, int], None]] = None,
     server_options: Optional[dict] = None,
     loop_kind: str = "auto",
-    batch_loop: Optional[bool] = None,
 ) -> None:
-    """Serves until SIGINT / SIGTERM, then shuts down gracefully. Blocks.
-
-    ``batch_loop`` (default: on unless ``WEFT_LOOP_SCHED=normal``) runs the event
-    loop's thread and the handler threads under ``SCHED_BATCH`` while serving; see
-    ``batch_scheduling``."""
-    if batch_loop is None:
-        batch_loop = os.environ.get("WEFT_LOOP_SCHED", "batch") != "normal"
+    """Serves until SIGINT / SIGTERM, then shuts down gracefully. Blocks."""
     loop = new_event_loop(loop_kind)
     asyncio.set_event_loop(loop)
     _loop_of[0] = loop
@@ -237,19 +200,10 @@ def run_server(
         workers = []
         if dispatch_sync is not None:
 
-            def serve_threads() -> None:
-                # Handler threads hand work back and forth with the I/O thread just as
-                # the loop thread does (see batch_scheduling).
-                if batch_loop:
-                    batch_scheduling()
-                server.serve_threads(dispatch_sync)
-
             for i in range(max(1, threads)):
-                t = threading.Thread(target=serve_threads, name=f"weft-handler-{i}", daemon=True)
+                t = threading.Thread(target=server.serve_threads, args=(dispatch_sync,), name=f"weft-handler-{i}", daemon=True)
                 t.start()
                 workers.append(t)
-        # Last: the I/O threads started above keep the normal policy.
-        restore_policy = batch_scheduling() if batch_loop else None
         scheme = "https" if certfile else "http"
         logger.info("weft: serving on %s://%s:%d (pid %d)", scheme, bound_host, bound_port, os.getpid())
         if on_ready is not None:
@@ -272,8 +226,6 @@ def run_server(
                 await asyncio.wait(pending, timeout=5)
             if lifespan is not None:
                 await lifespan.shutdown()
-            if restore_policy is not None:
-                restore_policy()
 
     try:
         loop.run_until_complete(main())

@@ -163,6 +163,27 @@ def test_slow_handlers_do_not_block_other_connections(server):
         assert slow.result().text == "slow"
 
 
+def test_a_burst_handed_over_in_one_io_round_is_answered_in_full(server):
+    # Requests that arrive together reach Python as one hand-off per I/O round (the
+    # wake-up is sent once, when the round ends): each of them must still be answered,
+    # on both the handler threads (`def`) and the loop (`async def`).
+    socks = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(32)]
+    try:
+        paths = [f"/users/{i}" if i % 2 else f"/files/{i}" for i in range(len(socks))]
+        for sock, path in zip(socks, paths):
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        for i, sock in enumerate(socks):
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.1 200"), reply
+            expected = f'"id":{i}'.encode() if i % 2 else f"file {i}".encode()
+            assert expected in reply.partition(b"\r\n\r\n")[2], reply
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def test_curl(server):
     curl = shutil.which("curl")
     assert curl, "curl is required (scripts/apt-packages.txt)"

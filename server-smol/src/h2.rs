@@ -584,13 +584,9 @@ impl<S: Io> H2<S> {
             Bytes::copy_from_slice(digits.format(status).as_bytes()),
         ));
         let mut has_length = false;
-        for (name, value) in headers {
-            let name = lowercase(name);
-            if CONNECTION_SPECIFIC.contains(&&name[..]) {
-                continue;
-            }
-            has_length |= &name[..] == b"content-length";
-            fields.push(Header::new(name, value));
+        for field in headers.into_iter().filter_map(h2_field) {
+            has_length |= &field.name[..] == b"content-length";
+            fields.push(field);
         }
         fields.push(Header::new(Bytes::from_static(b"date"), self.date.get()));
         let no_body = status_has_no_body(status);
@@ -739,11 +735,7 @@ impl<S: Io> H2<S> {
 
     /// Ends the stream with a trailing HEADERS frame (RFC 9113 §8.1).
     fn send_trailers(&mut self, stream: StreamId, fields: Headers) {
-        let fields: Vec<Header> = fields
-            .into_iter()
-            .map(|(name, value)| Header::new(lowercase(name), value))
-            .filter(|h| !CONNECTION_SPECIFIC.contains(&&h.name[..]))
-            .collect();
+        let fields: Vec<Header> = fields.into_iter().filter_map(h2_field).collect();
         if let Err(error) = self.conn.send_trailers(stream, &fields) {
             // Invalid trailer fields: the body is complete but the message
             // cannot end as the handler asked; reset rather than pretend.
@@ -764,6 +756,13 @@ impl<S: Io> H2<S> {
 /// Whether the app or the access log needs a [`RequestInfo`].
 fn wants_info(app: &crate::App) -> bool {
     app.has_after_hooks() || tracing::enabled!(target: "weft::access", tracing::Level::INFO)
+}
+
+/// A handler's field as HTTP/2 sends it: the name lowercased, and `None`
+/// for the connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
+fn h2_field((name, value): (Bytes, Bytes)) -> Option<Header> {
+    let name = lowercase(name);
+    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| Header::new(name, value))
 }
 
 /// HTTP/2 field names are lowercase (RFC 9113 §8.2.1); handlers may write

@@ -249,6 +249,14 @@ impl BodySource {
         }
     }
 
+    /// The file of a file source, to read another range of it.
+    pub(crate) fn into_file(self) -> Option<smol::fs::File> {
+        match self {
+            Self::File { file, .. } => Some(file),
+            Self::Stream(_) => None,
+        }
+    }
+
     /// Whether the source is known to have nothing more, so the last chunk
     /// can carry the end of the message (HTTP/2 END_STREAM) instead of an
     /// empty frame after it.

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures_lite::AsyncSeekExt;
 
 use crate::headers::Headers;
-use crate::response::{Response, ResponseBody};
+use crate::response::{BodySource, Response, ResponseBody};
 
 /// Files under one directory.
 ///
@@ -362,45 +362,32 @@ fn multipart(
         })
         .chain([Piece::Bytes(tail)])
         .collect();
-    let state = (file, pieces.into_iter(), None::<(u64, u64)>);
+    // Each file part is read by the same source as a whole-file body, then
+    // the file is taken back for the next part's seek.
+    let state = (Some(file), pieces.into_iter(), None::<BodySource>);
     let stream =
-        futures_lite::stream::unfold(state, |(mut file, mut pieces, current)| async move {
-            let (offset, remaining) = match current {
-                Some(range) => range,
-                None => match pieces.next()? {
+        futures_lite::stream::unfold(state, |(mut file, mut pieces, mut part)| async move {
+            loop {
+                if let Some(source) = part.as_mut() {
+                    match std::future::poll_fn(|cx| source.poll_chunk(cx)).await {
+                        Some(chunk) => return Some((chunk, (file, pieces, part))),
+                        None => file = part.take().and_then(BodySource::into_file),
+                    }
+                }
+                match pieces.next()? {
                     Piece::Bytes(bytes) => return Some((Ok(bytes), (file, pieces, None))),
                     Piece::File { start, count } => {
-                        if let Err(error) = file.seek(SeekFrom::Start(start)).await {
-                            return Some((Err(error), (file, pieces, None)));
+                        let mut open = file.take()?;
+                        if let Err(error) = open.seek(SeekFrom::Start(start)).await {
+                            return Some((Err(error), (None, pieces, None)));
                         }
-                        (start, count)
+                        part = Some(BodySource::file(open, count));
                     }
-                },
-            };
-            let want = usize::try_from(remaining)
-                .unwrap_or(usize::MAX)
-                .min(FILE_CHUNK);
-            let mut buffer = vec![0; want];
-            match futures_lite::AsyncReadExt::read(&mut file, &mut buffer).await {
-                // The file shrank under us: never pad or truncate silently.
-                Ok(0) => Some((
-                    Err(io::ErrorKind::UnexpectedEof.into()),
-                    (file, pieces, None),
-                )),
-                Ok(n) => {
-                    buffer.truncate(n);
-                    let left = remaining - n as u64;
-                    let next = (left > 0).then_some((offset + n as u64, left));
-                    Some((Ok(Bytes::from(buffer)), (file, pieces, next)))
                 }
-                Err(error) => Some((Err(error), (file, pieces, None))),
             }
         });
     response.with_response_body(ResponseBody::Stream(Box::pin(stream)))
 }
-
-/// Chunk size for multipart file reads.
-const FILE_CHUNK: usize = 64 * 1024;
 
 /// A piece of a multipart body.
 enum Piece {

@@ -202,7 +202,33 @@ struct Slots {
     free: Vec<usize>,
 }
 
-/// A source's registration; deregisters on drop.
+impl Slots {
+    /// Stores `source` in a free slot, or a new one; returns the slot.
+    fn insert(&mut self, source: Rc<Source>) -> usize {
+        match self.free.pop() {
+            Some(slot) => {
+                if let Some(entry) = self.entries.get_mut(slot) {
+                    *entry = Some(source);
+                }
+                slot
+            }
+            None => {
+                self.entries.push(Some(source));
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    /// Frees `slot` for reuse.
+    fn release(&mut self, slot: usize) {
+        if let Some(entry) = self.entries.get_mut(slot) {
+            *entry = None;
+            self.free.push(slot);
+        }
+    }
+}
+
+/// A source's registration, until its owner calls [`Registration::deregister`].
 #[derive(Debug)]
 pub(crate) struct Registration {
     reactor: Rc<Reactor>,
@@ -225,11 +251,7 @@ impl Registration {
     /// no duplicate of the descriptor exists) and frees the slot.
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>) {
         let _ = epoll::delete(&self.reactor.epoll, fd);
-        let mut slots = self.reactor.sources.borrow_mut();
-        if let Some(entry) = slots.entries.get_mut(self.slot) {
-            *entry = None;
-            slots.free.push(self.slot);
-        }
+        self.reactor.sources.borrow_mut().release(self.slot);
     }
 }
 
@@ -271,28 +293,10 @@ impl Reactor {
         let source = Rc::new(Source::default());
         source.readable.set(true);
         source.writable.set(true);
-        let slot = {
-            let mut slots = self.sources.borrow_mut();
-            match slots.free.pop() {
-                Some(slot) => {
-                    if let Some(entry) = slots.entries.get_mut(slot) {
-                        *entry = Some(source.clone());
-                    }
-                    slot
-                }
-                None => {
-                    slots.entries.push(Some(source.clone()));
-                    slots.entries.len() - 1
-                }
-            }
-        };
+        let slot = self.sources.borrow_mut().insert(source.clone());
         let flags = EventFlags::IN | EventFlags::OUT | EventFlags::RDHUP | EventFlags::ET;
         if let Err(error) = epoll::add(&self.epoll, fd, EventData::new_u64(slot as u64), flags) {
-            let mut slots = self.sources.borrow_mut();
-            if let Some(entry) = slots.entries.get_mut(slot) {
-                *entry = None;
-                slots.free.push(slot);
-            }
+            self.sources.borrow_mut().release(slot);
             return Err(error.into());
         }
         Ok(Registration {

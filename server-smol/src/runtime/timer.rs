@@ -60,11 +60,7 @@ impl Timer {
         match &mut self.kind {
             Kind::Local { at, key } => {
                 *at = Some(new);
-                if let Some(old) = key.take()
-                    && let Some(reactor) = reactor::current()
-                {
-                    reactor.remove_timer(old);
-                }
+                cancel(key);
             }
             Kind::Global(timer) => timer.set_at(new),
         }
@@ -83,11 +79,7 @@ impl Future for Timer {
                 };
                 let now = clock::now();
                 if now >= deadline {
-                    if let Some(old) = key.take()
-                        && let Some(reactor) = reactor::current()
-                    {
-                        reactor.remove_timer(old);
-                    }
+                    cancel(key);
                     return Poll::Ready(now);
                 }
                 // Polled on a thread without a reactor (a future moved off
@@ -107,10 +99,17 @@ impl Future for Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if let Kind::Local { key: Some(key), .. } = self.kind
-            && let Some(reactor) = reactor::current()
-        {
-            reactor.remove_timer(key);
+        if let Kind::Local { key, .. } = &mut self.kind {
+            cancel(key);
         }
+    }
+}
+
+/// Removes a local timer's reactor entry, if it has one.
+fn cancel(key: &mut Option<(Instant, u64)>) {
+    if let Some(old) = key.take()
+        && let Some(reactor) = reactor::current()
+    {
+        reactor.remove_timer(old);
     }
 }

@@ -331,16 +331,13 @@ class App:
                 reply.send(*_error_response(exc))
 
     def _dispatch_async(self, index: int, request: Request, reply) -> None:
-        _runtime.start_task(_runtime._loop_of[0], self._run_async(self._routes[index], request, reply))
-
-    async def _run_async(self, route: _Route, request: Request, reply) -> None:
+        route = self._routes[index]
         try:
-            result = await route.endpoint(**route.arguments(request))
-            if reply.send_result(result):
-                return
-            await self._respond_async(route, result, reply)
+            coroutine = route.endpoint(**route.arguments(request))
         except Exception as exc:
             self._fail(route, exc, reply)
+            return
+        _runtime.start_task(_runtime._loop_of[0], self._finish_async(coroutine, index, request, reply))
 
     async def _finish_async(self, coroutine, index: int, request: Request, reply) -> None:
         """Awaits the coroutine of an async handler the server called itself."""

@@ -221,18 +221,24 @@ impl Bridge {
     /// I/O thread in a one-worker deployment) for nearly every request.
     pub(crate) async fn to_loop_batched(&self, item: LoopItem) {
         if self.queue_for_loop(item) {
-            if self.on_round_thread() {
-                // `round_end` runs on this thread before it polls I/O or sleeps.
-                self.loop_wake_due.store(true, Ordering::Release);
-                return;
-            }
-            // No round hook here: wake after this thread's other ready tasks. Armed
-            // by us: nobody else writes the byte until the loop drains, so it must
-            // be written even if this future is dropped while it waits.
-            let wake = WakeOnDrop(self, Bridge::wake_loop);
-            smol::future::yield_now().await;
-            drop(wake);
+            self.wake_after_round(&self.loop_wake_due, Bridge::wake_loop)
+                .await;
         }
+    }
+
+    /// Sends a wake-up the caller armed once this I/O thread's round of ready tasks
+    /// is over: by the round hook where it runs (`due` marks it owed), else after
+    /// this thread's other ready tasks had their turn. Armed by the caller: nobody
+    /// else sends it, so it is sent even if this future is dropped while it waits.
+    async fn wake_after_round(&self, due: &AtomicBool, wake: fn(&Bridge)) {
+        if self.on_round_thread() {
+            // `round_end` runs on this thread before it polls I/O or sleeps.
+            due.store(true, Ordering::Release);
+            return;
+        }
+        let guard = WakeOnDrop(self, wake);
+        smol::future::yield_now().await;
+        drop(guard);
     }
 
     /// Queues `item`; true if the caller armed the wake-up and must write the byte.
@@ -260,13 +266,8 @@ impl Bridge {
             queue.jobs.push_back(job);
         }
         if !self.sync_armed.swap(true, Ordering::AcqRel) {
-            if self.on_round_thread() {
-                self.threads_notify_due.store(true, Ordering::Release);
-                return;
-            }
-            let notify = WakeOnDrop(self, Bridge::notify_threads);
-            smol::future::yield_now().await;
-            drop(notify);
+            self.wake_after_round(&self.threads_notify_due, Bridge::notify_threads)
+                .await;
         }
     }
 
@@ -293,14 +294,14 @@ impl Bridge {
     /// Sends the wake-ups owed by I/O rounds: from `round_end`, and once the I/O
     /// threads have exited (a worker that ends does not run its hook again).
     pub(crate) fn send_due_wakeups(&self) {
-        if self.loop_wake_due.load(Ordering::Acquire)
-            && self.loop_wake_due.swap(false, Ordering::AcqRel)
-        {
+        // A load first: the usual round owes nothing, and a swap would take the
+        // cache line for writing every time.
+        let owed =
+            |due: &AtomicBool| due.load(Ordering::Acquire) && due.swap(false, Ordering::AcqRel);
+        if owed(&self.loop_wake_due) {
             self.wake_loop();
         }
-        if self.threads_notify_due.load(Ordering::Acquire)
-            && self.threads_notify_due.swap(false, Ordering::AcqRel)
-        {
+        if owed(&self.threads_notify_due) {
             self.notify_threads();
         }
     }

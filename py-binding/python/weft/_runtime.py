@@ -4,11 +4,9 @@ lifespan, signals and worker processes. Used by ``App.run`` and ``weft.serve``."
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -18,18 +16,11 @@ from . import _weft
 
 logger = logging.getLogger("weft")
 
-_EAGER = sys.version_info >= (3, 12)
 
-
-def start_task(loop: asyncio.AbstractEventLoop, coro) -> asyncio.Task:
-    """A task for ``coro``; on 3.12+ it runs eagerly, so a handler that never
-    suspends completes without a trip through the loop's ready queue."""
-    # No strong reference is kept: a scheduled task is held by the loop's ready queue,
-    # and a suspended one by the future it waits on (the futures weft resolves are
-    # held by Rust until then). A done-callback per request would cost a loop turn.
-    if _EAGER:
-        return asyncio.Task(coro, loop=loop, eager_start=True)
-    return loop.create_task(coro)
+async def awaiting(awaitable):
+    """A coroutine for any awaitable: handler tasks step coroutines, and an ASGI
+    application may return another kind of awaitable."""
+    return await awaitable
 
 
 class Lifespan:
@@ -100,34 +91,6 @@ class Lifespan:
             self._shutdown.result()
 
 
-def task_starter(loop: asyncio.AbstractEventLoop) -> Callable:
-    """``start_task`` bound to ``loop`` as one callable, for ``Server.drain`` to start
-    each ASGI call with a single call (no Python frame in between)."""
-    if _EAGER:
-        return functools.partial(asyncio.Task, loop=loop, eager_start=True)
-    return loop.create_task
-
-
-def asgi_dispatcher(app) -> Callable:
-    """The loop-side entry for ASGI calls: ``call(scope, receive, send)`` is the
-    coroutine ``Server.drain`` starts as a task (see ``task_starter``); it runs the
-    application and reports how it ended to ``send``."""
-
-    async def call(scope, receive, send):
-        try:
-            await app(scope, receive, send)
-        except BaseException:
-            if send.started:
-                logger.error("ASGI application failed after starting a response:\n%s", traceback.format_exc())
-            else:
-                logger.error("ASGI application failed:\n%s", traceback.format_exc())
-            send.finish(True)
-        else:
-            send.finish(False)
-
-    return call
-
-
 # The loop of this process's server; set by run_server before any dispatch.
 _loop_of: list = [None]
 
@@ -159,7 +122,7 @@ def run_server(
     reuse_port: bool = False,
     dispatch_sync: Optional[Callable] = None,
     dispatch_async: Optional[Callable] = None,
-    asgi_dispatch: Optional[Callable] = None,
+    asgi_app: Optional[Callable] = None,
     lifespan: Optional[Lifespan] = None,
     on_ready: Optional[Callable[[str, int], None]] = None,
     server_options: Optional[dict] = None,
@@ -194,8 +157,7 @@ def run_server(
             server.wake_fd,
             server.drain,
             dispatch_async or unused,
-            asgi_dispatch or unused,
-            task_starter(loop),
+            asgi_app or unused,
         )
         workers = []
         if dispatch_sync is not None:

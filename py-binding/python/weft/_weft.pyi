@@ -156,8 +156,7 @@ class Server:
     def drain(
         self,
         dispatch_async: Callable[..., Any],
-        asgi_dispatch: Callable[..., Any],
-        spawn: Optional[Callable[[Any], Any]] = None,
+        asgi_app: Callable[..., Any],
     ) -> None: ...
     def serve_threads(self, dispatch_sync: Callable[[int, Request, Reply], None]) -> None: ...
     def stop_threads(self) -> None: ...

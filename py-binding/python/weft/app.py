@@ -38,7 +38,7 @@ import json
 import logging
 import re
 import traceback
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Coroutine, Iterable, Optional
 from urllib.parse import parse_qs
 
 from . import _runtime, _weft
@@ -330,31 +330,37 @@ class App:
             if not reply.answered:
                 reply.send(*_error_response(exc))
 
-    def _dispatch_async(self, index: int, request: Request, reply) -> None:
+    def _dispatch_async(self, index: int, request: Request, reply) -> Optional[Coroutine]:
+        """Makes an async handler's coroutine, which the server runs as a task
+        (``Server.drain``); ``None`` once an error in the arguments is answered."""
         route = self._routes[index]
         try:
-            coroutine = route.endpoint(**route.arguments(request))
+            return route.endpoint(**route.arguments(request))
         except Exception as exc:
             self._fail(route, exc, reply)
-            return
-        _runtime.start_task(_runtime._loop_of[0], self._finish_async(coroutine, index, request, reply))
+            return None
 
-    async def _finish_async(self, coroutine, index: int, request: Request, reply) -> None:
-        """Awaits the coroutine of an async handler the server called itself."""
+    def _finish_async(
+        self, index: int, request: Request, reply, result: Any, error: Optional[BaseException]
+    ) -> Optional[Coroutine]:
+        """An async handler's task ended with a result the server cannot answer
+        alone, or with an error. Returns the coroutine that streams the body, if any;
+        the server runs it as a task too."""
+        route = self._routes[index]
         try:
-            result = await coroutine
-            if reply.send_result(result):
-                return
-            await self._respond_async(self._routes[index], result, reply)
-        except Exception as exc:
-            self._fail(self._routes[index], exc, reply)
+            if error is not None:
+                raise error
+            status, headers, body = _normalise(result)
+            if type(body) is bytes:
+                reply.send(status, headers, body)
+                return None
+            writer = reply.start(status, headers)
+        except (Exception, asyncio.CancelledError) as exc:
+            self._fail(route, exc, reply)
+            return None
+        return self._stream_async(route, body, writer, reply)
 
-    async def _respond_async(self, route: _Route, result: Any, reply) -> None:
-        status, headers, body = _normalise(result)
-        if type(body) is bytes:
-            reply.send(status, headers, body)
-            return
-        writer = reply.start(status, headers)
+    async def _stream_async(self, route: _Route, body: Any, writer, reply) -> None:
         try:
             if hasattr(body, "__aiter__"):
                 async for chunk in body:
@@ -363,6 +369,10 @@ class App:
                 for chunk in body:
                     await writer.write_async(chunk.encode() if isinstance(chunk, str) else chunk)
         except ClientDisconnected:
+            return
+        except Exception as exc:
+            writer.abort()
+            self._fail(route, exc, reply)
             return
         except BaseException:
             writer.abort()

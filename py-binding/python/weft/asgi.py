@@ -65,7 +65,7 @@ def serve(
             certfile=certfile,
             keyfile=keyfile,
             reuse_port=reuse_port,
-            asgi_dispatch=_runtime.asgi_dispatcher(application),
+            asgi_app=application,
             lifespan=life,
             on_ready=on_ready,
             server_options=server_options,

@@ -429,7 +429,7 @@ impl Send {
 
     /// Called when the application returned or raised: answers 500 if it never
     /// started a response, and cuts a started stream short if it raised.
-    fn finish(&self, py: Python<'_>, failed: bool) {
+    pub(crate) fn finish(&self, py: Python<'_>, failed: bool) {
         let mut state = lock(&self.state);
         if let Some(reply) = state.reply.take() {
             reply.answer(py, Response::status_page(500));
@@ -447,7 +447,7 @@ impl Send {
 
     /// Whether `http.response.start` was accepted.
     #[getter]
-    fn started(&self) -> bool {
+    pub(crate) fn started(&self) -> bool {
         let state = lock(&self.state);
         state.head.is_some() || state.reply.is_none()
     }

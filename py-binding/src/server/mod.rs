@@ -8,7 +8,7 @@
 //! server = _weft.Server("127.0.0.1", 8000)
 //! server.add_route("GET", "/users/{id}", 0, on_loop=False)
 //! host, port = server.start(loop)
-//! loop.add_reader(server.wake_fd, server.drain, dispatch_async, asgi_dispatch)
+//! loop.add_reader(server.wake_fd, server.drain, dispatch_async, asgi_app)
 //! threading.Thread(target=server.serve_threads, args=(dispatch_sync,)).start()
 //! ...
 //! server.shutdown(); server.join(); server.stop_threads()
@@ -17,6 +17,7 @@
 mod asgi;
 mod bridge;
 mod request;
+mod task;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -108,6 +109,8 @@ pub(crate) struct Server {
     /// calling `drain` on the same object.
     running: Mutex<Option<RunningServer>>,
     scope_base: Option<ScopeBase>,
+    /// Made on the first `drain` (it needs the running loop).
+    tasks: std::sync::OnceLock<Arc<task::TaskRuntime>>,
 }
 
 fn resolve_addr(host: &str, port: u16) -> PyResult<SocketAddr> {
@@ -190,6 +193,7 @@ impl Server {
             direct: Vec::new(),
             running: Mutex::new(None),
             scope_base: None,
+            tasks: std::sync::OnceLock::new(),
         })
     }
 
@@ -309,42 +313,37 @@ impl Server {
         self.bridge.wake_fd()
     }
 
-    /// Runs the work queued for the event loop (the `add_reader` callback):
-    /// `dispatch_async(index, request, reply)` for async routes,
-    /// `asgi_dispatch(scope, receive, send)` for ASGI calls, and completions.
+    /// Runs the work queued for the event loop (the `add_reader` callback): async
+    /// routes, ASGI calls (`asgi_app(scope, receive, send)`), and completions.
     ///
-    /// With `spawn`, `asgi_dispatch` returns a coroutine and `spawn(coroutine)` starts
-    /// it (e.g. `loop.create_task`): one call from here instead of a Python-level
-    /// dispatcher frame per request. Direct async routes (`set_direct`) need it too.
-    #[pyo3(signature = (dispatch_async, asgi_dispatch, spawn = None))]
+    /// Each async handler call and ASGI call runs as a [`task::HandlerTask`], started
+    /// here eagerly: a call that never suspends is answered before `drain` returns.
+    /// Routes without a direct call go through `dispatch_async(index, request,
+    /// reply)`, which returns the handler's coroutine (or `None` once it has answered
+    /// an error itself).
     fn drain(
         &self,
         py: Python<'_>,
         dispatch_async: &Bound<'_, PyAny>,
-        asgi_dispatch: &Bound<'_, PyAny>,
-        spawn: Option<&Bound<'_, PyAny>>,
+        asgi_app: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         bridge::enter_loop_role();
         let state = self.state.as_ref().map(|s| s.bind(py));
+        let runtime = self.task_runtime(py)?;
         for item in self.bridge.take_loop_items() {
             let result = match item {
-                LoopItem::Route(job) => match (self.direct_call(job.route), spawn) {
-                    (Some((direct, finishers)), Some(spawn)) => {
-                        self.start_direct_async(py, job, direct, finishers, spawn)
-                    }
-                    _ => job
-                        .into_py(py, &self.bridge)
-                        .and_then(|args| dispatch_async.call1(args).map(drop)),
-                },
+                LoopItem::Route(job) => self.start_route(py, job, dispatch_async, runtime),
                 LoopItem::Asgi(job) => {
                     let Some(base) = self.scope_base.as_ref() else {
                         continue;
                     };
                     job.into_py(py, &self.bridge, base, state)
-                        .and_then(|args| asgi_dispatch.call1(args))
-                        .and_then(|started| match spawn {
-                            Some(spawn) => spawn.call1((started,)).map(drop),
-                            None => Ok(()),
+                        .and_then(|(scope, receive, send)| {
+                            let finish = task::Finish::Asgi(send.clone_ref(py));
+                            match asgi_app.call1((scope, receive, send)) {
+                                Ok(coro) => task::HandlerTask::start(py, runtime, coro, finish),
+                                Err(err) => task::HandlerTask::failed(py, runtime, err, finish),
+                            }
                         })
                 }
                 LoopItem::Resolve { future, outcome } => {
@@ -477,30 +476,41 @@ impl Server {
             .map(drop)
     }
 
-    /// Calls an async handler (which only makes its coroutine) and starts
-    /// `finish_async` on it with `spawn`.
-    fn start_direct_async(
+    /// The asyncio glue handler tasks share, made on the first `drain`.
+    fn task_runtime(&self, py: Python<'_>) -> PyResult<&Arc<task::TaskRuntime>> {
+        if let Some(runtime) = self.tasks.get() {
+            return Ok(runtime);
+        }
+        let event_loop = self.bridge.event_loop(py)?.unbind();
+        let finisher = self.finishers.as_ref().map(|f| f.on_loop.clone_ref(py));
+        let runtime = Arc::new(task::TaskRuntime::new(py, event_loop, finisher)?);
+        Ok(self.tasks.get_or_init(|| runtime))
+    }
+
+    /// Calls an async route's handler, which only makes its coroutine, and starts
+    /// the coroutine as a task.
+    fn start_route(
         &self,
         py: Python<'_>,
         job: request::RouteJob,
-        direct: &DirectCall,
-        finishers: &Finishers,
-        spawn: &Bound<'_, PyAny>,
+        dispatch_async: &Bound<'_, PyAny>,
+        runtime: &Arc<task::TaskRuntime>,
     ) -> PyResult<()> {
+        let direct = self.direct_call(job.route);
         let (index, request, reply) = job.into_py(py, &self.bridge)?;
-        match Self::call_endpoint(py, direct, &request) {
-            Ok(coroutine) => {
-                let finish = finishers
-                    .on_loop
-                    .bind(py)
-                    .call1((coroutine, index, request, reply))?;
-                spawn.call1((finish,)).map(drop)
-            }
-            Err(error) => finishers
-                .sync
-                .bind(py)
-                .call1((index, request, reply, py.None(), error.into_value(py)))
-                .map(drop),
+        let coroutine = match direct {
+            Some((direct, _)) => Self::call_endpoint(py, direct, &request),
+            None => dispatch_async.call1((index, request.clone_ref(py), reply.clone_ref(py))),
+        };
+        let finish = task::Finish::Route {
+            index,
+            request,
+            reply,
+        };
+        match coroutine {
+            Ok(coroutine) if coroutine.is_none() && direct.is_none() => Ok(()),
+            Ok(coroutine) => task::HandlerTask::start(py, runtime, coroutine, finish),
+            Err(error) => task::HandlerTask::failed(py, runtime, error, finish),
         }
     }
 }
@@ -526,6 +536,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bridge::FlushReplies>()?;
     m.add_class::<asgi::Receive>()?;
     m.add_class::<asgi::Send>()?;
+    task::register(m)?;
     m.add("ClientDisconnected", py.get_type::<ClientDisconnected>())?;
     Ok(())
 }

@@ -327,6 +327,12 @@ struct SendState {
     finished: bool,
 }
 
+/// The messages `send` takes.
+enum SendKind {
+    Start,
+    Body,
+}
+
 /// ASGI `send`: `http.response.start`, then `http.response.body` messages.
 #[pyclass(module = "weft._weft", name = "Send", frozen)]
 #[derive(Debug)]
@@ -345,10 +351,21 @@ impl Send {
         let kind = message
             .get_item(pyo3::intern!(py, "type"))?
             .ok_or_else(|| PyValueError::new_err("ASGI message without 'type'"))?;
-        let kind = kind.cast::<PyString>()?.to_cow()?;
+        let kind = kind.cast::<PyString>()?;
+        // Compared as Python strings: decoding to Rust would allocate under abi3.
+        let kind = if kind.as_any().eq(pyo3::intern!(py, "http.response.body"))? {
+            SendKind::Body
+        } else if kind.as_any().eq(pyo3::intern!(py, "http.response.start"))? {
+            SendKind::Start
+        } else {
+            return Err(PyValueError::new_err(format!(
+                "unsupported ASGI message type {:?}",
+                kind.to_cow()?
+            )));
+        };
         let mut state = lock(&self.state);
-        match &*kind {
-            "http.response.start" => {
+        match kind {
+            SendKind::Start => {
                 if state.head.is_some() || state.reply.is_none() {
                     return Err(PyRuntimeError::new_err("http.response.start sent twice"));
                 }
@@ -363,7 +380,7 @@ impl Send {
                 state.head = Some(head);
                 ready(py)
             }
-            "http.response.body" => {
+            SendKind::Body => {
                 if state.finished {
                     return Err(PyRuntimeError::new_err("the response is already complete"));
                 }
@@ -421,9 +438,6 @@ impl Send {
                 }
                 Ok(awaitable)
             }
-            other => Err(PyValueError::new_err(format!(
-                "unsupported ASGI message type {other:?}"
-            ))),
         }
     }
 

@@ -441,11 +441,11 @@ impl Server {
     fn call_endpoint<'py>(
         py: Python<'py>,
         direct: &DirectCall,
-        request: &Py<request::PyRequest>,
+        call: &mut request::RouteCall,
     ) -> PyResult<Bound<'py, PyAny>> {
         let endpoint = direct.endpoint.bind(py);
         if direct.pass_request {
-            endpoint.call1((request.clone_ref(py),))
+            endpoint.call1((call.request(py)?,))
         } else {
             endpoint.call0()
         }
@@ -460,15 +460,19 @@ impl Server {
         direct: &DirectCall,
         finishers: &Finishers,
     ) -> PyResult<()> {
-        let (index, request, reply) = job.into_py(py, &self.bridge)?;
-        let (result, error) = match Self::call_endpoint(py, direct, &request) {
-            Ok(result) => match reply.get().send_plain(py, &result) {
-                Ok(true) => return Ok(()),
-                Ok(false) => (Some(result), None),
+        let mut call = job.into_call(&self.bridge);
+        let (result, error) = match Self::call_endpoint(py, direct, &mut call) {
+            Ok(result) => match call.plain(py, &result) {
+                Ok(Some(response)) => {
+                    call.answer(py, response);
+                    return Ok(());
+                }
+                Ok(None) => (Some(result), None),
                 Err(error) => (None, Some(error.into_value(py))),
             },
             Err(error) => (None, Some(error.into_value(py))),
         };
+        let (index, request, reply) = call.into_py(py)?;
         finishers
             .sync
             .bind(py)
@@ -496,22 +500,28 @@ impl Server {
         dispatch_async: &Bound<'_, PyAny>,
         runtime: &Arc<task::TaskRuntime>,
     ) -> PyResult<()> {
-        let direct = self.direct_call(job.route);
+        if let Some((direct, _)) = self.direct_call(job.route) {
+            let mut call = job.into_call(&self.bridge);
+            let coroutine = Self::call_endpoint(py, direct, &mut call);
+            let finish = task::Finish::Direct(call);
+            return match coroutine {
+                Ok(coroutine) => task::HandlerTask::start(py, runtime, coroutine, finish),
+                Err(error) => task::HandlerTask::failed(py, runtime, error, finish),
+            };
+        }
         let (index, request, reply) = job.into_py(py, &self.bridge)?;
-        let coroutine = match direct {
-            Some((direct, _)) => Self::call_endpoint(py, direct, &request),
-            None => dispatch_async.call1((index, request.clone_ref(py), reply.clone_ref(py))),
-        };
+        let coroutine =
+            dispatch_async.call1((index, request.clone_ref(py), reply.clone_ref(py)))?;
+        if coroutine.is_none() {
+            // The dispatcher answered an error in the arguments itself.
+            return Ok(());
+        }
         let finish = task::Finish::Route {
             index,
             request,
             reply,
         };
-        match coroutine {
-            Ok(coroutine) if coroutine.is_none() && direct.is_none() => Ok(()),
-            Ok(coroutine) => task::HandlerTask::start(py, runtime, coroutine, finish),
-            Err(error) => task::HandlerTask::failed(py, runtime, error, finish),
-        }
+        task::HandlerTask::start(py, runtime, coroutine, finish)
     }
 }
 

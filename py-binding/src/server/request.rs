@@ -207,6 +207,73 @@ impl RouteJob {
         )?;
         Ok((self.route, request, reply))
     }
+
+    /// The call, with its Python objects left to be made when Python needs them.
+    pub(crate) fn into_call(self, bridge: &Arc<Bridge>) -> RouteCall {
+        RouteCall {
+            index: self.route,
+            request: Some(self.request),
+            request_object: None,
+            reply: self.reply,
+            bridge: bridge.clone(),
+        }
+    }
+}
+
+/// A decorator-route call the server makes itself (a direct call). Most handlers
+/// take no request, or return a plain result: then no `Request` or `Reply` object
+/// is made at all.
+#[derive(Debug)]
+pub(crate) struct RouteCall {
+    pub(crate) index: usize,
+    request: Option<RequestData>,
+    request_object: Option<Py<PyRequest>>,
+    reply: Replier,
+    bridge: Arc<Bridge>,
+}
+
+impl RouteCall {
+    /// The request as a Python object (made on first use).
+    pub(crate) fn request(&mut self, py: Python<'_>) -> PyResult<Py<PyRequest>> {
+        if let Some(object) = &self.request_object {
+            return Ok(object.clone_ref(py));
+        }
+        let data = self
+            .request
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("the request is gone"))?;
+        let object = Py::new(py, PyRequest { data })?;
+        self.request_object = Some(object.clone_ref(py));
+        Ok(object)
+    }
+
+    /// `result` as a response if it converts without Python help (see
+    /// [`plain_response`]).
+    pub(crate) fn plain(
+        &self,
+        py: Python<'_>,
+        result: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<Response>> {
+        plain_response(py, &self.bridge, result)
+    }
+
+    /// Answers. The connection may be gone already; then nobody waits for it.
+    pub(crate) fn answer(self, py: Python<'_>, response: Response) {
+        self.reply.answer(py, response);
+    }
+
+    /// `(index, request, reply)` for the Python finishers.
+    pub(crate) fn into_py(mut self, py: Python<'_>) -> PyResult<(usize, Py<PyRequest>, Py<Reply>)> {
+        let request = self.request(py)?;
+        let reply = Py::new(
+            py,
+            Reply {
+                replier: Mutex::new(Some(self.reply)),
+                bridge: self.bridge,
+            },
+        )?;
+        Ok((self.index, request, reply))
+    }
 }
 
 /// The server-smol handler of one decorator route: reads the body, then queues the

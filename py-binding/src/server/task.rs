@@ -28,7 +28,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 use super::asgi::Send;
-use super::request::{PyRequest, Reply};
+use super::request::{PyRequest, Reply, RouteCall};
 
 /// The asyncio functions and objects every handler task uses, looked up once per loop.
 #[derive(Debug)]
@@ -108,13 +108,19 @@ impl TaskRuntime {
 }
 
 /// What is done with the coroutine's outcome when it ends.
+// The finish lives inside the task object: boxing the large variant would only add an
+// allocation per request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Finish {
     /// An ASGI call: `send.finish(failed)` answers 500 if nothing was sent, or ends a
     /// started stream.
     Asgi(Py<Send>),
-    /// A decorator route's handler: a plain result is answered here, anything else
-    /// (a streamed body, an error) goes to the route finisher.
+    /// A decorator route's handler the server called itself: a plain result is
+    /// answered here, anything else (a streamed body, an error) goes to the route
+    /// finisher.
+    Direct(RouteCall),
+    /// A decorator route's handler called through the Python dispatcher; as `Direct`.
     Route {
         index: usize,
         request: Py<PyRequest>,
@@ -443,6 +449,28 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
             }
             send.finish(py, !matches!(outcome, Outcome::Returned(_)));
         }
+        Finish::Direct(call) => {
+            let (result, error) = match outcome {
+                Outcome::Returned(value) => match call.plain(py, value.bind(py)) {
+                    Ok(Some(response)) => {
+                        call.answer(py, response);
+                        return;
+                    }
+                    Ok(None) => (value, py.None()),
+                    Err(err) => (py.None(), err.into_value(py).into_any()),
+                },
+                other => match failure(py, other) {
+                    Some(error) => (py.None(), error),
+                    None => return,
+                },
+            };
+            match call.into_py(py) {
+                Ok((index, request, reply)) => {
+                    finish_route(py, runtime, index, request, reply, result, error);
+                }
+                Err(err) => err.write_unraisable(py, None),
+            }
+        }
         Finish::Route {
             index,
             request,
@@ -454,37 +482,60 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
                     Ok(false) => (value, py.None()),
                     Err(err) => (py.None(), err.into_value(py).into_any()),
                 },
-                Outcome::Raised(err) => (py.None(), err.into_value(py).into_any()),
-                Outcome::Cancelled(message) => (
-                    py.None(),
-                    cancelled_error(py, message.as_ref())
-                        .into_value(py)
-                        .into_any(),
-                ),
-                Outcome::Pending => return,
+                other => match failure(py, other) {
+                    Some(error) => (py.None(), error),
+                    None => return,
+                },
             };
-            let Some(finisher) = runtime.route_finisher.as_ref() else {
-                return;
-            };
-            let tail = finisher
-                .bind(py)
-                .call1((index, request, reply, result, error))
-                .and_then(|tail| {
-                    if tail.is_none() {
-                        Ok(())
-                    } else {
-                        HandlerTask::start(py, runtime, tail, Finish::Detached)
-                    }
-                });
-            if let Err(err) = tail {
-                err.write_unraisable(py, None);
-            }
+            finish_route(py, runtime, index, request, reply, result, error);
         }
         Finish::Detached => {
             if let Outcome::Raised(err) = outcome {
                 err.write_unraisable(py, None);
             }
         }
+    }
+}
+
+/// The exception a failed or cancelled call hands to the route finisher.
+fn failure(py: Python<'_>, outcome: Outcome) -> Option<Py<PyAny>> {
+    match outcome {
+        Outcome::Raised(err) => Some(err.into_value(py).into_any()),
+        Outcome::Cancelled(message) => Some(
+            cancelled_error(py, message.as_ref())
+                .into_value(py)
+                .into_any(),
+        ),
+        Outcome::Returned(_) | Outcome::Pending => None,
+    }
+}
+
+/// Hands a route's result or error to `App._finish_async`, and runs the streaming
+/// coroutine it may return as a task of its own.
+fn finish_route(
+    py: Python<'_>,
+    runtime: &Arc<TaskRuntime>,
+    index: usize,
+    request: Py<PyRequest>,
+    reply: Py<Reply>,
+    result: Py<PyAny>,
+    error: Py<PyAny>,
+) {
+    let Some(finisher) = runtime.route_finisher.as_ref() else {
+        return;
+    };
+    let tail = finisher
+        .bind(py)
+        .call1((index, request, reply, result, error))
+        .and_then(|tail| {
+            if tail.is_none() {
+                Ok(())
+            } else {
+                HandlerTask::start(py, runtime, tail, Finish::Detached)
+            }
+        });
+    if let Err(err) = tail {
+        err.write_unraisable(py, None);
     }
 }
 

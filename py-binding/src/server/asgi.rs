@@ -6,6 +6,7 @@
 //! future resolved through the bridge otherwise, so a hello-world app never waits on
 //! a loop round trip.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -68,10 +69,14 @@ impl Handler for AsgiHandler {
 /// immutable (strings, a tuple), so the copies can share them.
 #[derive(Debug)]
 pub(crate) struct ScopeBase {
-    /// `type`, `scheme`, `root_path` and `server`.
+    /// `type`, `scheme`, `root_path` and `server`, and every per-request key already
+    /// present (as `None`): a copy then has room for all of them, and filling it in
+    /// replaces values instead of growing the table.
     scope: Py<PyDict>,
     /// The `asgi` entry: `version` and `spec_version`.
     asgi: Py<PyDict>,
+    /// The last client host made into a Python string, reused while it repeats.
+    client_host: Mutex<Option<(IpAddr, Py<PyString>)>>,
 }
 
 impl ScopeBase {
@@ -80,19 +85,50 @@ impl ScopeBase {
         scheme: &'static str,
         server: Option<(String, u16)>,
         root_path: &str,
+        with_state: bool,
     ) -> PyResult<Self> {
         let scope = PyDict::new(py);
         scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http"))?;
         scope.set_item(pyo3::intern!(py, "scheme"), PyString::intern(py, scheme))?;
         scope.set_item(pyo3::intern!(py, "root_path"), PyString::new(py, root_path))?;
         scope.set_item(pyo3::intern!(py, "server"), server)?;
+        let mut per_request = vec![
+            pyo3::intern!(py, "asgi"),
+            pyo3::intern!(py, "http_version"),
+            pyo3::intern!(py, "method"),
+            pyo3::intern!(py, "path"),
+            pyo3::intern!(py, "raw_path"),
+            pyo3::intern!(py, "query_string"),
+            pyo3::intern!(py, "headers"),
+            pyo3::intern!(py, "client"),
+        ];
+        if with_state {
+            per_request.push(pyo3::intern!(py, "state"));
+        }
+        for key in per_request {
+            scope.set_item(key, py.None())?;
+        }
         let asgi = PyDict::new(py);
         asgi.set_item(pyo3::intern!(py, "version"), pyo3::intern!(py, "3.0"))?;
         asgi.set_item(pyo3::intern!(py, "spec_version"), pyo3::intern!(py, "2.4"))?;
         Ok(Self {
             scope: scope.unbind(),
             asgi: asgi.unbind(),
+            client_host: Mutex::new(None),
         })
+    }
+
+    /// `ip` as a Python string; the last one is kept, as clients tend to repeat.
+    fn client_host<'py>(&self, py: Python<'py>, ip: IpAddr) -> Bound<'py, PyString> {
+        let mut cached = lock(&self.client_host);
+        if let Some((last, host)) = cached.as_ref()
+            && *last == ip
+        {
+            return host.bind(py).clone();
+        }
+        let host = PyString::new(py, &ip.to_string());
+        *cached = Some((ip, host.clone().unbind()));
+        host
     }
 }
 
@@ -163,7 +199,9 @@ impl AsgiJob {
         )?;
         scope.set_item(
             pyo3::intern!(py, "client"),
-            request.peer().map(|a| (a.ip().to_string(), a.port())),
+            request
+                .peer()
+                .map(|a| (base.client_host(py, a.ip()), a.port())),
         )?;
         if let Some(state) = state {
             scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;

@@ -302,6 +302,7 @@ impl Server {
             if tls { "https" } else { "http" },
             Some((addr.ip().to_string(), addr.port())),
             &self.root_path,
+            self.state.is_some(),
         )?);
         *lock(&self.running) = Some(running);
         Ok((addr.ip().to_string(), addr.port()))

@@ -25,7 +25,8 @@ use super::request::{
 /// One ASGI call on its way to the event loop.
 #[derive(Debug)]
 pub(crate) struct AsgiJob {
-    request: RequestData,
+    /// Boxed: the job moves through the loop's queue.
+    request: Box<RequestData>,
     body: Body,
     reply: Replier,
     /// Dropped (with every clone) once the exchange is over: the response is complete
@@ -48,7 +49,7 @@ impl Handler for AsgiHandler {
             let (guard, closed) = smol::channel::bounded(1);
             bridge
                 .to_loop_batched(LoopItem::Asgi(AsgiJob {
-                    request: RequestData::new(request, Bytes::new()),
+                    request: Box::new(RequestData::new(request, Bytes::new())),
                     body,
                     reply,
                     guard: guard.clone(),

@@ -61,6 +61,9 @@ enum Role {
     Loop,
     /// A handler thread inside `serve_threads`: wake before it waits for work.
     Handler,
+    /// The event loop's thread inside `Server.drain`, where handler tasks start
+    /// eagerly and most answers are given: wake once the batch is done.
+    Draining,
 }
 
 thread_local! {
@@ -73,6 +76,18 @@ thread_local! {
 /// Marks the calling thread as the event loop's (see [`Role`]).
 pub(crate) fn enter_loop_role() {
     ROLE.with(|r| r.set(Role::Loop));
+}
+
+/// Marks the calling thread as draining a batch (see [`Role`]) until the guard
+/// drops; the caller then sends the batch's wake-ups with `flush_replies`.
+pub(crate) fn enter_drain_role() -> impl Drop {
+    struct Reset(Role);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            ROLE.with(|r| r.set(self.0));
+        }
+    }
+    Reset(ROLE.with(|r| r.replace(Role::Draining)))
 }
 
 /// Marks the calling thread as a handler thread until the guard drops.
@@ -379,7 +394,7 @@ impl Bridge {
             self.has_to_wake.store(true, Ordering::Release);
         }
         match ROLE.with(Cell::get) {
-            Role::Handler => {}
+            Role::Handler | Role::Draining => {}
             Role::Loop => self.schedule_loop_flush(py),
             Role::Other => self.flush_replies(),
         }

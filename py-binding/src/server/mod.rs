@@ -331,6 +331,7 @@ impl Server {
         bridge::enter_loop_role();
         let state = self.state.as_ref().map(|s| s.bind(py));
         let runtime = self.task_runtime(py)?;
+        let draining = bridge::enter_drain_role();
         for item in self.bridge.take_loop_items() {
             let result = match item {
                 LoopItem::Route(job) => self.start_route(py, job, dispatch_async, runtime),
@@ -356,6 +357,11 @@ impl Server {
             if let Err(err) = result {
                 err.write_unraisable(py, None);
             }
+        }
+        drop(draining);
+        // The batch's answers wake their I/O tasks together.
+        if self.bridge.has_unflushed() {
+            self.bridge.flush_replies();
         }
         Ok(())
     }

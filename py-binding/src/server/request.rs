@@ -186,7 +186,8 @@ impl PyRequest {
 #[derive(Debug)]
 pub(crate) struct RouteJob {
     pub(crate) route: usize,
-    pub(crate) request: RequestData,
+    /// Boxed: the job moves through queues and into a task; the request stays put.
+    pub(crate) request: Box<RequestData>,
     pub(crate) reply: Replier,
 }
 
@@ -197,7 +198,12 @@ impl RouteJob {
         py: Python<'_>,
         bridge: &Arc<Bridge>,
     ) -> PyResult<(usize, Py<PyRequest>, Py<Reply>)> {
-        let request = Py::new(py, PyRequest { data: self.request })?;
+        let request = Py::new(
+            py,
+            PyRequest {
+                data: *self.request,
+            },
+        )?;
         let reply = Py::new(
             py,
             Reply {
@@ -226,7 +232,7 @@ impl RouteJob {
 #[derive(Debug)]
 pub(crate) struct RouteCall {
     pub(crate) index: usize,
-    request: Option<RequestData>,
+    request: Option<Box<RequestData>>,
     request_object: Option<Py<PyRequest>>,
     reply: Replier,
     bridge: Arc<Bridge>,
@@ -242,7 +248,7 @@ impl RouteCall {
             .request
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("the request is gone"))?;
-        let object = Py::new(py, PyRequest { data })?;
+        let object = Py::new(py, PyRequest { data: *data })?;
         self.request_object = Some(object.clone_ref(py));
         Ok(object)
     }
@@ -303,7 +309,7 @@ impl Handler for RouteHandler {
             let (reply, answer) = reply_slot(&bridge);
             let job = RouteJob {
                 route,
-                request: RequestData::new(request, body),
+                request: Box::new(RequestData::new(request, body)),
                 reply,
             };
             if on_loop {

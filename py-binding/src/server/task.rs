@@ -22,10 +22,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use pyo3::exceptions::PyBaseException;
 use pyo3::exceptions::asyncio::{CancelledError, InvalidStateError};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyStopIteration, PySystemExit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use super::asgi::Send;
 use super::request::{PyRequest, Reply, RouteCall};
@@ -92,10 +94,10 @@ impl TaskRuntime {
         Ok(())
     }
 
-    fn log_failure(&self, py: Python<'_>, message: &str, error: &PyErr) {
+    fn log_failure(&self, py: Python<'_>, message: &str, error: &Bound<'_, PyAny>) {
         let kwargs = PyDict::new(py);
         let logged = kwargs
-            .set_item(pyo3::intern!(py, "exc_info"), error.value(py))
+            .set_item(pyo3::intern!(py, "exc_info"), error)
             .and_then(|()| {
                 self.logger
                     .bind(py)
@@ -135,12 +137,17 @@ pub(crate) enum Finish {
 enum Outcome {
     Pending,
     Returned(Py<PyAny>),
-    Raised(PyErr),
+    /// The exception object, not a `PyErr`: the garbage collector must see it.
+    Raised(Py<PyBaseException>),
     Cancelled(Option<Py<PyAny>>),
 }
 
 #[derive(Debug)]
 struct TaskState {
+    /// `None` only once the garbage collector cleared the task.
+    coro: Option<Py<PyAny>>,
+    /// The task's copy of the context every step runs in.
+    context: Option<Py<PyAny>>,
     outcome: Outcome,
     /// The future the coroutine waits on (`Task._fut_waiter`).
     fut_waiter: Option<Py<PyAny>>,
@@ -160,11 +167,12 @@ struct TaskState {
 static TASK_NUMBERS: AtomicU64 = AtomicU64::new(1);
 
 /// One handler call run as a task on the event loop (see the module docs).
+///
+/// It takes part in garbage collection: a task's outcome (an exception's traceback)
+/// or its suspended coroutine can refer back to the task, as asyncio's tasks can.
 #[pyclass(module = "weft._weft", name = "HandlerTask", frozen, weakref)]
 #[derive(Debug)]
 pub(crate) struct HandlerTask {
-    coro: Py<PyAny>,
-    context: Py<PyAny>,
     runtime: Arc<TaskRuntime>,
     number: u64,
     state: Mutex<TaskState>,
@@ -206,11 +214,11 @@ impl HandlerTask {
         let task = Bound::new(
             py,
             Self {
-                coro: coro.unbind(),
-                context,
                 runtime: runtime.clone(),
                 number: TASK_NUMBERS.fetch_add(1, Ordering::Relaxed),
                 state: Mutex::new(TaskState {
+                    coro: Some(coro.unbind()),
+                    context: Some(context),
                     outcome: Outcome::Pending,
                     fut_waiter: None,
                     must_cancel: false,
@@ -235,15 +243,19 @@ impl HandlerTask {
     fn step(slf: &Bound<'_, Self>, error: Option<PyErr>, enter_context: bool) -> PyResult<()> {
         let py = slf.py();
         let this = slf.get();
-        let error = {
+        let (coro, context, error) = {
             let mut state = lock(&this.state);
             if !matches!(state.outcome, Outcome::Pending) {
                 return Err(InvalidStateError::new_err(
                     "step(): the task is already done",
                 ));
             }
+            let (Some(coro), Some(context)) = (&state.coro, &state.context) else {
+                return Err(InvalidStateError::new_err("step(): the task was cleared"));
+            };
+            let (coro, context) = (coro.clone_ref(py), context.clone_ref(py));
             state.fut_waiter = None;
-            if state.must_cancel {
+            let error = if state.must_cancel {
                 state.must_cancel = false;
                 match error {
                     Some(e) if e.is_instance_of::<CancelledError>(py) => Some(e),
@@ -251,15 +263,14 @@ impl HandlerTask {
                 }
             } else {
                 error
-            }
+            };
+            (coro.into_bound(py), context.into_bound(py), error)
         };
         let runtime = &this.runtime;
         let event_loop = runtime.event_loop.bind(py);
         if let Err(err) = runtime.enter_task.bind(py).call1((event_loop, slf)) {
-            return Self::complete(slf, Outcome::Raised(err));
+            return Self::complete(slf, Outcome::Raised(err.into_value(py)));
         }
-        let coro = this.coro.bind(py);
-        let context = this.context.bind(py);
         let (method, argument) = match error {
             None => (pyo3::intern!(py, "send"), py.None().into_bound(py)),
             Some(error) => (
@@ -303,10 +314,10 @@ impl HandlerTask {
                     || err.is_instance_of::<PySystemExit>(py) =>
             {
                 // Recorded, then passed on to stop the loop, as asyncio does.
-                Self::complete(slf, Outcome::Raised(err.clone_ref(py)))?;
+                Self::complete(slf, Outcome::Raised(err.clone_ref(py).into_value(py)))?;
                 Err(err)
             }
-            Err(err) => Self::complete(slf, Outcome::Raised(err)),
+            Err(err) => Self::complete(slf, Outcome::Raised(err.into_value(py))),
         };
         left?;
         result
@@ -341,7 +352,7 @@ impl HandlerTask {
             }
             yielded.setattr(pyo3::intern!(py, "_asyncio_future_blocking"), false)?;
             let kwargs = PyDict::new(py);
-            kwargs.set_item(pyo3::intern!(py, "context"), this.context.bind(py))?;
+            kwargs.set_item(pyo3::intern!(py, "context"), this.context(py)?)?;
             yielded.call_method(
                 pyo3::intern!(py, "add_done_callback"),
                 (slf.getattr(pyo3::intern!(py, "_wakeup"))?,),
@@ -379,7 +390,15 @@ impl HandlerTask {
             Some(error) => vec![error.into_value(py).into_bound(py).into_any()],
             None => Vec::new(),
         };
-        this.runtime.call_soon(py, step, args, &this.context)
+        this.runtime.call_soon(py, step, args, &this.context(py)?)
+    }
+
+    fn context(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        lock(&self.state)
+            .context
+            .as_ref()
+            .map(|c| c.clone_ref(py))
+            .ok_or_else(|| InvalidStateError::new_err("the task was cleared"))
     }
 
     fn register(slf: &Bound<'_, Self>) -> PyResult<()> {
@@ -422,7 +441,7 @@ impl HandlerTask {
         error: PyErr,
         finish: Finish,
     ) -> PyResult<()> {
-        run_finish(py, runtime, finish, Outcome::Raised(error));
+        run_finish(py, runtime, finish, Outcome::Raised(error.into_value(py)));
         Ok(())
     }
 }
@@ -439,11 +458,11 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
                     } else {
                         "ASGI application failed"
                     };
-                    runtime.log_failure(py, message, err);
+                    runtime.log_failure(py, message, err.bind(py));
                 }
                 Outcome::Cancelled(_) => {
-                    let err = cancelled_error(py, None);
-                    runtime.log_failure(py, "ASGI application was cancelled", &err);
+                    let err = cancelled_error(py, None).into_value(py);
+                    runtime.log_failure(py, "ASGI application was cancelled", err.bind(py));
                 }
                 Outcome::Returned(_) | Outcome::Pending => {}
             }
@@ -491,7 +510,7 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
         }
         Finish::Detached => {
             if let Outcome::Raised(err) = outcome {
-                err.write_unraisable(py, None);
+                PyErr::from_value(err.into_bound(py).into_any()).write_unraisable(py, None);
             }
         }
     }
@@ -500,7 +519,7 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
 /// The exception a failed or cancelled call hands to the route finisher.
 fn failure(py: Python<'_>, outcome: Outcome) -> Option<Py<PyAny>> {
     match outcome {
-        Outcome::Raised(err) => Some(err.into_value(py).into_any()),
+        Outcome::Raised(err) => Some(err.into_any()),
         Outcome::Cancelled(message) => Some(
             cancelled_error(py, message.as_ref())
                 .into_value(py)
@@ -623,7 +642,7 @@ impl HandlerTask {
         match &lock(&self.state).outcome {
             Outcome::Pending => Err(InvalidStateError::new_err("Result is not set.")),
             Outcome::Returned(value) => Ok(value.clone_ref(py)),
-            Outcome::Raised(err) => Err(err.clone_ref(py)),
+            Outcome::Raised(err) => Err(PyErr::from_value(err.bind(py).clone().into_any())),
             Outcome::Cancelled(message) => Err(cancelled_error(py, message.as_ref())),
         }
     }
@@ -633,7 +652,7 @@ impl HandlerTask {
         match &lock(&self.state).outcome {
             Outcome::Pending => Err(InvalidStateError::new_err("Exception is not set.")),
             Outcome::Returned(_) => Ok(None),
-            Outcome::Raised(err) => Ok(Some(err.value(py).clone().into_any().unbind())),
+            Outcome::Raised(err) => Ok(Some(err.clone_ref(py).into_any())),
             Outcome::Cancelled(message) => Err(cancelled_error(py, message.as_ref())),
         }
     }
@@ -684,12 +703,12 @@ impl HandlerTask {
         self.runtime.event_loop.clone_ref(py)
     }
 
-    fn get_coro(&self, py: Python<'_>) -> Py<PyAny> {
-        self.coro.clone_ref(py)
+    fn get_coro(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        lock(&self.state).coro.as_ref().map(|c| c.clone_ref(py))
     }
 
-    fn get_context(&self, py: Python<'_>) -> Py<PyAny> {
-        self.context.clone_ref(py)
+    fn get_context(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        lock(&self.state).context.as_ref().map(|c| c.clone_ref(py))
     }
 
     fn get_name(&self, py: Python<'_>) -> Py<PyAny> {
@@ -756,20 +775,63 @@ impl HandlerTask {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let state = lock(&self.state);
-        let status = match state.outcome {
-            Outcome::Pending if state.must_cancel => "cancelling",
-            Outcome::Pending => "pending",
-            Outcome::Returned(_) | Outcome::Raised(_) => "finished",
-            Outcome::Cancelled(_) => "cancelled",
+        let (status, coro) = {
+            let state = lock(&self.state);
+            let status = match state.outcome {
+                Outcome::Pending if state.must_cancel => "cancelling",
+                Outcome::Pending => "pending",
+                Outcome::Returned(_) | Outcome::Raised(_) => "finished",
+                Outcome::Cancelled(_) => "cancelled",
+            };
+            (status, state.coro.as_ref().map(|c| c.clone_ref(py)))
         };
-        let coro = self
-            .coro
-            .bind(py)
-            .repr()
-            .map(|r| r.to_string())
+        let coro = coro
+            .and_then(|c| c.bind(py).repr().ok().map(|r| r.to_string()))
             .unwrap_or_default();
         format!("<HandlerTask {status} number={} coro={coro}>", self.number)
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // The lock is only ever held for short stretches that may allocate; a
+        // collection that lands in one sees fewer references, which keeps the task
+        // alive rather than freeing it.
+        let Ok(state) = self.state.try_lock() else {
+            return Ok(());
+        };
+        visit.call(&state.coro)?;
+        visit.call(&state.context)?;
+        match &state.outcome {
+            Outcome::Returned(value) => visit.call(value)?,
+            Outcome::Cancelled(Some(message)) => visit.call(message)?,
+            Outcome::Raised(err) => visit.call(err)?,
+            Outcome::Cancelled(None) | Outcome::Pending => {}
+        }
+        visit.call(&state.fut_waiter)?;
+        visit.call(&state.cancel_message)?;
+        for (callback, context) in &state.callbacks {
+            visit.call(callback)?;
+            visit.call(context)?;
+        }
+        visit.call(&state.name)?;
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        // Taken out under the lock and dropped after it: dropping may run Python
+        // code that comes back to this task.
+        let taken = {
+            let mut state = lock(&self.state);
+            (
+                state.coro.take(),
+                state.context.take(),
+                std::mem::replace(&mut state.outcome, Outcome::Cancelled(None)),
+                state.fut_waiter.take(),
+                state.cancel_message.take(),
+                std::mem::take(&mut state.callbacks),
+                state.name.take(),
+            )
+        };
+        drop(taken);
     }
 }
 
@@ -802,7 +864,7 @@ impl Relay {
                 future.call_method1(pyo3::intern!(py, "set_result"), (value,))?;
             }
             Outcome::Raised(err) => {
-                future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),))?;
+                future.call_method1(pyo3::intern!(py, "set_exception"), (err,))?;
             }
             Outcome::Cancelled(message) => {
                 future.call_method1(pyo3::intern!(py, "cancel"), (message,))?;

@@ -1,0 +1,50 @@
+"""Two builds of weft side by side, with uvicorn as the yardstick: the A/B behind the
+"what changed" tables in BENCHMARKS.md.
+
+Usage: ab.py OLD_PYTHON NEW_PYTHON [ROUNDS] [SECONDS] [CONNECTIONS]
+
+OLD_PYTHON and NEW_PYTHON are the interpreters of two virtual environments, each with a
+build of weft installed (and uvloop); uvicorn comes from the environment running this
+script. WHICH=def,async,asgi (the default) picks the servers. Same method as servers.py:
+server on CPU 0, wrk on CPU 1, rounds interleaved, medians of per-round ratios.
+"""
+
+import os
+import statistics
+import sys
+
+import servers
+
+OLD, NEW = sys.argv[1], sys.argv[2]
+ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+servers.SECONDS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+servers.CONNECTIONS = int(sys.argv[5]) if len(sys.argv) > 5 else 64
+WHICH = os.environ.get("WHICH", "def,async,asgi").split(",")
+
+COMMANDS = {
+    "def": lambda py: lambda p: [py, "hello_decorator.py", str(p)],
+    "async": lambda py: lambda p: [py, "hello_decorator_async.py", str(p)],
+    "asgi": lambda py: lambda p: [py, "-m", "weft", "hello_asgi:app", "--port", str(p), "--log-level", "warning"],
+}
+table = {}
+for tag, python in (("old", OLD), ("new", NEW)):
+    for kind in WHICH:
+        table[f"{tag} {kind}"] = COMMANDS[kind](python)
+table["uvicorn"] = servers.SERVERS["uvicorn (httptools, uvloop)"]
+servers.SERVERS = table
+
+rates = {name: [] for name in table}
+costs = {name: [] for name in table}
+for _ in range(ROUNDS):
+    for name in table:
+        rate, cost = servers.measure(name)
+        rates[name].append(rate)
+        costs[name].append(cost)
+uvicorn = rates["uvicorn"]
+for name in table:
+    ratio = statistics.median(a / b for a, b in zip(rates[name], uvicorn))
+    print(
+        f"{name:10s} {statistics.median(rates[name]):9.0f} req/s  {ratio:.2f}x uvicorn  "
+        f"{statistics.median(costs[name]):5.1f} CPU us/request  rounds {[round(r) for r in rates[name]]}"
+    )
+print("load average after:", os.getloadavg())

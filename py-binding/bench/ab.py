@@ -13,12 +13,14 @@ import os
 import statistics
 import sys
 
-import servers
+ARGS = sys.argv[1:]
+sys.argv[1:] = []  # servers.py reads its own arguments when imported
+import servers  # noqa: E402
 
-OLD, NEW = sys.argv[1], sys.argv[2]
-ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-servers.SECONDS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
-servers.CONNECTIONS = int(sys.argv[5]) if len(sys.argv) > 5 else 64
+OLD, NEW = ARGS[0], ARGS[1]
+ROUNDS = int(ARGS[2]) if len(ARGS) > 2 else 3
+servers.SECONDS = int(ARGS[3]) if len(ARGS) > 3 else 3
+servers.CONNECTIONS = int(ARGS[4]) if len(ARGS) > 4 else 64
 WHICH = os.environ.get("WHICH", "def,async,asgi").split(",")
 
 COMMANDS = {

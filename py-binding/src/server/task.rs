@@ -629,10 +629,12 @@ impl HandlerTask {
         state.cancels_requested
     }
 
+    /// Whether the task has finished (returned, raised or been cancelled).
     fn done(&self) -> bool {
         lock(&self.state).is_done()
     }
 
+    /// Whether the task ended cancelled.
     fn cancelled(&self) -> bool {
         matches!(lock(&self.state).outcome, Outcome::Cancelled(_))
     }
@@ -699,18 +701,22 @@ impl HandlerTask {
         Ok(before - state.callbacks.len())
     }
 
+    /// The event loop the task runs on.
     fn get_loop(&self, py: Python<'_>) -> Py<PyAny> {
         self.runtime.event_loop.clone_ref(py)
     }
 
+    /// The coroutine the task runs (`None` once the garbage collector cleared it).
     fn get_coro(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         lock(&self.state).coro.as_ref().map(|c| c.clone_ref(py))
     }
 
+    /// The task's own copy of the context its steps run in.
     fn get_context(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         lock(&self.state).context.as_ref().map(|c| c.clone_ref(py))
     }
 
+    /// The task's name, `weft-task-N` unless set.
     fn get_name(&self, py: Python<'_>) -> Py<PyAny> {
         let mut state = lock(&self.state);
         state
@@ -723,6 +729,7 @@ impl HandlerTask {
             .clone_ref(py)
     }
 
+    /// Renames the task (`str(value)`).
     fn set_name(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let name = value.str()?.into_any().unbind();
         lock(&self.state).name = Some(name);

@@ -99,6 +99,35 @@ def test_client_disconnect_is_reported(raw):
     pytest.fail("the app's send() never raised after the client went away")
 
 
+def _wait_for_event(raw, event):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if event in httpx.get(raw.url + "/events").text.split(","):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the app never recorded {event!r}")
+
+
+def test_receive_reports_disconnect_when_the_client_goes(raw):
+    with httpx.stream("GET", raw.url + "/watch-disconnect") as r:
+        assert r.status_code == 200
+        for chunk in r.iter_bytes():
+            assert chunk.startswith(b"waiting")
+            break
+    _wait_for_event(raw, "receive:http.disconnect")
+
+
+def test_receive_reports_disconnect_before_any_response(raw):
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(raw.url + "/long-poll", timeout=0.5)
+    _wait_for_event(raw, "long-poll:http.disconnect")
+
+
+def test_receive_after_the_response_reports_disconnect(raw):
+    assert httpx.get(raw.url + "/after-response").text == "done"
+    _wait_for_event(raw, "after:http.disconnect")
+
+
 def test_curl_against_asgi(raw):
     curl = shutil.which("curl")
     assert curl, "curl is required"

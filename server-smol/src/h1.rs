@@ -234,6 +234,14 @@ impl<S: Io> H1<S> {
                     Poll::Ready(Ok(0)) => {
                         self.peer_eof = true;
                         self.conn.recv_eof();
+                        if self.responding() {
+                            // The client hung up while its response is still being
+                            // made: drop the handler or the body stream (which is how
+                            // an application learns of the disconnect) rather than
+                            // finish for nobody. Half-closed requests are not served,
+                            // as with hyper's and nginx's defaults.
+                            return Poll::Ready(Ok(Step::Close));
+                        }
                         continue;
                     }
                     Poll::Ready(Ok(n)) => {
@@ -260,11 +268,26 @@ impl<S: Io> H1<S> {
     /// Whether the socket should be read now. Not while a body chunk waits
     /// for the handler, not while the protocol holds a pipelined request
     /// back (it would only buffer more), not after the peer's EOF.
+    ///
+    /// While a response is being made for a complete request, the socket is
+    /// still watched: a pipelined request is only buffered (bounded by
+    /// `max_buffered_bytes`), and an end of stream means the client is gone.
     fn wants_read(&self) -> bool {
         !self.peer_eof
             && self.pending_send.is_none()
             && !self.conn.is_paused()
-            && matches!(self.conn.their_state(), State::Idle | State::SendBody)
+            && (matches!(self.conn.their_state(), State::Idle | State::SendBody)
+                || self.responding())
+    }
+
+    /// Whether the request is complete and its response is still being made
+    /// (the handler runs, or the body or trailers are still coming).
+    fn responding(&self) -> bool {
+        self.conn.their_state() == State::Done
+            && matches!(
+                self.job,
+                Job::Handler { .. } | Job::Body(..) | Job::Trailers(_)
+            )
     }
 
     /// Whether to attempt a read: always, unless the last one drained the

@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{Reader, config, connect, get, start};
+use common::{HANG_DROPS, IDLE_STREAM_DROPS, Reader, config, connect, get, start};
 
 #[test]
 fn keep_alive_serves_several_requests_on_one_connection() {
@@ -557,6 +557,59 @@ fn a_client_that_stops_reading_is_disconnected() {
     };
     assert!(ended, "the server kept the stalled connection open");
     assert!(total < 64 << 20, "the whole body arrived: {total}");
+    server.shutdown();
+    server.join();
+}
+
+/// Waits up to two seconds for `counter` to pass `before`.
+fn dropped_since(counter: &std::sync::atomic::AtomicUsize, before: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if counter.load(std::sync::atomic::Ordering::SeqCst) > before {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+#[test]
+fn a_client_that_hangs_up_drops_the_running_handler() {
+    let (server, addr) = start(config());
+    let before = HANG_DROPS.load(std::sync::atomic::Ordering::SeqCst);
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    drop(stream);
+    assert!(
+        dropped_since(&HANG_DROPS, before),
+        "the handler kept running for a client that was gone"
+    );
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn a_client_that_hangs_up_drops_an_idle_response_stream() {
+    let (server, addr) = start(config());
+    let before = IDLE_STREAM_DROPS.load(std::sync::atomic::Ordering::SeqCst);
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET /idle-stream HTTP/1.1\r\nHost: t\r\n\r\n");
+    // The head and the first chunk arrive; then the body goes quiet.
+    let mut seen = Vec::new();
+    while !seen.windows(5).any(|w| w == b"first") {
+        let mut buf = [0u8; 1024];
+        let n = std::io::Read::read(&mut r.stream, &mut buf).unwrap();
+        assert!(n > 0, "the connection closed early");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    drop(r);
+    assert!(
+        dropped_since(&IDLE_STREAM_DROPS, before),
+        "the idle body stream outlived its client"
+    );
     server.shutdown();
     server.join();
 }

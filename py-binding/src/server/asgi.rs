@@ -14,10 +14,10 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use server_smol::{Body, BoxFuture, Handler, Response};
-use smol::channel::{Receiver, Sender};
 use smol::stream::StreamExt;
 
 use super::bridge::{Bridge, LoopItem, Ready, Replier, reply_slot};
+use super::exchange::{Exchange, ExchangeGuard};
 use super::request::{
     BodyWriter, RequestData, body_channel, disconnected, header_pairs, response_head, version_str,
 };
@@ -29,10 +29,9 @@ pub(crate) struct AsgiJob {
     request: Box<RequestData>,
     body: Body,
     reply: Replier,
-    /// Dropped (with every clone) once the exchange is over: the response is complete
-    /// or the client went away. `closed` then reports `http.disconnect`.
-    guard: Sender<()>,
-    closed: Receiver<()>,
+    /// Tells `receive()` when the exchange is over, to report `http.disconnect`;
+    /// `send` joins it for a streamed response body.
+    exchange: Arc<Exchange>,
 }
 
 /// The server-smol handler that routes every request to the ASGI application.
@@ -46,14 +45,13 @@ impl Handler for AsgiHandler {
         Box::pin(async move {
             let body = request.take_body();
             let (reply, answer) = reply_slot(&bridge);
-            let (guard, closed) = smol::channel::bounded(1);
+            let (exchange, guard) = Exchange::open();
             bridge
                 .to_loop_batched(LoopItem::Asgi(AsgiJob {
                     request: Box::new(RequestData::new(request, Bytes::new())),
                     body,
                     reply,
-                    guard: guard.clone(),
-                    closed,
+                    exchange,
                 }))
                 .await;
             let response = answer.await.unwrap_or_else(|| Response::status_page(500));
@@ -213,7 +211,7 @@ impl AsgiJob {
                 state: Arc::new(Mutex::new(ReceiveState {
                     body: Some(self.body),
                     body_done: false,
-                    closed: self.closed,
+                    exchange: self.exchange.clone(),
                 })),
                 bridge: bridge.clone(),
             },
@@ -225,7 +223,7 @@ impl AsgiJob {
                     reply: Some(self.reply),
                     head: None,
                     writer: None,
-                    guard: Some(self.guard),
+                    exchange: self.exchange,
                     finished: false,
                 }),
                 bridge: bridge.clone(),
@@ -240,7 +238,7 @@ struct ReceiveState {
     /// `None` while a Rust task is waiting for the next chunk.
     body: Option<Body>,
     body_done: bool,
-    closed: Receiver<()>,
+    exchange: Arc<Exchange>,
 }
 
 /// A message for `receive()`.
@@ -336,17 +334,16 @@ impl Receive {
             .detach();
             return Ok(future);
         }
-        let closed = state.closed.clone();
+        let exchange = state.exchange.clone();
         drop(state);
-        if closed.is_closed() || closed.sender_count() == 0 {
+        if exchange.is_over() {
             return Ok(Py::new(py, Ready::new(Message::Disconnect.into_py(py)?))?.into_any());
         }
         let future = self.bridge.create_future(py)?.unbind();
         let waiter = future.clone_ref(py);
         let bridge = self.bridge.clone();
         smol::spawn(async move {
-            // Nothing is ever sent: the channel closes when the exchange is over.
-            let _ = closed.recv().await;
+            exchange.closed().await;
             bridge.to_loop(LoopItem::Resolve {
                 future: waiter,
                 outcome: Box::new(|py| Message::Disconnect.into_py(py)),
@@ -362,7 +359,10 @@ struct SendState {
     reply: Option<Replier>,
     head: Option<Response>,
     writer: Option<BodyWriter>,
-    guard: Option<Sender<()>>,
+    /// Joined by a streamed body. `send` itself holds no guard: before the
+    /// response starts, the I/O task waiting for it holds the exchange open, and
+    /// it is dropped when the client goes away.
+    exchange: Arc<Exchange>,
     finished: bool,
 }
 
@@ -441,7 +441,6 @@ impl Send {
                         .ok_or_else(|| PyRuntimeError::new_err("the response was already sent"))?;
                     if !more {
                         state.finished = true;
-                        state.guard = None;
                         return if reply.answer(py, head.with_body(body)) {
                             ready(py)
                         } else {
@@ -449,7 +448,7 @@ impl Send {
                         };
                     }
                     let (writer, stream) = body_channel(self.bridge.clone());
-                    let guard = state.guard.take();
+                    let guard = ExchangeGuard::join(&state.exchange);
                     // The stream keeps the exchange open (and `receive()` from reporting
                     // a disconnect) until server-smol is done with it.
                     let stream = stream.map(move |item| {
@@ -495,7 +494,6 @@ impl Send {
             }
         }
         state.finished = true;
-        state.guard = None;
     }
 
     /// Whether `http.response.start` was accepted.

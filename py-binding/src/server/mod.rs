@@ -16,6 +16,7 @@
 
 mod asgi;
 mod bridge;
+mod exchange;
 mod request;
 mod task;
 

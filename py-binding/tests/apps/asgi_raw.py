@@ -73,6 +73,29 @@ async def app(scope, receive, send):
                 await asyncio.sleep(0.001)
         except OSError:
             events.append("disconnected")
+    elif path == "/watch-disconnect":
+        # Reads the request, starts a response, then waits in receive() for the client
+        # to go away (ASGI: http.disconnect once the exchange is over).
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"waiting", "more_body": True})
+        message = await receive()
+        events.append("receive:" + message["type"])
+    elif path == "/long-poll":
+        # Waits in receive() before any response: the client giving up is the only
+        # way this request ends.
+        while (await receive()).get("more_body"):
+            pass
+        message = await receive()
+        events.append("long-poll:" + message["type"])
+    elif path == "/after-response":
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+        message = await receive()
+        events.append("after:" + message["type"])
     elif path == "/events":
         body = ",".join(events).encode()
         await send({"type": "http.response.start", "status": 200, "headers": []})

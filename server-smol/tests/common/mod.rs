@@ -49,6 +49,25 @@ pub fn app() -> App {
         fields.append("grpc-status", "0");
         Response::text("complete").with_trailers(Trailers::ready(fields))
     });
+    // Never answers; counts in HANG_DROPS when the server drops it.
+    app.get("/hang", |_req: Request| async move {
+        let _counted = CountDrop(&HANG_DROPS);
+        futures_lite::future::pending::<()>().await;
+        Response::text("unreachable")
+    });
+    // One chunk, then nothing; counts in IDLE_STREAM_DROPS when dropped.
+    app.get("/idle-stream", |_req: Request| async move {
+        let counted = CountDrop(&IDLE_STREAM_DROPS);
+        let first = futures_lite::stream::once(Ok(bytes::Bytes::from_static(b"first")));
+        let rest = futures_lite::stream::pending();
+        Response::stream(futures_lite::StreamExt::map(
+            futures_lite::StreamExt::chain(first, rest),
+            move |item| {
+                let _ = &counted;
+                item
+            },
+        ))
+    });
     app.get("/panic", |_req: Request| async move {
         if std::hint::black_box(true) {
             panic!("handler bug");
@@ -56,6 +75,20 @@ pub fn app() -> App {
         Response::text("unreachable")
     });
     app
+}
+
+/// How many `/hang` handlers and `/idle-stream` bodies the server has dropped.
+pub static HANG_DROPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub static IDLE_STREAM_DROPS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// Adds one to its counter when dropped.
+struct CountDrop(&'static std::sync::atomic::AtomicUsize);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// A config for tests: one worker, loopback, short timeouts, small limits.

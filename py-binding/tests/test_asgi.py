@@ -123,6 +123,50 @@ def test_receive_reports_disconnect_before_any_response(raw):
     _wait_for_event(raw, "long-poll:http.disconnect")
 
 
+@pytest.mark.parametrize("how", ["reset the stream", "close the connection"])
+def test_receive_reports_disconnect_over_http2(raw, how):
+    import socket
+
+    import h2.config
+    import h2.connection
+    import h2.errors
+    import h2.events
+
+    events_before = httpx.get(raw.url + "/events").text.split(",").count("receive:http.disconnect")
+    with socket.create_connection(("127.0.0.1", raw.port), timeout=10) as sock:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        conn.send_headers(
+            1,
+            [(":method", "GET"), (":path", "/watch-disconnect"), (":scheme", "http"), (":authority", "t")],
+            end_stream=True,
+        )
+        sock.sendall(conn.data_to_send())
+        started = False
+        while not started:
+            data = sock.recv(65535)
+            assert data, "the server closed the connection"
+            started = any(isinstance(e, h2.events.DataReceived) for e in conn.receive_data(data))
+            sock.sendall(conn.data_to_send())
+        if how == "reset the stream":
+            conn.reset_stream(1, h2.errors.ErrorCodes.CANCEL)
+            sock.sendall(conn.data_to_send())
+            # The connection stays open: only the stream is gone.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                count = httpx.get(raw.url + "/events").text.split(",").count("receive:http.disconnect")
+                if count > events_before:
+                    return
+                time.sleep(0.05)
+            pytest.fail("receive() never reported the reset stream")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if httpx.get(raw.url + "/events").text.split(",").count("receive:http.disconnect") > events_before:
+            return
+        time.sleep(0.05)
+    pytest.fail("receive() never reported the closed connection")
+
+
 def test_receive_after_the_response_reports_disconnect(raw):
     assert httpx.get(raw.url + "/after-response").text == "done"
     _wait_for_event(raw, "after:http.disconnect")

@@ -91,10 +91,6 @@ class Lifespan:
             self._shutdown.result()
 
 
-# The loop of this process's server; set by run_server before any dispatch.
-_loop_of: list = [None]
-
-
 def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
     """The event loop handlers run on: ``"uvloop"``, ``"asyncio"``, or ``"auto"``
     (uvloop when it is installed, as granian and uvicorn do)."""
@@ -131,7 +127,6 @@ def run_server(
     """Serves until SIGINT / SIGTERM, then shuts down gracefully. Blocks."""
     loop = new_event_loop(loop_kind)
     asyncio.set_event_loop(loop)
-    _loop_of[0] = loop
     server = _weft.Server(
         host,
         port,
@@ -193,7 +188,6 @@ def run_server(
         loop.run_until_complete(main())
     finally:
         loop.close()
-        _loop_of[0] = None
 
 
 def supervise(workers: int, run_one: Callable[[], None]) -> None:

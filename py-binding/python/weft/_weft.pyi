@@ -113,9 +113,6 @@ class Receive:
 class Send:
     """ASGI ``send``."""
     def __call__(self, message: dict[str, Any]) -> Awaitable[None]: ...
-    def finish(self, failed: bool) -> None: ...
-    @property
-    def started(self) -> bool: ...
 
 class HandlerTask:
     """The task an ``async def`` handler or ASGI call runs in: what

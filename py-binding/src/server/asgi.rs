@@ -384,6 +384,32 @@ fn ready(py: Python<'_>) -> PyResult<Py<PyAny>> {
     super::bridge::done(py)
 }
 
+/// The end of an ASGI call, run by its handler task (`task::run_finish`).
+impl Send {
+    /// Called when the application returned or raised: answers 500 if it never
+    /// started a response, and cuts a started stream short if it raised.
+    pub(crate) fn finish(&self, py: Python<'_>, failed: bool) {
+        let mut state = lock(&self.state);
+        if let Some(reply) = state.reply.take() {
+            reply.answer(py, Response::status_page(500));
+        }
+        if let Some(writer) = state.writer.take() {
+            if failed || !state.finished {
+                writer.abort_stream();
+            } else {
+                writer.finish();
+            }
+        }
+        state.finished = true;
+    }
+
+    /// Whether `http.response.start` was accepted.
+    pub(crate) fn started(&self) -> bool {
+        let state = lock(&self.state);
+        state.head.is_some() || state.reply.is_none()
+    }
+}
+
 #[pymethods]
 impl Send {
     fn __call__(&self, py: Python<'_>, message: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
@@ -477,29 +503,5 @@ impl Send {
                 Ok(awaitable)
             }
         }
-    }
-
-    /// Called when the application returned or raised: answers 500 if it never
-    /// started a response, and cuts a started stream short if it raised.
-    pub(crate) fn finish(&self, py: Python<'_>, failed: bool) {
-        let mut state = lock(&self.state);
-        if let Some(reply) = state.reply.take() {
-            reply.answer(py, Response::status_page(500));
-        }
-        if let Some(writer) = state.writer.take() {
-            if failed || !state.finished {
-                writer.abort_stream();
-            } else {
-                writer.finish();
-            }
-        }
-        state.finished = true;
-    }
-
-    /// Whether `http.response.start` was accepted.
-    #[getter]
-    pub(crate) fn started(&self) -> bool {
-        let state = lock(&self.state);
-        state.head.is_some() || state.reply.is_none()
     }
 }

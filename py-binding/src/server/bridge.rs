@@ -80,25 +80,28 @@ pub(crate) fn enter_loop_role() {
 
 /// Marks the calling thread as draining a batch (see [`Role`]) until the guard
 /// drops; the caller then sends the batch's wake-ups with `flush_replies`.
-pub(crate) fn enter_drain_role() -> impl Drop {
-    struct Reset(Role);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            ROLE.with(|r| r.set(self.0));
-        }
-    }
-    Reset(ROLE.with(|r| r.replace(Role::Draining)))
+pub(crate) fn enter_drain_role() -> RoleGuard {
+    RoleGuard::enter(Role::Draining)
 }
 
 /// Marks the calling thread as a handler thread until the guard drops.
-pub(crate) fn enter_handler_role() -> impl Drop {
-    struct Reset(Role);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            ROLE.with(|r| r.set(self.0));
-        }
+pub(crate) fn enter_handler_role() -> RoleGuard {
+    RoleGuard::enter(Role::Handler)
+}
+
+/// Puts the calling thread's previous [`Role`] back when dropped.
+pub(crate) struct RoleGuard(Role);
+
+impl RoleGuard {
+    fn enter(role: Role) -> Self {
+        Self(ROLE.with(|r| r.replace(role)))
     }
-    Reset(ROLE.with(|r| r.replace(Role::Handler)))
+}
+
+impl Drop for RoleGuard {
+    fn drop(&mut self) {
+        ROLE.with(|r| r.set(self.0));
+    }
 }
 
 /// The sync handler queue.

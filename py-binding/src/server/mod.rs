@@ -400,7 +400,8 @@ impl Server {
             let result = match direct {
                 Some((direct, finishers)) => self.run_direct_sync(py, job, direct, finishers),
                 None => job
-                    .into_py(py, &self.bridge)
+                    .into_call(&self.bridge)
+                    .py_args(py)
                     .and_then(|args| dispatch_sync.call1(args).map(drop)),
             };
             if let Some((direct, _)) = direct {
@@ -470,17 +471,14 @@ impl Server {
     ) -> PyResult<()> {
         let mut call = job.into_call(&self.bridge);
         let (result, error) = match Self::call_endpoint(py, direct, &mut call) {
-            Ok(result) => match call.plain(py, &result) {
-                Ok(Some(response)) => {
-                    call.answer(py, response);
-                    return Ok(());
-                }
-                Ok(None) => (Some(result), None),
+            Ok(result) => match call.send_plain(py, &result) {
+                Ok(true) => return Ok(()),
+                Ok(false) => (Some(result), None),
                 Err(error) => (None, Some(error.into_value(py))),
             },
             Err(error) => (None, Some(error.into_value(py))),
         };
-        let (index, request, reply) = call.into_py(py)?;
+        let (index, request, reply) = call.py_args(py)?;
         finishers
             .sync
             .bind(py)
@@ -508,28 +506,24 @@ impl Server {
         dispatch_async: &Bound<'_, PyAny>,
         runtime: &Arc<task::TaskRuntime>,
     ) -> PyResult<()> {
-        if let Some((direct, _)) = self.direct_call(job.route) {
-            let mut call = job.into_call(&self.bridge);
-            let coroutine = Self::call_endpoint(py, direct, &mut call);
-            let finish = task::Finish::Direct(call);
-            return match coroutine {
-                Ok(coroutine) => task::HandlerTask::start(py, runtime, coroutine, finish),
-                Err(error) => task::HandlerTask::failed(py, runtime, error, finish),
-            };
-        }
-        let (index, request, reply) = job.into_py(py, &self.bridge)?;
-        let coroutine =
-            dispatch_async.call1((index, request.clone_ref(py), reply.clone_ref(py)))?;
-        if coroutine.is_none() {
-            // The dispatcher answered an error in the arguments itself.
-            return Ok(());
-        }
-        let finish = task::Finish::Route {
-            index,
-            request,
-            reply,
+        let direct = self.direct_call(job.route);
+        let mut call = job.into_call(&self.bridge);
+        let coroutine = match direct {
+            Some((direct, _)) => Self::call_endpoint(py, direct, &mut call),
+            None => {
+                let coroutine = dispatch_async.call1(call.py_args(py)?)?;
+                if coroutine.is_none() {
+                    // The dispatcher answered an error in the arguments itself.
+                    return Ok(());
+                }
+                Ok(coroutine)
+            }
         };
-        task::HandlerTask::start(py, runtime, coroutine, finish)
+        let finish = task::Finish::Route(call);
+        match coroutine {
+            Ok(coroutine) => task::HandlerTask::start(py, runtime, coroutine, finish),
+            Err(error) => task::HandlerTask::failed(py, runtime, error, finish),
+        }
     }
 }
 

@@ -192,49 +192,31 @@ pub(crate) struct RouteJob {
 }
 
 impl RouteJob {
-    /// The Python objects a dispatcher is called with: `(route, request, reply)`.
-    pub(crate) fn into_py(
-        self,
-        py: Python<'_>,
-        bridge: &Arc<Bridge>,
-    ) -> PyResult<(usize, Py<PyRequest>, Py<Reply>)> {
-        let request = Py::new(
-            py,
-            PyRequest {
-                data: *self.request,
-            },
-        )?;
-        let reply = Py::new(
-            py,
-            Reply {
-                replier: Mutex::new(Some(self.reply)),
-                bridge: bridge.clone(),
-            },
-        )?;
-        Ok((self.route, request, reply))
-    }
-
     /// The call, with its Python objects left to be made when Python needs them.
     pub(crate) fn into_call(self, bridge: &Arc<Bridge>) -> RouteCall {
         RouteCall {
             index: self.route,
             request: Some(self.request),
             request_object: None,
-            reply: self.reply,
+            reply: Some(self.reply),
+            reply_object: None,
             bridge: bridge.clone(),
         }
     }
 }
 
-/// A decorator-route call the server makes itself (a direct call). Most handlers
-/// take no request, or return a plain result: then no `Request` or `Reply` object
-/// is made at all.
+/// A decorator-route call on the Python side. Its `Request` and `Reply` objects are
+/// made on first use: a handler that takes no request and returns a plain result
+/// needs neither.
 #[derive(Debug)]
 pub(crate) struct RouteCall {
     pub(crate) index: usize,
+    /// Moved into `request_object` when that is made.
     request: Option<Box<RequestData>>,
     request_object: Option<Py<PyRequest>>,
-    reply: Replier,
+    /// Moved into `reply_object` when that is made.
+    reply: Option<Replier>,
+    reply_object: Option<Py<Reply>>,
     bridge: Arc<Bridge>,
 }
 
@@ -253,32 +235,50 @@ impl RouteCall {
         Ok(object)
     }
 
-    /// `result` as a response if it converts without Python help (see
-    /// [`plain_response`]).
-    pub(crate) fn plain(
-        &self,
-        py: Python<'_>,
-        result: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<Response>> {
-        plain_response(py, &self.bridge, result)
-    }
-
-    /// Answers. The connection may be gone already; then nobody waits for it.
-    pub(crate) fn answer(self, py: Python<'_>, response: Response) {
-        self.reply.answer(py, response);
-    }
-
-    /// `(index, request, reply)` for the Python finishers.
-    pub(crate) fn into_py(mut self, py: Python<'_>) -> PyResult<(usize, Py<PyRequest>, Py<Reply>)> {
-        let request = self.request(py)?;
-        let reply = Py::new(
+    /// The reply as a Python object (made on first use).
+    pub(crate) fn reply(&mut self, py: Python<'_>) -> PyResult<Py<Reply>> {
+        if let Some(object) = &self.reply_object {
+            return Ok(object.clone_ref(py));
+        }
+        let object = Py::new(
             py,
             Reply {
-                replier: Mutex::new(Some(self.reply)),
-                bridge: self.bridge,
+                replier: Mutex::new(self.reply.take()),
+                bridge: self.bridge.clone(),
             },
         )?;
-        Ok((self.index, request, reply))
+        self.reply_object = Some(object.clone_ref(py));
+        Ok(object)
+    }
+
+    /// Answers with `result` if it converts without Python help (see
+    /// [`plain_response`]); false (and still unanswered) otherwise.
+    pub(crate) fn send_plain(
+        &mut self,
+        py: Python<'_>,
+        result: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        if let Some(object) = &self.reply_object {
+            return object.get().send_plain(py, result);
+        }
+        let Some(response) = plain_response(py, &self.bridge, result)? else {
+            return Ok(false);
+        };
+        let replier = self
+            .reply
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this request was already answered"))?;
+        // The connection may be gone already; then nobody waits for the answer.
+        replier.answer(py, response);
+        Ok(true)
+    }
+
+    /// `(index, request, reply)` for the Python dispatchers and finishers.
+    pub(crate) fn py_args(
+        &mut self,
+        py: Python<'_>,
+    ) -> PyResult<(usize, Py<PyRequest>, Py<Reply>)> {
+        Ok((self.index, self.request(py)?, self.reply(py)?))
     }
 }
 

@@ -30,7 +30,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::asgi::Send;
-use super::request::{PyRequest, Reply, RouteCall};
+use super::request::RouteCall;
 
 /// The asyncio functions and objects every handler task uses, looked up once per loop.
 #[derive(Debug)]
@@ -118,16 +118,9 @@ pub(crate) enum Finish {
     /// An ASGI call: `send.finish(failed)` answers 500 if nothing was sent, or ends a
     /// started stream.
     Asgi(Py<Send>),
-    /// A decorator route's handler the server called itself: a plain result is
-    /// answered here, anything else (a streamed body, an error) goes to the route
-    /// finisher.
-    Direct(RouteCall),
-    /// A decorator route's handler called through the Python dispatcher; as `Direct`.
-    Route {
-        index: usize,
-        request: Py<PyRequest>,
-        reply: Py<Reply>,
-    },
+    /// A decorator route's handler: a plain result is answered here, anything else
+    /// (a streamed body, an error) goes to the route finisher.
+    Route(RouteCall),
     /// A coroutine that reports its own errors (the streaming tail of a route).
     Detached,
 }
@@ -468,35 +461,9 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
             }
             send.finish(py, !matches!(outcome, Outcome::Returned(_)));
         }
-        Finish::Direct(call) => {
+        Finish::Route(mut call) => {
             let (result, error) = match outcome {
-                Outcome::Returned(value) => match call.plain(py, value.bind(py)) {
-                    Ok(Some(response)) => {
-                        call.answer(py, response);
-                        return;
-                    }
-                    Ok(None) => (value, py.None()),
-                    Err(err) => (py.None(), err.into_value(py).into_any()),
-                },
-                other => match failure(py, other) {
-                    Some(error) => (py.None(), error),
-                    None => return,
-                },
-            };
-            match call.into_py(py) {
-                Ok((index, request, reply)) => {
-                    finish_route(py, runtime, index, request, reply, result, error);
-                }
-                Err(err) => err.write_unraisable(py, None),
-            }
-        }
-        Finish::Route {
-            index,
-            request,
-            reply,
-        } => {
-            let (result, error) = match outcome {
-                Outcome::Returned(value) => match reply.get().send_plain(py, value.bind(py)) {
+                Outcome::Returned(value) => match call.send_plain(py, value.bind(py)) {
                     Ok(true) => return,
                     Ok(false) => (value, py.None()),
                     Err(err) => (py.None(), err.into_value(py).into_any()),
@@ -506,7 +473,7 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
                     None => return,
                 },
             };
-            finish_route(py, runtime, index, request, reply, result, error);
+            finish_route(py, runtime, call, result, error);
         }
         Finish::Detached => {
             if let Outcome::Raised(err) = outcome {
@@ -534,18 +501,20 @@ fn failure(py: Python<'_>, outcome: Outcome) -> Option<Py<PyAny>> {
 fn finish_route(
     py: Python<'_>,
     runtime: &Arc<TaskRuntime>,
-    index: usize,
-    request: Py<PyRequest>,
-    reply: Py<Reply>,
+    mut call: RouteCall,
     result: Py<PyAny>,
     error: Py<PyAny>,
 ) {
     let Some(finisher) = runtime.route_finisher.as_ref() else {
         return;
     };
-    let tail = finisher
-        .bind(py)
-        .call1((index, request, reply, result, error))
+    let tail = call
+        .py_args(py)
+        .and_then(|(index, request, reply)| {
+            finisher
+                .bind(py)
+                .call1((index, request, reply, result, error))
+        })
         .and_then(|tail| {
             if tail.is_none() {
                 Ok(())

@@ -18,6 +18,7 @@ mod asgi;
 mod bridge;
 mod exchange;
 mod request;
+mod resume;
 mod task;
 
 use std::net::{SocketAddr, ToSocketAddrs};

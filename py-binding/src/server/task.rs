@@ -24,13 +24,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::PyBaseException;
 use pyo3::exceptions::asyncio::{CancelledError, InvalidStateError};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyStopIteration, PySystemExit};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PySystemExit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::asgi::Send;
 use super::request::RouteCall;
+use super::resume::{Stepped, resume};
 
 /// The asyncio functions and objects every handler task uses, looked up once per loop.
 #[derive(Debug)]
@@ -39,6 +40,8 @@ pub(crate) struct TaskRuntime {
     enter_task: Py<PyAny>,
     leave_task: Py<PyAny>,
     register_task: Py<PyAny>,
+    /// `contextvars.copy_context`, for the abi3 build (see `resume::copy_context`).
+    #[cfg(Py_LIMITED_API)]
     copy_context: Py<PyAny>,
     /// `types.CoroutineType`: anything else is checked for `send` / `throw`.
     coroutine_type: Py<PyAny>,
@@ -63,6 +66,7 @@ impl TaskRuntime {
             enter_task: tasks.getattr("_enter_task")?.unbind(),
             leave_task: tasks.getattr("_leave_task")?.unbind(),
             register_task: tasks.getattr("_register_task")?.unbind(),
+            #[cfg(Py_LIMITED_API)]
             copy_context: py.import("contextvars")?.getattr("copy_context")?.unbind(),
             coroutine_type: py.import("types")?.getattr("CoroutineType")?.unbind(),
             awaiting: py.import("weft._runtime")?.getattr("awaiting")?.unbind(),
@@ -72,6 +76,14 @@ impl TaskRuntime {
                 .unbind(),
             route_finisher,
         })
+    }
+
+    /// `contextvars.copy_context()`.
+    fn copy_context<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        #[cfg(Py_LIMITED_API)]
+        return super::resume::copy_context(self.copy_context.bind(py));
+        #[cfg(not(Py_LIMITED_API))]
+        return super::resume::copy_context(py);
     }
 
     fn call_soon(
@@ -203,7 +215,7 @@ impl HandlerTask {
                 Err(err) => return Self::failed(py, runtime, err, finish),
             }
         };
-        let context = runtime.copy_context.bind(py).call0()?.unbind();
+        let context = runtime.copy_context(py)?.unbind();
         let task = Bound::new(
             py,
             Self {
@@ -264,24 +276,16 @@ impl HandlerTask {
         if let Err(err) = runtime.enter_task.bind(py).call1((event_loop, slf)) {
             return Self::complete(slf, Outcome::Raised(err.into_value(py)));
         }
-        let (method, argument) = match error {
-            None => (pyo3::intern!(py, "send"), py.None().into_bound(py)),
-            Some(error) => (
-                pyo3::intern!(py, "throw"),
-                error.into_value(py).into_bound(py).into_any(),
-            ),
-        };
-        let stepped = if enter_context {
-            let method = coro.getattr(method)?;
-            context.call_method1(pyo3::intern!(py, "run"), (method, argument))
-        } else {
-            coro.call_method1(method, (argument,))
-        };
+        let context = enter_context.then_some(&context);
+        let stepped = resume(
+            &coro,
+            context,
+            error.map(|e| e.into_value(py).into_bound(py).into_any()),
+        );
         let left = runtime.leave_task.bind(py).call1((event_loop, slf));
         let result = match stepped {
-            Ok(yielded) => Self::suspended(slf, yielded),
-            Err(err) if err.is_instance_of::<PyStopIteration>(py) => {
-                let value = err.value(py).getattr(pyo3::intern!(py, "value"))?;
+            Stepped::Yielded(yielded) => Self::suspended(slf, yielded),
+            Stepped::Returned(value) => {
                 let cancelled = {
                     let mut state = lock(&this.state);
                     std::mem::take(&mut state.must_cancel).then(|| state.cancel_message.take())
@@ -293,7 +297,7 @@ impl HandlerTask {
                     None => Self::complete(slf, Outcome::Returned(value.unbind())),
                 }
             }
-            Err(err) if err.is_instance_of::<CancelledError>(py) => {
+            Stepped::Raised(err) if err.is_instance_of::<CancelledError>(py) => {
                 let message = err
                     .value(py)
                     .getattr(pyo3::intern!(py, "args"))
@@ -302,7 +306,7 @@ impl HandlerTask {
                     .map(Bound::unbind);
                 Self::complete(slf, Outcome::Cancelled(message))
             }
-            Err(err)
+            Stepped::Raised(err)
                 if err.is_instance_of::<PyKeyboardInterrupt>(py)
                     || err.is_instance_of::<PySystemExit>(py) =>
             {
@@ -310,7 +314,7 @@ impl HandlerTask {
                 Self::complete(slf, Outcome::Raised(err.clone_ref(py).into_value(py)))?;
                 Err(err)
             }
-            Err(err) => Self::complete(slf, Outcome::Raised(err.into_value(py))),
+            Stepped::Raised(err) => Self::complete(slf, Outcome::Raised(err.into_value(py))),
         };
         left?;
         result
@@ -639,7 +643,7 @@ impl HandlerTask {
         let this = slf.get();
         let context = match context {
             Some(context) => context,
-            None => this.runtime.copy_context.bind(py).call0()?.unbind(),
+            None => this.runtime.copy_context(py)?.unbind(),
         };
         {
             let mut state = lock(&this.state);

@@ -13,8 +13,9 @@
 //! - `hpack`, `router`, `http1`, `http2`: the sans-IO classes.
 //! - `server`: the bridge between server-smol's I/O threads and Python handlers.
 
-// PyO3's `#[pyclass]`, `#[pymethods]` and `#[pymodule]` expand to `unsafe` FFI glue;
-// this crate writes none of its own.
+// PyO3's `#[pyclass]`, `#[pymethods]` and `#[pymodule]` expand to `unsafe` FFI glue.
+// The crate's own `unsafe` is the few CPython calls in `server::resume`, each with
+// its SAFETY note.
 #![allow(unsafe_code)]
 
 mod clock;
@@ -28,6 +29,14 @@ mod sentinel;
 mod server;
 
 use pyo3::prelude::*;
+
+/// The module's Rust allocations (request and response buffers, queued jobs) go through
+/// mimalloc, not glibc's malloc. They are made on an I/O thread and freed on the
+/// event loop thread, or the other way round, for every request; glibc returns such
+/// blocks to the arena that made them under its lock, while mimalloc hands them back
+/// through a lock-free list. Python objects keep CPython's own allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Builds `weft._weft` and its submodules (`hpack`, `http1`, `http2`).
 #[pymodule]

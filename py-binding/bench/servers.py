@@ -33,12 +33,19 @@ WEFT = {
     "weft decorator (async def handler)": lambda p: [sys.executable, "hello_decorator_async.py", str(p)],
     "weft ASGI": lambda p: [sys.executable, "-m", "weft", "hello_asgi:app", "--port", str(p), "--log-level", "warning"],
 }
+# The I/O floor: the same hello world from server-smol alone, no Python at all (one
+# worker thread). Its CPU per request is what any Python host on server-smol pays
+# before running a line of Python; set by scripts/bench-python.
+FLOOR = "floor: server-smol alone (Rust, no Python)"
+SERVER_SMOL = os.environ.get("WEFT_SERVER_SMOL")
 SERVERS = {
     **WEFT,
     "granian ASGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "asgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_asgi:app"],
     "granian RSGI": lambda p: [os.path.join(BIN, "granian"), "--interface", "rsgi", "--workers", "1", "--runtime-threads", "1", "--no-ws", "--port", str(p), "hello_rsgi:app"],
     "uvicorn (httptools, uvloop)": lambda p: [os.path.join(BIN, "uvicorn"), "hello_asgi:app", "--http", "httptools", "--loop", "uvloop", "--workers", "1", "--log-level", "warning", "--no-access-log", "--port", str(p)],
 }
+if SERVER_SMOL:
+    SERVERS[FLOOR] = lambda p: [SERVER_SMOL, "--bind", f"127.0.0.1:{p}", "--no-tls", "--workers", "1", "--log", "off"]
 
 
 def wait_listening(port, proc, timeout=30):

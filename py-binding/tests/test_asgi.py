@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -228,3 +229,24 @@ def test_asgi_over_http2(raw):
         assert r.http_version == "HTTP/2"
         assert r.text.splitlines() == [f"line {i}" for i in range(100)]
         assert len(client.get("/big").content) == 64 * 65536
+
+
+def test_command_line_server_limits(port):
+    # The server limits reach server-smol from `python -m weft`'s flags.
+    args = [
+        "-m", "weft", "tests.apps.asgi_raw:app", "--port", str(port),
+        "--max-body", "16", "--keep-alive-timeout", "0.5", "--no-h2c", "--io-threads", "2",
+    ]
+    with ServerProcess(args, port) as proc:
+        assert httpx.post(proc.url + "/echo", content=b"x" * 16).content == b"x" * 16
+        assert httpx.post(proc.url + "/echo", content=b"x" * 17).status_code == 413
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as idle:
+            idle.sendall(b"GET /scope HTTP/1.1\r\nhost: x\r\n\r\n")
+            assert idle.recv(65536).startswith(b"HTTP/1.1 200")
+            # Idle past the keep-alive timeout: the server closes the connection.
+            time.sleep(1.5)
+            assert idle.recv(65536) == b""
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as h2c:
+            # HTTP/2 with prior knowledge is refused: no SETTINGS frame comes back.
+            h2c.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            assert h2c.recv(65536).startswith(b"HTTP/1.1 ")

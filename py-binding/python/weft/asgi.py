@@ -92,6 +92,13 @@ def main(argv: Optional["list[str]"] = None) -> None:
     parser.add_argument("--factory", action="store_true", help="app is a factory to call")
     parser.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], default="auto")
     parser.add_argument("--log-level", default="info")
+    limits = parser.add_argument_group("server limits")
+    limits.add_argument("--no-h2c", action="store_true", help="refuse HTTP/2 with prior knowledge on a cleartext port")
+    limits.add_argument("--io-threads", type=int, default=1, help="I/O threads per worker process (default 1)")
+    limits.add_argument("--max-body", type=int, default=10 * 1024 * 1024, help="largest request body in bytes; 413 beyond (default 10 MiB)")
+    limits.add_argument("--max-connections", type=int, default=25_000, help="most open connections per worker (default 25000)")
+    limits.add_argument("--keep-alive-timeout", type=float, default=60.0, help="seconds an idle keep-alive connection stays open (default 60)")
+    limits.add_argument("--shutdown-timeout", type=float, default=30.0, help="seconds a graceful shutdown waits for in-flight requests (default 30)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
     serve(
@@ -105,4 +112,10 @@ def main(argv: Optional["list[str]"] = None) -> None:
         root_path=args.root_path,
         factory=args.factory,
         loop=args.loop,
+        h2c=not args.no_h2c,
+        io_threads=args.io_threads,
+        max_body=args.max_body,
+        max_connections=args.max_connections,
+        keep_alive_timeout=args.keep_alive_timeout,
+        shutdown_timeout=args.shutdown_timeout,
     )

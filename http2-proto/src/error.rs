@@ -207,7 +207,9 @@ pub enum SendError {
     /// The peer disabled server push (SETTINGS_ENABLE_PUSH = 0).
     #[error("peer disabled server push")]
     PushDisabled,
-    /// A header name was not lowercase or otherwise not valid to send (RFC 9113 §8.2).
+    /// A field that must not be sent (RFC 9113 §8.2.1): a name that is not a lowercase
+    /// token, a pseudo-header after a regular field, or a value with NUL, CR or LF or
+    /// with whitespace at either end.
     #[error("invalid header field to send")]
     InvalidHeader,
 }

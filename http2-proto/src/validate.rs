@@ -189,13 +189,17 @@ pub(crate) fn trailers(headers: &[Header]) -> Result<(), Malformed> {
     Ok(())
 }
 
-/// Cheap checks on fields we are asked to send: names must be lowercase tokens (an
-/// uppercase name would make the peer reset the stream) and pseudo-headers come first.
+/// Checks on fields we are asked to send, the same RFC 9113 §8.2.1 rules we hold the
+/// peer to: names are lowercase tokens (an uppercase name would make the peer reset the
+/// stream), pseudo-headers come first, and values carry no NUL, CR or LF and no
+/// whitespace at either end. A value with CR or LF is the dangerous one: a peer that
+/// did not reject it and translated the message to HTTP/1.1 would split it into
+/// fields of the sender's choosing.
 pub(crate) fn outbound(headers: &[Header]) -> bool {
     let mut regular_seen = false;
     headers.iter().all(|h| {
         let name: &[u8] = &h.name;
-        match name.strip_prefix(b":") {
+        let name_ok = match name.strip_prefix(b":") {
             Some(rest) => {
                 !regular_seen && !rest.is_empty() && rest.iter().all(|&b| is_token_lower(b))
             }
@@ -203,7 +207,8 @@ pub(crate) fn outbound(headers: &[Header]) -> bool {
                 regular_seen = true;
                 !name.is_empty() && name.iter().all(|&b| is_token_lower(b))
             }
-        }
+        };
+        name_ok && check_value(&h.value).is_ok()
     })
 }
 
@@ -355,5 +360,15 @@ mod tests {
         assert!(outbound(&get()));
         assert!(!outbound(&[h("Upper", "x")]));
         assert!(!outbound(&[h("a", "x"), h(":status", "200")]));
+        // RFC 9113 §8.2.1: what we would reject from the peer, we do not send.
+        for bad in ["a\r\nx-injected: 1", "a\nb", "a\0b", " a", "a\t"] {
+            assert!(!outbound(&[h(":status", "200"), h("x", bad)]), "{bad:?}");
+        }
+        assert!(!outbound(&[h(":path", "/a\r\nb")]));
+        assert!(outbound(&[
+            h(":status", "200"),
+            h("x", "a b\tc"),
+            h("empty", "")
+        ]));
     }
 }

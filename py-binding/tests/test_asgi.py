@@ -231,6 +231,15 @@ def test_asgi_over_http2(raw):
         assert len(client.get("/big").content) == 64 * 65536
 
 
+@pytest.mark.parametrize("http2", [False, True])
+def test_a_header_that_cannot_be_sent_is_a_500(raw, http2):
+    with httpx.Client(base_url=raw.url, http1=not http2, http2=http2) as client:
+        r = client.get("/bad-header")
+        assert r.http_version == ("HTTP/2" if http2 else "HTTP/1.1")
+        assert r.status_code == 500
+        assert "x-bad" not in r.headers and "x-injected" not in r.headers
+
+
 def test_command_line_server_limits(port):
     # The server limits reach server-smol from `python -m weft`'s flags.
     args = [

@@ -20,7 +20,9 @@ use std::time::Instant;
 use crate::runtime::Timer;
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncWriteExt, Stream};
-use http2_proto::{Config, Connection, ErrorCode, Event, Header, HeadersKind, Initiator, StreamId};
+use http2_proto::{
+    Config, Connection, ErrorCode, Event, Header, HeadersKind, Initiator, SendError, StreamId,
+};
 use smol::channel::Receiver;
 
 use crate::app::{BoxFuture, Routed};
@@ -610,6 +612,14 @@ impl<S: Io> H2<S> {
         let trailers = trailers.filter(|_| !(job.is_head || no_body));
         let end_stream = pending.is_none() && source.is_none() && trailers.is_none();
         if let Err(error) = self.conn.send_headers(stream, &fields, end_stream) {
+            if error == SendError::InvalidHeader && status != 500 {
+                // The handler made a field that cannot go on the wire (RFC 9113
+                // §8.2.1, e.g. CR or LF in a value); nothing was sent, so the client
+                // gets a 500, as over HTTP/1.1.
+                tracing::warn!(%stream, %error, status, "invalid response; sending 500");
+                self.respond(id, Response::status_page(500), None);
+                return;
+            }
             tracing::debug!(%stream, %error, "sending response headers");
             self.streams.remove(&id);
             let _ = self
@@ -762,7 +772,24 @@ fn wants_info(app: &crate::App) -> bool {
 /// for the connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
 fn h2_field((name, value): (Bytes, Bytes)) -> Option<Header> {
     let name = lowercase(name);
-    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| Header::new(name, value))
+    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| Header::new(name, trim_ows(value)))
+}
+
+/// A field value without the whitespace around it: not part of the value (RFC 9110
+/// §5.5), and not allowed there over HTTP/2 (RFC 9113 §8.2.1), where a handler's
+/// `"text/plain "` would otherwise cost the whole response.
+fn trim_ows(value: Bytes) -> Bytes {
+    let is_ows = |b: &u8| matches!(b, b' ' | b'\t');
+    let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    if start == 0 && end == value.len() {
+        value
+    } else {
+        value.slice(start..end)
+    }
 }
 
 /// HTTP/2 field names are lowercase (RFC 9113 §8.2.1); handlers may write

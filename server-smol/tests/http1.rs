@@ -28,6 +28,26 @@ fn keep_alive_serves_several_requests_on_one_connection() {
 }
 
 #[test]
+fn a_field_that_cannot_be_sent_becomes_a_500() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET /bad-header HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 500);
+    assert!(
+        reply
+            .headers
+            .iter()
+            .all(|(n, _)| n != "x-bad" && n != "x-injected")
+    );
+    let reply = get(addr, "/padded-header", "");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("x-padded"), Some("value"));
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn pipelined_requests_are_answered_in_order() {
     let (server, addr) = start(config());
     let mut r = Reader::new(connect(addr));

@@ -210,6 +210,23 @@ fn trailers_end_the_stream_in_a_final_headers_frame() {
 }
 
 #[test]
+fn a_field_that_cannot_be_sent_becomes_a_500() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let bad = client.request("GET", "/bad-header", true);
+    let padded = client.request("GET", "/padded-header", true);
+    let bad = client.finish(bad);
+    assert_eq!((bad.status, bad.reset), (500, None));
+    assert_eq!(bad.header("x-bad"), None);
+    assert!(bad.headers.iter().all(|(n, _)| n != "x-injected"));
+    let padded = client.finish(padded);
+    assert_eq!(padded.status, 200);
+    assert_eq!(padded.header("x-padded"), Some("value"));
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn concurrent_streams_on_one_connection() {
     let (server, addr) = start(config());
     let mut client = Client::connect(addr);

@@ -102,6 +102,11 @@ async def app(scope, receive, send):
         await send({"type": "http.response.body", "body": body})
     elif path == "/crash":
         raise RuntimeError("app bug")
+    elif path == "/bad-header":
+        # CR LF in a value: a response-splitting attempt that must not reach the wire.
+        headers = [(b"x-bad", b"a\r\nx-injected: 1")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"never sent"})
     elif path == "/nothing":
         return
     else:

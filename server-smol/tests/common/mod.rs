@@ -49,6 +49,14 @@ pub fn app() -> App {
         fields.append("grpc-status", "0");
         Response::text("complete").with_trailers(Trailers::ready(fields))
     });
+    // A handler that puts CR LF in a field value: it must not reach the wire.
+    app.get("/bad-header", |_req: Request| async move {
+        Response::text("never sent").with_header("x-bad", "a\r\nx-injected: 1")
+    });
+    // Whitespace around a value: not part of it (RFC 9110 §5.5).
+    app.get("/padded-header", |_req: Request| async move {
+        Response::text("padded").with_header("x-padded", " value\t")
+    });
     // Never answers; counts in HANG_DROPS when the server drops it.
     app.get("/hang", |_req: Request| async move {
         let _counted = CountDrop(&HANG_DROPS);

@@ -208,7 +208,10 @@ pub(crate) fn outbound(headers: &[Header]) -> bool {
                 !name.is_empty() && name.iter().all(|&b| is_token_lower(b))
             }
         };
-        name_ok && check_value(&h.value).is_ok()
+        // `:status` is three digits (RFC 9113 §8.3.2, RFC 9110 §15), 100 to 999.
+        let status_ok =
+            name != b":status" || matches!(&h.value[..], [b'1'..=b'9', b'0'..=b'9', b'0'..=b'9']);
+        name_ok && status_ok && check_value(&h.value).is_ok()
     })
 }
 
@@ -365,6 +368,10 @@ mod tests {
             assert!(!outbound(&[h(":status", "200"), h("x", bad)]), "{bad:?}");
         }
         assert!(!outbound(&[h(":path", "/a\r\nb")]));
+        for bad in ["42", "1000", "099", "20x", ""] {
+            assert!(!outbound(&[h(":status", bad)]), "{bad:?}");
+        }
+        assert!(outbound(&[h(":status", "103")]) && outbound(&[h(":status", "999")]));
         assert!(outbound(&[
             h(":status", "200"),
             h("x", "a b\tc"),

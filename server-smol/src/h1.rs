@@ -26,7 +26,9 @@ use crate::conn::{ConnContext, Io, with_timeout};
 use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{BodySource, Response, ResponseBody, Trailers, status_has_no_body};
+use crate::response::{
+    BodySource, Response, ResponseBody, Trailers, final_or_500, status_has_no_body,
+};
 use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more responses are ready.
@@ -495,7 +497,7 @@ impl<S: Io> H1<S> {
             headers,
             body,
             trailers,
-        } = response;
+        } = final_or_500(response);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }

@@ -298,6 +298,22 @@ impl BodySource {
     }
 }
 
+/// A handler's answer as it may go on the wire: it must be a final response, with a
+/// three-digit status of 200 or more (RFC 9110 §15; 1xx responses are interim and the
+/// server sends its own). Anything else is the handler's bug and becomes a 500, on
+/// both protocols alike.
+pub(crate) fn final_or_500(response: Response) -> Response {
+    if (200..=999).contains(&response.status) {
+        response
+    } else {
+        tracing::warn!(
+            status = response.status,
+            "a final response needs a status in 200..=999; sending 500"
+        );
+        Response::status_page(500)
+    }
+}
+
 /// Whether a response with this status carries no body at all
 /// (RFC 9110 §6.4.1: 1xx, 204, 304).
 pub(crate) fn status_has_no_body(status: u16) -> bool {

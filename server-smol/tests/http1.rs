@@ -43,6 +43,15 @@ fn a_field_that_cannot_be_sent_becomes_a_500() {
     let reply = get(addr, "/padded-header", "");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("x-padded"), Some("value"));
+    // A 1xx is not a final response; 42 and 1000 are not status codes.
+    for code in [150, 42, 1000] {
+        assert_eq!(
+            get(addr, &format!("/final-status/{code}"), "").status,
+            500,
+            "{code}"
+        );
+    }
+    assert_eq!(get(addr, "/final-status/299", "").status, 299);
     server.shutdown();
     server.join();
 }

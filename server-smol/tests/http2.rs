@@ -222,6 +222,11 @@ fn a_field_that_cannot_be_sent_becomes_a_500() {
     let padded = client.finish(padded);
     assert_eq!(padded.status, 200);
     assert_eq!(padded.header("x-padded"), Some("value"));
+    for (code, want) in [(150, 500), (42, 500), (1000, 500), (299, 299)] {
+        let id = client.request("GET", &format!("/final-status/{code}"), true);
+        let reply = client.finish(id);
+        assert_eq!((reply.status, reply.reset), (want, None), "{code}");
+    }
     server.shutdown();
     server.join();
 }

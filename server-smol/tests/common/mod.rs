@@ -53,6 +53,14 @@ pub fn app() -> App {
     app.get("/bad-header", |_req: Request| async move {
         Response::text("never sent").with_header("x-bad", "a\r\nx-injected: 1")
     });
+    // Any status a handler likes, even ones that cannot be a final response.
+    app.get("/final-status/{code}", |req: Request| async move {
+        let code: u16 = req
+            .param("code")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(200);
+        Response::new(code).with_body("body")
+    });
     // Whitespace around a value: not part of it (RFC 9110 §5.5).
     app.get("/padded-header", |_req: Request| async move {
         Response::text("padded").with_header("x-padded", " value\t")

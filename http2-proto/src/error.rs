@@ -212,4 +212,9 @@ pub enum SendError {
     /// with whitespace at either end.
     #[error("invalid header field to send")]
     InvalidHeader,
+    /// The DATA would not add up to the message's own `content-length` (RFC 9113
+    /// §8.1.1): more octets than it declares, or the end of the stream before all of
+    /// them. The peer would have to treat the message as malformed.
+    #[error("DATA does not add up to the declared content-length")]
+    ContentLengthMismatch,
 }

@@ -154,9 +154,15 @@ pub(crate) struct Stream {
     pub(crate) content_length: Option<u64>,
     /// DATA octets received (without padding).
     pub(crate) received: u64,
-    /// Client role: the request was HEAD, so the response body must be empty and its
-    /// content-length describes the GET response instead.
+    /// The request on this stream was HEAD (sent by us as a client, received or
+    /// promised by us as a server): the response has no body, and its content-length
+    /// describes the GET response instead.
     pub(crate) head_request: bool,
+    /// The content-length our outbound message declared, when its DATA must add up to
+    /// it (RFC 9113 §8.1.1); `None` when undeclared or describing another message.
+    pub(crate) send_length: Option<u64>,
+    /// DATA octets we sent (without padding).
+    pub(crate) sent: u64,
     /// The application has seen an event for this stream.
     pub(crate) surfaced: bool,
     /// `send_data` could not take everything: report `SendCapacity` when the window grows.
@@ -174,6 +180,8 @@ impl Stream {
             content_length: None,
             received: 0,
             head_request: false,
+            send_length: None,
+            sent: 0,
             surfaced: false,
             blocked: false,
         }

@@ -215,6 +215,32 @@ pub(crate) fn outbound(headers: &[Header]) -> bool {
     })
 }
 
+/// What an outbound final header section says about the body that follows: its
+/// `content-length` (`Err` if one is not a number, or several disagree) and its
+/// `:status` (0 for a request).
+pub(crate) fn outbound_framing(headers: &[Header]) -> Result<(Option<u64>, u16), Malformed> {
+    let mut length = None;
+    let mut status = 0;
+    for h in headers {
+        match &h.name[..] {
+            b"content-length" => {
+                let n = parse_content_length(&h.value)?;
+                if length.replace(n).is_some_and(|m| m != n) {
+                    return Err(Malformed("conflicting content-length"));
+                }
+            }
+            b":status" => {
+                status = h.value.iter().fold(0u16, |acc, &d| {
+                    acc.saturating_mul(10)
+                        .saturating_add(u16::from(d.wrapping_sub(b'0')))
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok((length, status))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

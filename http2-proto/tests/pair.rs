@@ -538,3 +538,103 @@ fn client_refuses_push_when_disabled_and_server_enable_push() {
     // The connection error is sticky.
     assert_eq!(c.recv(now, &settings(&[])).unwrap_err(), err);
 }
+
+/// Opens a GET (or HEAD) on the pair and returns the stream, seen by the server.
+fn opened(p: &mut Pair, method: &str) -> StreamId {
+    let id = p.client.open_stream().unwrap();
+    p.client.send_headers(id, &request(method), true).unwrap();
+    p.drive();
+    p.take_server_events();
+    id
+}
+
+fn with_length(code: &'static str, length: &'static str) -> Vec<Header> {
+    let mut head = status(code);
+    head.push(Header::new("content-length", length));
+    head
+}
+
+#[test]
+fn sent_data_must_add_up_to_the_declared_content_length() {
+    // RFC 9113 §8.1.1: the peer would treat anything else as malformed, so nothing
+    // of it is sent; the commands fail before queuing a byte.
+    let mut p = Pair::new();
+    let id = opened(&mut p, "GET");
+    // A head that ends the stream cannot declare a body.
+    assert_eq!(
+        p.server.send_headers(id, &with_length("200", "5"), true),
+        Err(SendError::ContentLengthMismatch)
+    );
+    p.server
+        .send_headers(id, &with_length("200", "5"), false)
+        .unwrap();
+    // More than declared, at once or in total, is refused.
+    let too_long = p.server.send_data(id, Bytes::from_static(b"123456"), false);
+    assert_eq!(too_long, Err(SendError::ContentLengthMismatch));
+    assert_eq!(
+        p.server.send_data(id, Bytes::from_static(b"12"), false),
+        Ok(2)
+    );
+    let too_long = p.server.send_data(id, Bytes::from_static(b"3456"), false);
+    assert_eq!(too_long, Err(SendError::ContentLengthMismatch));
+    // Ending short, by DATA or by trailers, is refused.
+    let short = p.server.send_data(id, Bytes::from_static(b"3"), true);
+    assert_eq!(short, Err(SendError::ContentLengthMismatch));
+    let trailers = [Header::new("x-checksum", "ok")];
+    assert_eq!(
+        p.server.send_trailers(id, &trailers),
+        Err(SendError::ContentLengthMismatch)
+    );
+    assert_eq!(
+        p.server.send_data(id, Bytes::from_static(b"345"), true),
+        Ok(3)
+    );
+    p.drive();
+    let ev = p.take_client_events();
+    assert_eq!(body_of(&ev, id), b"12345");
+    assert!(!ev.iter().any(|e| matches!(e, Event::StreamReset { .. })));
+
+    // Conflicting or unparsable lengths are not sent either.
+    let id = opened(&mut p, "GET");
+    let mut two = with_length("200", "5");
+    two.push(Header::new("content-length", "6"));
+    assert_eq!(
+        p.server.send_headers(id, &two, false),
+        Err(SendError::InvalidHeader)
+    );
+    let bad = with_length("200", "five");
+    assert_eq!(
+        p.server.send_headers(id, &bad, false),
+        Err(SendError::InvalidHeader)
+    );
+
+    // The client's request body is held to its length the same way.
+    let id = p.client.open_stream().unwrap();
+    let mut post = request("POST");
+    post.push(Header::new("content-length", "3"));
+    p.client.send_headers(id, &post, false).unwrap();
+    let short = p.client.send_data(id, Bytes::from_static(b"ab"), true);
+    assert_eq!(short, Err(SendError::ContentLengthMismatch));
+    assert_eq!(
+        p.client.send_data(id, Bytes::from_static(b"abc"), true),
+        Ok(3)
+    );
+}
+
+#[test]
+fn head_204_and_304_responses_declare_a_length_without_a_body() {
+    let mut p = Pair::new();
+    for (method, code) in [("HEAD", "200"), ("GET", "304"), ("GET", "204")] {
+        let id = opened(&mut p, method);
+        // The length describes the GET response (or the cached one); no DATA follows.
+        p.server
+            .send_headers(id, &with_length(code, "1234"), true)
+            .unwrap();
+        p.drive();
+        let ev = p.take_client_events();
+        assert!(
+            !ev.iter().any(|e| matches!(e, Event::StreamReset { .. })),
+            "{method} {code}: {ev:?}"
+        );
+    }
+}

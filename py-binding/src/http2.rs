@@ -374,6 +374,9 @@ impl Connection {
 
     /// Sends body data. Like h2, refuses (FlowControlError) data larger than the
     /// flow-control window (`local_flow_control_window`) rather than buffering it.
+    /// Unlike h2, refuses (ProtocolError) data that would not add up to a
+    /// `content-length` the headers declared (RFC 9113 §8.1.1): more than it says, or
+    /// the end of the stream before all of it; the peer would reject the message.
     #[pyo3(signature = (stream_id, data, end_stream = false, pad_length = None))]
     fn send_data(
         &mut self,

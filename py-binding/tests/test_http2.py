@@ -283,3 +283,23 @@ def test_garbage_never_crashes():
             server.data_to_send()
         except http2.ProtocolError as e:
             assert 0 <= e.error_code <= 0xD
+
+
+def test_sent_data_must_add_up_to_the_declared_content_length():
+    # RFC 9113 §8.1.1: what the peer would reject as malformed is refused locally.
+    client = h2.connection.H2Connection()
+    server = http2.Connection(http2.H2Configuration(client_side=False))
+    client.initiate_connection()
+    server.initiate_connection()
+    client.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "x")], end_stream=True)
+    server.receive_data(client.data_to_send())
+    server.send_headers(1, [(":status", "200"), ("content-length", "5")])
+    with pytest.raises(http2.ProtocolError):
+        server.send_data(1, b"123456")
+    with pytest.raises(http2.ProtocolError):
+        server.send_data(1, b"1234", end_stream=True)
+    server.send_data(1, b"12345", end_stream=True)
+    events = client.receive_data(server.data_to_send())
+    body = b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
+    assert body == b"12345"
+    assert any(isinstance(e, h2.events.StreamEnded) for e in events)

@@ -26,9 +26,7 @@ use crate::conn::{ConnContext, Io, with_timeout};
 use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{
-    BodySource, Response, ResponseBody, Trailers, final_or_500, status_has_no_body,
-};
+use crate::response::{BodySource, Response, ResponseBody, Trailers, sendable, status_has_no_body};
 use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more responses are ready.
@@ -497,7 +495,7 @@ impl<S: Io> H1<S> {
             headers,
             body,
             trailers,
-        } = final_or_500(response);
+        } = sendable(response, is_head);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }
@@ -507,9 +505,11 @@ impl<S: Io> H1<S> {
         let trailers = trailers.filter(|_| !skip_body);
         let mut head = ResponseHead::new(status);
         head.headers = http1_proto::HeaderMap::with_capacity(headers.len() + 4);
+        // Framing the handler chose itself (a length, or chunked coding) is kept.
         let mut has_length = false;
         for (name, value) in headers {
-            has_length |= name.eq_ignore_ascii_case(b"content-length");
+            has_length |= name.eq_ignore_ascii_case(b"content-length")
+                || name.eq_ignore_ascii_case(b"transfer-encoding");
             head.headers.append(name, value);
         }
         head.headers.append(&b"date"[..], self.date.get());

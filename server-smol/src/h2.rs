@@ -32,9 +32,7 @@ use crate::conn::{ConnContext, Io};
 use crate::headers::Headers;
 use crate::outbox::Outbox;
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{
-    BodySource, Response, ResponseBody, Trailers, final_or_500, status_has_no_body,
-};
+use crate::response::{BodySource, Response, ResponseBody, Trailers, sendable, status_has_no_body};
 use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more work is ready.
@@ -577,7 +575,7 @@ impl<S: Io> H2<S> {
             headers,
             body,
             trailers,
-        } = final_or_500(response);
+        } = sendable(response, job.is_head);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }
@@ -703,8 +701,15 @@ impl<S: Io> H2<S> {
                         *pending = Some(data);
                         return;
                     }
-                    Err(_) => {
+                    Err(error) => {
+                        // The stream is gone (reset by the peer, connection closing),
+                        // or the body broke its own head (more or less than its
+                        // content-length): end the stream rather than leave it open.
+                        tracing::debug!(%stream, %error, "sending response body");
                         self.streams.remove(&id);
+                        let _ =
+                            self.conn
+                                .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
                         return;
                     }
                 }

@@ -298,20 +298,49 @@ impl BodySource {
     }
 }
 
-/// A handler's answer as it may go on the wire: it must be a final response, with a
-/// three-digit status of 200 or more (RFC 9110 §15; 1xx responses are interim and the
-/// server sends its own). Anything else is the handler's bug and becomes a 500, on
-/// both protocols alike.
-pub(crate) fn final_or_500(response: Response) -> Response {
-    if (200..=999).contains(&response.status) {
-        response
-    } else {
+/// A handler's answer as it may go on the wire, or a 500 in its place: what fails
+/// here is the handler's bug, and both protocols answer it alike.
+///
+/// - It must be a final response, with a three-digit status of 200 or more (RFC 9110
+///   §15; 1xx responses are interim, and the server sends its own).
+/// - A `content-length` the handler set must match a body of known length (RFC 9110
+///   §8.6), unless it describes another response (to HEAD, or a 304) or there is no
+///   body (204). Sent as is, HTTP/1.1 would end the connection mid-response and
+///   HTTP/2 would reset the stream; a 500 says what happened.
+pub(crate) fn sendable(response: Response, is_head: bool) -> Response {
+    let status = response.status;
+    if !(200..=999).contains(&status) {
         tracing::warn!(
-            status = response.status,
+            status,
             "a final response needs a status in 200..=999; sending 500"
         );
-        Response::status_page(500)
+        return Response::status_page(500);
     }
+    if !is_head
+        && !status_has_no_body(status)
+        && let Some(len) = response.body.len()
+        && response
+            .headers
+            .get_all("content-length")
+            .any(|declared| parse_length(declared) != Some(len))
+    {
+        tracing::warn!(
+            status,
+            body = len,
+            "content-length does not match the response body; sending 500"
+        );
+        return Response::status_page(500);
+    }
+    response
+}
+
+/// A `content-length` value: digits, with optional whitespace around them.
+fn parse_length(value: &[u8]) -> Option<u64> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 /// Whether a response with this status carries no body at all

@@ -57,6 +57,40 @@ fn a_field_that_cannot_be_sent_becomes_a_500() {
 }
 
 #[test]
+fn a_declared_length_must_match_the_body() {
+    let (server, addr) = start(config());
+    assert_eq!(get(addr, "/declared-length/5", "").body, b"hello");
+    for n in ["4", "6", "x"] {
+        assert_eq!(
+            get(addr, &format!("/declared-length/{n}"), "").status,
+            500,
+            "{n}"
+        );
+    }
+    // The length of a HEAD response describes the GET one.
+    let mut r = Reader::new(connect(addr));
+    r.send(b"HEAD /declared-length/4 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = r.reply_with(true).expect("a response");
+    assert_eq!(
+        (reply.status, reply.header("content-length")),
+        (200, Some("4"))
+    );
+    // Streamed, the mismatch shows only on the way: the connection ends early
+    // rather than carry a body that does not match its head.
+    let mut r = Reader::new(connect(addr));
+    r.send(b"GET /declared-length-stream/9 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = r.reply_with(true).expect("a response head");
+    assert_eq!(head.header("content-length"), Some("9"));
+    assert_eq!(r.rest_until_closed(), b"hello");
+    // Chunked coding the handler asked for is used, not contradicted by a length.
+    let reply = get(addr, "/chunked-by-handler", "");
+    assert_eq!((reply.status, &reply.body[..]), (200, &b"abc"[..]));
+    assert_eq!(reply.header("content-length"), None);
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn pipelined_requests_are_answered_in_order() {
     let (server, addr) = start(config());
     let mut r = Reader::new(connect(addr));

@@ -232,6 +232,41 @@ fn a_field_that_cannot_be_sent_becomes_a_500() {
 }
 
 #[test]
+fn a_declared_length_must_match_the_body() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let cases = [
+        ("/declared-length/5", 200),
+        ("/declared-length/4", 500),
+        ("/declared-length/6", 500),
+        ("/declared-length/x", 500),
+    ];
+    for (path, want) in cases {
+        let id = client.request("GET", path, true);
+        let reply = client.finish(id);
+        assert_eq!((reply.status, reply.reset), (want, None), "{path}");
+    }
+    // The length of a HEAD response describes the GET one.
+    let id = client.request("HEAD", "/declared-length/4", true);
+    let reply = client.finish(id);
+    assert_eq!((reply.status, reply.reset), (200, None));
+    assert_eq!(reply.header("content-length"), Some("4"));
+    // Streamed, the mismatch shows only on the way: the stream is reset instead of
+    // ending with a body that does not match its head.
+    let id = client.request("GET", "/declared-length-stream/9", true);
+    let reply = client.finish(id);
+    assert_eq!(
+        (reply.status, reply.reset),
+        (200, Some(ErrorCode::INTERNAL_ERROR))
+    );
+    // The connection carries on.
+    let id = client.request("GET", "/declared-length/5", true);
+    assert_eq!(client.finish(id).body, b"hello");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn concurrent_streams_on_one_connection() {
     let (server, addr) = start(config());
     let mut client = Client::connect(addr);

@@ -276,11 +276,11 @@ impl Connection {
             return self.stream_error(now, id, ErrorCode::FLOW_CONTROL_ERROR);
         }
         stream.received += f.data.len() as u64;
+        // `content_length` is only set when it describes this body (a response to
+        // HEAD, a 204 or a 304 clears it).
         let length_ok = match stream.content_length {
-            Some(cl) if !stream.head_request => {
-                stream.received <= cl && (!f.end_stream || stream.received == cl)
-            }
-            _ => true,
+            Some(cl) => stream.received <= cl && (!f.end_stream || stream.received == cl),
+            None => true,
         };
         if !length_ok {
             // The stream's share is released by the reset itself.
@@ -492,6 +492,7 @@ impl Connection {
         );
         stream.inbound = Inbound::Body;
         stream.content_length = info.content_length;
+        stream.head_request = info.head;
         stream.surfaced = true;
         self.streams.insert(id, stream);
         self.events.push_back(Event::Headers {
@@ -531,8 +532,7 @@ impl Connection {
                 if !end_stream || validate::trailers(&headers).is_err() {
                     return self.stream_error(now, id, ErrorCode::PROTOCOL_ERROR);
                 }
-                let cl_ok = stream.head_request
-                    || stream.content_length.is_none_or(|cl| cl == stream.received);
+                let cl_ok = stream.content_length.is_none_or(|cl| cl == stream.received);
                 if !cl_ok {
                     return self.stream_error(now, id, ErrorCode::PROTOCOL_ERROR);
                 }

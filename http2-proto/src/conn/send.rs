@@ -95,9 +95,10 @@ impl Connection {
             return Err(SendError::InvalidHeader);
         }
         let informational = is_informational(headers);
-        let (state, outbound) = {
+        let (state, outbound, head_request, unsent) = {
             let stream = self.streams.get(id).ok_or_else(|| self.missing(id))?;
-            (stream.state, stream.outbound)
+            let unsent = stream.send_length.map(|n| n.saturating_sub(stream.sent));
+            (stream.state, stream.outbound, stream.head_request, unsent)
         };
         if !state.can_send() {
             return Err(SendError::StreamClosed(id));
@@ -110,6 +111,26 @@ impl Connection {
         }
         if informational && end_stream {
             return Err(SendError::InvalidState);
+        }
+        // RFC 9113 §8.1.1: the DATA of a message adds up to the content-length it
+        // declares. A response to HEAD, a 204 and a 304 carry no body, and their
+        // length (if any) describes another message.
+        let final_head = !informational && outbound == Outbound::Head;
+        let send_length = if final_head {
+            let (declared, status) =
+                crate::validate::outbound_framing(headers).map_err(|_| SendError::InvalidHeader)?;
+            let bodyless =
+                self.role == Role::Server && (head_request || status == 204 || status == 304);
+            declared.filter(|_| !bodyless)
+        } else {
+            None
+        };
+        if end_stream {
+            // A head that ends the stream sends no body; trailers come after all of it.
+            let owed = if final_head { send_length } else { unsent };
+            if owed.is_some_and(|n| n != 0) {
+                return Err(SendError::ContentLengthMismatch);
+            }
         }
         if state == StreamState::Idle {
             let limit = self
@@ -124,8 +145,9 @@ impl Connection {
         let Some(stream) = self.streams.get_mut(id) else {
             return Ok(());
         };
-        if !informational {
+        if final_head {
             stream.outbound = Outbound::Body;
+            stream.send_length = send_length;
         }
         if state == StreamState::Idle
             && headers
@@ -194,6 +216,12 @@ impl Connection {
         if stream.outbound == Outbound::Head {
             return Err(SendError::InvalidState);
         }
+        if let Some(declared) = stream.send_length {
+            let total = stream.sent + data.len() as u64;
+            if total > declared || (end_stream && total != declared) {
+                return Err(SendError::ContentLengthMismatch);
+            }
+        }
         let n = data.len().min(conn_avail).min(stream.send.available());
         if n == 0 && !data.is_empty() {
             stream.blocked = true;
@@ -202,6 +230,7 @@ impl Connection {
         let all = n == data.len();
         let end = end_stream && all;
         stream.send.consume(n);
+        stream.sent += n as u64;
         stream.blocked = !all;
         let state = stream.state;
         self.conn_send.consume(n);
@@ -352,6 +381,9 @@ impl Connection {
             self.local.initial_window_size,
         );
         stream.surfaced = true;
+        stream.head_request = request
+            .iter()
+            .any(|h| &h.name[..] == b":method" && &h.value[..] == b"HEAD");
         self.streams.insert(promised, stream);
         Ok(promised)
     }

@@ -61,6 +61,20 @@ pub fn app() -> App {
             .unwrap_or(200);
         Response::new(code).with_body("body")
     });
+    // "hello" with whatever content-length the path names, in one piece or streamed.
+    app.get("/declared-length/{n}", |req: Request| async move {
+        let n = req.param("n").unwrap_or("0").to_owned();
+        Response::text("hello").with_header("content-length", n)
+    });
+    app.get("/declared-length-stream/{n}", |req: Request| async move {
+        let n = req.param("n").unwrap_or("0").to_owned();
+        let parts = ["hel", "lo"].map(|p| Ok(bytes::Bytes::from_static(p.as_bytes())));
+        Response::stream(futures_lite::stream::iter(parts)).with_header("content-length", n)
+    });
+    // A handler that asks for chunked coding itself.
+    app.get("/chunked-by-handler", |_req: Request| async move {
+        Response::text("abc").with_header("transfer-encoding", "chunked")
+    });
     // Whitespace around a value: not part of it (RFC 9110 §5.5).
     app.get("/padded-header", |_req: Request| async move {
         Response::text("padded").with_header("x-padded", " value\t")
@@ -268,6 +282,12 @@ impl Reader {
 
     pub fn reply(&mut self) -> Reply {
         self.reply_with(false).expect("a response")
+    }
+
+    /// Everything else the server sends, up to its end of the connection.
+    pub fn rest_until_closed(&mut self) -> Vec<u8> {
+        while self.fill() > 0 {}
+        std::mem::take(&mut self.buf)
     }
 
     /// Whether the server closed the connection (EOF or reset) with nothing more sent.

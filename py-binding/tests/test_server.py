@@ -55,6 +55,21 @@ def test_bodies(server):
         assert r.json() == {"got": {"a": [1, 2]}, "type": "dict"}
 
 
+def test_a_body_that_is_not_what_the_handler_reads_is_a_400(server):
+    with httpx.Client(base_url=server.url) as client:
+        r = client.post("/json", content=b"{not json")
+        assert r.status_code == 400
+        assert "not valid JSON" in r.json()["detail"]
+        assert client.post("/json", content=b"\xff\xfe").status_code == 400
+        r = client.post("/text", content=b"caf\xc3\xa9")
+        assert (r.status_code, r.text) == (200, "caf\u00e9")
+        r = client.post("/text", content=b"\xff")
+        assert r.status_code == 400
+        assert "not valid UTF-8" in r.json()["detail"]
+        r = client.post("/json-or-default", content=b"nope")
+        assert r.json() == {"default": True, "bad_request": True}
+
+
 def test_streamed_responses(server):
     with httpx.Client(base_url=server.url) as client:
         r = client.get("/stream")

@@ -19,12 +19,13 @@ from ._weft import (
     Sentinel,
     WeftError,
 )
-from .app import App, HTTPException, Response
+from .app import App, BadRequestBody, HTTPException, Response
 from .asgi import serve
 
 __all__ = [
     "App",
     "ClientDisconnected",
+    "BadRequestBody",
     "HTTPException",
     "Request",
     "Response",

@@ -60,6 +60,17 @@ class HTTPException(Exception):
         self.headers = list(headers or [])
 
 
+class BadRequestBody(HTTPException, ValueError):
+    """The request body is not what the handler read it as: ``Request.json()`` on a body
+    that is not JSON, ``Request.text()`` on one that is not UTF-8. The client's mistake,
+    so it is answered 400 unless the handler catches it; also a ``ValueError``, as
+    ``json.loads`` and ``bytes.decode`` raise, so existing ``except ValueError`` code
+    keeps working."""
+
+    def __init__(self, detail: str):
+        super().__init__(400, detail)
+
+
 class Response:
     """A response with a status, headers and a body.
 

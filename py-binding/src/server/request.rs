@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use pyo3::exceptions::{PyRuntimeError, PyUnicodeDecodeError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use server_smol::{BodyError, BoxFuture, Handler, Headers, Response, Version};
@@ -161,16 +161,27 @@ impl PyRequest {
         PyBytes::new(py, &self.data.body)
     }
 
-    /// The body decoded as UTF-8.
-    fn text(&self) -> PyResult<String> {
-        String::from_utf8(self.data.body.to_vec())
-            .map_err(|e| PyUnicodeDecodeError::new_err(e.to_string()))
+    /// The body decoded as UTF-8; `weft.BadRequestBody` (400, a `ValueError`) if it is
+    /// not UTF-8.
+    fn text(&self, py: Python<'_>) -> PyResult<String> {
+        String::from_utf8(self.data.body.to_vec()).map_err(|e| {
+            bad_request_body(py, format!("request body is not valid UTF-8: {e}"), None)
+        })
     }
 
-    /// The body parsed as JSON (`json.loads`).
+    /// The body parsed as JSON (`json.loads`); `weft.BadRequestBody` (400, a
+    /// `ValueError`) if it is not JSON.
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         py.import("json")?
             .call_method1("loads", (PyBytes::new(py, &self.data.body),))
+            .map_err(|e| {
+                if e.is_instance_of::<PyValueError>(py) {
+                    let detail = format!("request body is not valid JSON: {}", e.value(py));
+                    bad_request_body(py, detail, Some(e))
+                } else {
+                    e
+                }
+            })
     }
 
     fn __repr__(&self) -> String {
@@ -321,6 +332,23 @@ impl Handler for RouteHandler {
             // Python side could not report, or the server stopped) is a 500.
             answer.await.unwrap_or_else(|| Response::status_page(500))
         })
+    }
+}
+
+/// `weft.BadRequestBody(detail)`, raised from `cause` if given: a body the client got
+/// wrong is answered 400, not 500.
+fn bad_request_body(py: Python<'_>, detail: String, cause: Option<PyErr>) -> PyErr {
+    let made = py
+        .import("weft.app")
+        .and_then(|app| app.getattr("BadRequestBody"))
+        .and_then(|class| class.call1((detail,)));
+    match made {
+        Ok(error) => {
+            let error = PyErr::from_value(error);
+            error.set_cause(py, cause);
+            error
+        }
+        Err(err) => err,
     }
 }
 

@@ -38,6 +38,20 @@ def take_json(request: weft.Request):
     return {"got": data, "type": type(data).__name__}
 
 
+@app.post("/text")
+async def take_text(request: weft.Request):
+    return request.text()
+
+
+@app.post("/json-or-default")
+def json_or_default(request: weft.Request):
+    # BadRequestBody is a ValueError: code written for json.loads keeps working.
+    try:
+        return {"got": request.json()}
+    except ValueError as error:
+        return {"default": True, "bad_request": isinstance(error, weft.BadRequestBody)}
+
+
 @app.get("/slow")
 def slow():
     time.sleep(1.0)

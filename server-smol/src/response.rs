@@ -307,7 +307,8 @@ impl BodySource {
 ///   §8.6), unless it describes another response (to HEAD, or a 304) or there is no
 ///   body (204). Sent as is, HTTP/1.1 would end the connection mid-response and
 ///   HTTP/2 would reset the stream; a 500 says what happened.
-pub(crate) fn sendable(response: Response, is_head: bool) -> Response {
+/// - A 204 loses any `content-length` or `transfer-encoding` the handler gave it.
+pub(crate) fn sendable(mut response: Response, is_head: bool) -> Response {
     let status = response.status;
     if !(200..=999).contains(&status) {
         tracing::warn!(
@@ -330,6 +331,14 @@ pub(crate) fn sendable(response: Response, is_head: bool) -> Response {
             "content-length does not match the response body; sending 500"
         );
         return Response::status_page(500);
+    }
+    if status == 204 {
+        // A 204 has no body and must not announce one (RFC 9110 §8.6, RFC 9112
+        // §6.1): a handler's framing fields would have the client expect bytes that
+        // are never sent. A 304's Content-Length describes the selected
+        // representation instead (RFC 9110 §15.4.5) and stays.
+        response.headers.remove("content-length");
+        response.headers.remove("transfer-encoding");
     }
     response
 }

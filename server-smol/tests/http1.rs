@@ -57,6 +57,26 @@ fn a_field_that_cannot_be_sent_becomes_a_500() {
 }
 
 #[test]
+fn a_204_goes_out_without_framing_fields() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    for how in ["length", "chunked"] {
+        r.send(format!("GET /no-content-framed/{how} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let reply = r.reply();
+        assert_eq!(reply.status, 204, "{how}");
+        assert!(reply.body.is_empty(), "{how}");
+        // RFC 9110 §8.6, RFC 9112 §6.1.
+        assert_eq!(reply.header("content-length"), None, "{how}");
+        assert_eq!(reply.header("transfer-encoding"), None, "{how}");
+    }
+    // The connection is still in step: nothing was sent after either head.
+    r.send(b"GET /users/1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.reply().status, 200);
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn a_declared_length_must_match_the_body() {
     let (server, addr) = start(config());
     assert_eq!(get(addr, "/declared-length/5", "").body, b"hello");

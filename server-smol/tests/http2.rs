@@ -232,6 +232,22 @@ fn a_field_that_cannot_be_sent_becomes_a_500() {
 }
 
 #[test]
+fn a_204_goes_out_without_framing_fields() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    for how in ["length", "chunked"] {
+        let id = client.request("GET", &format!("/no-content-framed/{how}"), true);
+        let reply = client.finish(id);
+        assert_eq!((reply.status, reply.reset), (204, None), "{how}");
+        assert!(reply.body.is_empty(), "{how}");
+        assert_eq!(reply.header("content-length"), None, "{how}");
+        assert_eq!(reply.header("transfer-encoding"), None, "{how}");
+    }
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn a_declared_length_must_match_the_body() {
     let (server, addr) = start(config());
     let mut client = Client::connect(addr);

@@ -61,6 +61,16 @@ pub fn app() -> App {
             .unwrap_or(200);
         Response::new(code).with_body("body")
     });
+    // A 204 whose handler announced a body anyway, by length or by chunked coding.
+    app.get("/no-content-framed/{how}", |req: Request| async move {
+        let field = match req.param("how") {
+            Some("chunked") => ("transfer-encoding", "chunked"),
+            _ => ("content-length", "16"),
+        };
+        Response::new(204)
+            .with_header(field.0, field.1)
+            .with_body("must not be sent")
+    });
     // "hello" with whatever content-length the path names, in one piece or streamed.
     app.get("/declared-length/{n}", |req: Request| async move {
         let n = req.param("n").unwrap_or("0").to_owned();

@@ -10,16 +10,18 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+};
 use server_smol::{Body, BoxFuture, Handler, Response};
 use smol::stream::StreamExt;
 
 use super::bridge::{Bridge, LoopItem, Ready, Replier, reply_slot};
 use super::exchange::{Exchange, ExchangeGuard};
 use super::request::{
-    BodyWriter, RequestData, body_channel, disconnected, header_pairs, response_head, version_str,
+    BodyWriter, RequestData, body_channel, disconnected, header_pairs, version_str,
 };
 
 /// One ASGI call on its way to the event loop.
@@ -170,6 +172,7 @@ impl AsgiJob {
     ) -> PyResult<(Bound<'py, PyDict>, Py<Receive>, Py<Send>)> {
         let scope = base.scope.bind(py).copy()?;
         let request = &self.request;
+        let head_request = request.method() == "HEAD";
         // Keys and the small fixed values are interned: a scope is built per request.
         scope.set_item(pyo3::intern!(py, "asgi"), base.asgi.bind(py).copy()?)?;
         scope.set_item(
@@ -225,6 +228,8 @@ impl AsgiJob {
                     writer: None,
                     exchange: self.exchange,
                     finished: false,
+                    head_request,
+                    discarding: false,
                 }),
                 bridge: bridge.clone(),
             },
@@ -364,6 +369,13 @@ struct SendState {
     /// it is dropped when the client goes away.
     exchange: Arc<Exchange>,
     finished: bool,
+    /// The request is HEAD: whatever body the app sends is not for the wire.
+    head_request: bool,
+    /// The response was answered without a body (HEAD, 204, 304) and the app is
+    /// streaming one anyway: its chunks are taken and dropped, as for GET they
+    /// would be sent. The server has no stream to write them to, and an app that
+    /// streams the same way for HEAD as for GET has done nothing wrong.
+    discarding: bool,
 }
 
 /// The messages `send` takes.
@@ -434,14 +446,13 @@ impl Send {
                 if state.head.is_some() || state.reply.is_none() {
                     return Err(PyRuntimeError::new_err("http.response.start sent twice"));
                 }
-                let status: u16 = message
-                    .get_item(pyo3::intern!(py, "status"))?
-                    .ok_or_else(|| PyValueError::new_err("http.response.start without 'status'"))?
-                    .extract()?;
-                let head = match message.get_item(pyo3::intern!(py, "headers"))? {
-                    Some(headers) => response_head(status, &headers)?,
-                    None => Response::new(status),
-                };
+                // ASGI 2.4: send() on a closed connection raises an OSError. The
+                // exchange is over once the client has gone before any answer.
+                if state.exchange.is_over() {
+                    return Err(disconnected());
+                }
+                let status = final_status(message.get_item(pyo3::intern!(py, "status"))?)?;
+                let head = response_head(status, message.get_item(pyo3::intern!(py, "headers"))?)?;
                 state.head = Some(head);
                 ready(py)
             }
@@ -450,13 +461,17 @@ impl Send {
                     return Err(PyRuntimeError::new_err("the response is already complete"));
                 }
                 let body = match message.get_item(pyo3::intern!(py, "body"))? {
-                    Some(b) => crate::convert::as_bytes(&b)?,
+                    Some(b) => body_bytes(&b)?,
                     None => Bytes::new(),
                 };
                 let more = match message.get_item(pyo3::intern!(py, "more_body"))? {
                     Some(m) => m.is_truthy()?,
                     None => false,
                 };
+                if state.discarding {
+                    state.finished = !more;
+                    return ready(py);
+                }
                 if state.writer.is_none() {
                     let head = state.head.take().ok_or_else(|| {
                         PyRuntimeError::new_err("http.response.body before http.response.start")
@@ -472,6 +487,18 @@ impl Send {
                         } else {
                             Err(disconnected())
                         };
+                    }
+                    if state.head_request || status_has_no_body(head.status()) {
+                        // An empty stream: the head goes out as it would with the
+                        // streamed body (no content-length is made up for HEAD), and
+                        // the chunks have nowhere to go.
+                        let empty =
+                            server_smol::ResponseBody::Stream(Box::pin(smol::stream::empty()));
+                        if !reply.answer_now(py, head.with_response_body(empty)) {
+                            return Err(disconnected());
+                        }
+                        state.discarding = true;
+                        return ready(py);
                     }
                     let (writer, stream) = body_channel(self.bridge.clone());
                     let guard = ExchangeGuard::join(&state.exchange);
@@ -504,4 +531,185 @@ impl Send {
             }
         }
     }
+}
+
+/// 204 and 304 responses have no body (RFC 9110 §15.3.5, §15.4.5); the 1xx never
+/// get this far.
+fn status_has_no_body(status: u16) -> bool {
+    status == 204 || status == 304
+}
+
+/// The status of an `http.response.start`: an `int` (an `IntEnum` such as
+/// `HTTPStatus` is one; a `bool` is a mistake) that a final response can have.
+/// RFC 9110 §15 gives statuses three digits, and the 1xx are interim responses,
+/// which the ASGI message cannot send.
+fn final_status(value: Option<Bound<'_, PyAny>>) -> PyResult<u16> {
+    let value =
+        value.ok_or_else(|| PyValueError::new_err("http.response.start without 'status'"))?;
+    if !value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "'status' must be an int, not {}",
+            type_name(&value)
+        )));
+    }
+    value
+        .extract::<u16>()
+        .ok()
+        .filter(|status| (200..=999).contains(status))
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "'status' must be a final status, 200 to 999; got {value}"
+            ))
+        })
+}
+
+/// The head of `http.response.start`: `headers` is an iterable of `[name, value]`
+/// pairs of byte strings. Everything is checked before anything is kept, so a
+/// refused message leaves `send` as it was and the app can still answer.
+fn response_head(status: u16, headers: Option<Bound<'_, PyAny>>) -> PyResult<Response> {
+    let mut response = Response::new(status);
+    let Some(headers) = headers else {
+        return Ok(response);
+    };
+    // A dict iterates over its keys and a string over its characters: both would
+    // otherwise be taken apart into fields nobody meant.
+    if is_byte_or_text_string(&headers) || headers.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err(format!(
+            "'headers' must be an iterable of [name, value] pairs, not {}",
+            type_name(&headers)
+        )));
+    }
+    for item in headers.try_iter()? {
+        let (name, value) = header_pair(&item?)?;
+        response.headers_mut().append(name, value);
+    }
+    Ok(response)
+}
+
+/// One `[name, value]` pair: a tuple or list (the common case), or any iterable of
+/// two byte strings.
+fn header_pair(item: &Bound<'_, PyAny>) -> PyResult<(Bytes, Bytes)> {
+    let not_a_pair = |len: usize| {
+        PyValueError::new_err(format!(
+            "a header must be a [name, value] pair; got {len} item(s)"
+        ))
+    };
+    if let Ok(tuple) = item.cast::<PyTuple>() {
+        if tuple.len() != 2 {
+            return Err(not_a_pair(tuple.len()));
+        }
+        return Ok((
+            header_name(&tuple.get_item(0)?)?,
+            header_value(&tuple.get_item(1)?)?,
+        ));
+    }
+    if let Ok(list) = item.cast::<PyList>() {
+        if list.len() != 2 {
+            return Err(not_a_pair(list.len()));
+        }
+        return Ok((
+            header_name(&list.get_item(0)?)?,
+            header_value(&list.get_item(1)?)?,
+        ));
+    }
+    if is_byte_or_text_string(item) {
+        return Err(PyTypeError::new_err(format!(
+            "a header must be a [name, value] pair, not {}",
+            type_name(item)
+        )));
+    }
+    // At most three items are looked at: enough to tell a pair from anything else.
+    let parts = item
+        .try_iter()?
+        .take(3)
+        .collect::<PyResult<Vec<Bound<'_, PyAny>>>>()?;
+    match parts.as_slice() {
+        [name, value] => Ok((header_name(name)?, header_value(value)?)),
+        other => Err(not_a_pair(other.len())),
+    }
+}
+
+/// A header name: a non-empty token (RFC 9110 §5.1, §5.6.2), lower-cased as ASGI
+/// asks and HTTP/2 requires (RFC 9113 §8.2.1).
+fn header_name(name: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    let name = field_bytes(name, "name")?;
+    if name.is_empty() || !name.iter().all(|&b| is_token_byte(b)) {
+        return Err(PyValueError::new_err(format!(
+            "invalid header name {:?}",
+            String::from_utf8_lossy(&name)
+        )));
+    }
+    if name.iter().any(u8::is_ascii_uppercase) {
+        return Ok(Bytes::from(name.to_ascii_lowercase()));
+    }
+    Ok(name)
+}
+
+/// A header value: no control characters but horizontal tab (RFC 9110 §5.5). CR
+/// and LF would split the field, and NUL is refused by every peer.
+fn header_value(value: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    let value = field_bytes(value, "value")?;
+    if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(PyValueError::new_err(format!(
+            "invalid header value {:?}: control characters are not allowed",
+            String::from_utf8_lossy(&value)
+        )));
+    }
+    Ok(value)
+}
+
+/// `tchar` (RFC 9110 §5.6.2).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A header name or value: `bytes` (or a `bytearray`), never `str`, as ASGI
+/// specifies; an encoding guessed here would hide the app's mistake.
+fn field_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Bytes> {
+    if let Ok(bytes) = obj.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
+    }
+    if let Ok(array) = obj.cast::<PyByteArray>() {
+        return Ok(Bytes::from(array.to_vec()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "a header {what} must be bytes, not {}",
+        type_name(obj)
+    )))
+}
+
+/// The `body` of `http.response.body`: `bytes`, or another bytes-like object
+/// (`bytearray`, `memoryview`). A `str` has no one right encoding and a list of
+/// ints is not a body, so both are refused.
+fn body_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(bytes) = obj.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
+    }
+    if let Ok(array) = obj.cast::<PyByteArray>() {
+        return Ok(Bytes::from(array.to_vec()));
+    }
+    if obj.is_instance_of::<PyMemoryView>() {
+        // `bytes(view)` copies what the view shows (respecting slices and strides)
+        // through the buffer protocol, which the stable ABI does not expose before 3.11.
+        let copy = obj.py().get_type::<PyBytes>().call1((obj,))?;
+        return Ok(Bytes::copy_from_slice(copy.cast::<PyBytes>()?.as_bytes()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "'body' must be bytes, not {}",
+        type_name(obj)
+    )))
+}
+
+fn is_byte_or_text_string(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyByteArray>()
+        || obj.is_instance_of::<PyMemoryView>()
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|name| name.to_string())
+        .unwrap_or_default()
 }

@@ -58,6 +58,21 @@ expect_eq "$(curl_ -w ' %{http_version}' "http://$plain/")" "Hello, World! 1.1" 
 expect_eq "$(curl_ --http2-prior-knowledge -w ' %{http_version}' "http://$plain/")" "Hello, World! 2" "curl h2c"
 expect_eq "$(curl_ -k -w ' %{http_version}' "https://$tls/")" "Hello, World! 2" "curl h2 over TLS (ALPN)"
 expect_eq "$(curl_ -k --http1.1 -w ' %{http_version}' "https://$tls/")" "Hello, World! 1.1" "curl HTTP/1.1 over TLS"
+
+# --- an upload over the 10 MiB limit: a complete 413 ---------------------------------------
+head -c $((11 * 1024 * 1024)) /dev/zero >"$work/too-big"
+# HTTP/1.1: declared up front (content-length), and streamed without a length.
+expect_eq "$(curl_ --http1.1 -o /dev/null -w '%{http_code}' --data-binary @"$work/too-big" "http://$plain/echo")" \
+    413 "curl HTTP/1.1 upload over max_body, with content-length"
+expect_eq "$(curl_ --http1.1 -o /dev/null -w '%{http_code}' -H 'transfer-encoding: chunked' --data-binary @"$work/too-big" "http://$plain/echo")" \
+    413 "curl HTTP/1.1 upload over max_body, streamed"
+# HTTP/2 (RFC 9113 §8.1): the 413 ends its stream (HEADERS with END_STREAM, flags 0x05)
+# before the RST_STREAM NO_ERROR that stops the upload. (nghttp rather than curl: curl
+# 7.88 reports any reset that arrives mid-upload as an error.)
+nghttp -v -d "$work/too-big" "http://$plain/echo" >"$work/nghttp-413.log" 2>&1 || true
+grep -q ':status: 413' "$work/nghttp-413.log" || fail "nghttp upload over max_body: no 413"
+grep -q 'recv HEADERS frame <length=[0-9]*, flags=0x05' "$work/nghttp-413.log" \
+    || fail "nghttp upload over max_body: the 413 did not end its stream"
 expect_eq "$(curl_ "http://$plain/users/7")" '{"id":7,"name":"user 7"}' "curl JSON"
 expect_eq "$(curl_ -o /dev/null -w '%{http_code}' -X PUT "http://$plain/")" "405" "curl 405"
 

@@ -438,7 +438,9 @@ impl<S: Io> H2<S> {
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::CANCEL);
         } else {
-            self.respond(id, Response::status_page(413), None);
+            // Without a body: the response must be complete (END_STREAM) before the
+            // reset, or the client sees an aborted stream instead of the 413.
+            self.respond(id, Response::new(413), None);
             self.streams.remove(&id);
             let _ = self
                 .conn
@@ -498,7 +500,8 @@ impl<S: Io> H2<S> {
         }
         if declared.is_some_and(|n| n > shared.config.limits.max_body) {
             self.streams.insert(id, job);
-            self.respond(id, Response::status_page(413), None);
+            // Complete (no body, so END_STREAM at once) before the reset below.
+            self.respond(id, Response::new(413), None);
             if !end_stream {
                 let _ = self
                     .conn

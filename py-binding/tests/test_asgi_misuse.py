@@ -449,3 +449,47 @@ def test_a_websocket_upgrade_is_answered_as_plain_http(server):
     assert b"upgrade" not in responses[0][1]
     if len(responses) > 1:
         assert responses[1][0] == 200
+
+
+# -- BaseExceptions from the app -------------------------------------------------
+
+# Raised after the app's first await, SystemExit and KeyboardInterrupt leave
+# HandlerTask.step (task.rs) to stop the event loop, as asyncio's Task does, and the
+# whole server exits (code 3, or SIGINT) with every other request in flight. uvicorn's
+# run_asgi catches BaseException from the app: log, 500 or close, carry on. The fix
+# belongs in task.rs, outside this change; the marker goes when it is made.
+_KILLS_THE_SERVER = pytest.mark.xfail(
+    strict=True, reason="task.rs passes SystemExit/KeyboardInterrupt from a later step on to the loop"
+)
+
+
+@pytest.mark.parametrize(
+    "name, when",
+    [
+        ("systemexit", "now"),
+        ("keyboardinterrupt", "now"),
+        ("cancelled", "now"),
+        ("generatorexit", "now"),
+        ("custom", "now"),
+        ("cancelled", "later"),
+        ("generatorexit", "later"),
+        ("custom", "later"),
+        ("custom", "streaming"),
+        pytest.param("systemexit", "later", marks=_KILLS_THE_SERVER),
+        pytest.param("keyboardinterrupt", "later", marks=_KILLS_THE_SERVER),
+        pytest.param("systemexit", "streaming", marks=_KILLS_THE_SERVER),
+    ],
+)
+def test_a_base_exception_from_the_app_ends_only_its_request(port, name, when):
+    args = ["-m", "weft", "tests.apps.asgi_misuse:app", "--port", str(port)]
+    proc = ServerProcess(args, port)
+    with proc:
+        path = f"/order/base-exception/{name}/{when}"
+        if when == "streaming":
+            with pytest.raises(httpx.RemoteProtocolError):
+                httpx.get(proc.url + path, timeout=5)
+        else:
+            assert httpx.get(proc.url + path, timeout=5).status_code == 500
+        time.sleep(0.2)
+        assert proc.proc.poll() is None, "the server exited"
+        assert httpx.get(proc.url + "/good-start/no-headers", timeout=5).text == "ok"

@@ -219,6 +219,27 @@ async def order(case, scope, receive, send):
     elif case == "return-mid-stream":
         await send(START)
         await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    elif case.startswith("base-exception/"):
+        # BaseExceptions an app can raise by mistake (sys.exit() in a handler, a
+        # stray cancellation); `/started` raises after http.response.start.
+        name, _, when = case[len("base-exception/"):].partition("/")
+        if when == "started":
+            await send(START)
+        elif when == "later":
+            # Raised from a later step of the coroutine, resumed by the loop.
+            await asyncio.sleep(0.01)
+        elif when == "streaming":
+            await send(START)
+            await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+            await asyncio.sleep(0.01)
+        error = {
+            "systemexit": SystemExit(3),
+            "keyboardinterrupt": KeyboardInterrupt(),
+            "cancelled": asyncio.CancelledError(),
+            "generatorexit": GeneratorExit(),
+            "custom": type("Custom", (BaseException,), {})(),
+        }[name]
+        raise error
     elif case == "never-returns":
         events.append("started")
         await asyncio.Event().wait()

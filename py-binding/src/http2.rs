@@ -205,6 +205,21 @@ fn local_error(py: Python<'_>, message: String, code: ErrorCode) -> PyErr {
     )
 }
 
+/// What h2's default `normalize_outbound_headers` does to fields before they are
+/// checked and sent: names in lower case, values without whitespace at either end
+/// (RFC 9113 §8.2.1 forbids it there).
+fn normalize_outbound(fields: &mut [http2_proto::Header]) {
+    for field in fields {
+        if field.name.iter().any(u8::is_ascii_uppercase) {
+            field.name = Bytes::from(field.name.to_ascii_lowercase());
+        }
+        let trimmed = field.value.trim_ascii();
+        if trimmed.len() != field.value.len() {
+            field.value = field.value.slice_ref(trimmed);
+        }
+    }
+}
+
 fn stream_id(id: u32) -> PyResult<StreamId> {
     if id == 0 || id > StreamId::MAX.get() {
         return Err(PyValueError::new_err(format!("invalid stream id {id}")));
@@ -327,7 +342,9 @@ impl Connection {
 
     /// Sends a header block on `stream_id`: a request (client; the stream is opened),
     /// a response or 1xx (server), or trailers with `end_stream=True`. Names are
-    /// lower-cased; `(name, value, True)` or a `NeverIndexedHeaderTuple` is sent
+    /// lower-cased and whitespace around values is stripped, as h2 does by default
+    /// (`normalize_outbound_headers`); a value with CR, LF or NUL inside raises
+    /// ProtocolError. `(name, value, True)` or a `NeverIndexedHeaderTuple` is sent
     /// never-indexed.
     #[pyo3(signature = (stream_id, headers, end_stream = false, **_priority))]
     fn send_headers(
@@ -341,11 +358,7 @@ impl Connection {
         let id = self::stream_id(stream_id)?;
         self.fields.clear();
         crate::hpack::collect_headers(headers, &mut self.fields)?;
-        for field in &mut self.fields {
-            if field.name.iter().any(u8::is_ascii_uppercase) {
-                field.name = Bytes::from(field.name.to_ascii_lowercase());
-            }
-        }
+        normalize_outbound(&mut self.fields);
         if self.config.client_side && self.inner.stream_state(id).is_none() {
             let opened = match self.reserved.take() {
                 Some(reserved) => reserved,
@@ -461,6 +474,7 @@ impl Connection {
         }
         self.fields.clear();
         crate::hpack::collect_headers(request_headers, &mut self.fields)?;
+        normalize_outbound(&mut self.fields);
         let fields = std::mem::take(&mut self.fields);
         let result = self.inner.push_promise(id, &fields);
         self.fields = fields;

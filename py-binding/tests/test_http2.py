@@ -303,3 +303,21 @@ def test_sent_data_must_add_up_to_the_declared_content_length():
     body = b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
     assert body == b"12345"
     assert any(isinstance(e, h2.events.StreamEnded) for e in events)
+
+
+def test_outbound_fields_are_normalized_then_checked_as_h2_does():
+    client = h2.connection.H2Connection()
+    server = http2.Connection(http2.H2Configuration(client_side=False))
+    client.initiate_connection()
+    server.initiate_connection()
+    client.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "x")], end_stream=True)
+    server.receive_data(client.data_to_send())
+    # CR or LF inside a value, or a status that is not three digits, never goes out.
+    for bad in ([(":status", "200"), ("x-a", "a\r\nx-injected: 1")], [(":status", "42")], [(":status", "200"), ("x-a", "a\x00")]):
+        with pytest.raises(http2.ProtocolError):
+            server.send_headers(1, bad)
+    # Names lower-cased, whitespace around values stripped: h2's normalize_outbound_headers.
+    server.send_headers(1, [(":status", "200"), ("X-Padded", " value\t")], end_stream=True)
+    events = client.receive_data(server.data_to_send())
+    (response,) = [e for e in events if isinstance(e, h2.events.ResponseReceived)]
+    assert (b"x-padded", b"value") in response.headers

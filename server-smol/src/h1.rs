@@ -506,13 +506,17 @@ impl<S: Io> H1<S> {
         let mut head = ResponseHead::new(status);
         head.headers = http1_proto::HeaderMap::with_capacity(headers.len() + 4);
         // Framing the handler chose itself (a length, or chunked coding) is kept.
-        let mut has_length = false;
+        let (mut has_length, mut has_date) = (false, false);
         for (name, value) in headers {
             has_length |= name.eq_ignore_ascii_case(b"content-length")
                 || name.eq_ignore_ascii_case(b"transfer-encoding");
+            has_date |= name.eq_ignore_ascii_case(b"date");
             head.headers.append(name, value);
         }
-        head.headers.append(&b"date"[..], self.date.get());
+        // Date is a single value (RFC 9110 §6.6.1): a handler's own is kept.
+        if !has_date {
+            head.headers.append(&b"date"[..], self.date.get());
+        }
         let no_body = status_has_no_body(status);
         if !no_body
             && !has_length

@@ -588,12 +588,16 @@ impl<S: Io> H2<S> {
             Bytes::from_static(b":status"),
             Bytes::copy_from_slice(digits.format(status).as_bytes()),
         ));
-        let mut has_length = false;
+        let (mut has_length, mut has_date) = (false, false);
         for field in headers.into_iter().filter_map(h2_field) {
             has_length |= &field.name[..] == b"content-length";
+            has_date |= &field.name[..] == b"date";
             fields.push(field);
         }
-        fields.push(Header::new(Bytes::from_static(b"date"), self.date.get()));
+        // Date is a single value (RFC 9110 §6.6.1): a handler's own is kept.
+        if !has_date {
+            fields.push(Header::new(Bytes::from_static(b"date"), self.date.get()));
+        }
         let no_body = status_has_no_body(status);
         if !no_body
             && !has_length

@@ -232,6 +232,26 @@ fn a_field_that_cannot_be_sent_becomes_a_500() {
 }
 
 #[test]
+fn a_date_the_handler_set_is_the_only_one() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let id = client.request("GET", "/own-date", true);
+    let reply = client.finish(id);
+    let dates: Vec<_> = reply
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "date")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    // RFC 9110 §6.6.1: one value; two make the field invalid.
+    assert_eq!(dates, ["Tue, 01 Jan 2030 00:00:00 GMT"]);
+    let id = client.request("GET", "/users/1", true);
+    assert!(client.finish(id).header("date").is_some());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn a_204_goes_out_without_framing_fields() {
     let (server, addr) = start(config());
     let mut client = Client::connect(addr);

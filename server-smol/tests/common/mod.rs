@@ -61,6 +61,10 @@ pub fn app() -> App {
             .unwrap_or(200);
         Response::new(code).with_body("body")
     });
+    // A handler that dates its own response.
+    app.get("/own-date", |_req: Request| async move {
+        Response::text("dated").with_header("Date", "Tue, 01 Jan 2030 00:00:00 GMT")
+    });
     // A 204 whose handler announced a body anyway, by length or by chunked coding.
     app.get("/no-content-framed/{how}", |req: Request| async move {
         let field = match req.param("how") {

@@ -493,3 +493,75 @@ def test_a_base_exception_from_the_app_ends_only_its_request(port, name, when):
         time.sleep(0.2)
         assert proc.proc.poll() is None, "the server exited"
         assert httpx.get(proc.url + "/good-start/no-headers", timeout=5).text == "ok"
+
+
+# -- fields the server owns or that belong to one connection ----------------------
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_date_the_app_set_is_the_only_date(server, protocol):
+    r = get(server, protocol, "/hop-by-hop/date")
+    # RFC 9110 §6.6.1: one value (httpx joins repeated fields with ", ").
+    assert (r.text, r.headers["date"]) == ("hello", "Tue, 01 Jan 2030 00:00:00 GMT")
+
+
+@pytest.mark.parametrize("case", ["connection-close", "keep-alive", "chunked", "upgrade", "proxy-connection"])
+def test_connection_specific_fields_stay_off_http2(server, case):
+    # RFC 9113 §8.2.2: they would make the response malformed.
+    h2c = RawH2(server.port)
+    try:
+        status, fields, body, end = h2c.request("GET", "/hop-by-hop/" + case)
+    finally:
+        h2c.close()
+    assert (status, body, end) == (200, b"hello", "end")
+    names = {name for name, _ in fields}
+    assert not names & {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"proxy-connection"}
+
+
+@pytest.mark.parametrize("case", ["4/stream", "9/stream"])
+def test_a_streamed_body_off_its_declared_length_is_cut(server, case):
+    data = raw_http1(server.port, _request("GET", "/framing/" + case), _request("GET", "/good-start/no-headers"))
+    with pytest.raises(AssertionError, match="incomplete|bytes after"):
+        h11_responses(data, ["GET", "GET"])
+    # The connection closed mid-body: the second request was never answered.
+    assert data.count(b"HTTP/1.1 ") == 1
+    h2c = RawH2(server.port)
+    try:
+        assert h2c.request("GET", "/framing/" + case)[3] == "reset"
+    finally:
+        h2c.close()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("case", ["4/full", "abc/full", "abc/stream", "-1/stream"])
+def test_a_declared_length_that_cannot_hold_is_a_500(server, protocol, case):
+    assert get(server, protocol, "/framing/" + case).status_code == 500
+
+
+def test_websocket_requests_over_http2_are_refused_cleanly(server):
+    # weft does not enable extended CONNECT (RFC 8441), so ':protocol' is malformed,
+    # as is a connection-specific 'upgrade' field (RFC 9113 §8.2.2): stream resets,
+    # and the connection carries on.
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    config = h2.config.H2Configuration(client_side=True, validate_outbound_headers=False, normalize_outbound_headers=False)
+    conn = h2.connection.H2Connection(config)
+    conn.initiate_connection()
+    base = [(":scheme", "http"), (":authority", "t"), (":path", "/upgrade/")]
+    conn.send_headers(1, [(":method", "CONNECT"), (":protocol", "websocket"), *base], end_stream=False)
+    conn.send_headers(3, [(":method", "GET"), *base, ("upgrade", "websocket")], end_stream=True)
+    conn.send_headers(5, [(":method", "GET"), *base], end_stream=True)
+    sock.sendall(conn.data_to_send())
+    resets, body = set(), b""
+    try:
+        while len(resets) < 2 or not body:
+            data = sock.recv(65535)
+            assert data, "the server closed the connection"
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.StreamReset):
+                    resets.add(event.stream_id)
+                elif isinstance(event, h2.events.DataReceived) and event.stream_id == 5:
+                    body += event.data
+            sock.sendall(conn.data_to_send())
+    finally:
+        sock.close()
+    assert (resets, body) == ({1, 3}, b"plain http 2")

@@ -175,6 +175,22 @@ async def app(scope, receive, send):
         await order(case, scope, receive, send)
     elif kind == "head":
         await head(case, send)
+    elif kind == "framing":
+        await framing(case, send)
+    elif kind == "hop-by-hop":
+        # Fields that mean something for one HTTP/1.1 connection only.
+        fields = {
+            "connection-close": [(b"connection", b"close")],
+            "keep-alive": [(b"connection", b"keep-alive"), (b"keep-alive", b"timeout=5")],
+            "chunked": [(b"transfer-encoding", b"chunked")],
+            "upgrade": [(b"upgrade", b"websocket"), (b"connection", b"upgrade")],
+            "proxy-connection": [(b"proxy-connection", b"keep-alive")],
+            "te": [(b"te", b"trailers")],
+            "date": [(b"date", b"Tue, 01 Jan 2030 00:00:00 GMT")],
+        }[case]
+        await send({**START, "headers": [(b"content-type", b"text/plain"), *fields]})
+        await send({"type": "http.response.body", "body": b"he", "more_body": True})
+        await send({"type": "http.response.body", "body": b"llo"})
     elif kind == "events":
         await report(send, repr(EVENTS.get("/" + case)))
     elif kind == "upgrade":
@@ -294,3 +310,15 @@ async def head(case, send):
     elif case == "204-with-length":
         await send({**START, "status": 204, "headers": [(b"content-length", b"16")]})
         await send({"type": "http.response.body", "body": b"must not be sent"})
+
+
+async def framing(case, send):
+    # Framing fields the app set itself, and a body that does not keep to them.
+    declared, _, how = case.partition("/")
+    await send({**START, "headers": [(b"content-length", declared.encode())]})
+    if how == "full":
+        await send({"type": "http.response.body", "body": b"hello"})
+        return
+    await send({"type": "http.response.body", "body": b"hel", "more_body": True})
+    await send({"type": "http.response.body", "body": b"lo", "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

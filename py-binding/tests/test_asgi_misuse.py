@@ -538,6 +538,19 @@ def test_a_declared_length_that_cannot_hold_is_a_500(server, protocol, case):
     assert get(server, protocol, "/framing/" + case).status_code == 500
 
 
+def test_a_websocket_upgrade_is_logged_once(port):
+    # So that an app's websocket routes going unanswered is not a mystery.
+    args = ["-m", "weft", "tests.apps.asgi_misuse:app", "--port", str(port)]
+    with ServerProcess(args, port) as proc:
+        for _ in range(2):
+            data = raw_http1(port, _request("GET", "/upgrade/", UPGRADE.replace(b"websocket", b"WebSocket")))
+            assert data.startswith(b"HTTP/1.1 200 ")
+        assert httpx.get(proc.url + "/good-start/no-headers").text == "ok"
+        proc.stop()
+        output = proc.output()
+    assert output.count("Unsupported upgrade request") == 1, output
+
+
 def test_websocket_requests_over_http2_are_refused_cleanly(server):
     # weft does not enable extended CONNECT (RFC 8441), so ':protocol' is malformed,
     # as is a connection-specific 'upgrade' field (RFC 9113 §8.2.2): stream resets,

@@ -173,6 +173,9 @@ impl AsgiJob {
         let scope = base.scope.bind(py).copy()?;
         let request = &self.request;
         let head_request = request.method() == "HEAD";
+        if wants_websocket(request.headers()) {
+            warn_websocket_once(py);
+        }
         // Keys and the small fixed values are interned: a scope is built per request.
         scope.set_item(pyo3::intern!(py, "asgi"), base.asgi.bind(py).copy()?)?;
         scope.set_item(
@@ -531,6 +534,35 @@ impl Send {
             }
         }
     }
+}
+
+/// Whether the request asks to switch to the websocket protocol (RFC 6455 §4.1).
+fn wants_websocket(headers: &server_smol::Headers) -> bool {
+    headers
+        .get("upgrade")
+        .is_some_and(|value| value.eq_ignore_ascii_case(b"websocket"))
+}
+
+/// weft has no websocket support, so an upgrade request goes to the app as plain
+/// HTTP and is answered as such, as uvicorn does without a websocket library. The
+/// warning (once per process, not once per request) says why the app's websocket
+/// routes are never reached.
+fn warn_websocket_once(py: Python<'_>) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let logged = py.import("logging").and_then(|logging| {
+        logging.call_method1("getLogger", ("weft",))?.call_method1(
+            "warning",
+            (
+                "Unsupported upgrade request: weft does not implement websockets; \
+              the request is handled as plain HTTP",
+            ),
+        )
+    });
+    // A failing logging setup must not cost the request.
+    drop(logged);
 }
 
 /// 204 and 304 responses have no body (RFC 9110 §15.3.5, §15.4.5); the 1xx never

@@ -175,6 +175,8 @@ async def app(scope, receive, send):
         await order(case, scope, receive, send)
     elif kind == "head":
         await head(case, send)
+    elif kind == "not-a-coroutine":
+        return None
     elif kind == "framing":
         await framing(case, send)
     elif kind == "hop-by-hop":
@@ -187,6 +189,9 @@ async def app(scope, receive, send):
             "proxy-connection": [(b"proxy-connection", b"keep-alive")],
             "te": [(b"te", b"trailers")],
             "date": [(b"date", b"Tue, 01 Jan 2030 00:00:00 GMT")],
+            "length-and-chunked": [(b"content-length", b"5"), (b"transfer-encoding", b"chunked")],
+            "gzip-coding": [(b"transfer-encoding", b"gzip")],
+            "identity-coding": [(b"transfer-encoding", b"identity")],
         }[case]
         await send({**START, "headers": [(b"content-type", b"text/plain"), *fields]})
         await send({"type": "http.response.body", "body": b"he", "more_body": True})

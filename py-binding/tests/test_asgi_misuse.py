@@ -6,6 +6,7 @@ hang. Where the ASGI spec makes a message invalid, `send()` raises and changes n
 so the app can still answer.
 """
 
+import json
 import socket
 import time
 
@@ -46,9 +47,9 @@ def events(server, path):
 def wait_for_events(server, path, count):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        found = events(server, path)
-        if found != "None" and len(eval(found)) >= count:  # noqa: S307 - our own repr
-            return eval(found)  # noqa: S307
+        found = json.loads(events(server, path))
+        if found is not None and len(found) >= count:
+            return found
         time.sleep(0.05)
     pytest.fail(f"{path}: the app never got that far ({events(server, path)})")
 

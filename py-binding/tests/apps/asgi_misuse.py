@@ -8,6 +8,7 @@ back through `/events/<name>`.
 """
 
 import asyncio
+import json
 
 
 class Truthy:
@@ -197,7 +198,7 @@ async def app(scope, receive, send):
         await send({"type": "http.response.body", "body": b"he", "more_body": True})
         await send({"type": "http.response.body", "body": b"llo"})
     elif kind == "events":
-        await report(send, repr(EVENTS.get("/" + case)))
+        await report(send, json.dumps(EVENTS.get("/" + case)))
     elif kind == "upgrade":
         await report(send, "plain http " + scope["http_version"])
     else:

@@ -454,14 +454,9 @@ def test_a_websocket_upgrade_is_answered_as_plain_http(server):
 
 # -- BaseExceptions from the app -------------------------------------------------
 
-# Raised after the app's first await, SystemExit and KeyboardInterrupt leave
-# HandlerTask.step (task.rs) to stop the event loop, as asyncio's Task does, and the
-# whole server exits (code 3, or SIGINT) with every other request in flight. uvicorn's
-# run_asgi catches BaseException from the app: log, 500 or close, carry on. The fix
-# belongs in task.rs, outside this change; the marker goes when it is made.
-_KILLS_THE_SERVER = pytest.mark.xfail(
-    strict=True, reason="task.rs passes SystemExit/KeyboardInterrupt from a later step on to the loop"
-)
+# Whenever the app raises them (first step, a later one, mid-stream), SystemExit and
+# KeyboardInterrupt end only that request, as uvicorn's run_asgi does; an asyncio.Task
+# would pass them on and stop the loop, taking every other request with it.
 
 
 @pytest.mark.parametrize(
@@ -476,9 +471,9 @@ _KILLS_THE_SERVER = pytest.mark.xfail(
         ("generatorexit", "later"),
         ("custom", "later"),
         ("custom", "streaming"),
-        pytest.param("systemexit", "later", marks=_KILLS_THE_SERVER),
-        pytest.param("keyboardinterrupt", "later", marks=_KILLS_THE_SERVER),
-        pytest.param("systemexit", "streaming", marks=_KILLS_THE_SERVER),
+        ("systemexit", "later"),
+        ("keyboardinterrupt", "later"),
+        ("systemexit", "streaming"),
     ],
 )
 def test_a_base_exception_from_the_app_ends_only_its_request(port, name, when):

@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::PyBaseException;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::exceptions::asyncio::{CancelledError, InvalidStateError};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PySystemExit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
@@ -306,14 +306,12 @@ impl HandlerTask {
                     .map(Bound::unbind);
                 Self::complete(slf, Outcome::Cancelled(message))
             }
-            Stepped::Raised(err)
-                if err.is_instance_of::<PyKeyboardInterrupt>(py)
-                    || err.is_instance_of::<PySystemExit>(py) =>
-            {
-                // Recorded, then passed on to stop the loop, as asyncio does.
-                Self::complete(slf, Outcome::Raised(err.clone_ref(py).into_value(py)))?;
-                Err(err)
-            }
+            // Every exception ends only this call, `SystemExit` and `KeyboardInterrupt`
+            // included: an asyncio.Task passes those two on to stop the loop, but a
+            // server must not let one request's handler stop every other request (a
+            // first step already could not), and uvicorn's `run_asgi` catches
+            // `BaseException` too. Signals reach the server through the loop's own
+            // handlers, not as exceptions in handler code.
             Stepped::Raised(err) => Self::complete(slf, Outcome::Raised(err.into_value(py))),
         };
         left?;

@@ -168,6 +168,9 @@ def run_server(
         try:
             await stop.wait()
         finally:
+            # One budget for the whole graceful shutdown: in-flight exchanges first,
+            # then calls still running after their connections were answered or let go.
+            deadline = loop.time() + float((server_options or {}).get("shutdown_timeout", 30.0))
             server.shutdown()
             # The loop keeps draining while the I/O threads finish in-flight requests.
             await loop.run_in_executor(None, server.join)
@@ -180,7 +183,14 @@ def run_server(
             own = {asyncio.current_task(), lifespan._task if lifespan is not None else None}
             pending = [t for t in asyncio.all_tasks(loop) if t not in own]
             if pending:
-                await asyncio.wait(pending, timeout=5)
+                # What is left of the shutdown timeout (background work after a
+                # response, say), then they are cancelled, as uvicorn does, with a
+                # moment to run their cleanup.
+                _, still = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+                for task in still:
+                    task.cancel()
+                if still:
+                    await asyncio.wait(still, timeout=1.0)
             if lifespan is not None:
                 await lifespan.shutdown()
 

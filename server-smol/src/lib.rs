@@ -58,7 +58,7 @@ pub use body::{Body, BodyError};
 pub use config::{Layout, Limits, ServerConfig, Timeouts, TlsSource};
 pub use headers::Headers;
 pub use request::{Request, RequestInfo, Version};
-pub use response::{BodyStream, Response, ResponseBody, Trailers, reason};
+pub use response::{BodyStream, Response, ResponseBody, Trailers, reason, status_has_no_body};
 pub use server::{RunningServer, Server, ServerError, ShutdownHandle, wait_for_signal};
 pub use static_files::StaticFiles;
 pub use tls::{ALPN, TlsError, server_config as tls_server_config};

@@ -354,7 +354,7 @@ fn parse_length(value: &[u8]) -> Option<u64> {
 
 /// Whether a response with this status carries no body at all
 /// (RFC 9110 §6.4.1: 1xx, 204, 304).
-pub(crate) fn status_has_no_body(status: u16) -> bool {
+pub fn status_has_no_body(status: u16) -> bool {
     (100..200).contains(&status) || status == 204 || status == 304
 }
 

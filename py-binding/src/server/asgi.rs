@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple,
 };
-use server_smol::{Body, BoxFuture, Handler, Response};
+use server_smol::{Body, BoxFuture, Handler, Response, status_has_no_body};
 use smol::stream::StreamExt;
 
 use super::bridge::{Bridge, LoopItem, Ready, Replier, reply_slot};
@@ -565,12 +565,6 @@ fn warn_websocket_once(py: Python<'_>) {
     drop(logged);
 }
 
-/// 204 and 304 responses have no body (RFC 9110 §15.3.5, §15.4.5); the 1xx never
-/// get this far.
-fn status_has_no_body(status: u16) -> bool {
-    status == 204 || status == 304
-}
-
 /// The status of an `http.response.start`: an `int` (an `IntEnum` such as
 /// `HTTPStatus` is one; a `bool` is a mistake) that a final response can have.
 /// RFC 9110 §15 gives statuses three digits, and the 1xx are interim responses,
@@ -626,23 +620,20 @@ fn header_pair(item: &Bound<'_, PyAny>) -> PyResult<(Bytes, Bytes)> {
             "a header must be a [name, value] pair; got {len} item(s)"
         ))
     };
-    if let Ok(tuple) = item.cast::<PyTuple>() {
-        if tuple.len() != 2 {
-            return Err(not_a_pair(tuple.len()));
+    // Tuples and lists are read in place; `get_item` fails only when the length
+    // check below refuses the pair anyway.
+    let sized = if let Ok(tuple) = item.cast::<PyTuple>() {
+        Some((tuple.len(), tuple.get_item(0), tuple.get_item(1)))
+    } else if let Ok(list) = item.cast::<PyList>() {
+        Some((list.len(), list.get_item(0), list.get_item(1)))
+    } else {
+        None
+    };
+    if let Some((len, name, value)) = sized {
+        if len != 2 {
+            return Err(not_a_pair(len));
         }
-        return Ok((
-            header_name(&tuple.get_item(0)?)?,
-            header_value(&tuple.get_item(1)?)?,
-        ));
-    }
-    if let Ok(list) = item.cast::<PyList>() {
-        if list.len() != 2 {
-            return Err(not_a_pair(list.len()));
-        }
-        return Ok((
-            header_name(&list.get_item(0)?)?,
-            header_value(&list.get_item(1)?)?,
-        ));
+        return Ok((header_name(&name?)?, header_value(&value?)?));
     }
     if is_byte_or_text_string(item) {
         return Err(PyTypeError::new_err(format!(
@@ -698,27 +689,30 @@ fn is_token_byte(b: u8) -> bool {
 /// A header name or value: `bytes` (or a `bytearray`), never `str`, as ASGI
 /// specifies; an encoding guessed here would hide the app's mistake.
 fn field_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Bytes> {
+    byte_string(obj).ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "a header {what} must be bytes, not {}",
+            type_name(obj)
+        ))
+    })
+}
+
+/// A copy of a `bytes` or `bytearray`; `None` for anything else.
+fn byte_string(obj: &Bound<'_, PyAny>) -> Option<Bytes> {
     if let Ok(bytes) = obj.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
+        return Some(Bytes::copy_from_slice(bytes.as_bytes()));
     }
-    if let Ok(array) = obj.cast::<PyByteArray>() {
-        return Ok(Bytes::from(array.to_vec()));
-    }
-    Err(PyTypeError::new_err(format!(
-        "a header {what} must be bytes, not {}",
-        type_name(obj)
-    )))
+    obj.cast::<PyByteArray>()
+        .ok()
+        .map(|array| Bytes::from(array.to_vec()))
 }
 
 /// The `body` of `http.response.body`: `bytes`, or another bytes-like object
 /// (`bytearray`, `memoryview`). A `str` has no one right encoding and a list of
 /// ints is not a body, so both are refused.
 fn body_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    if let Ok(bytes) = obj.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
-    }
-    if let Ok(array) = obj.cast::<PyByteArray>() {
-        return Ok(Bytes::from(array.to_vec()));
+    if let Some(bytes) = byte_string(obj) {
+        return Ok(bytes);
     }
     if obj.is_instance_of::<PyMemoryView>() {
         // `bytes(view)` copies what the view shows (respecting slices and strides)

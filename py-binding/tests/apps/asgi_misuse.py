@@ -10,6 +10,8 @@ back through `/events/<name>`.
 import asyncio
 import json
 
+from tests.apps import complete_lifespan
+
 
 class Truthy:
     def __bool__(self):
@@ -124,13 +126,7 @@ async def try_send(send, message):
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        return await complete_lifespan(receive, send)
     assert scope["type"] == "http"
     parts = scope["path"].strip("/").split("/")
     kind, case = parts[0], "/".join(parts[1:])

@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
+from tests.apps import complete_lifespan
+
 # Set by each request to its own value: must never be seen by another request.
 CURRENT = contextvars.ContextVar("weft_test_current", default=None)
 # Set while the module is imported, before the server and its loop exist: every request
@@ -376,13 +378,7 @@ async def stream_chunks(v: str):
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        return await complete_lifespan(receive, send)
     v = parse_qs(scope["query_string"].decode()).get("v", [""])[-1]
     path = scope["path"]
     if path == "/stream":

@@ -30,6 +30,7 @@ use crate::outgoing::{Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::turn::{EVENT_COST, Turn};
 
 /// HTTP/1.1 keeps a handler's fields as they are; trailers need chunked
 /// coding, so they rule out an announced length (RFC 9112 §7.1.2).
@@ -121,6 +122,8 @@ struct H1<S> {
     maybe_readable: bool,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
     date: DateCache,
+    /// Work since the executor last had a turn.
+    turn: Turn,
 }
 
 impl<S: Io> H1<S> {
@@ -154,6 +157,7 @@ impl<S: Io> H1<S> {
                 let _ = stopped.recv().await;
             }),
             date: DateCache::default(),
+            turn: Turn::default(),
             context,
         }
     }
@@ -181,6 +185,9 @@ impl<S: Io> H1<S> {
     /// be written or the connection must close, and is pending otherwise.
     fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
         loop {
+            if self.turn.poll_yield(cx).is_pending() {
+                return Poll::Pending;
+            }
             let mut progressed = false;
 
             // 1. Protocol events, unless the handler has not taken the last chunk.
@@ -188,6 +195,7 @@ impl<S: Io> H1<S> {
                 match self.conn.poll_event() {
                     Ok(Some(event)) => {
                         progressed = true;
+                        self.turn.charge(EVENT_COST);
                         if let Some(step) = self.on_event(event) {
                             return Poll::Ready(Ok(step));
                         }
@@ -255,6 +263,7 @@ impl<S: Io> H1<S> {
                     }
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
+                        self.turn.charge(n);
                         self.after_read();
                         continue;
                     }
@@ -270,6 +279,7 @@ impl<S: Io> H1<S> {
                 self.closing = true;
                 continue;
             }
+            self.turn.end();
             return Poll::Pending;
         }
     }
@@ -467,6 +477,7 @@ impl<S: Io> H1<S> {
             match next {
                 Poll::Ready(Some(Ok(chunk))) => {
                     moved = true;
+                    self.turn.charge(chunk.len());
                     if !chunk.is_empty() && self.conn.send_data(chunk).is_err() {
                         return Err(Step::Close);
                     }

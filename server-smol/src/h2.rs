@@ -36,6 +36,7 @@ use crate::outgoing::{Field, Framing, Outgoing, OutgoingBody, replacement, wants
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::turn::{EVENT_COST, Turn};
 
 /// Flush once this much is queued, even if more work is ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -153,6 +154,8 @@ struct H2<S> {
     maybe_readable: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     date: DateCache,
+    /// Work since the executor last had a turn.
+    turn: Turn,
 }
 
 impl<S: Io> H2<S> {
@@ -185,6 +188,7 @@ impl<S: Io> H2<S> {
                 let _ = stopped.recv().await;
             })),
             date: DateCache::default(),
+            turn: Turn::default(),
             context,
         }
     }
@@ -213,11 +217,15 @@ impl<S: Io> H2<S> {
             );
         }
         loop {
+            if self.turn.poll_yield(cx).is_pending() {
+                return Poll::Pending;
+            }
             let mut progressed = false;
 
             // 1. Protocol events.
             while let Some(event) = self.conn.poll_event() {
                 progressed = true;
+                self.turn.charge(EVENT_COST);
                 self.on_event(event);
             }
 
@@ -236,6 +244,7 @@ impl<S: Io> H2<S> {
                 let mut ids = std::mem::take(&mut self.to_poll);
                 ids.sort_unstable();
                 ids.dedup();
+                self.turn.charge(EVENT_COST.saturating_mul(ids.len()));
                 for id in ids.drain(..) {
                     self.poll_stream(id);
                 }
@@ -278,6 +287,7 @@ impl<S: Io> H2<S> {
                     }
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
+                        self.turn.charge(n);
                         continue;
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -300,6 +310,7 @@ impl<S: Io> H2<S> {
             if self.peer_eof && self.streams.is_empty() {
                 return Poll::Ready(Ok(Step::Close));
             }
+            self.turn.end();
             return Poll::Pending;
         }
     }
@@ -682,6 +693,9 @@ impl<S: Io> H2<S> {
                     continue;
                 }
                 let sent = self.conn.send_data(stream, data.clone(), end);
+                if let Ok(n) = sent {
+                    self.turn.charge(n);
+                }
                 tracing::trace!(%stream, len = data.len(), end, ?sent, "send_data");
                 match sent {
                     Ok(n) if n == data.len() => {

@@ -55,6 +55,7 @@ mod shutdown;
 mod static_files;
 mod timer;
 mod tls;
+mod turn;
 
 pub use app::{App, BoxFuture, Handler, RouteError};
 pub use body::{Body, BodyError};

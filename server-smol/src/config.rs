@@ -38,12 +38,18 @@ pub enum TlsSource {
 /// Deadlines that protect the server from slow or idle peers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// From the first byte of a request (or the TLS handshake) until its head
-    /// is complete: the slowloris guard. Expiry closes the connection.
+    /// From the first byte of a request head (or the TLS handshake) until
+    /// it is complete: the slowloris guard. Over HTTP/2 it covers a header
+    /// block from its first frame to END_HEADERS; frames inside the block
+    /// do not restart it. Expiry closes the connection (HTTP/1.1 answers a
+    /// partial head with 408 first; HTTP/2 sends GOAWAY).
     pub header_read: Duration,
-    /// Longest gap between two reads while a request body is arriving, and
-    /// longest wait for a client to take a response write (a client that
-    /// stops reading is disconnected).
+    /// Longest pause while a request body is arriving (between two reads
+    /// over HTTP/1.1, between two DATA frames of a stream over HTTP/2):
+    /// expiry answers 408 if no response has started, else closes the
+    /// connection (HTTP/1.1) or resets the stream (HTTP/2). Also the
+    /// longest wait for a client to take a response write: a client that
+    /// stops reading is disconnected, on either protocol.
     pub body_read: Duration,
     /// How long an idle keep-alive connection (HTTP/1.1) or an HTTP/2
     /// connection without streams stays open.

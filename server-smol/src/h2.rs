@@ -167,6 +167,10 @@ impl<S: Io> H2<S> {
         config.limits.max_header_list_size = settings.limits.h2_max_header_list;
         config.keepalive_interval = settings.timeouts.h2_ping;
         config.idle_timeout = Some(settings.timeouts.keep_alive);
+        // The same deadlines as over HTTP/1.1: a request head (here a header
+        // block, first frame to END_HEADERS) and each pause in a request body.
+        config.header_block_timeout = Some(settings.timeouts.header_read);
+        config.body_timeout = Some(settings.timeouts.body_read);
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
         let (credit_tx, credit_rx) = smol::channel::unbounded();
@@ -401,6 +405,7 @@ impl<S: Io> H2<S> {
                     }
                 }
             }
+            Event::BodyTimeout { stream } => self.body_timed_out(stream),
             Event::SendCapacity { stream } => {
                 tracing::trace!(%stream, "send capacity");
                 self.to_poll.push(u32::from(stream));
@@ -466,6 +471,31 @@ impl<S: Io> H2<S> {
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
         }
+    }
+
+    /// The client paused its upload longer than the body timeout before we
+    /// answered: the handler's body ends with [`BodyError::Timeout`], and
+    /// the client gets a 408 (RFC 9110 §15.5.9), then RST_STREAM(NO_ERROR)
+    /// stops the rest of the upload (RFC 9113 §8.1).
+    fn body_timed_out(&mut self, stream: StreamId) {
+        let id = u32::from(stream);
+        let Some(job) = self.streams.get_mut(&id) else {
+            return;
+        };
+        tracing::debug!(peer = %self.context.peer, %stream, "request body timeout");
+        if let Some(tx) = job.body_tx.take() {
+            let _ = tx.try_send(Err(BodyError::Timeout));
+        }
+        // A response already under way cannot become a 408: the stream is
+        // cancelled instead (RFC 9113 §8.1).
+        let code = if matches!(job.phase, Phase::Handler { .. }) {
+            self.respond(id, Response::status_page(408), None);
+            ErrorCode::NO_ERROR
+        } else {
+            ErrorCode::CANCEL
+        };
+        self.streams.remove(&id);
+        let _ = self.conn.reset_stream(clock::now(), stream, code);
     }
 
     fn start_request(&mut self, stream: StreamId, fields: Vec<Header>, end_stream: bool) {

@@ -63,10 +63,10 @@ struct Args {
     /// HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
     h2_max_header_list: u32,
-    /// Seconds to receive a request head (slowloris guard), also the TLS handshake.
+    /// Seconds to receive a request head or HTTP/2 header block (slowloris guard), also the TLS handshake.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
     header_timeout: Duration,
-    /// Longest pause in seconds while a request body arrives, or while a response write waits for the client.
+    /// Longest pause in seconds while a request body arrives (HTTP/1.1 reads, HTTP/2 DATA frames), or while a response write waits for the client.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
     body_timeout: Duration,
     /// Seconds an idle keep-alive connection stays open.

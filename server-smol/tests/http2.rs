@@ -400,3 +400,70 @@ fn graceful_shutdown_sends_goaway_and_finishes_streams_in_flight() {
     client.wait(|c| c.closed);
     server.join();
 }
+
+#[test]
+fn a_stalled_upload_gets_408_at_the_body_timeout() {
+    // body_read is 400 ms in the test config.
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let id = client.request("POST", "/echo", false);
+    client
+        .conn
+        .send_data(id, Bytes::from_static(b"some"), false)
+        .unwrap();
+    client.flush();
+    let started = Instant::now();
+    let reply = client.finish(id);
+    assert_eq!(reply.status, 408);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // Only the stream ends: the connection still serves.
+    let id = client.request("GET", "/", true);
+    assert_eq!(client.finish(id).body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn a_header_block_dripped_in_frames_ends_at_the_header_timeout() {
+    // header_read is 400 ms in the test config; every frame inside the block
+    // must not restart that clock (RFC 9113 §6.10: a block is one run of frames).
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    client.pump();
+    // HEADERS on stream 1 without END_HEADERS: `:method: GET` (static index 2).
+    client
+        .sock
+        .write_all(&[0, 0, 1, 0x1, 0x0, 0, 0, 0, 1, 0x82])
+        .unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        // An empty CONTINUATION, still without END_HEADERS.
+        if client
+            .sock
+            .write_all(&[0, 0, 0, 0x9, 0x0, 0, 0, 0, 1])
+            .is_err()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        client.pump();
+        if client.closed || client.goaway.is_some() {
+            break;
+        }
+    }
+    assert!(
+        client.closed || client.goaway.is_some(),
+        "still open after 3 s"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    server.shutdown();
+    server.join();
+}

@@ -83,6 +83,14 @@ pub struct Limits {
     /// Largest request body accepted; a larger `Content-Length` or a body
     /// that grows past it is answered with 413.
     pub max_body: u64,
+    /// Most request-body bytes one connection holds across all its
+    /// requests at once: received and handed to handlers of requests not
+    /// yet finished, whether or not the handler has read them yet. HTTP/2
+    /// flow control enforces it (the windows are at most this large, and
+    /// credit goes back only while the sum stays within it); HTTP/1.1
+    /// carries one request at a time, so `max_body` bounds it there.
+    /// Never less than `max_body`, so that one largest request still fits.
+    pub max_connection_body: u64,
     /// Largest HTTP/1.1 request head (request line plus headers); larger
     /// heads get 431.
     pub max_head: usize,
@@ -99,6 +107,7 @@ impl Default for Limits {
         Self {
             max_connections: 25_000,
             max_body: 10 * 1024 * 1024,
+            max_connection_body: 16 * 1024 * 1024,
             max_head: 16 * 1024,
             max_headers: 100,
             h2_max_concurrent_streams: 128,

@@ -35,6 +35,7 @@
 
 mod app;
 mod body;
+mod body_budget;
 mod clock;
 mod config;
 mod conn;

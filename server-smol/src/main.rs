@@ -51,6 +51,10 @@ struct Args {
     /// Largest request body in bytes (413 beyond).
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     max_body: u64,
+    /// Most request-body bytes one connection holds across its requests at once
+    /// (HTTP/2 flow control enforces it); never less than --max-body.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_connection_body: u64,
     /// Largest HTTP/1.1 request head in bytes (431 beyond).
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
     max_head: usize,
@@ -140,6 +144,7 @@ fn main() -> ExitCode {
     };
     config.limits.max_connections = args.max_connections;
     config.limits.max_body = args.max_body;
+    config.limits.max_connection_body = args.max_connection_body;
     config.limits.max_head = args.max_head;
     config.limits.max_headers = args.max_headers;
     config.limits.h2_max_concurrent_streams = args.h2_max_streams;

@@ -467,3 +467,46 @@ fn a_header_block_dripped_in_frames_ends_at_the_header_timeout() {
     server.shutdown();
     server.join();
 }
+
+#[test]
+fn handlers_of_one_connection_hold_at_most_the_connection_body_budget() {
+    let mut config = config();
+    config.limits.max_body = 64 * 1024;
+    config.limits.max_connection_body = 128 * 1024;
+    let (server, addr) = start(config);
+    let mut client = Client::connect(addr);
+    // Eight uploads of 60,000 bytes each, all under max_body, to a handler
+    // that keeps every byte for 3 s: only the budget can stop them.
+    let ids: Vec<StreamId> = (0..8)
+        .map(|_| client.request("POST", "/hold/3000", false))
+        .collect();
+    let mut left: HashMap<StreamId, usize> = ids.iter().map(|&id| (id, 60_000)).collect();
+    let chunk = Bytes::from(vec![b'x'; 16_384]);
+    let mut most = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(1500) {
+        for &id in &ids {
+            let rest = left[&id];
+            if rest == 0 {
+                continue;
+            }
+            let piece = chunk.slice(..rest.min(chunk.len()));
+            match client
+                .conn
+                .send_data(id, piece.clone(), rest == piece.len())
+            {
+                Ok(n) => *left.get_mut(&id).unwrap() -= n,
+                Err(http2_proto::SendError::Blocked) => {}
+                Err(e) => panic!("send_data: {e}"),
+            }
+        }
+        client.flush();
+        client.pump();
+        most = most.max(common::HELD_BODY_BYTES.load(std::sync::atomic::Ordering::SeqCst));
+    }
+    assert!(most > 0, "no upload arrived");
+    assert!(most <= 128 * 1024, "handlers held {most} bytes");
+    drop(client);
+    server.shutdown();
+    server.join();
+}

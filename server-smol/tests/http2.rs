@@ -510,3 +510,42 @@ fn handlers_of_one_connection_hold_at_most_the_connection_body_budget() {
     server.shutdown();
     server.join();
 }
+
+#[test]
+fn a_client_that_stops_reading_is_dropped_at_the_write_timeout() {
+    // body_read, which is also the write timeout, is 400 ms in the test config.
+    let (server, addr) = start(config());
+    let sock = TcpStream::connect(addr).unwrap();
+    // Windows wide open, so flow control does not stop the server first.
+    let mut config = Config::client();
+    config.local.initial_window_size = 0x7fff_ffff;
+    config.connection_window = 0x7fff_ffff;
+    let mut client = Client {
+        sock,
+        conn: Connection::new(Instant::now(), config),
+        replies: HashMap::new(),
+        goaway: None,
+        closed: false,
+    };
+    client.flush();
+    client.request("GET", "/big", true);
+    std::thread::sleep(Duration::from_secs(2));
+    client
+        .sock
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut buf = vec![0; 1 << 16];
+    let mut received = 0;
+    while received < 64 << 20 {
+        match client.sock.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    assert!(
+        received < 32 << 20,
+        "the server kept writing: {received} bytes"
+    );
+    server.shutdown();
+    server.join();
+}

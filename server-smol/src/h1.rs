@@ -48,6 +48,7 @@ const LINGER_BYTES: usize = 256 * 1024;
 
 /// Serves HTTP/1.1 on `io` until the connection ends. `initial` holds bytes
 /// already read (by the h2c preface check).
+///
 /// Not an `async fn`, and `run` borrows the driver: a future keeps its
 /// arguments apart from its locals, so either would hold the driver twice.
 pub(crate) fn serve(

@@ -61,6 +61,7 @@ const CONNECTION_SPECIFIC: [&[u8]; 5] = [
 
 /// Serves HTTP/2 on `io` until the connection ends. `initial` holds bytes
 /// already read (the preface, when detected on the cleartext port).
+///
 /// Not an `async fn`, and `run` borrows the driver: a future keeps its
 /// arguments apart from its locals, so either would hold the driver twice.
 pub(crate) fn serve(

@@ -30,6 +30,29 @@
 //! deadline. The cleartext port serves HTTP/1.1 and, by detecting the
 //! RFC 9113 §3.4 preface, HTTP/2 with prior knowledge; the TLS port picks the
 //! protocol by ALPN (RFC 7301).
+//!
+//! # Limits
+//!
+//! Every byte a peer can make a connection hold is bounded by a field of
+//! [`Limits`], and every wait by one of [`Timeouts`]. Reads borrow 16 KiB
+//! buffers from a pool of 64 per server; at most 64 KiB of output is queued
+//! before it is written; a connection yields to the others on its worker
+//! after 64 KiB of work (bytes read, response bytes queued, 256 per request
+//! event). Worst-case memory of one connection, with `S` =
+//! [`Limits::h2_max_concurrent_streams`]:
+//!
+//! ```text
+//! HTTP/1.1:  idle + 1 MiB (pipelined input) + max_body + 64 KiB (output) + one response chunk
+//! HTTP/2:    idle + 16 KiB (one frame) + 128 KiB (header block) + 4 KiB (HPACK table)
+//!                 + S x (h2_max_header_list + stream state)
+//!                 + max(max_connection_body, max_body) + 64 KiB (output) + S x one response chunk
+//! ```
+//!
+//! About 11.1 MiB (HTTP/1.1) and 18.3 MiB (HTTP/2) with the defaults, plus
+//! what handlers allocate themselves. `idle` is what a connection waiting
+//! for its next request costs: its serving state is freed meanwhile, so
+//! only its task, its protocol state machine and its socket registration
+//! remain.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -13,15 +13,15 @@ use ws_proto::{
 };
 
 fn server() -> (Instant, Connection) {
-    let now = Instant::now();
+    let now = common::epoch();
     (now, Connection::new(now, Config::server()))
 }
 
 /// The close code of the Close frame a server queued, read back as a client would.
 fn sent_close_code(server: &mut Connection) -> Option<u16> {
     let bytes = transmit(server);
-    let mut client = Connection::new(Instant::now(), Config::client());
-    client.recv(Instant::now(), &bytes);
+    let mut client = Connection::new(common::epoch(), Config::client());
+    client.recv(common::epoch(), &bytes);
     events(&mut client).into_iter().find_map(|e| match e {
         Event::ConnectionLost(Error::Closed(f)) => Some(f.code.0),
         _ => None,
@@ -129,7 +129,7 @@ fn fragments_with_control_frames_between() {
 
 #[test]
 fn streaming_mode_hands_out_pieces() {
-    let now = Instant::now();
+    let now = common::epoch();
     let mut s = Connection::new(
         now,
         Config {
@@ -436,7 +436,7 @@ fn frame_and_message_limits() {
         limits,
         ..Config::server()
     };
-    let now = Instant::now();
+    let now = common::epoch();
 
     // Refused on the header, before the payload arrives.
     let mut s = Connection::new(now, cfg.clone());
@@ -458,7 +458,7 @@ fn a_driver_that_does_not_drain_hits_the_buffer_bound() {
         max_buffered_bytes: 4096,
         ..Limits::default()
     };
-    let now = Instant::now();
+    let now = common::epoch();
     let mut s = Connection::new(
         now,
         Config {
@@ -500,7 +500,7 @@ fn input_held_back_resumes_when_drained() {
         max_buffered_bytes: 300,
         ..Limits::default()
     };
-    let now = Instant::now();
+    let now = common::epoch();
     let mut s = Connection::new(
         now,
         Config {
@@ -624,7 +624,7 @@ fn rsv1_needs_deflate_and_only_on_the_first_frame() {
         client_max_window_bits: 15,
         level: 6,
     };
-    let now = Instant::now();
+    let now = common::epoch();
     let mut s = Connection::new(
         now,
         Config {
@@ -668,7 +668,7 @@ fn rfc7692_section_7_2_3_examples() {
     };
     let client = || {
         Connection::new(
-            Instant::now(),
+            common::epoch(),
             Config {
                 deflate: Some(params),
                 ..Config::client()
@@ -676,7 +676,9 @@ fn rfc7692_section_7_2_3_examples() {
         )
     };
     let hello = || Event::Text("Hello".into());
-    let cases: Vec<(&str, Vec<&[u8]>, Vec<Event>)> = vec![
+    /// A name, the frames as received, the events expected.
+    type Case<'a> = (&'a str, Vec<&'a [u8]>, Vec<Event>);
+    let cases: Vec<Case<'_>> = vec![
         (
             "7.2.3.1 one frame",
             vec![&[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]],
@@ -727,24 +729,24 @@ fn rfc7692_section_7_2_3_examples() {
     for (name, frames, expected) in cases {
         let mut c = client();
         for f in frames {
-            c.recv(Instant::now(), f);
+            c.recv(common::epoch(), f);
         }
         assert_eq!(events(&mut c), expected, "{name}");
     }
     // BFINAL then another message: the inflater starts a new stream.
     let mut c = client();
     c.recv(
-        Instant::now(),
+        common::epoch(),
         &[0xc1, 0x08, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
     );
     c.recv(
-        Instant::now(),
+        common::epoch(),
         &[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
     );
     assert_eq!(events(&mut c), [hello(), hello()]);
     // Corrupt compressed data: 1007.
     let mut c = client();
-    c.recv(Instant::now(), &[0xc1, 0x02, 0xff, 0xff]);
+    c.recv(common::epoch(), &[0xc1, 0x02, 0xff, 0xff]);
     assert_eq!(lost(&events(&mut c)), Some(&Error::Deflate));
 }
 

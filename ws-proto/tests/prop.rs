@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Instant;
-
 use bytes::Bytes;
 use common::events;
 use proptest::prelude::*;
@@ -57,7 +55,7 @@ fn params() -> impl Strategy<Value = Option<DeflateParams>> {
 /// What the client sends, as bytes, and the events a whole-message server should report.
 fn send_all(deflate: Option<DeflateParams>, msgs: &[Msg]) -> (Vec<u8>, Vec<Event>) {
     let mut client = Connection::new(
-        Instant::now(),
+        common::epoch(),
         Config {
             deflate,
             ..Config::client()
@@ -93,7 +91,7 @@ fn send_all(deflate: Option<DeflateParams>, msgs: &[Msg]) -> (Vec<u8>, Vec<Event
 }
 
 fn receive(config: Config, wire: &[u8], cuts: &[usize]) -> Vec<Event> {
-    let now = Instant::now();
+    let now = common::epoch();
     let mut server = Connection::new(now, config);
     let mut got = Vec::new();
     let mut rest = wire;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use ws_proto::{Config, Connection, Event, FrameHeader, OpCode, apply_mask, encode_header};
 
+#[derive(Debug)]
 pub struct Pair {
     pub now: Instant,
     pub client: Connection,
@@ -15,7 +16,7 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(client: Config, server: Config) -> Self {
-        let now = Instant::now();
+        let now = epoch();
         Self {
             now,
             client: Connection::new(now, client),
@@ -64,6 +65,12 @@ impl Pair {
         self.client.handle_timeout(self.now);
         self.server.handle_timeout(self.now);
     }
+}
+
+/// The origin of the virtual clock: tests only ever add durations to it.
+#[allow(clippy::disallowed_methods)]
+pub fn epoch() -> Instant {
+    Instant::now()
 }
 
 /// Drains a connection's events.

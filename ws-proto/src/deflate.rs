@@ -221,7 +221,11 @@ impl Deflater {
     pub(crate) fn compress(&mut self, data: &[u8], fin: bool, out: &mut Vec<u8>) {
         let mut input = data;
         loop {
-            out.reserve(input.len() / 2 + 64);
+            // Room for the worst case in one call (DEFLATE's fixed codes spend up to nine
+            // bits on a byte; stored blocks add five bytes per block, plus the flush):
+            // miniz_oxide loses bytes when a sync flush of stored blocks has to stop for
+            // output space and is called again.
+            out.reserve(input.len() + input.len() / 8 + 64);
             let before = self.c.total_in();
             // miniz_oxide's compressor has no failure mode on a valid stream; should it
             // report one, what it wrote so far is still well formed up to the flush.
@@ -423,6 +427,14 @@ mod tests {
         round_trip(p, &msgs);
         p.client_no_context_takeover = true;
         round_trip(p, &msgs);
+    }
+
+    #[test]
+    fn stored_blocks_round_trip() {
+        // Level 0 writes stored blocks, larger than the input.
+        for n in [31_815, 40_000, 65_535, 65_536, 200_000] {
+            round_trip(DeflateParams::base(0), &[&vec![0u8; n], b"x"]);
+        }
     }
 
     #[test]

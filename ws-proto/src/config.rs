@@ -18,9 +18,11 @@ pub struct Limits {
     pub max_message_size: usize,
     /// Received bytes held unprocessed (close 1008, [`Error::BufferFull`]). Input is
     /// processed only while the events and output waiting to be polled stay below this
-    /// bound, so a driver that keeps calling `recv` without draining `poll_event` or
-    /// `poll_transmit` (a flood of pings against a socket that cannot be written) fails
-    /// here rather than growing.
+    /// bound, and the rest waits in the receive buffer. A driver that drains `poll_event`
+    /// and `poll_transmit` after each read never reaches it; one that keeps calling `recv`
+    /// without draining (a flood of pings against a socket that cannot be written) fails
+    /// here rather than growing. Checked before each `recv` appends, so the buffer never
+    /// exceeds this plus one read.
     ///
     /// [`Error::BufferFull`]: crate::Error::BufferFull
     pub max_buffered_bytes: usize,

@@ -134,7 +134,7 @@ impl Connection {
     /// Bytes from the transport.
     pub fn recv(&mut self, now: Instant, data: &[u8]) {
         let _ = now;
-        if self.error.is_some() {
+        if self.error.is_some() || self.buffer_full() {
             return;
         }
         self.rx.extend_from_slice(data);
@@ -145,7 +145,7 @@ impl Connection {
     /// pending.
     pub fn recv_owned(&mut self, now: Instant, data: BytesMut) {
         let _ = now;
-        if self.error.is_some() {
+        if self.error.is_some() || self.buffer_full() {
             return;
         }
         if self.rx.is_empty() {
@@ -375,9 +375,18 @@ impl Connection {
                 Err(e) => return self.fail(e),
             }
         }
-        if self.error.is_none() && self.rx.len() > self.config.limits.max_buffered_bytes {
-            self.fail(Error::BufferFull);
+    }
+
+    /// Checked before each `recv` appends, so the receive buffer never holds more than the
+    /// bound plus one read: input left unprocessed from earlier reads (the queues were
+    /// full and the driver kept reading without draining them) past the bound fails the
+    /// connection.
+    fn buffer_full(&mut self) -> bool {
+        if self.rx.len() <= self.config.limits.max_buffered_bytes {
+            return false;
         }
+        self.fail(Error::BufferFull);
+        true
     }
 
     /// Handles one header, control frame or piece of payload; `false` when more input is

@@ -758,3 +758,21 @@ fn getters() {
     assert!(!p.server.wants_write() && !p.server.is_closed() && !p.server.is_closing());
     assert!(p.server.error().is_none());
 }
+
+#[test]
+fn one_large_read_of_several_big_messages_is_not_a_flood() {
+    // Two 1.5 MiB messages in one read: the first one's event fills the queue past the
+    // 1 MiB bound, so the second waits in the receive buffer until it is drained.
+    let (now, mut s) = server();
+    let mut wire = from_client(true, OpCode::Binary, &vec![1; 3 << 19]);
+    wire.extend(from_client(true, OpCode::Binary, &vec![2; 3 << 19]));
+    s.recv(now, &wire);
+    let got = events(&mut s);
+    assert_eq!(
+        got.len(),
+        2,
+        "{:?}",
+        got.iter().map(std::mem::discriminant).collect::<Vec<_>>()
+    );
+    assert!(s.error().is_none());
+}

@@ -4,11 +4,24 @@
 # crate (test data, a README one level up) or a path dependency without a
 # version fails here, not at release time. Path dependencies that are not yet
 # on crates.io resolve through cargo's temporary local registry.
-# Crates marked `publish = false` (the Python package) are left out by cargo.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+# Crates marked `publish = false` (the Python package) are not packaged:
+# `cargo package --workspace` would build them too.
+mapfile -t crates < <(cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+for package in json.load(sys.stdin)["packages"]:
+    if package["publish"] != []:
+        print(package["name"] + "-" + package["version"])
+')
+packages=("${crates[@]%-*}")
+[ ${#packages[@]} -gt 0 ] || { echo "20-package: no publishable crate found"; exit 1; }
+echo "20-package: ${packages[*]}"
+
 # --allow-dirty: the suite also runs on a work tree with uncommitted changes.
-cargo package --workspace --allow-dirty
-for crate in target/package/*.crate; do
+cargo package --allow-dirty "${packages[@]/#/--package=}"
+for crate in "${crates[@]}"; do
+    crate=target/package/$crate.crate
     echo "20-package: $(basename "$crate"): $(tar -tzf "$crate" | wc -l) files, $(du -k "$crate" | cut -f1) KiB"
 done

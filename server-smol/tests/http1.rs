@@ -597,7 +597,7 @@ fn at_max_connections_new_clients_wait_instead_of_being_dropped() {
 
 #[test]
 fn both_layouts_serve_and_shut_down() {
-    for layout in [server_smol::Layout::PerCore, server_smol::Layout::Shared] {
+    for layout in [weft_server::Layout::PerCore, weft_server::Layout::Shared] {
         let mut cfg = config();
         cfg.layout = layout;
         cfg.workers = 2;

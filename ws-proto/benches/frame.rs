@@ -1,1 +1,2 @@
+//! Frame parse and unmask against tungstenite (written next).
 fn main() {}

@@ -9,7 +9,7 @@
 # the fuzzers look for panics, overflows (debug assertions are on) and hangs,
 # and the build is half as long without instrumenting for AddressSanitizer.
 set -uo pipefail
-cd "$(dirname "$0")/../fuzz"
+cd "$(dirname "$0")/../../fuzz" || exit 1
 export RUSTC_BOOTSTRAP=1
 seconds=${FUZZ_SECONDS:-15}
 features=hpack,http1,http2,router

@@ -4,15 +4,18 @@
 
 mod app;
 mod body;
+mod body_budget;
 mod clock;
 mod config;
 mod conn;
-pub mod demo;
+mod context;
 mod h1;
 mod h2;
 mod headers;
+mod io;
 mod listener;
 mod outbox;
+mod outgoing;
 mod request;
 mod response;
 mod runtime;
@@ -20,7 +23,9 @@ mod scratch;
 mod server;
 mod shutdown;
 mod static_files;
+mod timer;
 mod tls;
+mod turn;
 
 pub use app::{App, BoxFuture, Handler, RouteError};
 pub use body::{Body, BodyError};
@@ -30,4 +35,5 @@ pub use request::{Request, RequestInfo, Version};
 pub use response::{BodyStream, Response, ResponseBody, Trailers, reason, status_has_no_body};
 pub use server::{RunningServer, Server, ServerError, ShutdownHandle, wait_for_signal};
 pub use static_files::StaticFiles;
+pub use timer::sleep;
 pub use tls::{ALPN, TlsError, server_config as tls_server_config};

@@ -1,2 +1,2 @@
-//! Frame parse and unmask against tungstenite (written next).
+//! Frame coding side by side with tungstenite: the benchmark is still to be written.
 fn main() {}

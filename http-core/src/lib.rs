@@ -6,6 +6,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod read_allocation;
 mod role;
 
+pub use read_allocation::ReadAllocation;
 pub use role::Role;

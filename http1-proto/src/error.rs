@@ -129,7 +129,7 @@ pub enum RecvError {
     #[error("invalid Host")]
     InvalidHost,
     /// A request-target in none of the four forms RFC 9112 §3.2 allows for its method:
-    /// origin-form (`/path`), absolute-form (`scheme:...`), authority-form (CONNECT
+    /// origin-form (`/path`), absolute-form (`scheme://host...`), authority-form (CONNECT
     /// only) or asterisk-form (`*`, OPTIONS only).
     #[error("request-target form not allowed")]
     InvalidTargetForm,

@@ -105,6 +105,22 @@ fn valid_requests() {
             &["Request GET http://a:80/x?y Http11 [Host=a:80]", "End"],
         ),
         (
+            "absolute-form without a path, any case of scheme",
+            "GET HTTPS://a.example?q HTTP/1.1\r\nHost: a.example\r\n\r\n".into(),
+            &[
+                "Request GET HTTPS://a.example?q Http11 [Host=a.example]",
+                "End",
+            ],
+        ),
+        (
+            "absolute-form with an IP literal",
+            "GET http://[::1]:8080/ HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n".into(),
+            &[
+                "Request GET http://[::1]:8080/ Http11 [Host=[::1]:8080]",
+                "End",
+            ],
+        ),
+        (
             "authority-form",
             "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n".into(),
             &["Request CONNECT [::1]:443 Http11 [Host=[::1]:443]", "End"],
@@ -502,6 +518,48 @@ fn hostile_requests() {
             "CONNECT without port",
             "CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n".into(),
             R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form with an empty authority",
+            "GET http:/// HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form with a port but no host",
+            "GET http://:80/ HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form without an authority",
+            "GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form with userinfo",
+            "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "authority-form for GET",
+            "GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "authority-form for OPTIONS",
+            "OPTIONS example.com:443 HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "bare LF inside the request line",
+            "GET /a\nb HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::Parse(P::Version),
             400,
         ),
         // Chunked bodies (RFC 9112 §7.1).

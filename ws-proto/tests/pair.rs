@@ -518,6 +518,17 @@ fn input_held_back_resumes_when_drained() {
     assert!(s.error().is_none());
 }
 
+/// Context takeover both ways and full windows, at `level`.
+fn deflate_params(level: u32) -> DeflateParams {
+    DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level,
+    }
+}
+
 fn deflate_pair(client: DeflateConfig, server: DeflateConfig) -> Pair {
     let offer = ws_proto::ClientHandshake::new(vec![], Some(client));
     let req = offer.upgrade_headers();
@@ -585,13 +596,7 @@ fn deflate_both_ways_with_and_without_context_takeover() {
 
 #[test]
 fn a_decompression_bomb_reaches_the_message_limit() {
-    let params = DeflateParams {
-        server_no_context_takeover: false,
-        client_no_context_takeover: false,
-        server_max_window_bits: 15,
-        client_max_window_bits: 15,
-        level: 9,
-    };
+    let params = deflate_params(9);
     let limits = Limits {
         max_message_size: 1 << 20,
         ..Limits::default()
@@ -617,13 +622,7 @@ fn a_decompression_bomb_reaches_the_message_limit() {
 
 #[test]
 fn rsv1_needs_deflate_and_only_on_the_first_frame() {
-    let params = DeflateParams {
-        server_no_context_takeover: false,
-        client_no_context_takeover: false,
-        server_max_window_bits: 15,
-        client_max_window_bits: 15,
-        level: 6,
-    };
+    let params = deflate_params(6);
     let now = common::epoch();
     let mut s = Connection::new(
         now,
@@ -659,13 +658,7 @@ fn rsv1_needs_deflate_and_only_on_the_first_frame() {
 /// RFC 7692 §7.2.3, every example, received by a client from a server.
 #[test]
 fn rfc7692_section_7_2_3_examples() {
-    let params = DeflateParams {
-        server_no_context_takeover: false,
-        client_no_context_takeover: false,
-        server_max_window_bits: 15,
-        client_max_window_bits: 15,
-        level: 6,
-    };
+    let params = deflate_params(6);
     let client = || {
         Connection::new(
             common::epoch(),

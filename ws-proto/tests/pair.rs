@@ -214,6 +214,13 @@ fn invalid_utf8_fails_at_the_first_bad_byte_mid_frame() {
     s.recv(now, &wire[cut - 1..cut]);
     assert_eq!(lost(&events(&mut s)), Some(&Error::InvalidUtf8));
     assert_eq!(sent_close_code(&mut s), Some(1007));
+    // An invalid byte inside one read of a long frame (not at a read boundary).
+    let (now, mut s) = server();
+    let mut text = vec![b'x'; 3000];
+    text[100] = 0xff;
+    let wire = from_client(true, OpCode::Text, &text);
+    s.recv(now, &wire[..300]);
+    assert_eq!(lost(&events(&mut s)), Some(&Error::InvalidUtf8));
     // A character cut off by the end of the message.
     let (now, mut s) = server();
     s.recv(now, &from_client(true, OpCode::Text, &[b'a', 0xe2, 0x82]));

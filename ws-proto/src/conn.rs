@@ -610,24 +610,31 @@ impl Connection {
             (&mut piece, config.limits.max_message_size - msg.size)
         };
         let before = out.len();
-        if msg.compressed {
+        let inflated = if msg.compressed {
             let inflater = inflater.as_mut().ok_or(Error::ReservedBits)?;
             scratch.clear();
             extend_unmasked(scratch, masked, key, offset);
-            inflater.inflate(scratch, out, limit)?;
-            if end_of_message {
-                inflater.finish(out, limit)?;
-            }
+            inflater.inflate(scratch, out, limit).and_then(|()| {
+                if end_of_message {
+                    inflater.finish(out, limit)
+                } else {
+                    Ok(())
+                }
+            })
         } else {
             extend_unmasked(out, masked, key, offset);
-        }
+            Ok(())
+        };
+        // What inflated before a failure is checked first, so the fault reported is the
+        // first in the message, wherever the reads happened to end.
         if msg.kind == DataKind::Text {
             msg.utf8
                 .feed(&out[before..])
                 .map_err(|_| Error::InvalidUtf8)?;
-            if end_of_message {
-                msg.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
-            }
+        }
+        inflated?;
+        if msg.kind == DataKind::Text && end_of_message {
+            msg.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
         }
         msg.size += out.len() - before;
         let kind = msg.kind;

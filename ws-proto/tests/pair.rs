@@ -776,3 +776,29 @@ fn one_large_read_of_several_big_messages_is_not_a_flood() {
     );
     assert!(s.error().is_none());
 }
+
+#[test]
+fn the_first_fault_in_a_compressed_text_message_wins_whatever_the_reads() {
+    // A stored block inflating to "a\xffb" (not UTF-8), then a block of the reserved
+    // type (corrupt). The invalid text comes first in the message, so 1007 it is, whether
+    // the frame arrives whole or in pieces.
+    let payload = [0x00, 0x03, 0x00, 0xfc, 0xff, 0x61, 0xff, 0x62, 0x06];
+    let wire = frame(true, true, OpCode::Text, Some(common::KEY), &payload);
+    for cut in 0..wire.len() {
+        let now = common::epoch();
+        let mut s = Connection::new(
+            now,
+            Config {
+                deflate: Some(deflate_params(6)),
+                ..Config::server()
+            },
+        );
+        s.recv(now, &wire[..cut]);
+        s.recv(now, &wire[cut..]);
+        assert_eq!(
+            lost(&events(&mut s)),
+            Some(&Error::InvalidUtf8),
+            "cut {cut}"
+        );
+    }
+}

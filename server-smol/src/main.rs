@@ -1,6 +1,6 @@
 //! `server-smol`: serves the demo app over HTTP/1.1, h2c and TLS (h2, http/1.1).
 //!
-//! `cargo run --release -p server-smol` listens on 127.0.0.1:8080 (cleartext)
+//! `cargo run --release -p weft-server` listens on 127.0.0.1:8080 (cleartext)
 //! and 127.0.0.1:8443 (TLS, self-signed) until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use server_smol::{Layout, Server, ServerConfig, TlsSource};
+use weft_server::{Layout, Server, ServerConfig, TlsSource};
 
 mod demo;
 
@@ -177,7 +177,7 @@ fn main() -> ExitCode {
         workers,
         "serving"
     );
-    if let Err(error) = server_smol::wait_for_signal() {
+    if let Err(error) = weft_server::wait_for_signal() {
         tracing::error!(%error, "installing signal handlers");
         return ExitCode::FAILURE;
     }

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use server_smol::{App, Headers, Request, Response, RunningServer, Server, ServerConfig, Trailers};
+use weft_server::{App, Headers, Request, Response, RunningServer, Server, ServerConfig, Trailers};
 
 /// The binary's demo app, compiled into the tests as well.
 #[path = "../../src/demo.rs"]

@@ -26,7 +26,7 @@ use crate::context::ConnContext;
 use crate::headers::Headers;
 use crate::io::{Io, with_timeout};
 use crate::outbox::Outbox;
-use crate::outgoing::{Framing, Outgoing, OutgoingBody, replacement, wants_info};
+use crate::outgoing::{FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
@@ -582,20 +582,17 @@ impl<S: Io> H1<S> {
 
     /// Sends the head of `response` and, for complete bodies, the body too.
     fn send_response(&mut self, response: Response, is_head: bool, info: Option<&RequestInfo>) {
+        let mut headers = http1_proto::HeaderMap::new();
         let Outgoing {
             status,
-            fields,
             body,
             trailers,
-        } = Outgoing::new(response, is_head, HTTP1, &mut self.date);
+        } = Outgoing::new(response, is_head, HTTP1, &mut self.date, &mut headers);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }
         let mut head = ResponseHead::new(status);
-        head.headers = http1_proto::HeaderMap::with_capacity(fields.len() + 1);
-        for (name, value) in fields {
-            head.headers.append(name, value);
-        }
+        head.headers = headers;
         if self.closing {
             head.headers.append(&b"connection"[..], &b"close"[..]);
         }
@@ -861,4 +858,17 @@ enum Expiry {
 fn content_length(head: &RequestHead) -> Option<u64> {
     let value = head.headers.get("content-length")?;
     std::str::from_utf8(value).ok()?.trim().parse().ok()
+}
+
+impl FieldSink for http1_proto::HeaderMap {
+    fn reserve(&mut self, n: usize) {
+        // Room for `Connection: close` too.
+        if self.is_empty() {
+            *self = Self::with_capacity(n + 1);
+        }
+    }
+
+    fn push(&mut self, name: Bytes, value: Bytes) {
+        self.append(name, value);
+    }
 }

@@ -33,7 +33,7 @@ use crate::context::ConnContext;
 use crate::headers::Headers;
 use crate::io::Io;
 use crate::outbox::Outbox;
-use crate::outgoing::{Field, Framing, Outgoing, OutgoingBody, replacement, wants_info};
+use crate::outgoing::{Field, FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
@@ -717,27 +717,21 @@ impl<S: Io> H2<S> {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
+        // `:status` comes first (RFC 9113 §8.3); its value once it is known.
+        let mut fields = H2Fields(Vec::new());
         let Outgoing {
             status,
-            fields,
             body,
             trailers,
-        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date);
+        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date, &mut fields);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }
-        let mut digits = itoa::Buffer::new();
-        let status_field = Header::new(
-            Bytes::from_static(b":status"),
-            Bytes::copy_from_slice(digits.format(status).as_bytes()),
-        );
-        let fields: Vec<Header> = std::iter::once(status_field)
-            .chain(
-                fields
-                    .into_iter()
-                    .map(|(name, value)| Header::new(name, value)),
-            )
-            .collect();
+        let mut fields = fields.0;
+        if let Some(first) = fields.first_mut() {
+            let mut digits = itoa::Buffer::new();
+            first.value = Bytes::copy_from_slice(digits.format(status).as_bytes());
+        }
         let (pending, source) = match body {
             OutgoingBody::None => (None, None),
             OutgoingBody::Full(bytes) => (Some(bytes), None),
@@ -907,6 +901,24 @@ impl<S: Io> H2<S> {
         while let Some(bytes) = self.conn.poll_transmit() {
             self.out.push(bytes);
         }
+    }
+}
+
+/// A response head's fields as HTTP/2 sends them: `:status` first, filled
+/// in once the status is known.
+struct H2Fields(Vec<Header>);
+
+impl FieldSink for H2Fields {
+    fn reserve(&mut self, n: usize) {
+        self.0.reserve(n + 1);
+        if self.0.is_empty() {
+            self.0
+                .push(Header::new(Bytes::from_static(b":status"), Bytes::new()));
+        }
+    }
+
+    fn push(&mut self, name: Bytes, value: Bytes) {
+        self.0.push(Header::new(name, value));
     }
 }
 

@@ -28,15 +28,24 @@ use smol::channel::Receiver;
 use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
-use crate::conn::{ConnContext, Io};
+use crate::context::ConnContext;
 use crate::headers::Headers;
+use crate::io::Io;
 use crate::outbox::Outbox;
+use crate::outgoing::{Field, Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{BodySource, Response, ResponseBody, Trailers, sendable, status_has_no_body};
+use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
 
 /// Flush once this much is queued, even if more work is ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// HTTP/2 frames delimit the body, so trailers and a length go together;
+/// fields are lowercased and the connection-specific ones dropped.
+const HTTP2: Framing = Framing {
+    trailers_need_unknown_length: false,
+    field: h2_field,
+};
 
 /// Header fields that are connection-specific in HTTP/1.1 and forbidden in
 /// HTTP/2 (RFC 9113 §8.2.2); a handler's copy of them is dropped.
@@ -573,58 +582,40 @@ impl<S: Io> H2<S> {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        let Response {
+        let Outgoing {
             status,
-            headers,
+            fields,
             body,
             trailers,
-        } = sendable(response, job.is_head);
+        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }
-        let mut fields = Vec::with_capacity(headers.len() + 3);
         let mut digits = itoa::Buffer::new();
-        fields.push(Header::new(
+        let status_field = Header::new(
             Bytes::from_static(b":status"),
             Bytes::copy_from_slice(digits.format(status).as_bytes()),
-        ));
-        let (mut has_length, mut has_date) = (false, false);
-        for field in headers.into_iter().filter_map(h2_field) {
-            has_length |= &field.name[..] == b"content-length";
-            has_date |= &field.name[..] == b"date";
-            fields.push(field);
-        }
-        // Date is a single value (RFC 9110 §6.6.1): a handler's own is kept.
-        if !has_date {
-            fields.push(Header::new(Bytes::from_static(b"date"), self.date.get()));
-        }
-        let no_body = status_has_no_body(status);
-        if !no_body
-            && !has_length
-            && let Some(len) = body.len()
-        {
-            fields.push(Header::new(
-                Bytes::from_static(b"content-length"),
-                Bytes::copy_from_slice(digits.format(len).as_bytes()),
-            ));
-        }
+        );
+        let fields: Vec<Header> = std::iter::once(status_field)
+            .chain(
+                fields
+                    .into_iter()
+                    .map(|(name, value)| Header::new(name, value)),
+            )
+            .collect();
         let (pending, source) = match body {
-            _ if job.is_head || no_body => (None, None),
-            ResponseBody::Empty => (None, None),
-            ResponseBody::Full(bytes) if bytes.is_empty() => (None, None),
-            ResponseBody::Full(bytes) => (Some(bytes), None),
-            ResponseBody::Stream(stream) => (None, Some(BodySource::Stream(stream))),
-            ResponseBody::File { file, len } => (None, Some(BodySource::file(file, len))),
+            OutgoingBody::None => (None, None),
+            OutgoingBody::Full(bytes) => (Some(bytes), None),
+            OutgoingBody::Source(source) => (None, Some(source)),
         };
-        let trailers = trailers.filter(|_| !(job.is_head || no_body));
         let end_stream = pending.is_none() && source.is_none() && trailers.is_none();
         if let Err(error) = self.conn.send_headers(stream, &fields, end_stream) {
-            if error == SendError::InvalidHeader && status != 500 {
-                // The handler made a field that cannot go on the wire (RFC 9113
-                // §8.2.1, e.g. CR or LF in a value); nothing was sent, so the client
-                // gets a 500, as over HTTP/1.1.
-                tracing::warn!(%stream, %error, status, "invalid response; sending 500");
-                self.respond(id, Response::status_page(500), None);
+            // The handler made a field that cannot go on the wire (RFC 9113
+            // §8.2.1, e.g. CR or LF in a value).
+            if error == SendError::InvalidHeader
+                && let Some(page) = replacement(status, &error)
+            {
+                self.respond(id, page, None);
                 return;
             }
             tracing::debug!(%stream, %error, "sending response headers");
@@ -759,7 +750,11 @@ impl<S: Io> H2<S> {
 
     /// Ends the stream with a trailing HEADERS frame (RFC 9113 §8.1).
     fn send_trailers(&mut self, stream: StreamId, fields: Headers) {
-        let fields: Vec<Header> = fields.into_iter().filter_map(h2_field).collect();
+        let fields: Vec<Header> = fields
+            .into_iter()
+            .filter_map(h2_field)
+            .map(|(name, value)| Header::new(name, value))
+            .collect();
         if let Err(error) = self.conn.send_trailers(stream, &fields) {
             // Invalid trailer fields: the body is complete but the message
             // cannot end as the handler asked; reset rather than pretend.
@@ -777,16 +772,11 @@ impl<S: Io> H2<S> {
     }
 }
 
-/// Whether the app or the access log needs a [`RequestInfo`].
-fn wants_info(app: &crate::App) -> bool {
-    app.has_after_hooks() || tracing::enabled!(target: "weft::access", tracing::Level::INFO)
-}
-
 /// A handler's field as HTTP/2 sends it: the name lowercased, and `None`
 /// for the connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
-fn h2_field((name, value): (Bytes, Bytes)) -> Option<Header> {
+fn h2_field((name, value): Field) -> Option<Field> {
     let name = lowercase(name);
-    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| Header::new(name, trim_ows(value)))
+    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| (name, trim_ows(value)))
 }
 
 /// A field value without the whitespace around it: not part of the value (RFC 9110

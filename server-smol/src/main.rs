@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use server_smol::{Layout, Server, ServerConfig, TlsSource, demo};
+use server_smol::{Layout, Server, ServerConfig, TlsSource};
+
+mod demo;
 
 /// weft's reference server, serving its demo app.
 #[derive(Debug, Parser)]

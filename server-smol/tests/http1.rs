@@ -416,7 +416,7 @@ fn static_files_ranges_validators_and_traversal() {
     assert_eq!(full.header("accept-ranges"), Some("bytes"));
     let etag = full.header("etag").unwrap().to_owned();
     let modified = full.header("last-modified").unwrap().to_owned();
-    let text = std::fs::read(server_smol::demo::default_static_root().join("hello.txt")).unwrap();
+    let text = std::fs::read(common::demo::default_static_root().join("hello.txt")).unwrap();
     assert_eq!(full.body, text);
 
     let part = get(addr, "/static/hello.txt", "Range: bytes=6-9\r\n");

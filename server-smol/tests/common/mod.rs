@@ -5,9 +5,11 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use server_smol::{
-    App, Headers, Request, Response, RunningServer, Server, ServerConfig, Trailers, demo,
-};
+use server_smol::{App, Headers, Request, Response, RunningServer, Server, ServerConfig, Trailers};
+
+/// The binary's demo app, compiled into the tests as well.
+#[path = "../../src/demo.rs"]
+pub mod demo;
 
 /// The demo app plus a slow route for shutdown tests.
 pub fn app() -> App {

@@ -45,12 +45,13 @@ mod streams;
 mod timer;
 mod validate;
 
-pub use config::{Config, Limits, RateLimit, Role};
+pub use config::{Config, Limits, RateLimit};
 pub use conn::Connection;
 pub use error::{ConnectionError, ErrorCode, Initiator, SendError};
 pub use event::{Event, HeadersKind};
 pub use h2c::{H2cSettingsError, PREFACE, PrefaceCheck, detect_preface, parse_h2c_settings};
 pub use hpack::Header;
+pub use http_core::Role;
 pub use id::StreamId;
 pub use settings::Settings;
 pub use streams::StreamState;

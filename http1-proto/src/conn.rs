@@ -177,10 +177,10 @@ impl Connection {
         !self.outbox.is_empty()
     }
 
-    /// The error that ended the connection, once [`Event::ConnectionLost`] reported it
-    /// (sticky: input after it is ignored).
+    /// The error that ended the connection, from the moment it happened (as
+    /// [`Event::ConnectionLost`] reports it, once). Sticky: input after it is ignored.
     pub fn error(&self) -> Option<&RecvError> {
-        self.error.as_ref().filter(|_| self.error_reported)
+        self.error.as_ref()
     }
 
     /// Whether nothing more will happen on this connection: the peer closed or failed

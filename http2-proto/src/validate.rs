@@ -6,7 +6,7 @@
 
 use hpack::Header;
 use http_core::field::{
-    ContentLengthError, is_connection_specific, is_tchar, merge_content_length,
+    ContentLengthError, is_connection_specific, is_ows, is_tchar, merge_content_length,
 };
 
 /// Why a field section is malformed; the static string goes nowhere on the wire but
@@ -43,7 +43,7 @@ fn check_value(value: &[u8]) -> Result<(), Malformed> {
     if value.iter().any(|&b| matches!(b, 0 | b'\r' | b'\n')) {
         return Err(Malformed("NUL, CR or LF in field value"));
     }
-    if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t')) {
+    if value.first().is_some_and(|&b| is_ows(b)) || value.last().is_some_and(|&b| is_ows(b)) {
         return Err(Malformed("whitespace around field value"));
     }
     Ok(())

@@ -3,7 +3,7 @@
 //! a complete parse of the head alone gives the same result, and every proper prefix of
 //! a complete head is `Partial` (incomplete input is never an error).
 
-use http1_proto::{
+use weft_http1::{
     Config, Leniency, Limits, Status, parse_chunk_line, parse_fields, parse_request_head,
     parse_response_head,
 };
@@ -32,6 +32,7 @@ fuzz_target!(|input: Input| {
     let config = Config {
         limits,
         leniency: input.leniency,
+        ..Config::server()
     };
     let data = &input.data[..];
     let mut fields = Vec::new();

@@ -50,12 +50,19 @@ const LINGER_BYTES: usize = 256 * 1024;
 
 /// Serves HTTP/1.1 on `io` until the connection ends. `initial` holds bytes
 /// already read (by the h2c preface check).
-pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
+///
+/// Not an `async fn`, and `run` borrows the driver: a future keeps its
+/// arguments apart from its locals, so either would hold the driver twice.
+pub(crate) fn serve(
+    io: impl Io,
+    initial: BytesMut,
+    context: ConnContext,
+) -> impl Future<Output = io::Result<()>> {
     let mut driver = H1::new(io, context);
     if !initial.is_empty() {
         driver.conn.recv_owned(clock::now(), initial);
     }
-    driver.run().await
+    async move { driver.run().await }
 }
 
 /// What the loop asks of its async caller.
@@ -68,6 +75,15 @@ enum Step {
     /// Write what is queued, then close after a short linger: an error
     /// response went out while the client may still be sending.
     CloseAfterError,
+    /// Nothing in progress: wait for the next request.
+    Idle,
+}
+
+/// How a serving period ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Active {
+    Idle,
+    Closed,
 }
 
 /// The request/response exchange in progress.
@@ -163,23 +179,76 @@ impl<S: Io> H1<S> {
         }
     }
 
-    async fn run(mut self) -> io::Result<()> {
+    /// Alternates between serving (in a box) and waiting idle (without it).
+    ///
+    /// The futures of the serving side (writes with their deadline, the
+    /// linger after an error) are most of a connection's size. An idle
+    /// keep-alive connection needs none of them, so they live in a box
+    /// that is freed while it waits for its next request.
+    async fn run(&mut self) -> io::Result<()> {
+        loop {
+            if Box::pin(self.serve_until_idle()).await? == Active::Closed {
+                return Ok(());
+            }
+            if let Some(step) = poll_fn(|cx| self.poll_idle(cx)).await {
+                debug_assert_eq!(step, Step::Close);
+                let _ = self.io.close().await;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Serves until the connection ends, or waits between requests with
+    /// nothing buffered and nothing to write.
+    async fn serve_until_idle(&mut self) -> io::Result<Active> {
         loop {
             let step = poll_fn(|cx| self.poll_progress(cx)).await?;
             self.flush().await?;
             match step {
                 Step::Flush => {}
+                Step::Idle => return Ok(Active::Idle),
                 Step::Close => {
                     let _ = self.io.close().await;
-                    return Ok(());
+                    return Ok(Active::Closed);
                 }
                 Step::CloseAfterError => {
                     let _ = self.io.close().await;
                     self.linger().await;
-                    return Ok(());
+                    return Ok(Active::Closed);
                 }
             }
         }
+    }
+
+    /// Waits idle: `None` once there may be bytes to read (or shutdown
+    /// began), `Some` when the keep-alive deadline ends the connection.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Step>> {
+        if self.io.poll_read_hint(cx).is_ready() {
+            self.maybe_readable = true;
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(step) = self.poll_deadline(cx) {
+            return Poll::Ready(Some(step));
+        }
+        if !self.closing && self.shutdown.as_mut().poll(cx).is_ready() {
+            self.closing = true;
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+
+    /// Whether the connection waits for a next request with nothing in
+    /// progress, and the stream told us (by a short read) that it is
+    /// drained, so a readiness wake-up will bring us back.
+    fn is_idle(&self) -> bool {
+        matches!(self.job, Job::Idle)
+            && self.conn.their_state() == State::Idle
+            && self.head_started.is_none()
+            && self.pending_send.is_none()
+            && self.out.len() == 0
+            && !self.maybe_readable
+            && !self.closing
+            && !self.peer_eof
     }
 
     /// Does all the work that needs no waiting; returns when something must
@@ -278,6 +347,9 @@ impl<S: Io> H1<S> {
                 continue;
             }
             self.turn.end();
+            if self.is_idle() {
+                return Poll::Ready(Ok(Step::Idle));
+            }
             return Poll::Pending;
         }
     }

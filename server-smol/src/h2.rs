@@ -52,13 +52,20 @@ const HTTP2: Framing = Framing {
 
 /// Serves HTTP/2 on `io` until the connection ends. `initial` holds bytes
 /// already read (the preface, when detected on the cleartext port).
-pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
+///
+/// Not an `async fn`, and `run` borrows the driver: a future keeps its
+/// arguments apart from its locals, so either would hold the driver twice.
+pub(crate) fn serve(
+    io: impl Io,
+    initial: BytesMut,
+    context: ConnContext,
+) -> impl Future<Output = io::Result<()>> {
     let mut driver = H2::new(io, context);
     if !initial.is_empty() {
         // A connection error comes back as the first events' last one.
         driver.conn.recv_owned(clock::now(), initial);
     }
-    driver.run().await
+    async move { driver.run().await }
 }
 
 /// Ids of streams whose futures asked to be polled again.
@@ -124,6 +131,8 @@ enum Phase {
 enum Step {
     Flush,
     Close,
+    /// Nothing in progress: wait without the serving state.
+    Idle,
 }
 
 struct H2<S> {
@@ -200,17 +209,64 @@ impl<S: Io> H2<S> {
         }
     }
 
-    async fn run(mut self) -> io::Result<()> {
+    /// Alternates between serving (in a box) and waiting idle (without
+    /// it): the write futures are most of a connection's size, and a
+    /// connection with no open streams needs none of them while it waits.
+    async fn run(&mut self) -> io::Result<()> {
+        loop {
+            if Box::pin(self.serve_until_idle()).await? {
+                return Ok(());
+            }
+            poll_fn(|cx| self.poll_idle(cx)).await;
+        }
+    }
+
+    /// Serves until the connection closes (`true`), or has no stream open,
+    /// nothing to write and nothing to read (`false`).
+    async fn serve_until_idle(&mut self) -> io::Result<bool> {
         loop {
             let step = poll_fn(|cx| self.poll_progress(cx)).await?;
             self.collect_transmit();
             let timeout = self.context.shared.config.timeouts.body_read;
             self.out.write_within(&mut self.io, timeout).await?;
-            if let Step::Close = step {
-                let _ = self.io.close().await;
-                return Ok(());
+            match step {
+                Step::Flush => {}
+                Step::Idle => return Ok(false),
+                Step::Close => {
+                    let _ = self.io.close().await;
+                    return Ok(true);
+                }
             }
         }
+    }
+
+    /// Waits idle until there may be bytes to read, a protocol timer is
+    /// due (it has fired when this returns), or shutdown began.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.register_task(cx);
+        if self.io.poll_read_hint(cx).is_ready() {
+            self.maybe_readable = true;
+            return Poll::Ready(());
+        }
+        if self.poll_timer(cx) || self.shutdown_requested(cx) {
+            return Poll::Ready(());
+        }
+        if self.ready.ids.lock().is_ok_and(|ids| !ids.is_empty()) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// No stream open, nothing to write, and the stream drained (a short
+    /// read), so a readiness wake-up brings the connection back.
+    fn is_idle(&self) -> bool {
+        self.streams.is_empty()
+            && self.to_poll.is_empty()
+            && self.out.len() == 0
+            && self.conn.pending_transmit() == 0
+            && !self.maybe_readable
+            && !self.peer_eof
+            && self.shutdown.is_some()
     }
 
     fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
@@ -322,6 +378,9 @@ impl<S: Io> H2<S> {
                 return Poll::Ready(Ok(Step::Close));
             }
             self.turn.end();
+            if self.is_idle() {
+                return Poll::Ready(Ok(Step::Idle));
+            }
             return Poll::Pending;
         }
     }

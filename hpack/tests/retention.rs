@@ -13,7 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use bytes::BytesMut;
-use hpack::{Decoder, encode_integer, huffman};
+use weft_hpack::{Decoder, encode_integer, huffman};
 
 struct Counting;
 

@@ -8,7 +8,7 @@
 ///
 /// A limit is enforced on the bytes scanned, not only when a parse stalls: a 70 KB head that
 /// arrives in a single read is refused after the first `max_head_bytes` bytes are looked at
-/// (h11 only checks when it would return `NEED_DATA`; see `research/h1-anchors.md` §1b).
+/// (h11 only checks when it would return `NEED_DATA`, so one large read slips past its limit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Limits {

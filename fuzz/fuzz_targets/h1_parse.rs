@@ -3,7 +3,7 @@
 //! a complete parse of the head alone gives the same result, and every proper prefix of
 //! a complete head is `Partial` (incomplete input is never an error).
 
-use weft_http1::{
+use http1_proto::{
     Config, Leniency, Limits, Status, parse_chunk_line, parse_fields, parse_request_head,
     parse_response_head,
 };

@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use std::time::Instant;
 
-use weft_http1::{Config, Connection, Event, Leniency, Limits, ResponseHead, State, Timeouts};
+use http1_proto::{Config, Connection, Event, Leniency, Limits, ResponseHead, State, Timeouts};
 use libfuzzer_sys::{arbitrary, fuzz_target};
 
 #[derive(Debug, arbitrary::Arbitrary)]
@@ -26,7 +26,7 @@ enum Seen {
     Data(Vec<u8>),
     End(usize),
     Closed,
-    Error(weft_http1::RecvError),
+    Error(http1_proto::RecvError),
 }
 
 fn run(config: Config, chunks: &[&[u8]], respond_with_body: bool) -> Vec<Seen> {

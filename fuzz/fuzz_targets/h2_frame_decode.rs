@@ -3,7 +3,7 @@
 //! that decodes re-encodes to bytes that decode to the same frame.
 
 use bytes::BytesMut;
-use weft_http2::frame::{self, Frame};
+use http2_proto::frame::{self, Frame};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else { return };

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 use bytes::{Bytes, BytesMut};
-use weft_http2::frame::{self, Frame};
-use weft_http2::{Config, Connection, ErrorCode, Event, Header, StreamId};
+use http2_proto::frame::{self, Frame};
+use http2_proto::{Config, Connection, ErrorCode, Event, Header, StreamId};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -65,11 +65,11 @@ libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
     let mut now = epoch();
     let mut conn = Connection::new(now, Config::server());
     let mut encoder = hpack::Encoder::new(4096);
-    let mut pending: Vec<u8> = weft_http2::PREFACE.to_vec();
+    let mut pending: Vec<u8> = http2_proto::PREFACE.to_vec();
     pending.extend(raw(4, 0, 0, &[]));
     let mut out = BytesMut::new();
     let mut streams: Vec<StreamId> = Vec::new();
-    let mut failed: Option<weft_http2::ConnectionError> = None;
+    let mut failed: Option<http2_proto::ConnectionError> = None;
     let mut lost = false;
     for op in ops.into_iter().take(256) {
         match op {

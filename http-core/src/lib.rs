@@ -1,7 +1,4 @@
-//! What the HTTP protocol crates of weft share: the connection [`Role`] and the field
-//! grammar of RFC 9110 (one implementation of each rule, as h11 keeps `_abnf.py`).
-//!
-//! No I/O, no allocation on the hot paths, no dependencies.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -10,6 +7,8 @@
 )]
 
 pub mod field;
+mod read_allocation;
 mod role;
 
+pub use read_allocation::ReadAllocation;
 pub use role::Role;

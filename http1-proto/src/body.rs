@@ -1,5 +1,5 @@
-//! Body framing in both directions: the decoder turns received bytes into zero-copy
-//! `Data` slices and an end-of-message, the encoder frames outgoing `Bytes` without
+//! Body framing in both directions: the decoder turns received bytes into `Data` slices
+//! of the read buffer (copied out by the connection when small) and an end-of-message, the encoder frames outgoing `Bytes` without
 //! touching them, and the outbox queues what `poll_transmit` hands out.
 
 use std::collections::VecDeque;
@@ -105,7 +105,7 @@ impl Chunked {
             match self.state {
                 ChunkState::Size => match parse::parse_chunk_line(buf, config)? {
                     Status::Complete(line) => {
-                        self.extension_bytes += line.extension_len;
+                        self.extension_bytes += line.overhead_len;
                         if self.extension_bytes > config.limits.max_chunk_ext_per_message {
                             return Err(RecvError::ChunkExtensionsTooLarge);
                         }

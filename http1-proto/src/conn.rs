@@ -83,6 +83,8 @@ pub struct Connection {
     config: Config,
     machine: Machine,
     read_buf: BytesMut,
+    /// Where `read_buf` lives, so body chunks never pin it (see `read_body`).
+    read_alloc: http_core::ReadAllocation,
     eof: bool,
     /// Where the search for the end of a partly received head resumes; `None` until the
     /// first parse attempt of this head, which parses directly (the common case: the
@@ -115,6 +117,7 @@ impl Connection {
             config,
             machine: Machine::new(),
             read_buf: BytesMut::new(),
+            read_alloc: http_core::ReadAllocation::default(),
             eof: false,
             head_scan_from: None,
             decoder: None,
@@ -230,6 +233,7 @@ impl Connection {
     pub fn recv(&mut self, now: Instant, data: &[u8]) {
         if self.admit(now, data.len()) {
             self.read_buf.extend_from_slice(data);
+            self.read_alloc.note(&self.read_buf);
         }
     }
 
@@ -241,8 +245,10 @@ impl Connection {
         }
         if self.read_buf.is_empty() {
             self.read_buf = data;
+            self.read_alloc.adopt(&self.read_buf);
         } else {
             self.read_buf.extend_from_slice(&data);
+            self.read_alloc.note(&self.read_buf);
         }
     }
 
@@ -880,6 +886,9 @@ impl Connection {
         match event {
             None => Ok(None),
             Some(BodyEvent::Data(data)) => {
+                // The application may keep it: copied out unless it is a large share
+                // of the read buffer, so framing and pipelined bytes stay out of it.
+                let data = self.read_alloc.detach(data);
                 let _ = self.machine.process(peer, Transition::Data, None);
                 if peer == Role::Client {
                     self.waiting_for_continue = false;

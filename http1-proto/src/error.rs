@@ -71,7 +71,7 @@ pub enum ParseError {
     /// A malformed chunk extension (RFC 9112 §7.1.1).
     #[error("invalid chunk extension")]
     ChunkExtension,
-    /// Chunk extensions on one line exceed
+    /// Chunk extensions and leading zeros of the size on one line exceed
     /// [`Limits::max_chunk_ext_per_line`](crate::Limits).
     #[error("chunk extension too long")]
     ChunkExtensionTooLong,
@@ -129,14 +129,14 @@ pub enum RecvError {
     #[error("invalid Host")]
     InvalidHost,
     /// A request-target in none of the four forms RFC 9112 §3.2 allows for its method:
-    /// origin-form (`/path`), absolute-form (`scheme:...`), authority-form (CONNECT
+    /// origin-form (`/path`), absolute-form (`scheme://host...`), authority-form (CONNECT
     /// only) or asterisk-form (`*`, OPTIONS only).
     #[error("request-target form not allowed")]
     InvalidTargetForm,
     /// Chunk data not followed by CRLF (RFC 9112 §7.1; h11 CVE-2025-43859).
     #[error("chunk data not followed by CRLF")]
     ChunkDataNotTerminated,
-    /// Chunk extensions over one message exceed
+    /// Chunk extensions and leading zeros over one message exceed
     /// [`Limits::max_chunk_ext_per_message`](crate::Limits) (413).
     #[error("too many chunk-extension bytes in one message")]
     ChunkExtensionsTooLarge,

@@ -18,8 +18,10 @@ pub enum Event {
     Response(ResponseHead),
     /// A 1xx response head (client role); 101 switches protocols.
     Informational(ResponseHead),
-    /// Body bytes, a zero-copy slice of the receive buffer. Chunk boundaries are not
-    /// preserved and carry no meaning (RFC 9112 §7.1).
+    /// Body bytes: a zero-copy slice of the receive buffer when they are a large share
+    /// of it, otherwise a copy, so keeping them never keeps the rest of that buffer
+    /// (framing, pipelined requests) alive. Chunk boundaries are not preserved and
+    /// carry no meaning (RFC 9112 §7.1).
     Data(Bytes),
     /// The body is complete; `trailers` holds the trailer section of a chunked body, if
     /// it had any fields (RFC 9112 §7.1.2).

@@ -124,16 +124,39 @@ pub(crate) fn is_valid_target_form(method: &[u8], target: &[u8]) -> bool {
     match target {
         [b'/', ..] => true,
         b"*" => method == b"OPTIONS",
-        // absolute-form: scheme ":" ... (RFC 3986 §3.1).
+        // absolute-form: scheme "://" authority ... (RFC 3986 §3.1). The authority is
+        // required: without it a target such as `example.com:80` is authority-form,
+        // which only CONNECT may use.
         [first, rest @ ..] if first.is_ascii_alphabetic() => {
             let scheme_len = rest
                 .iter()
                 .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
                 .count();
-            rest.get(scheme_len) == Some(&b':')
+            rest[scheme_len..]
+                .strip_prefix(b"://")
+                .is_some_and(is_valid_absolute_authority)
         }
         _ => false,
     }
+}
+
+/// The authority of an absolute-form target, followed by the rest of the target: a
+/// host must be present (RFC 9110 §4.2.1: a recipient MUST reject an `http` URI with an
+/// empty host) and userinfo must not (RFC 9110 §4.2.4: its presence is an error).
+fn is_valid_absolute_authority(after_slashes: &[u8]) -> bool {
+    let end = after_slashes
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(after_slashes.len());
+    let authority = &after_slashes[..end];
+    let host_len = match authority {
+        [b'[', literal @ ..] => literal.iter().position(|&b| b == b']').unwrap_or(0),
+        _ => authority
+            .iter()
+            .position(|&b| b == b':')
+            .unwrap_or(authority.len()),
+    };
+    host_len > 0 && !authority.contains(&b'@') && is_valid_host(authority)
 }
 
 /// Reads Transfer-Encoding lines in order as one comma-separated list (RFC 9110 §5.3),

@@ -111,6 +111,22 @@ fn valid_requests() {
             &["Request GET http://a:80/x?y Http11 [Host=a:80]", "End"],
         ),
         (
+            "absolute-form without a path, any case of scheme",
+            "GET HTTPS://a.example?q HTTP/1.1\r\nHost: a.example\r\n\r\n".into(),
+            &[
+                "Request GET HTTPS://a.example?q Http11 [Host=a.example]",
+                "End",
+            ],
+        ),
+        (
+            "absolute-form with an IP literal",
+            "GET http://[::1]:8080/ HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n".into(),
+            &[
+                "Request GET http://[::1]:8080/ Http11 [Host=[::1]:8080]",
+                "End",
+            ],
+        ),
+        (
             "authority-form",
             "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n".into(),
             &["Request CONNECT [::1]:443 Http11 [Host=[::1]:443]", "End"],
@@ -135,6 +151,17 @@ fn hostile_requests() {
     let cl_te = format!("POST / HTTP/1.1\r\n{H}");
     let chunked = format!("POST / HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n");
     let long_ext = format!("{chunked}1;{}\r\n", "a".repeat(1100));
+    // 1,000 zeros and 100 extension bytes: each within 1,024, together over it.
+    let zeros_and_ext = format!(
+        "{chunked}{}1;{}\r\nx\r\n",
+        "0".repeat(1000),
+        "a".repeat(100)
+    );
+    // 1,000 free zeros per line would let 17 lines carry 17 KB of filler.
+    let many_zeros = format!(
+        "{chunked}{}0\r\n\r\n",
+        format!("{}1\r\nx\r\n", "0".repeat(1000)).repeat(17)
+    );
     let many_ext = format!(
         "{chunked}{}",
         format!("1;{}\r\nx\r\n", "e".repeat(1000)).repeat(17)
@@ -499,6 +526,48 @@ fn hostile_requests() {
             R::InvalidTargetForm,
             400,
         ),
+        (
+            "absolute-form with an empty authority",
+            "GET http:/// HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form with a port but no host",
+            "GET http://:80/ HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form without an authority",
+            "GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form with userinfo",
+            "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "authority-form for GET",
+            "GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "authority-form for OPTIONS",
+            "OPTIONS example.com:443 HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "bare LF inside the request line",
+            "GET /a\nb HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::Parse(P::Version),
+            400,
+        ),
         // Chunked bodies (RFC 9112 §7.1).
         (
             "empty chunk size",
@@ -599,6 +668,18 @@ fn hostile_requests() {
         (
             "extensions per message",
             many_ext,
+            R::ChunkExtensionsTooLarge,
+            413,
+        ),
+        (
+            "leading zeros and an extension share the line budget",
+            zeros_and_ext,
+            R::Parse(P::ChunkExtensionTooLong),
+            400,
+        ),
+        (
+            "leading zeros count against the message budget",
+            many_zeros,
             R::ChunkExtensionsTooLarge,
             413,
         ),

@@ -14,7 +14,7 @@ pub struct RateLimit {
     pub per_second: u32,
 }
 
-/// Denial-of-service guards (research: h2-anchors.md §4). Every guard closes the
+/// Denial-of-service guards, one per known HTTP/2 flood. Every guard closes the
 /// connection with GOAWAY(ENHANCE_YOUR_CALM) and a debug string naming it, except where
 /// a field says otherwise. Defaults follow nghttp2 and the `h2` crate.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -46,7 +46,9 @@ pub enum Event {
     Data {
         /// The stream.
         stream: StreamId,
-        /// The data, a zero-copy slice of the read buffer.
+        /// The data: a zero-copy slice of the read buffer when it is a large share of
+        /// it, otherwise a copy, so keeping it never keeps the rest of that buffer
+        /// (other frames, padding) alive.
         data: Bytes,
         /// The peer ended its side of the stream with this frame.
         end_stream: bool,

@@ -38,3 +38,22 @@ pub(crate) struct ConnContext {
     pub(crate) shared: Arc<Shared>,
     pub(crate) peer: SocketAddr,
 }
+
+#[cfg(test)]
+impl ConnContext {
+    /// A connection of a server that was never bound, for driver tests.
+    pub(crate) fn for_tests(app: App, config: ServerConfig) -> Self {
+        let shared = Shared {
+            connections: Arc::new(Semaphore::new(1)),
+            app,
+            config,
+            tls: None,
+            shutdown: Shutdown::new(),
+            read_buffers: ReadBuffers::default(),
+        };
+        Self {
+            shared: Arc::new(shared),
+            peer: SocketAddr::from(([127, 0, 0, 1], 9)),
+        }
+    }
+}

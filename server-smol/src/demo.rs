@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use server_smol::{App, BodyError, Request, Response, StaticFiles};
+use weft_server::{App, BodyError, Request, Response, StaticFiles};
 
 /// The body of `GET /`, also what the benchmark's hyper server answers.
 pub(crate) const HELLO: &str = "Hello, World!";
@@ -92,7 +92,7 @@ async fn sse(req: Request) -> Response {
             return None;
         }
         if n > 0 {
-            server_smol::sleep(interval).await;
+            weft_server::sleep(interval).await;
         }
         let event = format!("id: {n}\nevent: tick\ndata: {{\"n\": {n}}}\n\n");
         Some((Ok(Bytes::from(event)), n + 1))
@@ -106,7 +106,7 @@ async fn sse(req: Request) -> Response {
 mod tests {
     use super::*;
     use futures_lite::StreamExt;
-    use server_smol::{Body, Headers, ResponseBody};
+    use weft_server::{Body, Headers, ResponseBody};
 
     fn call(method: &str, target: &str, body: Body) -> Response {
         let app = app(default_static_root()).unwrap();

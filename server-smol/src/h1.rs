@@ -32,6 +32,7 @@ use crate::outgoing::{Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::turn::{EVENT_COST, Turn};
 
 /// HTTP/1.1 keeps a handler's fields as they are; trailers need chunked
 /// coding, so they rule out an announced length (RFC 9112 §7.1.2).
@@ -118,6 +119,8 @@ struct H1<S> {
     maybe_readable: bool,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
     date: DateCache,
+    /// Work since the executor last had a turn.
+    turn: Turn,
 }
 
 impl<S: Io> H1<S> {
@@ -155,6 +158,7 @@ impl<S: Io> H1<S> {
                 let _ = stopped.recv().await;
             }),
             date: DateCache::default(),
+            turn: Turn::default(),
             context,
         }
     }
@@ -182,6 +186,9 @@ impl<S: Io> H1<S> {
     /// be written or the connection must close, and is pending otherwise.
     fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
         loop {
+            if self.turn.poll_yield(cx).is_pending() {
+                return Poll::Pending;
+            }
             let mut progressed = false;
 
             // 1. Protocol events, unless the handler has not taken the last chunk.
@@ -190,6 +197,7 @@ impl<S: Io> H1<S> {
                     break;
                 };
                 progressed = true;
+                self.turn.charge(EVENT_COST);
                 if let Some(step) = self.on_event(event) {
                     return Poll::Ready(Ok(step));
                 }
@@ -254,6 +262,7 @@ impl<S: Io> H1<S> {
                     }
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
+                        self.turn.charge(n);
                         continue;
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -268,6 +277,7 @@ impl<S: Io> H1<S> {
                 self.closing = true;
                 continue;
             }
+            self.turn.end();
             return Poll::Pending;
         }
     }
@@ -453,6 +463,7 @@ impl<S: Io> H1<S> {
             match next {
                 Poll::Ready(Some(Ok(chunk))) => {
                     moved = true;
+                    self.turn.charge(chunk.len());
                     if !chunk.is_empty() && self.conn.send_data(chunk).is_err() {
                         return Err(Step::Close);
                     }

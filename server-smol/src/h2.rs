@@ -28,6 +28,7 @@ use smol::channel::Receiver;
 
 use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
+use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
 use crate::context::ConnContext;
 use crate::headers::Headers;
@@ -37,6 +38,7 @@ use crate::outgoing::{Field, Framing, Outgoing, OutgoingBody, replacement, wants
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::turn::{EVENT_COST, Turn};
 
 /// Flush once this much is queued, even if more work is ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -94,6 +96,9 @@ struct StreamJob {
     waker: Waker,
     body_tx: Option<BodySender>,
     body_received: u64,
+    /// Body bytes handed to the handler, counted against the connection's
+    /// [`BodyBudget`] until the stream ends.
+    held: u64,
     is_head: bool,
     phase: Phase,
 }
@@ -132,6 +137,8 @@ struct H2<S> {
     /// Flow-control credit: `(stream, bytes)` the handlers consumed.
     credit_tx: smol::channel::Sender<(u32, usize)>,
     credit_rx: Pin<Box<Receiver<(u32, usize)>>>,
+    /// What the handlers of this connection may hold of request bodies.
+    budget: BodyBudget,
     out: Outbox,
     timer: Timer,
     timer_at: Option<Instant>,
@@ -142,6 +149,8 @@ struct H2<S> {
     maybe_readable: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     date: DateCache,
+    /// Work since the executor last had a turn.
+    turn: Turn,
 }
 
 impl<S: Io> H2<S> {
@@ -152,7 +161,18 @@ impl<S: Io> H2<S> {
         config.local.max_header_list_size = Some(settings.limits.h2_max_header_list);
         config.limits.max_header_list_size = settings.limits.h2_max_header_list;
         config.keepalive_interval = settings.timeouts.h2_ping;
+        // The windows never offer more than the body budget can hold.
+        let budget_limit = body_budget_limit(&settings.limits);
+        let fit =
+            |window: u32| u32::try_from(budget_limit).map_or(window, |limit| window.min(limit));
+        config.connection_window = fit(config.connection_window);
+        config.local.initial_window_size = fit(config.local.initial_window_size);
+        let budget = BodyBudget::new(budget_limit, config.connection_window);
         config.idle_timeout = Some(settings.timeouts.keep_alive);
+        // The same deadlines as over HTTP/1.1: a request head (here a header
+        // block, first frame to END_HEADERS) and each pause in a request body.
+        config.header_block_timeout = Some(settings.timeouts.header_read);
+        config.body_timeout = Some(settings.timeouts.body_read);
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
         let (credit_tx, credit_rx) = smol::channel::unbounded();
@@ -164,6 +184,7 @@ impl<S: Io> H2<S> {
             to_poll: Vec::new(),
             credit_tx,
             credit_rx: Box::pin(credit_rx),
+            budget,
             out: Outbox::new(),
             timer: Timer::never(),
             timer_at: None,
@@ -174,6 +195,7 @@ impl<S: Io> H2<S> {
                 let _ = stopped.recv().await;
             })),
             date: DateCache::default(),
+            turn: Turn::default(),
             context,
         }
     }
@@ -202,16 +224,27 @@ impl<S: Io> H2<S> {
             );
         }
         loop {
+            if self.turn.poll_yield(cx).is_pending() {
+                return Poll::Pending;
+            }
             let mut progressed = false;
 
             // 1. Protocol events.
             while let Some(event) = self.conn.poll_event() {
                 progressed = true;
+                self.turn.charge(EVENT_COST);
                 self.on_event(event);
             }
 
             // 2. Credit for consumed request bodies.
+            //    The budget may hold some back until a stream ends.
             while let Poll::Ready(Some((id, n))) = self.credit_rx.as_mut().poll_next(cx) {
+                if let Some((id, n)) = self.budget.consumed(id, n) {
+                    self.conn.release_capacity(StreamId::new(id), n);
+                }
+                progressed = true;
+            }
+            while let Some((id, n)) = self.budget.next_owed() {
                 self.conn.release_capacity(StreamId::new(id), n);
                 progressed = true;
             }
@@ -225,6 +258,7 @@ impl<S: Io> H2<S> {
                 let mut ids = std::mem::take(&mut self.to_poll);
                 ids.sort_unstable();
                 ids.dedup();
+                self.turn.charge(EVENT_COST.saturating_mul(ids.len()));
                 for id in ids.drain(..) {
                     self.poll_stream(id);
                 }
@@ -264,6 +298,7 @@ impl<S: Io> H2<S> {
                     }
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
+                        self.turn.charge(n);
                         continue;
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -286,6 +321,7 @@ impl<S: Io> H2<S> {
             if self.peer_eof && self.streams.is_empty() {
                 return Poll::Ready(Ok(Step::Close));
             }
+            self.turn.end();
             return Poll::Pending;
         }
     }
@@ -371,7 +407,7 @@ impl<S: Io> H2<S> {
                 flow_len,
             } => self.on_data(stream, data, end_stream, flow_len),
             Event::StreamReset { stream, code, by } => {
-                if let Some(job) = self.streams.remove(&u32::from(stream)) {
+                if let Some(job) = self.remove_stream(u32::from(stream)) {
                     if let Some(tx) = job.body_tx {
                         let _ = tx.try_send(Err(BodyError::Reset));
                     }
@@ -380,6 +416,7 @@ impl<S: Io> H2<S> {
                     }
                 }
             }
+            Event::BodyTimeout { stream } => self.body_timed_out(stream),
             Event::SendCapacity { stream } => {
                 tracing::trace!(%stream, "send capacity");
                 self.to_poll.push(u32::from(stream));
@@ -396,20 +433,26 @@ impl<S: Io> H2<S> {
         let id = u32::from(stream);
         let max_body = self.context.shared.config.limits.max_body;
         let Some(job) = self.streams.get_mut(&id) else {
+            self.budget.received(flow_len, 0);
+            self.budget.release_unheld(flow_len);
             self.conn.release_capacity(stream, flow_len);
             return;
         };
-        // Padding is never seen by the handler: credit it at once.
-        let padding = flow_len.saturating_sub(data.len());
-        job.body_received = job.body_received.saturating_add(data.len() as u64);
+        let len = data.len();
+        job.body_received = job.body_received.saturating_add(len as u64);
         let too_large = job.body_received > max_body;
         let delivered = match (&job.body_tx, too_large) {
             (Some(tx), false) => tx.try_send(Ok(data)).is_ok(),
             _ => false,
         };
-        if padding > 0 || !delivered {
-            let credit = if delivered { padding } else { flow_len };
-            self.conn.release_capacity(stream, credit);
+        let held = if delivered { len } else { 0 };
+        job.held += held as u64;
+        self.budget.received(flow_len, held);
+        // Padding, and data nobody will read, are credited at once.
+        let unheld = flow_len - held;
+        if unheld > 0 {
+            self.budget.release_unheld(unheld);
+            self.conn.release_capacity(stream, unheld);
         }
         if end_stream {
             job.body_tx = None;
@@ -432,7 +475,7 @@ impl<S: Io> H2<S> {
             None => return,
         };
         if answered {
-            self.streams.remove(&id);
+            self.remove_stream(id);
             let _ = self
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::CANCEL);
@@ -440,11 +483,43 @@ impl<S: Io> H2<S> {
             // Without a body: the response must be complete (END_STREAM) before the
             // reset, or the client sees an aborted stream instead of the 413.
             self.respond(id, Response::new(413), None);
-            self.streams.remove(&id);
+            self.remove_stream(id);
             let _ = self
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
         }
+    }
+
+    /// Forgets a stream: its handler's body bytes leave the budget.
+    fn remove_stream(&mut self, id: u32) -> Option<StreamJob> {
+        let job = self.streams.remove(&id)?;
+        self.budget.stream_ended(job.held);
+        Some(job)
+    }
+
+    /// The client paused its upload longer than the body timeout before we
+    /// answered: the handler's body ends with [`BodyError::Timeout`], and
+    /// the client gets a 408 (RFC 9110 §15.5.9), then RST_STREAM(NO_ERROR)
+    /// stops the rest of the upload (RFC 9113 §8.1).
+    fn body_timed_out(&mut self, stream: StreamId) {
+        let id = u32::from(stream);
+        let Some(job) = self.streams.get_mut(&id) else {
+            return;
+        };
+        tracing::debug!(peer = %self.context.peer, %stream, "request body timeout");
+        if let Some(tx) = job.body_tx.take() {
+            let _ = tx.try_send(Err(BodyError::Timeout));
+        }
+        // A response already under way cannot become a 408: the stream is
+        // cancelled instead (RFC 9113 §8.1).
+        let code = if matches!(job.phase, Phase::Handler { .. }) {
+            self.respond(id, Response::status_page(408), None);
+            ErrorCode::NO_ERROR
+        } else {
+            ErrorCode::CANCEL
+        };
+        self.remove_stream(id);
+        let _ = self.conn.reset_stream(clock::now(), stream, code);
     }
 
     fn start_request(
@@ -483,6 +558,7 @@ impl<S: Io> H2<S> {
             waker,
             body_tx: None,
             body_received: 0,
+            held: 0,
             is_head,
             phase: Phase::Sending {
                 pending: None,
@@ -504,7 +580,7 @@ impl<S: Io> H2<S> {
                 let _ = self
                     .conn
                     .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
-                self.streams.remove(&id);
+                self.remove_stream(id);
             }
             return;
         }
@@ -608,14 +684,14 @@ impl<S: Io> H2<S> {
                 return;
             }
             tracing::debug!(%stream, %error, "sending response headers");
-            self.streams.remove(&id);
+            self.remove_stream(id);
             let _ = self
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
             return;
         }
         if end_stream {
-            self.streams.remove(&id);
+            self.remove_stream(id);
         } else {
             job.phase = Phase::Sending {
                 pending,
@@ -650,7 +726,7 @@ impl<S: Io> H2<S> {
                     let Poll::Ready(fields) = trailers.poll(cx) else {
                         return;
                     };
-                    self.streams.remove(&id);
+                    self.remove_stream(id);
                     self.send_trailers(stream, fields);
                     return;
                 }
@@ -671,11 +747,14 @@ impl<S: Io> H2<S> {
                     continue;
                 }
                 let sent = self.conn.send_data(stream, data.clone(), end);
+                if let Ok(n) = sent {
+                    self.turn.charge(n);
+                }
                 tracing::trace!(%stream, len = data.len(), end, ?sent, "send_data");
                 match sent {
                     Ok(n) if n == data.len() => {
                         if end {
-                            self.streams.remove(&id);
+                            self.remove_stream(id);
                             return;
                         }
                     }
@@ -693,7 +772,7 @@ impl<S: Io> H2<S> {
                         // or the body broke its own head (more or less than its
                         // content-length): end the stream rather than leave it open.
                         tracing::debug!(%stream, %error, "sending response body");
-                        self.streams.remove(&id);
+                        self.remove_stream(id);
                         let _ =
                             self.conn
                                 .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
@@ -726,7 +805,7 @@ impl<S: Io> H2<S> {
                 }
                 Poll::Ready(Some(Err(error))) => {
                     tracing::debug!(%stream, %error, "response body failed");
-                    self.streams.remove(&id);
+                    self.remove_stream(id);
                     let _ = self
                         .conn
                         .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);

@@ -47,11 +47,11 @@ pub enum ServerError {
 /// A server that is not running yet.
 ///
 /// ```no_run
-/// use server_smol::{App, Response, Server, ServerConfig};
+/// use weft_server::{App, Response, Server, ServerConfig};
 /// let mut app = App::new();
 /// app.get("/", |_req| async { Response::text("hello") });
 /// let running = Server::new(ServerConfig::default(), app).bind().unwrap();
-/// server_smol::wait_for_signal().unwrap();
+/// weft_server::wait_for_signal().unwrap();
 /// running.shutdown();
 /// running.join();
 /// ```

@@ -349,6 +349,19 @@ fn smuggling_shapes_are_400_and_close() {
     r.send(b"GE(T / HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(r.reply().status, 400);
     assert!(r.is_closed());
+    // Request lines that are HTTP/1.x but malformed (RFC 9112 §3, §3.2): a bare LF
+    // inside the line, an absolute-form target without a host, an authority-form
+    // target on a method other than CONNECT. Each is answered, not just closed.
+    for line in [
+        &b"GET /a\nb HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+        b"GET http:/// HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET t:80 HTTP/1.1\r\nHost: t\r\n\r\n",
+    ] {
+        let mut r = Reader::new(connect(addr));
+        r.send(line);
+        assert_eq!(r.reply().status, 400, "{}", String::from_utf8_lossy(line));
+        assert!(r.is_closed(), "{}", String::from_utf8_lossy(line));
+    }
     // A first line that is neither HTTP/1.x nor the HTTP/2 preface (here a
     // TLS ClientHello) is closed without an HTTP/1.1 answer: this port also
     // speaks h2c, where an invalid preface is a connection error (RFC 9113
@@ -616,7 +629,7 @@ fn at_max_connections_new_clients_wait_instead_of_being_dropped() {
 
 #[test]
 fn both_layouts_serve_and_shut_down() {
-    for layout in [server_smol::Layout::PerCore, server_smol::Layout::Shared] {
+    for layout in [weft_server::Layout::PerCore, weft_server::Layout::Shared] {
         let mut cfg = config();
         cfg.layout = layout;
         cfg.workers = 2;

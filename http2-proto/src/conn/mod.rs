@@ -142,6 +142,8 @@ pub struct Connection {
     config: Config,
     phase: Phase,
     read_buf: BytesMut,
+    /// Where `read_buf` lives, so DATA payloads never pin it (see `on_data`).
+    read_alloc: http_core::ReadAllocation,
     decoder: hpack::Decoder,
     encoder: hpack::Encoder,
     /// Our settings as the peer has acknowledged them (what it honours).
@@ -267,6 +269,7 @@ impl Connection {
             role,
             phase: Phase::Preface { matched: 0 },
             read_buf: BytesMut::new(),
+            read_alloc: http_core::ReadAllocation::default(),
             decoder,
             encoder: hpack::Encoder::new(MAX_ENCODER_TABLE as usize),
             local,

@@ -33,6 +33,7 @@ impl Connection {
             return;
         }
         self.read_buf.extend_from_slice(data);
+        self.read_alloc.note(&self.read_buf);
         self.process(now);
     }
 
@@ -44,8 +45,10 @@ impl Connection {
         }
         if self.read_buf.is_empty() {
             self.read_buf = data;
+            self.read_alloc.adopt(&self.read_buf);
         } else {
             self.read_buf.extend_from_slice(&data);
+            self.read_alloc.note(&self.read_buf);
         }
         self.process(now);
     }
@@ -115,6 +118,7 @@ impl Connection {
             let total = FRAME_HEADER_LEN + head.length as usize;
             if self.read_buf.len() < total {
                 self.read_buf.reserve(total - self.read_buf.len());
+                self.read_alloc.note(&self.read_buf);
                 break;
             }
             self.read_buf.advance(FRAME_HEADER_LEN);
@@ -288,7 +292,9 @@ impl Connection {
         let next = f.end_stream.then(|| stream.state.on_recv_end());
         self.events.push_back(Event::Data {
             stream: id,
-            data: f.data,
+            // The application may keep it: copied out unless it is a large share of
+            // the read buffer, so padding and ignored frames are not kept with it.
+            data: self.read_alloc.detach(f.data),
             end_stream: f.end_stream,
             flow_len: flow,
         });

@@ -190,11 +190,7 @@ impl<S: Io> H1<S> {
             if Box::pin(self.serve_until_idle()).await? == Active::Closed {
                 return Ok(());
             }
-            if let Some(step) = poll_fn(|cx| self.poll_idle(cx)).await {
-                debug_assert_eq!(step, Step::Close);
-                let _ = self.io.close().await;
-                return Ok(());
-            }
+            poll_fn(|cx| self.poll_idle(cx)).await;
         }
     }
 
@@ -220,19 +216,19 @@ impl<S: Io> H1<S> {
         }
     }
 
-    /// Waits idle: `None` once there may be bytes to read (or shutdown
-    /// began), `Some` when the keep-alive deadline ends the connection.
-    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Step>> {
+    /// Waits idle until there may be bytes to read, a deadline passed (the
+    /// keep-alive expiry is then the protocol's next event), or shutdown began.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.io.poll_read_hint(cx).is_ready() {
             self.maybe_readable = true;
-            return Poll::Ready(None);
+            return Poll::Ready(());
         }
-        if let Poll::Ready(step) = self.poll_deadline(cx) {
-            return Poll::Ready(Some(step));
+        if self.poll_deadline(cx).is_ready() {
+            return Poll::Ready(());
         }
         if !self.closing && self.shutdown.as_mut().poll(cx).is_ready() {
             self.closing = true;
-            return Poll::Ready(None);
+            return Poll::Ready(());
         }
         Poll::Pending
     }
@@ -243,7 +239,7 @@ impl<S: Io> H1<S> {
     fn is_idle(&self) -> bool {
         matches!(self.job, Job::Idle)
             && self.conn.their_state() == State::Idle
-            && self.head_started.is_none()
+            && self.conn.trailing_data().0.is_empty()
             && self.pending_send.is_none()
             && self.out.len() == 0
             && !self.maybe_readable

@@ -33,7 +33,7 @@ fn open(addr: &str, path: &str) -> Result<(TcpStream, Connection)> {
     request.push_str("\r\n");
     sock.write_all(request.as_bytes())?;
 
-    let config = http1_proto::Config::default();
+    let config = http1_proto::Config::client();
     let mut fields = Vec::new();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];

@@ -2,11 +2,13 @@
 
 use bytes::Bytes;
 
+use crate::error::RecvError;
 use crate::head::{RequestHead, ResponseHead};
 use crate::headers::HeaderMap;
 
 /// Something the peer did. Each message is a head, zero or more `Data`, then one
-/// `EndOfMessage`; `ConnectionClosed` ends the connection cleanly.
+/// `EndOfMessage`; `ConnectionClosed` ends the connection cleanly, `ConnectionLost` with
+/// an error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
@@ -30,4 +32,9 @@ pub enum Event {
     /// The peer closed the connection at a message boundary (`recv_eof` with nothing
     /// pending). Reported once.
     ConnectionClosed,
+    /// The peer broke the protocol, a limit was exceeded or a timer expired; reported
+    /// once, and no event follows it. The error stays in
+    /// [`Connection::error`](crate::Connection::error). A server may still answer it
+    /// with [`RecvError::status_hint`] before closing.
+    ConnectionLost(RecvError),
 }

@@ -3,7 +3,9 @@
 //! §10.1.1).
 
 use crate::error::RecvError;
-use crate::headers::{HeaderMap, trim_ows};
+use http_core::field::{ContentLengthError, merge_content_length, trim_ows};
+
+use crate::headers::HeaderMap;
 use crate::scan;
 
 /// How a message body is delimited (RFC 9112 §6.3).
@@ -71,13 +73,12 @@ pub(crate) fn head_facts(headers: &HeaderMap) -> Result<HeadFacts, RecvError> {
                 }
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
-                let length = parse_content_length(value)?;
-                match facts.content_length {
-                    Some(previous) if previous != length => {
-                        return Err(RecvError::ConflictingContentLength);
-                    }
-                    _ => facts.content_length = Some(length),
-                }
+                facts.content_length = Some(
+                    merge_content_length(facts.content_length, value).map_err(|e| match e {
+                        ContentLengthError::Invalid => RecvError::InvalidContentLength,
+                        ContentLengthError::Conflicting => RecvError::ConflictingContentLength,
+                    })?,
+                );
             }
             17 if name.eq_ignore_ascii_case(b"transfer-encoding") => te.line(value),
             _ => {}
@@ -158,34 +159,6 @@ fn is_valid_absolute_authority(after_slashes: &[u8]) -> bool {
     host_len > 0 && !authority.contains(&b'@') && is_valid_host(authority)
 }
 
-/// `Content-Length = 1*DIGIT` (RFC 9110 §8.6), or a list of identical values, which
-/// RFC 9112 §6.3 item 5 lets a recipient accept. No sign, no whitespace inside, no
-/// overflow (CVE-2021-32715).
-pub(crate) fn parse_content_length(value: &[u8]) -> Result<u64, RecvError> {
-    let mut result = None;
-    for item in value.split(|&b| b == b',') {
-        let item = trim_ows(item);
-        if item.is_empty() {
-            return Err(RecvError::InvalidContentLength);
-        }
-        let mut n: u64 = 0;
-        for &b in item {
-            if !b.is_ascii_digit() {
-                return Err(RecvError::InvalidContentLength);
-            }
-            n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(b - b'0')))
-                .ok_or(RecvError::InvalidContentLength)?;
-        }
-        match result {
-            Some(previous) if previous != n => return Err(RecvError::ConflictingContentLength),
-            _ => result = Some(n),
-        }
-    }
-    result.ok_or(RecvError::InvalidContentLength)
-}
-
 /// Reads Transfer-Encoding lines in order as one comma-separated list (RFC 9110 §5.3),
 /// so that `chunked` on one line and `identity` on the next is not chunked
 /// (CVE-2021-21299).
@@ -236,32 +209,25 @@ impl TeReader {
 mod tests {
     use super::*;
 
+    fn content_length(lines: &[&[u8]]) -> Result<Option<u64>, RecvError> {
+        let headers: HeaderMap = lines
+            .iter()
+            .map(|v| (&b"Content-Length"[..], v.to_vec()))
+            .collect();
+        head_facts(&headers).map(|facts| facts.content_length)
+    }
+
     #[test]
-    fn content_length_values() {
-        assert_eq!(parse_content_length(b"0"), Ok(0));
-        assert_eq!(parse_content_length(b"42"), Ok(42));
-        assert_eq!(parse_content_length(b"42, 42"), Ok(42));
-        assert_eq!(parse_content_length(b"18446744073709551615"), Ok(u64::MAX));
-        for bad in [
-            &b""[..],
-            b"+5",
-            b"-1",
-            b"5 5",
-            b"0x10",
-            b"5,",
-            b",5",
-            b"18446744073709551616",
-            b"1e3",
-        ] {
-            assert_eq!(
-                parse_content_length(bad),
-                Err(RecvError::InvalidContentLength),
-                "{bad:?}"
-            );
-        }
+    fn content_length_lines() {
+        assert_eq!(content_length(&[]), Ok(None));
+        assert_eq!(content_length(&[b"5, 5", b"5"]), Ok(Some(5)));
         assert_eq!(
-            parse_content_length(b"4, 5"),
+            content_length(&[b"5", b"6"]),
             Err(RecvError::ConflictingContentLength)
+        );
+        assert_eq!(
+            content_length(&[b"5", b"+5"]),
+            Err(RecvError::InvalidContentLength)
         );
     }
 

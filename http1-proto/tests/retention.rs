@@ -4,12 +4,13 @@
 mod common;
 
 use bytes::Bytes;
-use http1_proto::{Config, Connection, Event, Limits, Role};
+use common::now;
+use weft_http1::{Config, Connection, Event, Limits, Role};
 
 /// Drains the `Data` chunks of `conn`.
 fn chunks(conn: &mut Connection) -> Vec<Bytes> {
     let mut chunks = Vec::new();
-    while let Ok(Some(event)) = conn.poll_event() {
+    while let Some(event) = conn.poll_event() {
         if let Event::Data(data) = event {
             chunks.push(data);
         }
@@ -33,14 +34,23 @@ fn small_chunks_beside_extensions_are_copied_out() {
         max_chunk_ext_per_message: usize::MAX,
         ..Limits::default()
     };
-    let mut conn = Connection::with_config(Role::Server, Config::with_limits(limits));
-    conn.recv(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n");
+    let mut conn = Connection::new(
+        now(),
+        Config {
+            limits,
+            ..Config::new(Role::Server)
+        },
+    );
+    conn.recv(
+        now(),
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n",
+    );
     let mut kept = Vec::new();
     for _ in 0..64 {
         // One read: a chunk's data, then the next chunk-size line with its extension.
         // (A chunk's capacity shows what follows it in its allocation, so the filler
         // goes after the data.)
-        conn.recv(format!("x\r\n1;{}\r\n", "e".repeat(1000)).as_bytes());
+        conn.recv(now(), format!("x\r\n1;{}\r\n", "e".repeat(1000)).as_bytes());
         kept.extend(chunks(&mut conn));
     }
     drop(conn);
@@ -56,7 +66,7 @@ fn small_chunks_beside_extensions_are_copied_out() {
 
 #[test]
 fn a_small_body_does_not_keep_the_pipelined_request_behind_it() {
-    let mut conn = Connection::with_config(Role::Server, Config::default());
+    let mut conn = Connection::new(now(), Config::new(Role::Server));
     let mut input = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx".to_vec();
     input.extend_from_slice(
         format!(
@@ -65,7 +75,7 @@ fn a_small_body_does_not_keep_the_pipelined_request_behind_it() {
         )
         .as_bytes(),
     );
-    conn.recv_owned(bytes::BytesMut::from(&input[..]));
+    conn.recv_owned(now(), bytes::BytesMut::from(&input[..]));
     let kept = chunks(&mut conn);
     drop(conn);
     assert_eq!(pinned(kept), vec![(1, Some(1))]);

@@ -4,8 +4,8 @@
 mod support;
 
 use bytes::Bytes;
-use http2_proto::Event;
 use support::*;
+use weft_http2::Event;
 
 /// The `Data` chunks of `events`, each with the allocation it keeps alive, once nothing
 /// but the chunks holds on to anything (`None` for a chunk sharing its allocation).

@@ -269,6 +269,25 @@ fn declared_body_over_the_limit_is_413_and_close() {
     server.join();
 }
 
+/// `Content-Length: 5, 5` is 5 (RFC 9110 §8.6, RFC 9112 §6.3): the handler gets the five
+/// bytes, and a repeated length over the limit is refused before the body is read.
+#[test]
+fn a_repeated_content_length_is_one_length() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 5\r\n\r\nhello");
+    let reply = r.reply();
+    assert_eq!((reply.status, &reply.body[..]), (200, &b"hello"[..]));
+
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000, 1000000\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 413);
+    assert!(r.is_closed());
+    server.shutdown();
+    server.join();
+}
+
 #[test]
 fn chunked_body_growing_over_the_limit_is_413_and_close() {
     let (server, addr) = start(config());

@@ -24,28 +24,24 @@ fn proto(reason: &'static str) -> ConnectionError {
 impl Connection {
     /// Feeds bytes received from the transport (copied once into the read buffer).
     ///
-    /// # Errors
-    ///
-    /// A [`ConnectionError`] when the peer violated the protocol at connection level;
-    /// the GOAWAY is already queued. The error is sticky: later calls return it again.
-    pub fn recv(&mut self, now: Instant, data: &[u8]) -> Result {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
+    /// A peer that violates the protocol at connection level ends the connection: the
+    /// GOAWAY is queued for [`poll_transmit`](Self::poll_transmit), the terminal
+    /// [`Event::ConnectionLost`] for [`poll_event`](Self::poll_event), and
+    /// [`error`](Self::error) returns the error from then on. Input after it is ignored.
+    pub fn recv(&mut self, now: Instant, data: &[u8]) {
+        if self.error.is_some() {
+            return;
         }
         self.read_buf.extend_from_slice(data);
         self.read_alloc.note(&self.read_buf);
-        self.process(now)
+        self.process(now);
     }
 
     /// Feeds bytes received from the transport, adopting the buffer without a copy when
-    /// nothing is pending.
-    ///
-    /// # Errors
-    ///
-    /// As [`recv`](Self::recv).
-    pub fn recv_owned(&mut self, now: Instant, data: BytesMut) -> Result {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
+    /// nothing is pending. Errors end the connection as for [`recv`](Self::recv).
+    pub fn recv_owned(&mut self, now: Instant, data: BytesMut) {
+        if self.error.is_some() {
+            return;
         }
         if self.read_buf.is_empty() {
             self.read_buf = data;
@@ -54,7 +50,7 @@ impl Connection {
             self.read_buf.extend_from_slice(&data);
             self.read_alloc.note(&self.read_buf);
         }
-        self.process(now)
+        self.process(now);
     }
 
     /// The transport reached end of input. Streams still open are lost: an
@@ -71,7 +67,7 @@ impl Connection {
         self.timers = Default::default();
     }
 
-    fn process(&mut self, now: Instant) -> Result {
+    fn process(&mut self, now: Instant) {
         if let Some(interval) = self.config.keepalive_interval {
             self.timers.set(Timer::KeepAlivePing, now + interval);
             self.timers.stop(Timer::KeepAliveTimeout);
@@ -81,11 +77,10 @@ impl Connection {
             self.timers.set(Timer::Idle, now + idle);
         }
         match self.process_frames(now) {
-            Ok(()) => {
-                self.update_header_block_timer(now);
-                Ok(())
+            Ok(()) => self.update_header_block_timer(now),
+            Err(err) => {
+                self.fail(err);
             }
-            Err(err) => Err(self.fail(err)),
         }
     }
 
@@ -217,7 +212,9 @@ impl Connection {
 
     /// Gives connection-level credit back (data that was discarded or released).
     pub(super) fn release_connection(&mut self, n: usize) {
+        let was_blocked = self.conn_recv.window() <= 0;
         if let Some(inc) = self.conn_recv.release(n) {
+            self.body_window_reopened |= was_blocked;
             WindowUpdate {
                 stream: StreamId::CONNECTION,
                 increment: inc,
@@ -510,7 +507,10 @@ impl Connection {
             stream: id,
             headers,
             end_stream,
-            kind: HeadersKind::Request,
+            kind: HeadersKind::Request {
+                content_length: info.content_length,
+                is_head: info.head,
+            },
         });
         self.touch_body_timer(now, id);
         Ok(())

@@ -332,7 +332,11 @@ impl<S: Io> H1<S> {
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
+                    // The socket is drained. Unless the stream cannot tell
+                    // (TLS buffers its own), note it, or a connection whose
+                    // request came in the preface sniff's read would never
+                    // count as idle and would keep its serving state.
+                    Poll::Pending => self.maybe_readable = self.io.poll_read_hint(cx).is_ready(),
                 }
             }
             if self.poll_deadline(cx).is_ready() {

@@ -213,6 +213,23 @@ impl Connection {
         self.waiting_for_continue
     }
 
+    /// Frees the capacity kept for reuse between messages (the receive buffer, the
+    /// field-line scratch, the write buffer) when nothing is in progress: both sides
+    /// [`State::Idle`], no unread input, nothing to transmit. A server calls it when a
+    /// keep-alive connection starts waiting (RFC 9112 §9.3), so many idle connections
+    /// hold no buffers; the next message grows them again. Otherwise it does nothing.
+    pub fn shrink_when_idle(&mut self) {
+        let idle = self.our_state() == State::Idle
+            && self.their_state() == State::Idle
+            && self.read_buf.is_empty()
+            && self.outbox.is_empty();
+        if idle {
+            self.read_buf = BytesMut::new();
+            self.fields = Vec::new();
+            self.outbox = Outbox::default();
+        }
+    }
+
     /// Received bytes not consumed yet, and whether the peer closed: after a protocol
     /// switch these belong to the new protocol (h11 `trailing_data`).
     pub fn trailing_data(&self) -> (&[u8], bool) {

@@ -672,3 +672,30 @@ fn response_without_request_closes() {
     assert!(!server.keep_alive());
     assert_eq!(server.our_state(), State::MustClose);
 }
+
+#[test]
+fn an_idle_connection_lets_go_of_its_buffers_but_keeps_pipelined_bytes() {
+    let (mut client, mut server) = pair();
+    client.send_request(&get("/a")).unwrap();
+    client.send_end(None).unwrap();
+    pump(&mut client, &mut server);
+    drain(&mut server);
+    server
+        .send_response(&ResponseHead::new(200).with_header("Content-Length", "2"))
+        .unwrap();
+    server.send_data(Bytes::from_static(b"ok")).unwrap();
+    server.send_end(None).unwrap();
+    let sent = server.poll_transmit().unwrap();
+    server.start_next_cycle(now()).unwrap();
+    server.shrink_when_idle();
+    // Nothing in the connection shares the sent bytes' allocation any more: the
+    // write buffer it was split from is gone.
+    assert!(sent.try_into_mut().is_ok());
+
+    // Bytes of a next request already received are not idle: they stay.
+    server.recv(now(), b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    server.shrink_when_idle();
+    let (events, error) = drain(&mut server);
+    assert_eq!(error, None);
+    assert_eq!(events, ["Request GET /b Http11 [Host=h]", "End"]);
+}

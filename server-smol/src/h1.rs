@@ -190,6 +190,8 @@ impl<S: Io> H1<S> {
             if Box::pin(self.serve_until_idle()).await? == Active::Closed {
                 return Ok(());
             }
+            self.conn.shrink_when_idle();
+            self.out.shrink_when_empty();
             poll_fn(|cx| self.poll_idle(cx)).await;
         }
     }

@@ -36,6 +36,14 @@ impl Outbox {
         self.len
     }
 
+    /// Frees the capacity kept for the next write if nothing is queued: an idle
+    /// connection should hold no buffer.
+    pub(crate) fn shrink_when_empty(&mut self) {
+        if self.len == 0 {
+            *self = Self::new();
+        }
+    }
+
     pub(crate) fn push(&mut self, bytes: Bytes) {
         if bytes.is_empty() {
             return;

@@ -19,6 +19,16 @@ packages=("${crates[@]%-*}")
 [ ${#packages[@]} -gt 0 ] || { echo "20-package: no publishable crate found"; exit 1; }
 echo "20-package: ${packages[*]}"
 
+# cargo unpacks each crate of its temporary registry once per version, into
+# $CARGO_HOME/registry/src/-<hash>/, and reuses that copy on later runs even
+# after the crate changed (the version stays the same between releases): a
+# crate would then be verified against an old copy of its sibling. Remove our
+# own unpacked copies, nothing else.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for crate in "${crates[@]}"; do
+    rm -rf "$cargo_home"/registry/src/-*/"$crate"
+done
+
 # --allow-dirty: the suite also runs on a work tree with uncommitted changes.
 cargo package --allow-dirty "${packages[@]/#/--package=}"
 for crate in "${crates[@]}"; do

@@ -8,6 +8,8 @@ did not panic.
 
 Markers name the weakness each test shows (pytest.ini): `-m defended` runs the attacks
 the server withstands today, `-m "not weakness1"` leaves out one weakness.
+WEFT_ATTACKS_EXPECT_FAIL="weakness1 idle" marks those tests strict xfail: they run,
+must fail, and turn the suite red once they pass, so the list shrinks as fixes land.
 """
 import contextlib
 import json
@@ -15,6 +17,7 @@ import math
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +45,15 @@ PER_H1_CONNECTION = 256 * KiB
 # A fresh connection and request every PROBE_INTERVAL_MS; p99 must stay under this.
 PROBE_INTERVAL_MS = 20
 PROBE_P99 = 0.050
+
+
+def pytest_collection_modifyitems(config, items):
+    expected = os.environ.get("WEFT_ATTACKS_EXPECT_FAIL", "").split()
+    for item in items:
+        for name in expected:
+            if item.get_closest_marker(name):
+                item.add_marker(pytest.mark.xfail(
+                    strict=True, reason=f"{name} is not fixed yet (WEFT_ATTACKS_EXPECT_FAIL)"))
 
 
 def server_binary():
@@ -208,3 +220,29 @@ def probe():
 def report_memory(label, before, after, bound):
     print(f"{label}: RSS {before / MiB:.1f} -> {after / MiB:.1f} MiB, "
           f"delta {(after - before) / MiB:.2f} MiB, bound {bound / MiB:.2f} MiB")
+
+
+# One attacking connection may cost the server its own worst case plus the probe's
+# short-lived connections and allocator arenas warming up.
+ONE_CONNECTION = PER_H2_CONNECTION + 4 * MiB
+
+
+def send_until_blocked(sock, data, seconds):
+    """Writes `data` over and over for `seconds`, never reading. Returns how many
+    octets the server took and whether it closed the connection."""
+    sock.settimeout(0.1)
+    sent, closed = 0, False
+    deadline = time.monotonic() + seconds
+    view = memoryview(data)
+    offset = 0
+    while time.monotonic() < deadline:
+        try:
+            n = sock.send(view[offset:])
+        except (socket.timeout, BlockingIOError):
+            continue
+        except OSError:
+            closed = True
+            break
+        sent += n
+        offset = (offset + n) % len(data)
+    return sent, closed

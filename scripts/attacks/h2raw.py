@@ -91,6 +91,12 @@ def literal_plain(name, value):
     return b"\x00" + hpack_string(name) + hpack_string(value)
 
 
+def literal_static_name(index, value):
+    """A literal field without indexing whose name is table entry `index` (§6.2.2);
+    content-length is static entry 28."""
+    return hpack_int(index, 4) + hpack_string(value)
+
+
 def request_block(method=b"GET", path=b"/", authority=b"localhost"):
     """Pseudo-header fields of a request; :method GET and POST, :scheme http and
     :path / are static-table entries 2, 3, 6 and 4 (Appendix A)."""

@@ -8,8 +8,8 @@ field per 120 KiB block pinned about 15 MB per connection.
 import pytest
 
 from conftest import PER_H2_CONNECTION, MiB, report_memory
-from h2raw import (Conn, END_STREAM, HEADERS, END_HEADERS, frame, header_frames,
-                   literal_indexed, literal_plain, request_block)
+from h2raw import (ACK, Conn, END_HEADERS, END_STREAM, HEADERS, PING, SETTINGS, frame,
+                   header_frames, literal_indexed, literal_plain, ping, request_block)
 
 pytestmark = pytest.mark.weakness1
 
@@ -81,7 +81,6 @@ def test_weakness1_valid_15k_requests_pin_nothing(server):
 def drain_until_ping_ack(conn):
     """Reads (without a reader thread) until the server acknowledges a PING sent
     after everything else: it has decoded every block before it."""
-    from h2raw import ACK, PING, SETTINGS, ping
     assert conn.send(frame(SETTINGS, ACK, 0) + ping(b"synced!!"))
     for kind, flags, _stream, payload in conn.read_frames():
         if kind == PING and flags & ACK and payload == b"synced!!":

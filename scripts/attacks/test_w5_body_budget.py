@@ -14,7 +14,8 @@ import time
 import pytest
 
 from conftest import PER_H2_CONNECTION, MiB, report_memory
-from h2raw import (Conn, DATA, HEADERS, SETTINGS_INITIAL_WINDOW_SIZE, frame, request_block)
+from h2raw import (Conn, DATA, HEADERS, SETTINGS_INITIAL_WINDOW_SIZE, frame, literal_static_name,
+                   request_block)
 
 pytestmark = pytest.mark.weakness5
 
@@ -28,7 +29,7 @@ def upload_until_stalled(conn, sent):
     """Round-robin 16 KiB DATA frames over the streams while the windows allow;
     returns when every upload is complete or no window opened for STALL seconds."""
     streams = [1 + 2 * i for i in range(STREAMS)]
-    block = request_block(method=b"POST", path=b"/echo") + b"\x0f\x0d\x07" + b"4194304"  # content-length
+    block = request_block(method=b"POST", path=b"/echo") + literal_static_name(28, b"%d" % MAX_BODY)
     if not conn.send(b"".join(frame(HEADERS, 0x4, st, block) for st in streams)):
         return
     left = {st: MAX_BODY for st in streams}

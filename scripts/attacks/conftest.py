@@ -89,6 +89,17 @@ class Server:
             self.tls_addr = re.search(r"https=Some\(([0-9.]+:[0-9]+)\)", text).group(1)
         self.host, port = self.addr.rsplit(":", 1)
         self.port = int(port)
+        self.warm_up()
+
+    def warm_up(self):
+        """One request, so that what a first connection sets up once (thread-locals,
+        pools) is in every test's baseline."""
+        with socket.create_connection((self.host, self.port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while data := sock.recv(4096):
+                answer += data
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
 
     @property
     def pid(self):

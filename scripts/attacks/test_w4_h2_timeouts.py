@@ -81,7 +81,7 @@ def test_weakness4_dripped_header_block_ends_at_the_header_timeout(server):
         ends.append(min(times) - started if times else None)
     late = [e for e in ends if e is None or e > TIMEOUT + SLACK]
     assert not late, (f"{len(late)} of {len(conns)} connections dripping a header block still open "
-                      f"{deadline - started:.1f} s after it began (--header-timeout {TIMEOUT})")
+                      f"{deadline - started:.1f} s after it began (--header-timeout {TIMEOUT}); ends: {ends}")
     assert all(e >= TIMEOUT - 0.25 for e in ends), f"ended before the timeout: {ends}"
     for conn in conns:
         conn.close()

@@ -112,9 +112,15 @@ class Conn:
     acknowledges SETTINGS and PING, grants window for received DATA (unless
     `grant=False`), decodes response headers and records stream ends."""
 
-    def __init__(self, addr, settings_pairs=(), reader=True, grant=True, timeout=10):
+    def __init__(self, addr, settings_pairs=(), reader=True, grant=True, timeout=10, rcvbuf=None):
         host, port = addr.rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            # Before connect, so the window the kernel advertises stays small.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, int(port)))
+        self.reading = True
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.lock = threading.Lock()
         self.cond = threading.Condition()
@@ -186,7 +192,7 @@ class Conn:
                 data = self.sock.recv(1 << 16)
             except (OSError, ValueError):
                 data = b""
-            if not data:
+            if not data or not self.reading:
                 return
             buf += data
 

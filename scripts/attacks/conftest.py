@@ -228,9 +228,12 @@ def probe():
     return Probe
 
 
-def report_memory(label, before, after, bound):
+def check_memory(label, before, after, bound, detail=""):
+    """Prints the RSS growth and asserts it is within `bound`."""
     print(f"{label}: RSS {before / MiB:.1f} -> {after / MiB:.1f} MiB, "
           f"delta {(after - before) / MiB:.2f} MiB, bound {bound / MiB:.2f} MiB")
+    assert after - before <= bound, (f"{label}: RSS grew {(after - before) / MiB:.1f} MiB, "
+                                     f"over the bound of {bound / MiB:.2f} MiB. {detail}")
 
 
 # One attacking connection may cost the server its own worst case plus the probe's

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from conftest import KiB, report_memory
+from conftest import KiB, check_memory
 from h2raw import ACK, PREFACE, SETTINGS, frame, settings_frame
 
 pytestmark = pytest.mark.idle
@@ -45,12 +45,10 @@ def hold_idle(s, open_one, per_connection, label):
         open_one(sock)
         socks.append(sock)
     after = s.settled_rss()
-    report_memory(f"{N} idle {label}", before, after, N * per_connection)
     for sock in socks:
         sock.close()
-    per = (after - before) / N
-    assert per <= per_connection, \
-        f"{per / KiB:.1f} KiB per idle {label} connection (bound {per_connection / KiB:.0f} KiB)"
+    check_memory(f"{N} idle {label}", before, after, N * per_connection,
+                 f"{(after - before) / N / KiB:.1f} KiB per connection, bound {per_connection / KiB:.0f} KiB")
 
 
 def test_idle_http1_keep_alive_connections(server):

@@ -7,7 +7,7 @@ field per 120 KiB block pinned about 15 MB per connection.
 """
 import pytest
 
-from conftest import PER_H2_CONNECTION, MiB, report_memory
+from conftest import PER_H2_CONNECTION, MiB, check_memory
 from h2raw import (ACK, Conn, END_HEADERS, END_STREAM, HEADERS, PING, SETTINGS, frame,
                    header_frames, literal_indexed, literal_plain, ping, request_block)
 
@@ -23,26 +23,18 @@ def test_weakness1_padded_blocks_pin_nothing(server):
     s = server()
     # About 120 KiB of fields that are never indexed: the padding rides along.
     padding = b"".join(literal_plain(b"x-pad-%d" % i, b"p" * 4000) for i in range(30))
-    before = s.settled_rss()
-    conns = []
-    for c in range(CONNECTIONS):
+
+    def load(c):
         conn = Conn(s.addr, reader=False)
         burst = bytearray()
         for i in range(120):
             block = request_block() + literal_indexed(b"x-i", b"%d.%d" % (c, i)) + padding
             burst += header_frames(1 + 2 * i, block)
         assert conn.send(bytes(burst)), "the server closed the connection"
-        conns.append(conn)
-    for conn in conns:
         drain_until_ping_ack(conn)
-    after = s.settled_rss()
-    bound = CONNECTIONS * PER_H2_CONNECTION
-    report_memory("padded blocks", before, after, bound)
-    assert after - before <= bound, (
-        f"{CONNECTIONS} connections hold {(after - before) / MiB:.0f} MiB "
-        f"({(after - before) / CONNECTIONS / MiB:.1f} MiB each): table entries pin their blocks")
-    for conn in conns:
-        conn.close()
+        return conn
+
+    hold_connections(s, "padded blocks", load, "table entries pin their blocks")
 
 
 def test_weakness1_valid_15k_requests_pin_nothing(server):
@@ -51,9 +43,9 @@ def test_weakness1_valid_15k_requests_pin_nothing(server):
     Bound: 50 x PER_H2_CONNECTION."""
     s = server()
     padding = b"".join(literal_plain(b"x-pad-%d" % i, b"q" * 4900) for i in range(3))
-    before = s.settled_rss()
-    conns = []
-    for c in range(CONNECTIONS):
+    assert len(padding) + 100 < 16384, "one HEADERS frame"
+
+    def load(c):
         conn = Conn(s.addr)
         for batch in range(4):
             streams = [1 + 2 * (batch * 50 + i) for i in range(50)]
@@ -61,21 +53,26 @@ def test_weakness1_valid_15k_requests_pin_nothing(server):
                 frame(HEADERS, END_HEADERS | END_STREAM, stream,
                       request_block() + literal_indexed(b"x-i", b"%d.%d" % (c, stream)) + padding)
                 for stream in streams)
-            assert len(padding) + 100 < 16384
             assert conn.send(burst)
             assert conn.wait(lambda: all(st in conn.ended for st in streams), 30), \
                 "requests were not answered"
             assert all(conn.status(st) == 200 for st in streams), \
                 [conn.status(st) for st in streams][:5]
-        conns.append(conn)
+        return conn
+
+    hold_connections(s, "15 KB requests", load, "after valid requests")
+
+
+def hold_connections(s, label, load, why):
+    """Loads CONNECTIONS connections with `load(index)`, keeps them all open, and
+    bounds the RSS they add by CONNECTIONS x PER_H2_CONNECTION."""
+    before = s.settled_rss()
+    conns = [load(c) for c in range(CONNECTIONS)]
     after = s.settled_rss()
-    bound = CONNECTIONS * PER_H2_CONNECTION
-    report_memory("15 KB requests", before, after, bound)
-    assert after - before <= bound, (
-        f"{CONNECTIONS} connections hold {(after - before) / MiB:.0f} MiB "
-        f"({(after - before) / CONNECTIONS / MiB:.1f} MiB each) after valid requests")
     for conn in conns:
         conn.close()
+    check_memory(label, before, after, CONNECTIONS * PER_H2_CONNECTION,
+                 f"{(after - before) / CONNECTIONS / MiB:.1f} MiB per connection: {why}")
 
 
 def drain_until_ping_ack(conn):

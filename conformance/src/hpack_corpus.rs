@@ -4,7 +4,9 @@
 //! and compared with the expected header list. The `raw-data` stories carry
 //! no wire bytes; they go through `hpack::Encoder` and back instead.
 
-use std::fs;
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
@@ -12,10 +14,16 @@ use serde_json::Value;
 
 use crate::report;
 
-/// `../shared/testdata/hpack-test-case` beside the repository this binary was built from.
-pub(crate) fn default_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/hpack-test-case")
+/// The corpus as the repository ships it (`testdata/README.md` says where it
+/// comes from), found from the source tree this binary was built from. An
+/// installed binary has no such tree and is given the path instead.
+pub(crate) fn default_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/hpack-test-case.tar.xz")
 }
+
+/// The stories of each directory of the corpus: directory name, then
+/// `(file name, JSON text)` pairs, both sorted.
+type Corpus = BTreeMap<String, Vec<(String, String)>>;
 
 /// What one encoder's directory gave.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -35,24 +43,25 @@ struct StoryCase {
     headers: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-/// Runs the corpus in `dir` and prints the per-encoder report; `true` when
-/// every case of every story decoded to its headers.
-pub(crate) fn run(dir: &Path) -> bool {
-    let mut encoders = match fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect::<Vec<_>>(),
+/// Runs the corpus at `path` (the packed `.tar.xz` or an unpacked checkout)
+/// and prints the per-encoder report; `true` when every case of every story
+/// decoded to its headers.
+pub(crate) fn run(path: &Path) -> bool {
+    let loaded = if path.is_dir() {
+        load_dir(path)
+    } else {
+        load_archive(path)
+    };
+    let corpus = match loaded {
+        Ok(corpus) => corpus,
         Err(err) => {
-            report::line(&format!("cannot read {}: {err}", dir.display()));
+            report::line(&format!("cannot read {}: {err}", path.display()));
             return false;
         }
     };
-    encoders.sort();
     let mut reports = Vec::new();
-    for encoder_dir in &encoders {
-        let report = check_encoder(encoder_dir);
+    for (name, stories) in &corpus {
+        let report = check_encoder(name, stories);
         let failures = report.failures.len();
         let mark = if failures == 0 { "✔" } else { "×" };
         report::line(&format!(
@@ -78,41 +87,72 @@ pub(crate) fn run(dir: &Path) -> bool {
     failures == 0 && cases > 0
 }
 
-fn check_encoder(dir: &Path) -> EncoderReport {
-    let name = dir
-        .file_name()
+/// Reads the `.json` stories of an unpacked checkout, one level of
+/// directories deep.
+fn load_dir(dir: &Path) -> std::io::Result<Corpus> {
+    let mut corpus = Corpus::new();
+    for encoder in fs::read_dir(dir)? {
+        let encoder = encoder?.path();
+        if !encoder.is_dir() {
+            continue;
+        }
+        let mut stories = Vec::new();
+        for story in fs::read_dir(&encoder)? {
+            let story = story?.path();
+            if story.extension().is_some_and(|e| e == "json") {
+                stories.push((file_name(&story), fs::read_to_string(&story)?));
+            }
+        }
+        stories.sort();
+        corpus.insert(file_name(&encoder), stories);
+    }
+    Ok(corpus)
+}
+
+/// Streams the stories out of the xz-packed tar, never unpacking to disk.
+fn load_archive(path: &Path) -> std::io::Result<Corpus> {
+    let file = BufReader::new(File::open(path)?);
+    let mut archive = tar::Archive::new(xz2::read::XzDecoder::new(file));
+    let mut corpus = Corpus::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        // `hpack-test-case/<encoder>/<story>.json`
+        let mut parts = path.iter().skip(1);
+        let (Some(encoder), Some(story), None) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        if Path::new(story).extension().is_some_and(|e| e == "json") {
+            let mut text = String::new();
+            entry.read_to_string(&mut text)?;
+            corpus
+                .entry(encoder.to_string_lossy().into_owned())
+                .or_default()
+                .push((story.to_string_lossy().into_owned(), text));
+        }
+    }
+    for stories in corpus.values_mut() {
+        stories.sort();
+    }
+    Ok(corpus)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn check_encoder(name: &str, stories: &[(String, String)]) -> EncoderReport {
     let mut report = EncoderReport {
-        name: name.clone(),
+        name: name.to_owned(),
         ..EncoderReport::default()
     };
-    let mut stories = match fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect::<Vec<_>>(),
-        Err(err) => {
-            report
-                .failures
-                .push(format!("cannot read {}: {err}", dir.display()));
-            return report;
-        }
-    };
-    stories.sort();
     if name == "raw-data" {
         report.name = "raw-data (round trip through hpack::Encoder)".into();
     }
-    for path in &stories {
-        let story = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let cases = match fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| parse_story(&text))
-        {
+    for (story, text) in stories {
+        let cases = match parse_story(text) {
             Ok(cases) => cases,
             Err(err) => {
                 report.failures.push(format!("{story}: {err}"));
@@ -309,14 +349,10 @@ mod tests {
     }
 
     #[test]
-    fn the_shared_corpus_decodes() {
-        let dir = default_dir();
-        assert!(
-            dir.join("nghttp2").is_dir(),
-            "corpus missing at {}",
-            dir.display()
-        );
-        let report = check_encoder(&dir.join("nghttp2"));
+    fn the_packed_corpus_decodes() {
+        let corpus = load_archive(&default_path()).unwrap();
+        assert_eq!(corpus.len(), 15, "{:?}", corpus.keys());
+        let report = check_encoder("nghttp2", &corpus["nghttp2"]);
         assert!(report.stories > 10 && report.cases > 100, "{report:?}");
         assert_eq!(report.failures, Vec::<String>::new());
     }

@@ -1,13 +1,4 @@
-//! `conformance`: checks any HTTP server from the outside.
-//!
-//! - `conformance h2`: the HTTP/2 conformance catalogue (h2spec's 147 cases,
-//!   `research/h2spec-cases.md`) with its own frame writer and reader, so a
-//!   bug in our `http2-proto` cannot hide itself;
-//! - `conformance h1`: RFC 9112 framing, smuggling and connection-management cases;
-//! - `conformance hpack`: the http2jp HPACK corpus through the `hpack` crate.
-//!
-//! Every mode prints one line per case and `N tests, N passed, N skipped, N
-//! failed`, and exits non-zero when anything failed.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 mod frame;
@@ -100,8 +91,9 @@ struct H1Args {
 
 #[derive(Debug, Args)]
 struct HpackArgs {
-    /// The hpack-test-case checkout (default: ../shared/testdata/hpack-test-case beside the repository).
-    dir: Option<PathBuf>,
+    /// The hpack-test-case corpus: its `.tar.xz` or an unpacked checkout
+    /// (default: `testdata/hpack-test-case.tar.xz` of the source tree this was built from).
+    corpus: Option<PathBuf>,
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {
@@ -186,8 +178,8 @@ fn main() -> ExitCode {
             args.server.finish("h1", &reports)
         }
         Command::Hpack(args) => {
-            let dir = args.dir.unwrap_or_else(hpack_corpus::default_dir);
-            if hpack_corpus::run(&dir) {
+            let corpus = args.corpus.unwrap_or_else(hpack_corpus::default_path);
+            if hpack_corpus::run(&corpus) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

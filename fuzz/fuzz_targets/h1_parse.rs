@@ -82,7 +82,7 @@ fuzz_target!(|input: Input| {
 
     if let Ok(Status::Complete(line)) = parse_chunk_line(data, &config) {
         assert!(line.line_len <= data.len());
-        assert!(line.extension_len <= limits.max_chunk_ext_per_line);
+        assert!(line.overhead_len <= limits.max_chunk_ext_per_line);
         assert_eq!(
             parse_chunk_line(&data[..line.line_len], &config),
             Ok(Status::Complete(line))

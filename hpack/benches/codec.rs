@@ -3,7 +3,7 @@
 //! nghttp2's C HPACK (through libnghttp2-sys). Each story starts from a fresh
 //! decoder or encoder, as on a new connection.
 //!
-//! `cargo bench -p hpack --bench codec`
+//! `cargo bench -p weft-hpack --bench codec`
 //!
 //! The FFI glue for nghttp2 lives here and only here; the library itself
 //! forbids unsafe code.
@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use hpack::Header;
 use libnghttp2_sys as ng;
+use weft_hpack::Header;
 
 /// An encoded story: per block, the table size to apply first and the wire.
 struct EncodedStory {
@@ -75,7 +75,7 @@ fn decode_weft(stories: &[EncodedStory]) -> usize {
     let mut fields = 0;
     let mut out = Vec::with_capacity(64);
     for story in stories {
-        let mut decoder = hpack::Decoder::new(4096);
+        let mut decoder = weft_hpack::Decoder::new(4096);
         for (table_size, wire) in &story.blocks {
             if let Some(size) = table_size {
                 decoder.set_max_table_size(*size);
@@ -200,7 +200,7 @@ fn encode_weft_with(stories: &[Vec<Vec<Header>>], huffman: bool) -> usize {
     let mut total = 0;
     let mut block = BytesMut::with_capacity(16 * 1024);
     for story in stories {
-        let mut encoder = hpack::Encoder::new(4096);
+        let mut encoder = weft_hpack::Encoder::new(4096);
         encoder.set_huffman(huffman);
         for headers in story {
             block.clear();

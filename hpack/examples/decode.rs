@@ -1,11 +1,11 @@
 //! Encodes two realistic requests on one connection, decodes them back and
 //! shows the wire bytes and the dynamic table after each.
 //!
-//! `cargo run --release -p hpack --example decode`
+//! `cargo run --release -p weft-hpack --example decode`
 #![allow(clippy::print_stdout)]
 
 use bytes::BytesMut;
-use hpack::{DecodeError, Decoder, Encoder, Header};
+use weft_hpack::{DecodeError, Decoder, Encoder, Header};
 
 fn main() -> Result<(), DecodeError> {
     let first = [

@@ -94,7 +94,9 @@ impl Decoder {
     /// joined with its CONTINUATIONs), appending its fields to `out`.
     ///
     /// String literals that are not Huffman-coded come out as slices of
-    /// `block`, without copying. Fields sent as never-indexed come out with
+    /// `block`, without copying: they are for immediate use. The dynamic table
+    /// keeps its own copies of the fields it indexes, so it never holds `block`
+    /// alive (RFC 7541 §4.1 bounds what it keeps). Fields sent as never-indexed come out with
     /// `sensitive` set, so that a proxy re-encodes them the same way
     /// (RFC 7541 §7.1.3).
     ///
@@ -120,7 +122,7 @@ impl Decoder {
             } else if first & 0x40 != 0 {
                 // Literal with incremental indexing (RFC 7541 §6.2.1).
                 let header = self.literal(&block, &mut cursor, 6, false)?;
-                self.table.insert(header.name.clone(), header.value.clone());
+                self.table.insert(&header.name, &header.value);
                 header
             } else if first & 0x20 != 0 {
                 // Dynamic table size update (RFC 7541 §6.3).

@@ -1,29 +1,4 @@
-//! HPACK, the header compression of HTTP/2 ([RFC 7541]), sans-IO.
-//!
-//! A [`Decoder`] turns complete header blocks into lists of [`Header`]s and an
-//! [`Encoder`] does the reverse; each keeps its half of the dynamic table that
-//! the two ends of a connection share. Neither does any I/O: bytes go in as
-//! [`Bytes`] and come out in a [`BytesMut`].
-//!
-//! ```
-//! use bytes::BytesMut;
-//! use hpack::{Decoder, Encoder, Header};
-//!
-//! let request = [
-//!     Header::new(":method", "GET"),
-//!     Header::new(":path", "/"),
-//!     Header::sensitive("x-api-key", "s3cr3t"),
-//! ];
-//! let mut block = BytesMut::new();
-//! Encoder::default().encode(&request, &mut block);
-//!
-//! let mut decoded = Vec::new();
-//! Decoder::default().decode(block.freeze(), &mut decoded)?;
-//! assert_eq!(decoded, request);
-//! # Ok::<(), hpack::DecodeError>(())
-//! ```
-//!
-//! [RFC 7541]: https://www.rfc-editor.org/rfc/rfc7541
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(

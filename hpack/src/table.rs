@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::DecodeError;
 
@@ -234,13 +234,26 @@ pub(crate) fn find_static(name: &[u8], value: &[u8]) -> Option<StaticMatch> {
     }
 }
 
+/// How much the table's own storage grows by at a time, so that many small entries
+/// share one allocation.
+const ARENA_CHUNK: usize = 4096;
+
 /// The decoder's dynamic table: a FIFO of fields bounded by a byte size.
+///
+/// Entries own their bytes: they are copied into the table's own storage on insert,
+/// never kept as slices of the header block they came in (a slice would keep the
+/// whole block, up to the largest block the connection accepts, alive for as long as
+/// the entry lives). What the table holds is therefore its counted size (RFC 7541
+/// §4.1) plus at most a few storage chunks, whatever the blocks looked like.
 #[derive(Debug)]
 pub(crate) struct DynamicTable {
     /// Newest first, so dynamic index 62 is `entries[0]`.
     entries: VecDeque<(Bytes, Bytes)>,
     size: usize,
     capacity: usize,
+    /// Where entries are copied to; each entry is split off it, so entries inserted
+    /// one after another share a chunk, and a chunk is freed with its last entry.
+    arena: BytesMut,
 }
 
 impl DynamicTable {
@@ -249,6 +262,7 @@ impl DynamicTable {
             entries: VecDeque::new(),
             size: 0,
             capacity,
+            arena: BytesMut::new(),
         }
     }
 
@@ -294,9 +308,9 @@ impl DynamicTable {
             .ok_or(DecodeError::InvalidIndex(index))
     }
 
-    /// Adds a field, evicting the oldest entries to make room; a field larger
-    /// than the whole table empties it and is not added (RFC 7541 §4.4).
-    pub(crate) fn insert(&mut self, name: Bytes, value: Bytes) {
+    /// Adds a copy of a field, evicting the oldest entries to make room; a field
+    /// larger than the whole table empties it and is not added (RFC 7541 §4.4).
+    pub(crate) fn insert(&mut self, name: &[u8], value: &[u8]) {
         let size = entry_size(name.len(), value.len());
         if size > self.capacity {
             self.entries.clear();
@@ -305,6 +319,14 @@ impl DynamicTable {
         }
         self.evict_to(self.capacity - size);
         self.size += size;
+        let needed = name.len() + value.len();
+        if self.arena.capacity() - self.arena.len() < needed {
+            self.arena = BytesMut::with_capacity(needed.max(ARENA_CHUNK));
+        }
+        self.arena.extend_from_slice(name);
+        let name = self.arena.split().freeze();
+        self.arena.extend_from_slice(value);
+        let value = self.arena.split().freeze();
         self.entries.push_front((name, value));
     }
 
@@ -374,15 +396,15 @@ mod tests {
     #[test]
     fn eviction_keeps_size_accounting() {
         let mut table = DynamicTable::new(100);
-        table.insert(Bytes::from_static(b"aaaa"), Bytes::from_static(b"1111")); // 40
-        table.insert(Bytes::from_static(b"bbbb"), Bytes::from_static(b"2222")); // 80
+        table.insert(b"aaaa", b"1111"); // 40
+        table.insert(b"bbbb", b"2222"); // 80
         assert_eq!((table.len(), table.size()), (2, 80));
-        table.insert(Bytes::from_static(b"cccc"), Bytes::from_static(b"3333")); // evicts aaaa
+        table.insert(b"cccc", b"3333"); // evicts aaaa
         assert_eq!((table.len(), table.size()), (2, 80));
         assert_eq!(table.get(62).unwrap().0, "cccc");
         assert_eq!(table.get(63).unwrap().0, "bbbb");
         assert_eq!(table.get(64), Err(DecodeError::InvalidIndex(64)));
-        table.insert(Bytes::from(vec![b'x'; 69]), Bytes::new()); // 101 > 100: empties
+        table.insert(&[b'x'; 69], b""); // 101 > 100: empties
         assert_eq!((table.len(), table.size()), (0, 0));
         assert_eq!(table.get(0), Err(DecodeError::InvalidIndex(0)));
     }

@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use hpack::{Decoder, Encoder, Header};
+use weft_hpack::{Decoder, Encoder, Header};
 
 fn pairs(headers: &[Header]) -> Vec<(Vec<u8>, Vec<u8>)> {
     headers

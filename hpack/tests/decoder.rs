@@ -2,7 +2,7 @@
 //! size update rules, the header list limit and zero-copy literals.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use hpack::{DecodeError, Decoder, Encoder, Header, encode_integer};
+use weft_hpack::{DecodeError, Decoder, Encoder, Header, encode_integer};
 
 fn decode(decoder: &mut Decoder, block: &[u8]) -> Result<Vec<Header>, DecodeError> {
     let mut out = Vec::new();

@@ -1,7 +1,7 @@
 //! Encoder behaviour: sensitivity, table size updates and the options.
 
 use bytes::{Bytes, BytesMut};
-use hpack::{Decoder, Encoder, Header};
+use weft_hpack::{Decoder, Encoder, Header};
 
 fn encode(encoder: &mut Encoder, headers: &[Header]) -> Bytes {
     let mut block = BytesMut::new();
@@ -77,7 +77,7 @@ fn peer_table_size_is_capped() {
     let mut encoder = Encoder::new(4096);
     encoder.set_max_table_size(1 << 30);
     encode(&mut encoder, &[]);
-    assert_eq!(encoder.table_capacity(), hpack::MAX_ENCODER_TABLE_SIZE);
+    assert_eq!(encoder.table_capacity(), weft_hpack::MAX_ENCODER_TABLE_SIZE);
 }
 
 #[test]

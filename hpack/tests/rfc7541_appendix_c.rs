@@ -3,7 +3,7 @@
 //! them back to the RFC's header lists and dynamic tables.
 
 use bytes::{Bytes, BytesMut};
-use hpack::{Decoder, Encoder, Header};
+use weft_hpack::{Decoder, Encoder, Header};
 
 fn unhex(hex: &str) -> Vec<u8> {
     let digits: Vec<u8> = hex.bytes().filter(u8::is_ascii_hexdigit).collect();

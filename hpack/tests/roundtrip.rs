@@ -2,8 +2,8 @@
 //! random header lists, options and table size changes between blocks.
 
 use bytes::{Bytes, BytesMut};
-use hpack::{Decoder, Encoder, Header, huffman};
 use proptest::prelude::*;
+use weft_hpack::{Decoder, Encoder, Header, huffman};
 
 /// Names that hit the static table, the default-sensitive list and the
 /// rarely-indexed list, plus random ones.

@@ -1,7 +1,4 @@
-//! What the HTTP protocol crates of weft share: the connection [`Role`] and the field
-//! grammar of RFC 9110 (one implementation of each rule, as h11 keeps `_abnf.py`).
-//!
-//! No I/O, no allocation on the hot paths, no dependencies.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(

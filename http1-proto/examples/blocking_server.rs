@@ -32,7 +32,7 @@ fn main() -> io::Result<()> {
     Ok(())
 }
 
-/// One connection: read, drain events, answer, flush, repeat (DESIGN.md §2 loop).
+/// One connection: read, drain events, answer, flush, repeat (the loop of the driver contract, ARCHITECTURE.md).
 pub(crate) fn serve(mut stream: TcpStream) -> io::Result<()> {
     let mut conn = Connection::new(Role::Server, Limits::default());
     let mut request: Option<(Bytes, Bytes)> = None;

@@ -105,7 +105,7 @@ impl Chunked {
             match self.state {
                 ChunkState::Size => match parse::parse_chunk_line(buf, config)? {
                     Status::Complete(line) => {
-                        self.extension_bytes += line.extension_len;
+                        self.extension_bytes += line.overhead_len;
                         if self.extension_bytes > config.limits.max_chunk_ext_per_message {
                             return Err(RecvError::ChunkExtensionsTooLarge);
                         }

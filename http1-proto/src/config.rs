@@ -8,7 +8,7 @@
 ///
 /// A limit is enforced on the bytes scanned, not only when a parse stalls: a 70 KB head that
 /// arrives in a single read is refused after the first `max_head_bytes` bytes are looked at
-/// (h11 only checks when it would return `NEED_DATA`; see `research/h1-anchors.md` §1b).
+/// (h11 only checks when it would return `NEED_DATA`, so one large read slips past its limit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Limits {
@@ -19,10 +19,11 @@ pub struct Limits {
     pub max_headers: usize,
     /// Bytes in a request-target (414, RFC 9112 §3 and RFC 9110 §4.1).
     pub max_target_bytes: usize,
-    /// Bytes of chunk extensions on one chunk-size line (400, RFC 9112 §7.1.1).
+    /// Bytes of chunk extensions on one chunk-size line (400, RFC 9112 §7.1.1), leading
+    /// zeros of the chunk size included: both are filler that costs the sender nothing.
     pub max_chunk_ext_per_line: usize,
-    /// Bytes of chunk extensions summed over one message (413): the chunk-extension
-    /// overhead attack (CVE-2024-22019, Nowotarski 2024).
+    /// Bytes of chunk extensions and leading zeros summed over one message (413): the
+    /// chunk-extension overhead attack (CVE-2024-22019, Nowotarski 2024).
     pub max_chunk_ext_per_message: usize,
     /// Received bytes held unconsumed (400, [`RecvError::BufferFull`]): how far a peer can
     /// pipeline ahead while the connection is paused, or what piles up when a driver keeps

@@ -71,7 +71,7 @@ pub enum ParseError {
     /// A malformed chunk extension (RFC 9112 §7.1.1).
     #[error("invalid chunk extension")]
     ChunkExtension,
-    /// Chunk extensions on one line exceed
+    /// Chunk extensions and leading zeros of the size on one line exceed
     /// [`Limits::max_chunk_ext_per_line`](crate::Limits).
     #[error("chunk extension too long")]
     ChunkExtensionTooLong,
@@ -136,7 +136,7 @@ pub enum RecvError {
     /// Chunk data not followed by CRLF (RFC 9112 §7.1; h11 CVE-2025-43859).
     #[error("chunk data not followed by CRLF")]
     ChunkDataNotTerminated,
-    /// Chunk extensions over one message exceed
+    /// Chunk extensions and leading zeros over one message exceed
     /// [`Limits::max_chunk_ext_per_message`](crate::Limits) (413).
     #[error("too many chunk-extension bytes in one message")]
     ChunkExtensionsTooLarge,

@@ -88,8 +88,11 @@ pub struct ParsedResponse {
 pub struct ChunkLine {
     /// The chunk size; 0 is the last chunk.
     pub size: u64,
-    /// Bytes of chunk extensions on the line (everything between the size and the CRLF).
-    pub extension_len: usize,
+    /// Bytes of the line that carry nothing: the chunk extensions (everything between
+    /// the size and the line end) and the size's leading zeros (all but one digit of a
+    /// zero size). They cost the sender nothing, so they are what the chunk-extension
+    /// budgets ([`Limits`](crate::Limits)) count, per line and per message.
+    pub overhead_len: usize,
     /// Bytes of the whole line including its line end.
     pub line_len: usize,
 }
@@ -437,8 +440,9 @@ fn field_section(
 /// `1*HEXDIG *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ) CRLF`.
 ///
 /// Extensions are validated and counted, not returned: nothing in HTTP/1.1 defines one,
-/// and h11 and hyper drop them too. At most `max_chunk_ext_per_line` extension bytes (plus
-/// the size digits) are scanned, however long the input.
+/// and h11 and hyper drop them too. Leading zeros of the size are counted with them: both
+/// are filler a peer can send for free. At most `max_chunk_ext_per_line` such bytes (plus
+/// the significant size digits) are scanned, however long the input.
 ///
 /// # Errors
 /// [`ParseError::ChunkSize`], [`ParseError::ChunkSizeOverflow`],
@@ -446,7 +450,10 @@ fn field_section(
 /// error.
 pub fn parse_chunk_line(buf: &[u8], config: &Config) -> ParseResult<ChunkLine> {
     let leniency = &config.leniency;
+    let max_overhead = config.limits.max_chunk_ext_per_line;
     let mut size: u64 = 0;
+    // Zeros before the first significant digit; a zero size keeps one of them.
+    let mut zeros = 0;
     let mut i = 0;
     while let Some(&b) = buf.get(i) {
         let digit = match b {
@@ -459,9 +466,12 @@ pub fn parse_chunk_line(buf: &[u8], config: &Config) -> ParseResult<ChunkLine> {
             .checked_mul(16)
             .and_then(|s| s.checked_add(u64::from(digit)))
             .ok_or(ParseError::ChunkSizeOverflow)?;
+        if size == 0 {
+            zeros += 1;
+        }
         i += 1;
-        // Leading zeros never overflow; bound them like extension bytes.
-        if i > config.limits.max_chunk_ext_per_line.max(16) {
+        // Leading zeros never overflow: bound them like extension bytes.
+        if zeros > max_overhead + 1 {
             return Err(ParseError::ChunkExtensionTooLong);
         }
     }
@@ -470,8 +480,13 @@ pub fn parse_chunk_line(buf: &[u8], config: &Config) -> ParseResult<ChunkLine> {
         Some(_) if i == 0 => return Err(ParseError::ChunkSize),
         Some(_) => {}
     }
+    // A zero size's last zero is its digit; other leading zeros are filler.
+    let leading = if size == 0 { zeros - 1 } else { zeros };
+    if leading > max_overhead {
+        return Err(ParseError::ChunkExtensionTooLong);
+    }
+    let max_ext = max_overhead - leading;
     let ext_start = i;
-    let max_ext = config.limits.max_chunk_ext_per_line;
     let too_long = |i: usize| i - ext_start > max_ext;
     loop {
         if too_long(i) {
@@ -479,14 +494,14 @@ pub fn parse_chunk_line(buf: &[u8], config: &Config) -> ParseResult<ChunkLine> {
         }
         match buf.get(i) {
             Some(b'\r' | b'\n') => {
-                let extension_len = i - ext_start;
+                let overhead_len = leading + (i - ext_start);
                 let line_len = complete!(line_end(buf, i, leniency).map_err(|e| match e {
                     ParseError::Version => ParseError::ChunkSize,
                     other => other,
                 })?);
                 return Ok(Status::Complete(ChunkLine {
                     size,
-                    extension_len,
+                    overhead_len,
                     line_len,
                 }));
             }
@@ -586,10 +601,10 @@ mod tests {
 
     #[test]
     fn chunk_lines() {
-        let ok = |size, extension_len, line_len| {
+        let ok = |size, overhead_len, line_len| {
             Ok(Status::Complete(ChunkLine {
                 size,
-                extension_len,
+                overhead_len,
                 line_len,
             }))
         };
@@ -624,6 +639,16 @@ mod tests {
         assert_eq!(chunk(&long), Err(ParseError::ChunkExtensionTooLong));
         let zeros = [&[b'0'; 2000][..], b"\r\n"].concat();
         assert_eq!(chunk(&zeros), Err(ParseError::ChunkExtensionTooLong));
+        // Leading zeros are filler like extensions, and share their budget.
+        assert_eq!(chunk(b"0005\r\n"), ok(5, 3, 6));
+        assert_eq!(chunk(b"000\r\n"), ok(0, 2, 5));
+        assert_eq!(chunk(b"005 ;a\r\n"), ok(5, 5, 8));
+        let zeros = [&[b'0'; 1024][..], b"1\r\n"].concat();
+        assert_eq!(chunk(&zeros), ok(1, 1024, 1027));
+        let zeros = [&[b'0'; 1025][..], b"1\r\n"].concat();
+        assert_eq!(chunk(&zeros), Err(ParseError::ChunkExtensionTooLong));
+        let both = [&[b'0'; 1000][..], b"1;", &[b'a'; 100], b"\r\n"].concat();
+        assert_eq!(chunk(&both), Err(ParseError::ChunkExtensionTooLong));
     }
 
     #[test]

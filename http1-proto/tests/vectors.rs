@@ -129,6 +129,17 @@ fn hostile_requests() {
     let cl_te = format!("POST / HTTP/1.1\r\n{H}");
     let chunked = format!("POST / HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n");
     let long_ext = format!("{chunked}1;{}\r\n", "a".repeat(1100));
+    // 1,000 zeros and 100 extension bytes: each within 1,024, together over it.
+    let zeros_and_ext = format!(
+        "{chunked}{}1;{}\r\nx\r\n",
+        "0".repeat(1000),
+        "a".repeat(100)
+    );
+    // 1,000 free zeros per line would let 17 lines carry 17 KB of filler.
+    let many_zeros = format!(
+        "{chunked}{}0\r\n\r\n",
+        format!("{}1\r\nx\r\n", "0".repeat(1000)).repeat(17)
+    );
     let many_ext = format!(
         "{chunked}{}",
         format!("1;{}\r\nx\r\n", "e".repeat(1000)).repeat(17)
@@ -593,6 +604,18 @@ fn hostile_requests() {
         (
             "extensions per message",
             many_ext,
+            R::ChunkExtensionsTooLarge,
+            413,
+        ),
+        (
+            "leading zeros and an extension share the line budget",
+            zeros_and_ext,
+            R::Parse(P::ChunkExtensionTooLong),
+            400,
+        ),
+        (
+            "leading zeros count against the message budget",
+            many_zeros,
             R::ChunkExtensionsTooLarge,
             413,
         ),

@@ -1,4 +1,4 @@
-//! Side by side with the `h2` crate (issue 5 §6), both ends in one process over an
+//! Side by side with the `h2` crate, both ends in one process over an
 //! in-memory tokio duplex on a current-thread runtime:
 //!
 //! - `exchanges`: 10,000 GET requests with 8 header fields, each answered with a 13-byte

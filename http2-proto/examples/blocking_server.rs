@@ -1,4 +1,4 @@
-//! Runtime independence (issue 5 §4): an HTTP/2 server Connection driven by blocking
+//! Runtime independence: an HTTP/2 server Connection driven by blocking
 //! `std::net` sockets, one thread per connection, no async runtime.
 //!
 //! Run it and try `curl --http2-prior-knowledge http://127.0.0.1:8080/`:

@@ -24,7 +24,7 @@ pub struct RateLimit {
     pub per_second: u32,
 }
 
-/// Denial-of-service guards (research: h2-anchors.md §4). Every guard closes the
+/// Denial-of-service guards, one per known HTTP/2 flood. Every guard closes the
 /// connection with GOAWAY(ENHANCE_YOUR_CALM) and a debug string naming it, except where
 /// a field says otherwise. Defaults follow nghttp2 and the `h2` crate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +127,25 @@ pub struct Config {
     pub goaway_drain_timeout: Duration,
     /// Close (GOAWAY NO_ERROR) after this long with no open streams. Default off.
     pub idle_timeout: Option<Duration>,
+    /// The longest a header block may take, from the first octet of its HEADERS or
+    /// PUSH_PROMISE frame to the frame that carries END_HEADERS. A block must arrive as
+    /// one uninterrupted run of frames (RFC 9113 §4.3, §6.10) and holds its fragments
+    /// and the HPACK context meanwhile, so frames inside it (even empty CONTINUATION)
+    /// do not restart this clock. On expiry the connection ends with
+    /// [`ConnectionError::HeaderBlockTimeout`](crate::ConnectionError::HeaderBlockTimeout)
+    /// and a GOAWAY. `None` disables it. Default 10 s.
+    pub header_block_timeout: Option<Duration>,
+    /// The longest pause allowed between DATA frames (and from the header section to
+    /// the first DATA frame) of a stream whose body the peer is still sending
+    /// (RFC 9113 §8.1). Time the peer spends blocked by our flow-control windows
+    /// (RFC 9113 §5.2) does not count. On expiry, while we have not started our own
+    /// message head on the stream (a server that has not responded), the application
+    /// gets [`Event::BodyTimeout`](crate::Event::BodyTimeout) and may answer, e.g. with
+    /// a 408; otherwise, or if the peer stalls again after that, the stream is reset with
+    /// RST_STREAM(CANCEL) (RFC 9113 §8.1, §6.4) and reported as
+    /// [`Event::StreamReset`](crate::Event::StreamReset). `None` disables it. Default
+    /// 60 s for a server, off for a client (a response may stream slowly on purpose).
+    pub body_timeout: Option<Duration>,
     /// Release received DATA capacity as soon as it is reported, instead of waiting for
     /// [`release_capacity`](crate::Connection::release_capacity). Default false.
     pub auto_release_capacity: bool,
@@ -154,6 +173,11 @@ impl Config {
             keepalive_timeout: Duration::from_secs(20),
             goaway_drain_timeout: Duration::from_secs(1),
             idle_timeout: None,
+            header_block_timeout: Some(Duration::from_secs(10)),
+            body_timeout: match role {
+                Role::Server => Some(Duration::from_secs(60)),
+                Role::Client => None,
+            },
             auto_release_capacity: false,
         }
     }

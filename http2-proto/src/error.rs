@@ -131,6 +131,10 @@ pub enum ConnectionError {
     /// A keep-alive PING was not answered within `Config::keepalive_timeout`.
     #[error("keep-alive PING unanswered")]
     KeepAliveTimeout,
+    /// A header block was not completed within `Config::header_block_timeout`
+    /// (RFC 9113 §6.10: the frames of one block arrive back to back).
+    #[error("header block not completed in time")]
+    HeaderBlockTimeout,
     /// The transport ended while streams were still open.
     #[error("connection closed by peer with streams still open")]
     UnexpectedEof,
@@ -148,6 +152,9 @@ impl ConnectionError {
             Self::Compression(_) => ErrorCode::COMPRESSION_ERROR,
             Self::SettingsTimeout => ErrorCode::SETTINGS_TIMEOUT,
             Self::KeepAliveTimeout | Self::UnexpectedEof => ErrorCode::NO_ERROR,
+            // A peer that keeps a block open holds our HPACK context and its fragments
+            // without progress: excessive load in the sense of RFC 9113 §7.
+            Self::HeaderBlockTimeout => ErrorCode::ENHANCE_YOUR_CALM,
             Self::LocalClose(code) => *code,
         }
     }

@@ -66,6 +66,15 @@ pub enum Event {
         /// Who reset it.
         by: Initiator,
     },
+    /// The peer paused its body on this stream for longer than `Config::body_timeout`
+    /// before we started our message head. The stream stays open so the application
+    /// can answer (a server typically sends a 408 with END_STREAM, then resets the
+    /// stream with NO_ERROR, RFC 9113 §8.1); if the peer stalls again for as long, the
+    /// stream is reset with CANCEL.
+    BodyTimeout {
+        /// The stream.
+        stream: StreamId,
+    },
     /// Send capacity returned for a stream that was blocked: call `send_data` again.
     SendCapacity {
         /// The stream.

@@ -22,7 +22,7 @@
 //!   and the denial-of-service guards of [`Limits`].
 //! - [`detect_preface`] and [`Connection::new_h2c_upgrade`] for cleartext HTTP/2.
 //!
-//! HPACK comes from the `hpack` crate; its [`Header`](hpack::Header) is the field type.
+//! HPACK comes from the `hpack` crate; its [`Header`] is the field type.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(

@@ -167,6 +167,11 @@ pub(crate) struct Stream {
     pub(crate) surfaced: bool,
     /// `send_data` could not take everything: report `SendCapacity` when the window grows.
     pub(crate) blocked: bool,
+    /// When the peer's pause in sending its body runs out (`Config::body_timeout`);
+    /// `None` once the peer ended its side, or while no body is expected.
+    pub(crate) body_deadline: Option<Instant>,
+    /// `Event::BodyTimeout` was reported once; the next expiry resets the stream.
+    pub(crate) body_timeout_reported: bool,
 }
 
 impl Stream {
@@ -184,6 +189,8 @@ impl Stream {
             sent: 0,
             surfaced: false,
             blocked: false,
+            body_deadline: None,
+            body_timeout_reported: false,
         }
     }
 }

@@ -20,9 +20,14 @@ pub(crate) enum Timer {
     ResetExpiry,
     /// No streams for a while: close the connection.
     Idle,
+    /// A header block in progress took too long (RFC 9113 §6.10).
+    HeaderBlock,
+    /// The earliest per-stream body deadline may have passed; the streams keep their
+    /// own deadlines and this fires at or before the earliest of them.
+    Body,
 }
 
-const COUNT: usize = 6;
+const COUNT: usize = 8;
 
 impl Timer {
     const ALL: [Self; COUNT] = [
@@ -32,6 +37,8 @@ impl Timer {
         Self::GoAwayDrain,
         Self::ResetExpiry,
         Self::Idle,
+        Self::HeaderBlock,
+        Self::Body,
     ];
 
     fn index(self) -> usize {

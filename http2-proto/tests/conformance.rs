@@ -1,4 +1,4 @@
-//! The h2spec catalogue (research/h2spec-cases.md) at the state-machine level: for every
+//! The h2spec catalogue (the same cases `conformance h2` sends over a socket) at the state-machine level: for every
 //! case, the bytes h2spec sends after the handshake go into a server `Connection`, and
 //! the frames that come out are checked against the case's pass criterion.
 

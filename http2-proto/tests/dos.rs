@@ -1,5 +1,7 @@
-//! Denial-of-service guards (issue 5 §3, research/h2-anchors.md §4): each trips under
-//! attack with GOAWAY(ENHANCE_YOUR_CALM) and stays quiet under heavy normal traffic.
+//! Denial-of-service guards against the known HTTP/2 floods (large header lists,
+//! CONTINUATION, rapid reset, provoked resets, PING and SETTINGS, empty DATA,
+//! WINDOW_UPDATE, stream count): each trips under attack with
+//! GOAWAY(ENHANCE_YOUR_CALM) and stays quiet under heavy normal traffic.
 
 mod support;
 

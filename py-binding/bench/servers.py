@@ -137,7 +137,7 @@ def main():
     print(json.dumps({"load_before": load_before, "load_after": os.getloadavg()}), flush=True)
     # Ratios are taken within each round (the servers of one round ran back to back,
     # under the same background load) and the median of those ratios reported
-    # (DESIGN.md §5); the absolute figures drift between rounds on a shared machine.
+    # (the rule of BENCHMARKS.md); the absolute figures drift between rounds on a shared machine.
     granian = results["granian ASGI"]
     uvicorn = results["uvicorn (httptools, uvloop)"]
     uvicorn_cost = costs["uvicorn (httptools, uvloop)"]

@@ -1,5 +1,5 @@
 //! The one place py-binding reads the clock: the sans-IO HTTP/2 connection takes
-//! `now` as an argument (DESIGN.md §2), and Python's h2 API has no time parameter.
+//! `now` as an argument (the driver contract, ARCHITECTURE.md), and Python's h2 API has no time parameter.
 
 use std::time::Instant;
 

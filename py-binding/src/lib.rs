@@ -1,4 +1,4 @@
-//! The `weft` Python package's native module, `weft._weft` (DESIGN.md §3, issue 8).
+//! The `weft` Python package's native module, `weft._weft`.
 //!
 //! Thin `#[pyclass]` wrappers over the sans-IO crates, with the names Python users know
 //! from `hpack`, `h11` and `h2`, plus the application server on `server-smol`. The pure

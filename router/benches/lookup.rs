@@ -9,17 +9,14 @@
 //!   `MethodRouter` with the method, to show what the method layer costs.
 //! * `static`: the 157 static routes of go-http-routing-benchmark's static list.
 //!
-//! Run: `cargo bench -p router --bench lookup`.
+//! Run: `cargo bench -p weft-router --bench lookup`.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn data(name: &str) -> String {
-    let path = format!(
-        "{}/../../shared/testdata/router/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../testdata/router/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -43,7 +40,7 @@ fn literal(route: &str) -> String {
 fn compare(c: &mut Criterion, group: &str, routes: &[String], paths: &[(String, usize)]) {
     let mut group = c.benchmark_group(group);
 
-    let mut weft = router::Router::new();
+    let mut weft = weft_router::Router::new();
     for (i, route) in routes.iter().enumerate() {
         weft.insert(route, i).unwrap();
     }
@@ -141,7 +138,7 @@ fn github(c: &mut Criterion) {
     assert_eq!((routes.len(), paths.len()), (142, 203));
     compare(c, "github", &routes, &paths);
 
-    let mut methods = router::MethodRouter::new();
+    let mut methods = weft_router::MethodRouter::new();
     for (i, (method, route)) in list.iter().enumerate() {
         methods.insert(method, route, i).unwrap();
     }
@@ -154,7 +151,7 @@ fn github(c: &mut Criterion) {
         b.iter(|| {
             for (method, path, expected) in black_box(&requests) {
                 match black_box(methods.lookup(method, path)) {
-                    router::Lookup::Found(m) => assert_eq!(m.value, expected),
+                    weft_router::Lookup::Found(m) => assert_eq!(m.value, expected),
                     _ => panic!("{method} {path}"),
                 }
             }

@@ -2,7 +2,7 @@
 //! that the other jobs on a shared machine disturb less than criterion's wall clock:
 //!
 //! ```text
-//! cargo build --release -p router --example cpu_time
+//! cargo build --release -p weft-router --example cpu_time
 //! perf stat -e task-clock target/release/examples/cpu_time weft 20000 github
 //! valgrind --tool=callgrind target/release/examples/cpu_time matchit 1000 matchit-set
 //! ```
@@ -14,10 +14,7 @@
 use std::hint::black_box;
 
 fn data(name: &str) -> String {
-    let path = format!(
-        "{}/../../shared/testdata/router/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../testdata/router/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -58,7 +55,7 @@ fn main() {
     let (routes, paths) = set(name);
     match which.as_str() {
         "weft" => {
-            let mut router = router::Router::new();
+            let mut router = weft_router::Router::new();
             for (i, route) in routes.iter().enumerate() {
                 router.insert(route, i).expect("route accepted");
             }

@@ -14,9 +14,9 @@ use crate::DecodeError;
 /// `+` is left alone: it means a space only in form bodies, not in paths.
 ///
 /// ```
-/// assert_eq!(router::percent_decode("a%20b").unwrap(), "a b");
-/// assert_eq!(router::percent_decode("plain").unwrap(), "plain");
-/// assert!(router::percent_decode("bad%2").is_err());
+/// assert_eq!(weft_router::percent_decode("a%20b").unwrap(), "a b");
+/// assert_eq!(weft_router::percent_decode("plain").unwrap(), "plain");
+/// assert!(weft_router::percent_decode("bad%2").is_err());
 /// ```
 pub fn percent_decode(s: &str) -> Result<Cow<'_, str>, DecodeError> {
     let bytes = s.as_bytes();

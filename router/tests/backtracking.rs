@@ -1,14 +1,14 @@
-//! Every case of `shared/testdata/router/backtracking-cases.txt`, parsed from the file.
+//! Every case of `testdata/router/backtracking-cases.txt`, parsed from the file.
 //!
 //! Each case builds a fresh router from its `route` lines, in file order and again in
 //! reverse order (acceptance and answers must not depend on it), and checks every `path`
 //! line: the route that matched and every captured parameter, or a 404.
 
-use router::{InsertError, Router};
+use weft_router::{InsertError, Router};
 
 const CASES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/testdata/router/backtracking-cases.txt"
+    "/../testdata/router/backtracking-cases.txt"
 );
 
 /// Routes matchit refuses (case 8) that weft accepts: they differ in shape from the

@@ -1,10 +1,11 @@
-//! matchit's own insert tables (ibraheemdev/matchit 0.9.2 `tests/insert.rs`, MIT), with
-//! its expectations read as bounds on this router: every route matchit accepts must be
-//! accepted here too, every route matchit calls malformed must be refused here too, and a
-//! route matchit refuses as a conflict may be accepted (weft's conflicts are only routes
-//! of identical shape) but, if refused, must be refused as a conflict.
+//! matchit's own insert tables (ibraheemdev/matchit 0.9.2 `tests/insert.rs`, MIT: see
+//! `LICENSE-matchit` beside this file), with its expectations read as bounds on this
+//! router: every route matchit accepts must be accepted here too, every route matchit calls
+//! malformed must be refused here too, and a route matchit refuses as a conflict may be
+//! accepted (weft's conflicts are only routes of identical shape) but, if refused, must be
+//! refused as a conflict.
 
-use router::Router;
+use weft_router::Router;
 
 /// matchit's error kinds, as the tables below spell them.
 #[derive(Debug)]
@@ -26,11 +27,11 @@ impl InsertTest {
             match expected {
                 Ok(()) => assert_eq!(got, Ok(()), "{route}: matchit accepts it"),
                 Err(InsertError::Conflict { .. }) => assert!(
-                    matches!(got, Ok(()) | Err(router::InsertError::Conflict { .. })),
+                    matches!(got, Ok(()) | Err(weft_router::InsertError::Conflict { .. })),
                     "{route}: {got:?}"
                 ),
                 Err(kind) => assert!(
-                    got.is_err() && !matches!(got, Err(router::InsertError::Conflict { .. })),
+                    got.is_err() && !matches!(got, Err(weft_router::InsertError::Conflict { .. })),
                     "{route}: matchit says {kind:?}, weft {got:?}"
                 ),
             }

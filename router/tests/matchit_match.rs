@@ -1,8 +1,8 @@
-//! matchit's own match tables (ibraheemdev/matchit 0.9.2 `tests/match.rs`, MIT), run
-//! against this router unchanged apart from the crate name: wherever matchit accepts a
-//! route set, the answers must be the same.
+//! matchit's own match tables (ibraheemdev/matchit 0.9.2 `tests/match.rs`, MIT: see
+//! `LICENSE-matchit` beside this file), run against this router unchanged apart from the
+//! crate name: wherever matchit accepts a route set, the answers must be the same.
 
-use router::{MatchError, Router};
+use weft_router::{MatchError, Router};
 
 // https://github.com/ibraheemdev/matchit/issues/22
 #[test]

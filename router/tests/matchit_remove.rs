@@ -1,8 +1,8 @@
-//! matchit's own removal tables (ibraheemdev/matchit 0.9.2 `tests/remove.rs`, MIT), run
-//! unchanged apart from the crate name.
+//! matchit's own removal tables (ibraheemdev/matchit 0.9.2 `tests/remove.rs`, MIT: see
+//! `LICENSE-matchit` beside this file), run unchanged apart from the crate name.
 #![allow(clippy::explicit_auto_deref)]
 
-use router::Router;
+use weft_router::Router;
 
 struct RemoveTest {
     routes: Vec<&'static str>,

@@ -1,6 +1,6 @@
 //! The method layer: 405 with `Allow`, HEAD from GET, trailing-slash hints, removal.
 
-use router::{InsertError, Lookup, MethodMatch, MethodRouter, Methods, TrailingSlash};
+use weft_router::{InsertError, Lookup, MethodMatch, MethodRouter, Methods, TrailingSlash};
 
 fn found<'r, T>(lookup: Lookup<'r, '_, T>) -> Option<&'r T> {
     match lookup {

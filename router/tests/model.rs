@@ -6,7 +6,7 @@ mod reference;
 
 use proptest::prelude::*;
 use reference::{Reference, Refusal};
-use router::{InsertError, Router};
+use weft_router::{InsertError, Router};
 
 /// Small alphabets so that routes overlap and paths hit them often.
 const WORDS: &[&str] = &[

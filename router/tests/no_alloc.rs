@@ -8,7 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use router::Router;
+use weft_router::Router;
 
 struct Counting;
 
@@ -37,10 +37,7 @@ fn allocations() -> usize {
 }
 
 fn data(name: &str) -> String {
-    let path = format!(
-        "{}/../../shared/testdata/router/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../testdata/router/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

@@ -1,13 +1,10 @@
 //! The public route sets: matchit's benchmark set and the go-http-routing-benchmark lists
 //! all insert (in any order) and every request path finds its own route.
 
-use router::{Lookup, MethodRouter, Router};
+use weft_router::{Lookup, MethodRouter, Router};
 
 fn data(name: &str) -> String {
-    let path = format!(
-        "{}/../../shared/testdata/router/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../testdata/router/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

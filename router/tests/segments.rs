@@ -10,7 +10,7 @@ mod reference;
 
 use proptest::prelude::*;
 use reference::Reference;
-use router::Router;
+use weft_router::Router;
 
 /// `len` bytes of `a`, with `b` at `at` if given.
 fn word(len: usize, at: Option<usize>) -> String {

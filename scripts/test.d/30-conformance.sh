@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Conformance stage (issue 7).
+# Conformance stage: our servers and an independent one, checked from outside.
 #
 # 1. `conformance h2` against nghttpd (Debian's nghttp2-server, an independent
 #    implementation): the runner must judge it the way the reference h2spec
@@ -21,8 +21,8 @@ command -v nghttpd >/dev/null || {
     exit 1
 }
 
-cargo build -p conformance --quiet
-conformance() { cargo run -p conformance --quiet -- "$@"; }
+cargo build -p weft-conformance --quiet
+conformance() { cargo run -p weft-conformance --quiet -- "$@"; }
 
 work=$(mktemp -d)
 server_pids=()
@@ -109,7 +109,7 @@ check_nghttpd() {
 # server-smol's demo app answers GET / and POST /echo; it serves its own
 # self-signed certificate, hence --insecure. One server, both listeners.
 check_server_smol() {
-    cargo build -p server-smol --quiet
+    cargo build -p weft-server --quiet
     local target_dir plain_port tls_port
     target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
     start_server "$target_dir/debug/server-smol" --workers 1 --bind 127.0.0.1:0 --tls-bind 127.0.0.1:PORT

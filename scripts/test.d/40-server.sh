@@ -28,7 +28,7 @@ fail() {
     exit 1
 }
 
-cargo build -q -p server-smol
+cargo build -q -p weft-server
 bin=${CARGO_TARGET_DIR:-target}/debug/server-smol
 [ -x "$bin" ] || fail "no binary at $bin"
 

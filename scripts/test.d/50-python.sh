@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python package (issue 8): builds py-binding with pip into a virtual
+# The Python package: builds py-binding with pip into a virtual
 # environment, exactly as a user would (`pip install ./py-binding`, maturin from
 # PyPI as the build backend), then runs its pytest suite against h11, h2, hpack,
 # httpx, curl and Starlette. Anything missing is a failure, never a skip.

@@ -59,7 +59,7 @@ pub enum RouteError {
 /// Routes, handlers and hooks: everything the server needs to answer.
 ///
 /// ```
-/// use server_smol::{App, Response};
+/// use weft_server::{App, Response};
 /// let mut app = App::new();
 /// app.get("/", |_req| async { Response::text("hello") });
 /// app.get("/users/{id}", |req| async move {

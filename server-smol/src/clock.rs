@@ -1,6 +1,6 @@
 //! The one place in the server that reads the clocks.
 //!
-//! The protocol crates take `now` as an argument (DESIGN.md §2); everything
+//! The protocol crates take `now` as an argument (the driver contract, ARCHITECTURE.md); everything
 //! here that needs the time asks this module, so tests and reviews have one
 //! spot to look at.
 

@@ -38,12 +38,18 @@ pub enum TlsSource {
 /// Deadlines that protect the server from slow or idle peers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// From the first byte of a request (or the TLS handshake) until its head
-    /// is complete: the slowloris guard. Expiry closes the connection.
+    /// From the first byte of a request head (or the TLS handshake) until
+    /// it is complete: the slowloris guard. Over HTTP/2 it covers a header
+    /// block from its first frame to END_HEADERS; frames inside the block
+    /// do not restart it. Expiry closes the connection (HTTP/1.1 answers a
+    /// partial head with 408 first; HTTP/2 sends GOAWAY).
     pub header_read: Duration,
-    /// Longest gap between two reads while a request body is arriving, and
-    /// longest wait for a client to take a response write (a client that
-    /// stops reading is disconnected).
+    /// Longest pause while a request body is arriving (between two reads
+    /// over HTTP/1.1, between two DATA frames of a stream over HTTP/2):
+    /// expiry answers 408 if no response has started, else closes the
+    /// connection (HTTP/1.1) or resets the stream (HTTP/2). Also the
+    /// longest wait for a client to take a response write: a client that
+    /// stops reading is disconnected, on either protocol.
     pub body_read: Duration,
     /// How long an idle keep-alive connection (HTTP/1.1) or an HTTP/2
     /// connection without streams stays open.
@@ -77,6 +83,14 @@ pub struct Limits {
     /// Largest request body accepted; a larger `Content-Length` or a body
     /// that grows past it is answered with 413.
     pub max_body: u64,
+    /// Most request-body bytes one connection holds across all its
+    /// requests at once: received and handed to handlers of requests not
+    /// yet finished, whether or not the handler has read them yet. HTTP/2
+    /// flow control enforces it (the windows are at most this large, and
+    /// credit goes back only while the sum stays within it); HTTP/1.1
+    /// carries one request at a time, so `max_body` bounds it there.
+    /// Never less than `max_body`, so that one largest request still fits.
+    pub max_connection_body: u64,
     /// Largest HTTP/1.1 request head (request line plus headers); larger
     /// heads get 431.
     pub max_head: usize,
@@ -93,6 +107,7 @@ impl Default for Limits {
         Self {
             max_connections: 25_000,
             max_body: 10 * 1024 * 1024,
+            max_connection_body: 16 * 1024 * 1024,
             max_head: 16 * 1024,
             max_headers: 100,
             h2_max_concurrent_streams: 128,

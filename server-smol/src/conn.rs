@@ -2,32 +2,24 @@
 //! HTTP/1.1 or HTTP/2 driver.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use futures_lite::{AsyncRead, AsyncWrite};
+use futures_lite::AsyncRead;
 use http2_proto::PrefaceCheck;
-use smol::Async;
 use smol::lock::SemaphoreGuardArc;
 
-use crate::runtime::EtStream;
+use crate::context::{ConnContext, Shared};
+use crate::io::{TcpIo, with_timeout};
 use crate::scratch::ReadBuffers;
-use crate::server::Shared;
-use crate::{clock, h1, h2, listener};
+use crate::{h1, h2, listener};
 
 /// Which listener a connection came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Transport {
     Plain,
     Tls,
-}
-
-/// What a protocol driver gets besides the byte stream.
-#[derive(Debug)]
-pub(crate) struct ConnContext {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) peer: SocketAddr,
 }
 
 /// Serves one connection to its end. The permit is held until then, which
@@ -138,68 +130,6 @@ fn may_be_http1(bytes: &[u8]) -> bool {
     version
         .get(..5)
         .is_some_and(|name| name.eq_ignore_ascii_case(b"HTTP/"))
-}
-
-/// Runs `future` with a deadline; expiry is a `TimedOut` error.
-pub(crate) async fn with_timeout<T>(
-    timeout: std::time::Duration,
-    future: impl std::future::Future<Output = io::Result<T>>,
-) -> io::Result<T> {
-    let deadline = clock::now() + timeout;
-    futures_lite::future::or(future, async {
-        crate::runtime::Timer::at(deadline).await;
-        Err(io::Error::from(io::ErrorKind::TimedOut))
-    })
-    .await
-}
-
-/// Byte streams the drivers accept: TCP, or TLS over TCP.
-pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin {
-    /// Whether a read may find bytes, checked without a system call, after
-    /// a read came back short (which drained the socket). `Pending` means
-    /// "not yet" and arranges a wake-up for when it may. A stream with its
-    /// own buffering (TLS) cannot tell from the socket, so it says `Ready`.
-    fn poll_read_hint(&self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        std::task::Poll::Ready(())
-    }
-}
-
-/// Plain TCP: the reactor knows whether an event arrived since the last
-/// read, which saves the read that would only return `EAGAIN` (one system
-/// call per keep-alive request).
-impl Io for Async<TcpStream> {
-    fn poll_read_hint(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        // An error surfaces on the read itself.
-        self.poll_readable(cx).map(|_| ())
-    }
-}
-
-/// Plain TCP on a per-core worker's reactor: the readiness hint is kept in
-/// the socket's registration.
-impl Io for EtStream {
-    fn poll_read_hint(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        self.poll_readable(cx)
-    }
-}
-
-impl<S: Io> Io for futures_rustls::server::TlsStream<S> {}
-
-/// An accepted TCP connection, on either reactor.
-pub(crate) trait TcpIo: Io + 'static {
-    /// The socket, for options.
-    fn tcp(&self) -> &TcpStream;
-}
-
-impl TcpIo for Async<TcpStream> {
-    fn tcp(&self) -> &TcpStream {
-        self.get_ref()
-    }
-}
-
-impl TcpIo for EtStream {
-    fn tcp(&self) -> &TcpStream {
-        self.get_ref()
-    }
 }
 
 #[cfg(test)]

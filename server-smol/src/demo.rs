@@ -1,4 +1,6 @@
-//! The demo application the binary serves (and the integration tests use).
+//! The demo application the binary serves. It is not part of the library:
+//! it shows what an application built on it looks like, and the integration
+//! tests include this file to serve the same routes.
 //!
 //! | route | what it does |
 //! |---|---|
@@ -15,18 +17,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::{App, Request, Response, StaticFiles};
+use weft_server::{App, BodyError, Request, Response, StaticFiles};
 
 /// The body of `GET /`, also what the benchmark's hyper server answers.
-pub const HELLO: &str = "Hello, World!";
+pub(crate) const HELLO: &str = "Hello, World!";
 
 /// The directory with the demo's static files, inside this crate.
-pub fn default_static_root() -> PathBuf {
+pub(crate) fn default_static_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
 }
 
 /// Builds the demo app, serving files under `static_root`.
-pub fn app(static_root: impl Into<PathBuf>) -> io::Result<App> {
+pub(crate) fn app(static_root: impl Into<PathBuf>) -> io::Result<App> {
     let files = Arc::new(StaticFiles::new(static_root.into())?);
     let mut app = App::new();
     app.get("/", |_req| async { Response::text(HELLO) });
@@ -51,8 +53,8 @@ async fn echo(mut req: Request) -> Response {
     while let Some(chunk) = body.chunk().await {
         match chunk {
             Ok(chunk) => chunks.push(chunk),
-            Err(crate::BodyError::TooLarge { .. }) => return Response::status_page(413),
-            Err(crate::BodyError::Timeout) => return Response::status_page(408),
+            Err(BodyError::TooLarge { .. }) => return Response::status_page(413),
+            Err(BodyError::Timeout) => return Response::status_page(408),
             Err(_) => return Response::status_page(400),
         }
     }
@@ -90,7 +92,7 @@ async fn sse(req: Request) -> Response {
             return None;
         }
         if n > 0 {
-            crate::runtime::Timer::after(interval).await;
+            weft_server::sleep(interval).await;
         }
         let event = format!("id: {n}\nevent: tick\ndata: {{\"n\": {n}}}\n\n");
         Some((Ok(Bytes::from(event)), n + 1))
@@ -103,16 +105,16 @@ async fn sse(req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Body, Headers, ResponseBody};
     use futures_lite::StreamExt;
+    use weft_server::{Body, Headers, ResponseBody};
 
     fn call(method: &str, target: &str, body: Body) -> Response {
         let app = app(default_static_root()).unwrap();
         smol::block_on(app.call(Request::new(method, target, Headers::new(), body)))
     }
 
-    fn collect(response: Response) -> Vec<u8> {
-        match response.body {
+    fn collect(mut response: Response) -> Vec<u8> {
+        match response.take_body() {
             ResponseBody::Full(b) => b.to_vec(),
             ResponseBody::Stream(s) => smol::block_on(async {
                 let parts: Vec<io::Result<Bytes>> = s.collect().await;

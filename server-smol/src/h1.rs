@@ -22,12 +22,22 @@ use smol::channel::TrySendError;
 use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
-use crate::conn::{ConnContext, Io, with_timeout};
+use crate::context::ConnContext;
 use crate::headers::Headers;
+use crate::io::{Io, with_timeout};
 use crate::outbox::Outbox;
+use crate::outgoing::{Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{BodySource, Response, ResponseBody, Trailers, sendable, status_has_no_body};
+use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::turn::{EVENT_COST, Turn};
+
+/// HTTP/1.1 keeps a handler's fields as they are; trailers need chunked
+/// coding, so they rule out an announced length (RFC 9112 §7.1.2).
+const HTTP1: Framing = Framing {
+    trailers_need_unknown_length: true,
+    field: Some,
+};
 
 /// Flush once this much is queued, even if more responses are ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -112,6 +122,8 @@ struct H1<S> {
     maybe_readable: bool,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
     date: DateCache,
+    /// Work since the executor last had a turn.
+    turn: Turn,
 }
 
 impl<S: Io> H1<S> {
@@ -145,6 +157,7 @@ impl<S: Io> H1<S> {
                 let _ = stopped.recv().await;
             }),
             date: DateCache::default(),
+            turn: Turn::default(),
             context,
         }
     }
@@ -172,6 +185,9 @@ impl<S: Io> H1<S> {
     /// be written or the connection must close, and is pending otherwise.
     fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
         loop {
+            if self.turn.poll_yield(cx).is_pending() {
+                return Poll::Pending;
+            }
             let mut progressed = false;
 
             // 1. Protocol events, unless the handler has not taken the last chunk.
@@ -179,6 +195,7 @@ impl<S: Io> H1<S> {
                 match self.conn.poll_event() {
                     Ok(Some(event)) => {
                         progressed = true;
+                        self.turn.charge(EVENT_COST);
                         if let Some(step) = self.on_event(event) {
                             return Poll::Ready(Ok(step));
                         }
@@ -246,6 +263,7 @@ impl<S: Io> H1<S> {
                     }
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
+                        self.turn.charge(n);
                         self.after_read();
                         continue;
                     }
@@ -261,6 +279,7 @@ impl<S: Io> H1<S> {
                 self.closing = true;
                 continue;
             }
+            self.turn.end();
             return Poll::Pending;
         }
     }
@@ -458,6 +477,7 @@ impl<S: Io> H1<S> {
             match next {
                 Poll::Ready(Some(Ok(chunk))) => {
                     moved = true;
+                    self.turn.charge(chunk.len());
                     if !chunk.is_empty() && self.conn.send_data(chunk).is_err() {
                         return Err(Step::Close);
                     }
@@ -490,68 +510,42 @@ impl<S: Io> H1<S> {
 
     /// Sends the head of `response` and, for complete bodies, the body too.
     fn send_response(&mut self, response: Response, is_head: bool, info: Option<&RequestInfo>) {
-        let Response {
+        let Outgoing {
             status,
-            headers,
+            fields,
             body,
             trailers,
-        } = sendable(response, is_head);
+        } = Outgoing::new(response, is_head, HTTP1, &mut self.date);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }
-        let skip_body = is_head || status_has_no_body(status);
-        // Trailers need chunked framing (RFC 9112 §7.1.2), which a
-        // `Content-Length` would rule out.
-        let trailers = trailers.filter(|_| !skip_body);
         let mut head = ResponseHead::new(status);
-        head.headers = http1_proto::HeaderMap::with_capacity(headers.len() + 4);
-        // Framing the handler chose itself (a length, or chunked coding) is kept.
-        let (mut has_length, mut has_date) = (false, false);
-        for (name, value) in headers {
-            has_length |= name.eq_ignore_ascii_case(b"content-length")
-                || name.eq_ignore_ascii_case(b"transfer-encoding");
-            has_date |= name.eq_ignore_ascii_case(b"date");
+        head.headers = http1_proto::HeaderMap::with_capacity(fields.len() + 1);
+        for (name, value) in fields {
             head.headers.append(name, value);
-        }
-        // Date is a single value (RFC 9110 §6.6.1): a handler's own is kept.
-        if !has_date {
-            head.headers.append(&b"date"[..], self.date.get());
-        }
-        let no_body = status_has_no_body(status);
-        if !no_body
-            && !has_length
-            && trailers.is_none()
-            && let Some(len) = body.len()
-        {
-            let mut digits = itoa::Buffer::new();
-            let len = Bytes::copy_from_slice(digits.format(len).as_bytes());
-            head.headers.append(&b"content-length"[..], len);
         }
         if self.closing {
             head.headers.append(&b"connection"[..], &b"close"[..]);
         }
         if let Err(error) = self.conn.send_response(&head) {
-            // The handler produced a head that cannot go on the wire.
-            tracing::warn!(%error, status, "invalid response; sending 500");
-            if status != 500 {
-                self.send_response(Response::status_page(500), is_head, None);
-            } else {
-                self.closing = true;
-                self.job = Job::Finished;
+            match replacement(status, &error) {
+                Some(page) => self.send_response(page, is_head, None),
+                None => {
+                    self.closing = true;
+                    self.job = Job::Finished;
+                }
             }
             return;
         }
         self.job = match body {
-            _ if skip_body => self.end_now(),
-            ResponseBody::Empty => self.end_now_or(trailers),
-            ResponseBody::Full(bytes) => {
-                if !bytes.is_empty() && self.conn.send_data(bytes).is_err() {
+            OutgoingBody::None => self.end_now_or(trailers),
+            OutgoingBody::Full(bytes) => {
+                if self.conn.send_data(bytes).is_err() {
                     self.closing = true;
                 }
                 self.end_now_or(trailers)
             }
-            ResponseBody::Stream(stream) => Job::Body(BodySource::Stream(stream), trailers),
-            ResponseBody::File { file, len } => Job::Body(BodySource::file(file, len), trailers),
+            OutgoingBody::Source(source) => Job::Body(source, trailers),
         };
         self.collect_transmit();
     }
@@ -789,11 +783,6 @@ enum Expiry {
     Idle,
     HeadTimeout,
     BodyTimeout,
-}
-
-/// Whether the app or the access log needs a [`RequestInfo`].
-fn wants_info(app: &crate::App) -> bool {
-    app.has_after_hooks() || tracing::enabled!(target: "weft::access", tracing::Level::INFO)
 }
 
 /// The declared Content-Length, already validated by the protocol crate.

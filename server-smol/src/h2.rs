@@ -27,16 +27,27 @@ use smol::channel::Receiver;
 
 use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
+use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
-use crate::conn::{ConnContext, Io};
+use crate::context::ConnContext;
 use crate::headers::Headers;
+use crate::io::Io;
 use crate::outbox::Outbox;
+use crate::outgoing::{Field, Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
-use crate::response::{BodySource, Response, ResponseBody, Trailers, sendable, status_has_no_body};
+use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::turn::{EVENT_COST, Turn};
 
 /// Flush once this much is queued, even if more work is ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// HTTP/2 frames delimit the body, so trailers and a length go together;
+/// fields are lowercased and the connection-specific ones dropped.
+const HTTP2: Framing = Framing {
+    trailers_need_unknown_length: false,
+    field: h2_field,
+};
 
 /// Header fields that are connection-specific in HTTP/1.1 and forbidden in
 /// HTTP/2 (RFC 9113 §8.2.2); a handler's copy of them is dropped.
@@ -96,6 +107,9 @@ struct StreamJob {
     waker: Waker,
     body_tx: Option<BodySender>,
     body_received: u64,
+    /// Body bytes handed to the handler, counted against the connection's
+    /// [`BodyBudget`] until the stream ends.
+    held: u64,
     is_head: bool,
     phase: Phase,
 }
@@ -134,6 +148,8 @@ struct H2<S> {
     /// Flow-control credit: `(stream, bytes)` the handlers consumed.
     credit_tx: smol::channel::Sender<(u32, usize)>,
     credit_rx: Pin<Box<Receiver<(u32, usize)>>>,
+    /// What the handlers of this connection may hold of request bodies.
+    budget: BodyBudget,
     out: Outbox,
     timer: Timer,
     timer_at: Option<Instant>,
@@ -144,6 +160,8 @@ struct H2<S> {
     maybe_readable: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     date: DateCache,
+    /// Work since the executor last had a turn.
+    turn: Turn,
 }
 
 impl<S: Io> H2<S> {
@@ -154,7 +172,18 @@ impl<S: Io> H2<S> {
         config.local.max_header_list_size = Some(settings.limits.h2_max_header_list);
         config.limits.max_header_list_size = settings.limits.h2_max_header_list;
         config.keepalive_interval = settings.timeouts.h2_ping;
+        // The windows never offer more than the body budget can hold.
+        let budget_limit = body_budget_limit(&settings.limits);
+        let fit =
+            |window: u32| u32::try_from(budget_limit).map_or(window, |limit| window.min(limit));
+        config.connection_window = fit(config.connection_window);
+        config.local.initial_window_size = fit(config.local.initial_window_size);
+        let budget = BodyBudget::new(budget_limit, config.connection_window);
         config.idle_timeout = Some(settings.timeouts.keep_alive);
+        // The same deadlines as over HTTP/1.1: a request head (here a header
+        // block, first frame to END_HEADERS) and each pause in a request body.
+        config.header_block_timeout = Some(settings.timeouts.header_read);
+        config.body_timeout = Some(settings.timeouts.body_read);
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
         let (credit_tx, credit_rx) = smol::channel::unbounded();
@@ -166,6 +195,7 @@ impl<S: Io> H2<S> {
             to_poll: Vec::new(),
             credit_tx,
             credit_rx: Box::pin(credit_rx),
+            budget,
             out: Outbox::new(),
             timer: Timer::never(),
             timer_at: None,
@@ -176,6 +206,7 @@ impl<S: Io> H2<S> {
                 let _ = stopped.recv().await;
             })),
             date: DateCache::default(),
+            turn: Turn::default(),
             context,
         }
     }
@@ -204,16 +235,27 @@ impl<S: Io> H2<S> {
             );
         }
         loop {
+            if self.turn.poll_yield(cx).is_pending() {
+                return Poll::Pending;
+            }
             let mut progressed = false;
 
             // 1. Protocol events.
             while let Some(event) = self.conn.poll_event() {
                 progressed = true;
+                self.turn.charge(EVENT_COST);
                 self.on_event(event);
             }
 
             // 2. Credit for consumed request bodies.
+            //    The budget may hold some back until a stream ends.
             while let Poll::Ready(Some((id, n))) = self.credit_rx.as_mut().poll_next(cx) {
+                if let Some((id, n)) = self.budget.consumed(id, n) {
+                    self.conn.release_capacity(StreamId::new(id), n);
+                }
+                progressed = true;
+            }
+            while let Some((id, n)) = self.budget.next_owed() {
                 self.conn.release_capacity(StreamId::new(id), n);
                 progressed = true;
             }
@@ -227,6 +269,7 @@ impl<S: Io> H2<S> {
                 let mut ids = std::mem::take(&mut self.to_poll);
                 ids.sort_unstable();
                 ids.dedup();
+                self.turn.charge(EVENT_COST.saturating_mul(ids.len()));
                 for id in ids.drain(..) {
                     self.poll_stream(id);
                 }
@@ -269,6 +312,7 @@ impl<S: Io> H2<S> {
                     }
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
+                        self.turn.charge(n);
                         continue;
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -291,6 +335,7 @@ impl<S: Io> H2<S> {
             if self.peer_eof && self.streams.is_empty() {
                 return Poll::Ready(Ok(Step::Close));
             }
+            self.turn.end();
             return Poll::Pending;
         }
     }
@@ -372,7 +417,7 @@ impl<S: Io> H2<S> {
                 flow_len,
             } => self.on_data(stream, data, end_stream, flow_len),
             Event::StreamReset { stream, code, by } => {
-                if let Some(job) = self.streams.remove(&u32::from(stream)) {
+                if let Some(job) = self.remove_stream(u32::from(stream)) {
                     if let Some(tx) = job.body_tx {
                         let _ = tx.try_send(Err(BodyError::Reset));
                     }
@@ -381,6 +426,7 @@ impl<S: Io> H2<S> {
                     }
                 }
             }
+            Event::BodyTimeout { stream } => self.body_timed_out(stream),
             Event::SendCapacity { stream } => {
                 tracing::trace!(%stream, "send capacity");
                 self.to_poll.push(u32::from(stream));
@@ -397,20 +443,26 @@ impl<S: Io> H2<S> {
         let id = u32::from(stream);
         let max_body = self.context.shared.config.limits.max_body;
         let Some(job) = self.streams.get_mut(&id) else {
+            self.budget.received(flow_len, 0);
+            self.budget.release_unheld(flow_len);
             self.conn.release_capacity(stream, flow_len);
             return;
         };
-        // Padding is never seen by the handler: credit it at once.
-        let padding = flow_len.saturating_sub(data.len());
-        job.body_received = job.body_received.saturating_add(data.len() as u64);
+        let len = data.len();
+        job.body_received = job.body_received.saturating_add(len as u64);
         let too_large = job.body_received > max_body;
         let delivered = match (&job.body_tx, too_large) {
             (Some(tx), false) => tx.try_send(Ok(data)).is_ok(),
             _ => false,
         };
-        if padding > 0 || !delivered {
-            let credit = if delivered { padding } else { flow_len };
-            self.conn.release_capacity(stream, credit);
+        let held = if delivered { len } else { 0 };
+        job.held += held as u64;
+        self.budget.received(flow_len, held);
+        // Padding, and data nobody will read, are credited at once.
+        let unheld = flow_len - held;
+        if unheld > 0 {
+            self.budget.release_unheld(unheld);
+            self.conn.release_capacity(stream, unheld);
         }
         if end_stream {
             job.body_tx = None;
@@ -433,7 +485,7 @@ impl<S: Io> H2<S> {
             None => return,
         };
         if answered {
-            self.streams.remove(&id);
+            self.remove_stream(id);
             let _ = self
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::CANCEL);
@@ -441,11 +493,43 @@ impl<S: Io> H2<S> {
             // Without a body: the response must be complete (END_STREAM) before the
             // reset, or the client sees an aborted stream instead of the 413.
             self.respond(id, Response::new(413), None);
-            self.streams.remove(&id);
+            self.remove_stream(id);
             let _ = self
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
         }
+    }
+
+    /// Forgets a stream: its handler's body bytes leave the budget.
+    fn remove_stream(&mut self, id: u32) -> Option<StreamJob> {
+        let job = self.streams.remove(&id)?;
+        self.budget.stream_ended(job.held);
+        Some(job)
+    }
+
+    /// The client paused its upload longer than the body timeout before we
+    /// answered: the handler's body ends with [`BodyError::Timeout`], and
+    /// the client gets a 408 (RFC 9110 §15.5.9), then RST_STREAM(NO_ERROR)
+    /// stops the rest of the upload (RFC 9113 §8.1).
+    fn body_timed_out(&mut self, stream: StreamId) {
+        let id = u32::from(stream);
+        let Some(job) = self.streams.get_mut(&id) else {
+            return;
+        };
+        tracing::debug!(peer = %self.context.peer, %stream, "request body timeout");
+        if let Some(tx) = job.body_tx.take() {
+            let _ = tx.try_send(Err(BodyError::Timeout));
+        }
+        // A response already under way cannot become a 408: the stream is
+        // cancelled instead (RFC 9113 §8.1).
+        let code = if matches!(job.phase, Phase::Handler { .. }) {
+            self.respond(id, Response::status_page(408), None);
+            ErrorCode::NO_ERROR
+        } else {
+            ErrorCode::CANCEL
+        };
+        self.remove_stream(id);
+        let _ = self.conn.reset_stream(clock::now(), stream, code);
     }
 
     fn start_request(&mut self, stream: StreamId, fields: Vec<Header>, end_stream: bool) {
@@ -485,6 +569,7 @@ impl<S: Io> H2<S> {
             waker,
             body_tx: None,
             body_received: 0,
+            held: 0,
             is_head,
             phase: Phase::Sending {
                 pending: None,
@@ -506,7 +591,7 @@ impl<S: Io> H2<S> {
                 let _ = self
                     .conn
                     .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
-                self.streams.remove(&id);
+                self.remove_stream(id);
             }
             return;
         }
@@ -573,69 +658,51 @@ impl<S: Io> H2<S> {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        let Response {
+        let Outgoing {
             status,
-            headers,
+            fields,
             body,
             trailers,
-        } = sendable(response, job.is_head);
+        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }
-        let mut fields = Vec::with_capacity(headers.len() + 3);
         let mut digits = itoa::Buffer::new();
-        fields.push(Header::new(
+        let status_field = Header::new(
             Bytes::from_static(b":status"),
             Bytes::copy_from_slice(digits.format(status).as_bytes()),
-        ));
-        let (mut has_length, mut has_date) = (false, false);
-        for field in headers.into_iter().filter_map(h2_field) {
-            has_length |= &field.name[..] == b"content-length";
-            has_date |= &field.name[..] == b"date";
-            fields.push(field);
-        }
-        // Date is a single value (RFC 9110 §6.6.1): a handler's own is kept.
-        if !has_date {
-            fields.push(Header::new(Bytes::from_static(b"date"), self.date.get()));
-        }
-        let no_body = status_has_no_body(status);
-        if !no_body
-            && !has_length
-            && let Some(len) = body.len()
-        {
-            fields.push(Header::new(
-                Bytes::from_static(b"content-length"),
-                Bytes::copy_from_slice(digits.format(len).as_bytes()),
-            ));
-        }
+        );
+        let fields: Vec<Header> = std::iter::once(status_field)
+            .chain(
+                fields
+                    .into_iter()
+                    .map(|(name, value)| Header::new(name, value)),
+            )
+            .collect();
         let (pending, source) = match body {
-            _ if job.is_head || no_body => (None, None),
-            ResponseBody::Empty => (None, None),
-            ResponseBody::Full(bytes) if bytes.is_empty() => (None, None),
-            ResponseBody::Full(bytes) => (Some(bytes), None),
-            ResponseBody::Stream(stream) => (None, Some(BodySource::Stream(stream))),
-            ResponseBody::File { file, len } => (None, Some(BodySource::file(file, len))),
+            OutgoingBody::None => (None, None),
+            OutgoingBody::Full(bytes) => (Some(bytes), None),
+            OutgoingBody::Source(source) => (None, Some(source)),
         };
-        let trailers = trailers.filter(|_| !(job.is_head || no_body));
         let end_stream = pending.is_none() && source.is_none() && trailers.is_none();
         if let Err(error) = self.conn.send_headers(stream, &fields, end_stream) {
-            if error == SendError::InvalidHeader && status != 500 {
-                // The handler made a field that cannot go on the wire (RFC 9113
-                // §8.2.1, e.g. CR or LF in a value); nothing was sent, so the client
-                // gets a 500, as over HTTP/1.1.
-                tracing::warn!(%stream, %error, status, "invalid response; sending 500");
-                self.respond(id, Response::status_page(500), None);
+            // The handler made a field that cannot go on the wire (RFC 9113
+            // §8.2.1, e.g. CR or LF in a value).
+            if error == SendError::InvalidHeader
+                && let Some(page) = replacement(status, &error)
+            {
+                self.respond(id, page, None);
                 return;
             }
             tracing::debug!(%stream, %error, "sending response headers");
-            self.streams.remove(&id);
+            self.remove_stream(id);
             let _ = self
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
             return;
         }
         if end_stream {
-            self.streams.remove(&id);
+            self.remove_stream(id);
         } else {
             job.phase = Phase::Sending {
                 pending,
@@ -670,7 +737,7 @@ impl<S: Io> H2<S> {
                     let Poll::Ready(fields) = trailers.poll(cx) else {
                         return;
                     };
-                    self.streams.remove(&id);
+                    self.remove_stream(id);
                     self.send_trailers(stream, fields);
                     return;
                 }
@@ -691,11 +758,14 @@ impl<S: Io> H2<S> {
                     continue;
                 }
                 let sent = self.conn.send_data(stream, data.clone(), end);
+                if let Ok(n) = sent {
+                    self.turn.charge(n);
+                }
                 tracing::trace!(%stream, len = data.len(), end, ?sent, "send_data");
                 match sent {
                     Ok(n) if n == data.len() => {
                         if end {
-                            self.streams.remove(&id);
+                            self.remove_stream(id);
                             return;
                         }
                     }
@@ -713,7 +783,7 @@ impl<S: Io> H2<S> {
                         // or the body broke its own head (more or less than its
                         // content-length): end the stream rather than leave it open.
                         tracing::debug!(%stream, %error, "sending response body");
-                        self.streams.remove(&id);
+                        self.remove_stream(id);
                         let _ =
                             self.conn
                                 .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
@@ -746,7 +816,7 @@ impl<S: Io> H2<S> {
                 }
                 Poll::Ready(Some(Err(error))) => {
                     tracing::debug!(%stream, %error, "response body failed");
-                    self.streams.remove(&id);
+                    self.remove_stream(id);
                     let _ = self
                         .conn
                         .reset_stream(clock::now(), stream, ErrorCode::INTERNAL_ERROR);
@@ -759,7 +829,11 @@ impl<S: Io> H2<S> {
 
     /// Ends the stream with a trailing HEADERS frame (RFC 9113 §8.1).
     fn send_trailers(&mut self, stream: StreamId, fields: Headers) {
-        let fields: Vec<Header> = fields.into_iter().filter_map(h2_field).collect();
+        let fields: Vec<Header> = fields
+            .into_iter()
+            .filter_map(h2_field)
+            .map(|(name, value)| Header::new(name, value))
+            .collect();
         if let Err(error) = self.conn.send_trailers(stream, &fields) {
             // Invalid trailer fields: the body is complete but the message
             // cannot end as the handler asked; reset rather than pretend.
@@ -777,16 +851,11 @@ impl<S: Io> H2<S> {
     }
 }
 
-/// Whether the app or the access log needs a [`RequestInfo`].
-fn wants_info(app: &crate::App) -> bool {
-    app.has_after_hooks() || tracing::enabled!(target: "weft::access", tracing::Level::INFO)
-}
-
 /// A handler's field as HTTP/2 sends it: the name lowercased, and `None`
 /// for the connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
-fn h2_field((name, value): (Bytes, Bytes)) -> Option<Header> {
+fn h2_field((name, value): Field) -> Option<Field> {
     let name = lowercase(name);
-    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| Header::new(name, trim_ows(value)))
+    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| (name, trim_ows(value)))
 }
 
 /// A field value without the whitespace around it: not part of the value (RFC 9110

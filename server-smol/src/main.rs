@@ -1,6 +1,6 @@
 //! `server-smol`: serves the demo app over HTTP/1.1, h2c and TLS (h2, http/1.1).
 //!
-//! `cargo run --release -p server-smol` listens on 127.0.0.1:8080 (cleartext)
+//! `cargo run --release -p weft-server` listens on 127.0.0.1:8080 (cleartext)
 //! and 127.0.0.1:8443 (TLS, self-signed) until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use server_smol::{Layout, Server, ServerConfig, TlsSource, demo};
+use weft_server::{Layout, Server, ServerConfig, TlsSource};
+
+mod demo;
 
 /// weft's reference server, serving its demo app.
 #[derive(Debug, Parser)]
@@ -49,6 +51,10 @@ struct Args {
     /// Largest request body in bytes (413 beyond).
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     max_body: u64,
+    /// Most request-body bytes one connection holds across its requests at once
+    /// (HTTP/2 flow control enforces it); never less than --max-body.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_connection_body: u64,
     /// Largest HTTP/1.1 request head in bytes (431 beyond).
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
     max_head: usize,
@@ -61,10 +67,10 @@ struct Args {
     /// HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
     h2_max_header_list: u32,
-    /// Seconds to receive a request head (slowloris guard), also the TLS handshake.
+    /// Seconds to receive a request head or HTTP/2 header block (slowloris guard), also the TLS handshake.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
     header_timeout: Duration,
-    /// Longest pause in seconds while a request body arrives, or while a response write waits for the client.
+    /// Longest pause in seconds while a request body arrives (HTTP/1.1 reads, HTTP/2 DATA frames), or while a response write waits for the client.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
     body_timeout: Duration,
     /// Seconds an idle keep-alive connection stays open.
@@ -138,6 +144,7 @@ fn main() -> ExitCode {
     };
     config.limits.max_connections = args.max_connections;
     config.limits.max_body = args.max_body;
+    config.limits.max_connection_body = args.max_connection_body;
     config.limits.max_head = args.max_head;
     config.limits.max_headers = args.max_headers;
     config.limits.h2_max_concurrent_streams = args.h2_max_streams;
@@ -170,7 +177,7 @@ fn main() -> ExitCode {
         workers,
         "serving"
     );
-    if let Err(error) = server_smol::wait_for_signal() {
+    if let Err(error) = weft_server::wait_for_signal() {
         tracing::error!(%error, "installing signal handlers");
         return ExitCode::FAILURE;
     }

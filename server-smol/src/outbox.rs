@@ -81,7 +81,7 @@ impl Outbox {
         if let Some(result) = futures_lite::future::poll_once(&mut write).await {
             return result;
         }
-        crate::conn::with_timeout(timeout, write).await
+        crate::io::with_timeout(timeout, write).await
     }
 
     /// Writes everything queued, vectored, then flushes `io`.

@@ -101,7 +101,7 @@ impl fmt::Debug for Trailers {
 /// A response: status, headers and body.
 ///
 /// ```
-/// use server_smol::Response;
+/// use weft_server::Response;
 /// let r = Response::text("hello").with_header("cache-control", "no-store");
 /// assert_eq!(r.status(), 200);
 /// ```
@@ -185,7 +185,7 @@ impl Response {
     /// Sends `trailers` after the body (see [`Trailers`]).
     ///
     /// ```
-    /// use server_smol::{Headers, Response, Trailers};
+    /// use weft_server::{Headers, Response, Trailers};
     /// let mut fields = Headers::new();
     /// fields.append("grpc-status", "0");
     /// let r = Response::text("hello").with_trailers(Trailers::ready(fields));

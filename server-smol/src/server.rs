@@ -15,7 +15,9 @@ use smol::{Async, Executor, LocalExecutor};
 use crate::app::App;
 use crate::clock;
 use crate::config::{Layout, ServerConfig};
-use crate::conn::{self, TcpIo, Transport};
+use crate::conn::{self, Transport};
+use crate::context::Shared;
+use crate::io::TcpIo;
 use crate::listener;
 use crate::runtime::{self, EtListener, EtStream, Timer};
 use crate::scratch::ReadBuffers;
@@ -42,33 +44,14 @@ pub enum ServerError {
     NoListener,
 }
 
-/// State every connection of one server shares.
-pub(crate) struct Shared {
-    pub(crate) app: App,
-    pub(crate) config: ServerConfig,
-    pub(crate) tls: Option<TlsAcceptor>,
-    pub(crate) connections: Arc<Semaphore>,
-    pub(crate) shutdown: Shutdown,
-    pub(crate) read_buffers: ReadBuffers,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("config", &self.config)
-            .field("tls", &self.tls.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
 /// A server that is not running yet.
 ///
 /// ```no_run
-/// use server_smol::{App, Response, Server, ServerConfig};
+/// use weft_server::{App, Response, Server, ServerConfig};
 /// let mut app = App::new();
 /// app.get("/", |_req| async { Response::text("hello") });
 /// let running = Server::new(ServerConfig::default(), app).bind().unwrap();
-/// server_smol::wait_for_signal().unwrap();
+/// weft_server::wait_for_signal().unwrap();
 /// running.shutdown();
 /// running.join();
 /// ```

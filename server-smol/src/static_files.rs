@@ -15,7 +15,7 @@ use crate::response::{BodySource, Response, ResponseBody};
 /// Files under one directory.
 ///
 /// ```no_run
-/// # use server_smol::{App, StaticFiles};
+/// # use weft_server::{App, StaticFiles};
 /// let files = std::sync::Arc::new(StaticFiles::new("public").unwrap());
 /// let mut app = App::new();
 /// app.get("/static/{*path}", move |req| {

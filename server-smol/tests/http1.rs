@@ -416,7 +416,7 @@ fn static_files_ranges_validators_and_traversal() {
     assert_eq!(full.header("accept-ranges"), Some("bytes"));
     let etag = full.header("etag").unwrap().to_owned();
     let modified = full.header("last-modified").unwrap().to_owned();
-    let text = std::fs::read(server_smol::demo::default_static_root().join("hello.txt")).unwrap();
+    let text = std::fs::read(common::demo::default_static_root().join("hello.txt")).unwrap();
     assert_eq!(full.body, text);
 
     let part = get(addr, "/static/hello.txt", "Range: bytes=6-9\r\n");
@@ -597,7 +597,7 @@ fn at_max_connections_new_clients_wait_instead_of_being_dropped() {
 
 #[test]
 fn both_layouts_serve_and_shut_down() {
-    for layout in [server_smol::Layout::PerCore, server_smol::Layout::Shared] {
+    for layout in [weft_server::Layout::PerCore, weft_server::Layout::Shared] {
         let mut cfg = config();
         cfg.layout = layout;
         cfg.workers = 2;

@@ -400,3 +400,152 @@ fn graceful_shutdown_sends_goaway_and_finishes_streams_in_flight() {
     client.wait(|c| c.closed);
     server.join();
 }
+
+#[test]
+fn a_stalled_upload_gets_408_at_the_body_timeout() {
+    // body_read is 400 ms in the test config.
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let id = client.request("POST", "/echo", false);
+    client
+        .conn
+        .send_data(id, Bytes::from_static(b"some"), false)
+        .unwrap();
+    client.flush();
+    let started = Instant::now();
+    let reply = client.finish(id);
+    assert_eq!(reply.status, 408);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // Only the stream ends: the connection still serves.
+    let id = client.request("GET", "/", true);
+    assert_eq!(client.finish(id).body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn a_header_block_dripped_in_frames_ends_at_the_header_timeout() {
+    // header_read is 400 ms in the test config; every frame inside the block
+    // must not restart that clock (RFC 9113 §6.10: a block is one run of frames).
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    client.pump();
+    // HEADERS on stream 1 without END_HEADERS: `:method: GET` (static index 2).
+    client
+        .sock
+        .write_all(&[0, 0, 1, 0x1, 0x0, 0, 0, 0, 1, 0x82])
+        .unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        // An empty CONTINUATION, still without END_HEADERS.
+        if client
+            .sock
+            .write_all(&[0, 0, 0, 0x9, 0x0, 0, 0, 0, 1])
+            .is_err()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        client.pump();
+        if client.closed || client.goaway.is_some() {
+            break;
+        }
+    }
+    assert!(
+        client.closed || client.goaway.is_some(),
+        "still open after 3 s"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn handlers_of_one_connection_hold_at_most_the_connection_body_budget() {
+    let mut config = config();
+    config.limits.max_body = 64 * 1024;
+    config.limits.max_connection_body = 128 * 1024;
+    let (server, addr) = start(config);
+    let mut client = Client::connect(addr);
+    // Eight uploads of 60,000 bytes each, all under max_body, to a handler
+    // that keeps every byte for 3 s: only the budget can stop them.
+    let ids: Vec<StreamId> = (0..8)
+        .map(|_| client.request("POST", "/hold/3000", false))
+        .collect();
+    let mut left: HashMap<StreamId, usize> = ids.iter().map(|&id| (id, 60_000)).collect();
+    let chunk = Bytes::from(vec![b'x'; 16_384]);
+    let mut most = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(1500) {
+        for &id in &ids {
+            let rest = left[&id];
+            if rest == 0 {
+                continue;
+            }
+            let piece = chunk.slice(..rest.min(chunk.len()));
+            match client
+                .conn
+                .send_data(id, piece.clone(), rest == piece.len())
+            {
+                Ok(n) => *left.get_mut(&id).unwrap() -= n,
+                Err(http2_proto::SendError::Blocked) => {}
+                Err(e) => panic!("send_data: {e}"),
+            }
+        }
+        client.flush();
+        client.pump();
+        most = most.max(common::HELD_BODY_BYTES.load(std::sync::atomic::Ordering::SeqCst));
+    }
+    assert!(most > 0, "no upload arrived");
+    assert!(most <= 128 * 1024, "handlers held {most} bytes");
+    drop(client);
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn a_client_that_stops_reading_is_dropped_at_the_write_timeout() {
+    // body_read, which is also the write timeout, is 400 ms in the test config.
+    let (server, addr) = start(config());
+    let sock = TcpStream::connect(addr).unwrap();
+    // Windows wide open, so flow control does not stop the server first.
+    let mut config = Config::client();
+    config.local.initial_window_size = 0x7fff_ffff;
+    config.connection_window = 0x7fff_ffff;
+    let mut client = Client {
+        sock,
+        conn: Connection::new(Instant::now(), config),
+        replies: HashMap::new(),
+        goaway: None,
+        closed: false,
+    };
+    client.flush();
+    client.request("GET", "/big", true);
+    std::thread::sleep(Duration::from_secs(2));
+    client
+        .sock
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut buf = vec![0; 1 << 16];
+    let mut received = 0;
+    while received < 64 << 20 {
+        match client.sock.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    assert!(
+        received < 32 << 20,
+        "the server kept writing: {received} bytes"
+    );
+    server.shutdown();
+    server.join();
+}

@@ -1,5 +1,5 @@
 //! `conformance h2`: the HTTP/2 conformance catalogue
-//! (`research/h2spec-cases.md`, the 147 cases of h2spec's `generic`, `http2`
+//! (summerwind/h2spec's catalogue, the 147 cases of its `generic`, `http2`
 //! and `hpack` groups), each on its own connection, several at a time.
 
 mod conn;

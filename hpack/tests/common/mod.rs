@@ -1,9 +1,11 @@
-//! Loads the http2jp HPACK corpus (`shared/testdata/hpack-test-case`) for the
+//! Loads the http2jp HPACK corpus (`testdata/hpack-test-case.tar.xz`) for the
 //! tests and the benchmark.
 #![allow(dead_code, unreachable_pub)]
 
-use std::fs;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::sync::OnceLock;
 
 /// One story: a sequence of header blocks sharing one compression context.
 pub struct Story {
@@ -21,51 +23,60 @@ pub struct Case {
     pub headers: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-/// The corpus lives beside the repository. A missing corpus fails loudly: a
-/// suite that silently runs on nothing would pass while testing nothing.
-pub fn corpus_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/testdata/hpack-test-case"
-    ));
-    assert!(
-        dir.is_dir(),
-        "HPACK corpus not found at {} (it ships beside the repository)",
-        dir.display()
-    );
-    dir
+/// The corpus ships packed in the repository (`testdata/README.md` says where
+/// it comes from); it is read straight from the archive, never unpacked to disk.
+const ARCHIVE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../testdata/hpack-test-case.tar.xz"
+);
+
+/// Every `.json` file of the corpus by its path inside it
+/// (`nghttp2/story_00.json`), read once per test binary. A missing archive
+/// fails loudly: a suite that silently ran on nothing would pass while
+/// testing nothing.
+fn files() -> &'static BTreeMap<String, Vec<u8>> {
+    static FILES: OnceLock<BTreeMap<String, Vec<u8>>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let file =
+            File::open(ARCHIVE).unwrap_or_else(|error| panic!("HPACK corpus {ARCHIVE}: {error}"));
+        let mut archive = tar::Archive::new(xz2::read::XzDecoder::new(BufReader::new(file)));
+        let mut files = BTreeMap::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().into_owned();
+            let Ok(inner) = path.strip_prefix("hpack-test-case") else {
+                continue;
+            };
+            if inner.extension().is_some_and(|ext| ext == "json") {
+                let mut bytes = Vec::new();
+                entry.read_to_end(&mut bytes).unwrap();
+                files.insert(inner.to_string_lossy().into_owned(), bytes);
+            }
+        }
+        assert!(!files.is_empty(), "{ARCHIVE} holds no stories");
+        files
+    })
 }
 
 /// Every encoder directory of the corpus (everything except `raw-data`), sorted.
 pub fn encoder_names() -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(corpus_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap())
-        .filter(|entry| entry.file_type().unwrap().is_dir())
-        .map(|entry| entry.file_name().into_string().unwrap())
-        .filter(|name| name != "raw-data" && !name.starts_with('.') && name != "tools")
+    let names: BTreeSet<&str> = files()
+        .keys()
+        .filter_map(|path| path.split_once('/').map(|(dir, _)| dir))
+        .filter(|dir| *dir != "raw-data")
         .collect();
-    names.sort();
-    names
+    names.into_iter().map(str::to_owned).collect()
 }
 
 /// The stories of one directory (`raw-data` or an encoder), sorted by file name.
 pub fn load(directory: &str) -> Vec<Story> {
-    let dir = corpus_dir().join(directory);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
+    let prefix = format!("{directory}/");
+    let stories: Vec<Story> = files()
         .iter()
-        .map(|path| {
-            let json: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
-            let name = format!(
-                "{directory}/{}",
-                path.file_name().unwrap().to_string_lossy()
-            );
+        .filter_map(|(path, bytes)| Some((path.strip_prefix(&prefix)?, bytes)))
+        .map(|(file, bytes)| {
+            let json: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+            let name = format!("{directory}/{file}");
             let cases = json["cases"]
                 .as_array()
                 .unwrap_or_else(|| panic!("{name}: no cases"))
@@ -95,7 +106,9 @@ pub fn load(directory: &str) -> Vec<Story> {
                 .collect();
             Story { name, cases }
         })
-        .collect()
+        .collect();
+    assert!(!stories.is_empty(), "no stories under {directory}/");
+    stories
 }
 
 pub fn unhex(hex: &str) -> Vec<u8> {

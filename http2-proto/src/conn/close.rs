@@ -95,7 +95,8 @@ impl Connection {
     }
 
     /// Runs the timers due at `now`: SETTINGS ACK timeout, keep-alive PING and its
-    /// timeout, the graceful-GOAWAY drain, reset-stream expiry and idle close. Calls
+    /// timeout, the graceful-GOAWAY drain, reset-stream expiry, idle close, and the
+    /// header-block and body timeouts. Calls
     /// before any deadline are no-ops.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.error.is_some() {
@@ -134,6 +135,11 @@ impl Connection {
                         self.timers.set(Timer::ResetExpiry, next);
                     }
                 }
+                Timer::HeaderBlock => {
+                    self.on_header_block_timeout();
+                    return;
+                }
+                Timer::Body => self.on_body_timeout(now),
                 Timer::Idle => {
                     if self.streams.len() == 0 {
                         self.goaway(now, ErrorCode::NO_ERROR, Bytes::from_static(b"idle"));

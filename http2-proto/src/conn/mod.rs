@@ -7,6 +7,7 @@
 mod close;
 mod recv;
 mod send;
+mod timeouts;
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -458,6 +459,7 @@ impl Connection {
             let debug = match &err {
                 ConnectionError::Protocol { reason, .. }
                 | ConnectionError::Flood { reason, .. } => Bytes::from_static(reason.as_bytes()),
+                ConnectionError::HeaderBlockTimeout => Bytes::from_static(b"header block timeout"),
                 _ => Bytes::new(),
             };
             let last_stream = self.streams.last_peer();

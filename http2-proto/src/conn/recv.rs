@@ -78,7 +78,10 @@ impl Connection {
             self.timers.set(Timer::Idle, now + idle);
         }
         match self.process_frames(now) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.update_header_block_timer(now);
+                Ok(())
+            }
             Err(err) => Err(self.fail(err)),
         }
     }
@@ -300,6 +303,7 @@ impl Connection {
         if let Some(next) = next {
             self.streams.transition(id, next);
         }
+        self.touch_body_timer(now, id);
         Ok(())
     }
 
@@ -379,6 +383,7 @@ impl Connection {
         kind: BlockKind,
         block: Bytes,
     ) -> Result {
+        self.header_block_done();
         if block.len() > self.config.limits.max_header_block_size {
             return Err(ConnectionError::flood("header block too large"));
         }
@@ -501,6 +506,7 @@ impl Connection {
             end_stream,
             kind: HeadersKind::Request,
         });
+        self.touch_body_timer(now, id);
         Ok(())
     }
 
@@ -572,6 +578,7 @@ impl Connection {
             kind,
         });
         self.streams.transition(id, next);
+        self.touch_body_timer(now, id);
         Ok(())
     }
 

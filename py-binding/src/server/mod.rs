@@ -1,4 +1,4 @@
-//! The application server behind `weft.App.run` and `weft.serve` (issue 8 §3-4).
+//! The application server behind `weft.App.run` and `weft.serve`.
 //!
 //! server-smol owns the sockets, TLS, HTTP/1.1 and HTTP/2 on its own threads; this
 //! module plugs Python in as its handlers (see `bridge` for how work crosses over).

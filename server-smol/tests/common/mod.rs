@@ -5,9 +5,15 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use server_smol::{
-    App, Headers, Request, Response, RunningServer, Server, ServerConfig, Trailers, demo,
-};
+use weft_server::{App, Headers, Request, Response, RunningServer, Server, ServerConfig, Trailers};
+
+/// The binary's demo app, compiled into the tests as well.
+#[path = "../../src/demo.rs"]
+pub mod demo;
+
+/// Body bytes the `/hold` handlers keep right now, across all servers of
+/// the test binary (only one test uses the route).
+pub static HELD_BODY_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The demo app plus a slow route for shutdown tests.
 pub fn app() -> App {
@@ -94,6 +100,21 @@ pub fn app() -> App {
         Response::text("padded").with_header("x-padded", " value\t")
     });
     // Never answers; counts in HANG_DROPS when the server drops it.
+    // Reads the whole body and keeps it for `ms` before answering, counting
+    // what it holds in HELD_BODY_BYTES meanwhile.
+    app.post("/hold/{ms}", |mut req: Request| async move {
+        let ms: u64 = req.param("ms").and_then(|m| m.parse().ok()).unwrap_or(100);
+        let mut body = req.take_body();
+        let mut kept = Vec::new();
+        while let Some(Ok(chunk)) = body.chunk().await {
+            HELD_BODY_BYTES.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+            kept.push(chunk);
+        }
+        smol::Timer::after(Duration::from_millis(ms)).await;
+        let held: usize = kept.iter().map(|c| c.len()).sum();
+        HELD_BODY_BYTES.fetch_sub(held, std::sync::atomic::Ordering::SeqCst);
+        Response::text(held.to_string())
+    });
     app.get("/hang", |_req: Request| async move {
         let _counted = CountDrop(&HANG_DROPS);
         futures_lite::future::pending::<()>().await;

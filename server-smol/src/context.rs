@@ -1,0 +1,59 @@
+//! What every connection of a server shares, and what a protocol driver
+//! gets besides its byte stream. Kept apart from the listeners and the
+//! drivers so that both can name it without depending on each other.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures_rustls::TlsAcceptor;
+use smol::lock::Semaphore;
+
+use crate::app::App;
+use crate::config::ServerConfig;
+use crate::scratch::ReadBuffers;
+use crate::shutdown::Shutdown;
+
+/// State every connection of one server shares.
+pub(crate) struct Shared {
+    pub(crate) app: App,
+    pub(crate) config: ServerConfig,
+    pub(crate) tls: Option<TlsAcceptor>,
+    pub(crate) connections: Arc<Semaphore>,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) read_buffers: ReadBuffers,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a protocol driver gets besides the byte stream.
+#[derive(Debug)]
+pub(crate) struct ConnContext {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) peer: SocketAddr,
+}
+
+#[cfg(test)]
+impl ConnContext {
+    /// A connection of a server that was never bound, for driver tests.
+    pub(crate) fn for_tests(app: App, config: ServerConfig) -> Self {
+        let shared = Shared {
+            connections: Arc::new(Semaphore::new(1)),
+            app,
+            config,
+            tls: None,
+            shutdown: Shutdown::new(),
+            read_buffers: ReadBuffers::default(),
+        };
+        Self {
+            shared: Arc::new(shared),
+            peer: SocketAddr::from(([127, 0, 0, 1], 9)),
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Frame parse and unmask against tungstenite (written next).
+fn main() {}

@@ -1,0 +1,596 @@
+//! The connection state machine (RFC 6455 §5, §7), driven as every weft protocol crate is:
+//! bytes in through `recv`, events, bytes and deadlines out through `poll_*`.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http_core::Role;
+
+use crate::close::{CloseCode, CloseFrame, MAX_REASON_LEN};
+use crate::config::{Config, MessageMode};
+use crate::deflate::{Deflater, Inflater};
+use crate::error::{Error, SendError};
+use crate::event::{DataKind, Event};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, decode_header, encode_header};
+use crate::mask::{KeySource, apply_mask};
+use crate::utf8::Utf8Validator;
+
+/// One WebSocket connection after the opening handshake, in either role.
+///
+/// After every input (`recv`, `recv_owned`, `recv_eof`, `handle_timeout`) or command
+/// (`send_*`, `close`), drain [`poll_event`](Self::poll_event), then
+/// [`poll_transmit`](Self::poll_transmit), then read [`poll_timeout`](Self::poll_timeout).
+/// The connection ends with one [`Event::ConnectionLost`]: a completed closing handshake
+/// ([`Error::Closed`]) or a failure whose Close frame is already queued.
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    rx: BytesMut,
+    events: VecDeque<Event>,
+    /// Payload bytes held in `events`, counted against the buffering bound.
+    event_bytes: usize,
+    out: BytesMut,
+    /// Masking keys; only a client masks (§5.3).
+    keys: Option<KeySource>,
+    deflater: Option<Deflater>,
+    inflater: Option<Inflater>,
+    /// The data frame whose payload is being read.
+    frame: Option<InFrame>,
+    /// The data message being received.
+    message: Option<InMessage>,
+    /// The kind of the fragmented message being sent.
+    sending: Option<DataKind>,
+    scratch: Vec<u8>,
+    close_sent: bool,
+    close_deadline: Option<Instant>,
+    error: Option<Error>,
+}
+
+#[derive(Debug)]
+struct InFrame {
+    header: FrameHeader,
+    remaining: u64,
+    /// Payload bytes already read, for the masking key's phase.
+    offset: usize,
+}
+
+#[derive(Debug)]
+struct InMessage {
+    kind: DataKind,
+    compressed: bool,
+    /// Bytes of the message so far, after inflation.
+    size: usize,
+    /// The message so far, in [`MessageMode::Whole`].
+    buf: Vec<u8>,
+    utf8: Utf8Validator,
+}
+
+impl Connection {
+    /// A connection whose opening handshake is done. `now` is the start of its life; no
+    /// timer runs until a Close is sent.
+    #[must_use]
+    pub fn new(now: Instant, config: Config) -> Self {
+        let _ = now;
+        let role = config.role;
+        Self {
+            keys: (role == Role::Client).then(KeySource::new),
+            deflater: config.deflate.as_ref().map(|p| Deflater::new(p, role)),
+            inflater: config.deflate.as_ref().map(|p| Inflater::new(p, role)),
+            config,
+            rx: BytesMut::new(),
+            events: VecDeque::new(),
+            event_bytes: 0,
+            out: BytesMut::new(),
+            frame: None,
+            message: None,
+            sending: None,
+            scratch: Vec::new(),
+            close_sent: false,
+            close_deadline: None,
+            error: None,
+        }
+    }
+
+    /// The role it was built with.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.config.role
+    }
+
+    /// The configuration it was built with.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What ended the connection, once it has ended.
+    #[must_use]
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// Whether [`poll_transmit`](Self::poll_transmit) has bytes.
+    #[must_use]
+    pub fn wants_write(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Nothing more will happen: the connection has ended and its last bytes were taken.
+    /// Drop the transport.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.error.is_some() && self.out.is_empty()
+    }
+
+    /// Whether a Close frame has been sent or queued: no more data may be sent.
+    #[must_use]
+    pub fn is_closing(&self) -> bool {
+        self.close_sent
+    }
+
+    // ----- input -----
+
+    /// Bytes from the transport.
+    pub fn recv(&mut self, now: Instant, data: &[u8]) {
+        let _ = now;
+        if self.error.is_some() || self.buffer_full() {
+            return;
+        }
+        self.rx.extend_from_slice(data);
+        self.process();
+    }
+
+    /// Bytes from the transport, adopting `data` as the receive buffer when nothing is
+    /// pending.
+    pub fn recv_owned(&mut self, now: Instant, data: BytesMut) {
+        let _ = now;
+        if self.error.is_some() || self.buffer_full() {
+            return;
+        }
+        if self.rx.is_empty() {
+            self.rx = data;
+        } else {
+            self.rx.extend_from_slice(&data);
+        }
+        self.process();
+    }
+
+    /// The transport's end of input. Before the closing handshake this fails the
+    /// connection with [`Error::UnexpectedEof`] (§7.1.5, code 1006).
+    pub fn recv_eof(&mut self, now: Instant) {
+        let _ = now;
+        if self.error.is_none() {
+            self.fail(Error::UnexpectedEof);
+        }
+    }
+
+    /// The deadline from [`poll_timeout`](Self::poll_timeout) may have passed: after our
+    /// Close, the peer has had [`Config::close_timeout`] to answer. Early calls do nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.error.is_none() && self.close_deadline.is_some_and(|d| d <= now) {
+            self.fail(Error::CloseTimeout);
+        }
+    }
+
+    // ----- output -----
+
+    /// The next event. [`Event::ConnectionLost`] is the last.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        if self.events.is_empty() && !self.rx.is_empty() {
+            // Input held back while the queues were full.
+            self.process();
+        }
+        let event = self.events.pop_front()?;
+        self.event_bytes -= event_len(&event);
+        Some(event)
+    }
+
+    /// The next bytes to write to the transport, in order.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if self.out.is_empty() {
+            return None;
+        }
+        let bytes = self.out.split().freeze();
+        if !self.rx.is_empty() {
+            self.process();
+        }
+        Some(bytes)
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout): the closing deadline, while
+    /// we wait for the peer's Close.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.error.is_some() {
+            None
+        } else {
+            self.close_deadline
+        }
+    }
+
+    // ----- commands -----
+
+    /// Sends a whole text message.
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.send_message(DataKind::Text, text.as_bytes())
+    }
+
+    /// Sends a whole binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_message(DataKind::Binary, data)
+    }
+
+    fn send_message(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.send_fragment(kind, data, true)
+    }
+
+    /// Sends one frame of a message that goes out in pieces (§5.4): the first call opens a
+    /// message of `kind`, later calls continue it, and the call with `fin` ends it.
+    /// Control frames may be sent in between. Text pieces may split a character; the
+    /// whole message must be UTF-8.
+    pub fn send_fragment(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), SendError> {
+        self.check_open()?;
+        let opcode = match self.sending {
+            None => match kind {
+                DataKind::Text => OpCode::Text,
+                DataKind::Binary => OpCode::Binary,
+            },
+            Some(k) if k == kind => OpCode::Continuation,
+            Some(_) => return Err(SendError::MessageInProgress),
+        };
+        self.sending = if fin { None } else { Some(kind) };
+        if let Some(deflater) = &mut self.deflater {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            deflater.compress(data, fin, &mut scratch);
+            // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message only.
+            self.queue_frame(opcode, opcode != OpCode::Continuation, fin, &scratch);
+            self.scratch = scratch;
+        } else {
+            self.queue_frame(opcode, false, fin, data);
+        }
+        Ok(())
+    }
+
+    /// Sends a Ping (§5.5.2) with at most 125 bytes of payload.
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Ping, payload)
+    }
+
+    /// Sends an unsolicited Pong (§5.5.3), a one-way heartbeat.
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Pong, payload)
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
+        self.check_open()?;
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlTooLong);
+        }
+        self.queue_frame(opcode, false, true, payload);
+        Ok(())
+    }
+
+    /// Starts the closing handshake (§7.1.2): queues a Close with `code` and `reason`
+    /// (at most 123 bytes), after which nothing more may be sent. The peer has
+    /// [`Config::close_timeout`] from `now` to answer. [`CloseCode::NO_STATUS`] sends a
+    /// Close without a body, and then the reason must be empty.
+    pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        self.check_open()?;
+        let bodiless = code == CloseCode::NO_STATUS && reason.is_empty();
+        if !(code.is_sendable() || bodiless) {
+            return Err(SendError::InvalidCloseCode(code.0));
+        }
+        if reason.len() > MAX_REASON_LEN {
+            return Err(SendError::ControlTooLong);
+        }
+        self.queue_close(code, reason);
+        self.close_deadline = Some(now + self.config.close_timeout);
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<(), SendError> {
+        if self.close_sent || self.error.is_some() {
+            Err(SendError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn queue_close(&mut self, code: CloseCode, reason: &str) {
+        self.queue_frame(
+            OpCode::Close,
+            false,
+            true,
+            &CloseFrame::payload(code, reason),
+        );
+        self.close_sent = true;
+    }
+
+    fn queue_frame(&mut self, opcode: OpCode, rsv1: bool, fin: bool, payload: &[u8]) {
+        let mask = self.keys.as_mut().map(KeySource::mask_key);
+        let header = FrameHeader {
+            fin,
+            rsv1,
+            rsv2: false,
+            rsv3: false,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        self.out.reserve(header.encoded_len() + payload.len());
+        encode_header(&header, &mut self.out);
+        let start = self.out.len();
+        self.out.extend_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut self.out[start..], key, 0);
+        }
+    }
+
+    // ----- the receive path -----
+
+    fn push_event(&mut self, event: Event) {
+        self.event_bytes += event_len(&event);
+        self.events.push_back(event);
+    }
+
+    /// Ends the connection with `error`: the Close frame for its code (if one may be sent
+    /// and none was), then [`Event::ConnectionLost`]. Input after this is ignored.
+    fn fail(&mut self, error: Error) {
+        let code = error.close_code();
+        if !self.close_sent && code.is_sendable() {
+            self.queue_close(code, "");
+        }
+        self.end(error);
+    }
+
+    fn end(&mut self, error: Error) {
+        self.rx = BytesMut::new();
+        self.message = None;
+        self.frame = None;
+        self.push_event(Event::ConnectionLost(error.clone()));
+        self.error = Some(error);
+    }
+
+    fn paused(&self) -> bool {
+        self.event_bytes + self.out.len() >= self.config.limits.max_buffered_bytes
+    }
+
+    fn process(&mut self) {
+        while self.error.is_none() && !self.paused() {
+            match self.step() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return self.fail(e),
+            }
+        }
+    }
+
+    /// Checked before each `recv` appends, so the receive buffer never holds more than the
+    /// bound plus one read: input left unprocessed from earlier reads (the queues were
+    /// full and the driver kept reading without draining them) past the bound fails the
+    /// connection.
+    fn buffer_full(&mut self) -> bool {
+        if self.rx.len() <= self.config.limits.max_buffered_bytes {
+            return false;
+        }
+        self.fail(Error::BufferFull);
+        true
+    }
+
+    /// Handles one header, control frame or piece of payload; `false` when more input is
+    /// needed.
+    fn step(&mut self) -> Result<bool, Error> {
+        let Some(frame) = &mut self.frame else {
+            let Some((header, header_len)) = decode_header(&self.rx)? else {
+                return Ok(false);
+            };
+            self.check_header(&header)?;
+            if header.opcode.is_control() {
+                // At most 125 bytes (checked by the decoder): wait for all of it.
+                let total = header_len + header.payload_len as usize;
+                if self.rx.len() < total {
+                    return Ok(false);
+                }
+                let mut frame = self.rx.split_to(total);
+                frame.advance(header_len);
+                if let Some(key) = header.mask {
+                    apply_mask(&mut frame, key, 0);
+                }
+                self.on_control(header.opcode, frame.freeze())?;
+            } else {
+                self.rx.advance(header_len);
+                self.start_data_frame(header);
+            }
+            return Ok(true);
+        };
+        let n = usize::try_from(frame.remaining)
+            .unwrap_or(usize::MAX)
+            .min(self.rx.len());
+        if n == 0 && frame.remaining > 0 {
+            return Ok(false);
+        }
+        let mut chunk = self.rx.split_to(n);
+        if let Some(key) = frame.header.mask {
+            apply_mask(&mut chunk, key, frame.offset);
+        }
+        frame.offset += n;
+        frame.remaining -= n as u64;
+        let end_of_message = frame.remaining == 0 && frame.header.fin;
+        if frame.remaining == 0 {
+            self.frame = None;
+        }
+        self.on_data(&chunk, end_of_message)?;
+        Ok(true)
+    }
+
+    /// The rules that depend on the role, the extensions and the message in progress.
+    fn check_header(&self, h: &FrameHeader) -> Result<(), Error> {
+        // §5.1: a server closes on an unmasked frame, a client on a masked one.
+        let masked_as_expected = match self.config.role {
+            Role::Server => h.mask.is_some(),
+            Role::Client => h.mask.is_none(),
+        };
+        if !masked_as_expected {
+            return Err(Error::Masking);
+        }
+        // §5.2: no extension of ours defines RSV2 or RSV3. RFC 7692 §6.1: RSV1 only on the
+        // first frame of a data message, and only with permessage-deflate.
+        let rsv1_allowed =
+            self.inflater.is_some() && matches!(h.opcode, OpCode::Text | OpCode::Binary);
+        if h.rsv2 || h.rsv3 || (h.rsv1 && !rsv1_allowed) {
+            return Err(Error::ReservedBits);
+        }
+        if h.opcode.is_control() {
+            return Ok(());
+        }
+        // §5.4: continuations continue something; a new message waits for the last to end.
+        if (h.opcode == OpCode::Continuation) != self.message.is_some() {
+            return Err(Error::Fragmentation);
+        }
+        let limits = &self.config.limits;
+        if h.payload_len > limits.max_frame_size as u64 {
+            return Err(Error::FrameTooBig);
+        }
+        let compressed = if h.opcode == OpCode::Continuation {
+            self.message.as_ref().is_some_and(|m| m.compressed)
+        } else {
+            h.rsv1
+        };
+        // Uncompressed data counts against the message limit before it is read;
+        // compressed data is counted as it inflates.
+        let so_far = self.message.as_ref().map_or(0, |m| m.size) as u64;
+        if !compressed && so_far + h.payload_len > limits.max_message_size as u64 {
+            return Err(Error::MessageTooBig);
+        }
+        Ok(())
+    }
+
+    fn start_data_frame(&mut self, header: FrameHeader) {
+        let kind = match header.opcode {
+            OpCode::Text => Some(DataKind::Text),
+            OpCode::Binary => Some(DataKind::Binary),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.message = Some(InMessage {
+                kind,
+                compressed: header.rsv1,
+                size: 0,
+                buf: Vec::new(),
+                utf8: Utf8Validator::default(),
+            });
+        }
+        self.frame = Some(InFrame {
+            header,
+            remaining: header.payload_len,
+            offset: 0,
+        });
+    }
+
+    fn on_data(&mut self, chunk: &[u8], end_of_message: bool) -> Result<(), Error> {
+        let Some(mut msg) = self.message.take() else {
+            return Err(Error::Fragmentation);
+        };
+        let limit = self.config.limits.max_message_size;
+        let whole = self.config.mode == MessageMode::Whole;
+        let text = msg.kind == DataKind::Text;
+        let mut piece = Vec::new();
+        if msg.compressed {
+            let inflater = self.inflater.as_mut().ok_or(Error::ReservedBits)?;
+            let (out, limit) = if whole {
+                (&mut msg.buf, limit)
+            } else {
+                (&mut piece, limit - msg.size)
+            };
+            let before = out.len();
+            inflater.inflate(chunk, out, limit)?;
+            if end_of_message {
+                inflater.finish(out, limit)?;
+            }
+            if text {
+                msg.utf8
+                    .feed(&out[before..])
+                    .map_err(|_| Error::InvalidUtf8)?;
+            }
+            msg.size += out.len() - before;
+        } else {
+            if text {
+                msg.utf8.feed(chunk).map_err(|_| Error::InvalidUtf8)?;
+            }
+            if whole {
+                msg.buf.extend_from_slice(chunk);
+            } else {
+                piece.extend_from_slice(chunk);
+            }
+            msg.size += chunk.len();
+        }
+        if end_of_message && text {
+            msg.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+        }
+        if !whole && (!piece.is_empty() || end_of_message) {
+            self.push_event(Event::Fragment {
+                kind: msg.kind,
+                data: Bytes::from(piece),
+                fin: end_of_message,
+            });
+        }
+        if end_of_message {
+            if whole {
+                let data = Bytes::from(msg.buf);
+                self.push_event(match msg.kind {
+                    DataKind::Text => Event::Text(data),
+                    DataKind::Binary => Event::Binary(data),
+                });
+            }
+        } else {
+            self.message = Some(msg);
+        }
+        Ok(())
+    }
+
+    fn on_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), Error> {
+        match opcode {
+            OpCode::Ping => {
+                // §5.5.1: nothing, not even a Pong, follows our Close.
+                if self.config.auto_pong && !self.close_sent {
+                    self.queue_frame(OpCode::Pong, false, true, &payload);
+                }
+                self.push_event(Event::Ping(payload));
+            }
+            OpCode::Pong => self.push_event(Event::Pong(payload)),
+            OpCode::Close => {
+                let frame = CloseFrame::parse(&payload)?;
+                // §5.5.1: answer a Close with a Close, echoing its code.
+                if !self.close_sent {
+                    self.queue_close(frame.code, "");
+                }
+                self.end(Error::Closed(frame));
+            }
+            OpCode::Continuation | OpCode::Text | OpCode::Binary => {
+                return Err(Error::Fragmentation);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The payload bytes an event holds, for the buffering bound.
+fn event_len(event: &Event) -> usize {
+    match event {
+        Event::Text(b) | Event::Binary(b) | Event::Ping(b) | Event::Pong(b) => b.len(),
+        Event::Fragment { data, .. } => data.len(),
+        Event::ConnectionLost(_) => 0,
+    }
+}

@@ -1,0 +1,778 @@
+//! A client and a server talking in memory on a virtual clock: every close path, ping and
+//! pong, fragments, limits, timeouts and deflate.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{Pair, events, frame, from_client, transmit};
+use ws_proto::{
+    CloseCode, CloseFrame, Config, Connection, DataKind, DeflateConfig, DeflateParams, Error,
+    Event, FrameError, Limits, MessageMode, OpCode, Role, SendError,
+};
+
+fn server() -> (Instant, Connection) {
+    let now = common::epoch();
+    (now, Connection::new(now, Config::server()))
+}
+
+/// The close code of the Close frame a server queued, read back as a client would.
+fn sent_close_code(server: &mut Connection) -> Option<u16> {
+    let bytes = transmit(server);
+    let mut client = Connection::new(common::epoch(), Config::client());
+    client.recv(common::epoch(), &bytes);
+    events(&mut client).into_iter().find_map(|e| match e {
+        Event::ConnectionLost(Error::Closed(f)) => Some(f.code.0),
+        _ => None,
+    })
+}
+
+fn lost(events: &[Event]) -> Option<&Error> {
+    match events.last() {
+        Some(Event::ConnectionLost(e)) => Some(e),
+        _ => None,
+    }
+}
+
+#[test]
+fn messages_both_ways() {
+    let mut p = Pair::plain();
+    p.client.send_text("hello").unwrap();
+    p.client.send_binary(&[0, 1, 2]).unwrap();
+    p.server.send_text("héllo").unwrap();
+    p.server.send_binary(&vec![9; 70_000]).unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_events,
+        [
+            Event::Text(Bytes::from_static(b"hello")),
+            Event::Binary(Bytes::from_static(&[0, 1, 2]))
+        ]
+    );
+    assert_eq!(p.client_events[0], Event::Text("héllo".into()));
+    assert_eq!(p.client_events[1], Event::Binary(vec![9; 70_000].into()));
+    assert!(p.client.poll_timeout().is_none());
+}
+
+#[test]
+fn the_client_masks_and_the_server_does_not() {
+    let mut p = Pair::plain();
+    p.client.send_text("Hello").unwrap();
+    let wire = transmit(&mut p.client);
+    assert_eq!(&wire[..2], &[0x81, 0x85]);
+    p.server.send_text("Hello").unwrap();
+    assert_eq!(
+        transmit(&mut p.server),
+        [0x81, 0x05, b'H', b'e', b'l', b'l', b'o']
+    );
+}
+
+#[test]
+fn masking_is_enforced_both_ways() {
+    let (now, mut s) = server();
+    s.recv(now, &frame(true, false, OpCode::Text, None, b"hi"));
+    assert_eq!(lost(&events(&mut s)), Some(&Error::Masking));
+    assert_eq!(sent_close_code(&mut s), Some(1002));
+
+    let mut c = Connection::new(now, Config::client());
+    c.recv(now, &from_client(true, OpCode::Text, b"hi"));
+    assert_eq!(lost(&events(&mut c)), Some(&Error::Masking));
+}
+
+#[test]
+fn reserved_bits_and_opcodes_are_refused() {
+    for (wire, err) in [
+        (
+            frame(true, true, OpCode::Text, Some(common::KEY), b"x"),
+            Error::ReservedBits,
+        ),
+        (vec![0xA1, 0x80, 0, 0, 0, 0], Error::ReservedBits),
+        (vec![0x91, 0x80, 0, 0, 0, 0], Error::ReservedBits),
+        (
+            vec![0x83, 0x80, 0, 0, 0, 0],
+            Error::Frame(FrameError::ReservedOpcode(3)),
+        ),
+        (
+            vec![0x8F, 0x80, 0, 0, 0, 0],
+            Error::Frame(FrameError::ReservedOpcode(0xF)),
+        ),
+    ] {
+        let (now, mut s) = server();
+        s.recv(now, &wire);
+        assert_eq!(lost(&events(&mut s)), Some(&err));
+        assert_eq!(sent_close_code(&mut s), Some(1002));
+        assert!(s.is_closed());
+    }
+}
+
+#[test]
+fn fragments_with_control_frames_between() {
+    let (now, mut s) = server();
+    let mut wire = from_client(false, OpCode::Text, b"frag");
+    wire.extend(from_client(true, OpCode::Ping, b"p"));
+    wire.extend(from_client(false, OpCode::Continuation, "mént".as_bytes()));
+    wire.extend(from_client(true, OpCode::Pong, b""));
+    wire.extend(from_client(true, OpCode::Continuation, b"ed"));
+    s.recv(now, &wire);
+    assert_eq!(
+        events(&mut s),
+        [
+            Event::Ping("p".into()),
+            Event::Pong(Bytes::new()),
+            Event::Text("fragménted".into())
+        ]
+    );
+    // The automatic Pong.
+    assert_eq!(transmit(&mut s), [0x8A, 0x01, b'p']);
+}
+
+#[test]
+fn streaming_mode_hands_out_pieces() {
+    let now = common::epoch();
+    let mut s = Connection::new(
+        now,
+        Config {
+            mode: MessageMode::Streaming,
+            ..Config::server()
+        },
+    );
+    let first = from_client(false, OpCode::Binary, &[1; 10]);
+    s.recv(now, &first[..8]);
+    assert_eq!(
+        events(&mut s),
+        [Event::Fragment {
+            kind: DataKind::Binary,
+            data: vec![1; 2].into(),
+            fin: false
+        }]
+    );
+    s.recv(now, &first[8..]);
+    s.recv(now, &from_client(true, OpCode::Continuation, b""));
+    assert_eq!(
+        events(&mut s),
+        [
+            Event::Fragment {
+                kind: DataKind::Binary,
+                data: vec![1; 8].into(),
+                fin: false
+            },
+            Event::Fragment {
+                kind: DataKind::Binary,
+                data: Bytes::new(),
+                fin: true
+            },
+        ]
+    );
+}
+
+#[test]
+fn bad_fragmentation() {
+    for wire in [
+        from_client(true, OpCode::Continuation, b"x"),
+        [
+            from_client(false, OpCode::Text, b"x"),
+            from_client(true, OpCode::Text, b"y"),
+        ]
+        .concat(),
+        [
+            from_client(false, OpCode::Binary, b"x"),
+            from_client(true, OpCode::Binary, b"y"),
+        ]
+        .concat(),
+    ] {
+        let (now, mut s) = server();
+        s.recv(now, &wire);
+        assert_eq!(lost(&events(&mut s)), Some(&Error::Fragmentation));
+    }
+    // Fragmented and oversized control frames.
+    let (now, mut s) = server();
+    s.recv(now, &from_client(false, OpCode::Ping, b"x"));
+    assert_eq!(
+        lost(&events(&mut s)),
+        Some(&Error::Frame(FrameError::FragmentedControl))
+    );
+    let (now, mut s) = server();
+    s.recv(now, &from_client(true, OpCode::Ping, &[0; 126]));
+    assert_eq!(
+        lost(&events(&mut s)),
+        Some(&Error::Frame(FrameError::ControlTooLong))
+    );
+}
+
+#[test]
+fn invalid_utf8_fails_at_the_first_bad_byte_mid_frame() {
+    let (now, mut s) = server();
+    let mut text = b"valid, then ".to_vec();
+    text.extend_from_slice(&[0xce, 0xba, 0xf4, 0x90, 0x80, 0x80]); // U+110000
+    text.extend_from_slice(&[b'x'; 100]);
+    let wire = from_client(true, OpCode::Text, &text);
+    // Header (6) plus up to and including the byte after 0xf4: the rest never arrives.
+    let cut = 6 + 12 + 4;
+    s.recv(now, &wire[..cut - 1]);
+    assert_eq!(events(&mut s), []);
+    s.recv(now, &wire[cut - 1..cut]);
+    assert_eq!(lost(&events(&mut s)), Some(&Error::InvalidUtf8));
+    assert_eq!(sent_close_code(&mut s), Some(1007));
+    // A character cut off by the end of the message.
+    let (now, mut s) = server();
+    s.recv(now, &from_client(true, OpCode::Text, &[b'a', 0xe2, 0x82]));
+    assert_eq!(lost(&events(&mut s)), Some(&Error::InvalidUtf8));
+}
+
+#[test]
+fn close_initiated_by_the_client() {
+    let mut p = Pair::plain();
+    p.client.close(p.now, CloseCode::NORMAL, "bye").unwrap();
+    assert!(p.client.poll_timeout().is_some());
+    assert_eq!(p.client.send_text("late"), Err(SendError::Closed));
+    p.drive();
+    let peer = |code: u16, reason: &str| {
+        Error::Closed(CloseFrame {
+            code: CloseCode(code),
+            reason: reason.into(),
+        })
+    };
+    assert_eq!(p.server_events, [Event::ConnectionLost(peer(1000, "bye"))]);
+    // The server echoed the code.
+    assert_eq!(p.client_events, [Event::ConnectionLost(peer(1000, ""))]);
+    assert!(p.client.is_closed() && p.server.is_closed());
+    assert_eq!(p.client.poll_timeout(), None);
+    assert_eq!(
+        p.server.error().map(Error::close_code),
+        Some(CloseCode::NORMAL)
+    );
+}
+
+#[test]
+fn close_initiated_by_the_server_and_at_the_same_time() {
+    let mut p = Pair::plain();
+    p.server.close(p.now, CloseCode::GOING_AWAY, "").unwrap();
+    p.drive();
+    assert!(
+        matches!(lost(&p.client_events), Some(Error::Closed(f)) if f.code == CloseCode::GOING_AWAY)
+    );
+    assert!(
+        matches!(lost(&p.server_events), Some(Error::Closed(f)) if f.code == CloseCode::GOING_AWAY)
+    );
+
+    // Both send Close before seeing the other's: neither echoes, both end cleanly.
+    let mut p = Pair::plain();
+    p.server.close(p.now, CloseCode::GOING_AWAY, "").unwrap();
+    p.client.close(p.now, CloseCode::NORMAL, "").unwrap();
+    p.drive();
+    assert!(
+        matches!(lost(&p.client_events), Some(Error::Closed(f)) if f.code == CloseCode::GOING_AWAY)
+    );
+    assert!(
+        matches!(lost(&p.server_events), Some(Error::Closed(f)) if f.code == CloseCode::NORMAL)
+    );
+    assert!(p.client.is_closed() && p.server.is_closed());
+}
+
+#[test]
+fn a_close_without_a_body_is_echoed_without_a_body() {
+    let (now, mut s) = server();
+    s.recv(now, &from_client(true, OpCode::Close, b""));
+    assert_eq!(
+        events(&mut s),
+        [Event::ConnectionLost(Error::Closed(CloseFrame {
+            code: CloseCode::NO_STATUS,
+            reason: String::new()
+        }))]
+    );
+    assert_eq!(transmit(&mut s), [0x88, 0x00]);
+}
+
+#[test]
+fn bad_close_frames() {
+    for (payload, err, code) in [
+        (vec![0x03], Error::InvalidCloseFrame, 1002),
+        (vec![0x03, 0xED], Error::InvalidCloseCode(1005), 1002),
+        (vec![0x03, 0xE7], Error::InvalidCloseCode(999), 1002),
+        (vec![0x0B, 0xB7], Error::InvalidCloseCode(2999), 1002),
+        (vec![0x03, 0xE8, 0xff], Error::InvalidUtf8, 1007),
+    ] {
+        let (now, mut s) = server();
+        s.recv(now, &from_client(true, OpCode::Close, &payload));
+        assert_eq!(lost(&events(&mut s)), Some(&err));
+        assert_eq!(sent_close_code(&mut s), Some(code));
+    }
+}
+
+#[test]
+fn nothing_is_accepted_after_close() {
+    let (now, mut s) = server();
+    let mut wire = from_client(true, OpCode::Close, &[0x03, 0xE8]);
+    wire.extend(from_client(true, OpCode::Text, b"after"));
+    wire.extend(from_client(true, OpCode::Ping, b"after"));
+    s.recv(now, &wire);
+    s.recv(now, &from_client(true, OpCode::Text, b"later"));
+    let ev = events(&mut s);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    // Only the echoed Close goes out, no Pong.
+    assert_eq!(transmit(&mut s), [0x88, 0x02, 0x03, 0xE8]);
+    assert_eq!(s.send_ping(b""), Err(SendError::Closed));
+}
+
+#[test]
+fn after_our_close_data_still_arrives_but_no_pong_goes_out() {
+    let (now, mut s) = server();
+    s.close(now, CloseCode::NORMAL, "").unwrap();
+    let _ = transmit(&mut s);
+    let mut wire = from_client(true, OpCode::Text, b"in flight");
+    wire.extend(from_client(true, OpCode::Ping, b"x"));
+    s.recv(now, &wire);
+    assert_eq!(
+        events(&mut s),
+        [Event::Text("in flight".into()), Event::Ping("x".into())]
+    );
+    assert!(!s.wants_write());
+}
+
+#[test]
+fn the_closing_deadline() {
+    let mut p = Pair::plain();
+    p.client.close(p.now, CloseCode::NORMAL, "").unwrap();
+    let _ = transmit(&mut p.client); // lost on the way: the server never answers
+    let deadline = p.client.poll_timeout().unwrap();
+    assert_eq!(deadline, p.now + Duration::from_secs(5));
+    p.advance(Duration::from_secs(4));
+    assert_eq!(events(&mut p.client), []);
+    p.advance(Duration::from_secs(1));
+    assert_eq!(
+        events(&mut p.client),
+        [Event::ConnectionLost(Error::CloseTimeout)]
+    );
+    assert!(p.client.is_closed());
+    assert_eq!(
+        p.client.error().map(Error::close_code),
+        Some(CloseCode::ABNORMAL)
+    );
+    assert_eq!(p.client.poll_timeout(), None);
+}
+
+#[test]
+fn end_of_input_before_closing() {
+    let (now, mut s) = server();
+    s.recv(now, &from_client(false, OpCode::Text, b"half"));
+    s.recv_eof(now);
+    assert_eq!(
+        events(&mut s),
+        [Event::ConnectionLost(Error::UnexpectedEof)]
+    );
+    assert!(!s.wants_write(), "1006 is never sent");
+    assert!(s.is_closed());
+    s.recv_eof(now);
+    assert_eq!(events(&mut s), []);
+}
+
+#[test]
+fn pings_and_pongs() {
+    let mut p = Pair::plain();
+    p.client.send_ping(b"are you there").unwrap();
+    p.drive();
+    assert_eq!(p.server_events, [Event::Ping("are you there".into())]);
+    assert_eq!(p.client_events, [Event::Pong("are you there".into())]);
+    assert_eq!(
+        p.client.send_ping(&[0; 126]),
+        Err(SendError::ControlTooLong)
+    );
+
+    let mut p = Pair::new(
+        Config::client(),
+        Config {
+            auto_pong: false,
+            ..Config::server()
+        },
+    );
+    p.client.send_ping(b"1").unwrap();
+    p.drive();
+    assert_eq!(p.server_events, [Event::Ping("1".into())]);
+    assert_eq!(p.client_events, []);
+    p.server.send_pong(b"1").unwrap();
+    p.drive();
+    assert_eq!(p.client_events, [Event::Pong("1".into())]);
+}
+
+#[test]
+fn send_errors() {
+    let mut p = Pair::plain();
+    p.client.send_fragment(DataKind::Text, b"a", false).unwrap();
+    assert_eq!(p.client.send_text("b"), Err(SendError::MessageInProgress));
+    assert_eq!(
+        p.client.send_fragment(DataKind::Binary, b"b", true),
+        Err(SendError::MessageInProgress)
+    );
+    p.client.send_ping(b"between").unwrap();
+    p.client.send_fragment(DataKind::Text, b"b", true).unwrap();
+    assert_eq!(
+        p.client.close(p.now, CloseCode(1005), "why"),
+        Err(SendError::InvalidCloseCode(1005))
+    );
+    assert_eq!(
+        p.client.close(p.now, CloseCode(1006), ""),
+        Err(SendError::InvalidCloseCode(1006))
+    );
+    assert_eq!(
+        p.client.close(p.now, CloseCode::NORMAL, &"x".repeat(124)),
+        Err(SendError::ControlTooLong)
+    );
+    p.drive();
+    assert_eq!(
+        p.server_events,
+        [Event::Ping("between".into()), Event::Text("ab".into())]
+    );
+}
+
+#[test]
+fn frame_and_message_limits() {
+    let limits = Limits {
+        max_frame_size: 100,
+        max_message_size: 150,
+        ..Limits::default()
+    };
+    let cfg = Config {
+        limits,
+        ..Config::server()
+    };
+    let now = common::epoch();
+
+    // Refused on the header, before the payload arrives.
+    let mut s = Connection::new(now, cfg.clone());
+    s.recv(now, &from_client(true, OpCode::Binary, &[0; 101])[..8]);
+    assert_eq!(lost(&events(&mut s)), Some(&Error::FrameTooBig));
+    assert_eq!(sent_close_code(&mut s), Some(1009));
+
+    let mut s = Connection::new(now, cfg);
+    let mut wire = from_client(false, OpCode::Binary, &[0; 100]);
+    wire.extend(from_client(true, OpCode::Continuation, &[0; 51]));
+    s.recv(now, &wire);
+    assert_eq!(lost(&events(&mut s)), Some(&Error::MessageTooBig));
+    assert_eq!(sent_close_code(&mut s), Some(1009));
+}
+
+#[test]
+fn a_driver_that_does_not_drain_hits_the_buffer_bound() {
+    let limits = Limits {
+        max_buffered_bytes: 4096,
+        ..Limits::default()
+    };
+    let now = common::epoch();
+    let mut s = Connection::new(
+        now,
+        Config {
+            limits,
+            ..Config::server()
+        },
+    );
+    let ping = from_client(true, OpCode::Ping, &[0; 125]);
+    let mut fed = 0;
+    while s.error().is_none() {
+        s.recv(now, &ping);
+        fed += ping.len();
+        assert!(fed < 64 * 1024, "never stopped");
+    }
+    assert_eq!(s.error(), Some(&Error::BufferFull));
+    // Queued events and output stayed near the bound: about 4 KiB of pongs and pings.
+    assert!(transmit(&mut s).len() < 2 * 4096);
+    assert_eq!(lost(&events(&mut s)), Some(&Error::BufferFull));
+
+    // The same flood, drained after each read as the driver contract says, is fine.
+    let mut s = Connection::new(
+        now,
+        Config {
+            limits,
+            ..Config::server()
+        },
+    );
+    for _ in 0..1000 {
+        s.recv(now, &ping);
+        let _ = events(&mut s);
+        let _ = transmit(&mut s);
+    }
+    assert!(s.error().is_none());
+}
+
+#[test]
+fn input_held_back_resumes_when_drained() {
+    let limits = Limits {
+        max_buffered_bytes: 300,
+        ..Limits::default()
+    };
+    let now = common::epoch();
+    let mut s = Connection::new(
+        now,
+        Config {
+            limits,
+            ..Config::server()
+        },
+    );
+    let mut wire = Vec::new();
+    for i in 0..3u8 {
+        wire.extend(from_client(true, OpCode::Binary, &[i; 200]));
+    }
+    s.recv(now, &wire);
+    let got: Vec<Event> = events(&mut s);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(s.error().is_none());
+}
+
+fn deflate_pair(client: DeflateConfig, server: DeflateConfig) -> Pair {
+    let offer = ws_proto::ClientHandshake::new(vec![], Some(client));
+    let req = offer.upgrade_headers();
+    let accept = ws_proto::accept_upgrade(
+        b"GET",
+        req.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+        &ws_proto::ServerOptions {
+            protocols: vec![],
+            deflate: Some(server),
+        },
+    )
+    .unwrap();
+    let done = offer
+        .finish_upgrade(
+            101,
+            accept
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+        )
+        .unwrap();
+    assert!(done.deflate.is_some());
+    Pair::new(done.config(), accept.config())
+}
+
+#[test]
+fn deflate_both_ways_with_and_without_context_takeover() {
+    for nct in [false, true] {
+        let cfg = DeflateConfig {
+            server_no_context_takeover: nct,
+            client_no_context_takeover: nct,
+            level: 6,
+        };
+        let mut p = deflate_pair(cfg, cfg);
+        let text = "compress me, compress me, compress me ".repeat(50);
+        for _ in 0..3 {
+            p.client.send_text(&text).unwrap();
+            p.server.send_text(&text).unwrap();
+        }
+        p.client
+            .send_fragment(DataKind::Binary, &[5; 1000], false)
+            .unwrap();
+        p.client.send_ping(b"mid").unwrap();
+        p.client
+            .send_fragment(DataKind::Binary, &[6; 1000], true)
+            .unwrap();
+        p.client.send_binary(b"").unwrap();
+        let wire = transmit(&mut p.client);
+        assert!(wire.len() < text.len(), "compressed: {}", wire.len());
+        p.server.recv(p.now, &wire);
+        p.drive();
+        let mut expected: Vec<Event> = vec![Event::Text(text.clone().into()); 3];
+        expected.push(Event::Ping("mid".into()));
+        expected.push(Event::Binary(
+            [vec![5; 1000], vec![6; 1000]].concat().into(),
+        ));
+        expected.push(Event::Binary(Bytes::new()));
+        assert_eq!(p.server_events, expected);
+        assert_eq!(
+            p.client_events[..3],
+            vec![Event::Text(text.clone().into()); 3][..]
+        );
+    }
+}
+
+#[test]
+fn a_decompression_bomb_reaches_the_message_limit() {
+    let params = DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level: 9,
+    };
+    let limits = Limits {
+        max_message_size: 1 << 20,
+        ..Limits::default()
+    };
+    let mut p = Pair::new(
+        Config {
+            deflate: Some(params),
+            ..Config::client()
+        },
+        Config {
+            deflate: Some(params),
+            limits,
+            ..Config::server()
+        },
+    );
+    p.client.send_binary(&vec![0; 16 << 20]).unwrap();
+    let wire = transmit(&mut p.client);
+    assert!(wire.len() < 100_000, "{}", wire.len());
+    p.server.recv(p.now, &wire);
+    assert_eq!(lost(&events(&mut p.server)), Some(&Error::MessageTooBig));
+    assert_eq!(sent_close_code(&mut p.server), Some(1009));
+}
+
+#[test]
+fn rsv1_needs_deflate_and_only_on_the_first_frame() {
+    let params = DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level: 6,
+    };
+    let now = common::epoch();
+    let mut s = Connection::new(
+        now,
+        Config {
+            deflate: Some(params),
+            ..Config::server()
+        },
+    );
+    let mut wire = frame(false, true, OpCode::Text, Some(common::KEY), &[]);
+    wire.extend(frame(
+        true,
+        true,
+        OpCode::Continuation,
+        Some(common::KEY),
+        &[],
+    ));
+    s.recv(now, &wire);
+    assert_eq!(lost(&events(&mut s)), Some(&Error::ReservedBits));
+    let mut s = Connection::new(
+        now,
+        Config {
+            deflate: Some(params),
+            ..Config::server()
+        },
+    );
+    s.recv(
+        now,
+        &frame(true, true, OpCode::Ping, Some(common::KEY), &[]),
+    );
+    assert_eq!(lost(&events(&mut s)), Some(&Error::ReservedBits));
+}
+
+/// RFC 7692 §7.2.3, every example, received by a client from a server.
+#[test]
+fn rfc7692_section_7_2_3_examples() {
+    let params = DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level: 6,
+    };
+    let client = || {
+        Connection::new(
+            common::epoch(),
+            Config {
+                deflate: Some(params),
+                ..Config::client()
+            },
+        )
+    };
+    let hello = || Event::Text("Hello".into());
+    /// A name, the frames as received, the events expected.
+    type Case<'a> = (&'a str, Vec<&'a [u8]>, Vec<Event>);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "7.2.3.1 one frame",
+            vec![&[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]],
+            vec![hello()],
+        ),
+        (
+            "7.2.3.1 fragmented",
+            vec![
+                &[0x41, 0x03, 0xf2, 0x48, 0xcd],
+                &[0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00],
+            ],
+            vec![hello()],
+        ),
+        (
+            "7.2.3.2 sharing the window",
+            vec![
+                &[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+                &[0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00],
+            ],
+            vec![hello(), hello()],
+        ),
+        (
+            "7.2.3.3 no compression",
+            vec![&[
+                0xc1, 0x0b, 0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+            ]],
+            vec![hello()],
+        ),
+        (
+            "7.2.3.4 BFINAL",
+            vec![&[0xc1, 0x08, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]],
+            vec![hello()],
+        ),
+        (
+            "7.2.3.5 two blocks",
+            vec![&[
+                0xc1, 0x0d, 0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07,
+                0x00,
+            ]],
+            vec![hello()],
+        ),
+        (
+            "7.2.3.6 empty",
+            vec![&[0xc1, 0x01, 0x00]],
+            vec![Event::Text(Bytes::new())],
+        ),
+    ];
+    for (name, frames, expected) in cases {
+        let mut c = client();
+        for f in frames {
+            c.recv(common::epoch(), f);
+        }
+        assert_eq!(events(&mut c), expected, "{name}");
+    }
+    // BFINAL then another message: the inflater starts a new stream.
+    let mut c = client();
+    c.recv(
+        common::epoch(),
+        &[0xc1, 0x08, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+    );
+    c.recv(
+        common::epoch(),
+        &[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+    );
+    assert_eq!(events(&mut c), [hello(), hello()]);
+    // Corrupt compressed data: 1007.
+    let mut c = client();
+    c.recv(common::epoch(), &[0xc1, 0x02, 0xff, 0xff]);
+    assert_eq!(lost(&events(&mut c)), Some(&Error::Deflate));
+}
+
+#[test]
+fn getters() {
+    let p = Pair::plain();
+    assert_eq!(p.client.role(), Role::Client);
+    assert_eq!(p.server.config().role, Role::Server);
+    assert!(!p.server.wants_write() && !p.server.is_closed() && !p.server.is_closing());
+    assert!(p.server.error().is_none());
+}
+
+#[test]
+fn one_large_read_of_several_big_messages_is_not_a_flood() {
+    // Two 1.5 MiB messages in one read: the first one's event fills the queue past the
+    // 1 MiB bound, so the second waits in the receive buffer until it is drained.
+    let (now, mut s) = server();
+    let mut wire = from_client(true, OpCode::Binary, &vec![1; 3 << 19]);
+    wire.extend(from_client(true, OpCode::Binary, &vec![2; 3 << 19]));
+    s.recv(now, &wire);
+    let got = events(&mut s);
+    assert_eq!(
+        got.len(),
+        2,
+        "{:?}",
+        got.iter().map(std::mem::discriminant).collect::<Vec<_>>()
+    );
+    assert!(s.error().is_none());
+}

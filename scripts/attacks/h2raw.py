@@ -129,7 +129,7 @@ class Conn:
         self.conn_window = 65535
         self.initial_window = 65535
         self.stream_windows = {}
-        self.server_settings_seen = False
+        self.settings_acked = False
         self.ping_acks = []
         self.goaway = None
         self.closed_at = None
@@ -151,8 +151,18 @@ class Conn:
             threading.Thread(target=self._write_control, daemon=True).start()
 
     def _write_control(self):
-        while (data := self.control.get()) is not None:
+        while (item := self.control.get()) is not None:
+            data, then = item if isinstance(item, tuple) else (item, None)
             self.send(data)
+            if then:
+                then()
+
+    def _settings_acknowledged(self):
+        # Only once our ACK is out may a test start a header block: a SETTINGS ACK
+        # inside one would be a connection error (RFC 9113 §6.10).
+        with self.cond:
+            self.settings_acked = True
+            self.cond.notify_all()
 
     def send(self, data):
         """Sends; False once the server has closed the connection."""
@@ -215,8 +225,7 @@ class Conn:
                         self.initial_window = value
                         for s in self.stream_windows:
                             self.stream_windows[s] += delta
-                self.server_settings_seen = True
-                self.control.put(frame(SETTINGS, ACK, 0))
+                self.control.put((frame(SETTINGS, ACK, 0), self._settings_acknowledged))
             elif kind == PING and not flags & ACK:
                 self.control.put(ping(payload, ack=True))
             elif kind == PING:

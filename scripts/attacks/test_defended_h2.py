@@ -80,6 +80,7 @@ def test_defended_continuation_flood(server, probe):
 
     def one_round(_deadline):
         conn = Conn(s.addr)
+        assert conn.wait(lambda: conn.settings_acked, 5)
         conn.send(frame(HEADERS, 0, 1, request_block()))
         for _ in range(200):
             if conn.goaway or not conn.send(filler * 100):
@@ -154,7 +155,7 @@ def test_defended_zero_window(server, probe):
     accepted: growth <= PER_H2_CONNECTION + 2 x 100 x 16 KiB + 4 MiB."""
     s = server()
     conn = Conn(s.addr, settings_pairs=[(SETTINGS_INITIAL_WINDOW_SIZE, 0)], grant=False)
-    assert conn.wait(lambda: conn.server_settings_seen, 5)
+    assert conn.wait(lambda: conn.settings_acked, 5)
     before = s.settled_rss()
     block = request_block(method=b"POST", path=b"/echo")
     with probe(s) as p, RssSampler(s) as rss:
@@ -179,7 +180,7 @@ def test_defended_stream_exhaustion(server, probe):
     (REFUSED_STREAM or PROTOCOL_ERROR) and the held ones stay open."""
     s = server()
     conn = Conn(s.addr)
-    assert conn.wait(lambda: conn.server_settings_seen, 5)
+    assert conn.wait(lambda: conn.settings_acked, 5)
     before = s.settled_rss()
     block = request_block(method=b"POST", path=b"/echo")
     with probe(s) as p, RssSampler(s) as rss:

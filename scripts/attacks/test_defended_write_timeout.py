@@ -58,7 +58,7 @@ def test_defended_h2_reader_that_stops_is_dropped(server):
     big = 0x7FFFFFFF
     conn = Conn(s.addr, settings_pairs=[(SETTINGS_INITIAL_WINDOW_SIZE, big)], rcvbuf=4096)
     conn.send(window_update(0, big - 65535))
-    assert conn.wait(lambda: conn.server_settings_seen, 5)
+    assert conn.wait(lambda: conn.settings_acked, 5)
     block = request_block(method=b"POST", path=b"/echo") + literal_static_name(28, b"%d" % BODY)
     conn.send(frame(HEADERS, 0x4, 1, block))
     left = BODY

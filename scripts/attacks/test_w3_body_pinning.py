@@ -30,7 +30,7 @@ def test_weakness3_h2_data_between_unknown_frames(server):
     of an unknown type, to POST /echo; then the echo must come back whole."""
     s = server()
     conn = Conn(s.addr)
-    assert conn.wait(lambda: conn.server_settings_seen, 5)
+    assert conn.wait(lambda: conn.settings_acked, 5)
     before = s.settled_rss()
     block = request_block(method=b"POST", path=b"/echo") + literal_plain(b"content-type", b"x/y")
     assert conn.send(header_frames(1, block, end_stream=False))

@@ -17,7 +17,7 @@ DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS = 0x0, 0x1, 0x2, 0x3, 0x4
 PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0x5, 0x6, 0x7, 0x8, 0x9
 END_STREAM, ACK, END_HEADERS = 0x1, 0x1, 0x4
 SETTINGS_INITIAL_WINDOW_SIZE = 0x4
-REFUSED_STREAM = 0x7
+PROTOCOL_ERROR, REFUSED_STREAM = 0x1, 0x7
 MAX_FRAME = 16384
 
 
@@ -235,7 +235,8 @@ class Conn:
                 if stream == 0:
                     self.conn_window += increment
                 else:
-                    self.stream_windows[stream] = self.stream_windows.get(stream, self.initial_window) + increment
+                    window = self.stream_windows.get(stream, self.initial_window)
+                    self.stream_windows[stream] = window + increment
             elif kind == GOAWAY:
                 last, code = struct.unpack(">II", payload[:8])
                 self.goaway = (last & 0x7FFFFFFF, code, now)

@@ -9,15 +9,11 @@ import time
 import pytest
 
 from conftest import ONE_CONNECTION, PER_H2_CONNECTION, MiB, RssSampler, check_memory, send_until_blocked
-from h2raw import (CONTINUATION, Conn, DATA, END_HEADERS, END_STREAM, HEADERS, PREFACE,
-                   REFUSED_STREAM, SETTINGS, SETTINGS_INITIAL_WINDOW_SIZE, frame, header_frames,
-                   indexed, literal_indexed, literal_plain, ping, request_block, rst_stream,
-                   settings_frame)
+from h2raw import (CONTINUATION, Conn, DATA, END_HEADERS, END_STREAM, HEADERS, PREFACE, PROTOCOL_ERROR,
+                   REFUSED_STREAM, SETTINGS, SETTINGS_INITIAL_WINDOW_SIZE, frame, header_frames, indexed,
+                   literal_indexed, literal_plain, ping, request_block, rst_stream, settings_frame)
 
 pytestmark = pytest.mark.defended
-
-PROTOCOL_ERROR = 0x1
-
 
 ATTACK_SECONDS = 3
 

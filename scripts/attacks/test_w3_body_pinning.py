@@ -46,7 +46,8 @@ def test_weakness3_h2_data_between_unknown_frames(server):
     assert conn.sync(), "no PING ACK"
     after = s.settled_rss()
     limit = bound(len(body), 1024)
-    check_memory("h2 body between unknown frames", before, after, limit, f"for {len(body) // 1024} KiB of body")
+    check_memory("h2 body between unknown frames", before, after, limit,
+                 f"for {len(body) // 1024} KiB of body")
     assert conn.send(frame(DATA, END_STREAM, 1))
     assert conn.wait(lambda: 1 in conn.ended or 1 in conn.resets, 20), "no echo"
     assert conn.status(1) == 200 and conn.bodies.get(1) == body, "the echo differs from the upload"

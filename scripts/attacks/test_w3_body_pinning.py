@@ -81,10 +81,13 @@ def test_weakness3_h1_chunk_sizes_with_leading_zeros(server):
     # /echo answers only after the last chunk, so the body is all held now.
     after = s.settled_rss()
     limit = bound(len(body), chunks)
-    check_memory("h1 chunk sizes with zeros", before, after, limit, f"for {len(body) // 1024} KiB of body")
+    check_memory("h1 chunk sizes with zeros", before, after, limit,
+                 f"for {len(body) // 1024} KiB of body")
     if refused:
+        print(f"the server ended the upload after {len(body) // 1024} KiB of body")
         return
     sock.sendall(b"0\r\n\r\n")
     status, _headers, echoed = read_response(sock)
+    print(f"the server answered {status}")
     assert status == 200 and echoed == body or 400 <= status < 500, status
     sock.close()

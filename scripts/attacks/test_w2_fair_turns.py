@@ -86,10 +86,9 @@ def test_weakness2_expensive_header_blocks_leave_the_probe_fast(server, probe, r
     p.check(ATTACK_SECONDS)
 
 
-@pytest.mark.parametrize("reader", ["fast", "slow"])
-def test_weakness2_valid_request_flood_leaves_the_probe_fast(server, probe, reader):
+def test_weakness2_valid_request_flood_leaves_the_probe_fast(server, probe):
     s = server()
     with probe(s) as p:
-        sent = flood(s, header_frames(1, request_block()), request_block(), reader)
+        sent = flood(s, header_frames(1, request_block()), request_block(), "fast")
     assert sent["blocks"] >= 1000, sent
     p.check(ATTACK_SECONDS)

@@ -32,6 +32,7 @@ fuzz_target!(|input: Input| {
     let config = Config {
         limits,
         leniency: input.leniency,
+        ..Config::server()
     };
     let data = &input.data[..];
     let mut fields = Vec::new();

@@ -69,7 +69,8 @@ libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
     pending.extend(raw(4, 0, 0, &[]));
     let mut out = BytesMut::new();
     let mut streams: Vec<StreamId> = Vec::new();
-    let mut failed = false;
+    let mut failed: Option<http2_proto::ConnectionError> = None;
+    let mut lost = false;
     for op in ops.into_iter().take(256) {
         match op {
             Op::Frame { kind, flags, stream, payload } => pending.extend(raw(kind, flags, u32::from(stream), &payload)),
@@ -87,11 +88,11 @@ libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
             Op::Split(n) => {
                 let n = usize::from(n).max(1);
                 for chunk in pending.chunks(n) {
-                    let r = conn.recv(now, chunk);
-                    if failed {
-                        assert!(r.is_err(), "connection errors are sticky");
+                    conn.recv(now, chunk);
+                    if let Some(error) = &failed {
+                        assert_eq!(conn.error(), Some(error), "connection errors are sticky");
                     }
-                    failed |= r.is_err();
+                    failed = conn.error().cloned();
                 }
                 pending.clear();
             }
@@ -119,6 +120,8 @@ libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
             }
         }
         while let Some(ev) = conn.poll_event() {
+            assert!(!lost, "no event follows ConnectionLost");
+            lost = matches!(ev, Event::ConnectionLost(_));
             if let Event::Headers { stream, .. } = ev {
                 if !streams.contains(&stream) {
                     streams.push(stream);
@@ -130,9 +133,9 @@ libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
         assert!(conn.connection_send_window() <= 0x7fff_ffff);
         assert!(conn.active_peer_streams() <= 100);
     }
-    let r = conn.recv(now, &pending);
-    if failed {
-        assert!(r.is_err());
+    conn.recv(now, &pending);
+    if let Some(error) = &failed {
+        assert_eq!(conn.error(), Some(error));
     }
     check_output(&mut conn, &mut out);
 });

@@ -6,6 +6,9 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod field;
+mod read_allocation;
 mod role;
 
+pub use read_allocation::ReadAllocation;
 pub use role::Role;

@@ -1,5 +1,5 @@
 //! Side by side with httparse and picohttpparser (C, SSE4.2), in one run:
-//! `cargo bench -p http1-proto --bench parse`.
+//! `cargo bench -p weft-http1 --bench parse`.
 //!
 //! Head parsing runs with all our validation on (strict RFC 9112, limits), which httparse
 //! and pico only partly do. The chunked body goes through the whole `Connection`.
@@ -7,15 +7,16 @@
 #![allow(unsafe_code, missing_docs)]
 // The interleaved pass prints its ratios.
 #![allow(clippy::print_stdout)]
+// The bench is the driver: it reads the clock once and hands the instant in.
+#![allow(clippy::disallowed_methods)]
 
 use std::hint::black_box;
 use std::mem::MaybeUninit;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use http1_proto::{
-    Config, Connection, Event, Field, Limits, ResponseHead, Role, Status, parse_chunk_line,
-    parse_request_head,
+use weft_http1::{
+    Config, Connection, Event, Field, ResponseHead, Status, parse_chunk_line, parse_request_head,
 };
 
 /// httparse's `REQ` (benches/parse.rs), the 720-byte "kittyhell" browser GET.
@@ -117,7 +118,7 @@ fn pico_req(buf: &[u8]) -> usize {
 }
 
 fn heads(c: &mut Criterion) {
-    let config = Config::default();
+    let config = Config::server();
     let forty = forty_headers();
     let samples: [(&str, &[u8]); 3] = [
         ("browser_get_720b", BROWSER_GET),
@@ -168,21 +169,21 @@ fn heads(c: &mut Criterion) {
     let response = ResponseHead::new(204);
     group.bench_function("http1-proto Connection", |b| {
         b.iter(|| {
-            let mut conn = Connection::new(Role::Server, Limits::default());
-            conn.recv(black_box(&pipelined));
+            let mut conn = Connection::new(epoch(), Config::server());
+            conn.recv(epoch(), black_box(&pipelined));
             let mut requests = 0;
             loop {
                 match conn.poll_event() {
-                    Ok(Some(Event::Request(_))) => requests += 1,
-                    Ok(Some(Event::EndOfMessage { .. })) => {
+                    Some(Event::Request(_)) => requests += 1,
+                    Some(Event::EndOfMessage { .. }) => {
                         conn.send_response(&response).unwrap();
                         conn.send_end(None).unwrap();
                         while conn.poll_transmit().is_some() {}
-                        conn.start_next_cycle().unwrap();
+                        conn.start_next_cycle(epoch()).unwrap();
                     }
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(e) => panic!("{e}"),
+                    Some(Event::ConnectionLost(e)) => panic!("{e}"),
+                    Some(_) => {}
+                    None => break,
                 }
             }
             assert_eq!(requests, 16);
@@ -191,14 +192,21 @@ fn heads(c: &mut Criterion) {
     group.finish();
 }
 
+/// The instant every connection in the bench is created and fed at: no timer fires.
+fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
 fn drive_chunked(conn: &mut Connection) -> usize {
     let mut body = 0;
     loop {
         match conn.poll_event() {
-            Ok(Some(Event::Data(d))) => body += d.len(),
-            Ok(Some(Event::EndOfMessage { .. })) => return body,
-            Ok(Some(_)) => {}
-            other => panic!("{other:?}"),
+            Some(Event::Data(d)) => body += d.len(),
+            Some(Event::EndOfMessage { .. }) => return body,
+            Some(Event::ConnectionLost(e)) => panic!("{e}"),
+            Some(_) => {}
+            None => panic!("incomplete body"),
         }
     }
 }
@@ -234,8 +242,8 @@ fn chunked(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(total as u64));
         group.bench_function("Connection recv (copy)", |b| {
             b.iter(|| {
-                let mut conn = Connection::new(Role::Server, Limits::default());
-                conn.recv(black_box(&input));
+                let mut conn = Connection::new(epoch(), Config::server());
+                conn.recv(epoch(), black_box(&input));
                 assert_eq!(drive_chunked(&mut conn), total);
             })
         });
@@ -244,8 +252,8 @@ fn chunked(c: &mut Criterion) {
             b.iter_batched(
                 || BytesMut::from(&owned[..]),
                 |buf| {
-                    let mut conn = Connection::new(Role::Server, Limits::default());
-                    conn.recv_owned(buf);
+                    let mut conn = Connection::new(epoch(), Config::server());
+                    conn.recv_owned(epoch(), buf);
                     assert_eq!(drive_chunked(&mut conn), total);
                 },
                 criterion::BatchSize::SmallInput,
@@ -253,7 +261,7 @@ fn chunked(c: &mut Criterion) {
         });
         let body = &input[head_len..];
         group.bench_function("pure parse_chunk_line loop", |b| {
-            let config = Config::default();
+            let config = Config::server();
             b.iter(|| {
                 let mut buf = black_box(body);
                 let mut n = 0;
@@ -307,7 +315,7 @@ fn interleaved(_: &mut Criterion) {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     }
-    let config = Config::default();
+    let config = Config::server();
     let mut fields = Vec::with_capacity(64);
     let forty = forty_headers();
     let pipelined = pipelined_16();
@@ -359,8 +367,8 @@ fn interleaved(_: &mut Criterion) {
         let mut rates = Vec::new();
         for _ in 0..ROUNDS / 4 {
             let ns = time(20, || {
-                let mut conn = Connection::new(Role::Server, Limits::default());
-                conn.recv(black_box(&input));
+                let mut conn = Connection::new(epoch(), Config::server());
+                conn.recv(epoch(), black_box(&input));
                 assert_eq!(drive_chunked(&mut conn), total);
             });
             rates.push(total as f64 / ns);

@@ -3,17 +3,20 @@
 //! thread per connection.
 //!
 //! ```text
-//! cargo run -p http1-proto --example blocking_server -- 127.0.0.1:8080
+//! cargo run -p weft-http1 --example blocking_server -- 127.0.0.1:8080
 //! curl -v http://127.0.0.1:8080/hello
 //! curl -v --data-binary @Cargo.toml http://127.0.0.1:8080/echo
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)] // an example reports what it does
+// The driver, not the protocol crate, reads the clock.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use http1_proto::{Connection, Event, Limits, ResponseHead, Role, State};
+use weft_http1::{Config, Connection, Event, RecvError, ResponseHead, State};
 
 fn main() -> io::Result<()> {
     let addr = std::env::args()
@@ -32,65 +35,86 @@ fn main() -> io::Result<()> {
     Ok(())
 }
 
-/// One connection: read, drain events, answer, flush, repeat (the loop of the driver contract, ARCHITECTURE.md).
+/// One connection, in the loop every weft protocol crate is driven by: input, drain
+/// events, drain transmit, sleep until the input or `poll_timeout`, handle the timeout.
 pub(crate) fn serve(mut stream: TcpStream) -> io::Result<()> {
-    let mut conn = Connection::new(Role::Server, Limits::default());
+    let mut conn = Connection::new(Instant::now(), Config::server());
     let mut request: Option<(Bytes, Bytes)> = None;
     let mut body = BytesMut::new();
     loop {
         // 1. Drain every event the buffered bytes give.
-        loop {
-            match conn.poll_event() {
-                Ok(Some(Event::Request(head))) => {
+        while let Some(event) = conn.poll_event() {
+            match event {
+                Event::Request(head) => {
                     if conn.client_is_waiting_for_100_continue() {
                         conn.send_continue().map_err(io::Error::other)?;
                     }
                     request = Some((head.method, head.target));
                     body.clear();
                 }
-                Ok(Some(Event::Data(data))) => body.extend_from_slice(&data),
-                Ok(Some(Event::EndOfMessage { .. })) => {
+                Event::Data(data) => body.extend_from_slice(&data),
+                Event::EndOfMessage { .. } => {
                     let (method, target) = request.take().unwrap_or_default();
                     respond(&mut conn, &method, &target, &body)?;
                 }
-                Ok(Some(Event::ConnectionClosed)) => {}
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(error) => {
-                    // Answer with the status the error carries, then close.
-                    let status = error.status_hint();
-                    let text = format!("{error}\n");
-                    let head = ResponseHead::new(status)
-                        .with_header("Content-Length", text.len().to_string());
-                    if conn.send_response(&head).is_ok() {
-                        conn.send_data(text.into()).map_err(io::Error::other)?;
-                        conn.send_end(None).map_err(io::Error::other)?;
-                    }
-                    flush(&mut conn, &mut stream)?;
-                    return Ok(());
-                }
+                Event::ConnectionLost(error) => answer_error(&mut conn, error)?,
+                _ => {}
             }
         }
         // 2. Write everything out.
         flush(&mut conn, &mut stream)?;
+        if conn.is_closed() {
+            return Ok(());
+        }
         // 3. Next request on the same connection, or close.
         match (conn.our_state(), conn.their_state()) {
             (State::Done, State::Done) => {
-                conn.start_next_cycle().map_err(io::Error::other)?;
+                conn.start_next_cycle(Instant::now())
+                    .map_err(io::Error::other)?;
                 continue; // a pipelined request may already be buffered
             }
             (State::MustClose | State::Closed, _) | (_, State::Closed) => return Ok(()),
             _ => {}
         }
-        // 4. Wait for exactly one thing: more bytes.
+        // 4. Wait for one thing: more bytes, or the connection's next deadline.
+        let deadline = conn.poll_timeout();
+        let wait = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+        if wait.is_some_and(|wait| wait.is_zero()) {
+            conn.handle_timeout(Instant::now());
+            continue;
+        }
+        stream.set_read_timeout(wait)?;
         let mut buf = vec![0u8; 16 * 1024];
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            conn.recv_eof();
-        } else {
-            conn.recv(&buf[..n]);
+        match stream.read(&mut buf) {
+            Ok(0) => conn.recv_eof(Instant::now()),
+            Ok(n) => conn.recv(Instant::now(), &buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                conn.handle_timeout(Instant::now());
+            }
+            Err(e) => return Err(e),
         }
     }
+}
+
+/// Answers a broken or late request with the status its error carries (400, 408, 431,
+/// ...); an idle connection that timed out is closed without a word.
+fn answer_error(conn: &mut Connection, error: RecvError) -> io::Result<()> {
+    if error == RecvError::IdleTimeout {
+        return Ok(());
+    }
+    let text = format!("{error}\n");
+    let head = ResponseHead::new(error.status_hint())
+        .with_header("Content-Length", text.len().to_string());
+    if conn.send_response(&head).is_ok() {
+        conn.send_data(text.into()).map_err(io::Error::other)?;
+        conn.send_end(None).map_err(io::Error::other)?;
+    }
+    Ok(())
 }
 
 fn respond(conn: &mut Connection, method: &[u8], target: &[u8], body: &[u8]) -> io::Result<()> {

@@ -1,5 +1,5 @@
-//! Body framing in both directions: the decoder turns received bytes into zero-copy
-//! `Data` slices and an end-of-message, the encoder frames outgoing `Bytes` without
+//! Body framing in both directions: the decoder turns received bytes into `Data` slices
+//! of the read buffer (copied out by the connection when small) and an end-of-message, the encoder frames outgoing `Bytes` without
 //! touching them, and the outbox queues what `poll_transmit` hands out.
 
 use std::collections::VecDeque;

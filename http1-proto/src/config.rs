@@ -4,6 +4,10 @@
 //! switches that one rule off, in the style of llhttp's per-rule `lenient_*` flags. Each flag
 //! names the RFC 9112 rule it relaxes and the smuggling risk it reopens.
 
+use std::time::Duration;
+
+use http_core::Role;
+
 /// Upper bounds on what a peer can make the connection buffer or scan.
 ///
 /// A limit is enforced on the bytes scanned, not only when a parse stalls: a 70 KB head that
@@ -76,22 +80,74 @@ pub struct Leniency {
     pub non_ascii_target: bool,
 }
 
+/// How long the peer may take (RFC 9112 §9.5: a server may close an idle connection;
+/// RFC 9110 §15.5.9: 408 for a request that did not arrive in time). `None` turns a timer
+/// off. The defaults are those of weft's reference server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Timeouts {
+    /// From the first byte of the peer's head until the head is complete; for a server's
+    /// first request, from the connection's start (the slowloris guard). 10 s.
+    pub head: Option<Duration>,
+    /// The longest gap between two reads that carry the peer's body. 30 s.
+    pub body: Option<Duration>,
+    /// How long the connection waits between messages for the next head to start. 60 s.
+    pub keep_alive: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            head: Some(Duration::from_secs(10)),
+            body: Some(Duration::from_secs(30)),
+            keep_alive: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+impl Timeouts {
+    /// No timers at all: the driver keeps time itself, or there is none to keep.
+    pub fn none() -> Self {
+        Self {
+            head: None,
+            body: None,
+            keep_alive: None,
+        }
+    }
+}
+
 /// Everything a [`Connection`](crate::Connection) or the pure parser needs to know.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Config {
+    /// Which end of the connection this is.
+    pub role: Role,
     /// Size bounds.
     pub limits: Limits,
     /// Opt-in relaxations of strict parsing.
     pub leniency: Leniency,
+    /// Deadlines, reported through [`poll_timeout`](crate::Connection::poll_timeout).
+    pub timeouts: Timeouts,
 }
 
 impl Config {
-    /// A strict configuration with the given limits.
-    pub fn with_limits(limits: Limits) -> Self {
+    /// A strict configuration for `role` with the default limits and timeouts.
+    pub fn new(role: Role) -> Self {
         Self {
-            limits,
+            role,
+            limits: Limits::default(),
             leniency: Leniency::default(),
+            timeouts: Timeouts::default(),
         }
+    }
+
+    /// [`Config::new`] for a server.
+    pub fn server() -> Self {
+        Self::new(Role::Server)
+    }
+
+    /// [`Config::new`] for a client.
+    pub fn client() -> Self {
+        Self::new(Role::Client)
     }
 }

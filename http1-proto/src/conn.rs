@@ -1,30 +1,37 @@
 //! [`Connection`]: one HTTP/1.1 connection, either role, in h11's model.
 
+use std::time::Instant;
+
 use bytes::{Buf, Bytes, BytesMut};
 
+use crate::Role;
 use crate::body::{BodyDecoder, BodyEncoder, BodyEvent, Outbox, fields_to_map, span_bytes};
-use crate::config::{Config, Limits};
+use crate::config::Config;
 use crate::error::{RecvError, SendError};
 use crate::event::Event;
 use crate::framing::{BodyLength, HeadFacts, TransferEncoding, head_facts};
-use crate::head::{RequestHead, ResponseHead, Version};
+use crate::head::{RequestFraming, RequestHead, ResponseHead, Version};
 use crate::headers::HeaderMap;
 use crate::parse::{self, Field, Status};
 use crate::scan;
-use crate::state::{InvalidTransition, Machine, Role, State, Switch, Transition};
+use crate::state::{InvalidTransition, Machine, State, Switch, Transition};
+use crate::timer::{Expiry, Timers};
 use crate::write;
 
 /// One HTTP/1.1 connection as a sans-IO state machine (RFC 9112).
 ///
-/// The driver owns the socket and loops:
-/// 1. hand received bytes to [`recv`](Self::recv) / [`recv_owned`](Self::recv_owned), or
-///    report the end of input with [`recv_eof`](Self::recv_eof);
-/// 2. call [`poll_event`](Self::poll_event) until it returns `Ok(None)`, acting on each
+/// The driver owns the socket and loops, as every weft protocol crate is driven:
+/// 1. hand received bytes to [`recv`](Self::recv) / [`recv_owned`](Self::recv_owned),
+///    report the end of input with [`recv_eof`](Self::recv_eof), and call
+///    [`handle_timeout`](Self::handle_timeout) when the deadline from
+///    [`poll_timeout`](Self::poll_timeout) has passed;
+/// 2. call [`poll_event`](Self::poll_event) until it returns `None`, acting on each
 ///    event (and calling `send_*` as it decides);
 /// 3. write out everything [`poll_transmit`](Self::poll_transmit) returns until `None`;
 /// 4. when both sides are [`State::Done`], call [`start_next_cycle`](Self::start_next_cycle)
 ///    to reuse the connection (and go back to 2: pipelined requests may already be
-///    buffered), or close it if [`keep_alive`](Self::keep_alive) is false.
+///    buffered), or close it if [`keep_alive`](Self::keep_alive) is false;
+/// 5. sleep until the input or [`poll_timeout`](Self::poll_timeout).
 ///
 /// ```text
 ///  client: Idle --Request--> SendBody --Data*--> SendBody --EndOfMessage--> Done
@@ -34,7 +41,12 @@ use crate::write;
 ///  Upgrade + 101 / CONNECT + 2xx -> SwitchedProtocol (take the bytes with into_parts)
 /// ```
 ///
-/// `poll_event` returns `Ok(None)` when it needs more bytes and also while it is paused:
+/// Whatever the peer (or the clock) does wrong ends the connection through one channel:
+/// the terminal [`Event::ConnectionLost`], reported once, after which
+/// [`error`](Self::error) returns the same [`RecvError`]. A server can still answer it
+/// (with [`RecvError::status_hint`]) before closing.
+///
+/// `poll_event` returns `None` when it needs more bytes and also while it is paused:
 /// the peer's message is done and further bytes (a pipelined request) wait untouched
 /// until the next cycle, or the protocol switched. [`is_paused`](Self::is_paused) tells
 /// these apart; a driver should stop reading from the socket while paused: what it
@@ -42,13 +54,15 @@ use crate::write;
 /// [`Limits::max_buffered_bytes`](crate::Limits), and beyond that the connection fails.
 ///
 /// ```
-/// use http1_proto::{Connection, Event, Limits, ResponseHead, Role};
+/// # use std::time::Instant;
+/// use weft_http1::{Config, Connection, Event, ResponseHead};
 ///
-/// let mut conn = Connection::new(Role::Server, Limits::default());
-/// conn.recv(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
-/// let Ok(Some(Event::Request(request))) = conn.poll_event() else { panic!() };
+/// let now = Instant::now();
+/// let mut conn = Connection::new(now, Config::server());
+/// conn.recv(now, b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+/// let Some(Event::Request(request)) = conn.poll_event() else { panic!() };
 /// assert_eq!(request.target, "/");
-/// assert!(matches!(conn.poll_event(), Ok(Some(Event::EndOfMessage { .. }))));
+/// assert!(matches!(conn.poll_event(), Some(Event::EndOfMessage { .. })));
 ///
 /// conn.send_response(&ResponseHead::new(200).with_header("Content-Length", "2"))?;
 /// conn.send_data("hi".into())?;
@@ -58,8 +72,10 @@ use crate::write;
 ///     wire.extend_from_slice(&bytes);
 /// }
 /// assert_eq!(wire, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
-/// conn.start_next_cycle()?;
-/// # Ok::<(), http1_proto::SendError>(())
+/// conn.start_next_cycle(now)?;
+/// // Now idle: the keep-alive timer runs.
+/// assert_eq!(conn.poll_timeout(), Some(now + conn.config().timeouts.keep_alive.unwrap()));
+/// # Ok::<(), weft_http1::SendError>(())
 /// ```
 #[derive(Debug)]
 pub struct Connection {
@@ -67,6 +83,8 @@ pub struct Connection {
     config: Config,
     machine: Machine,
     read_buf: BytesMut,
+    /// Where `read_buf` lives, so body chunks never pin it (see `read_body`).
+    read_alloc: http_core::ReadAllocation,
     eof: bool,
     /// Where the search for the end of a partly received head resumes; `None` until the
     /// first parse attempt of this head, which parses directly (the common case: the
@@ -77,7 +95,10 @@ pub struct Connection {
     outbox: Outbox,
     fields: Vec<Field>,
     error: Option<RecvError>,
+    /// Whether [`Event::ConnectionLost`] was handed out.
+    error_reported: bool,
     closed_reported: bool,
+    timers: Timers,
     /// The request of this cycle: received (server) or sent (client).
     request_is_head: bool,
     request_is_connect: bool,
@@ -87,18 +108,16 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A connection in `role` with strict parsing and the given limits.
-    pub fn new(role: Role, limits: Limits) -> Self {
-        Self::with_config(role, Config::with_limits(limits))
-    }
-
-    /// A connection in `role` with limits and leniencies from `config`.
-    pub fn with_config(role: Role, config: Config) -> Self {
+    /// A connection playing `config.role`, created at `now` (a server's first request
+    /// head is due within [`Timeouts::head`](crate::Timeouts) of it).
+    pub fn new(now: Instant, config: Config) -> Self {
         Self {
-            role,
+            role: config.role,
+            timers: Timers::new(now, config.role),
             config,
             machine: Machine::new(),
             read_buf: BytesMut::new(),
+            read_alloc: http_core::ReadAllocation::default(),
             eof: false,
             head_scan_from: None,
             decoder: None,
@@ -106,6 +125,7 @@ impl Connection {
             outbox: Outbox::default(),
             fields: Vec::new(),
             error: None,
+            error_reported: false,
             closed_reported: false,
             request_is_head: false,
             request_is_connect: false,
@@ -155,8 +175,32 @@ impl Connection {
     }
 
     /// Whether `poll_transmit` has bytes to hand out.
+    #[must_use]
     pub fn wants_write(&self) -> bool {
         !self.outbox.is_empty()
+    }
+
+    /// The error that ended the connection, from the moment it happened (as
+    /// [`Event::ConnectionLost`] reports it, once). Sticky: input after it is ignored.
+    pub fn error(&self) -> Option<&RecvError> {
+        self.error.as_ref()
+    }
+
+    /// Whether nothing more will happen on this connection: the peer closed or failed
+    /// (and it was reported) and we are not in the middle of a message, or both sides
+    /// are finished. Drop the transport after the last [`poll_transmit`](Self::poll_transmit).
+    /// A server that wants to answer a [`Event::ConnectionLost`] does so first.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        let over = |state| {
+            matches!(
+                state,
+                State::MustClose | State::Closed | State::Error | State::SwitchedProtocol
+            )
+        };
+        let peer_gone = self.error_reported || self.closed_reported;
+        (peer_gone && self.our_state() != State::SendBody)
+            || (over(self.our_state()) && over(self.their_state()))
     }
 
     /// Server role: the client sent `Expect: 100-continue` (HTTP/1.1) and has neither seen
@@ -183,41 +227,63 @@ impl Connection {
 
     // ---- B. input ---------------------------------------------------------------------
 
-    /// Appends received bytes (one copy into the receive buffer). Past
+    /// Appends bytes received at `now` (one copy into the receive buffer). Past
     /// [`Limits::max_buffered_bytes`](crate::Limits) of unconsumed input the bytes are
-    /// dropped and `poll_event` returns [`RecvError::BufferFull`].
-    pub fn recv(&mut self, data: &[u8]) {
-        if self.admit() {
+    /// dropped and the connection fails with [`RecvError::BufferFull`].
+    pub fn recv(&mut self, now: Instant, data: &[u8]) {
+        if self.admit(now, data.len()) {
             self.read_buf.extend_from_slice(data);
+            self.read_alloc.note(&self.read_buf);
         }
     }
 
-    /// Hands over received bytes; adopted without a copy when nothing is buffered.
-    /// Bounded as [`recv`](Self::recv) is.
-    pub fn recv_owned(&mut self, data: BytesMut) {
-        if !self.admit() {
+    /// Hands over bytes received at `now`; adopted without a copy when nothing is
+    /// buffered. Bounded as [`recv`](Self::recv) is.
+    pub fn recv_owned(&mut self, now: Instant, data: BytesMut) {
+        if !self.admit(now, data.len()) {
             return;
         }
         if self.read_buf.is_empty() {
             self.read_buf = data;
+            self.read_alloc.adopt(&self.read_buf);
         } else {
             self.read_buf.extend_from_slice(&data);
+            self.read_alloc.note(&self.read_buf);
         }
     }
 
     /// Whether more input may be buffered. Once the limit is passed the connection has
     /// failed: input after the gap could only be misread, so all of it is dropped.
-    fn admit(&mut self) -> bool {
-        if self.error == Some(RecvError::BufferFull) {
+    fn admit(&mut self, now: Instant, len: usize) -> bool {
+        if self.error.is_some() {
+            // Input after the error could only be misread: it is dropped.
             return false;
         }
-        if self.read_buf.len() < self.config.limits.max_buffered_bytes {
-            return true;
-        }
-        if self.error.is_none() {
+        if self.read_buf.len() >= self.config.limits.max_buffered_bytes {
             self.fail(RecvError::BufferFull);
+            return false;
         }
-        false
+        if len > 0 {
+            let awaiting_head = self.awaiting_head();
+            self.timers.received(
+                now,
+                awaiting_head && self.read_buf.is_empty(),
+                self.their_state(),
+            );
+        }
+        true
+    }
+
+    /// Whether the peer's next bytes start a head: a request (server), or a response to
+    /// the request we sent (client).
+    fn awaiting_head(&self) -> bool {
+        match self.role {
+            Role::Server => self.their_state() == State::Idle,
+            Role::Client => {
+                matches!(self.their_state(), State::Idle | State::SendResponse)
+                    && self.our_state() != State::Idle
+            }
+        }
     }
 
     /// Makes `error` sticky: the peer's side is in error and keep-alive is off.
@@ -227,37 +293,92 @@ impl Connection {
         self.machine.disable_keep_alive();
     }
 
-    /// The peer closed its sending side. A close-delimited body then ends, a partial
-    /// message becomes an error, and a close at a message boundary becomes
+    /// The peer closed its sending side at `now`. A close-delimited body then ends, a
+    /// partial message becomes an error, and a close at a message boundary becomes
     /// [`Event::ConnectionClosed`].
-    pub fn recv_eof(&mut self) {
+    pub fn recv_eof(&mut self, now: Instant) {
+        self.timers.last_input = now;
         self.eof = true;
+    }
+
+    /// The deadline from [`poll_timeout`](Self::poll_timeout) has passed: the
+    /// connection fails with [`RecvError::HeadTimeout`], [`RecvError::BodyTimeout`] or
+    /// [`RecvError::IdleTimeout`], reported by [`poll_event`](Self::poll_event). Calling
+    /// it early is harmless.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some((deadline, expiry)) = self.deadline()
+            && now >= deadline
+        {
+            self.fail(match expiry {
+                Expiry::Head => RecvError::HeadTimeout,
+                Expiry::Body => RecvError::BodyTimeout,
+                Expiry::Idle => RecvError::IdleTimeout,
+            });
+        }
+    }
+
+    /// The next deadline to sleep until, if a timer runs: the head, body or keep-alive
+    /// timeout of [`Config::timeouts`].
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline().map(|(deadline, _)| deadline)
+    }
+
+    fn deadline(&self) -> Option<(Instant, Expiry)> {
+        if self.error.is_some() || self.eof {
+            return None;
+        }
+        let timeouts = &self.config.timeouts;
+        if self.their_state() == State::SendBody {
+            return self.timers.body(timeouts);
+        }
+        if self.awaiting_head() || self.both_idle() {
+            return self.timers.head_or_idle(timeouts);
+        }
+        None
+    }
+
+    fn both_idle(&self) -> bool {
+        self.our_state() == State::Idle && self.their_state() == State::Idle
     }
 
     // ---- D. drains --------------------------------------------------------------------
 
-    /// The next event from the peer, `Ok(None)` if more bytes are needed or the
-    /// connection is paused (see [`is_paused`](Self::is_paused)).
+    /// The next event from the peer, `None` if more bytes are needed, the connection is
+    /// paused (see [`is_paused`](Self::is_paused)) or it has ended.
     ///
-    /// # Errors
-    /// A [`RecvError`] when the peer broke the protocol. It is sticky: every later call
-    /// returns it, nothing after the offending bytes is parsed, and keep-alive is off. A
-    /// server can still send its error response (see [`RecvError::status_hint`]).
-    pub fn poll_event(&mut self) -> Result<Option<Event>, RecvError> {
+    /// When the peer broke the protocol, a limit was exceeded or a timer expired, the
+    /// event is [`Event::ConnectionLost`], once: nothing after the offending bytes is
+    /// parsed and keep-alive is off. A server can still send its error response (see
+    /// [`RecvError::status_hint`]).
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
         if let Some(error) = self.error {
-            return Err(error);
+            return self.report(error);
         }
         match self.next_event() {
-            Ok(event) => Ok(event),
+            Ok(event) => event,
             Err(error) => {
                 self.fail(error);
-                Err(error)
+                self.report(error)
             }
         }
     }
 
+    fn report(&mut self, error: RecvError) -> Option<Event> {
+        if self.error_reported {
+            return None;
+        }
+        self.error_reported = true;
+        Some(Event::ConnectionLost(error))
+    }
+
     /// The next bytes to write, in order: heads, framing and body `Bytes` (passed
     /// through untouched unless small enough to coalesce with their framing).
+    #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.outbox.pop()
     }
@@ -518,14 +639,15 @@ impl Connection {
         Ok(())
     }
 
-    /// Resets both sides from [`State::Done`] to [`State::Idle`] to carry the next
-    /// request on this connection. Call `poll_event` again afterwards: a pipelined request
-    /// may already be buffered.
+    /// Resets both sides from [`State::Done`] to [`State::Idle`] at `now` to carry the
+    /// next request on this connection: the keep-alive timer starts, or the head timer
+    /// if the next head has begun. Call `poll_event` again afterwards: a pipelined
+    /// request may already be buffered.
     ///
     /// # Errors
     /// [`SendError::InvalidState`] unless both sides are `Done` (after `Connection: close`
     /// they are `MustClose`: close the connection instead).
-    pub fn start_next_cycle(&mut self) -> Result<(), SendError> {
+    pub fn start_next_cycle(&mut self, now: Instant) -> Result<(), SendError> {
         self.machine
             .start_next_cycle()
             .map_err(|_| self.invalid("start the next cycle"))?;
@@ -535,6 +657,7 @@ impl Connection {
         self.request_is_head = false;
         self.request_is_connect = false;
         self.waiting_for_continue = false;
+        self.timers.next_cycle(now, !self.read_buf.is_empty());
         Ok(())
     }
 
@@ -639,11 +762,12 @@ impl Connection {
             };
         let bytes = self.read_buf.split_to(parsed.head_len).freeze();
         self.head_scan_from = None;
-        let head = RequestHead {
+        let mut head = RequestHead {
             method: span_bytes(&bytes, parsed.method),
             target: span_bytes(&bytes, parsed.target),
             version: parsed.version,
             headers: fields_to_map(&bytes, &self.fields),
+            framing: RequestFraming::None,
         };
         let facts = head_facts(&head.headers)?;
         let leniency = &self.config.leniency;
@@ -660,13 +784,19 @@ impl Connection {
             return Err(RecvError::InvalidTargetForm);
         }
         let (length, force_close) = body_length(head.version, &facts, true, leniency)?;
+        head.framing = match length {
+            BodyLength::Chunked => RequestFraming::Chunked,
+            BodyLength::Length(n) if facts.content_length.is_some() => RequestFraming::Length(n),
+            BodyLength::Length(_) | BodyLength::UntilEof => RequestFraming::None,
+        };
 
         self.machine
             .process(Role::Client, Transition::Request, None)
             .map_err(|_| RecvError::UnexpectedData)?;
-        self.request_is_head = head.method == "HEAD";
+        self.request_is_head = head.is_head();
         self.request_is_connect = head.method == "CONNECT";
         self.peer_version = head.version;
+        self.timers.head_done();
         if self.request_is_connect {
             self.machine.propose_switch(Switch::Connect);
         }
@@ -711,6 +841,7 @@ impl Connection {
         };
         let facts = head_facts(&head.headers)?;
         self.peer_version = head.version;
+        self.timers.head_done();
 
         if head.status < 200 {
             let accepted = match head.status {
@@ -755,6 +886,9 @@ impl Connection {
         match event {
             None => Ok(None),
             Some(BodyEvent::Data(data)) => {
+                // The application may keep it: copied out unless it is a large share
+                // of the read buffer, so framing and pipelined bytes stay out of it.
+                let data = self.read_alloc.detach(data);
                 let _ = self.machine.process(peer, Transition::Data, None);
                 if peer == Role::Client {
                     self.waiting_for_continue = false;

@@ -4,7 +4,7 @@
 //!
 //! Peer errors carry the status a server should answer with ([`RecvError::status_hint`]).
 //! Incomplete input is never an error: it is [`Status::Partial`](crate::Status::Partial) or
-//! `Ok(None)` from [`Connection::poll_event`](crate::Connection::poll_event).
+//! `None` from [`Connection::poll_event`](crate::Connection::poll_event).
 
 use crate::state::State;
 
@@ -89,8 +89,8 @@ impl ParseError {
     }
 }
 
-/// The peer broke HTTP/1.1. Sticky: once returned, every later
-/// [`poll_event`](crate::Connection::poll_event) returns it again and nothing after the
+/// The peer broke HTTP/1.1, a limit was exceeded or a timer expired: the error of
+/// [`Event::ConnectionLost`](crate::Event::ConnectionLost). Sticky: nothing after the
 /// offending bytes is parsed, so a smuggled message can never surface as an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
@@ -129,7 +129,7 @@ pub enum RecvError {
     #[error("invalid Host")]
     InvalidHost,
     /// A request-target in none of the four forms RFC 9112 §3.2 allows for its method:
-    /// origin-form (`/path`), absolute-form (`scheme:...`), authority-form (CONNECT
+    /// origin-form (`/path`), absolute-form (`scheme://host...`), authority-form (CONNECT
     /// only) or asterisk-form (`*`, OPTIONS only).
     #[error("request-target form not allowed")]
     InvalidTargetForm,
@@ -157,6 +157,17 @@ pub enum RecvError {
     /// consumed: the peer pipelined too far ahead of our responses.
     #[error("too many unconsumed bytes buffered")]
     BufferFull,
+    /// The head did not arrive within [`Timeouts::head`](crate::Timeouts) (408,
+    /// RFC 9110 §15.5.9).
+    #[error("head not received in time")]
+    HeadTimeout,
+    /// No body bytes arrived for [`Timeouts::body`](crate::Timeouts) (408).
+    #[error("body not received in time")]
+    BodyTimeout,
+    /// No new message began within [`Timeouts::keep_alive`](crate::Timeouts): close
+    /// quietly (RFC 9112 §9.5), the peer asked for nothing.
+    #[error("idle connection timed out")]
+    IdleTimeout,
 }
 
 impl RecvError {
@@ -166,6 +177,7 @@ impl RecvError {
             Self::Parse(error) => error.status_hint(),
             Self::UnsupportedTransferCoding => 501,
             Self::ChunkExtensionsTooLarge => 413,
+            Self::HeadTimeout | Self::BodyTimeout | Self::IdleTimeout => 408,
             _ => 400,
         }
     }

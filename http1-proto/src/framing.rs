@@ -3,7 +3,9 @@
 //! §10.1.1).
 
 use crate::error::RecvError;
-use crate::headers::{HeaderMap, trim_ows};
+use http_core::field::{ContentLengthError, merge_content_length, trim_ows};
+
+use crate::headers::HeaderMap;
 use crate::scan;
 
 /// How a message body is delimited (RFC 9112 §6.3).
@@ -71,13 +73,12 @@ pub(crate) fn head_facts(headers: &HeaderMap) -> Result<HeadFacts, RecvError> {
                 }
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
-                let length = parse_content_length(value)?;
-                match facts.content_length {
-                    Some(previous) if previous != length => {
-                        return Err(RecvError::ConflictingContentLength);
-                    }
-                    _ => facts.content_length = Some(length),
-                }
+                facts.content_length = Some(
+                    merge_content_length(facts.content_length, value).map_err(|e| match e {
+                        ContentLengthError::Invalid => RecvError::InvalidContentLength,
+                        ContentLengthError::Conflicting => RecvError::ConflictingContentLength,
+                    })?,
+                );
             }
             17 if name.eq_ignore_ascii_case(b"transfer-encoding") => te.line(value),
             _ => {}
@@ -123,44 +124,39 @@ pub(crate) fn is_valid_target_form(method: &[u8], target: &[u8]) -> bool {
     match target {
         [b'/', ..] => true,
         b"*" => method == b"OPTIONS",
-        // absolute-form: scheme ":" ... (RFC 3986 §3.1).
+        // absolute-form: scheme "://" authority ... (RFC 3986 §3.1). The authority is
+        // required: without it a target such as `example.com:80` is authority-form,
+        // which only CONNECT may use.
         [first, rest @ ..] if first.is_ascii_alphabetic() => {
             let scheme_len = rest
                 .iter()
                 .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
                 .count();
-            rest.get(scheme_len) == Some(&b':')
+            rest[scheme_len..]
+                .strip_prefix(b"://")
+                .is_some_and(is_valid_absolute_authority)
         }
         _ => false,
     }
 }
 
-/// `Content-Length = 1*DIGIT` (RFC 9110 §8.6), or a list of identical values, which
-/// RFC 9112 §6.3 item 5 lets a recipient accept. No sign, no whitespace inside, no
-/// overflow (CVE-2021-32715).
-pub(crate) fn parse_content_length(value: &[u8]) -> Result<u64, RecvError> {
-    let mut result = None;
-    for item in value.split(|&b| b == b',') {
-        let item = trim_ows(item);
-        if item.is_empty() {
-            return Err(RecvError::InvalidContentLength);
-        }
-        let mut n: u64 = 0;
-        for &b in item {
-            if !b.is_ascii_digit() {
-                return Err(RecvError::InvalidContentLength);
-            }
-            n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(b - b'0')))
-                .ok_or(RecvError::InvalidContentLength)?;
-        }
-        match result {
-            Some(previous) if previous != n => return Err(RecvError::ConflictingContentLength),
-            _ => result = Some(n),
-        }
-    }
-    result.ok_or(RecvError::InvalidContentLength)
+/// The authority of an absolute-form target, followed by the rest of the target: a
+/// host must be present (RFC 9110 §4.2.1: a recipient MUST reject an `http` URI with an
+/// empty host) and userinfo must not (RFC 9110 §4.2.4: its presence is an error).
+fn is_valid_absolute_authority(after_slashes: &[u8]) -> bool {
+    let end = after_slashes
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(after_slashes.len());
+    let authority = &after_slashes[..end];
+    let host_len = match authority {
+        [b'[', literal @ ..] => literal.iter().position(|&b| b == b']').unwrap_or(0),
+        _ => authority
+            .iter()
+            .position(|&b| b == b':')
+            .unwrap_or(authority.len()),
+    };
+    host_len > 0 && !authority.contains(&b'@') && is_valid_host(authority)
 }
 
 /// Reads Transfer-Encoding lines in order as one comma-separated list (RFC 9110 §5.3),
@@ -213,32 +209,25 @@ impl TeReader {
 mod tests {
     use super::*;
 
+    fn content_length(lines: &[&[u8]]) -> Result<Option<u64>, RecvError> {
+        let headers: HeaderMap = lines
+            .iter()
+            .map(|v| (&b"Content-Length"[..], v.to_vec()))
+            .collect();
+        head_facts(&headers).map(|facts| facts.content_length)
+    }
+
     #[test]
-    fn content_length_values() {
-        assert_eq!(parse_content_length(b"0"), Ok(0));
-        assert_eq!(parse_content_length(b"42"), Ok(42));
-        assert_eq!(parse_content_length(b"42, 42"), Ok(42));
-        assert_eq!(parse_content_length(b"18446744073709551615"), Ok(u64::MAX));
-        for bad in [
-            &b""[..],
-            b"+5",
-            b"-1",
-            b"5 5",
-            b"0x10",
-            b"5,",
-            b",5",
-            b"18446744073709551616",
-            b"1e3",
-        ] {
-            assert_eq!(
-                parse_content_length(bad),
-                Err(RecvError::InvalidContentLength),
-                "{bad:?}"
-            );
-        }
+    fn content_length_lines() {
+        assert_eq!(content_length(&[]), Ok(None));
+        assert_eq!(content_length(&[b"5, 5", b"5"]), Ok(Some(5)));
         assert_eq!(
-            parse_content_length(b"4, 5"),
+            content_length(&[b"5", b"6"]),
             Err(RecvError::ConflictingContentLength)
+        );
+        assert_eq!(
+            content_length(&[b"5", b"+5"]),
+            Err(RecvError::InvalidContentLength)
         );
     }
 

@@ -28,6 +28,11 @@ impl Version {
 }
 
 /// A request line and its field section (RFC 9112 §3).
+///
+/// A head received by a server also carries what its framing fields declared, already
+/// validated ([`content_length`](Self::content_length), [`is_chunked`](Self::is_chunked),
+/// [`has_body`](Self::has_body)): a driver never parses those fields again. A head built
+/// to send is framed by its fields alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestHead {
     /// The method token, case-sensitive (RFC 9110 §9.1): compare with `head.method == "GET"`.
@@ -38,6 +43,19 @@ pub struct RequestHead {
     pub version: Version,
     /// The field lines.
     pub headers: HeaderMap,
+    pub(crate) framing: RequestFraming,
+}
+
+/// How a received request's body is delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum RequestFraming {
+    /// No Content-Length and no Transfer-Encoding: no body.
+    #[default]
+    None,
+    /// The Content-Length, one value however many times it was sent.
+    Length(u64),
+    /// Transfer-Encoding: chunked.
+    Chunked,
 }
 
 impl RequestHead {
@@ -48,6 +66,7 @@ impl RequestHead {
             target: target.into(),
             version: Version::Http11,
             headers: HeaderMap::new(),
+            framing: RequestFraming::None,
         }
     }
 
@@ -55,6 +74,39 @@ impl RequestHead {
     pub fn with_header(mut self, name: impl Into<Bytes>, value: impl Into<Bytes>) -> Self {
         self.headers.append(name, value);
         self
+    }
+
+    /// A received request's Content-Length, validated (RFC 9110 §8.6): `5, 5` is 5.
+    /// `None` when it has none or is chunked.
+    #[must_use]
+    pub fn content_length(&self) -> Option<u64> {
+        match self.framing {
+            RequestFraming::Length(length) => Some(length),
+            _ => None,
+        }
+    }
+
+    /// Whether a received request's body is chunked (RFC 9112 §7.1).
+    #[must_use]
+    pub fn is_chunked(&self) -> bool {
+        self.framing == RequestFraming::Chunked
+    }
+
+    /// Whether a received request has body bytes to come: chunked, or a Content-Length
+    /// above zero (RFC 9112 §6.3).
+    #[must_use]
+    pub fn has_body(&self) -> bool {
+        match self.framing {
+            RequestFraming::None => false,
+            RequestFraming::Length(length) => length > 0,
+            RequestFraming::Chunked => true,
+        }
+    }
+
+    /// Whether the method is HEAD, whose response carries no body (RFC 9110 §9.3.2).
+    #[must_use]
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
     }
 }
 

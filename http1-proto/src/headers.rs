@@ -1,6 +1,7 @@
 //! [`HeaderMap`]: field lines as `Bytes` slices of the received head, in wire order.
 
 use bytes::Bytes;
+use http_core::field::trim_ows;
 
 /// Field lines in the order they appeared (RFC 9110 §5.3: order matters for repeated names).
 ///
@@ -114,15 +115,4 @@ impl<N: Into<Bytes>, V: Into<Bytes>> FromIterator<(N, V)> for HeaderMap {
                 .collect(),
         }
     }
-}
-
-/// Strips optional whitespace (SP / HTAB, RFC 9110 §5.6.3) from both ends.
-pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
 }

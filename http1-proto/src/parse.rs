@@ -596,7 +596,7 @@ mod tests {
     use super::*;
 
     fn chunk(input: &[u8]) -> ParseResult<ChunkLine> {
-        parse_chunk_line(input, &Config::default())
+        parse_chunk_line(input, &Config::server())
     }
 
     #[test]
@@ -654,7 +654,7 @@ mod tests {
     #[test]
     fn response_heads() {
         let mut fields = Vec::new();
-        let config = Config::default();
+        let config = Config::server();
         let parsed = parse_response_head(
             b"HTTP/1.1 404 Not Found\r\nA: b\r\n\r\nbody",
             &config,

@@ -5,38 +5,7 @@
 //! names) go through a 256-entry class table, one lookup per byte and no branches on the
 //! byte's value.
 
-/// `tchar` (RFC 9110 §5.6.2): the bytes of methods, field names and transfer codings.
-const fn tchar_table() -> [bool; 256] {
-    let mut table = [false; 256];
-    let specials = b"!#$%&'*+-.^_`|~";
-    let mut i = 0;
-    while i < specials.len() {
-        table[specials[i] as usize] = true;
-        i += 1;
-    }
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        if c.is_ascii_alphanumeric() {
-            table[b] = true;
-        }
-        b += 1;
-    }
-    table
-}
-
-static TCHAR: [bool; 256] = tchar_table();
-
-/// Whether `b` may appear in a token (RFC 9110 §5.6.2).
-#[inline(always)]
-pub(crate) fn is_tchar(b: u8) -> bool {
-    TCHAR[usize::from(b)]
-}
-
-/// Whether every byte of `s` is a `tchar` and `s` is not empty.
-pub(crate) fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
-}
+pub(crate) use http_core::field::{is_tchar, is_token};
 
 /// Whether `b` may appear in a field value or reason phrase: HTAB, SP, VCHAR, obs-text
 /// (RFC 9110 §5.5, RFC 9112 §4).

@@ -4,6 +4,8 @@
 //! Rule 2 (h11): this file does not know which role we play; our side and the peer's side
 //! follow the same rules, so a client and a server `Connection` agree by construction.
 
+use http_core::Role;
+
 /// Where one side of the connection is in the request/response cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -28,26 +30,6 @@ pub enum State {
     SwitchedProtocol,
     /// A protocol error; the connection cannot be used further.
     Error,
-}
-
-/// The two sides of an HTTP/1.1 connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Role {
-    /// Sends requests, receives responses.
-    Client,
-    /// Receives requests, sends responses.
-    Server,
-}
-
-impl Role {
-    /// The other side.
-    pub fn peer(self) -> Self {
-        match self {
-            Self::Client => Self::Server,
-            Self::Server => Self::Client,
-        }
-    }
 }
 
 /// What a side did, as seen by the state machine.

@@ -2,8 +2,8 @@
 //! on every part; on mutated heads, whatever we accept httparse accepts identically (we
 //! are stricter, never looser).
 
-use http1_proto::{Config, Field, Status, Version, parse_request_head};
 use proptest::prelude::*;
+use weft_http1::{Config, Field, Status, Version, parse_request_head};
 
 #[derive(Debug, PartialEq, Eq)]
 struct Parsed {
@@ -16,7 +16,7 @@ struct Parsed {
 
 fn ours(buf: &[u8]) -> Result<Option<Parsed>, ()> {
     let mut fields: Vec<Field> = Vec::new();
-    match parse_request_head(buf, &Config::default(), &mut fields) {
+    match parse_request_head(buf, &Config::server(), &mut fields) {
         Ok(Status::Complete(p)) => Ok(Some(Parsed {
             method: p.method.of(buf).to_vec(),
             target: p.target.of(buf).to_vec(),

@@ -4,16 +4,16 @@
 mod common;
 
 use bytes::Bytes;
-use common::drain;
-use http1_proto::{
-    Connection, Event, HeaderMap, Limits, RequestHead, ResponseHead, Role, SendError, State,
+use common::{drain, now, poll};
+use weft_http1::{
+    Config, Connection, Event, HeaderMap, RequestHead, ResponseHead, Role, SendError, State,
     Version,
 };
 
 fn pair() -> (Connection, Connection) {
     (
-        Connection::new(Role::Client, Limits::default()),
-        Connection::new(Role::Server, Limits::default()),
+        Connection::new(now(), Config::new(Role::Client)),
+        Connection::new(now(), Config::new(Role::Server)),
     )
 }
 
@@ -22,7 +22,7 @@ fn pump(from: &mut Connection, to: &mut Connection) -> Vec<u8> {
     let mut wire = Vec::new();
     while let Some(bytes) = from.poll_transmit() {
         wire.extend_from_slice(&bytes);
-        to.recv(&bytes);
+        to.recv(now(), &bytes);
     }
     wire
 }
@@ -70,7 +70,7 @@ fn keep_alive_round_trips() {
                 (State::Done, State::Done)
             );
             assert!(conn.keep_alive());
-            conn.start_next_cycle().unwrap();
+            conn.start_next_cycle(now()).unwrap();
         }
     }
 }
@@ -184,7 +184,7 @@ fn http10_close_delimited_and_keep_alive() {
     assert_eq!(server.our_state(), State::MustClose);
     let (events, _) = drain(&mut client);
     assert_eq!(events.len(), 2, "{events:?}");
-    client.recv_eof();
+    client.recv_eof(now());
     let (events, error) = drain(&mut client);
     assert_eq!(error, None);
     assert_eq!(events, ["End", "Closed"]);
@@ -230,7 +230,7 @@ fn connection_close_from_either_side() {
     );
     assert_eq!(server.our_state(), State::MustClose);
     assert!(matches!(
-        server.start_next_cycle(),
+        server.start_next_cycle(now()),
         Err(SendError::InvalidState { .. })
     ));
     drain(&mut client);
@@ -253,7 +253,7 @@ fn connection_close_from_either_side() {
     drain(&mut client);
     assert!(!client.keep_alive());
     assert_eq!(client.their_state(), State::MustClose);
-    client.recv_eof();
+    client.recv_eof(now());
     assert_eq!(drain(&mut client).0, ["Closed"]);
 }
 
@@ -322,7 +322,7 @@ fn upgrade_hands_back_the_trailing_bytes() {
         .unwrap();
     client.send_end(None).unwrap();
     pump(&mut client, &mut server);
-    server.recv(b"\x81\x05hello");
+    server.recv(now(), b"\x81\x05hello");
     let (events, error) = drain(&mut server);
     assert_eq!((events.len(), error), (2, None));
     assert_eq!(server.their_state(), State::MightSwitchProtocol);
@@ -337,7 +337,7 @@ fn upgrade_hands_back_the_trailing_bytes() {
     assert_eq!(server.our_state(), State::SwitchedProtocol);
     assert_eq!(server.their_state(), State::SwitchedProtocol);
     pump(&mut server, &mut client);
-    client.recv(b"\x81\x02ok");
+    client.recv(now(), b"\x81\x02ok");
     let (events, error) = drain(&mut client);
     assert_eq!(error, None);
     assert_eq!(
@@ -369,8 +369,8 @@ fn denied_upgrade_keeps_http() {
         (client.our_state(), client.their_state()),
         (State::Done, State::Done)
     );
-    client.start_next_cycle().unwrap();
-    server.start_next_cycle().unwrap();
+    client.start_next_cycle(now()).unwrap();
+    server.start_next_cycle(now()).unwrap();
 }
 
 #[test]
@@ -383,7 +383,7 @@ fn connect_tunnel() {
         .unwrap();
     client.send_end(None).unwrap();
     pump(&mut client, &mut server);
-    server.recv(b"\x16\x03\x01 tls hello");
+    server.recv(now(), b"\x16\x03\x01 tls hello");
     let (events, _) = drain(&mut server);
     assert_eq!(
         events[0],
@@ -404,8 +404,9 @@ fn connect_tunnel() {
 
 #[test]
 fn pipelined_requests_wait_their_turn() {
-    let mut server = Connection::new(Role::Server, Limits::default());
+    let mut server = Connection::new(now(), Config::new(Role::Server));
     server.recv(
+        now(),
         b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n\
           POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc\
           GET /3 HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -428,7 +429,7 @@ fn pipelined_requests_wait_their_turn() {
         while let Some(b) = server.poll_transmit() {
             wire.extend_from_slice(&b);
         }
-        server.start_next_cycle().unwrap();
+        server.start_next_cycle(now()).unwrap();
     }
     assert_eq!(
         seen,
@@ -443,15 +444,15 @@ fn pipelined_requests_wait_their_turn() {
         ]
     );
     // The client reads the responses back in order.
-    let mut client = Connection::new(Role::Client, Limits::default());
-    client.recv(&wire);
+    let mut client = Connection::new(now(), Config::new(Role::Client));
+    client.recv(now(), &wire);
     for n in 1..=3 {
         client.send_request(&get("/")).unwrap();
         client.send_end(None).unwrap();
         let (events, error) = drain(&mut client);
         assert_eq!(error, None);
         assert_eq!(events[1], format!("Data response {n}"));
-        client.start_next_cycle().unwrap();
+        client.start_next_cycle(now()).unwrap();
     }
 }
 
@@ -530,9 +531,9 @@ fn local_errors_queue_nothing() {
 
 #[test]
 fn error_response_after_a_bad_request() {
-    let mut server = Connection::new(Role::Server, Limits::default());
-    server.recv(b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n");
-    let error = server.poll_event().unwrap_err();
+    let mut server = Connection::new(now(), Config::new(Role::Server));
+    server.recv(now(), b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n");
+    let error = poll(&mut server).unwrap_err();
     assert_eq!(error.status_hint(), 400);
     assert_eq!(server.their_state(), State::Error);
     server
@@ -552,49 +553,48 @@ fn error_response_after_a_bad_request() {
 
 #[test]
 fn client_reads_hostile_responses() {
-    let cases: &[(&[u8], Option<http1_proto::RecvError>)] = &[
+    let cases: &[(&[u8], Option<weft_http1::RecvError>)] = &[
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-            Some(http1_proto::RecvError::ContentLengthWithTransferEncoding),
+            Some(weft_http1::RecvError::ContentLengthWithTransferEncoding),
         ),
         (
             b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
-            Some(http1_proto::RecvError::Parse(
-                http1_proto::ParseError::ObsFold,
+            Some(weft_http1::RecvError::Parse(
+                weft_http1::ParseError::ObsFold,
             )),
         ),
         (
             b"HTTP/1.1 99 Low\r\n\r\n",
-            Some(http1_proto::RecvError::Parse(
-                http1_proto::ParseError::Status,
-            )),
+            Some(weft_http1::RecvError::Parse(weft_http1::ParseError::Status)),
         ),
         (
             b"HTTP/1.1 2000 OK\r\n\r\n",
-            Some(http1_proto::RecvError::Parse(
-                http1_proto::ParseError::Status,
-            )),
+            Some(weft_http1::RecvError::Parse(weft_http1::ParseError::Status)),
         ),
         (
             b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
-            Some(http1_proto::RecvError::UnexpectedInformational),
+            Some(weft_http1::RecvError::UnexpectedInformational),
         ),
         (b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", None),
     ];
     for (input, expected) in cases {
-        let mut client = Connection::new(Role::Client, Limits::default());
+        let mut client = Connection::new(now(), Config::new(Role::Client));
         client.send_request(&get("/")).unwrap();
         client.send_end(None).unwrap();
-        client.recv(input);
+        client.recv(now(), input);
         let (_, error) = drain(&mut client);
         assert_eq!(error, *expected, "{}", String::from_utf8_lossy(input));
     }
     // Transfer-Encoding that does not end in chunked: read until close (RFC 9112 §6.3).
-    let mut client = Connection::new(Role::Client, Limits::default());
+    let mut client = Connection::new(now(), Config::new(Role::Client));
     client.send_request(&get("/")).unwrap();
     client.send_end(None).unwrap();
-    client.recv(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw");
-    client.recv_eof();
+    client.recv(
+        now(),
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw",
+    );
+    client.recv_eof(now());
     let (events, error) = drain(&mut client);
     assert_eq!(error, None);
     assert_eq!(&events[1..], ["Data raw", "End", "Closed"]);
@@ -603,18 +603,24 @@ fn client_reads_hostile_responses() {
 
 #[test]
 fn events_are_zero_copy_slices() {
-    let mut server = Connection::new(Role::Server, Limits::default());
+    // Head fields are for immediate use and always slices; a body is a slice when it is
+    // most of the buffer, as here, and copied out when it is a small share of it (it
+    // would pin the whole buffer while the application keeps it).
+    let body = vec![b'b'; 4000];
+    let mut server = Connection::new(now(), Config::new(Role::Server));
     let mut input = bytes::BytesMut::new();
-    input.extend_from_slice(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody");
+    input.extend_from_slice(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4000\r\n\r\n");
+    input.extend_from_slice(&body);
     let base = input.as_ptr() as usize;
     let end = base + input.len();
-    server.recv_owned(input);
-    let Ok(Some(Event::Request(head))) = server.poll_event() else {
+    server.recv_owned(now(), input);
+    let Ok(Some(Event::Request(head))) = poll(&mut server) else {
         panic!()
     };
-    let Ok(Some(Event::Data(data))) = server.poll_event() else {
+    let Ok(Some(Event::Data(data))) = poll(&mut server) else {
         panic!()
     };
+    assert_eq!(data, body);
     for b in [
         &head.method,
         &head.target,
@@ -622,13 +628,35 @@ fn events_are_zero_copy_slices() {
         &data,
     ] {
         let p = b.as_ptr() as usize;
-        assert!((base..end).contains(&p), "{b:?} was copied");
+        assert!(
+            (base..end).contains(&p),
+            "{:?} was copied",
+            b.escape_ascii()
+        );
     }
+
+    let mut server = Connection::new(now(), Config::new(Role::Server));
+    let mut input = bytes::BytesMut::with_capacity(4096);
+    input.extend_from_slice(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody");
+    let base = input.as_ptr() as usize;
+    server.recv_owned(now(), input);
+    let Ok(Some(Event::Request(_))) = poll(&mut server) else {
+        panic!()
+    };
+    let Ok(Some(Event::Data(data))) = poll(&mut server) else {
+        panic!()
+    };
+    assert_eq!(data, "body");
+    let p = data.as_ptr() as usize;
+    assert!(
+        !(base..base + 4096).contains(&p),
+        "4 bytes pin a 4 KiB buffer"
+    );
 }
 
 #[test]
 fn response_without_request_closes() {
-    let mut server = Connection::new(Role::Server, Limits::default());
+    let mut server = Connection::new(now(), Config::new(Role::Server));
     server
         .send_response(&ResponseHead::new(408).with_header("Content-Length", "0"))
         .unwrap();

@@ -5,24 +5,30 @@
 mod common;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use common::drain;
-use http1_proto::{
+use common::{drain, now};
+use proptest::prelude::*;
+use weft_http1::{
     Config, Connection, Field, HeaderMap, Limits, RecvError, RequestHead, ResponseHead, Role,
     Status, Version, parse_request_head, parse_response_head, write_request_head,
     write_response_head,
 };
-use proptest::prelude::*;
 
 /// Drives a server over `chunks`, answering each request with an empty 200 so pipelined
 /// requests keep flowing; ends with EOF. Returns the transcript and any error.
 fn run_server(chunks: &[&[u8]], config: Config) -> (Vec<String>, Option<RecvError>) {
-    let mut conn = Connection::with_config(Role::Server, config);
+    let mut conn = Connection::new(
+        now(),
+        Config {
+            role: Role::Server,
+            ..config
+        },
+    );
     let mut transcript: Vec<String> = Vec::new();
     let last = chunks.len().saturating_sub(1);
     for (i, chunk) in chunks.iter().enumerate() {
-        conn.recv(chunk);
+        conn.recv(now(), chunk);
         if i == last {
-            conn.recv_eof();
+            conn.recv_eof(now());
         }
         loop {
             let (events, error) = drain(&mut conn);
@@ -42,14 +48,14 @@ fn run_server(chunks: &[&[u8]], config: Config) -> (Vec<String>, Option<RecvErro
             if error.is_some() {
                 return (transcript, error);
             }
-            if conn.their_state() == http1_proto::State::Done
-                && conn.our_state() == http1_proto::State::SendResponse
+            if conn.their_state() == weft_http1::State::Done
+                && conn.our_state() == weft_http1::State::SendResponse
             {
                 conn.send_response(&ResponseHead::new(200).with_header("Content-Length", "0"))
                     .unwrap();
                 conn.send_end(None).unwrap();
                 while conn.poll_transmit().is_some() {}
-                if conn.start_next_cycle().is_ok() {
+                if conn.start_next_cycle(now()).is_ok() {
                     continue;
                 }
             }
@@ -217,12 +223,12 @@ proptest! {
             expected.extend(t);
         }
         expected.push("Closed".into());
-        let whole = run_server(&[&wire], Config::default());
+        let whole = run_server(&[&wire], Config::server());
         prop_assert_eq!(&whole, &(expected, None));
-        let split = run_server(&split_at_points(&wire, &points), Config::default());
+        let split = run_server(&split_at_points(&wire, &points), Config::server());
         prop_assert_eq!(split, whole);
         let bytewise: Vec<&[u8]> = wire.chunks(1).collect();
-        prop_assert_eq!(run_server(&bytewise, Config::default()), run_server(&[&wire], Config::default()));
+        prop_assert_eq!(run_server(&bytewise, Config::server()), run_server(&[&wire], Config::server()));
     }
 
     #[test]
@@ -236,8 +242,8 @@ proptest! {
             let at = at % wire.len();
             wire[at] = byte;
         }
-        let small = Config::with_limits(Limits { max_head_bytes: 256, ..Limits::default() });
-        for config in [Config::default(), small] {
+        let small = Config { limits: Limits { max_head_bytes: 256, ..Limits::default() }, ..Config::server() };
+        for config in [Config::server(), small] {
             let whole = run_server(&[&wire], config);
             let split = run_server(&split_at_points(&wire, &points), config);
             prop_assert_eq!(split, whole);
@@ -252,8 +258,8 @@ proptest! {
     ) {
         let mut wire = prefix.to_vec();
         wire.extend(bytes);
-        let whole = run_server(&[&wire], Config::default());
-        let split = run_server(&split_at_points(&wire, &points), Config::default());
+        let whole = run_server(&[&wire], Config::server());
+        let split = run_server(&split_at_points(&wire, &points), Config::server());
         prop_assert_eq!(split, whole);
     }
 
@@ -271,7 +277,7 @@ proptest! {
         write_request_head(&head, &mut wire).unwrap();
         wire.put_slice(b"trailing body");
         let mut fields: Vec<Field> = Vec::new();
-        let Status::Complete(parsed) = parse_request_head(&wire, &Config::default(), &mut fields).unwrap() else {
+        let Status::Complete(parsed) = parse_request_head(&wire, &Config::server(), &mut fields).unwrap() else {
             panic!("partial");
         };
         let wire = wire.freeze();
@@ -295,7 +301,7 @@ proptest! {
         let mut wire = BytesMut::new();
         write_response_head(&head, &mut wire).unwrap();
         let mut fields = Vec::new();
-        let Status::Complete(parsed) = parse_response_head(&wire, &Config::default(), &mut fields).unwrap() else {
+        let Status::Complete(parsed) = parse_response_head(&wire, &Config::server(), &mut fields).unwrap() else {
             panic!("partial");
         };
         prop_assert_eq!(parsed.head_len, wire.len());
@@ -304,7 +310,7 @@ proptest! {
         prop_assert_eq!(fields.len(), head.headers.len());
         // Every proper prefix is partial, never an error.
         for cut in 0..wire.len() {
-            prop_assert_eq!(parse_response_head(&wire[..cut], &Config::default(), &mut fields), Ok(Status::Partial));
+            prop_assert_eq!(parse_response_head(&wire[..cut], &Config::server(), &mut fields), Ok(Status::Partial));
         }
     }
 }

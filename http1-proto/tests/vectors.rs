@@ -3,16 +3,22 @@
 
 mod common;
 
-use common::drain;
-use http1_proto::{Config, Connection, Leniency, Limits, ParseError, RecvError, Role};
+use common::{drain, now, poll};
+use weft_http1::{Config, Connection, Leniency, Limits, ParseError, RecvError, Role};
 
 fn server(input: &[u8], config: Config) -> (Vec<String>, Option<RecvError>) {
-    let mut conn = Connection::with_config(Role::Server, config);
-    conn.recv(input);
+    let mut conn = Connection::new(
+        now(),
+        Config {
+            role: Role::Server,
+            ..config
+        },
+    );
+    conn.recv(now(), input);
     let result = drain(&mut conn);
     if let Some(error) = result.1 {
         // Sticky: nothing after the error is ever parsed.
-        assert_eq!(conn.poll_event(), Err(error));
+        assert_eq!(poll(&mut conn), Err(error));
         assert!(!conn.keep_alive());
     }
     result
@@ -105,6 +111,22 @@ fn valid_requests() {
             &["Request GET http://a:80/x?y Http11 [Host=a:80]", "End"],
         ),
         (
+            "absolute-form without a path, any case of scheme",
+            "GET HTTPS://a.example?q HTTP/1.1\r\nHost: a.example\r\n\r\n".into(),
+            &[
+                "Request GET HTTPS://a.example?q Http11 [Host=a.example]",
+                "End",
+            ],
+        ),
+        (
+            "absolute-form with an IP literal",
+            "GET http://[::1]:8080/ HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n".into(),
+            &[
+                "Request GET http://[::1]:8080/ Http11 [Host=[::1]:8080]",
+                "End",
+            ],
+        ),
+        (
             "authority-form",
             "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n".into(),
             &["Request CONNECT [::1]:443 Http11 [Host=[::1]:443]", "End"],
@@ -116,7 +138,7 @@ fn valid_requests() {
         ),
     ];
     for (name, input, expected) in cases {
-        let (events, error) = server(input.as_bytes(), Config::default());
+        let (events, error) = server(input.as_bytes(), Config::server());
         assert_eq!(error, None, "{name}");
         assert_eq!(events, *expected, "{name}");
     }
@@ -504,6 +526,48 @@ fn hostile_requests() {
             R::InvalidTargetForm,
             400,
         ),
+        (
+            "absolute-form with an empty authority",
+            "GET http:/// HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form with a port but no host",
+            "GET http://:80/ HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form without an authority",
+            "GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "absolute-form with userinfo",
+            "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "authority-form for GET",
+            "GET a:80 HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "authority-form for OPTIONS",
+            "OPTIONS example.com:443 HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::InvalidTargetForm,
+            400,
+        ),
+        (
+            "bare LF inside the request line",
+            "GET /a\nb HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            R::Parse(P::Version),
+            400,
+        ),
         // Chunked bodies (RFC 9112 §7.1).
         (
             "empty chunk size",
@@ -633,7 +697,7 @@ fn hostile_requests() {
         ),
     ];
     for (name, input, error, status) in cases {
-        let (_, got) = server(input.as_bytes(), Config::default());
+        let (_, got) = server(input.as_bytes(), Config::server());
         assert_eq!(got, Some(error), "{name}");
         assert_eq!(error.status_hint(), status, "{name}");
     }
@@ -644,7 +708,7 @@ fn nothing_after_an_error_is_parsed() {
     // The smuggled second request must never surface, however the first one fails.
     let input = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n\
                  0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
-    let (events, error) = server(input.as_bytes(), Config::default());
+    let (events, error) = server(input.as_bytes(), Config::server());
     assert!(events.is_empty(), "{events:?}");
     assert_eq!(error, Some(RecvError::ContentLengthWithTransferEncoding));
 }
@@ -652,7 +716,10 @@ fn nothing_after_an_error_is_parsed() {
 #[test]
 fn limits_hold_even_in_one_read() {
     let limits = Limits::default();
-    let config = Config::with_limits(limits);
+    let config = Config {
+        limits,
+        ..Config::server()
+    };
     let huge_value = format!(
         "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
         "v".repeat(70_000)
@@ -683,26 +750,38 @@ fn limits_hold_even_in_one_read() {
         max_head_bytes: head.len(),
         ..limits
     };
-    let (events, error) = server(head.as_bytes(), Config::with_limits(small));
+    let (events, error) = server(
+        head.as_bytes(),
+        Config {
+            limits: small,
+            ..Config::server()
+        },
+    );
     assert_eq!((events.len(), error), (2, None));
     let smaller = Limits {
         max_head_bytes: head.len() - 1,
         ..limits
     };
-    let (_, error) = server(head.as_bytes(), Config::with_limits(smaller));
+    let (_, error) = server(
+        head.as_bytes(),
+        Config {
+            limits: smaller,
+            ..Config::server()
+        },
+    );
     assert_eq!(error, Some(RecvError::Parse(ParseError::HeadTooLarge)));
 }
 
 #[test]
 fn oversized_head_trickled_in_is_refused_at_the_limit() {
-    let mut conn = Connection::new(Role::Server, Limits::default());
-    conn.recv(b"GET / HTTP/1.1\r\nHost: a\r\nX: ");
-    assert_eq!(conn.poll_event(), Ok(None));
+    let mut conn = Connection::new(now(), Config::new(Role::Server));
+    conn.recv(now(), b"GET / HTTP/1.1\r\nHost: a\r\nX: ");
+    assert_eq!(poll(&mut conn), Ok(None));
     let mut fed = 0;
     let error = loop {
-        conn.recv(&[b'v'; 1000]);
+        conn.recv(now(), &[b'v'; 1000]);
         fed += 1000;
-        match conn.poll_event() {
+        match poll(&mut conn) {
             Ok(None) => assert!(fed < 20_000, "no error after {fed} bytes"),
             Err(e) => break e,
             Ok(Some(e)) => panic!("{e:?}"),
@@ -715,12 +794,12 @@ fn oversized_head_trickled_in_is_refused_at_the_limit() {
 #[test]
 fn each_leniency_relaxes_one_rule() {
     let lenient = |f: fn(&mut Leniency)| {
-        let mut config = Config::default();
+        let mut config = Config::server();
         f(&mut config.leniency);
         config
     };
     let bare_lf = "GET / HTTP/1.1\nHost: a\n\n";
-    assert!(server(bare_lf.as_bytes(), Config::default()).1.is_some());
+    assert!(server(bare_lf.as_bytes(), Config::server()).1.is_some());
     let (events, error) = server(bare_lf.as_bytes(), lenient(|l| l.bare_lf = true));
     assert_eq!(error, None);
     assert_eq!(events, ["Request GET / Http11 [Host=a]", "End"]);
@@ -730,11 +809,11 @@ fn each_leniency_relaxes_one_rule() {
     assert_eq!((events.len(), error), (2, None));
 
     let cl_te = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
-    let mut conn = Connection::with_config(
-        Role::Server,
+    let mut conn = Connection::new(
+        now(),
         lenient(|l| l.content_length_with_transfer_encoding = true),
     );
-    conn.recv(cl_te.as_bytes());
+    conn.recv(now(), cl_te.as_bytes());
     let (events, error) = drain(&mut conn);
     assert_eq!(error, None);
     assert_eq!(&events[1..], ["Data hi", "End"]);
@@ -767,20 +846,23 @@ fn each_leniency_relaxes_one_rule() {
 
 #[test]
 fn eof_mid_message_is_an_error_and_at_boundary_is_closed() {
-    let mut conn = Connection::new(Role::Server, Limits::default());
-    conn.recv(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel");
-    conn.recv_eof();
+    let mut conn = Connection::new(now(), Config::new(Role::Server));
+    conn.recv(
+        now(),
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel",
+    );
+    conn.recv_eof(now());
     let (events, error) = drain(&mut conn);
     assert_eq!(events[1], "Data hel");
     assert_eq!(error, Some(RecvError::IncompleteBody));
 
-    let mut conn = Connection::new(Role::Server, Limits::default());
-    conn.recv(b"GET / HTT");
-    conn.recv_eof();
-    assert_eq!(conn.poll_event(), Err(RecvError::IncompleteHead));
+    let mut conn = Connection::new(now(), Config::new(Role::Server));
+    conn.recv(now(), b"GET / HTT");
+    conn.recv_eof(now());
+    assert_eq!(poll(&mut conn), Err(RecvError::IncompleteHead));
 
-    let mut conn = Connection::new(Role::Server, Limits::default());
-    conn.recv_eof();
+    let mut conn = Connection::new(now(), Config::new(Role::Server));
+    conn.recv_eof(now());
     let (events, error) = drain(&mut conn);
     assert_eq!((events, error), (vec!["Closed".to_string()], None));
 }
@@ -789,17 +871,29 @@ fn eof_mid_message_is_an_error_and_at_boundary_is_closed() {
 fn leading_empty_lines_mix_crlf_and_bare_lf() {
     // Found by fuzzing: "\n\r\n" with bare LF allowed must read the same in one piece
     // as in two.
-    let mut config = Config::default();
+    let mut config = Config::server();
     config.leniency.bare_lf = true;
     let input = b"\n\r\n";
-    let mut whole = Connection::with_config(Role::Server, config);
-    whole.recv(input);
-    whole.recv_eof();
-    let mut split = Connection::with_config(Role::Server, config);
-    split.recv(&input[..1]);
-    assert_eq!(split.poll_event(), Ok(None));
-    split.recv(&input[1..]);
-    split.recv_eof();
+    let mut whole = Connection::new(
+        now(),
+        Config {
+            role: Role::Server,
+            ..config
+        },
+    );
+    whole.recv(now(), input);
+    whole.recv_eof(now());
+    let mut split = Connection::new(
+        now(),
+        Config {
+            role: Role::Server,
+            ..config
+        },
+    );
+    split.recv(now(), &input[..1]);
+    assert_eq!(poll(&mut split), Ok(None));
+    split.recv(now(), &input[1..]);
+    split.recv_eof(now());
     assert_eq!(drain(&mut whole), (vec!["Closed".to_string()], None));
     assert_eq!(drain(&mut split), (vec!["Closed".to_string()], None));
 }
@@ -807,25 +901,31 @@ fn leading_empty_lines_mix_crlf_and_bare_lf() {
 #[test]
 fn pipelining_past_the_buffer_limit_fails_the_connection_after_the_current_response() {
     use bytes::BytesMut;
-    use http1_proto::{Event, ResponseHead, State};
+    use weft_http1::{Event, ResponseHead, State};
     let limits = Limits {
         max_buffered_bytes: 64 * 1024,
         ..Limits::default()
     };
-    let mut conn = Connection::new(Role::Server, limits);
-    conn.recv(b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
-    assert!(matches!(conn.poll_event(), Ok(Some(Event::Request(_)))));
+    let mut conn = Connection::new(
+        now(),
+        Config {
+            limits,
+            ..Config::new(Role::Server)
+        },
+    );
+    conn.recv(now(), b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert!(matches!(poll(&mut conn), Ok(Some(Event::Request(_)))));
     assert!(matches!(
-        conn.poll_event(),
+        poll(&mut conn),
         Ok(Some(Event::EndOfMessage { .. }))
     ));
     // A driver that keeps reading while paused: 4 MiB of pipelined requests.
     let request = b"GET /next HTTP/1.1\r\nHost: a\r\n\r\n".repeat(256);
     for round in 0..512 {
         if round % 2 == 0 {
-            conn.recv(&request);
+            conn.recv(now(), &request);
         } else {
-            conn.recv_owned(BytesMut::from(&request[..]));
+            conn.recv_owned(now(), BytesMut::from(&request[..]));
         }
         let (buffered, _) = conn.trailing_data();
         assert!(
@@ -834,7 +934,7 @@ fn pipelining_past_the_buffer_limit_fails_the_connection_after_the_current_respo
             buffered.len()
         );
     }
-    let error = conn.poll_event().unwrap_err();
+    let error = poll(&mut conn).unwrap_err();
     assert_eq!(error, RecvError::BufferFull);
     assert_eq!(error.status_hint(), 400);
     assert!(!conn.keep_alive());
@@ -854,32 +954,38 @@ fn pipelining_past_the_buffer_limit_fails_the_connection_after_the_current_respo
         String::from_utf8_lossy(&wire)
     );
     // Sticky, and nothing more is buffered.
-    conn.recv(b"GET / HTTP/1.1\r\n\r\n");
-    assert_eq!(conn.poll_event().unwrap_err(), RecvError::BufferFull);
+    conn.recv(now(), b"GET / HTTP/1.1\r\n\r\n");
+    assert_eq!(poll(&mut conn).unwrap_err(), RecvError::BufferFull);
 }
 
 #[test]
 fn pipelining_under_the_buffer_limit_loses_nothing() {
-    use http1_proto::Event;
+    use weft_http1::Event;
     let limits = Limits {
         max_buffered_bytes: 4 * 1024,
         ..Limits::default()
     };
-    let mut conn = Connection::new(Role::Server, limits);
+    let mut conn = Connection::new(
+        now(),
+        Config {
+            limits,
+            ..Config::new(Role::Server)
+        },
+    );
     // Exactly up to the limit in one go (the check is before appending).
     let one = b"GET /n HTTP/1.1\r\nHost: a\r\n\r\n";
     let count = limits.max_buffered_bytes / one.len();
-    conn.recv(&one.repeat(count));
+    conn.recv(now(), &one.repeat(count));
     for _ in 0..count {
-        assert!(matches!(conn.poll_event(), Ok(Some(Event::Request(_)))));
+        assert!(matches!(poll(&mut conn), Ok(Some(Event::Request(_)))));
         assert!(matches!(
-            conn.poll_event(),
+            poll(&mut conn),
             Ok(Some(Event::EndOfMessage { .. }))
         ));
-        conn.send_response(&http1_proto::ResponseHead::new(204))
+        conn.send_response(&weft_http1::ResponseHead::new(204))
             .unwrap();
         conn.send_end(None).unwrap();
-        conn.start_next_cycle().unwrap();
+        conn.start_next_cycle(now()).unwrap();
     }
-    assert!(matches!(conn.poll_event(), Ok(None)));
+    assert!(matches!(poll(&mut conn), Ok(None)));
 }

@@ -16,8 +16,8 @@ use std::io::IoSlice;
 
 use bytes::{Buf, Bytes, BytesMut};
 use criterion::{Criterion, criterion_group, criterion_main};
-use http2_proto::{Config, Connection, Event, Header, HeadersKind, SendError, StreamId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use weft_http2::{Config, Connection, Event, Header, HeadersKind, SendError, StreamId};
 
 const EXCHANGES: usize = 10_000;
 const IN_FLIGHT: usize = 100;
@@ -51,7 +51,7 @@ fn request_headers() -> Vec<Header> {
 }
 
 fn as_client(mut config: Config) -> Config {
-    config.role = http2_proto::Role::Client;
+    config.role = weft_http2::Role::Client;
     config
 }
 
@@ -85,7 +85,8 @@ async fn read_into(io: &mut DuplexStream, conn: &mut Connection, buf: &mut Bytes
         conn.recv_eof(now());
         return false;
     }
-    conn.recv_owned(now(), buf.split()).unwrap();
+    conn.recv_owned(now(), buf.split());
+    assert!(conn.error().is_none());
     true
 }
 
@@ -104,7 +105,7 @@ async fn weft_server(mut io: DuplexStream, config: Config) {
                 Event::Headers {
                     stream,
                     end_stream,
-                    kind: HeadersKind::Request,
+                    kind: HeadersKind::Request { .. },
                     ..
                 } if end_stream => {
                     conn.send_headers(stream, &head, false).unwrap();

@@ -1,8 +1,8 @@
-//! Runtime independence: an HTTP/2 server Connection driven by blocking
-//! `std::net` sockets, one thread per connection, no async runtime.
+//! Runtime independence: an HTTP/2 server Connection driven by blocking `std::net`
+//! sockets, one thread per connection, no async runtime.
 //!
 //! Run it and try `curl --http2-prior-knowledge http://127.0.0.1:8080/`:
-//! `cargo run -p http2-proto --example blocking_server -- 127.0.0.1:8080`.
+//! `cargo run -p weft-http2 --example blocking_server -- 127.0.0.1:8080`.
 //! With `--once` it serves a single connection and exits (used by the test suite).
 
 use std::io::{Read, Write};
@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http2_proto::{Config, Connection, Event, Header, HeadersKind, SendError, StreamId};
+use weft_http2::{Config, Connection, Event, Header, HeadersKind, SendError, StreamId};
 
 /// The clock lives here, in the I/O layer, never in the protocol crate.
 #[allow(clippy::disallowed_methods)]
@@ -30,7 +30,7 @@ pub(crate) fn serve(mut sock: TcpStream) -> std::io::Result<()> {
                     stream,
                     headers,
                     end_stream,
-                    kind: HeadersKind::Request,
+                    kind: HeadersKind::Request { .. },
                 } => {
                     let path = headers
                         .iter()
@@ -73,14 +73,33 @@ pub(crate) fn serve(mut sock: TcpStream) -> std::io::Result<()> {
         if conn.is_closed() {
             return Ok(());
         }
-        // Blocking read; a real server would also wake for conn.poll_timeout().
-        let n = sock.read(&mut buf)?;
-        if n == 0 {
-            conn.recv_eof(now());
-            return Ok(());
+        // Wait for bytes or the connection's next deadline, whichever comes first.
+        let wait = conn
+            .poll_timeout()
+            .map(|at| at.saturating_duration_since(now()));
+        if wait.is_some_and(|wait| wait.is_zero()) {
+            conn.handle_timeout(now());
+            continue;
         }
-        // On a connection error the GOAWAY is queued; the next iteration sends it.
-        let _ = conn.recv(now(), &buf[..n]);
+        sock.set_read_timeout(wait)?;
+        match sock.read(&mut buf) {
+            Ok(0) => {
+                conn.recv_eof(now());
+                return Ok(());
+            }
+            // On a connection error the GOAWAY is queued and `ConnectionLost` is the
+            // last event; the next iteration sends the one and sees the other.
+            Ok(n) => conn.recv(now(), &buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                conn.handle_timeout(now());
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -2,17 +2,7 @@
 
 use std::time::Duration;
 
-use crate::Settings;
-
-/// Which end of the connection this is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Role {
-    /// Sends the client preface, opens odd-numbered streams with requests.
-    Client,
-    /// Expects the client preface, answers requests, may push.
-    Server,
-}
+use crate::{Role, Settings};
 
 /// A token bucket: `burst` events at once, refilled at `per_second` (nghttp2's shape
 /// for its reset and glitch limits).

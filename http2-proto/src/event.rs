@@ -10,8 +10,15 @@ use crate::{ConnectionError, ErrorCode, Initiator, Settings, StreamId};
 /// What a HEADERS event carries (RFC 9113 §8.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeadersKind {
-    /// A request (server role), already validated per RFC 9113 §8.3.1.
-    Request,
+    /// A request (server role), already validated per RFC 9113 §8.3.1, with what the
+    /// validation learned: a driver never parses these fields again.
+    Request {
+        /// The `content-length`, one value however many times it was sent (`5, 5` is 5,
+        /// RFC 9110 §8.6); the DATA that follows must add up to it (RFC 9113 §8.1.1).
+        content_length: Option<u64>,
+        /// The method is HEAD: the response has no content (RFC 9110 §9.3.2).
+        is_head: bool,
+    },
     /// A final response (client role), validated per RFC 9113 §8.3.2.
     Response,
     /// A 1xx informational response (client role); more headers follow.
@@ -39,7 +46,9 @@ pub enum Event {
     Data {
         /// The stream.
         stream: StreamId,
-        /// The data, a zero-copy slice of the read buffer.
+        /// The data: a zero-copy slice of the read buffer when it is a large share of
+        /// it, otherwise a copy, so keeping it never keeps the rest of that buffer
+        /// (other frames, padding) alive.
         data: Bytes,
         /// The peer ended its side of the stream with this frame.
         end_stream: bool,

@@ -5,6 +5,9 @@
 //! the message. Everything here is a pure function of the decoded fields.
 
 use hpack::Header;
+use http_core::field::{
+    ContentLengthError, is_connection_specific, is_ows, is_tchar, merge_content_length,
+};
 
 /// Why a field section is malformed; the static string goes nowhere on the wire but
 /// makes tests and debugging precise.
@@ -22,19 +25,9 @@ pub(crate) struct MessageInfo {
     pub(crate) status: u16,
 }
 
-/// Connection-specific fields that HTTP/2 forbids (RFC 9113 §8.2.2).
-const CONNECTION_SPECIFIC: [&[u8]; 5] = [
-    b"connection",
-    b"proxy-connection",
-    b"keep-alive",
-    b"transfer-encoding",
-    b"upgrade",
-];
-
+/// `tchar` without uppercase: HTTP/2 field names are lowercase (RFC 9113 §8.2.1).
 fn is_token_lower(b: u8) -> bool {
-    matches!(b,
-        b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*'
-        | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+    is_tchar(b) && !b.is_ascii_uppercase()
 }
 
 /// RFC 9113 §8.2.1: names are lowercase tokens; values carry no NUL, CR or LF and no
@@ -50,7 +43,7 @@ fn check_value(value: &[u8]) -> Result<(), Malformed> {
     if value.iter().any(|&b| matches!(b, 0 | b'\r' | b'\n')) {
         return Err(Malformed("NUL, CR or LF in field value"));
     }
-    if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t')) {
+    if value.first().is_some_and(|&b| is_ows(b)) || value.last().is_some_and(|&b| is_ows(b)) {
         return Err(Malformed("whitespace around field value"));
     }
     Ok(())
@@ -59,29 +52,22 @@ fn check_value(value: &[u8]) -> Result<(), Malformed> {
 /// Checks a regular (non-pseudo) field and folds `content-length` into `info`.
 fn regular_field(h: &Header, info: &mut MessageInfo) -> Result<(), Malformed> {
     check_field(&h.name, &h.value)?;
-    let name: &[u8] = &h.name;
-    if CONNECTION_SPECIFIC.contains(&name) {
+    if is_connection_specific(&h.name, &h.value) {
         return Err(Malformed("connection-specific field"));
     }
-    if name == b"te" && &h.value[..] != b"trailers" {
-        return Err(Malformed("TE other than trailers"));
-    }
-    if name == b"content-length" {
-        let n = parse_content_length(&h.value)?;
-        if info.content_length.is_some_and(|prev| prev != n) {
-            return Err(Malformed("conflicting content-length"));
-        }
-        info.content_length = Some(n);
+    if &h.name[..] == b"content-length" {
+        info.content_length = Some(content_length(info.content_length, &h.value)?);
     }
     Ok(())
 }
 
-fn parse_content_length(v: &[u8]) -> Result<u64, Malformed> {
-    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-        return Err(Malformed("invalid content-length"));
-    }
-    Ok(v.iter()
-        .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')))
+/// One more `content-length` field, which must agree with the ones before it
+/// (RFC 9110 §8.6, RFC 9113 §8.1.1).
+fn content_length(previous: Option<u64>, value: &[u8]) -> Result<u64, Malformed> {
+    merge_content_length(previous, value).map_err(|e| match e {
+        ContentLengthError::Invalid => Malformed("invalid content-length"),
+        ContentLengthError::Conflicting => Malformed("conflicting content-length"),
+    })
 }
 
 /// Validates a request header section (RFC 9113 §8.3.1). `extended_connect` allows the
@@ -223,12 +209,7 @@ pub(crate) fn outbound_framing(headers: &[Header]) -> Result<(Option<u64>, u16),
     let mut status = 0;
     for h in headers {
         match &h.name[..] {
-            b"content-length" => {
-                let n = parse_content_length(&h.value)?;
-                if length.replace(n).is_some_and(|m| m != n) {
-                    return Err(Malformed("conflicting content-length"));
-                }
-            }
+            b"content-length" => length = Some(content_length(length, &h.value)?),
             b":status" => {
                 status = h.value.iter().fold(0u16, |acc, &d| {
                     acc.saturating_mul(10)

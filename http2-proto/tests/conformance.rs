@@ -5,8 +5,8 @@
 mod support;
 
 use bytes::BytesMut;
-use http2_proto::{ErrorCode, PREFACE, StreamId};
 use support::*;
+use weft_http2::{ErrorCode, PREFACE, StreamId};
 
 /// The pass criteria of h2spec's `spec/verifier.go`.
 #[derive(Clone, Copy, Debug)]
@@ -874,7 +874,7 @@ fn cases() -> Vec<(&'static str, Script, Expect)> {
                 // The check below looks for the HEADERS of the response, sent earlier.
                 s.frames.insert(
                     0,
-                    http2_proto::frame::Frame::Headers(http2_proto::frame::Headers {
+                    weft_http2::frame::Frame::Headers(weft_http2::frame::Headers {
                         stream: StreamId::new(1),
                         block: bytes::Bytes::new(),
                         end_stream: false,
@@ -1314,7 +1314,7 @@ fn generic_1_1_and_http2_3_5_1_server_preface_is_settings() {
 
 #[test]
 fn http2_3_5_2_invalid_preface() {
-    let mut s = Server::with_config(http2_proto::Config::server());
+    let mut s = Server::with_config(weft_http2::Config::server());
     s.clear();
     s.feed(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n");
     assert_eq!(s.goaway().map(|g| g.1), Some(ErrorCode::PROTOCOL_ERROR));
@@ -1323,7 +1323,7 @@ fn http2_3_5_2_invalid_preface() {
 
 #[test]
 fn preface_split_byte_by_byte() {
-    let mut s = Server::with_config(http2_proto::Config::server());
+    let mut s = Server::with_config(weft_http2::Config::server());
     for b in PREFACE.iter().chain(settings(&[]).iter()) {
         s.feed(&[*b]);
     }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http2_proto::{Config, Connection, Event, Header, HeadersKind, SendError, StreamId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use weft_http2::{Config, Connection, Event, Header, HeadersKind, SendError, StreamId};
 
 const BODY_LEN: usize = 4 * 1024 * 1024 + 17;
 
@@ -46,7 +46,7 @@ impl App {
                 }
                 self.bodies.entry(stream).or_default();
                 if end_stream {
-                    self.finish(conn, stream, kind == HeadersKind::Request);
+                    self.finish(conn, stream, matches!(kind, HeadersKind::Request { .. }));
                 }
             }
             Event::Data {
@@ -61,7 +61,7 @@ impl App {
                     .extend_from_slice(&data);
                 conn.release_capacity(stream, flow_len);
                 if end_stream {
-                    self.finish(conn, stream, conn.role() == http2_proto::Role::Server);
+                    self.finish(conn, stream, conn.role() == weft_http2::Role::Server);
                 }
             }
             Event::SendCapacity { stream } => self.pump(conn, stream),
@@ -129,7 +129,8 @@ async fn drive(
             conn.recv_eof(now);
             return;
         }
-        conn.recv(now, &buf[..n]).unwrap();
+        conn.recv(now, &buf[..n]);
+        assert_eq!(conn.error(), None);
     }
 }
 

@@ -5,10 +5,10 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http2_proto::{
+use support::pair::{Pair, body_of, bytes_of};
+use weft_http2::{
     Config, ConnectionError, ErrorCode, Event, Header, HeadersKind, Initiator, SendError, StreamId,
 };
-use support::pair::{Pair, body_of, bytes_of};
 
 fn request(method: &str) -> Vec<Header> {
     vec![
@@ -37,7 +37,11 @@ fn get_and_response_round_trip() {
             stream,
             headers,
             end_stream: true,
-            kind: HeadersKind::Request,
+            kind:
+                HeadersKind::Request {
+                    content_length: None,
+                    is_head: false,
+                },
         } => Some((*stream, headers.clone())),
         _ => None,
     });
@@ -370,7 +374,7 @@ fn keepalive_ping_and_timeout() {
 #[test]
 fn settings_ack_timeout() {
     let now = support::epoch();
-    let mut c = http2_proto::Connection::new(now, Config::client());
+    let mut c = weft_http2::Connection::new(now, Config::client());
     while c.poll_transmit().is_some() {}
     let deadline = c.poll_timeout().unwrap();
     assert_eq!(deadline, now + Duration::from_secs(10));
@@ -381,7 +385,7 @@ fn settings_ack_timeout() {
     let out: Vec<u8> = std::iter::from_fn(|| c.poll_transmit()).flatten().collect();
     let frames = support::parse_frames(&out);
     assert!(
-        matches!(frames.last(), Some(http2_proto::frame::Frame::GoAway(g)) if g.code == ErrorCode::SETTINGS_TIMEOUT)
+        matches!(frames.last(), Some(weft_http2::frame::Frame::GoAway(g)) if g.code == ErrorCode::SETTINGS_TIMEOUT)
     );
 }
 
@@ -477,8 +481,8 @@ fn h2c_upgrade_entry_points() {
     let client_cfg = Config::client();
     let header = client_cfg.local.to_h2c_header_value();
     let mut server =
-        http2_proto::Connection::new_h2c_upgrade(now, Config::server(), header.as_bytes()).unwrap();
-    let mut client = http2_proto::Connection::new_h2c_client_upgrade(now, client_cfg, false);
+        weft_http2::Connection::new_h2c_upgrade(now, Config::server(), header.as_bytes()).unwrap();
+    let mut client = weft_http2::Connection::new_h2c_client_upgrade(now, client_cfg, false);
     assert_eq!(
         server.peer_settings().initial_window_size,
         Config::client().local.initial_window_size
@@ -495,12 +499,13 @@ fn h2c_upgrade_entry_points() {
         to_client.extend_from_slice(&b);
     }
     while let Some(b) = client.poll_transmit() {
-        server.recv(now, &b).unwrap();
+        server.recv(now, &b);
     }
-    client.recv(now, &to_client).unwrap();
+    client.recv(now, &to_client);
+    assert_eq!((server.error(), client.error()), (None, None));
     let ev: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
     assert_eq!(body_of(&ev, StreamId::new(1)), b"upgraded");
-    assert!(http2_proto::Connection::new_h2c_upgrade(now, Config::server(), b"!!").is_err());
+    assert!(weft_http2::Connection::new_h2c_upgrade(now, Config::server(), b"!!").is_err());
 }
 
 #[test]
@@ -517,9 +522,10 @@ fn peer_stream_id_space_ends_at_2_pow_31() {
 fn client_refuses_push_when_disabled_and_server_enable_push() {
     use support::*;
     let now = support::epoch();
-    let mut c = http2_proto::Connection::new(now, Config::client());
+    let mut c = weft_http2::Connection::new(now, Config::client());
     while c.poll_transmit().is_some() {}
-    c.recv(now, &cat(&[settings(&[]), settings_ack()])).unwrap();
+    c.recv(now, &cat(&[settings(&[]), settings_ack()]));
+    assert_eq!(c.error(), None);
     let id = c.open_stream().unwrap();
     c.send_headers(id, &request("GET"), true).unwrap();
     let promise = raw(
@@ -528,15 +534,21 @@ fn client_refuses_push_when_disabled_and_server_enable_push() {
         1,
         &cat(&[vec![0, 0, 0, 2], get_block()]),
     );
-    let err = c.recv(now, &promise).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::PROTOCOL_ERROR);
+    c.recv(now, &promise);
+    assert_eq!(c.error().unwrap().code(), ErrorCode::PROTOCOL_ERROR);
 
     // RFC 9113 §6.5.2: a server never sends ENABLE_PUSH = 1.
-    let mut c = http2_proto::Connection::new(now, Config::client());
-    let err = c.recv(now, &settings(&[(2, 1)])).unwrap_err();
+    let mut c = weft_http2::Connection::new(now, Config::client());
+    c.recv(now, &settings(&[(2, 1)]));
+    let err = c.error().unwrap().clone();
     assert_eq!(err.code(), ErrorCode::PROTOCOL_ERROR);
-    // The connection error is sticky.
-    assert_eq!(c.recv(now, &settings(&[])).unwrap_err(), err);
+    // The connection error is sticky, reported once as the last event, and later input
+    // is ignored.
+    let events: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert_eq!(events.last(), Some(&Event::ConnectionLost(err.clone())));
+    c.recv(now, &settings(&[]));
+    assert_eq!(c.error(), Some(&err));
+    assert_eq!(c.poll_event(), None);
 }
 
 /// Opens a GET (or HEAD) on the pair and returns the stream, seen by the server.

@@ -7,10 +7,10 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http2_proto::{Config, Connection, ErrorCode, Event, Header, SendError, StreamId};
 use proptest::prelude::*;
 use support::pair::Pair;
 use support::*;
+use weft_http2::{Config, Connection, ErrorCode, Event, Header, SendError, StreamId};
 
 /// A conversation exercising most frame types, as one byte string from a client.
 fn script() -> Vec<u8> {
@@ -35,7 +35,7 @@ fn script() -> Vec<u8> {
     ])
 }
 
-const PREFACE_BYTES: &[u8] = http2_proto::PREFACE;
+const PREFACE_BYTES: &[u8] = weft_http2::PREFACE;
 
 fn run(chunks: &[&[u8]]) -> (Vec<Event>, Vec<u8>) {
     let now = epoch();
@@ -43,7 +43,8 @@ fn run(chunks: &[&[u8]]) -> (Vec<Event>, Vec<u8>) {
     let mut events = Vec::new();
     let mut out = Vec::new();
     for chunk in chunks {
-        c.recv(now, chunk).unwrap();
+        c.recv(now, chunk);
+        assert_eq!(c.error(), None);
         events.extend(std::iter::from_fn(|| c.poll_event()));
         while let Some(b) = c.poll_transmit() {
             out.extend_from_slice(&b);

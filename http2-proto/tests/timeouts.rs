@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use http2_proto::{Config, ConnectionError, ErrorCode, Event, Initiator, StreamId};
 use support::*;
+use weft_http2::{Config, ConnectionError, ErrorCode, Event, Initiator, StreamId};
 
 const SECS: fn(u64) -> Duration = Duration::from_secs;
 
@@ -125,7 +125,7 @@ fn a_stalled_body_can_be_answered_with_408() {
     s.feed(&post(1));
     s.advance(SECS(10));
     assert_eq!(body_timeouts(&s), vec![StreamId::new(1)]);
-    let head = [http2_proto::Header::new(":status", "408")];
+    let head = [weft_http2::Header::new(":status", "408")];
     s.conn
         .send_headers(StreamId::new(1), &head, true)
         .expect("the stream still takes a response");
@@ -143,7 +143,7 @@ fn a_stalled_body_after_the_response_started_is_reset() {
     let mut s = Server::handshaken(config(None, Some(10)));
     s.respond = false;
     s.feed(&post(1));
-    let head = [http2_proto::Header::new(":status", "200")];
+    let head = [weft_http2::Header::new(":status", "200")];
     s.conn.send_headers(StreamId::new(1), &head, false).unwrap();
     s.advance(SECS(10));
     assert!(body_timeouts(&s).is_empty());
@@ -232,8 +232,8 @@ fn timeouts_between_two_peers_in_memory() {
     assert!(events.contains(&Event::BodyTimeout { stream: id }));
 }
 
-fn request_head() -> Vec<http2_proto::Header> {
+fn request_head() -> Vec<weft_http2::Header> {
     POST.iter()
-        .map(|(n, v)| http2_proto::Header::new(*n, *v))
+        .map(|(n, v)| weft_http2::Header::new(*n, *v))
         .collect()
 }

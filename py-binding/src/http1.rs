@@ -7,12 +7,14 @@
 
 use bytes::Bytes;
 use http1_proto::{
-    Event, HeaderMap, Limits, RecvError, RequestHead, ResponseHead, Role, SendError, State, Version,
+    Config, Event, HeaderMap, Limits, RecvError, RequestHead, ResponseHead, Role, SendError, State,
+    Timeouts, Version,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
+use crate::clock;
 use crate::convert::{as_bytes, lower_bytes};
 use crate::errors::{self, with_attr};
 use crate::sentinel::{self, Name};
@@ -109,12 +111,17 @@ impl Connection {
     #[pyo3(signature = (our_role, max_incomplete_event_size = DEFAULT_MAX_INCOMPLETE_EVENT_SIZE))]
     fn new(our_role: &Bound<'_, PyAny>, max_incomplete_event_size: usize) -> PyResult<Self> {
         let role = role_of(our_role)?;
-        let limits = Limits {
-            max_head_bytes: max_incomplete_event_size,
-            ..Limits::default()
+        let config = Config {
+            limits: Limits {
+                max_head_bytes: max_incomplete_event_size,
+                ..Limits::default()
+            },
+            // h11 keeps no time: deadlines are the caller's.
+            timeouts: Timeouts::none(),
+            ..Config::new(role)
         };
         Ok(Self {
-            inner: http1_proto::Connection::new(role, limits),
+            inner: http1_proto::Connection::new(clock::now(), config),
             role,
             we_closed: false,
             we_failed: false,
@@ -209,11 +216,11 @@ impl Connection {
         };
         if raw.is_empty() {
             self.eof = true;
-            self.inner.recv_eof();
+            self.inner.recv_eof(clock::now());
         } else if self.eof {
             return Err(local_error(py, "received data after EOF"));
         } else {
-            self.inner.recv(raw);
+            self.inner.recv(clock::now(), raw);
         }
         Ok(())
     }
@@ -224,8 +231,13 @@ impl Connection {
     /// Raises `RemoteProtocolError` (with `error_status_hint`) when the peer broke
     /// HTTP/1.1; the error is sticky.
     fn next_event(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        // h11's errors are sticky: every call after the first raises again.
+        if let Some(err) = self.inner.error() {
+            return Err(remote_error(py, *err));
+        }
         match self.inner.poll_event() {
-            Ok(Some(event)) => {
+            Some(Event::ConnectionLost(err)) => Err(remote_error(py, err)),
+            Some(event) => {
                 match &event {
                     Event::Request(head) => self.their_version = Some(head.version),
                     Event::Response(head) | Event::Informational(head) => {
@@ -235,7 +247,7 @@ impl Connection {
                 }
                 event_to_py(py, event)
             }
-            Ok(None) => {
+            None => {
                 let name = if self.inner.is_paused() {
                     Name::Paused
                 } else {
@@ -243,7 +255,6 @@ impl Connection {
                 };
                 Ok(sentinel::get(py, name)?.into_any().unbind())
             }
-            Err(err) => Err(remote_error(py, err)),
         }
     }
 
@@ -289,7 +300,7 @@ impl Connection {
     /// the connection (keep-alive). Raises `LocalProtocolError` unless both are `DONE`.
     fn start_next_cycle(&mut self, py: Python<'_>) -> PyResult<()> {
         self.inner
-            .start_next_cycle()
+            .start_next_cycle(clock::now())
             .map_err(|e| local_error(py, e))
     }
 
@@ -328,12 +339,12 @@ impl Connection {
             self.inner.send_informational(&head)
         } else if let Ok(request) = event.cast::<Request>() {
             let request = request.get();
-            let head = RequestHead {
-                method: as_bytes(request.method.bind(py))?,
-                target: as_bytes(request.target.bind(py))?,
-                version: version_of(request.http_version.bind(py))?,
-                headers: header_map(request.headers.bind(py))?,
-            };
+            let mut head = RequestHead::new(
+                as_bytes(request.method.bind(py))?,
+                as_bytes(request.target.bind(py))?,
+            );
+            head.version = version_of(request.http_version.bind(py))?;
+            head.headers = header_map(request.headers.bind(py))?;
             self.inner.send_request(&head)
         } else if event.cast::<ConnectionClosed>().is_ok() {
             self.we_closed = true;

@@ -298,10 +298,12 @@ impl Connection {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let result = match data.cast::<PyBytes>() {
+        match data.cast::<PyBytes>() {
             Ok(b) => self.inner.recv(now(), b.as_bytes()),
             Err(_) => self.inner.recv(now(), &as_bytes(data)?),
-        };
+        }
+        // h2 raises on every call once the connection has failed.
+        let result = self.inner.error().cloned().map_or(Ok(()), Err);
         let events = PyList::empty(py);
         match result {
             Ok(()) => {}
@@ -726,7 +728,7 @@ impl Connection {
                     .as_ref()
                     .map_or_else(|| py.None(), |e| e.clone_ref(py).into_any());
                 match kind {
-                    HeadersKind::Request => out.append(Py::new(
+                    HeadersKind::Request { .. } => out.append(Py::new(
                         py,
                         RequestReceived {
                             stream_id: id,

@@ -5,6 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use http_core::field::is_token;
+
 use crate::request::{Request, RequestInfo};
 use crate::response::Response;
 
@@ -106,7 +108,7 @@ impl App {
         route: &str,
         handler: impl Handler,
     ) -> Result<&mut Self, RouteError> {
-        if method.is_empty() || !method.bytes().all(is_token_byte) {
+        if !is_token(method.as_bytes()) {
             return Err(RouteError::Method(method.to_owned()));
         }
         let handler: Arc<dyn Handler> = Arc::new(handler);
@@ -309,11 +311,6 @@ fn trailing_slash_redirect(request: &Request, fix: router::TrailingSlash) -> Res
         location.push_str(query);
     }
     Response::status_page(308).with_header("location", location)
-}
-
-/// RFC 9110 §5.6.2 `tchar`.
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[cfg(test)]

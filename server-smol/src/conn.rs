@@ -109,21 +109,20 @@ async fn sniff_preface<S: AsyncRead + Unpin>(
 /// Whether the first bytes of a connection can be an HTTP/1.x request: true
 /// until the first line is complete (leading empty lines are allowed, RFC
 /// 9112 §2.2), then only if that line ends in an `HTTP/` version token (in
-/// any case). Bad
-/// requests that still look like HTTP/1.x are left to http1-proto, which
-/// answers them with the right status.
+/// any case). The line runs to the first CRLF: a bare LF inside it is one of
+/// the malformations of an HTTP/1.x request line (RFC 9112 §2.2), not the end
+/// of something else. Bad requests that still look like HTTP/1.x are left to
+/// http1-proto, which answers them with the right status.
 fn may_be_http1(bytes: &[u8]) -> bool {
     let start = bytes
         .iter()
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(bytes.len());
     let rest = &bytes[start..];
-    let Some(line_end) = rest.iter().position(|&b| b == b'\n') else {
+    let Some(line_end) = rest.windows(2).position(|pair| pair == b"\r\n") else {
         return true;
     };
-    let line = rest[..line_end]
-        .strip_suffix(b"\r")
-        .unwrap_or(&rest[..line_end]);
+    let line = &rest[..line_end];
     let version = line.rsplit(|&b| b == b' ').next().unwrap_or(line);
     // Case-blind: a lowercase `http/1.1` is still an HTTP/1 request, one that
     // http1-proto answers with 400 (HTTP-name is case-sensitive).
@@ -156,6 +155,8 @@ mod tests {
         assert!(may_be_http1(b""));
         assert!(!may_be_http1(b"INVALID CONNECTION PREFACE\r\n\r\n"));
         assert!(!may_be_http1(b"GET /\r\n"));
+        assert!(may_be_http1(b"GET /a\nb HTTP/1.1\r\n"));
+        assert!(may_be_http1(b"GET / HTTP/1.1\nHost: a\n\n"));
     }
 
     #[test]

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use crate::runtime::Timer;
 use bytes::{Bytes, BytesMut};
 use futures_lite::AsyncWriteExt;
-use http1_proto::{Connection, Event, RecvError, RequestHead, ResponseHead, Role, State};
+use http1_proto::{
+    Config, Connection, Event, RecvError, RequestHead, ResponseHead, State, Timeouts,
+};
 use smol::channel::TrySendError;
 
 use crate::app::{BoxFuture, Routed};
@@ -51,7 +53,7 @@ const LINGER_BYTES: usize = 256 * 1024;
 pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
     let mut driver = H1::new(io, context);
     if !initial.is_empty() {
-        driver.conn.recv_owned(initial);
+        driver.conn.recv_owned(clock::now(), initial);
     }
     driver.run().await
 }
@@ -101,17 +103,12 @@ struct H1<S> {
     body_received: u64,
     /// Bytes to write, in order.
     out: Outbox,
-    /// The timer and the instant it is set to; the logical deadline is
-    /// recomputed each wait, and the timer is only moved when it would fire
-    /// too late (moving it costs a trip through the reactor).
+    /// The timer and the instant it is set to. The deadline is the protocol's
+    /// (`poll_timeout`: head read, body read, keep-alive idle), read again each
+    /// wait; the timer is only moved when it would fire too late (moving it
+    /// costs a trip through the reactor).
     timer: Timer,
     timer_at: Option<Instant>,
-    /// When the current request head started (connection start for the first).
-    head_started: Option<Instant>,
-    /// When the connection last became idle between requests.
-    idle_since: Instant,
-    /// Last time request body bytes arrived.
-    body_progress: Instant,
     /// Whether the current request is HEAD (its response body is skipped).
     request_is_head: bool,
     /// Close after the current response (shutdown, or the peer closed).
@@ -129,16 +126,23 @@ struct H1<S> {
 impl<S: Io> H1<S> {
     fn new(io: S, context: ConnContext) -> Self {
         let config = &context.shared.config;
-        let limits = http1_proto::Limits {
-            max_head_bytes: config.limits.max_head,
-            max_headers: config.limits.max_headers,
-            ..http1_proto::Limits::default()
+        let protocol = Config {
+            limits: http1_proto::Limits {
+                max_head_bytes: config.limits.max_head,
+                max_headers: config.limits.max_headers,
+                ..http1_proto::Limits::default()
+            },
+            timeouts: Timeouts {
+                head: Some(config.timeouts.header_read),
+                body: Some(config.timeouts.body_read),
+                keep_alive: Some(config.timeouts.keep_alive),
+            },
+            ..Config::server()
         };
         let stopped = context.shared.shutdown.subscribe();
-        let now = clock::now();
         Self {
             io,
-            conn: Connection::new(Role::Server, limits),
+            conn: Connection::new(clock::now(), protocol),
             job: Job::Idle,
             body_tx: None,
             pending_send: None,
@@ -146,9 +150,6 @@ impl<S: Io> H1<S> {
             out: Outbox::new(),
             timer: Timer::never(),
             timer_at: None,
-            head_started: Some(now),
-            idle_since: now,
-            body_progress: now,
             request_is_head: false,
             closing: context.shared.shutdown.is_raised(),
             peer_eof: false,
@@ -192,16 +193,13 @@ impl<S: Io> H1<S> {
 
             // 1. Protocol events, unless the handler has not taken the last chunk.
             while self.pending_send.is_none() {
-                match self.conn.poll_event() {
-                    Ok(Some(event)) => {
-                        progressed = true;
-                        self.turn.charge(EVENT_COST);
-                        if let Some(step) = self.on_event(event) {
-                            return Poll::Ready(Ok(step));
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(error) => return Poll::Ready(Ok(self.protocol_error(error))),
+                let Some(event) = self.conn.poll_event() else {
+                    break;
+                };
+                progressed = true;
+                self.turn.charge(EVENT_COST);
+                if let Some(step) = self.on_event(event) {
+                    return Poll::Ready(Ok(step));
                 }
             }
 
@@ -247,10 +245,11 @@ impl<S: Io> H1<S> {
             if self.wants_read() && self.readable_now(cx) {
                 let buffers = &self.context.shared.read_buffers;
                 let conn = &mut self.conn;
-                match buffers.poll_read(&mut self.io, cx, |data| conn.recv(data)) {
+                let now = clock::now();
+                match buffers.poll_read(&mut self.io, cx, |data| conn.recv(now, data)) {
                     Poll::Ready(Ok(0)) => {
                         self.peer_eof = true;
-                        self.conn.recv_eof();
+                        self.conn.recv_eof(now);
                         if self.responding() {
                             // The client hung up while its response is still being
                             // made: drop the handler or the body stream (which is how
@@ -264,7 +263,6 @@ impl<S: Io> H1<S> {
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
                         self.turn.charge(n);
-                        self.after_read();
                         continue;
                     }
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -272,8 +270,8 @@ impl<S: Io> H1<S> {
                     Poll::Pending => {}
                 }
             }
-            if let Poll::Ready(step) = self.poll_deadline(cx) {
-                return Poll::Ready(Ok(step));
+            if self.poll_deadline(cx).is_ready() {
+                continue; // the expiry is the protocol's next event
             }
             if !self.closing && self.shutdown.as_mut().poll(cx).is_ready() {
                 self.closing = true;
@@ -318,19 +316,6 @@ impl<S: Io> H1<S> {
         self.maybe_readable
     }
 
-    /// Deadline bookkeeping after bytes arrived (`recv` only buffers them,
-    /// so the states are still those before the read): the first bytes of a
-    /// head start the header timeout; body bytes move the body timeout.
-    fn after_read(&mut self) {
-        match self.conn.their_state() {
-            State::Idle if self.head_started.is_none() => {
-                self.head_started = Some(clock::now());
-            }
-            State::SendBody => self.body_progress = clock::now(),
-            _ => {}
-        }
-    }
-
     /// Acts on one protocol event; `Some` ends the connection.
     fn on_event(&mut self, event: Event) -> Option<Step> {
         match event {
@@ -353,6 +338,7 @@ impl<S: Io> H1<S> {
                 self.closing = true;
                 None
             }
+            Event::ConnectionLost(error) => Some(self.connection_lost(error)),
             _ => None,
         }
     }
@@ -377,13 +363,13 @@ impl<S: Io> H1<S> {
     }
 
     fn start_request(&mut self, head: RequestHead) -> Option<Step> {
-        self.head_started = None;
-        self.body_progress = clock::now();
         let shared = self.context.shared.clone();
-        let declared = content_length(&head);
-        let has_body =
-            declared.is_some_and(|n| n > 0) || head.headers.contains("transfer-encoding");
-        if declared.is_some_and(|n| n > shared.config.limits.max_body) {
+        // The framing the protocol crate validated; never parsed again here.
+        let has_body = head.has_body();
+        if head
+            .content_length()
+            .is_some_and(|n| n > shared.config.limits.max_body)
+        {
             // Refuse before reading a byte of it (RFC 9110 §15.5.14).
             self.closing = true;
             self.send_response(Response::status_page(413), false, None);
@@ -393,7 +379,7 @@ impl<S: Io> H1<S> {
             http1_proto::Version::Http10 => Version::Http10,
             _ => Version::Http11,
         };
-        let is_head = head.method == "HEAD";
+        let is_head = head.is_head();
         self.request_is_head = is_head;
         let headers: Headers = head
             .headers
@@ -584,7 +570,7 @@ impl<S: Io> H1<S> {
     fn after_response(&mut self, progressed: &mut bool) -> Option<Step> {
         match (self.conn.our_state(), self.conn.their_state()) {
             (State::Done, State::Done) if !self.closing => {
-                if self.conn.start_next_cycle().is_err() {
+                if self.conn.start_next_cycle(clock::now()).is_err() {
                     return Some(Step::Close);
                 }
                 self.next_cycle();
@@ -607,8 +593,6 @@ impl<S: Io> H1<S> {
         self.body_tx = None;
         self.pending_send = None;
         self.body_received = 0;
-        self.head_started = None;
-        self.idle_since = clock::now();
     }
 
     /// The peer broke the protocol: answer with the status the protocol
@@ -668,23 +652,15 @@ impl<S: Io> H1<S> {
         self.push_out(raw.freeze());
     }
 
-    /// The deadline that applies now, and what expiry means.
-    fn current_deadline(&self) -> Option<(Instant, Expiry)> {
-        let timeouts = &self.context.shared.config.timeouts;
-        match (&self.job, self.conn.their_state()) {
-            (Job::Idle, State::Idle) => Some(match self.head_started {
-                Some(started) => (started + timeouts.header_read, Expiry::HeadTimeout),
-                None => (self.idle_since + timeouts.keep_alive, Expiry::Idle),
-            }),
-            (_, State::SendBody) if self.pending_send.is_none() => {
-                Some((self.body_progress + timeouts.body_read, Expiry::BodyTimeout))
-            }
-            _ => None,
+    /// Sleeps until the protocol's next deadline, then hands the expiry to
+    /// it (it comes back as [`Event::ConnectionLost`]). While a body chunk
+    /// waits for the handler the socket is not read on purpose, so the body
+    /// timeout does not run against the client.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.pending_send.is_some() {
+            return Poll::Pending;
         }
-    }
-
-    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Step> {
-        let Some((deadline, expiry)) = self.current_deadline() else {
+        let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
         loop {
@@ -696,38 +672,28 @@ impl<S: Io> H1<S> {
                 return Poll::Pending;
             }
             self.timer_at = None;
-            if clock::now() >= deadline {
-                return Poll::Ready(self.expire(expiry));
+            let now = clock::now();
+            if now >= deadline {
+                self.conn.handle_timeout(now);
+                return Poll::Ready(());
             }
             // The timer was set for an earlier deadline that has since moved.
         }
     }
 
-    fn expire(&mut self, expiry: Expiry) -> Step {
-        tracing::debug!(peer = %self.context.peer, ?expiry, "timeout");
-        match expiry {
-            Expiry::Idle => Step::Close,
-            Expiry::HeadTimeout => {
-                // A partial head gets 408 (RFC 9110 §15.5.9); a silent
-                // connection is just closed.
-                if self.conn.trailing_data().0.is_empty() {
-                    Step::Close
-                } else {
-                    self.closing = true;
-                    self.send_error_response(408);
-                    Step::CloseAfterError
-                }
+    /// The connection ended on the peer's side: a protocol error or a timeout.
+    fn connection_lost(&mut self, error: RecvError) -> Step {
+        match error {
+            RecvError::IdleTimeout => Step::Close,
+            // A partial head gets 408 (RFC 9110 §15.5.9); a silent connection
+            // is just closed.
+            RecvError::HeadTimeout if self.conn.trailing_data().0.is_empty() => Step::Close,
+            RecvError::BodyTimeout if !matches!(self.job, Job::Handler { .. }) => Step::Close,
+            RecvError::BodyTimeout => {
+                self.deliver_timeout();
+                self.protocol_error(error)
             }
-            Expiry::BodyTimeout => {
-                if matches!(self.job, Job::Handler { .. }) {
-                    self.deliver_timeout();
-                    self.closing = true;
-                    self.send_error_response(408);
-                    Step::CloseAfterError
-                } else {
-                    Step::Close
-                }
-            }
+            _ => self.protocol_error(error),
         }
     }
 
@@ -775,18 +741,4 @@ impl<S: Io> H1<S> {
         })
         .await;
     }
-}
-
-/// Why a deadline was set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expiry {
-    Idle,
-    HeadTimeout,
-    BodyTimeout,
-}
-
-/// The declared Content-Length, already validated by the protocol crate.
-fn content_length(head: &RequestHead) -> Option<u64> {
-    let value = head.headers.get("content-length")?;
-    std::str::from_utf8(value).ok()?.trim().parse().ok()
 }

@@ -20,6 +20,7 @@ use std::time::Instant;
 use crate::runtime::Timer;
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncWriteExt, Stream};
+use http_core::field::{is_connection_specific, trim_ows};
 use http2_proto::{
     Config, Connection, ErrorCode, Event, Header, HeadersKind, Initiator, SendError, StreamId,
 };
@@ -49,25 +50,13 @@ const HTTP2: Framing = Framing {
     field: h2_field,
 };
 
-/// Header fields that are connection-specific in HTTP/1.1 and forbidden in
-/// HTTP/2 (RFC 9113 §8.2.2); a handler's copy of them is dropped.
-const CONNECTION_SPECIFIC: [&[u8]; 5] = [
-    b"connection",
-    b"keep-alive",
-    b"proxy-connection",
-    b"transfer-encoding",
-    b"upgrade",
-];
-
 /// Serves HTTP/2 on `io` until the connection ends. `initial` holds bytes
 /// already read (the preface, when detected on the cleartext port).
 pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
     let mut driver = H2::new(io, context);
     if !initial.is_empty() {
-        let now = clock::now();
-        if let Err(error) = driver.conn.recv_owned(now, initial) {
-            tracing::debug!(%error, "HTTP/2 connection error");
-        }
+        // A connection error comes back as the first events' last one.
+        driver.conn.recv_owned(clock::now(), initial);
     }
     driver.run().await
 }
@@ -296,14 +285,11 @@ impl<S: Io> H2<S> {
             if !self.peer_eof && self.readable_now(cx) {
                 let buffers = &self.context.shared.read_buffers;
                 let conn = &mut self.conn;
-                let mut failure = None;
+                // A connection error queues the GOAWAY (it goes out with the
+                // next flush) and ends the events with `ConnectionLost`.
                 let read = buffers.poll_read(&mut self.io, cx, |data| {
-                    failure = conn.recv(clock::now(), data).err();
+                    conn.recv(clock::now(), data);
                 });
-                if let Some(error) = failure {
-                    // The GOAWAY is queued; it goes out with the next flush.
-                    tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection error");
-                }
                 match read {
                     Poll::Ready(Ok(0)) => {
                         self.peer_eof = true;
@@ -399,8 +385,12 @@ impl<S: Io> H2<S> {
                 stream,
                 headers,
                 end_stream,
-                kind: HeadersKind::Request,
-            } => self.start_request(stream, headers, end_stream),
+                kind:
+                    HeadersKind::Request {
+                        content_length,
+                        is_head,
+                    },
+            } => self.start_request(stream, headers, end_stream, content_length, is_head),
             Event::Headers {
                 stream,
                 kind: HeadersKind::Trailers,
@@ -532,26 +522,26 @@ impl<S: Io> H2<S> {
         let _ = self.conn.reset_stream(clock::now(), stream, code);
     }
 
-    fn start_request(&mut self, stream: StreamId, fields: Vec<Header>, end_stream: bool) {
+    fn start_request(
+        &mut self,
+        stream: StreamId,
+        fields: Vec<Header>,
+        end_stream: bool,
+        declared: Option<u64>,
+        is_head: bool,
+    ) {
         let id = u32::from(stream);
         let shared = self.context.shared.clone();
         let mut method = Bytes::new();
         let mut path = Bytes::new();
         let mut authority = None;
         let mut headers = Headers::with_capacity(fields.len());
-        let mut declared: Option<u64> = None;
         for field in fields {
             match &field.name[..] {
                 b":method" => method = field.value,
                 b":path" => path = field.value,
                 b":authority" => authority = Some(field.value),
                 b":scheme" | b":protocol" => {}
-                b"content-length" => {
-                    declared = std::str::from_utf8(&field.value)
-                        .ok()
-                        .and_then(|v| v.trim().parse().ok());
-                    headers.append(field.name, field.value);
-                }
                 _ => headers.append(field.name, field.value),
             }
         }
@@ -564,7 +554,6 @@ impl<S: Io> H2<S> {
             id,
             ready: self.ready.clone(),
         }));
-        let is_head = method == "HEAD";
         let mut job = StreamJob {
             waker,
             body_tx: None,
@@ -851,28 +840,17 @@ impl<S: Io> H2<S> {
     }
 }
 
-/// A handler's field as HTTP/2 sends it: the name lowercased, and `None`
-/// for the connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
+/// A handler's field as HTTP/2 sends it: the name lowercased, the value without the
+/// whitespace around it (not part of the value, RFC 9110 §5.5, and not allowed there over
+/// HTTP/2, RFC 9113 §8.2.1, where a handler's `"text/plain "` would otherwise cost the
+/// whole response), and `None` for the connection-specific fields HTTP/2 forbids
+/// (RFC 9113 §8.2.2).
 fn h2_field((name, value): Field) -> Option<Field> {
-    let name = lowercase(name);
-    (!CONNECTION_SPECIFIC.contains(&&name[..])).then(|| (name, trim_ows(value)))
-}
-
-/// A field value without the whitespace around it: not part of the value (RFC 9110
-/// §5.5), and not allowed there over HTTP/2 (RFC 9113 §8.2.1), where a handler's
-/// `"text/plain "` would otherwise cost the whole response.
-fn trim_ows(value: Bytes) -> Bytes {
-    let is_ows = |b: &u8| matches!(b, b' ' | b'\t');
-    let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
-    let end = value
-        .iter()
-        .rposition(|b| !is_ows(b))
-        .map_or(start, |i| i + 1);
-    if start == 0 && end == value.len() {
-        value
-    } else {
-        value.slice(start..end)
+    if is_connection_specific(&name, &value) {
+        return None;
     }
+    let trimmed = value.slice_ref(trim_ows(&value));
+    Some((lowercase(name), trimmed))
 }
 
 /// HTTP/2 field names are lowercase (RFC 9113 §8.2.1); handlers may write

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncRead, Stream};
+use http_core::field::parse_content_length;
 
 use crate::headers::Headers;
 
@@ -323,7 +324,7 @@ pub(crate) fn sendable(mut response: Response, is_head: bool) -> Response {
         && response
             .headers
             .get_all("content-length")
-            .any(|declared| parse_length(declared) != Some(len))
+            .any(|declared| parse_content_length(declared) != Ok(len))
     {
         tracing::warn!(
             status,
@@ -341,15 +342,6 @@ pub(crate) fn sendable(mut response: Response, is_head: bool) -> Response {
         response.headers.remove("transfer-encoding");
     }
     response
-}
-
-/// A `content-length` value: digits, with optional whitespace around them.
-fn parse_length(value: &[u8]) -> Option<u64> {
-    let digits = value.trim_ascii();
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 /// Whether a response with this status carries no body at all

@@ -269,6 +269,25 @@ fn declared_body_over_the_limit_is_413_and_close() {
     server.join();
 }
 
+/// `Content-Length: 5, 5` is 5 (RFC 9110 §8.6, RFC 9112 §6.3): the handler gets the five
+/// bytes, and a repeated length over the limit is refused before the body is read.
+#[test]
+fn a_repeated_content_length_is_one_length() {
+    let (server, addr) = start(config());
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 5\r\n\r\nhello");
+    let reply = r.reply();
+    assert_eq!((reply.status, &reply.body[..]), (200, &b"hello"[..]));
+
+    let mut r = Reader::new(connect(addr));
+    r.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000, 1000000\r\n\r\n");
+    let reply = r.reply();
+    assert_eq!(reply.status, 413);
+    assert!(r.is_closed());
+    server.shutdown();
+    server.join();
+}
+
 #[test]
 fn chunked_body_growing_over_the_limit_is_413_and_close() {
     let (server, addr) = start(config());
@@ -330,6 +349,19 @@ fn smuggling_shapes_are_400_and_close() {
     r.send(b"GE(T / HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(r.reply().status, 400);
     assert!(r.is_closed());
+    // Request lines that are HTTP/1.x but malformed (RFC 9112 §3, §3.2): a bare LF
+    // inside the line, an absolute-form target without a host, an authority-form
+    // target on a method other than CONNECT. Each is answered, not just closed.
+    for line in [
+        &b"GET /a\nb HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+        b"GET http:/// HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET t:80 HTTP/1.1\r\nHost: t\r\n\r\n",
+    ] {
+        let mut r = Reader::new(connect(addr));
+        r.send(line);
+        assert_eq!(r.reply().status, 400, "{}", String::from_utf8_lossy(line));
+        assert!(r.is_closed(), "{}", String::from_utf8_lossy(line));
+    }
     // A first line that is neither HTTP/1.x nor the HTTP/2 preface (here a
     // TLS ClientHello) is closed without an HTTP/1.1 answer: this port also
     // speaks h2c, where an invalid preface is a connection error (RFC 9113

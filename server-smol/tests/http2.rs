@@ -68,13 +68,25 @@ impl Client {
     }
 
     fn request(&mut self, method: &str, path: &str, end_stream: bool) -> StreamId {
+        self.request_with(method, path, &[], end_stream)
+    }
+
+    /// A request with `fields` after the pseudo-headers.
+    fn request_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        fields: &[(&'static str, &'static str)],
+        end_stream: bool,
+    ) -> StreamId {
         let id = self.conn.open_stream().unwrap();
-        let headers = [
+        let mut headers = vec![
             Header::new(":method", method.to_owned()),
             Header::new(":scheme", "http"),
             Header::new(":path", path.to_owned()),
             Header::new(":authority", "localhost"),
         ];
+        headers.extend(fields.iter().map(|&(n, v)| Header::new(n, v)));
         self.conn.send_headers(id, &headers, end_stream).unwrap();
         self.replies.insert(id, Reply::default());
         self.flush();
@@ -108,7 +120,7 @@ impl Client {
                 self.conn.recv_eof(Instant::now());
             }
             Ok(n) => {
-                let _ = self.conn.recv(Instant::now(), &buf[..n]);
+                self.conn.recv(Instant::now(), &buf[..n]);
             }
             Err(e)
                 if matches!(
@@ -375,6 +387,30 @@ fn body_over_the_limit_is_413() {
     // The connection stays usable.
     let id = client.request("GET", "/", true);
     assert_eq!(client.finish(id).body, b"Hello, World!");
+    server.shutdown();
+    server.join();
+}
+
+/// `content-length: 5, 5` is 5 (RFC 9110 §8.6): the handler gets the five bytes, and
+/// a repeated length over the limit is refused before the body is read.
+#[test]
+fn a_repeated_content_length_is_one_length() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let id = client.request_with("POST", "/echo", &[("content-length", "5, 5")], false);
+    client.send_body(id, b"hello");
+    let reply = client.finish(id);
+    assert_eq!((reply.status, &reply.body[..]), (200, &b"hello"[..]));
+
+    let id = client.request_with(
+        "POST",
+        "/echo",
+        &[("content-length", "1000000, 1000000")],
+        false,
+    );
+    // Nothing of the body is sent: the answer comes from the head alone.
+    let reply = client.finish(id);
+    assert_eq!(reply.status, 413);
     server.shutdown();
     server.join();
 }

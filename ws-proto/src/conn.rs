@@ -13,8 +13,18 @@ use crate::deflate::{Deflater, Inflater};
 use crate::error::{Error, SendError};
 use crate::event::{DataKind, Event};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, decode_header, encode_header};
-use crate::mask::{KeySource, apply_mask};
+use crate::mask::{KeySource, apply_mask, extend_unmasked};
 use crate::utf8::Utf8Validator;
+
+/// Events processed ahead of `poll_event`; see [`Connection::paused`].
+const EVENT_BATCH: usize = 32;
+
+/// Messages up to this size share arena buffers instead of one allocation each.
+const SMALL_MESSAGE: usize = 2048;
+
+/// The size of one small-message arena: a retained small message pins at most this much,
+/// never the receive buffer.
+const ARENA: usize = 32 * 1024;
 
 /// One WebSocket connection after the opening handshake, in either role.
 ///
@@ -42,6 +52,8 @@ pub struct Connection {
     /// The kind of the fragmented message being sent.
     sending: Option<DataKind>,
     scratch: Vec<u8>,
+    /// Where small whole messages are copied; see [`Connection::small_message`].
+    arena: BytesMut,
     close_sent: bool,
     close_deadline: Option<Instant>,
     error: Option<Error>,
@@ -86,6 +98,7 @@ impl Connection {
             message: None,
             sending: None,
             scratch: Vec::new(),
+            arena: BytesMut::new(),
             close_sent: false,
             close_deadline: None,
             error: None,
@@ -137,8 +150,17 @@ impl Connection {
         if self.error.is_some() || self.buffer_full() {
             return;
         }
-        self.rx.extend_from_slice(data);
-        self.process();
+        if self.rx.is_empty() {
+            // Nothing pending: read straight from the caller's bytes and keep only what
+            // is left (a partial header or control frame, or input held back).
+            let used = self.process_slice(data);
+            if self.error.is_none() {
+                self.rx.extend_from_slice(&data[used..]);
+            }
+        } else {
+            self.rx.extend_from_slice(data);
+            self.process();
+        }
     }
 
     /// Bytes from the transport, adopting `data` as the receive buffer when nothing is
@@ -363,18 +385,36 @@ impl Connection {
         self.error = Some(error);
     }
 
+    /// Input waits while the queues are full, or while a batch of events is waiting: a
+    /// read of many small messages is then handed out a batch at a time, each event
+    /// still in cache when it is polled, rather than queued all at once.
     fn paused(&self) -> bool {
-        self.event_bytes + self.out.len() >= self.config.limits.max_buffered_bytes
+        self.events.len() >= EVENT_BATCH
+            || self.event_bytes + self.out.len() >= self.config.limits.max_buffered_bytes
     }
 
     fn process(&mut self) {
+        // The buffer is taken out for the loop so it can be read while `self` changes.
+        let mut rx = std::mem::take(&mut self.rx);
+        let used = self.process_slice(&rx);
+        if self.error.is_none() {
+            rx.advance(used);
+            self.rx = rx;
+        }
+    }
+
+    /// Handles frames from `input` until it runs out, the queues are full or the
+    /// connection ends; returns the bytes used.
+    fn process_slice(&mut self, input: &[u8]) -> usize {
+        let mut used = 0;
         while self.error.is_none() && !self.paused() {
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return self.fail(e),
+            match self.step(&input[used..]) {
+                Ok(Some(n)) => used += n,
+                Ok(None) => break,
+                Err(e) => self.fail(e),
             }
         }
+        used
     }
 
     /// Checked before each `recv` appends, so the receive buffer never holds more than the
@@ -391,48 +431,92 @@ impl Connection {
 
     /// Handles one header, control frame or piece of payload; `false` when more input is
     /// needed.
-    fn step(&mut self) -> Result<bool, Error> {
+    /// Handles one header, control frame or piece of payload at the start of `input`;
+    /// returns the bytes used, or `None` when more input is needed.
+    fn step(&mut self, input: &[u8]) -> Result<Option<usize>, Error> {
         let Some(frame) = &mut self.frame else {
-            let Some((header, header_len)) = decode_header(&self.rx)? else {
-                return Ok(false);
+            let Some((header, header_len)) = decode_header(input)? else {
+                return Ok(None);
             };
             self.check_header(&header)?;
             if header.opcode.is_control() {
                 // At most 125 bytes (checked by the decoder): wait for all of it.
                 let total = header_len + header.payload_len as usize;
-                if self.rx.len() < total {
-                    return Ok(false);
-                }
-                let mut frame = self.rx.split_to(total);
-                frame.advance(header_len);
-                if let Some(key) = header.mask {
-                    apply_mask(&mut frame, key, 0);
-                }
-                self.on_control(header.opcode, frame.freeze())?;
-            } else {
-                self.rx.advance(header_len);
-                self.start_data_frame(header);
+                let Some(payload) = input.get(header_len..total) else {
+                    return Ok(None);
+                };
+                // A copy: the application may keep it, and it must not pin the buffer.
+                let mut owned = Vec::with_capacity(payload.len());
+                extend_unmasked(&mut owned, payload, header.mask, 0);
+                self.on_control(header.opcode, owned.into())?;
+                return Ok(Some(total));
             }
-            return Ok(true);
+            if let Some(used) = self.small_message(&header, header_len, input)? {
+                return Ok(Some(used));
+            }
+            self.start_data_frame(header);
+            if header.payload_len == 0 {
+                self.frame = None;
+                self.on_data(&[], None, 0, header.fin)?;
+            }
+            return Ok(Some(header_len));
         };
         let n = usize::try_from(frame.remaining)
             .unwrap_or(usize::MAX)
-            .min(self.rx.len());
-        if n == 0 && frame.remaining > 0 {
-            return Ok(false);
+            .min(input.len());
+        if n == 0 {
+            return Ok(None);
         }
-        let mut chunk = self.rx.split_to(n);
-        if let Some(key) = frame.header.mask {
-            apply_mask(&mut chunk, key, frame.offset);
-        }
+        let (key, offset) = (frame.header.mask, frame.offset);
         frame.offset += n;
         frame.remaining -= n as u64;
         let end_of_message = frame.remaining == 0 && frame.header.fin;
         if frame.remaining == 0 {
             self.frame = None;
         }
-        self.on_data(&chunk, end_of_message)?;
-        Ok(true)
+        self.on_data(&input[..n], key, offset, end_of_message)?;
+        Ok(Some(n))
+    }
+
+    /// The common case of a small whole message in one uncompressed frame, all of it in
+    /// `input`: copied and unmasked into the shared small-message arena, with no message
+    /// state. Returns the bytes used, or `None` for any other frame.
+    fn small_message(
+        &mut self,
+        header: &FrameHeader,
+        header_len: usize,
+        input: &[u8],
+    ) -> Result<Option<usize>, Error> {
+        let kind = match header.opcode {
+            OpCode::Text => DataKind::Text,
+            OpCode::Binary => DataKind::Binary,
+            _ => return Ok(None),
+        };
+        let len = header.payload_len as usize;
+        let fits = header.fin
+            && !header.rsv1
+            && len <= SMALL_MESSAGE
+            && self.config.mode == MessageMode::Whole;
+        let Some(payload) = input.get(header_len..header_len + len).filter(|_| fits) else {
+            return Ok(None);
+        };
+        if self.arena.capacity() < len {
+            self.arena = BytesMut::with_capacity(ARENA);
+        }
+        let start = self.arena.len();
+        self.arena.extend_from_slice(payload);
+        if let Some(key) = header.mask {
+            apply_mask(&mut self.arena[start..], key, 0);
+        }
+        let data = self.arena.split().freeze();
+        if kind == DataKind::Text && std::str::from_utf8(&data).is_err() {
+            return Err(Error::InvalidUtf8);
+        }
+        self.push_event(match kind {
+            DataKind::Text => Event::Text(data),
+            DataKind::Binary => Event::Binary(data),
+        });
+        Ok(Some(header_len + len))
     }
 
     /// The rules that depend on the role, the extensions and the message in progress.
@@ -499,63 +583,78 @@ impl Connection {
         });
     }
 
-    fn on_data(&mut self, chunk: &[u8], end_of_message: bool) -> Result<(), Error> {
-        let Some(mut msg) = self.message.take() else {
-            return Err(Error::Fragmentation);
-        };
-        let limit = self.config.limits.max_message_size;
-        let whole = self.config.mode == MessageMode::Whole;
-        let text = msg.kind == DataKind::Text;
+    /// Takes a piece of a data frame's payload, still masked with `key` from `offset`.
+    fn on_data(
+        &mut self,
+        masked: &[u8],
+        key: Option<[u8; 4]>,
+        offset: usize,
+        end_of_message: bool,
+    ) -> Result<(), Error> {
+        // Disjoint borrows: the message is worked on in place, not moved out and back.
+        let Self {
+            message,
+            inflater,
+            scratch,
+            events,
+            event_bytes,
+            config,
+            ..
+        } = self;
+        let msg = message.as_mut().ok_or(Error::Fragmentation)?;
+        let whole = config.mode == MessageMode::Whole;
         let mut piece = Vec::new();
-        if msg.compressed {
-            let inflater = self.inflater.as_mut().ok_or(Error::ReservedBits)?;
-            let (out, limit) = if whole {
-                (&mut msg.buf, limit)
-            } else {
-                (&mut piece, limit - msg.size)
-            };
-            let before = out.len();
-            inflater.inflate(chunk, out, limit)?;
-            if end_of_message {
-                inflater.finish(out, limit)?;
-            }
-            if text {
-                msg.utf8
-                    .feed(&out[before..])
-                    .map_err(|_| Error::InvalidUtf8)?;
-            }
-            msg.size += out.len() - before;
+        let (out, limit) = if whole {
+            (&mut msg.buf, config.limits.max_message_size)
         } else {
-            if text {
-                msg.utf8.feed(chunk).map_err(|_| Error::InvalidUtf8)?;
-            }
-            if whole {
-                msg.buf.extend_from_slice(chunk);
-            } else {
-                piece.extend_from_slice(chunk);
-            }
-            msg.size += chunk.len();
+            (&mut piece, config.limits.max_message_size - msg.size)
+        };
+        let before = out.len();
+        let inflated = if msg.compressed {
+            let inflater = inflater.as_mut().ok_or(Error::ReservedBits)?;
+            scratch.clear();
+            extend_unmasked(scratch, masked, key, offset);
+            inflater.inflate(scratch, out, limit).and_then(|()| {
+                if end_of_message {
+                    inflater.finish(out, limit)
+                } else {
+                    Ok(())
+                }
+            })
+        } else {
+            extend_unmasked(out, masked, key, offset);
+            Ok(())
+        };
+        // What inflated before a failure is checked first, so the fault reported is the
+        // first in the message, wherever the reads happened to end.
+        if msg.kind == DataKind::Text {
+            msg.utf8
+                .feed(&out[before..])
+                .map_err(|_| Error::InvalidUtf8)?;
         }
-        if end_of_message && text {
+        inflated?;
+        if msg.kind == DataKind::Text && end_of_message {
             msg.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
         }
+        msg.size += out.len() - before;
+        let kind = msg.kind;
         if !whole && (!piece.is_empty() || end_of_message) {
-            self.push_event(Event::Fragment {
-                kind: msg.kind,
+            *event_bytes += piece.len();
+            events.push_back(Event::Fragment {
+                kind,
                 data: Bytes::from(piece),
                 fin: end_of_message,
             });
+        } else if whole && end_of_message {
+            let data = Bytes::from(std::mem::take(&mut msg.buf));
+            *event_bytes += data.len();
+            events.push_back(match kind {
+                DataKind::Text => Event::Text(data),
+                DataKind::Binary => Event::Binary(data),
+            });
         }
         if end_of_message {
-            if whole {
-                let data = Bytes::from(msg.buf);
-                self.push_event(match msg.kind {
-                    DataKind::Text => Event::Text(data),
-                    DataKind::Binary => Event::Binary(data),
-                });
-            }
-        } else {
-            self.message = Some(msg);
+            *message = None;
         }
         Ok(())
     }

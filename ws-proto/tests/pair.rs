@@ -214,6 +214,13 @@ fn invalid_utf8_fails_at_the_first_bad_byte_mid_frame() {
     s.recv(now, &wire[cut - 1..cut]);
     assert_eq!(lost(&events(&mut s)), Some(&Error::InvalidUtf8));
     assert_eq!(sent_close_code(&mut s), Some(1007));
+    // An invalid byte inside one read of a long frame (not at a read boundary).
+    let (now, mut s) = server();
+    let mut text = vec![b'x'; 3000];
+    text[100] = 0xff;
+    let wire = from_client(true, OpCode::Text, &text);
+    s.recv(now, &wire[..300]);
+    assert_eq!(lost(&events(&mut s)), Some(&Error::InvalidUtf8));
     // A character cut off by the end of the message.
     let (now, mut s) = server();
     s.recv(now, &from_client(true, OpCode::Text, &[b'a', 0xe2, 0x82]));
@@ -518,6 +525,17 @@ fn input_held_back_resumes_when_drained() {
     assert!(s.error().is_none());
 }
 
+/// Context takeover both ways and full windows, at `level`.
+fn deflate_params(level: u32) -> DeflateParams {
+    DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level,
+    }
+}
+
 fn deflate_pair(client: DeflateConfig, server: DeflateConfig) -> Pair {
     let offer = ws_proto::ClientHandshake::new(vec![], Some(client));
     let req = offer.upgrade_headers();
@@ -585,13 +603,7 @@ fn deflate_both_ways_with_and_without_context_takeover() {
 
 #[test]
 fn a_decompression_bomb_reaches_the_message_limit() {
-    let params = DeflateParams {
-        server_no_context_takeover: false,
-        client_no_context_takeover: false,
-        server_max_window_bits: 15,
-        client_max_window_bits: 15,
-        level: 9,
-    };
+    let params = deflate_params(9);
     let limits = Limits {
         max_message_size: 1 << 20,
         ..Limits::default()
@@ -617,13 +629,7 @@ fn a_decompression_bomb_reaches_the_message_limit() {
 
 #[test]
 fn rsv1_needs_deflate_and_only_on_the_first_frame() {
-    let params = DeflateParams {
-        server_no_context_takeover: false,
-        client_no_context_takeover: false,
-        server_max_window_bits: 15,
-        client_max_window_bits: 15,
-        level: 6,
-    };
+    let params = deflate_params(6);
     let now = common::epoch();
     let mut s = Connection::new(
         now,
@@ -659,13 +665,7 @@ fn rsv1_needs_deflate_and_only_on_the_first_frame() {
 /// RFC 7692 §7.2.3, every example, received by a client from a server.
 #[test]
 fn rfc7692_section_7_2_3_examples() {
-    let params = DeflateParams {
-        server_no_context_takeover: false,
-        client_no_context_takeover: false,
-        server_max_window_bits: 15,
-        client_max_window_bits: 15,
-        level: 6,
-    };
+    let params = deflate_params(6);
     let client = || {
         Connection::new(
             common::epoch(),
@@ -775,4 +775,30 @@ fn one_large_read_of_several_big_messages_is_not_a_flood() {
         got.iter().map(std::mem::discriminant).collect::<Vec<_>>()
     );
     assert!(s.error().is_none());
+}
+
+#[test]
+fn the_first_fault_in_a_compressed_text_message_wins_whatever_the_reads() {
+    // A stored block inflating to "a\xffb" (not UTF-8), then a block of the reserved
+    // type (corrupt). The invalid text comes first in the message, so 1007 it is, whether
+    // the frame arrives whole or in pieces.
+    let payload = [0x00, 0x03, 0x00, 0xfc, 0xff, 0x61, 0xff, 0x62, 0x06];
+    let wire = frame(true, true, OpCode::Text, Some(common::KEY), &payload);
+    for cut in 0..wire.len() {
+        let now = common::epoch();
+        let mut s = Connection::new(
+            now,
+            Config {
+                deflate: Some(deflate_params(6)),
+                ..Config::server()
+            },
+        );
+        s.recv(now, &wire[..cut]);
+        s.recv(now, &wire[cut..]);
+        assert_eq!(
+            lost(&events(&mut s)),
+            Some(&Error::InvalidUtf8),
+            "cut {cut}"
+        );
+    }
 }

@@ -1,11 +1,32 @@
 //! Shared helpers for the integration tests (included with `mod common;`).
 #![allow(dead_code)]
 
-use http1_proto::{Connection, Event, RecvError};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use weft_http1::{Connection, Event, RecvError};
+
+/// The origin of the tests' virtual clock: the connection only compares the instants it
+/// is given, so any instant works.
+pub(crate) fn now() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    #[allow(clippy::disallowed_methods)]
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// `poll_event` in the shape of a sticky result: the terminal
+/// [`Event::ConnectionLost`] (and, after it, [`Connection::error`]) as `Err`.
+pub(crate) fn poll(conn: &mut Connection) -> Result<Option<Event>, RecvError> {
+    match conn.poll_event() {
+        Some(Event::ConnectionLost(error)) => Err(error),
+        Some(event) => Ok(Some(event)),
+        None => conn.error().map_or(Ok(None), |error| Err(*error)),
+    }
+}
 
 /// A compact, comparable rendering of an event.
 pub(crate) fn describe(event: &Event) -> String {
-    fn fields(h: &http1_proto::HeaderMap) -> String {
+    fn fields(h: &weft_http1::HeaderMap) -> String {
         h.iter()
             .map(|(n, v)| {
                 format!(
@@ -46,7 +67,7 @@ pub(crate) fn describe(event: &Event) -> String {
 pub(crate) fn drain(conn: &mut Connection) -> (Vec<String>, Option<RecvError>) {
     let mut out: Vec<String> = Vec::new();
     loop {
-        match conn.poll_event() {
+        match poll(conn) {
             Ok(Some(Event::Data(d))) => {
                 let text = d.escape_ascii().to_string();
                 match out.last_mut() {

@@ -97,7 +97,7 @@ struct Guards {
 /// ```no_run
 /// use std::io::{Read, Write};
 /// use std::time::Instant;
-/// use http2_proto::{Config, Connection, Event};
+/// use weft_http2::{Config, Connection, Event};
 ///
 /// # fn main() -> std::io::Result<()> {
 /// let mut sock = std::net::TcpStream::connect("127.0.0.1:8080")?; // accepted, in a real server
@@ -119,8 +119,10 @@ struct Guards {
 ///     let n = sock.read(&mut buf)?;
 ///     if n == 0 {
 ///         conn.recv_eof(Instant::now());
-///     } else if conn.recv(Instant::now(), &buf[..n]).is_err() {
-///         // The GOAWAY is queued: the next loop flushes it, then is_closed() is true.
+///     } else {
+///         // A connection error queues the GOAWAY and a final `Event::ConnectionLost`:
+///         // the next loop flushes the one and sees the other, then is_closed() is true.
+///         conn.recv(Instant::now(), &buf[..n]);
 ///     }
 /// }
 /// # }
@@ -131,14 +133,17 @@ struct Guards {
 /// Peer violations that RFC 9113 scopes to a stream (malformed requests, flow-control
 /// errors on one stream, ...) reset that stream: an RST_STREAM is queued and
 /// [`Event::StreamReset`] with [`Initiator::Local`](crate::Initiator::Local) reported
-/// if the application had seen the stream. Only connection errors are returned as
-/// `Err`, with the GOAWAY already queued and [`Event::ConnectionLost`] reported.
+/// if the application had seen the stream. A connection error ends the connection: the
+/// GOAWAY is queued, [`Event::ConnectionLost`] is the last event, and
+/// [`error`](Self::error) returns it from then on.
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
     config: Config,
     phase: Phase,
     read_buf: BytesMut,
+    /// Where `read_buf` lives, so DATA payloads never pin it (see `on_data`).
+    read_alloc: http_core::ReadAllocation,
     decoder: hpack::Decoder,
     encoder: hpack::Encoder,
     /// Our settings as the peer has acknowledged them (what it honours).
@@ -264,6 +269,7 @@ impl Connection {
             role,
             phase: Phase::Preface { matched: 0 },
             read_buf: BytesMut::new(),
+            read_alloc: http_core::ReadAllocation::default(),
             decoder,
             encoder: hpack::Encoder::new(MAX_ENCODER_TABLE as usize),
             local,
@@ -331,6 +337,11 @@ impl Connection {
         self.role
     }
 
+    /// The configuration the connection was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The peer's settings as last received (RFC defaults before its SETTINGS arrive).
     pub fn peer_settings(&self) -> &Settings {
         &self.peer
@@ -390,6 +401,7 @@ impl Connection {
 
     /// True when the connection is finished: after a connection error, after EOF, or
     /// after a GOAWAY (either way) once no stream is left. Flush `poll_transmit` first.
+    #[must_use]
     pub fn is_closed(&self) -> bool {
         if self.error.is_some() || self.eof {
             return true;
@@ -404,25 +416,35 @@ impl Connection {
         self.goaway != GoAwayState::None || self.goaway_received.is_some() || self.error.is_some()
     }
 
+    /// Whether [`poll_transmit`](Self::poll_transmit) has bytes.
+    #[must_use]
+    pub fn wants_write(&self) -> bool {
+        self.out.len() > 0
+    }
+
     /// Octets queued for `poll_transmit`.
+    #[must_use]
     pub fn pending_transmit(&self) -> usize {
         self.out.len()
     }
 
     // ---- D. drains --------------------------------------------------------------
 
-    /// The next event, oldest first.
+    /// The next event, oldest first. [`Event::ConnectionLost`] is the last one.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     /// The next segment of bytes to write to the transport, in order. Frame headers and
     /// small frames are coalesced; large DATA payloads are the caller's own `Bytes`.
+    #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.out.poll()
     }
 
     /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout) has work.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.error.is_some() {
             return None;

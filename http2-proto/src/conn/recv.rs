@@ -24,34 +24,33 @@ fn proto(reason: &'static str) -> ConnectionError {
 impl Connection {
     /// Feeds bytes received from the transport (copied once into the read buffer).
     ///
-    /// # Errors
-    ///
-    /// A [`ConnectionError`] when the peer violated the protocol at connection level;
-    /// the GOAWAY is already queued. The error is sticky: later calls return it again.
-    pub fn recv(&mut self, now: Instant, data: &[u8]) -> Result {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
+    /// A peer that violates the protocol at connection level ends the connection: the
+    /// GOAWAY is queued for [`poll_transmit`](Self::poll_transmit), the terminal
+    /// [`Event::ConnectionLost`] for [`poll_event`](Self::poll_event), and
+    /// [`error`](Self::error) returns the error from then on. Input after it is ignored.
+    pub fn recv(&mut self, now: Instant, data: &[u8]) {
+        if self.error.is_some() {
+            return;
         }
         self.read_buf.extend_from_slice(data);
-        self.process(now)
+        self.read_alloc.note(&self.read_buf);
+        self.process(now);
     }
 
     /// Feeds bytes received from the transport, adopting the buffer without a copy when
-    /// nothing is pending.
-    ///
-    /// # Errors
-    ///
-    /// As [`recv`](Self::recv).
-    pub fn recv_owned(&mut self, now: Instant, data: BytesMut) -> Result {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
+    /// nothing is pending. Errors end the connection as for [`recv`](Self::recv).
+    pub fn recv_owned(&mut self, now: Instant, data: BytesMut) {
+        if self.error.is_some() {
+            return;
         }
         if self.read_buf.is_empty() {
             self.read_buf = data;
+            self.read_alloc.adopt(&self.read_buf);
         } else {
             self.read_buf.extend_from_slice(&data);
+            self.read_alloc.note(&self.read_buf);
         }
-        self.process(now)
+        self.process(now);
     }
 
     /// The transport reached end of input. Streams still open are lost: an
@@ -68,7 +67,7 @@ impl Connection {
         self.timers = Default::default();
     }
 
-    fn process(&mut self, now: Instant) -> Result {
+    fn process(&mut self, now: Instant) {
         if let Some(interval) = self.config.keepalive_interval {
             self.timers.set(Timer::KeepAlivePing, now + interval);
             self.timers.stop(Timer::KeepAliveTimeout);
@@ -78,11 +77,10 @@ impl Connection {
             self.timers.set(Timer::Idle, now + idle);
         }
         match self.process_frames(now) {
-            Ok(()) => {
-                self.update_header_block_timer(now);
-                Ok(())
+            Ok(()) => self.update_header_block_timer(now),
+            Err(err) => {
+                self.fail(err);
             }
-            Err(err) => Err(self.fail(err)),
         }
     }
 
@@ -120,6 +118,7 @@ impl Connection {
             let total = FRAME_HEADER_LEN + head.length as usize;
             if self.read_buf.len() < total {
                 self.read_buf.reserve(total - self.read_buf.len());
+                self.read_alloc.note(&self.read_buf);
                 break;
             }
             self.read_buf.advance(FRAME_HEADER_LEN);
@@ -293,7 +292,9 @@ impl Connection {
         let next = f.end_stream.then(|| stream.state.on_recv_end());
         self.events.push_back(Event::Data {
             stream: id,
-            data: f.data,
+            // The application may keep it: copied out unless it is a large share of
+            // the read buffer, so padding and ignored frames are not kept with it.
+            data: self.read_alloc.detach(f.data),
             end_stream: f.end_stream,
             flow_len: flow,
         });
@@ -504,7 +505,10 @@ impl Connection {
             stream: id,
             headers,
             end_stream,
-            kind: HeadersKind::Request,
+            kind: HeadersKind::Request {
+                content_length: info.content_length,
+                is_head: info.head,
+            },
         });
         self.touch_body_timer(now, id);
         Ok(())

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use http2_proto::frame::{self, Frame};
-use http2_proto::{
+use weft_http2::frame::{self, Frame};
+use weft_http2::{
     Config, Connection, ConnectionError, ErrorCode, Event, HeadersKind, PREFACE, StreamId,
 };
 
@@ -233,9 +233,11 @@ impl Server {
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
-        let r = self.conn.recv(self.now, bytes);
-        if self.result.is_ok() {
-            self.result = r;
+        self.conn.recv(self.now, bytes);
+        if self.result.is_ok()
+            && let Some(error) = self.conn.error()
+        {
+            self.result = Err(error.clone());
         }
         self.drain();
     }
@@ -269,7 +271,7 @@ impl Server {
             Event::Headers {
                 stream,
                 end_stream: true,
-                kind: HeadersKind::Request | HeadersKind::Trailers,
+                kind: HeadersKind::Request { .. } | HeadersKind::Trailers,
                 ..
             }
             | Event::Data {
@@ -303,7 +305,7 @@ impl Server {
             Ok(n) => {
                 self.pending.insert(stream, body.slice(n..));
             }
-            Err(http2_proto::SendError::Blocked) => {
+            Err(weft_http2::SendError::Blocked) => {
                 self.pending.insert(stream, body);
             }
             Err(_) => {}

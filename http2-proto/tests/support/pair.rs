@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http2_proto::{Config, Connection, Event};
+use weft_http2::{Config, Connection, Event};
 
 use super::epoch;
 
@@ -58,7 +58,7 @@ impl Pair {
         while let Some(b) = self.client.poll_transmit() {
             moved = true;
             self.to_server += b.len();
-            let _ = self.server.recv(self.now, &b);
+            self.server.recv(self.now, &b);
         }
         while let Some(ev) = self.server.poll_event() {
             self.server_events.push(ev);
@@ -74,7 +74,7 @@ impl Pair {
         while let Some(b) = self.server.poll_transmit() {
             moved = true;
             self.to_client += b.len();
-            let _ = self.client.recv(self.now, &b);
+            self.client.recv(self.now, &b);
         }
         while let Some(ev) = self.client.poll_event() {
             self.client_events.push(ev);
@@ -112,7 +112,7 @@ impl Pair {
 }
 
 /// Collects a stream's body from `Data` events.
-pub fn body_of(events: &[Event], id: http2_proto::StreamId) -> Vec<u8> {
+pub fn body_of(events: &[Event], id: weft_http2::StreamId) -> Vec<u8> {
     let mut out = Vec::new();
     for e in events {
         if let Event::Data { stream, data, .. } = e

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
+use http_core::field::is_token;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -656,7 +657,7 @@ fn header_pair(item: &Bound<'_, PyAny>) -> PyResult<(Bytes, Bytes)> {
 /// asks and HTTP/2 requires (RFC 9113 §8.2.1).
 fn header_name(name: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     let name = field_bytes(name, "name")?;
-    if name.is_empty() || !name.iter().all(|&b| is_token_byte(b)) {
+    if !is_token(&name) {
         return Err(PyValueError::new_err(format!(
             "invalid header name {:?}",
             String::from_utf8_lossy(&name)
@@ -679,11 +680,6 @@ fn header_value(value: &Bound<'_, PyAny>) -> PyResult<Bytes> {
         )));
     }
     Ok(value)
-}
-
-/// `tchar` (RFC 9110 §5.6.2).
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// A header name or value: `bytes` (or a `bytearray`), never `str`, as ASGI

@@ -7,8 +7,9 @@ in HTTP/1.1 chunk sizes (RFC 9112 §7.1). The bound is in what the server accept
 
     RSS growth <= 1 MiB + 4 x body + 96 B x chunks
 
-(the connection, the body held by the echo handler with allocator slack, and one
-`Bytes` handle per chunk in the handler's list).
+(the connection; the body held by the echo handler, where a chunk handed out without
+a copy may keep alive at most four times its length of read buffer; one `Bytes`
+handle per chunk in the handler's list).
 """
 import socket
 

@@ -332,12 +332,19 @@ impl DynamicTable {
         }
         self.evict_to(self.capacity - size);
         self.size += size;
-        let needed = name.len() + value.len();
-        if self.arena.capacity() - self.arena.len() < needed {
-            self.arena = BytesMut::with_capacity(needed.max(ARENA_CHUNK));
+        // Most indexed fields have a static-table name (`:authority`, `user-agent`,
+        // `cookie`): that one is shared, not copied, and costs no reference count.
+        let static_name = find_static(name, b"")
+            .and_then(|found| STATIC.get(found.name.wrapping_sub(1)))
+            .map(|&(name, _)| Bytes::from_static(name));
+        let copied = if static_name.is_some() { 0 } else { name.len() };
+        if self.arena.capacity() - self.arena.len() < copied + value.len() {
+            self.arena = BytesMut::with_capacity((copied + value.len()).max(ARENA_CHUNK));
         }
-        self.arena.extend_from_slice(name);
-        let name = self.arena.split().freeze();
+        let name = static_name.unwrap_or_else(|| {
+            self.arena.extend_from_slice(name);
+            self.arena.split().freeze()
+        });
         self.arena.extend_from_slice(value);
         let value = self.arena.split().freeze();
         self.entries.push_front((name, value));

@@ -31,10 +31,13 @@ impl ReadAllocation {
     /// else is a new allocation, which starts at the buffer's first byte.
     pub fn note(&mut self, buf: &BytesMut) {
         let at = buf.as_ptr() as usize;
-        let inside = at >= self.start && at < self.start.saturating_add(self.size);
-        if !inside || self.size == 0 {
+        let end = self.start.saturating_add(self.size);
+        if self.size == 0 || at < self.start || at >= end {
             self.start = at;
             self.size = buf.capacity();
+        } else {
+            // The same allocation, perhaps grown in place by the allocator.
+            self.size = end.max(at.saturating_add(buf.capacity())) - self.start;
         }
     }
 

@@ -35,7 +35,7 @@ async fn main() -> io::Result<()> {
 
 /// One connection, in the loop every weft protocol crate is driven by: input, drain
 /// events, drain transmit, sleep until the input or `poll_timeout`, handle the timeout.
-async fn serve(mut stream: TcpStream) -> io::Result<()> {
+pub(crate) async fn serve(mut stream: TcpStream) -> io::Result<()> {
     let mut conn = Connection::new(Instant::now(), Config::server());
     let mut buf = vec![0u8; 16 * 1024];
     loop {

@@ -187,9 +187,9 @@ impl Connection {
     }
 
     /// Whether nothing more will happen on this connection: the peer closed or failed
-    /// (and it was reported) and we are not in the middle of a message, or both sides
-    /// are finished. Drop the transport after the last [`poll_transmit`](Self::poll_transmit).
-    /// A server that wants to answer a [`Event::ConnectionLost`] does so first.
+    /// (and it was reported) and we owe no message in progress (a response to a request
+    /// that arrived whole is still owed), or both sides are finished. Drop the transport
+    /// after the last [`poll_transmit`](Self::poll_transmit).
     #[must_use]
     pub fn is_closed(&self) -> bool {
         let over = |state| {
@@ -199,8 +199,8 @@ impl Connection {
             )
         };
         let peer_gone = self.error_reported || self.closed_reported;
-        (peer_gone && self.our_state() != State::SendBody)
-            || (over(self.our_state()) && over(self.their_state()))
+        let responding = matches!(self.our_state(), State::SendResponse | State::SendBody);
+        (peer_gone && !responding) || (over(self.our_state()) && over(self.their_state()))
     }
 
     /// Server role: the client sent `Expect: 100-continue` (HTTP/1.1) and has neither seen

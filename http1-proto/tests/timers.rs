@@ -180,3 +180,33 @@ fn received_heads_carry_their_validated_framing() {
     assert_eq!(head.content_length(), Some(0));
     assert!(!head.has_body());
 }
+
+#[test]
+fn closed_only_once_nothing_is_owed() {
+    // The client sends a whole request and half-closes: its response is still owed.
+    let mut conn = server();
+    conn.recv(now(), b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    conn.recv_eof(now());
+    let seen = events(&mut conn);
+    assert_eq!(
+        (seen.len(), seen.last()),
+        (3, Some(&Event::ConnectionClosed))
+    );
+    assert!(!conn.is_closed());
+    conn.send_response(&ResponseHead::new(200).with_header("Content-Length", "2"))
+        .unwrap();
+    assert!(!conn.is_closed());
+    conn.send_data(Bytes::from("ok")).unwrap();
+    conn.send_end(None).unwrap();
+    assert!(conn.is_closed());
+
+    // A broken head: nothing is owed, the 400 is the server's choice.
+    let mut conn = server();
+    conn.recv(now(), b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n");
+    assert!(matches!(
+        events(&mut conn)[..],
+        [Event::ConnectionLost(RecvError::Parse(_))]
+    ));
+    assert!(conn.is_closed());
+    assert!(!conn.wants_write());
+}

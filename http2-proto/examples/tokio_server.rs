@@ -38,7 +38,7 @@ async fn main() -> io::Result<()> {
 
 /// One connection, in the loop every weft protocol crate is driven by: input, drain
 /// events, drain transmit, sleep until the input or `poll_timeout`, handle the timeout.
-async fn serve(mut sock: TcpStream) -> io::Result<()> {
+pub(crate) async fn serve(mut sock: TcpStream) -> io::Result<()> {
     let mut conn = Connection::new(now(), Config::server());
     // Response bodies the flow-control windows have not taken yet.
     let mut pending: Vec<(StreamId, Bytes)> = Vec::new();

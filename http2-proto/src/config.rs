@@ -128,7 +128,8 @@ pub struct Config {
     /// The longest pause allowed between DATA frames (and from the header section to
     /// the first DATA frame) of a stream whose body the peer is still sending
     /// (RFC 9113 §8.1). Time the peer spends blocked by our flow-control windows
-    /// (RFC 9113 §5.2) does not count. On expiry, while we have not started our own
+    /// (RFC 9113 §5.2) does not count: once a window reopens the peer has at least one
+    /// full period (at most two) before it is timed out. On expiry, while we have not started our own
     /// message head on the stream (a server that has not responded), the application
     /// gets [`Event::BodyTimeout`](crate::Event::BodyTimeout) and may answer, e.g. with
     /// a 408; otherwise, or if the peer stalls again after that, the stream is reset with

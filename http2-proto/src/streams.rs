@@ -172,6 +172,9 @@ pub(crate) struct Stream {
     pub(crate) body_deadline: Option<Instant>,
     /// `Event::BodyTimeout` was reported once; the next expiry resets the stream.
     pub(crate) body_timeout_reported: bool,
+    /// Our window for the stream reopened after the peer had filled it: the pause
+    /// before it was ours, so the next body expiry starts the clock over.
+    pub(crate) body_window_reopened: bool,
 }
 
 impl Stream {
@@ -191,6 +194,7 @@ impl Stream {
             blocked: false,
             body_deadline: None,
             body_timeout_reported: false,
+            body_window_reopened: false,
         }
     }
 }

@@ -185,9 +185,32 @@ fn a_peer_blocked_by_our_window_is_not_timed_out() {
     s.advance(SECS(30));
     assert!(body_timeouts(&s).is_empty());
     assert!(s.resets().is_empty());
-    // Once the window reopens the clock starts again from there.
+    // Once the window reopens the peer has at least one full period (and at most
+    // two: `release_capacity` is not told the time) before it is timed out.
     s.conn.release_capacity(StreamId::new(1), 16);
     s.drain();
+    s.advance(SECS(10));
+    assert!(body_timeouts(&s).is_empty());
+    s.advance(SECS(10));
+    assert_eq!(body_timeouts(&s), vec![StreamId::new(1)]);
+}
+
+#[test]
+fn a_window_reopened_just_before_the_deadline_gives_the_peer_a_full_period() {
+    let mut c = config(None, Some(10));
+    c.local.initial_window_size = 16;
+    let mut s = Server::handshaken(c);
+    s.respond = false;
+    s.feed(&post(1));
+    s.feed(&data(1, &[b'x'; 16], false));
+    // Blocked by us at the first expiry (10 s): the clock restarts, to 20 s.
+    s.advance(SECS(10));
+    s.advance(SECS(9));
+    s.conn.release_capacity(StreamId::new(1), 16);
+    s.drain();
+    // 1 s after the window reopened is too early to blame the peer.
+    s.advance(SECS(1));
+    assert!(body_timeouts(&s).is_empty());
     s.advance(SECS(10));
     assert_eq!(body_timeouts(&s), vec![StreamId::new(1)]);
 }

@@ -24,6 +24,10 @@ pub(crate) enum Transport {
 
 /// Serves one connection to its end. The permit is held until then, which
 /// is what bounds the number of open connections.
+///
+/// Each driver runs in its own box: the task's own future is as large as
+/// its largest path (HTTP/2 over TLS), and a plain HTTP/1.1 connection
+/// should not carry that size for its whole life.
 pub(crate) async fn serve<S: TcpIo>(
     stream: S,
     peer: SocketAddr,
@@ -37,7 +41,8 @@ pub(crate) async fn serve<S: TcpIo>(
     let context = ConnContext { shared, peer };
     let result = match transport {
         Transport::Plain => serve_plain(stream, context).await,
-        Transport::Tls => serve_tls(stream, context).await,
+        // TLS state is large: in a box of its own, not in every task.
+        Transport::Tls => Box::pin(serve_tls(stream, context)).await,
     };
     if let Err(error) = result {
         tracing::debug!(%peer, %error, "connection ended with an error");
@@ -53,7 +58,7 @@ async fn serve_plain<S: TcpIo>(mut stream: S, context: ConnContext) -> io::Resul
         let sniff = sniff_preface(&mut stream, buffers, &mut initial);
         let is_h2 = with_timeout(header_timeout, sniff).await?;
         match is_h2 {
-            Some(true) => return h2::serve(stream, initial, context).await,
+            Some(true) => return Box::pin(h2::serve(stream, initial, context)).await,
             // RFC 9113 §3.4: an invalid connection preface is a connection
             // error. A first line that is not an HTTP/1.x request line either
             // is not answered with an HTTP/1.1 400 the peer could not read as
@@ -64,7 +69,7 @@ async fn serve_plain<S: TcpIo>(mut stream: S, context: ConnContext) -> io::Resul
             None => return Ok(()),
         }
     }
-    h1::serve(stream, initial, context).await
+    Box::pin(h1::serve(stream, initial, context)).await
 }
 
 async fn serve_tls<S: TcpIo>(stream: S, context: ConnContext) -> io::Result<()> {
@@ -76,9 +81,9 @@ async fn serve_tls<S: TcpIo>(stream: S, context: ConnContext) -> io::Result<()> 
     let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
     let initial = BytesMut::new();
     if is_h2 {
-        h2::serve(tls, initial, context).await
+        Box::pin(h2::serve(tls, initial, context)).await
     } else {
-        h1::serve(tls, initial, context).await
+        Box::pin(h1::serve(tls, initial, context)).await
     }
 }
 

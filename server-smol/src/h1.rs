@@ -28,7 +28,7 @@ use crate::context::ConnContext;
 use crate::headers::Headers;
 use crate::io::{Io, with_timeout};
 use crate::outbox::Outbox;
-use crate::outgoing::{Framing, Outgoing, OutgoingBody, replacement, wants_info};
+use crate::outgoing::{FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
@@ -50,12 +50,19 @@ const LINGER_BYTES: usize = 256 * 1024;
 
 /// Serves HTTP/1.1 on `io` until the connection ends. `initial` holds bytes
 /// already read (by the h2c preface check).
-pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
+///
+/// Not an `async fn`, and `run` borrows the driver: a future keeps its
+/// arguments apart from its locals, so either would hold the driver twice.
+pub(crate) fn serve(
+    io: impl Io,
+    initial: BytesMut,
+    context: ConnContext,
+) -> impl Future<Output = io::Result<()>> {
     let mut driver = H1::new(io, context);
     if !initial.is_empty() {
         driver.conn.recv_owned(clock::now(), initial);
     }
-    driver.run().await
+    async move { driver.run().await }
 }
 
 /// What the loop asks of its async caller.
@@ -68,6 +75,15 @@ enum Step {
     /// Write what is queued, then close after a short linger: an error
     /// response went out while the client may still be sending.
     CloseAfterError,
+    /// Nothing in progress: wait for the next request.
+    Idle,
+}
+
+/// How a serving period ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Active {
+    Idle,
+    Closed,
 }
 
 /// The request/response exchange in progress.
@@ -163,23 +179,72 @@ impl<S: Io> H1<S> {
         }
     }
 
-    async fn run(mut self) -> io::Result<()> {
+    /// Alternates between serving (in a box) and waiting idle (without it).
+    ///
+    /// The futures of the serving side (writes with their deadline, the
+    /// linger after an error) are most of a connection's size. An idle
+    /// keep-alive connection needs none of them, so they live in a box
+    /// that is freed while it waits for its next request.
+    async fn run(&mut self) -> io::Result<()> {
+        loop {
+            if Box::pin(self.serve_until_idle()).await? == Active::Closed {
+                return Ok(());
+            }
+            poll_fn(|cx| self.poll_idle(cx)).await;
+        }
+    }
+
+    /// Serves until the connection ends, or waits between requests with
+    /// nothing buffered and nothing to write.
+    async fn serve_until_idle(&mut self) -> io::Result<Active> {
         loop {
             let step = poll_fn(|cx| self.poll_progress(cx)).await?;
             self.flush().await?;
             match step {
                 Step::Flush => {}
+                Step::Idle => return Ok(Active::Idle),
                 Step::Close => {
                     let _ = self.io.close().await;
-                    return Ok(());
+                    return Ok(Active::Closed);
                 }
                 Step::CloseAfterError => {
                     let _ = self.io.close().await;
                     self.linger().await;
-                    return Ok(());
+                    return Ok(Active::Closed);
                 }
             }
         }
+    }
+
+    /// Waits idle until there may be bytes to read, a deadline passed (the
+    /// keep-alive expiry is then the protocol's next event), or shutdown began.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.io.poll_read_hint(cx).is_ready() {
+            self.maybe_readable = true;
+            return Poll::Ready(());
+        }
+        if self.poll_deadline(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if !self.closing && self.shutdown.as_mut().poll(cx).is_ready() {
+            self.closing = true;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// Whether the connection waits for a next request with nothing in
+    /// progress, and the stream told us (by a short read) that it is
+    /// drained, so a readiness wake-up will bring us back.
+    fn is_idle(&self) -> bool {
+        matches!(self.job, Job::Idle)
+            && self.conn.their_state() == State::Idle
+            && self.conn.trailing_data().0.is_empty()
+            && self.pending_send.is_none()
+            && self.out.len() == 0
+            && !self.maybe_readable
+            && !self.closing
+            && !self.peer_eof
     }
 
     /// Does all the work that needs no waiting; returns when something must
@@ -278,6 +343,9 @@ impl<S: Io> H1<S> {
                 continue;
             }
             self.turn.end();
+            if self.is_idle() {
+                return Poll::Ready(Ok(Step::Idle));
+            }
             return Poll::Pending;
         }
     }
@@ -496,20 +564,17 @@ impl<S: Io> H1<S> {
 
     /// Sends the head of `response` and, for complete bodies, the body too.
     fn send_response(&mut self, response: Response, is_head: bool, info: Option<&RequestInfo>) {
+        let mut headers = http1_proto::HeaderMap::new();
         let Outgoing {
             status,
-            fields,
             body,
             trailers,
-        } = Outgoing::new(response, is_head, HTTP1, &mut self.date);
+        } = Outgoing::new(response, is_head, HTTP1, &mut self.date, &mut headers);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }
         let mut head = ResponseHead::new(status);
-        head.headers = http1_proto::HeaderMap::with_capacity(fields.len() + 1);
-        for (name, value) in fields {
-            head.headers.append(name, value);
-        }
+        head.headers = headers;
         if self.closing {
             head.headers.append(&b"connection"[..], &b"close"[..]);
         }
@@ -740,5 +805,18 @@ impl<S: Io> H1<S> {
             Ok(())
         })
         .await;
+    }
+}
+
+impl FieldSink for http1_proto::HeaderMap {
+    fn reserve(&mut self, n: usize) {
+        // Room for `Connection: close` too.
+        if self.is_empty() {
+            *self = Self::with_capacity(n + 1);
+        }
+    }
+
+    fn push(&mut self, name: Bytes, value: Bytes) {
+        self.append(name, value);
     }
 }

@@ -34,7 +34,7 @@ use crate::context::ConnContext;
 use crate::headers::Headers;
 use crate::io::Io;
 use crate::outbox::Outbox;
-use crate::outgoing::{Field, Framing, Outgoing, OutgoingBody, replacement, wants_info};
+use crate::outgoing::{Field, FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
@@ -52,13 +52,20 @@ const HTTP2: Framing = Framing {
 
 /// Serves HTTP/2 on `io` until the connection ends. `initial` holds bytes
 /// already read (the preface, when detected on the cleartext port).
-pub(crate) async fn serve(io: impl Io, initial: BytesMut, context: ConnContext) -> io::Result<()> {
+///
+/// Not an `async fn`, and `run` borrows the driver: a future keeps its
+/// arguments apart from its locals, so either would hold the driver twice.
+pub(crate) fn serve(
+    io: impl Io,
+    initial: BytesMut,
+    context: ConnContext,
+) -> impl Future<Output = io::Result<()>> {
     let mut driver = H2::new(io, context);
     if !initial.is_empty() {
         // A connection error comes back as the first events' last one.
         driver.conn.recv_owned(clock::now(), initial);
     }
-    driver.run().await
+    async move { driver.run().await }
 }
 
 /// Ids of streams whose futures asked to be polled again.
@@ -124,6 +131,8 @@ enum Phase {
 enum Step {
     Flush,
     Close,
+    /// Nothing in progress: wait without the serving state.
+    Idle,
 }
 
 struct H2<S> {
@@ -200,17 +209,64 @@ impl<S: Io> H2<S> {
         }
     }
 
-    async fn run(mut self) -> io::Result<()> {
+    /// Alternates between serving (in a box) and waiting idle (without
+    /// it): the write futures are most of a connection's size, and a
+    /// connection with no open streams needs none of them while it waits.
+    async fn run(&mut self) -> io::Result<()> {
+        loop {
+            if Box::pin(self.serve_until_idle()).await? {
+                return Ok(());
+            }
+            poll_fn(|cx| self.poll_idle(cx)).await;
+        }
+    }
+
+    /// Serves until the connection closes (`true`), or has no stream open,
+    /// nothing to write and nothing to read (`false`).
+    async fn serve_until_idle(&mut self) -> io::Result<bool> {
         loop {
             let step = poll_fn(|cx| self.poll_progress(cx)).await?;
             self.collect_transmit();
             let timeout = self.context.shared.config.timeouts.body_read;
             self.out.write_within(&mut self.io, timeout).await?;
-            if let Step::Close = step {
-                let _ = self.io.close().await;
-                return Ok(());
+            match step {
+                Step::Flush => {}
+                Step::Idle => return Ok(false),
+                Step::Close => {
+                    let _ = self.io.close().await;
+                    return Ok(true);
+                }
             }
         }
+    }
+
+    /// Waits idle until there may be bytes to read, a protocol timer is
+    /// due (it has fired when this returns), or shutdown began.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.register_task(cx);
+        if self.io.poll_read_hint(cx).is_ready() {
+            self.maybe_readable = true;
+            return Poll::Ready(());
+        }
+        if self.poll_timer(cx) || self.shutdown_requested(cx) {
+            return Poll::Ready(());
+        }
+        if self.ready.ids.lock().is_ok_and(|ids| !ids.is_empty()) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// No stream open, nothing to write, and the stream drained (a short
+    /// read), so a readiness wake-up brings the connection back.
+    fn is_idle(&self) -> bool {
+        self.streams.is_empty()
+            && self.to_poll.is_empty()
+            && self.out.len() == 0
+            && self.conn.pending_transmit() == 0
+            && !self.maybe_readable
+            && !self.peer_eof
+            && self.shutdown.is_some()
     }
 
     fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
@@ -322,6 +378,9 @@ impl<S: Io> H2<S> {
                 return Poll::Ready(Ok(Step::Close));
             }
             self.turn.end();
+            if self.is_idle() {
+                return Poll::Ready(Ok(Step::Idle));
+            }
             return Poll::Pending;
         }
     }
@@ -647,27 +706,21 @@ impl<S: Io> H2<S> {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
+        // `:status` comes first (RFC 9113 §8.3); its value once it is known.
+        let mut fields = H2Fields(Vec::new());
         let Outgoing {
             status,
-            fields,
             body,
             trailers,
-        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date);
+        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date, &mut fields);
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }
-        let mut digits = itoa::Buffer::new();
-        let status_field = Header::new(
-            Bytes::from_static(b":status"),
-            Bytes::copy_from_slice(digits.format(status).as_bytes()),
-        );
-        let fields: Vec<Header> = std::iter::once(status_field)
-            .chain(
-                fields
-                    .into_iter()
-                    .map(|(name, value)| Header::new(name, value)),
-            )
-            .collect();
+        let mut fields = fields.0;
+        if let Some(first) = fields.first_mut() {
+            let mut digits = itoa::Buffer::new();
+            first.value = Bytes::copy_from_slice(digits.format(status).as_bytes());
+        }
         let (pending, source) = match body {
             OutgoingBody::None => (None, None),
             OutgoingBody::Full(bytes) => (Some(bytes), None),
@@ -837,6 +890,24 @@ impl<S: Io> H2<S> {
         while let Some(bytes) = self.conn.poll_transmit() {
             self.out.push(bytes);
         }
+    }
+}
+
+/// A response head's fields as HTTP/2 sends them: `:status` first, filled
+/// in once the status is known.
+struct H2Fields(Vec<Header>);
+
+impl FieldSink for H2Fields {
+    fn reserve(&mut self, n: usize) {
+        self.0.reserve(n + 1);
+        if self.0.is_empty() {
+            self.0
+                .push(Header::new(Bytes::from_static(b":status"), Bytes::new()));
+        }
+    }
+
+    fn push(&mut self, name: Bytes, value: Bytes) {
+        self.0.push(Header::new(name, value));
     }
 }
 

@@ -34,24 +34,34 @@ pub(crate) enum OutgoingBody {
     Source(BodySource),
 }
 
-/// A response ready to be framed.
+/// Where a protocol collects the fields of a response head, so that they
+/// go straight into its own head type, with no list in between.
+pub(crate) trait FieldSink {
+    /// Makes room for `n` more fields.
+    fn reserve(&mut self, n: usize);
+    /// Appends one field.
+    fn push(&mut self, name: Bytes, value: Bytes);
+}
+
+/// A response ready to be framed; its fields went to a [`FieldSink`]: the
+/// handler's (as [`Framing::field`] kept them), then `Date` and
+/// `Content-Length` where the handler set none.
 pub(crate) struct Outgoing {
     pub(crate) status: u16,
-    /// The handler's fields (as [`Framing::field`] kept them), then `Date`
-    /// and `Content-Length` where the handler set none.
-    pub(crate) fields: Vec<Field>,
     pub(crate) body: OutgoingBody,
     /// Only where a body may follow the head.
     pub(crate) trailers: Option<Trailers>,
 }
 
 impl Outgoing {
-    /// Finishes `response` to a request that was HEAD if `is_head`.
+    /// Finishes `response` to a request that was HEAD if `is_head`,
+    /// writing its head's fields to `fields`.
     pub(crate) fn new(
         response: Response,
         is_head: bool,
         framing: Framing,
         date: &mut DateCache,
+        fields: &mut impl FieldSink,
     ) -> Self {
         let Response {
             status,
@@ -62,18 +72,18 @@ impl Outgoing {
         let no_body = status_has_no_body(status);
         let skip_body = is_head || no_body;
         let trailers = trailers.filter(|_| !skip_body);
-        let mut fields = Vec::with_capacity(headers.len() + 2);
+        fields.reserve(headers.len() + 2);
         // Framing the handler chose itself (a length, or chunked coding) is kept.
         let (mut has_length, mut has_date) = (false, false);
         for (name, value) in headers.into_iter().filter_map(framing.field) {
             has_length |= name.eq_ignore_ascii_case(b"content-length")
                 || name.eq_ignore_ascii_case(b"transfer-encoding");
             has_date |= name.eq_ignore_ascii_case(b"date");
-            fields.push((name, value));
+            fields.push(name, value);
         }
         // Date is a single value (RFC 9110 §6.6.1): a handler's own is kept.
         if !has_date {
-            fields.push((Bytes::from_static(b"date"), date.get()));
+            fields.push(Bytes::from_static(b"date"), date.get());
         }
         // A HEAD response announces the length the GET would have
         // (RFC 9110 §9.3.2); 1xx, 204 and 304 announce none of their own.
@@ -82,10 +92,10 @@ impl Outgoing {
             && let Some(len) = body.len()
         {
             let mut digits = itoa::Buffer::new();
-            fields.push((
+            fields.push(
                 Bytes::from_static(b"content-length"),
                 Bytes::copy_from_slice(digits.format(len).as_bytes()),
-            ));
+            );
         }
         let body = match body {
             _ if skip_body => OutgoingBody::None,
@@ -97,7 +107,6 @@ impl Outgoing {
         };
         Self {
             status,
-            fields,
             body,
             trailers,
         }

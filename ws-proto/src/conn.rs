@@ -56,6 +56,9 @@ pub struct Connection {
     arena: BytesMut,
     close_sent: bool,
     close_deadline: Option<Instant>,
+    /// What will end the connection once the events found before it have been taken, so
+    /// that the application can still answer them (echo a message, say) before the Close.
+    ending: Option<Error>,
     error: Option<Error>,
 }
 
@@ -101,6 +104,7 @@ impl Connection {
             arena: BytesMut::new(),
             close_sent: false,
             close_deadline: None,
+            ending: None,
             error: None,
         }
     }
@@ -147,7 +151,7 @@ impl Connection {
     /// Bytes from the transport.
     pub fn recv(&mut self, now: Instant, data: &[u8]) {
         let _ = now;
-        if self.error.is_some() || self.buffer_full() {
+        if self.error.is_some() || self.ending.is_some() || self.buffer_full() {
             return;
         }
         if self.rx.is_empty() {
@@ -167,7 +171,7 @@ impl Connection {
     /// pending.
     pub fn recv_owned(&mut self, now: Instant, data: BytesMut) {
         let _ = now;
-        if self.error.is_some() || self.buffer_full() {
+        if self.error.is_some() || self.ending.is_some() || self.buffer_full() {
             return;
         }
         if self.rx.is_empty() {
@@ -182,7 +186,7 @@ impl Connection {
     /// connection with [`Error::UnexpectedEof`] (§7.1.5, code 1006).
     pub fn recv_eof(&mut self, now: Instant) {
         let _ = now;
-        if self.error.is_none() {
+        if self.error.is_none() && self.ending.is_none() {
             self.fail(Error::UnexpectedEof);
         }
     }
@@ -190,7 +194,8 @@ impl Connection {
     /// The deadline from [`poll_timeout`](Self::poll_timeout) may have passed: after our
     /// Close, the peer has had [`Config::close_timeout`] to answer. Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.error.is_none() && self.close_deadline.is_some_and(|d| d <= now) {
+        let waiting = self.error.is_none() && self.ending.is_none();
+        if waiting && self.close_deadline.is_some_and(|d| d <= now) {
             self.fail(Error::CloseTimeout);
         }
     }
@@ -200,9 +205,13 @@ impl Connection {
     /// The next event. [`Event::ConnectionLost`] is the last.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events.is_empty() && !self.rx.is_empty() {
-            // Input held back while the queues were full.
-            self.process();
+        if self.events.is_empty() {
+            if let Some(error) = self.ending.take() {
+                self.fail(error);
+            } else if !self.rx.is_empty() {
+                // Input held back while the queues were full.
+                self.process();
+            }
         }
         let event = self.events.pop_front()?;
         self.event_bytes -= event_len(&event);
@@ -371,7 +380,10 @@ impl Connection {
     /// and none was), then [`Event::ConnectionLost`]. Input after this is ignored.
     fn fail(&mut self, error: Error) {
         let code = error.close_code();
-        if !self.close_sent && code.is_sendable() {
+        // §5.5.1: the peer's Close is answered with a Close echoing its code (none if it
+        // had none); a failure sends its own code when that may go on the wire.
+        let answer = matches!(error, Error::Closed(_)) || code.is_sendable();
+        if !self.close_sent && answer {
             self.queue_close(code, "");
         }
         self.end(error);
@@ -407,12 +419,17 @@ impl Connection {
     /// connection ends; returns the bytes used.
     fn process_slice(&mut self, input: &[u8]) -> usize {
         let mut used = 0;
-        while self.error.is_none() && !self.paused() {
+        while self.error.is_none() && self.ending.is_none() && !self.paused() {
             match self.step(&input[used..]) {
                 Ok(Some(n)) => used += n,
                 Ok(None) => break,
-                Err(e) => self.fail(e),
+                Err(e) => self.ending = Some(e),
             }
+        }
+        if self.events.is_empty()
+            && let Some(error) = self.ending.take()
+        {
+            self.fail(error);
         }
         used
     }
@@ -670,12 +687,9 @@ impl Connection {
             }
             OpCode::Pong => self.push_event(Event::Pong(payload)),
             OpCode::Close => {
-                let frame = CloseFrame::parse(&payload)?;
-                // §5.5.1: answer a Close with a Close, echoing its code.
-                if !self.close_sent {
-                    self.queue_close(frame.code, "");
-                }
-                self.end(Error::Closed(frame));
+                // Ends the connection like a failure, once the events before it are
+                // taken; `fail` sends the answering Close.
+                return Err(Error::Closed(CloseFrame::parse(&payload)?));
             }
             OpCode::Continuation | OpCode::Text | OpCode::Binary => {
                 return Err(Error::Fragmentation);

@@ -2,13 +2,11 @@
 //! and the `Sec-WebSocket-Extensions` grammar (RFC 6455 §9.1), with quoted-string values
 //! (RFC 9110 §5.6.4).
 
-/// `tchar` (RFC 9110 §5.6.2).
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
+use http_core::field::is_tchar;
 
+/// A `token` (RFC 9110 §5.6.2), by http-core's one definition.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
+    http_core::field::is_token(s.as_bytes())
 }
 
 /// The non-empty elements of a comma-separated list, trimmed of optional whitespace.

@@ -802,3 +802,40 @@ fn the_first_fault_in_a_compressed_text_message_wins_whatever_the_reads() {
         );
     }
 }
+
+#[test]
+fn a_message_read_before_a_failure_can_still_be_answered() {
+    // Autobahn 3.2: a message, then a frame with a reserved bit, in one read. The
+    // application's echo of the message goes out before the Close 1002, not never.
+    let now = common::epoch();
+    let mut c = Connection::new(now, Config::client());
+    let mut wire = frame(true, false, OpCode::Text, None, b"Hello");
+    wire.extend([0xA1, 0x00]); // RSV2 set
+    wire.extend(frame(true, false, OpCode::Ping, None, b""));
+    c.recv(now, &wire);
+    assert_eq!(c.poll_event(), Some(Event::Text("Hello".into())));
+    assert!(c.error().is_none());
+    c.send_text("Hello").unwrap();
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::ConnectionLost(Error::ReservedBits))
+    );
+    assert_eq!(c.poll_event(), None);
+    let out = transmit(&mut c);
+    // The masked echo (2 + 4 + 5 bytes), then the masked Close with 1002.
+    assert_eq!(out.len(), 11 + 8);
+    assert_eq!((out[0], out[11]), (0x81, 0x88));
+    // The same for the peer's Close: answered after the echo.
+    let mut c = Connection::new(now, Config::client());
+    let mut wire = frame(true, false, OpCode::Binary, None, b"x");
+    wire.extend(frame(true, false, OpCode::Close, None, &[0x03, 0xE8]));
+    c.recv(now, &wire);
+    assert_eq!(c.poll_event(), Some(Event::Binary("x".into())));
+    c.send_binary(b"x").unwrap();
+    assert!(matches!(
+        c.poll_event(),
+        Some(Event::ConnectionLost(Error::Closed(_)))
+    ));
+    let out = transmit(&mut c);
+    assert_eq!((out[0], out[7]), (0x82, 0x88));
+}

@@ -142,6 +142,9 @@ pub struct Connection {
     config: Config,
     phase: Phase,
     read_buf: BytesMut,
+    /// The connection window reopened after the peer had filled it (see
+    /// `on_body_timeout`).
+    body_window_reopened: bool,
     /// Where `read_buf` lives, so DATA payloads never pin it (see `on_data`).
     read_alloc: http_core::ReadAllocation,
     decoder: hpack::Decoder,
@@ -269,6 +272,7 @@ impl Connection {
             role,
             phase: Phase::Preface { matched: 0 },
             read_buf: BytesMut::new(),
+            body_window_reopened: false,
             read_alloc: http_core::ReadAllocation::default(),
             decoder,
             encoder: hpack::Encoder::new(MAX_ENCODER_TABLE as usize),

@@ -212,7 +212,9 @@ impl Connection {
 
     /// Gives connection-level credit back (data that was discarded or released).
     pub(super) fn release_connection(&mut self, n: usize) {
+        let was_blocked = self.conn_recv.window() <= 0;
         if let Some(inc) = self.conn_recv.release(n) {
+            self.body_window_reopened |= was_blocked;
             WindowUpdate {
                 stream: StreamId::CONNECTION,
                 increment: inc,

@@ -277,6 +277,7 @@ impl Connection {
         }
         if let Some(stream) = self.streams.get_mut(id) {
             let before = stream.recv.unreleased();
+            let was_blocked = stream.recv.window() <= 0;
             let inc = if stream.state.can_recv() {
                 stream.recv.release(n)
             } else {
@@ -288,6 +289,7 @@ impl Connection {
             }
             let released = before - stream.recv.unreleased();
             if let Some(inc) = inc {
+                stream.body_window_reopened |= was_blocked;
                 frame::WindowUpdate {
                     stream: id,
                     increment: inc,

@@ -85,7 +85,8 @@ impl Connection {
     }
 
     /// Streams whose peer paused its body too long. A peer held back by our own
-    /// flow-control windows (RFC 9113 §5.2) is not pausing: its clock restarts. Before
+    /// flow-control windows (RFC 9113 §5.2), now or at some point since its clock last
+    /// started, is not pausing: its clock restarts. Before
     /// our message head the application is told and may answer (a 408, then
     /// RST_STREAM(NO_ERROR), RFC 9113 §8.1); otherwise, or on a second expiry, the
     /// stream is reset with CANCEL (RFC 9113 §6.4).
@@ -93,7 +94,8 @@ impl Connection {
         let Some(timeout) = self.config.body_timeout else {
             return;
         };
-        let conn_blocked = self.conn_recv.window() <= 0;
+        let conn_blocked =
+            self.conn_recv.window() <= 0 || std::mem::take(&mut self.body_window_reopened);
         let mut due = Vec::new();
         let mut next: Option<Instant> = None;
         for (id, stream) in self.streams.iter_mut() {
@@ -105,7 +107,8 @@ impl Connection {
                 continue;
             }
             let restart = now + timeout;
-            if conn_blocked || stream.recv.window() <= 0 {
+            let reopened = std::mem::take(&mut stream.body_window_reopened);
+            if conn_blocked || reopened || stream.recv.window() <= 0 {
                 stream.body_deadline = Some(restart);
                 next = Some(next.map_or(restart, |n| n.min(restart)));
             } else if stream.outbound == Outbound::Head && !stream.body_timeout_reported {

@@ -110,6 +110,16 @@ impl Decoder {
         let mut list_size = 0usize;
         let mut at_block_start = true;
         while let Some(&first) = wire.get(cursor) {
+            if first & 0x80 != 0 && list_size > self.max_header_list_size {
+                // Past the limit nothing more is handed out, and an indexed
+                // field leaves the table as it is: only its size counts. A
+                // block of one-octet references to a large entry is what a
+                // peer sends to make refusing it cost the most, so no
+                // reference to the entry's bytes is taken (RFC 9113 §10.5.1).
+                let index = decode_integer(wire, &mut cursor, 7)?;
+                list_size = list_size.saturating_add(self.table.field_size(index)?);
+                continue;
+            }
             let header = if first & 0x80 != 0 {
                 // Indexed field (RFC 7541 §6.1).
                 let index = decode_integer(wire, &mut cursor, 7)?;

@@ -296,6 +296,19 @@ impl DynamicTable {
             .ok_or(DecodeError::InvalidIndex(index))
     }
 
+    /// The size a field at a combined index counts for in a header list
+    /// (RFC 7541 §4.1), without taking a reference to its bytes.
+    pub(crate) fn field_size(&self, index: usize) -> Result<usize, DecodeError> {
+        if let Some(&(name, value)) = index.checked_sub(1).and_then(|at| STATIC.get(at)) {
+            return Ok(entry_size(name.len(), value.len()));
+        }
+        index
+            .checked_sub(STATIC_LEN + 1)
+            .and_then(|at| self.entries.get(at))
+            .map(|(name, value)| entry_size(name.len(), value.len()))
+            .ok_or(DecodeError::InvalidIndex(index))
+    }
+
     /// The name at a combined index, for literals with an indexed name.
     pub(crate) fn name(&self, index: usize) -> Result<Bytes, DecodeError> {
         if let Some(&(name, _)) = index.checked_sub(1).and_then(|at| STATIC.get(at)) {

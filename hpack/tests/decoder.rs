@@ -211,6 +211,36 @@ fn header_list_too_large_still_keeps_the_table_in_sync() {
     assert_eq!(out, big[1..]);
 }
 
+/// Past the limit, references are still read to the end of the block: their
+/// sizes count, and an index that names nothing is still an error.
+#[test]
+fn references_past_the_header_list_limit_are_counted_and_checked() {
+    let mut decoder = Decoder::default();
+    decoder.set_max_header_list_size(100);
+    // A literal with incremental indexing (RFC 7541 §6.2.1), new name.
+    let mut block = BytesMut::new();
+    block.put_slice(&[0x40, 5]);
+    block.put_slice(b"x-big");
+    encode_integer(4000, 7, 0, &mut block);
+    block.put_bytes(b'b', 4000);
+    // Three references to it (dynamic index 62), then :method GET (static 2).
+    block.put_slice(&[0xbe, 0xbe, 0xbe, 0x82]);
+    let big = 5 + 4000 + 32;
+    assert_eq!(
+        decode(&mut decoder, &block),
+        Err(DecodeError::HeaderListTooLarge(4 * big + 42))
+    );
+    // Index 63 names nothing: the table holds one entry.
+    let mut decoder = Decoder::default();
+    decoder.set_max_header_list_size(100);
+    let mut bad = block.clone();
+    bad.put_u8(0xbf);
+    assert_eq!(
+        decode(&mut decoder, &bad),
+        Err(DecodeError::InvalidIndex(63))
+    );
+}
+
 #[test]
 fn plain_literals_are_slices_of_the_block() {
     let block = Bytes::from(literal(b"x-name", b"some value"));

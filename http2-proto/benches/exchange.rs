@@ -7,7 +7,7 @@
 //!   default windows (and, for weft, also with the RFC's 65,535-octet windows, the same
 //!   as h2's defaults).
 //!
-//! `cargo bench -p http2-proto --bench exchange`
+//! `cargo bench -p weft-http2 --bench exchange`
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

@@ -19,6 +19,27 @@ packages=("${crates[@]%-*}")
 [ ${#packages[@]} -gt 0 ] || { echo "20-package: no publishable crate found"; exit 1; }
 echo "20-package: ${packages[*]}"
 
+# Verification builds each crate against its siblings as cargo's temporary
+# registry serves them. cargo takes a registry crate of a given version to be
+# immutable: it keeps the unpacked copy ($CARGO_HOME/registry/src/-<hash>/) and
+# the compiled one (its fingerprint in the target directory) from earlier runs.
+# Our versions stay the same between releases while the code changes, so a
+# crate would be verified against an old build of its sibling. Drop both, for
+# our own crates only.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+target_dir=${CARGO_TARGET_DIR:-target}
+for crate in "${crates[@]}"; do
+    rm -rf "$cargo_home"/registry/src/-*/"$crate"
+done
+for depinfo in "$target_dir"/debug/deps/weft_*.d; do
+    [ -e "$depinfo" ] || continue
+    if grep -q '/registry/src/-' "$depinfo"; then
+        unit=$(basename "$depinfo" .d)       # weft_http_core-<hash>
+        name=${unit%-*}
+        rm -rf "$target_dir/debug/.fingerprint/${name//_/-}-${unit##*-}"
+    fi
+done
+
 # --allow-dirty: the suite also runs on a work tree with uncommitted changes.
 cargo package --allow-dirty "${packages[@]/#/--package=}"
 for crate in "${crates[@]}"; do

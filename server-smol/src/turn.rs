@@ -35,13 +35,14 @@ impl Turn {
 
     /// `Pending`, with a wake-up already arranged, once the budget is
     /// spent: the caller returns it so that the executor polls the other
-    /// ready tasks first. The next turn starts with a full budget.
+    /// ready tasks first, and (on a per-core worker) the tasks that new
+    /// I/O and timers wake. The next turn starts with a full budget.
     pub(crate) fn poll_yield(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.spent < TURN_BUDGET {
             return Poll::Ready(());
         }
         self.spent = 0;
-        cx.waker().wake_by_ref();
+        crate::runtime::yield_turn(cx.waker());
         Poll::Pending
     }
 
@@ -152,6 +153,49 @@ mod tests {
         assert!(
             read <= prefix.len() + TURN_BUDGET + READ_BUFFER,
             "one turn read {read} bytes"
+        );
+    }
+
+    /// A connection that spends every turn must let the worker look for
+    /// I/O and timers between its turns, not only after the executor's
+    /// whole batch of polls (up to 200 turns, hundreds of milliseconds of
+    /// header decoding for a peer that keeps its socket full).
+    #[test]
+    fn a_busy_connection_lets_timers_through_between_turns() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        use std::time::Duration;
+
+        let executor = smol::LocalExecutor::new();
+        let stop = Rc::new(Cell::new(false));
+        let late = crate::runtime::block_on(
+            executor.run(async {
+                let busy = executor.spawn({
+                    let stop = stop.clone();
+                    async move {
+                        let mut turn = Turn::default();
+                        while !stop.get() {
+                            // A spent turn: a millisecond of work.
+                            let start = crate::clock::precise_now();
+                            while crate::clock::precise_now() - start < Duration::from_millis(1) {}
+                            turn.charge(TURN_BUDGET);
+                            std::future::poll_fn(|cx| turn.poll_yield(cx)).await;
+                        }
+                    }
+                });
+                let start = crate::clock::precise_now();
+                crate::runtime::Timer::after(Duration::from_millis(1)).await;
+                let late = crate::clock::precise_now() - start;
+                stop.set(true);
+                busy.await;
+                late
+            }),
+            None,
+        )
+        .expect("the runtime starts");
+        assert!(
+            late < Duration::from_millis(50),
+            "a 1 ms timer fired after {late:?}"
         );
     }
 

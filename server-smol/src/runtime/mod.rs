@@ -24,7 +24,8 @@ pub(crate) use timer::Timer;
 /// is the current one (for [`EtStream`], [`EtListener`] and [`Timer`]) until
 /// it returns. `future` is usually a `LocalExecutor::run`: polling it runs
 /// every ready task, and it yields after a batch so that I/O is polled
-/// between batches. `round_end` runs after each such poll, before the wait.
+/// between batches. A task that yields with [`yield_turn`] is not ready
+/// again until then, so one busy task cannot fill a batch by itself. `round_end` runs after each such poll, before the wait.
 pub(crate) fn block_on<T>(
     future: impl Future<Output = T>,
     round_end: Option<&(dyn Fn() + Send + Sync)>,
@@ -59,6 +60,17 @@ struct ClockGuard;
 impl Drop for ClockGuard {
     fn drop(&mut self) {
         clock::set_loop_time(false);
+    }
+}
+
+/// Gives up the current task's turn: it is woken again after the worker
+/// has looked for I/O and timers, behind the tasks that look wakes. On a
+/// thread without this runtime (the shared layout, tests) it is woken at
+/// once, which puts it at the back of its executor's queue.
+pub(crate) fn yield_turn(waker: &Waker) {
+    match reactor::current() {
+        Some(reactor) => reactor.wake_after_wait(waker),
+        None => waker.wake_by_ref(),
     }
 }
 

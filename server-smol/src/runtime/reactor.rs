@@ -184,6 +184,9 @@ pub(crate) struct Reactor {
     timers: RefCell<BTreeMap<(Instant, u64), Waker>>,
     next_timer_id: Cell<u64>,
     events: RefCell<Vec<epoll::Event>>,
+    /// Tasks that gave up their turn: woken after the next look at epoll
+    /// and the timers, so that they queue behind whatever that look wakes.
+    yielded: RefCell<Vec<Waker>>,
 }
 
 impl std::fmt::Debug for Reactor {
@@ -279,6 +282,7 @@ impl Reactor {
             timers: RefCell::default(),
             next_timer_id: Cell::new(0),
             events: RefCell::new(Vec::with_capacity(EVENTS_PER_WAIT)),
+            yielded: RefCell::default(),
         }))
     }
 
@@ -340,18 +344,31 @@ impl Reactor {
         drop(removed);
     }
 
+    /// Wakes `waker` once the next [`wait`](Self::wait) has dispatched the
+    /// readiness and timers it found.
+    ///
+    /// The executor runs a batch of up to 200 ready tasks before it lets
+    /// the thread wait; a task that wakes itself at once is ready again
+    /// within the batch, so a connection that keeps its socket full would
+    /// run 200 turns back to back while no accept, read or timer is seen.
+    pub(crate) fn wake_after_wait(&self, waker: &Waker) {
+        self.yielded.borrow_mut().push(waker.clone());
+    }
+
     /// Waits for I/O events or the first timer, and wakes whoever waits on
-    /// them. Does not block when a wake-up is already pending.
+    /// them, then the tasks that yielded. Does not block when a wake-up is
+    /// already pending or a task yielded.
     pub(crate) fn wait(&self) -> io::Result<()> {
         let timeout = self.timeout();
         // Announce the sleep before the last look at `notified` (see
         // `Notifier::wake_by_ref`).
         self.notifier.sleeping.store(true, Ordering::SeqCst);
-        let timeout = if self.notifier.notified.load(Ordering::SeqCst) {
-            Some(Duration::ZERO)
-        } else {
-            timeout
-        };
+        let timeout =
+            if self.notifier.notified.load(Ordering::SeqCst) || !self.yielded.borrow().is_empty() {
+                Some(Duration::ZERO)
+            } else {
+                timeout
+            };
         let mut events = self.events.take();
         events.clear();
         let result = epoll::wait(
@@ -371,6 +388,11 @@ impl Reactor {
         }
         self.events.replace(events);
         self.fire_timers(now);
+        // Taken out first: a waker may run code that yields again.
+        let yielded = self.yielded.take();
+        for waker in yielded {
+            waker.wake();
+        }
         outcome
     }
 

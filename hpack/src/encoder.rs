@@ -38,8 +38,10 @@ pub struct Encoder {
     name_policies: bool,
     /// Hashes of fields recently sent without indexing because their name's
     /// entries tend to go unused, by `field_hash % SEEN_SLOTS`: seeing one a
-    /// second time shows the value repeats, and it is indexed then.
-    recently_seen: Box<[u64; SEEN_SLOTS]>,
+    /// second time shows the value repeats, and it is indexed then. Made on
+    /// first need: most connections never evict, and an idle one should not
+    /// pay for the set.
+    recently_seen: Option<Box<[u64; SEEN_SLOTS]>>,
 }
 
 /// How many more of a name's entries must have been evicted unused than used
@@ -78,7 +80,7 @@ impl Encoder {
             huffman: true,
             indexing: true,
             name_policies: true,
-            recently_seen: Box::new([0; SEEN_SLOTS]),
+            recently_seen: None,
         }
     }
 
@@ -225,7 +227,10 @@ impl Encoder {
             return true;
         }
         // Lossless: the remainder is below SEEN_SLOTS.
-        let slot = &mut self.recently_seen[(field_hash % SEEN_SLOTS as u64) as usize];
+        let slot = &mut self
+            .recently_seen
+            .get_or_insert_with(|| Box::new([0; SEEN_SLOTS]))
+            [(field_hash % SEEN_SLOTS as u64) as usize];
         if *slot == field_hash {
             return true;
         }
@@ -352,7 +357,9 @@ struct EncoderTable {
     /// The position in the stream of all inserted bytes where `data` starts.
     data_base: u64,
     /// Per name, by `name_hash % NAME_SLOTS`: how its evicted entries fared.
-    name_usage: Box<[NameUsage; NAME_SLOTS]>,
+    /// Made at the first eviction, so a connection that never fills its
+    /// table (an idle one above all) does not carry it.
+    name_usage: Option<Box<[NameUsage; NAME_SLOTS]>>,
 }
 
 /// Eviction counts for the name whose hash is `name_hash`; a slot taken over
@@ -388,7 +395,7 @@ impl EncoderTable {
             by_name: HashMap::default(),
             data: Vec::new(),
             data_base: 0,
-            name_usage: Box::new([NameUsage::default(); NAME_SLOTS]),
+            name_usage: None,
         }
     }
 
@@ -422,7 +429,10 @@ impl EncoderTable {
     /// often than used.
     fn names_go_unused(&self, name_hash: u64) -> bool {
         // Lossless: the remainder is below NAME_SLOTS.
-        let usage = self.name_usage[(name_hash % NAME_SLOTS as u64) as usize];
+        let Some(name_usage) = &self.name_usage else {
+            return false;
+        };
+        let usage = name_usage[(name_hash % NAME_SLOTS as u64) as usize];
         usage.name_hash == name_hash
             && usage.evicted_unused >= usage.evicted_used.saturating_add(WASTE_MARGIN)
     }
@@ -489,7 +499,10 @@ impl EncoderTable {
             };
             self.size -= entry_size(entry.name_len, entry.value_len);
             // Lossless: the remainder is below NAME_SLOTS.
-            let usage = &mut self.name_usage[(entry.name_hash % NAME_SLOTS as u64) as usize];
+            let usage = &mut self
+                .name_usage
+                .get_or_insert_with(|| Box::new([NameUsage::default(); NAME_SLOTS]))
+                [(entry.name_hash % NAME_SLOTS as u64) as usize];
             if usage.name_hash != entry.name_hash {
                 *usage = NameUsage {
                     name_hash: entry.name_hash,

@@ -78,7 +78,7 @@ fn idle_connections_cost_little() {
         read_until(stream, &[0, 0, 0, 4, 1, 0, 0, 0, 0]);
     });
     assert!(
-        http1 <= 4096 && h2c <= 3072,
+        http1 <= 4096 && h2c <= 4096,
         "HTTP/1.1 {http1} B, h2c {h2c} B per idle connection"
     );
 }

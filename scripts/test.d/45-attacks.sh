@@ -39,6 +39,11 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r scripts/attacks/requirements.txt
 
+# The idle-connection targets (1 KiB of memory per idle HTTP/1.1 connection, 2 KiB
+# per idle h2c connection) are not met yet: about 3.5 and 5 KiB (BENCHMARKS.md, idle
+# connections). Their tests run and must fail; the stage turns red the day they pass,
+# and this default goes then.
+export WEFT_ATTACKS_EXPECT_FAIL=${WEFT_ATTACKS_EXPECT_FAIL-idle}
 # The idle-connection tests hold thousands of sockets.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 select=()

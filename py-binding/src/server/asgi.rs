@@ -476,6 +476,7 @@ impl Send {
                     state.finished = !more;
                     return ready(py);
                 }
+                let mut first = None;
                 if state.writer.is_none() {
                     let head = state.head.take().ok_or_else(|| {
                         PyRuntimeError::new_err("http.response.body before http.response.start")
@@ -514,10 +515,8 @@ impl Send {
                     });
                     let response = head
                         .with_response_body(server_smol::ResponseBody::Stream(Box::pin(stream)));
-                    if !reply.answer_now(py, response) {
-                        return Err(disconnected());
-                    }
                     state.writer = Some(writer);
+                    first = Some((reply, response));
                 }
                 let Some(writer) = state.writer.as_ref() else {
                     return Err(PyRuntimeError::new_err("no response stream"));
@@ -530,6 +529,17 @@ impl Send {
                 if !more {
                     writer.finish();
                     state.finished = true;
+                }
+                // The head is handed over only once this message's chunk is in its
+                // stream (new and empty, so it took the chunk at once): the two leave
+                // together. Handed over first, the head could reach a client that hangs
+                // up on it before the chunk was queued; the stream would be dropped
+                // and this `send()` report a disconnect for a response the client read.
+                if let Some((reply, response)) = first
+                    && !reply.answer_now(py, response)
+                {
+                    state.writer = None;
+                    return Err(disconnected());
                 }
                 Ok(awaitable)
             }

@@ -323,4 +323,13 @@ impl Outbox {
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty() && self.scratch.is_empty()
     }
+
+    /// Empties the outbox; `false` if its buffers hold more than `max` bytes of
+    /// capacity, which are then not worth keeping.
+    pub(crate) fn clear_within(&mut self, max: usize) -> bool {
+        self.queue.clear();
+        self.scratch.clear();
+        let queue = self.queue.capacity().saturating_mul(size_of::<Bytes>());
+        queue <= max && self.scratch.capacity() <= max
+    }
 }

@@ -18,6 +18,10 @@ use crate::state::{InvalidTransition, Machine, State, Switch, Transition};
 use crate::timer::{Expiry, Timers};
 use crate::write;
 
+/// The most capacity [`Connection::restart`] keeps of each buffer, in bytes: what an
+/// ordinary request and response head need, so restarting usually allocates nothing.
+const RESTART_KEEPS: usize = 4096;
+
 /// One HTTP/1.1 connection as a sans-IO state machine (RFC 9112).
 ///
 /// The driver owns the socket and loops, as every weft protocol crate is driven:
@@ -213,20 +217,37 @@ impl Connection {
         self.waiting_for_continue
     }
 
-    /// Frees the capacity kept for reuse between messages (the receive buffer, the
-    /// field-line scratch, the write buffer) when nothing is in progress: both sides
-    /// [`State::Idle`], no unread input, nothing to transmit. A server calls it when a
-    /// keep-alive connection starts waiting (RFC 9112 §9.3), so many idle connections
-    /// hold no buffers; the next message grows them again. Otherwise it does nothing.
-    pub fn shrink_when_idle(&mut self) {
-        let idle = self.our_state() == State::Idle
-            && self.their_state() == State::Idle
-            && self.read_buf.is_empty()
-            && self.outbox.is_empty();
-        if idle {
-            self.read_buf = BytesMut::new();
-            self.fields = Vec::new();
-            self.outbox = Outbox::default();
+    /// Starts over as [`Connection::new`]`(now, config)` would, discarding whatever was
+    /// received or queued, but keeps the capacity of the receive buffer, the field-line
+    /// scratch and the write buffer (each only up to 4 KiB of capacity, so a reused
+    /// connection does not carry the largest message it ever saw).
+    ///
+    /// Between two exchanges of a persistent connection (RFC 9112 §9.3: both sides
+    /// [`State::Idle`] after [`start_next_cycle`](Self::start_next_cycle), nothing
+    /// received yet) HTTP/1.1 has no state to carry. A server with many keep-alive
+    /// connections waiting can therefore drop each one's `Connection` while it waits,
+    /// keep a few in a pool, and restart a pooled one when the next request's bytes
+    /// arrive, at no allocation; the keep-alive deadline it had is the driver's to
+    /// remember ([`poll_timeout`](Self::poll_timeout) before letting go).
+    pub fn restart(&mut self, now: Instant, config: Config) {
+        let mut read_buf = std::mem::take(&mut self.read_buf);
+        let mut fields = std::mem::take(&mut self.fields);
+        let mut outbox = std::mem::take(&mut self.outbox);
+        *self = Self::new(now, config);
+        if read_buf.capacity() <= RESTART_KEEPS {
+            read_buf.clear();
+            self.read_buf = read_buf;
+        }
+        if fields
+            .capacity()
+            .saturating_mul(std::mem::size_of::<Field>())
+            <= RESTART_KEEPS
+        {
+            fields.clear();
+            self.fields = fields;
+        }
+        if outbox.clear_within(RESTART_KEEPS) {
+            self.outbox = outbox;
         }
     }
 

@@ -674,8 +674,9 @@ fn response_without_request_closes() {
 }
 
 #[test]
-fn an_idle_connection_lets_go_of_its_buffers_but_keeps_pipelined_bytes() {
+fn a_restarted_connection_is_a_new_one() {
     let (mut client, mut server) = pair();
+    // A server that answered once, then failed on garbage with bytes left unread.
     client.send_request(&get("/a")).unwrap();
     client.send_end(None).unwrap();
     pump(&mut client, &mut server);
@@ -686,16 +687,31 @@ fn an_idle_connection_lets_go_of_its_buffers_but_keeps_pipelined_bytes() {
     server.send_data(Bytes::from_static(b"ok")).unwrap();
     server.send_end(None).unwrap();
     let sent = server.poll_transmit().unwrap();
+    let before = sent.clone();
     server.start_next_cycle(now()).unwrap();
-    server.shrink_when_idle();
-    // Nothing in the connection shares the sent bytes' allocation any more: the
-    // write buffer it was split from is gone.
-    assert!(sent.try_into_mut().is_ok());
+    server.recv(now(), b"GET / HTTP/9\r\n\r\nleft over");
+    let (_, error) = drain(&mut server);
+    assert!(error.is_some());
 
-    // Bytes of a next request already received are not idle: they stay.
-    server.recv(now(), b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
-    server.shrink_when_idle();
+    let later = now() + std::time::Duration::from_secs(7);
+    let config = Config::new(Role::Server);
+    let head_timeout = config.timeouts.head.unwrap();
+    server.restart(later, config);
+    // Bytes handed out before the restart are untouched by what follows.
+    assert_eq!(server.error(), None);
+    assert_eq!(server.trailing_data(), (&b""[..], false));
+    assert_eq!(
+        (server.our_state(), server.their_state()),
+        (State::Idle, State::Idle)
+    );
+    // Its clock starts at the restart: the first head is due a head timeout later.
+    assert_eq!(server.poll_timeout(), Some(later + head_timeout));
+    server.recv(later, b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
     let (events, error) = drain(&mut server);
     assert_eq!(error, None);
     assert_eq!(events, ["Request GET /b Http11 [Host=h]", "End"]);
+    server.send_response(&ResponseHead::new(204)).unwrap();
+    server.send_end(None).unwrap();
+    assert!(server.poll_transmit().unwrap().starts_with(b"HTTP/1.1 204"));
+    assert_eq!(sent, before);
 }

@@ -1,6 +1,7 @@
 //! One accepted connection: TLS and ALPN, or h2c preface detection, then the
 //! HTTP/1.1 or HTTP/2 driver.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,51 +26,86 @@ pub(crate) enum Transport {
 /// Serves one connection to its end. The permit is held until then, which
 /// is what bounds the number of open connections.
 ///
-/// Each driver runs in its own box: the task's own future is as large as
-/// its largest path (HTTP/2 over TLS), and a plain HTTP/1.1 connection
-/// should not carry that size for its whole life.
-pub(crate) async fn serve<S: TcpIo>(
+/// The task's own future is as large as its largest state, and a task
+/// lives as long as its connection. Only the plain HTTP/1.1 driver, whose
+/// idle state is small, runs inside it; the preface sniff runs in a box
+/// freed once it decided, and TLS and HTTP/2 in boxes paid only by the
+/// connections that use them. Not an `async fn`: its arguments would be
+/// kept apart from what they are moved into.
+pub(crate) fn serve<S: TcpIo>(
     stream: S,
     peer: SocketAddr,
     transport: Transport,
     shared: Arc<Shared>,
     permit: SemaphoreGuardArc,
-) {
+) -> impl Future<Output = ()> {
     if let Err(error) = listener::tune(stream.tcp()) {
         tracing::debug!(%peer, %error, "setting socket options");
     }
-    let context = ConnContext { shared, peer };
-    let result = match transport {
-        Transport::Plain => serve_plain(stream, context).await,
-        // TLS state is large: in a box of its own, not in every task.
-        Transport::Tls => Box::pin(serve_tls(stream, context)).await,
-    };
-    if let Err(error) = result {
-        tracing::debug!(%peer, %error, "connection ended with an error");
+    async move {
+        let context = ConnContext { shared, peer };
+        let result = match transport {
+            Transport::Plain => {
+                let (chosen, stream, initial, context) =
+                    Box::pin(choose_plain(stream, context)).await;
+                match chosen {
+                    Ok(Some(Protocol::Http1)) => h1::serve(stream, initial, context).await,
+                    Ok(Some(Protocol::Http2)) => {
+                        Box::pin(h2::serve(stream, initial, context)).await
+                    }
+                    Ok(None) => Ok(()),
+                    Err(error) => Err(error),
+                }
+            }
+            Transport::Tls => Box::pin(serve_tls(stream, context)).await,
+        };
+        if let Err(error) = result {
+            tracing::debug!(%peer, %error, "connection ended with an error");
+        }
+        drop(permit);
     }
-    drop(permit);
 }
 
-async fn serve_plain<S: TcpIo>(mut stream: S, context: ConnContext) -> io::Result<()> {
+/// The protocol a cleartext connection speaks.
+enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// Tells HTTP/2 with prior knowledge (RFC 9113 §3.4) from HTTP/1.1 when
+/// the server accepts h2c; `None`: neither, or the peer left, nothing to
+/// serve. Hands back the connection and the bytes read to find out.
+async fn choose_plain<S: TcpIo>(
+    mut stream: S,
+    context: ConnContext,
+) -> (io::Result<Option<Protocol>>, S, BytesMut, ConnContext) {
     let mut initial = BytesMut::new();
-    if context.shared.config.h2c {
-        let header_timeout = context.shared.config.timeouts.header_read;
-        let buffers = &context.shared.read_buffers;
-        let sniff = sniff_preface(&mut stream, buffers, &mut initial);
-        let is_h2 = with_timeout(header_timeout, sniff).await?;
-        match is_h2 {
-            Some(true) => return Box::pin(h2::serve(stream, initial, context)).await,
-            // RFC 9113 §3.4: an invalid connection preface is a connection
-            // error. A first line that is not an HTTP/1.x request line either
-            // is not answered with an HTTP/1.1 400 the peer could not read as
-            // frames; the connection is just closed.
-            Some(false) if !may_be_http1(&initial) => return Ok(()),
-            Some(false) => {}
-            // The peer closed before sending anything recognisable.
-            None => return Ok(()),
-        }
+    let chosen = sniff_protocol(&mut stream, &context, &mut initial).await;
+    (chosen, stream, initial, context)
+}
+
+async fn sniff_protocol<S: TcpIo>(
+    stream: &mut S,
+    context: &ConnContext,
+    initial: &mut BytesMut,
+) -> io::Result<Option<Protocol>> {
+    if !context.shared.config.h2c {
+        return Ok(Some(Protocol::Http1));
     }
-    Box::pin(h1::serve(stream, initial, context)).await
+    let header_timeout = context.shared.config.timeouts.header_read;
+    let buffers = &context.shared.read_buffers;
+    let sniff = sniff_preface(stream, buffers, initial);
+    Ok(match with_timeout(header_timeout, sniff).await? {
+        Some(true) => Some(Protocol::Http2),
+        // RFC 9113 §3.4: an invalid connection preface is a connection
+        // error. A first line that is not an HTTP/1.x request line either
+        // is not answered with an HTTP/1.1 400 the peer could not read as
+        // frames; the connection is just closed.
+        Some(false) if !may_be_http1(initial) => None,
+        Some(false) => Some(Protocol::Http1),
+        // The peer closed before sending anything recognisable.
+        None => None,
+    })
 }
 
 async fn serve_tls<S: TcpIo>(stream: S, context: ConnContext) -> io::Result<()> {
@@ -173,5 +209,28 @@ mod tests {
         assert_eq!(sniff(&[b"PRI * HTTP/1.1\r\n"]).0, Some(false));
         assert_eq!(sniff(&[b"PRI * HT"]).0, Some(false));
         assert_eq!(sniff(&[]).0, None);
+    }
+
+    /// A connection's task lives as long as the connection, idle or not, and
+    /// its future is the task's size: only what an idle plain HTTP/1.1
+    /// connection holds may be in it (the socket, the shared state, a timer,
+    /// the permit); the sniff, TLS, HTTP/2 and the serving state are boxed.
+    #[test]
+    fn the_task_of_a_connection_stays_small() {
+        let context = ConnContext::for_tests(crate::app::App::new(), Default::default());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let stream = smol::Async::new(client).unwrap();
+        let permits = Arc::new(smol::lock::Semaphore::new(1));
+        let permit = permits.try_acquire_arc().unwrap();
+        let task = serve(
+            stream,
+            context.peer,
+            Transport::Plain,
+            context.shared,
+            permit,
+        );
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 400, "{size} B");
     }
 }

@@ -1,16 +1,17 @@
 //! The HTTP/1.1 driver: one loop per connection over `http1_proto::Connection`.
 //!
 //! Everything that can progress without waiting is done inside one poll
-//! ([`H1::poll_progress`]): protocol events are drained, the request body is
+//! ([`Serving::poll_progress`]): protocol events are drained, the request body is
 //! fed to the handler, the handler and the response body are polled, and the
 //! next pipelined request is started. Only when nothing moves does the loop
 //! flush what was queued (one vectored write for a whole pipeline burst) and
 //! wait for exactly one thing: bytes, the handler, a deadline, or shutdown.
 
+use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use crate::runtime::Timer;
@@ -24,6 +25,7 @@ use smol::channel::TrySendError;
 use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
+use crate::config::ServerConfig;
 use crate::context::ConnContext;
 use crate::headers::Headers;
 use crate::io::{Io, with_timeout};
@@ -32,6 +34,7 @@ use crate::outgoing::{FieldSink, Framing, Outgoing, OutgoingBody, replacement, w
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::shutdown::Signal;
 use crate::turn::{EVENT_COST, Turn};
 
 /// HTTP/1.1 keeps a handler's fields as they are; trailers need chunked
@@ -48,42 +51,61 @@ const FLUSH_THRESHOLD: usize = 64 * 1024;
 const LINGER: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 256 * 1024;
 
+/// Serving states kept per worker thread for the next connection that wakes;
+/// beyond this many, states given back are freed. It bounds what idle
+/// connections cost together by this number, not by how many there are, and
+/// it lets the keep-alive fast path (every request of a client that waits
+/// for each response goes idle once) take a state without allocating.
+const POOL_SIZE: usize = 64;
+
+thread_local! {
+    #[expect(
+        clippy::vec_box,
+        reason = "a connection holds its state boxed: handing the box over moves a pointer"
+    )]
+    static POOL: RefCell<Vec<Box<Serving>>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Serves HTTP/1.1 on `io` until the connection ends. `initial` holds bytes
 /// already read (by the h2c preface check).
 ///
-/// Not an `async fn`, and `run` borrows the driver: a future keeps its
-/// arguments apart from its locals, so either would hold the driver twice.
+/// Not an `async fn`, and `run` borrows the connection: a future keeps its
+/// arguments apart from its locals, so either would hold it twice.
 pub(crate) fn serve(
     io: impl Io,
     initial: BytesMut,
     context: ConnContext,
 ) -> impl Future<Output = io::Result<()>> {
-    let mut driver = H1::new(io, context);
+    let now = clock::now();
+    let mut serving = Serving::take(&context, now);
     if !initial.is_empty() {
-        driver.conn.recv_owned(clock::now(), initial);
+        serving.conn.recv_owned(now, initial);
     }
-    async move { driver.run().await }
+    let mut shell = Shell::new(io, context);
+    async move { shell.run(serving).await }
 }
 
-/// What the loop asks of its async caller.
+/// What the serving loop asks of its async caller, once what is queued is
+/// written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    /// Write what is queued, then continue.
+    /// Continue serving.
     Flush,
-    /// Write what is queued, then close.
+    /// Close.
     Close,
-    /// Write what is queued, then close after a short linger: an error
-    /// response went out while the client may still be sending.
+    /// Close after a short linger: an error response went out while the
+    /// client may still be sending.
     CloseAfterError,
     /// Nothing in progress: wait for the next request.
     Idle,
 }
 
-/// How a serving period ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Active {
-    Idle,
-    Closed,
+/// Why an idle connection stopped waiting.
+enum Wake {
+    /// Bytes may have arrived (or the end of the stream).
+    Readable,
+    /// The keep-alive deadline passed, or shutdown began: close.
+    Close,
 }
 
 /// The request/response exchange in progress.
@@ -104,10 +126,28 @@ enum Job {
     Finished,
 }
 
-struct H1<S> {
+/// What a connection holds for its whole life, serving or idle: the socket,
+/// what it shares with the server, its one timer and the shutdown signal.
+/// An idle keep-alive connection is only this (and its task); everything
+/// else is in a [`Serving`] it takes when bytes arrive.
+struct Shell<S> {
     io: S,
-    conn: Connection,
     context: ConnContext,
+    /// The timer and the instant it is set to. The deadline is the
+    /// protocol's (`poll_timeout`: head read, body read, keep-alive idle) or
+    /// a write's, read again each wait; the timer is only moved when it
+    /// would fire too late (moving it costs a trip through the reactor).
+    timer: Timer,
+    timer_at: Option<Instant>,
+    shutdown: Signal,
+}
+
+/// The state of the exchanges in progress on one connection. HTTP/1.1 has
+/// none to carry between a response and the next request (RFC 9112 §9.3),
+/// so a connection that goes idle gives this back to its worker's pool and
+/// takes one again when the next request's bytes arrive.
+struct Serving {
+    conn: Connection,
     job: Job,
     /// The handler's end of the request body, while it is arriving.
     body_tx: Option<BodySender>,
@@ -119,12 +159,10 @@ struct H1<S> {
     body_received: u64,
     /// Bytes to write, in order.
     out: Outbox,
-    /// The timer and the instant it is set to. The deadline is the protocol's
-    /// (`poll_timeout`: head read, body read, keep-alive idle), read again each
-    /// wait; the timer is only moved when it would fire too late (moving it
-    /// costs a trip through the reactor).
-    timer: Timer,
-    timer_at: Option<Instant>,
+    /// What to do once `out` is written, while it is being written.
+    unflushed: Option<Step>,
+    /// When the write in progress gives up, once it had to wait.
+    write_deadline: Option<Instant>,
     /// Whether the current request is HEAD (its response body is skipped).
     request_is_head: bool,
     /// Close after the current response (shutdown, or the peer closed).
@@ -133,106 +171,231 @@ struct H1<S> {
     /// False after a short read: the socket is drained until the reactor
     /// says otherwise ([`Io::poll_read_hint`]).
     maybe_readable: bool,
-    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
     date: DateCache,
     /// Work since the executor last had a turn.
     turn: Turn,
 }
 
-impl<S: Io> H1<S> {
+/// The protocol configuration the server's settings ask for.
+fn protocol_config(config: &ServerConfig) -> Config {
+    Config {
+        limits: http1_proto::Limits {
+            max_head_bytes: config.limits.max_head,
+            max_headers: config.limits.max_headers,
+            ..http1_proto::Limits::default()
+        },
+        timeouts: Timeouts {
+            head: Some(config.timeouts.header_read),
+            body: Some(config.timeouts.body_read),
+            keep_alive: Some(config.timeouts.keep_alive),
+        },
+        ..Config::server()
+    }
+}
+
+impl<S: Io> Shell<S> {
     fn new(io: S, context: ConnContext) -> Self {
-        let config = &context.shared.config;
-        let protocol = Config {
-            limits: http1_proto::Limits {
-                max_head_bytes: config.limits.max_head,
-                max_headers: config.limits.max_headers,
-                ..http1_proto::Limits::default()
-            },
-            timeouts: Timeouts {
-                head: Some(config.timeouts.header_read),
-                body: Some(config.timeouts.body_read),
-                keep_alive: Some(config.timeouts.keep_alive),
-            },
-            ..Config::server()
-        };
-        let stopped = context.shared.shutdown.subscribe();
         Self {
             io,
-            conn: Connection::new(clock::now(), protocol),
+            shutdown: Signal::new(&context.shared.shutdown),
+            context,
+            timer: Timer::never(),
+            timer_at: None,
+        }
+    }
+
+    /// Alternates between serving and waiting idle. While it waits, a
+    /// keep-alive connection holds no [`Serving`] state, no buffer and no
+    /// future of the serving side: the serving loop is polled from here
+    /// with nothing of its own to keep.
+    async fn run(&mut self, mut serving: Box<Serving>) -> io::Result<()> {
+        loop {
+            match poll_fn(|cx| serving.poll_serve(self, cx)).await? {
+                Step::Idle => {}
+                Step::Close | Step::Flush => {
+                    drop(serving);
+                    let _ = self.io.close().await;
+                    return Ok(());
+                }
+                Step::CloseAfterError => {
+                    drop(serving);
+                    let _ = self.io.close().await;
+                    Box::pin(self.linger()).await;
+                    return Ok(());
+                }
+            }
+            // The keep-alive deadline is all the protocol would remember.
+            let until = serving.conn.poll_timeout();
+            serving.give_back();
+            match poll_fn(|cx| self.poll_idle(until, cx)).await {
+                Wake::Readable => serving = Serving::take(&self.context, clock::now()),
+                Wake::Close => {
+                    let _ = self.io.close().await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Waits idle until there may be bytes to read, the keep-alive deadline
+    /// `until` passes, or shutdown begins.
+    fn poll_idle(&mut self, until: Option<Instant>, cx: &mut Context<'_>) -> Poll<Wake> {
+        if self.io.poll_read_hint(cx).is_ready() {
+            return Poll::Ready(Wake::Readable);
+        }
+        if let Some(until) = until
+            && self.poll_timer(until, cx).is_ready()
+        {
+            return Poll::Ready(Wake::Close);
+        }
+        if self.shutdown.poll_raised(cx) {
+            return Poll::Ready(Wake::Close);
+        }
+        Poll::Pending
+    }
+
+    /// Ready once `deadline` has passed.
+    fn poll_timer(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.timer_at.is_none_or(|at| at > deadline) {
+                self.timer.set_at(deadline);
+                self.timer_at = Some(deadline);
+            }
+            if Pin::new(&mut self.timer).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.timer_at = None;
+            if clock::now() >= deadline {
+                return Poll::Ready(());
+            }
+            // The timer was set for an earlier deadline that has since moved.
+        }
+    }
+
+    /// Reads and discards for a moment after an error response, so that the
+    /// close does not turn into a reset that destroys the response.
+    async fn linger(&mut self) {
+        let mut discarded = 0;
+        let _ = with_timeout(LINGER, async {
+            while discarded < LINGER_BYTES {
+                let n = self
+                    .context
+                    .shared
+                    .read_buffers
+                    .read(&mut self.io, |_| {})
+                    .await?;
+                if n == 0 {
+                    break;
+                }
+                discarded += n;
+            }
+            Ok(())
+        })
+        .await;
+    }
+}
+
+impl Serving {
+    fn new(now: Instant, config: Config) -> Self {
+        Self {
+            conn: Connection::new(now, config),
             job: Job::Idle,
             body_tx: None,
             pending_send: None,
             body_received: 0,
             out: Outbox::new(),
-            timer: Timer::never(),
-            timer_at: None,
+            unflushed: None,
+            write_deadline: None,
             request_is_head: false,
-            closing: context.shared.shutdown.is_raised(),
+            closing: false,
             peer_eof: false,
             maybe_readable: true,
-            shutdown: Box::pin(async move {
-                let _ = stopped.recv().await;
-            }),
             date: DateCache::default(),
             turn: Turn::default(),
-            context,
         }
     }
 
-    /// Alternates between serving (in a box) and waiting idle (without it).
-    ///
-    /// The futures of the serving side (writes with their deadline, the
-    /// linger after an error) are most of a connection's size. An idle
-    /// keep-alive connection needs none of them, so they live in a box
-    /// that is freed while it waits for its next request.
-    async fn run(&mut self) -> io::Result<()> {
-        loop {
-            if Box::pin(self.serve_until_idle()).await? == Active::Closed {
-                return Ok(());
+    /// A serving state for a connection of `context` that starts (or wakes)
+    /// at `now`: one from the worker's pool if it has one, restarted.
+    fn take(context: &ConnContext, now: Instant) -> Box<Self> {
+        let config = protocol_config(&context.shared.config);
+        let pooled = POOL
+            .try_with(|pool| pool.try_borrow_mut().ok()?.pop())
+            .ok()
+            .flatten();
+        let mut serving = match pooled {
+            Some(mut serving) => {
+                serving.conn.restart(now, config);
+                serving.body_received = 0;
+                serving.unflushed = None;
+                serving.write_deadline = None;
+                serving.request_is_head = false;
+                serving.peer_eof = false;
+                serving.maybe_readable = true;
+                serving.turn = Turn::default();
+                serving
             }
-            self.conn.shrink_when_idle();
-            self.out.shrink_when_empty();
-            poll_fn(|cx| self.poll_idle(cx)).await;
-        }
+            None => Box::new(Self::new(now, config)),
+        };
+        serving.closing = context.shared.shutdown.is_raised();
+        serving
     }
 
-    /// Serves until the connection ends, or waits between requests with
-    /// nothing buffered and nothing to write.
-    async fn serve_until_idle(&mut self) -> io::Result<Active> {
+    /// Returns an idle state to the worker's pool (or frees it if the pool
+    /// is full).
+    fn give_back(mut self: Box<Self>) {
+        self.out.trim_when_empty();
+        let _ = POOL.try_with(|pool| {
+            if let Ok(mut pool) = pool.try_borrow_mut()
+                && pool.len() < POOL_SIZE
+            {
+                pool.push(self);
+            }
+        });
+    }
+
+    /// Serves until the connection must close or goes idle, writing what
+    /// is queued before each of these (and whenever the work in between
+    /// queued enough).
+    fn poll_serve<S: Io>(
+        &mut self,
+        shell: &mut Shell<S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Step>> {
         loop {
-            let step = poll_fn(|cx| self.poll_progress(cx)).await?;
-            self.flush().await?;
-            match step {
-                Step::Flush => {}
-                Step::Idle => return Ok(Active::Idle),
-                Step::Close => {
-                    let _ = self.io.close().await;
-                    return Ok(Active::Closed);
-                }
-                Step::CloseAfterError => {
-                    let _ = self.io.close().await;
-                    self.linger().await;
-                    return Ok(Active::Closed);
+            if let Some(step) = self.unflushed {
+                ready!(self.poll_flush(shell, cx))?;
+                self.unflushed = None;
+                if step != Step::Flush {
+                    return Poll::Ready(Ok(step));
                 }
             }
+            let step = ready!(self.poll_progress(shell, cx))?;
+            self.collect_transmit();
+            self.unflushed = Some(step);
         }
     }
 
-    /// Waits idle until there may be bytes to read, a deadline passed (the
-    /// keep-alive expiry is then the protocol's next event), or shutdown began.
-    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.io.poll_read_hint(cx).is_ready() {
-            self.maybe_readable = true;
-            return Poll::Ready(());
+    /// Writes everything queued, giving up with `TimedOut` if the peer
+    /// does not take it within the body timeout (a client that stops
+    /// reading must not hold its connection forever). The deadline is only
+    /// set when a write has to wait, so the usual write costs no timer.
+    fn poll_flush<S: Io>(
+        &mut self,
+        shell: &mut Shell<S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Poll::Ready(result) = self.out.poll_write_to(&mut shell.io, cx) {
+            self.write_deadline = None;
+            return Poll::Ready(result);
         }
-        if self.poll_deadline(cx).is_ready() {
-            return Poll::Ready(());
-        }
-        if !self.closing && self.shutdown.as_mut().poll(cx).is_ready() {
-            self.closing = true;
-            return Poll::Ready(());
-        }
-        Poll::Pending
+        let timeout = shell.context.shared.config.timeouts.body_read;
+        let deadline = *self
+            .write_deadline
+            .get_or_insert_with(|| clock::now() + timeout);
+        ready!(shell.poll_timer(deadline, cx));
+        self.write_deadline = None;
+        Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
     }
 
     /// Whether the connection waits for a next request with nothing in
@@ -251,7 +414,11 @@ impl<S: Io> H1<S> {
 
     /// Does all the work that needs no waiting; returns when something must
     /// be written or the connection must close, and is pending otherwise.
-    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
+    fn poll_progress<S: Io>(
+        &mut self,
+        shell: &mut Shell<S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Step>> {
         loop {
             if self.turn.poll_yield(cx).is_pending() {
                 return Poll::Pending;
@@ -265,7 +432,7 @@ impl<S: Io> H1<S> {
                 };
                 progressed = true;
                 self.turn.charge(EVENT_COST);
-                if let Some(step) = self.on_event(event) {
+                if let Some(step) = self.on_event(event, &shell.context) {
                     return Poll::Ready(Ok(step));
                 }
             }
@@ -279,7 +446,7 @@ impl<S: Io> H1<S> {
             }
 
             // 3. The handler, then the response body.
-            match self.poll_job(cx) {
+            match self.poll_job(cx, &shell.context) {
                 Ok(moved) => progressed |= moved,
                 Err(step) => return Poll::Ready(Ok(step)),
             }
@@ -309,11 +476,11 @@ impl<S: Io> H1<S> {
 
             // 6. Wait for one thing: bytes, the handler (registered in step 3),
             //    a deadline, or shutdown.
-            if self.wants_read() && self.readable_now(cx) {
-                let buffers = &self.context.shared.read_buffers;
+            if self.wants_read() && self.readable_now(&shell.io, cx) {
+                let buffers = &shell.context.shared.read_buffers;
                 let conn = &mut self.conn;
                 let now = clock::now();
-                match buffers.poll_read(&mut self.io, cx, |data| conn.recv(now, data)) {
+                match buffers.poll_read(&mut shell.io, cx, |data| conn.recv(now, data)) {
                     Poll::Ready(Ok(0)) => {
                         self.peer_eof = true;
                         self.conn.recv_eof(now);
@@ -338,13 +505,13 @@ impl<S: Io> H1<S> {
                     // (TLS buffers its own), note it, or a connection whose
                     // request came in the preface sniff's read would never
                     // count as idle and would keep its serving state.
-                    Poll::Pending => self.maybe_readable = self.io.poll_read_hint(cx).is_ready(),
+                    Poll::Pending => self.maybe_readable = shell.io.poll_read_hint(cx).is_ready(),
                 }
             }
-            if self.poll_deadline(cx).is_ready() {
+            if self.poll_deadline(shell, cx).is_ready() {
                 continue; // the expiry is the protocol's next event
             }
-            if !self.closing && self.shutdown.as_mut().poll(cx).is_ready() {
+            if !self.closing && shell.shutdown.poll_raised(cx) {
                 self.closing = true;
                 continue;
             }
@@ -383,21 +550,21 @@ impl<S: Io> H1<S> {
 
     /// Whether to attempt a read: always, unless the last one drained the
     /// socket and the reactor has not reported new bytes since.
-    fn readable_now(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.maybe_readable && self.io.poll_read_hint(cx).is_ready() {
+    fn readable_now(&mut self, io: &impl Io, cx: &mut Context<'_>) -> bool {
+        if !self.maybe_readable && io.poll_read_hint(cx).is_ready() {
             self.maybe_readable = true;
         }
         self.maybe_readable
     }
 
     /// Acts on one protocol event; `Some` ends the connection.
-    fn on_event(&mut self, event: Event) -> Option<Step> {
+    fn on_event(&mut self, event: Event, context: &ConnContext) -> Option<Step> {
         match event {
-            Event::Request(head) => self.start_request(head),
+            Event::Request(head) => self.start_request(head, context),
             Event::Data(data) => {
                 self.body_received = self.body_received.saturating_add(data.len() as u64);
-                if self.body_received > self.context.shared.config.limits.max_body {
-                    return Some(self.body_too_large());
+                if self.body_received > context.shared.config.limits.max_body {
+                    return Some(self.body_too_large(context));
                 }
                 self.deliver(Ok(data));
                 None
@@ -412,7 +579,7 @@ impl<S: Io> H1<S> {
                 self.closing = true;
                 None
             }
-            Event::ConnectionLost(error) => Some(self.connection_lost(error)),
+            Event::ConnectionLost(error) => Some(self.connection_lost(error, context)),
             _ => None,
         }
     }
@@ -436,8 +603,8 @@ impl<S: Io> H1<S> {
         }
     }
 
-    fn start_request(&mut self, head: RequestHead) -> Option<Step> {
-        let shared = self.context.shared.clone();
+    fn start_request(&mut self, head: RequestHead, context: &ConnContext) -> Option<Step> {
+        let shared = &context.shared;
         // The framing the protocol crate validated; never parsed again here.
         let has_body = head.has_body();
         if head
@@ -446,7 +613,7 @@ impl<S: Io> H1<S> {
         {
             // Refuse before reading a byte of it (RFC 9110 §15.5.14).
             self.closing = true;
-            self.send_response(Response::status_page(413), false, None);
+            self.send_response(Response::status_page(413), false, None, context);
             return None;
         }
         let version = match head.version {
@@ -473,7 +640,7 @@ impl<S: Io> H1<S> {
             headers,
             version,
             body,
-            Some(self.context.peer),
+            Some(context.peer),
         );
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         match shared.app.route_request(&mut request) {
@@ -491,28 +658,28 @@ impl<S: Io> H1<S> {
                 if let Some(info) = &info {
                     shared.app.finish(info, &mut response);
                 }
-                self.send_response(response, is_head, info.as_ref());
+                self.send_response(response, is_head, info.as_ref(), context);
             }
         }
         None
     }
 
     /// Polls the handler or the response body; `Ok(true)` if anything moved.
-    fn poll_job(&mut self, cx: &mut Context<'_>) -> Result<bool, Step> {
+    fn poll_job(&mut self, cx: &mut Context<'_>, context: &ConnContext) -> Result<bool, Step> {
         match &mut self.job {
             Job::Handler { future, info } => match crate::app::poll_handler(future, cx) {
                 Poll::Ready(mut response) => {
                     let info = info.take();
                     if let Some(info) = &info {
-                        self.context.shared.app.finish(info, &mut response);
+                        context.shared.app.finish(info, &mut response);
                     }
                     let is_head = self.request_is_head;
-                    self.send_response(response, is_head, info.as_ref());
+                    self.send_response(response, is_head, info.as_ref(), context);
                     Ok(true)
                 }
                 Poll::Pending => Ok(false),
             },
-            Job::Body(..) => self.poll_body(cx),
+            Job::Body(..) => self.poll_body(cx, context),
             Job::Trailers(trailers) => match trailers.poll(cx) {
                 Poll::Ready(fields) => {
                     self.send_trailers(fields);
@@ -527,7 +694,7 @@ impl<S: Io> H1<S> {
     }
 
     /// Streams the response body until it pauses, ends, or enough is queued.
-    fn poll_body(&mut self, cx: &mut Context<'_>) -> Result<bool, Step> {
+    fn poll_body(&mut self, cx: &mut Context<'_>, context: &ConnContext) -> Result<bool, Step> {
         let mut moved = false;
         loop {
             let Job::Body(source, trailers) = &mut self.job else {
@@ -549,7 +716,7 @@ impl<S: Io> H1<S> {
                 Poll::Ready(None) => {
                     if let Some(trailers) = trailers.take() {
                         self.job = Job::Trailers(trailers);
-                        return self.poll_job(cx);
+                        return self.poll_job(cx, context);
                     }
                     if self.conn.send_end(None).is_err() {
                         return Err(Step::Close);
@@ -569,7 +736,13 @@ impl<S: Io> H1<S> {
     }
 
     /// Sends the head of `response` and, for complete bodies, the body too.
-    fn send_response(&mut self, response: Response, is_head: bool, info: Option<&RequestInfo>) {
+    fn send_response(
+        &mut self,
+        response: Response,
+        is_head: bool,
+        info: Option<&RequestInfo>,
+        context: &ConnContext,
+    ) {
         let mut headers = http1_proto::HeaderMap::new();
         let Outgoing {
             status,
@@ -577,7 +750,7 @@ impl<S: Io> H1<S> {
             trailers,
         } = Outgoing::new(response, is_head, HTTP1, &mut self.date, &mut headers);
         if let Some(info) = info {
-            info.log_access(self.context.peer, status, None);
+            info.log_access(context.peer, status, None);
         }
         let mut head = ResponseHead::new(status);
         head.headers = headers;
@@ -586,7 +759,7 @@ impl<S: Io> H1<S> {
         }
         if let Err(error) = self.conn.send_response(&head) {
             match replacement(status, &error) {
-                Some(page) => self.send_response(page, is_head, None),
+                Some(page) => self.send_response(page, is_head, None, context),
                 None => {
                     self.closing = true;
                     self.job = Job::Finished;
@@ -668,26 +841,26 @@ impl<S: Io> H1<S> {
 
     /// The peer broke the protocol: answer with the status the protocol
     /// crate suggests if no response has started, then close.
-    fn protocol_error(&mut self, error: RecvError) -> Step {
+    fn protocol_error(&mut self, error: RecvError, context: &ConnContext) -> Step {
         let status = error.status_hint();
-        tracing::debug!(peer = %self.context.peer, %error, status, "bad request");
+        tracing::debug!(peer = %context.peer, %error, status, "bad request");
         if matches!(self.job, Job::Idle | Job::Handler { .. })
             && matches!(self.conn.our_state(), State::Idle | State::SendResponse)
         {
             self.closing = true;
-            self.send_error_response(status);
+            self.send_error_response(status, context);
             return Step::CloseAfterError;
         }
         Step::Close
     }
 
     /// The request body grew past `max_body`.
-    fn body_too_large(&mut self) -> Step {
+    fn body_too_large(&mut self, context: &ConnContext) -> Step {
         self.body_tx = None;
         if matches!(self.job, Job::Handler { .. }) {
             // The handler has not answered: it never will now.
             self.closing = true;
-            self.send_error_response(413);
+            self.send_error_response(413, context);
             return Step::CloseAfterError;
         }
         Step::Close
@@ -696,11 +869,11 @@ impl<S: Io> H1<S> {
     /// Sends a status page for `status`. Through the protocol when it still
     /// owes a response; otherwise (the request line itself was unreadable)
     /// as raw bytes.
-    fn send_error_response(&mut self, status: u16) {
+    fn send_error_response(&mut self, status: u16, context: &ConnContext) {
         self.job = Job::Idle;
         let page = Response::status_page(status).with_header("connection", "close");
         if matches!(self.conn.our_state(), State::SendResponse) {
-            self.send_response(page, false, None);
+            self.send_response(page, false, None, context);
             return;
         }
         let body = match &page.body {
@@ -727,33 +900,20 @@ impl<S: Io> H1<S> {
     /// it (it comes back as [`Event::ConnectionLost`]). While a body chunk
     /// waits for the handler the socket is not read on purpose, so the body
     /// timeout does not run against the client.
-    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_deadline<S: Io>(&mut self, shell: &mut Shell<S>, cx: &mut Context<'_>) -> Poll<()> {
         if self.pending_send.is_some() {
             return Poll::Pending;
         }
         let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
-        loop {
-            if self.timer_at.is_none_or(|at| at > deadline) {
-                self.timer.set_at(deadline);
-                self.timer_at = Some(deadline);
-            }
-            if Pin::new(&mut self.timer).poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            self.timer_at = None;
-            let now = clock::now();
-            if now >= deadline {
-                self.conn.handle_timeout(now);
-                return Poll::Ready(());
-            }
-            // The timer was set for an earlier deadline that has since moved.
-        }
+        ready!(shell.poll_timer(deadline, cx));
+        self.conn.handle_timeout(clock::now());
+        Poll::Ready(())
     }
 
     /// The connection ended on the peer's side: a protocol error or a timeout.
-    fn connection_lost(&mut self, error: RecvError) -> Step {
+    fn connection_lost(&mut self, error: RecvError, context: &ConnContext) -> Step {
         match error {
             RecvError::IdleTimeout => Step::Close,
             // A partial head gets 408 (RFC 9110 §15.5.9); a silent connection
@@ -762,9 +922,9 @@ impl<S: Io> H1<S> {
             RecvError::BodyTimeout if !matches!(self.job, Job::Handler { .. }) => Step::Close,
             RecvError::BodyTimeout => {
                 self.deliver_timeout();
-                self.protocol_error(error)
+                self.protocol_error(error, context)
             }
-            _ => self.protocol_error(error),
+            _ => self.protocol_error(error, context),
         }
     }
 
@@ -782,35 +942,6 @@ impl<S: Io> H1<S> {
 
     fn push_out(&mut self, bytes: Bytes) {
         self.out.push(bytes);
-    }
-
-    /// Writes everything queued.
-    async fn flush(&mut self) -> io::Result<()> {
-        self.collect_transmit();
-        let timeout = self.context.shared.config.timeouts.body_read;
-        self.out.write_within(&mut self.io, timeout).await
-    }
-
-    /// Reads and discards for a moment after an error response, so that the
-    /// close does not turn into a reset that destroys the response.
-    async fn linger(&mut self) {
-        let mut discarded = 0;
-        let _ = with_timeout(LINGER, async {
-            while discarded < LINGER_BYTES {
-                let n = self
-                    .context
-                    .shared
-                    .read_buffers
-                    .read(&mut self.io, |_| {})
-                    .await?;
-                if n == 0 {
-                    break;
-                }
-                discarded += n;
-            }
-            Ok(())
-        })
-        .await;
     }
 }
 

@@ -38,6 +38,7 @@ use crate::outgoing::{Field, FieldSink, Framing, Outgoing, OutgoingBody, replace
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
+use crate::shutdown::Signal;
 use crate::turn::{EVENT_COST, Turn};
 
 /// Flush once this much is queued, even if more work is ready.
@@ -156,7 +157,7 @@ struct H2<S> {
     /// False after a short read: the socket is drained until the reactor
     /// says otherwise ([`Io::poll_read_hint`]).
     maybe_readable: bool,
-    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    shutdown: Signal,
     date: DateCache,
     /// Work since the executor last had a turn.
     turn: Turn,
@@ -183,7 +184,6 @@ impl<S: Io> H2<S> {
         config.header_block_timeout = Some(settings.timeouts.header_read);
         config.body_timeout = Some(settings.timeouts.body_read);
         let now = clock::now();
-        let stopped = context.shared.shutdown.subscribe();
         let (credit_tx, credit_rx) = smol::channel::unbounded();
         Self {
             io,
@@ -200,9 +200,7 @@ impl<S: Io> H2<S> {
             going_away: false,
             peer_eof: false,
             maybe_readable: true,
-            shutdown: Some(Box::pin(async move {
-                let _ = stopped.recv().await;
-            })),
+            shutdown: Signal::new(&context.shared.shutdown),
             date: DateCache::default(),
             turn: Turn::default(),
             context,
@@ -248,7 +246,7 @@ impl<S: Io> H2<S> {
             self.maybe_readable = true;
             return Poll::Ready(());
         }
-        if self.poll_timer(cx) || self.shutdown_requested(cx) {
+        if self.poll_timer(cx) || self.shutdown.poll_raised(cx) {
             return Poll::Ready(());
         }
         if self.ready.ids.lock().is_ok_and(|ids| !ids.is_empty()) {
@@ -266,12 +264,12 @@ impl<S: Io> H2<S> {
             && self.conn.pending_transmit() == 0
             && !self.maybe_readable
             && !self.peer_eof
-            && self.shutdown.is_some()
+            && !self.shutdown.has_fired()
     }
 
     fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
         self.register_task(cx);
-        if self.shutdown_requested(cx) && !self.going_away {
+        if self.shutdown.poll_raised(cx) && !self.going_away {
             self.going_away = true;
             self.conn.goaway(
                 clock::now(),
@@ -369,7 +367,7 @@ impl<S: Io> H2<S> {
             if self.poll_timer(cx) {
                 continue;
             }
-            if !self.going_away && self.shutdown_requested(cx) {
+            if !self.going_away && self.shutdown.poll_raised(cx) {
                 self.going_away = true;
                 self.conn.goaway(
                     clock::now(),
@@ -405,19 +403,6 @@ impl<S: Io> H2<S> {
                 _ => *task = Some(cx.waker().clone()),
             }
         }
-    }
-
-    /// Whether a graceful shutdown has started. The signal future is
-    /// dropped once it fired, since it must not be polled again.
-    fn shutdown_requested(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(signal) = self.shutdown.as_mut() else {
-            return true;
-        };
-        if signal.as_mut().poll(cx).is_ready() {
-            self.shutdown = None;
-            return true;
-        }
-        false
     }
 
     /// Fires the protocol's timers when due; true if it did.

@@ -2,9 +2,11 @@
 //! coalesced into one buffer (reused across writes), written vectored.
 
 use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
-use futures_lite::{AsyncWrite, AsyncWriteExt};
+use futures_lite::AsyncWrite;
 
 /// Segments below this size are copied together into one write buffer;
 /// larger ones (bodies) are written as they are, vectored. TLS streams
@@ -36,10 +38,13 @@ impl Outbox {
         self.len
     }
 
-    /// Frees the capacity kept for the next write if nothing is queued: an idle
-    /// connection should hold no buffer.
-    pub(crate) fn shrink_when_empty(&mut self) {
-        if self.len == 0 {
+    /// If nothing is queued, frees the capacity kept for the next write
+    /// beyond what an ordinary exchange needs: an outbox kept for reuse (in
+    /// a pool) should not hold on to the largest burst it ever wrote.
+    pub(crate) fn trim_when_empty(&mut self) {
+        if self.len == 0
+            && (self.coalesce.capacity() > COALESCE_BELOW || self.segments.capacity() > MAX_IOVECS)
+        {
             *self = Self::new();
         }
     }
@@ -94,51 +99,54 @@ impl Outbox {
 
     /// Writes everything queued, vectored, then flushes `io`.
     pub(crate) async fn write_to<W: AsyncWrite + Unpin>(&mut self, io: &mut W) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_write_to(io, cx)).await
+    }
+
+    /// Writes everything queued, vectored, then flushes `io`. What was
+    /// written leaves the queue as it goes, so a `Pending` resumes where it
+    /// stopped: a driver can poll this from its own state, with no future
+    /// to keep.
+    pub(crate) fn poll_write_to<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         self.coalesce_small();
-        if let [only] = self.segments.as_mut_slice() {
-            // One buffer (the usual small response): a plain write is cheaper
-            // than writev, and TLS takes one slice per call anyway.
-            while !only.is_empty() {
-                let n = io.write(only).await?;
-                if n == 0 {
-                    return Err(io::ErrorKind::WriteZero.into());
+        while self.len > 0 {
+            let written = if let [only] = self.segments.as_slice() {
+                // One buffer (the usual small response): a plain write is
+                // cheaper than writev, and TLS takes one slice per call anyway.
+                ready!(Pin::new(&mut *io).poll_write(cx, only))?
+            } else {
+                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                let count = self.segments.len().min(MAX_IOVECS);
+                for (slice, bytes) in slices.iter_mut().zip(&self.segments) {
+                    *slice = IoSlice::new(bytes);
                 }
-                let _ = only.split_to(n);
-            }
-            self.segments.clear();
-            self.len = 0;
-            return io.flush().await;
-        }
-        let mut first = 0;
-        while first < self.segments.len() {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let batch = self.segments.get(first..).unwrap_or_default();
-            let count = batch.len().min(MAX_IOVECS);
-            for (slice, bytes) in slices.iter_mut().zip(batch) {
-                *slice = IoSlice::new(bytes);
-            }
-            let mut written = io
-                .write_vectored(slices.get(..count).unwrap_or_default())
-                .await?;
+                let slices = slices.get(..count).unwrap_or_default();
+                ready!(Pin::new(&mut *io).poll_write_vectored(cx, slices))?
+            };
             if written == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            while written > 0 {
-                let Some(segment) = self.segments.get_mut(first) else {
-                    break;
-                };
-                if written >= segment.len() {
-                    written -= segment.len();
-                    first += 1;
-                } else {
-                    let _ = segment.split_to(written);
-                    written = 0;
-                }
-            }
+            self.consume(written);
         }
-        self.segments.clear();
-        self.len = 0;
-        io.flush().await
+        Pin::new(io).poll_flush(cx)
+    }
+
+    /// Drops `written` bytes from the front of the queue.
+    fn consume(&mut self, mut written: usize) {
+        self.len = self.len.saturating_sub(written);
+        let mut done = 0;
+        for segment in &mut self.segments {
+            if written < segment.len() {
+                let _ = segment.split_to(written);
+                break;
+            }
+            written -= segment.len();
+            done += 1;
+        }
+        self.segments.drain(..done);
     }
 }
 
@@ -159,6 +167,60 @@ mod tests {
         assert_eq!(&written[..5], b"head ");
         assert_eq!(written.len(), 5010);
         assert!(written.ends_with(b"x tail"));
+        assert_eq!(outbox.len(), 0);
+    }
+
+    /// Takes at most three bytes per call and is not ready every other call.
+    struct Trickle {
+        written: Vec<u8>,
+        calls: usize,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(2) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let n = buf.len().min(3);
+            self.written.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn a_write_that_has_to_wait_resumes_where_it_stopped() {
+        let mut outbox = Outbox::new();
+        let body = vec![b'x'; 5000];
+        outbox.push(Bytes::from_static(b"head "));
+        outbox.push(Bytes::from(body.clone()));
+        outbox.push(Bytes::from_static(b" tail"));
+        let mut sink = Trickle {
+            written: Vec::new(),
+            calls: 0,
+        };
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut pending = 0;
+        while outbox.poll_write_to(&mut sink, &mut cx).is_pending() {
+            pending += 1;
+        }
+        assert!(pending > 1000, "{pending}");
+        let expected = [&b"head "[..], &body, b" tail"].concat();
+        assert!(sink.written == expected, "bytes lost or repeated");
         assert_eq!(outbox.len(), 0);
     }
 }

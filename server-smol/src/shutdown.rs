@@ -1,8 +1,11 @@
 //! The graceful-shutdown signal shared by listeners and connections.
 
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Context;
 
+use futures_lite::Stream;
 use smol::channel::{Receiver, Sender};
 
 /// Raised once; every clone of the receiver sees it.
@@ -51,6 +54,40 @@ impl Shutdown {
     }
 }
 
+/// One connection's view of the shutdown, polled from its own loop, with
+/// no future of its own to keep: the receiver waits with its own listener.
+#[derive(Debug)]
+pub(crate) struct Signal {
+    /// Dropped once it reported the shutdown.
+    receiver: Option<Pin<Box<Receiver<()>>>>,
+}
+
+impl Signal {
+    pub(crate) fn new(shutdown: &Shutdown) -> Self {
+        Self {
+            receiver: Some(Box::pin(shutdown.subscribe())),
+        }
+    }
+
+    /// Whether [`poll_raised`](Self::poll_raised) has reported the shutdown.
+    pub(crate) fn has_fired(&self) -> bool {
+        self.receiver.is_none()
+    }
+
+    /// Whether the shutdown was raised; if not, `cx` is woken when it is.
+    pub(crate) fn poll_raised(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(receiver) = self.receiver.as_mut() else {
+            return true;
+        };
+        // The channel never carries a message: it ends when raised.
+        if receiver.as_mut().poll_next(cx).is_ready() {
+            self.receiver = None;
+            return true;
+        }
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +105,29 @@ mod tests {
             assert!(a.recv().await.is_err());
             shutdown.wait().await;
         });
+    }
+
+    use std::task::Poll;
+
+    #[test]
+    fn a_signal_reports_the_shutdown_and_wakes_its_waiter() {
+        let shutdown = std::sync::Arc::new(Shutdown::new());
+        let mut signal = Signal::new(&shutdown);
+        let waker = std::task::Waker::noop();
+        assert!(!signal.poll_raised(&mut Context::from_waker(waker)));
+        let raiser = shutdown.clone();
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            raiser.raise();
+        });
+        smol::block_on(std::future::poll_fn(|cx| {
+            if signal.poll_raised(cx) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }));
+        thread.join().unwrap();
+        assert!(signal.poll_raised(&mut Context::from_waker(waker)));
     }
 }

@@ -75,6 +75,14 @@ impl Decoder {
         self.max_header_list_size = max;
     }
 
+    /// Frees the scratch buffer Huffman-coded strings are decoded into, which is
+    /// otherwise kept between blocks. For a connection that expects no header block
+    /// for a while (an idle HTTP/2 connection): the table's entries, which the peer
+    /// indexes into, stay.
+    pub fn release_scratch(&mut self) {
+        self.scratch = BytesMut::new();
+    }
+
     /// The dynamic table's current size limit, as last set by a size update.
     pub fn table_capacity(&self) -> usize {
         self.table.capacity()

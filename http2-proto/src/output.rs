@@ -53,6 +53,14 @@ impl Output {
     pub(crate) fn len(&self) -> usize {
         self.segments.iter().map(Bytes::len).sum::<usize>() + self.buf.len()
     }
+
+    /// Frees the queue's and the buffer's capacity if nothing is queued.
+    pub(crate) fn shrink_when_empty(&mut self) {
+        if self.segments.is_empty() && self.buf.is_empty() {
+            self.segments = VecDeque::new();
+            self.buf = BytesMut::new();
+        }
+    }
 }
 
 #[cfg(test)]

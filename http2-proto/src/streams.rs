@@ -305,6 +305,14 @@ impl Streams {
         self.map.len()
     }
 
+    /// Frees the map's capacity when no stream is in it. The closed streams
+    /// remembered for late frames stay.
+    pub(crate) fn shrink_when_empty(&mut self) {
+        if self.map.is_empty() {
+            self.map = HashMap::default();
+        }
+    }
+
     pub(crate) fn ids(&self) -> impl Iterator<Item = StreamId> + '_ {
         self.map.keys().copied()
     }

@@ -650,3 +650,56 @@ fn head_204_and_304_responses_declare_a_length_without_a_body() {
         );
     }
 }
+
+/// One GET answered 200 from client to server and back; returns the request's
+/// fields as the server decoded them.
+fn exchange(p: &mut Pair) -> Vec<Header> {
+    let id = p.client.open_stream().unwrap();
+    p.client.send_headers(id, &request("GET"), true).unwrap();
+    p.drive();
+    let headers = p
+        .take_server_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Headers { headers, .. } => Some(headers),
+            _ => None,
+        })
+        .expect("request event");
+    p.server.send_headers(id, &status("200"), true).unwrap();
+    p.drive();
+    p.take_client_events();
+    headers
+}
+
+#[test]
+fn an_idle_connection_lets_go_of_its_buffers_but_not_of_its_state() {
+    let mut p = Pair::new();
+    assert_eq!(exchange(&mut p), request("GET"));
+    // Both sides waiting, no stream open: shrinking keeps what the peer relies on.
+    p.server.shrink_when_idle();
+    p.client.shrink_when_idle();
+    // The second request's fields are mostly indices into the dynamic table the
+    // first one filled: they decode only if the table survived.
+    assert_eq!(exchange(&mut p), request("GET"));
+    p.server.shrink_when_idle();
+    assert_eq!(exchange(&mut p), request("GET"));
+    assert!(p.server.error().is_none() && p.client.error().is_none());
+
+    // With a stream open it does nothing to that stream.
+    let id = p.client.open_stream().unwrap();
+    p.client.send_headers(id, &request("POST"), false).unwrap();
+    p.drive();
+    p.take_server_events();
+    p.server.shrink_when_idle();
+    p.client
+        .send_data(id, Bytes::from_static(b"body"), true)
+        .unwrap();
+    p.drive();
+    let events = p.take_server_events();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::Data { data, end_stream: true, .. } if &data[..] == b"body")
+        ),
+        "{events:?}"
+    );
+}

@@ -14,7 +14,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
-use crate::runtime::Timer;
 use bytes::{Bytes, BytesMut};
 use futures_lite::AsyncWriteExt;
 use http1_proto::{
@@ -35,6 +34,7 @@ use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
+use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
 
 /// HTTP/1.1 keeps a handler's fields as they are; trailers need chunked
@@ -133,12 +133,9 @@ enum Job {
 struct Shell<S> {
     io: S,
     context: ConnContext,
-    /// The timer and the instant it is set to. The deadline is the
-    /// protocol's (`poll_timeout`: head read, body read, keep-alive idle) or
-    /// a write's, read again each wait; the timer is only moved when it
-    /// would fire too late (moving it costs a trip through the reactor).
-    timer: Timer,
-    timer_at: Option<Instant>,
+    /// Set to the protocol's deadline (`poll_timeout`: head read, body
+    /// read, keep-alive idle) or a write's, read again each wait.
+    timer: DeadlineTimer,
     shutdown: Signal,
 }
 
@@ -161,8 +158,6 @@ struct Serving {
     out: Outbox,
     /// What to do once `out` is written, while it is being written.
     unflushed: Option<Step>,
-    /// When the write in progress gives up, once it had to wait.
-    write_deadline: Option<Instant>,
     /// Whether the current request is HEAD (its response body is skipped).
     request_is_head: bool,
     /// Close after the current response (shutdown, or the peer closed).
@@ -199,8 +194,7 @@ impl<S: Io> Shell<S> {
             io,
             shutdown: Signal::new(&context.shared.shutdown),
             context,
-            timer: Timer::never(),
-            timer_at: None,
+            timer: DeadlineTimer::new(),
         }
     }
 
@@ -244,7 +238,7 @@ impl<S: Io> Shell<S> {
             return Poll::Ready(Wake::Readable);
         }
         if let Some(until) = until
-            && self.poll_timer(until, cx).is_ready()
+            && self.timer.poll_until(until, cx).is_ready()
         {
             return Poll::Ready(Wake::Close);
         }
@@ -252,24 +246,6 @@ impl<S: Io> Shell<S> {
             return Poll::Ready(Wake::Close);
         }
         Poll::Pending
-    }
-
-    /// Ready once `deadline` has passed.
-    fn poll_timer(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            if self.timer_at.is_none_or(|at| at > deadline) {
-                self.timer.set_at(deadline);
-                self.timer_at = Some(deadline);
-            }
-            if Pin::new(&mut self.timer).poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            self.timer_at = None;
-            if clock::now() >= deadline {
-                return Poll::Ready(());
-            }
-            // The timer was set for an earlier deadline that has since moved.
-        }
     }
 
     /// Reads and discards for a moment after an error response, so that the
@@ -305,7 +281,6 @@ impl Serving {
             body_received: 0,
             out: Outbox::new(),
             unflushed: None,
-            write_deadline: None,
             request_is_head: false,
             closing: false,
             peer_eof: false,
@@ -328,7 +303,6 @@ impl Serving {
                 serving.conn.restart(now, config);
                 serving.body_received = 0;
                 serving.unflushed = None;
-                serving.write_deadline = None;
                 serving.request_is_head = false;
                 serving.peer_eof = false;
                 serving.maybe_readable = true;
@@ -376,26 +350,16 @@ impl Serving {
         }
     }
 
-    /// Writes everything queued, giving up with `TimedOut` if the peer
-    /// does not take it within the body timeout (a client that stops
-    /// reading must not hold its connection forever). The deadline is only
-    /// set when a write has to wait, so the usual write costs no timer.
+    /// Writes everything queued; a client that stops reading gets the body
+    /// timeout to take it.
     fn poll_flush<S: Io>(
         &mut self,
         shell: &mut Shell<S>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        if let Poll::Ready(result) = self.out.poll_write_to(&mut shell.io, cx) {
-            self.write_deadline = None;
-            return Poll::Ready(result);
-        }
         let timeout = shell.context.shared.config.timeouts.body_read;
-        let deadline = *self
-            .write_deadline
-            .get_or_insert_with(|| clock::now() + timeout);
-        ready!(shell.poll_timer(deadline, cx));
-        self.write_deadline = None;
-        Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
+        self.out
+            .poll_write_within(&mut shell.io, cx, timeout, &mut shell.timer)
     }
 
     /// Whether the connection waits for a next request with nothing in
@@ -907,7 +871,7 @@ impl Serving {
         let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
-        ready!(shell.poll_timer(deadline, cx));
+        ready!(shell.timer.poll_until(deadline, cx));
         self.conn.handle_timeout(clock::now());
         Poll::Ready(())
     }

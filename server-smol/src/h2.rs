@@ -14,10 +14,8 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Instant;
+use std::task::{Context, Poll, Wake, Waker, ready};
 
-use crate::runtime::Timer;
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncWriteExt, Stream};
 use http_core::field::{is_connection_specific, trim_ows};
@@ -39,6 +37,7 @@ use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
+use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
 
 /// Flush once this much is queued, even if more work is ready.
@@ -129,10 +128,12 @@ enum Phase {
     Trailers(Trailers),
 }
 
+/// What the serving loop does once what is queued is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Flush,
     Close,
-    /// Nothing in progress: wait without the serving state.
+    /// Nothing in progress: wait idle.
     Idle,
 }
 
@@ -150,8 +151,10 @@ struct H2<S> {
     /// What the handlers of this connection may hold of request bodies.
     budget: BodyBudget,
     out: Outbox,
-    timer: Timer,
-    timer_at: Option<Instant>,
+    /// Set to the protocol's next deadline, or a write's.
+    timer: DeadlineTimer,
+    /// What to do once `out` is written, while it is being written.
+    unflushed: Option<Step>,
     going_away: bool,
     peer_eof: bool,
     /// False after a short read: the socket is drained until the reactor
@@ -195,8 +198,8 @@ impl<S: Io> H2<S> {
             credit_rx: Box::pin(credit_rx),
             budget,
             out: Outbox::new(),
-            timer: Timer::never(),
-            timer_at: None,
+            timer: DeadlineTimer::new(),
+            unflushed: None,
             going_away: false,
             peer_eof: false,
             maybe_readable: true,
@@ -207,34 +210,53 @@ impl<S: Io> H2<S> {
         }
     }
 
-    /// Alternates between serving (in a box) and waiting idle (without
-    /// it): the write futures are most of a connection's size, and a
-    /// connection with no open streams needs none of them while it waits.
+    /// Alternates between serving and waiting idle. The serving loop is
+    /// polled from here with no future of its own, so a connection with no
+    /// open stream holds nothing of it while it waits.
     async fn run(&mut self) -> io::Result<()> {
         loop {
-            if Box::pin(self.serve_until_idle()).await? {
+            if poll_fn(|cx| self.poll_serve(cx)).await? != Step::Idle {
+                let _ = self.io.close().await;
                 return Ok(());
             }
+            self.shrink_when_idle();
             poll_fn(|cx| self.poll_idle(cx)).await;
         }
     }
 
-    /// Serves until the connection closes (`true`), or has no stream open,
-    /// nothing to write and nothing to read (`false`).
-    async fn serve_until_idle(&mut self) -> io::Result<bool> {
+    /// Serves until the connection closes or has no stream open, nothing
+    /// to write and nothing to read, writing what is queued before each of
+    /// these (and whenever the work in between queued enough).
+    fn poll_serve(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
         loop {
-            let step = poll_fn(|cx| self.poll_progress(cx)).await?;
-            self.collect_transmit();
-            let timeout = self.context.shared.config.timeouts.body_read;
-            self.out.write_within(&mut self.io, timeout).await?;
-            match step {
-                Step::Flush => {}
-                Step::Idle => return Ok(false),
-                Step::Close => {
-                    let _ = self.io.close().await;
-                    return Ok(true);
+            if let Some(step) = self.unflushed {
+                let timeout = self.context.shared.config.timeouts.body_read;
+                ready!(
+                    self.out
+                        .poll_write_within(&mut self.io, cx, timeout, &mut self.timer)
+                )?;
+                self.unflushed = None;
+                if step != Step::Flush {
+                    return Poll::Ready(Ok(step));
                 }
             }
+            let step = ready!(self.poll_progress(cx))?;
+            self.collect_transmit();
+            self.unflushed = Some(step);
+        }
+    }
+
+    /// Frees what the connection kept for its next streams, as it starts
+    /// waiting with none open: many such connections should hold no buffers.
+    fn shrink_when_idle(&mut self) {
+        self.conn.shrink_when_idle();
+        self.out.trim_when_empty();
+        self.streams = HashMap::new();
+        self.to_poll = Vec::new();
+        if let Ok(mut ids) = self.ready.ids.lock()
+            && ids.is_empty()
+        {
+            *ids = Vec::new();
         }
     }
 
@@ -410,21 +432,11 @@ impl<S: Io> H2<S> {
         let Some(deadline) = self.conn.poll_timeout() else {
             return false;
         };
-        loop {
-            if self.timer_at.is_none_or(|at| at > deadline) {
-                self.timer.set_at(deadline);
-                self.timer_at = Some(deadline);
-            }
-            if Pin::new(&mut self.timer).poll(cx).is_pending() {
-                return false;
-            }
-            self.timer_at = None;
-            let now = clock::now();
-            if now >= deadline {
-                self.conn.handle_timeout(now);
-                return true;
-            }
+        if self.timer.poll_until(deadline, cx).is_pending() {
+            return false;
         }
+        self.conn.handle_timeout(clock::now());
+        true
     }
 
     fn on_event(&mut self, event: Event) {

@@ -5,8 +5,13 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use std::time::{Duration, Instant};
+
 use bytes::{Bytes, BytesMut};
 use futures_lite::AsyncWrite;
+
+use crate::clock;
+use crate::timer::DeadlineTimer;
 
 /// Segments below this size are copied together into one write buffer;
 /// larger ones (bodies) are written as they are, vectored. TLS streams
@@ -21,6 +26,8 @@ pub(crate) struct Outbox {
     segments: Vec<Bytes>,
     len: usize,
     coalesce: BytesMut,
+    /// When the write in progress gives up, once it had to wait.
+    write_deadline: Option<Instant>,
 }
 
 impl Outbox {
@@ -30,6 +37,7 @@ impl Outbox {
             len: 0,
             // Grown on first use: an idle connection should hold no buffer.
             coalesce: BytesMut::new(),
+            write_deadline: None,
         }
     }
 
@@ -83,23 +91,26 @@ impl Outbox {
 
     /// Writes everything queued, giving up with `TimedOut` if the peer does
     /// not take it within `timeout` (a client that stops reading must not
-    /// hold its connection forever). The timer is only armed when the write
-    /// does not complete at once, so the usual write costs no timer.
-    pub(crate) async fn write_within<W: AsyncWrite + Unpin>(
+    /// hold its connection forever). The deadline is set only when a write
+    /// has to wait, so the usual write costs no timer; `timer` is the
+    /// connection's.
+    pub(crate) fn poll_write_within<W: AsyncWrite + Unpin>(
         &mut self,
         io: &mut W,
-        timeout: std::time::Duration,
-    ) -> io::Result<()> {
-        let mut write = std::pin::pin!(self.write_to(io));
-        if let Some(result) = futures_lite::future::poll_once(&mut write).await {
-            return result;
+        cx: &mut Context<'_>,
+        timeout: Duration,
+        timer: &mut DeadlineTimer,
+    ) -> Poll<io::Result<()>> {
+        if let Poll::Ready(result) = self.poll_write_to(io, cx) {
+            self.write_deadline = None;
+            return Poll::Ready(result);
         }
-        crate::io::with_timeout(timeout, write).await
-    }
-
-    /// Writes everything queued, vectored, then flushes `io`.
-    pub(crate) async fn write_to<W: AsyncWrite + Unpin>(&mut self, io: &mut W) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_write_to(io, cx)).await
+        let deadline = *self
+            .write_deadline
+            .get_or_insert_with(|| clock::now() + timeout);
+        ready!(timer.poll_until(deadline, cx));
+        self.write_deadline = None;
+        Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
     }
 
     /// Writes everything queued, vectored, then flushes `io`. What was
@@ -162,7 +173,10 @@ mod tests {
         outbox.push(Bytes::from_static(b" tail"));
         assert_eq!(outbox.len(), 5010);
         let mut sink = futures_lite::io::Cursor::new(Vec::new());
-        smol::block_on(outbox.write_to(&mut sink)).unwrap();
+        smol::block_on(std::future::poll_fn(|cx| {
+            outbox.poll_write_to(&mut sink, cx)
+        }))
+        .unwrap();
         let written = sink.into_inner();
         assert_eq!(&written[..5], b"head ");
         assert_eq!(written.len(), 5010);

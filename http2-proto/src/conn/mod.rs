@@ -426,6 +426,34 @@ impl Connection {
         self.out.len() > 0
     }
 
+    /// Frees the capacity kept for reuse when nothing is in progress: no stream in
+    /// the map (all idle or closed, RFC 9113 §5.1), no header block under way, no
+    /// unread input, no event or output queued. A server calls it when a connection
+    /// with no open stream starts waiting, so many such connections hold no buffers;
+    /// the next frames grow them again. What the protocol must remember stays: the
+    /// settings of both sides, the flow-control windows, the HPACK tables (entries
+    /// the peer inserted and indexes into), recently closed streams, the flood
+    /// guards. Otherwise it does nothing.
+    pub fn shrink_when_idle(&mut self) {
+        let idle = self.streams.len() == 0
+            && self.block.is_none()
+            && self.read_buf.is_empty()
+            && self.events.is_empty()
+            && self.out.len() == 0;
+        if !idle {
+            return;
+        }
+        self.read_buf = BytesMut::new();
+        self.read_alloc = http_core::ReadAllocation::default();
+        self.events = VecDeque::new();
+        if self.user_pings.is_empty() {
+            self.user_pings = VecDeque::new();
+        }
+        self.out.shrink_when_empty();
+        self.streams.shrink_when_empty();
+        self.decoder.release_scratch();
+    }
+
     /// Octets queued for `poll_transmit`.
     #[must_use]
     pub fn pending_transmit(&self) -> usize {

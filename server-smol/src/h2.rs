@@ -98,6 +98,28 @@ impl Wake for StreamWaker {
     }
 }
 
+/// The channel handlers return flow-control credit through. Unbounded:
+/// what is sent is bounded by the body bytes handed out.
+struct Credit {
+    tx: smol::channel::Sender<(u32, usize)>,
+    rx: Pin<Box<Receiver<(u32, usize)>>>,
+}
+
+impl Credit {
+    fn new() -> Self {
+        let (tx, rx) = smol::channel::unbounded();
+        Self {
+            tx,
+            rx: Box::pin(rx),
+        }
+    }
+
+    /// Nothing waiting in it and no sender left but ours.
+    fn is_unused(&self) -> bool {
+        self.rx.is_empty() && self.tx.sender_count() == 1
+    }
+}
+
 /// One request in progress.
 struct StreamJob {
     waker: Waker,
@@ -145,9 +167,9 @@ struct H2<S> {
     ready: Arc<ReadyList>,
     /// Streams to poll on this pass (woken, new, or given send capacity).
     to_poll: Vec<u32>,
-    /// Flow-control credit: `(stream, bytes)` the handlers consumed.
-    credit_tx: smol::channel::Sender<(u32, usize)>,
-    credit_rx: Pin<Box<Receiver<(u32, usize)>>>,
+    /// Flow-control credit: `(stream, bytes)` the handlers consumed. Made
+    /// for the first request body, dropped when the connection goes idle.
+    credit: Option<Credit>,
     /// What the handlers of this connection may hold of request bodies.
     budget: BodyBudget,
     out: Outbox,
@@ -187,15 +209,13 @@ impl<S: Io> H2<S> {
         config.header_block_timeout = Some(settings.timeouts.header_read);
         config.body_timeout = Some(settings.timeouts.body_read);
         let now = clock::now();
-        let (credit_tx, credit_rx) = smol::channel::unbounded();
         Self {
             io,
             conn: Connection::new(now, config),
             streams: HashMap::new(),
             ready: Arc::new(ReadyList::default()),
             to_poll: Vec::new(),
-            credit_tx,
-            credit_rx: Box::pin(credit_rx),
+            credit: None,
             budget,
             out: Outbox::new(),
             timer: DeadlineTimer::new(),
@@ -253,6 +273,10 @@ impl<S: Io> H2<S> {
         self.out.trim_when_empty();
         self.streams = HashMap::new();
         self.to_poll = Vec::new();
+        // Unless a handler still holds a request body that could credit.
+        if self.credit.as_ref().is_some_and(Credit::is_unused) {
+            self.credit = None;
+        }
         if let Ok(mut ids) = self.ready.ids.lock()
             && ids.is_empty()
         {
@@ -314,11 +338,13 @@ impl<S: Io> H2<S> {
 
             // 2. Credit for consumed request bodies.
             //    The budget may hold some back until a stream ends.
-            while let Poll::Ready(Some((id, n))) = self.credit_rx.as_mut().poll_next(cx) {
-                if let Some((id, n)) = self.budget.consumed(id, n) {
-                    self.conn.release_capacity(StreamId::new(id), n);
+            if let Some(credit) = self.credit.as_mut() {
+                while let Poll::Ready(Some((id, n))) = credit.rx.as_mut().poll_next(cx) {
+                    if let Some((id, n)) = self.budget.consumed(id, n) {
+                        self.conn.release_capacity(StreamId::new(id), n);
+                    }
+                    progressed = true;
                 }
-                progressed = true;
             }
             while let Some((id, n)) = self.budget.next_owed() {
                 self.conn.release_capacity(StreamId::new(id), n);
@@ -647,7 +673,8 @@ impl<S: Io> H2<S> {
         let body = if end_stream {
             Body::empty()
         } else {
-            let (tx, body) = Body::channel_with_credit(id, self.credit_tx.clone());
+            let credit = self.credit.get_or_insert_with(Credit::new);
+            let (tx, body) = Body::channel_with_credit(id, credit.tx.clone());
             job.body_tx = Some(tx);
             body
         };

@@ -21,6 +21,8 @@ pub(crate) struct Shared {
     pub(crate) connections: Arc<Semaphore>,
     pub(crate) shutdown: Shutdown,
     pub(crate) read_buffers: ReadBuffers,
+    /// What every HTTP/2 connection is configured with.
+    pub(crate) h2_config: Arc<http2_proto::Config>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -44,6 +46,7 @@ impl ConnContext {
     /// A connection of a server that was never bound, for driver tests.
     pub(crate) fn for_tests(app: App, config: ServerConfig) -> Self {
         let shared = Shared {
+            h2_config: Arc::new(crate::h2::protocol_config(&config)),
             connections: Arc::new(Semaphore::new(1)),
             app,
             config,

@@ -28,6 +28,7 @@ use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
 use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
+use crate::config::ServerConfig;
 use crate::context::ConnContext;
 use crate::headers::Headers;
 use crate::io::Io;
@@ -66,6 +67,27 @@ pub(crate) fn serve(
         driver.conn.recv_owned(clock::now(), initial);
     }
     async move { driver.run().await }
+}
+
+/// The protocol configuration the server's settings ask for, made once per
+/// server and shared by its connections.
+pub(crate) fn protocol_config(settings: &ServerConfig) -> Config {
+    let mut config = Config::server();
+    config.local.max_concurrent_streams = Some(settings.limits.h2_max_concurrent_streams);
+    config.local.max_header_list_size = Some(settings.limits.h2_max_header_list);
+    config.limits.max_header_list_size = settings.limits.h2_max_header_list;
+    config.keepalive_interval = settings.timeouts.h2_ping;
+    // The windows never offer more than the body budget can hold.
+    let budget_limit = body_budget_limit(&settings.limits);
+    let fit = |window: u32| u32::try_from(budget_limit).map_or(window, |limit| window.min(limit));
+    config.connection_window = fit(config.connection_window);
+    config.local.initial_window_size = fit(config.local.initial_window_size);
+    config.idle_timeout = Some(settings.timeouts.keep_alive);
+    // The same deadlines as over HTTP/1.1: a request head (here a header
+    // block, first frame to END_HEADERS) and each pause in a request body.
+    config.header_block_timeout = Some(settings.timeouts.header_read);
+    config.body_timeout = Some(settings.timeouts.body_read);
+    config
 }
 
 /// Ids of streams whose futures asked to be polled again.
@@ -190,24 +212,9 @@ struct H2<S> {
 
 impl<S: Io> H2<S> {
     fn new(io: S, context: ConnContext) -> Self {
-        let settings = &context.shared.config;
-        let mut config = Config::server();
-        config.local.max_concurrent_streams = Some(settings.limits.h2_max_concurrent_streams);
-        config.local.max_header_list_size = Some(settings.limits.h2_max_header_list);
-        config.limits.max_header_list_size = settings.limits.h2_max_header_list;
-        config.keepalive_interval = settings.timeouts.h2_ping;
-        // The windows never offer more than the body budget can hold.
-        let budget_limit = body_budget_limit(&settings.limits);
-        let fit =
-            |window: u32| u32::try_from(budget_limit).map_or(window, |limit| window.min(limit));
-        config.connection_window = fit(config.connection_window);
-        config.local.initial_window_size = fit(config.local.initial_window_size);
+        let config = context.shared.h2_config.clone();
+        let budget_limit = body_budget_limit(&context.shared.config.limits);
         let budget = BodyBudget::new(budget_limit, config.connection_window);
-        config.idle_timeout = Some(settings.timeouts.keep_alive);
-        // The same deadlines as over HTTP/1.1: a request head (here a header
-        // block, first frame to END_HEADERS) and each pause in a request body.
-        config.header_block_timeout = Some(settings.timeouts.header_read);
-        config.body_timeout = Some(settings.timeouts.body_read);
         let now = clock::now();
         Self {
             io,

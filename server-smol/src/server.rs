@@ -147,6 +147,7 @@ impl Server {
         let addr = local_addr(&plain)?;
         let tls_addr = local_addr(&secure)?;
         let shared = Arc::new(Shared {
+            h2_config: Arc::new(crate::h2::protocol_config(&config)),
             connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
             app,
             config,

@@ -81,7 +81,7 @@ fn idle_connections_cost_little() {
     // and its keep-alive timer, no serving state; an idle h2c connection
     // also what HTTP/2 must remember (settings, windows, HPACK tables).
     assert!(
-        http1 <= 1024 && h2c <= 4096,
+        http1 <= 1024 && h2c <= 2048,
         "HTTP/1.1 {http1} B, h2c {h2c} B per idle connection"
     );
 }

@@ -10,6 +10,7 @@ mod send;
 mod timeouts;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -139,7 +140,9 @@ struct Guards {
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
-    config: Config,
+    /// Shared: a server's connections all have the same, and it is a few hundred
+    /// bytes each idle connection need not copy.
+    config: Arc<Config>,
     phase: Phase,
     read_buf: BytesMut,
     /// The connection window reopened after the peer had filled it (see
@@ -176,7 +179,12 @@ impl Connection {
     /// Creates a connection. A client queues the preface and its SETTINGS at once; a
     /// server queues its SETTINGS (the server preface, RFC 9113 §3.4) and then expects
     /// the client preface.
-    pub fn new(now: Instant, config: Config) -> Self {
+    ///
+    /// `config` may be an `Arc<Config>`: a server with many connections then keeps one
+    /// copy of it (a connection copies it only if it has to change it, see
+    /// [`update_settings`](Self::update_settings)).
+    pub fn new(now: Instant, config: impl Into<Arc<Config>>) -> Self {
+        let config = config.into();
         let role = config.role;
         let mut conn = Self::bare(config);
         if role == Role::Client {
@@ -245,12 +253,13 @@ impl Connection {
         conn
     }
 
-    fn bare(mut config: Config) -> Self {
-        if config.role == Role::Server {
+    fn bare(mut config: Arc<Config>) -> Self {
+        if config.role == Role::Server && config.local.enable_push {
             // RFC 9113 §6.5.2: a server never sends ENABLE_PUSH = 1.
-            config.local.enable_push = false;
+            Arc::make_mut(&mut config).local.enable_push = false;
         }
         if config.local.max_header_list_size.is_none() {
+            let config = Arc::make_mut(&mut config);
             config.local.max_header_list_size = Some(config.limits.max_header_list_size);
         }
         let role = config.role;

@@ -417,7 +417,7 @@ impl Connection {
         if self.role == Role::Server {
             settings.enable_push = false;
         }
-        self.config.local = settings;
+        std::sync::Arc::make_mut(&mut self.config).local = settings;
         self.queue_settings(now, settings);
     }
 

@@ -448,6 +448,7 @@ impl<S: Io> H2<S> {
                     HeadersKind::Request {
                         content_length,
                         is_head,
+                        ..
                     },
             } => self.start_request(stream, headers, end_stream, content_length, is_head),
             Event::Headers {

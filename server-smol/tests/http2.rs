@@ -40,6 +40,8 @@ struct Client {
     replies: HashMap<StreamId, Reply>,
     goaway: Option<(StreamId, ErrorCode)>,
     closed: bool,
+    /// Keep the flow-control credit of received DATA: a peer that does not read.
+    hold_credit: bool,
 }
 
 impl Client {
@@ -53,6 +55,7 @@ impl Client {
             replies: HashMap::new(),
             goaway: None,
             closed: false,
+            hold_credit: false,
         };
         client.flush();
         client
@@ -166,7 +169,9 @@ impl Client {
                     let reply = self.replies.entry(stream).or_default();
                     reply.body.extend_from_slice(&data);
                     reply.done |= end_stream;
-                    self.conn.release_capacity(stream, flow_len);
+                    if !self.hold_credit {
+                        self.conn.release_capacity(stream, flow_len);
+                    }
                 }
                 Event::StreamReset { stream, code, .. } => {
                     let reply = self.replies.entry(stream).or_default();
@@ -567,6 +572,7 @@ fn a_client_that_stops_reading_is_dropped_at_the_write_timeout() {
         replies: HashMap::new(),
         goaway: None,
         closed: false,
+        hold_credit: false,
     };
     client.flush();
     client.request("GET", "/big", true);
@@ -777,5 +783,57 @@ fn shutdown_closes_websockets_over_http2_with_1001() {
         other => panic!("expected Close 1001, got {other:?}"),
     }
     client.send_data(socket.id, &[], true);
+    server.join();
+}
+
+#[test]
+fn a_websocket_peer_that_does_not_read_is_held_back_by_flow_control() {
+    // The echo's replies fill our windows, which we never reopen: its `send` waits, so
+    // it stops receiving, so the session stops reading the stream, so the server stops
+    // crediting our DATA. What the server holds meanwhile is bounded by windows and
+    // queues, not by what we send. Once its write timeout (400 ms here) passes, the
+    // session gives up and the stream is cancelled, as the connection would be closed
+    // over HTTP/1.1: the peer learns the socket is gone.
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let mut socket = H2Socket::open(&mut client, "/ws");
+    client.hold_credit = true;
+    let message = vec![b'p'; 16 * 1024];
+    let mut sent = 0usize;
+    let mut stalled_since: Option<Instant> = None;
+    let stalled =
+        |since: Option<Instant>| since.is_some_and(|t| t.elapsed() > Duration::from_secs(1));
+    'sending: while sent < 32 << 20 && !stalled(stalled_since) {
+        socket.ws.send_binary(&message).unwrap();
+        let mut frame = Vec::new();
+        while let Some(bytes) = socket.ws.poll_transmit() {
+            frame.extend_from_slice(&bytes);
+        }
+        let mut rest = Bytes::from(frame);
+        while !rest.is_empty() && !stalled(stalled_since) {
+            match client.conn.send_data(socket.id, rest.clone(), false) {
+                Ok(n) => {
+                    sent += n;
+                    rest = rest.slice(n..);
+                    stalled_since = None;
+                }
+                Err(http2_proto::SendError::Blocked) => {
+                    stalled_since.get_or_insert_with(Instant::now);
+                }
+                // Cancelled by the server: it stopped taking our DATA well before.
+                Err(http2_proto::SendError::StreamClosed(_)) => break 'sending,
+                Err(e) => panic!("send_data: {e}"),
+            }
+            client.flush();
+            client.pump();
+        }
+    }
+    assert!(
+        sent < 4 << 20,
+        "the server took {sent} bytes from a peer that reads nothing"
+    );
+    client.wait(|c| c.replies[&socket.id].done);
+    assert_eq!(client.replies[&socket.id].reset, Some(ErrorCode::CANCEL));
+    server.shutdown();
     server.join();
 }

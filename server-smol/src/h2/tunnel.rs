@@ -10,8 +10,9 @@
 //!   does not read stops the peer through HTTP/2 flow control (RFC 9113 §5.2).
 //! - Writing queues bytes in a bounded [`Pipe`] whose other end is the response body
 //!   the driver sends as the stream's windows allow; a full pipe makes the writer wait,
-//!   so the peer's windows are the session's back-pressure. Closing the writer ends
-//!   the response body, which the driver sends as END_STREAM.
+//!   and a flush waits until the driver has taken everything, so the peer's windows
+//!   are the session's back-pressure. Closing the writer ends the response body, which
+//!   the driver sends as END_STREAM.
 
 use std::collections::VecDeque;
 use std::io;
@@ -203,9 +204,16 @@ impl AsyncWrite for TunnelIo {
         Poll::Ready(Ok(n))
     }
 
-    /// Written bytes are the driver's once queued: it sends them as the windows allow.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    /// Waits until the driver has taken every queued byte into the stream (as the
+    /// peer's windows allow), so a flush that returns means the bytes are on their way,
+    /// and one the peer holds back runs into the writer's own timeout.
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut state = self.pipe.lock();
+        if state.queued == 0 || state.read_closed {
+            return Poll::Ready(Ok(()));
+        }
+        state.writer = Some(cx.waker().clone());
+        Poll::Pending
     }
 
     /// Ends our direction: END_STREAM once the queued bytes are sent.
@@ -263,6 +271,22 @@ mod tests {
             let first = output.next().await.unwrap().unwrap();
             assert_eq!(first.len(), PIPE_CAPACITY);
             assert_eq!(blocked.await.unwrap(), 10);
+        });
+    }
+
+    #[test]
+    fn a_flush_waits_until_the_driver_took_everything() {
+        future::block_on(async {
+            let (_tx, inbound) = Body::channel();
+            let (mut io, mut output) = TunnelIo::new(inbound);
+            io.write_all(b"abc").await.unwrap();
+            let mut flush = io.flush();
+            assert!(
+                future::poll_once(&mut flush).await.is_none(),
+                "nothing taken yet"
+            );
+            assert_eq!(&output.next().await.unwrap().unwrap()[..], b"abc");
+            flush.await.unwrap();
         });
     }
 

@@ -15,11 +15,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::BytesMut;
+use http2_proto::{ErrorCode, StreamId};
 
 use super::tunnel::TunnelIo;
 use super::{H2, Phase, StreamJob};
 use crate::app::Routed;
 use crate::body::Body;
+use crate::clock;
 use crate::context::ConnContext;
 use crate::io::Io;
 use crate::request::{Request, RequestInfo};
@@ -172,6 +174,25 @@ impl<S: Io> H2<S> {
         let mut cx = Context::from_waker(&waker);
         if session.future.as_mut().poll(&mut cx).is_ready() {
             self.sessions.remove(&id);
+            self.session_ended(id, &mut cx);
+        }
+    }
+
+    /// What the session wrote goes out as the windows allow, then END_STREAM. But
+    /// output that the peer's windows hold back when the session has ended will not go:
+    /// the session gave up on a peer that does not read (its write timeout), or left
+    /// more than the peer takes. The stream is then cancelled (RFC 9113 §8.1), as an
+    /// HTTP/1.1 WebSocket's connection would be closed, so the peer learns the socket
+    /// is gone instead of sending into it.
+    fn session_ended(&mut self, id: u32, cx: &mut Context<'_>) {
+        self.pump_body(id, cx);
+        let stream = StreamId::new(id);
+        if self.streams.contains_key(&id) && self.conn.send_capacity(stream) == 0 {
+            tracing::debug!(%stream, "websocket output held back by the peer: cancelled");
+            self.remove_stream(id);
+            let _ = self
+                .conn
+                .reset_stream(clock::now(), stream, ErrorCode::CANCEL);
         }
     }
 }

@@ -6,15 +6,9 @@ use bytes::BytesMut;
 use http2_proto::frame::{self, Frame};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else {
-        return;
-    };
+    let Some((&sel, rest)) = data.split_first() else { return };
     // Exercise both the minimum and a large SETTINGS_MAX_FRAME_SIZE.
-    let max = if sel & 1 == 0 {
-        frame::DEFAULT_MAX_FRAME_SIZE
-    } else {
-        frame::MAX_MAX_FRAME_SIZE
-    };
+    let max = if sel & 1 == 0 { frame::DEFAULT_MAX_FRAME_SIZE } else { frame::MAX_MAX_FRAME_SIZE };
     let mut buf = BytesMut::from(rest);
     loop {
         let before = buf.len();

@@ -15,52 +15,24 @@ use http2_proto::{Config, Connection, ErrorCode, Event, Header, StreamId};
 #[derive(Arbitrary, Debug)]
 enum Op {
     /// A frame with a small stream id so the state machine is hit, not the id checks.
-    Frame {
-        kind: u8,
-        flags: u8,
-        stream: u8,
-        payload: Vec<u8>,
-    },
+    Frame { kind: u8, flags: u8, stream: u8, payload: Vec<u8> },
     /// A HEADERS frame with a valid HPACK block built by a shared encoder.
-    Headers {
-        stream: u8,
-        flags: u8,
-        fields: Vec<(u8, Vec<u8>)>,
-    },
+    Headers { stream: u8, flags: u8, fields: Vec<(u8, Vec<u8>)> },
     /// Raw bytes (may desynchronise framing; that must be handled too).
     Raw(Vec<u8>),
     /// Feed everything pending, split at this many bytes per `recv`.
     Split(u8),
-    Respond {
-        stream: u8,
-        body: u16,
-        end: bool,
-    },
-    Release {
-        stream: u8,
-        n: u16,
-    },
-    Reset {
-        stream: u8,
-    },
+    Respond { stream: u8, body: u16, end: bool },
+    Release { stream: u8, n: u16 },
+    Reset { stream: u8 },
     GoAway,
     Ping,
     Tick(u16),
 }
 
 const NAMES: [&str; 12] = [
-    ":method",
-    ":scheme",
-    ":path",
-    ":authority",
-    ":status",
-    "content-length",
-    "te",
-    "connection",
-    "x-a",
-    "cookie",
-    "X-Upper",
-    ":protocol",
+    ":method", ":scheme", ":path", ":authority", ":status", "content-length", "te", "connection",
+    "x-a", "cookie", "X-Upper", ":protocol",
 ];
 
 /// The fuzzer's clock origin (the harness is the I/O layer).
@@ -82,9 +54,7 @@ fn check_output(conn: &mut Connection, parse: &mut BytesMut) {
     while let Some(b) = conn.poll_transmit() {
         parse.extend_from_slice(&b);
     }
-    while let Some(f) =
-        frame::decode_from(parse, frame::MAX_MAX_FRAME_SIZE).expect("server output is valid frames")
-    {
+    while let Some(f) = frame::decode_from(parse, frame::MAX_MAX_FRAME_SIZE).expect("server output is valid frames") {
         if let Frame::Data(d) = &f {
             assert!(d.data.len() <= frame::DEFAULT_MAX_FRAME_SIZE as usize);
         }
@@ -103,17 +73,8 @@ libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
     let mut lost = false;
     for op in ops.into_iter().take(256) {
         match op {
-            Op::Frame {
-                kind,
-                flags,
-                stream,
-                payload,
-            } => pending.extend(raw(kind, flags, u32::from(stream), &payload)),
-            Op::Headers {
-                stream,
-                flags,
-                fields,
-            } => {
+            Op::Frame { kind, flags, stream, payload } => pending.extend(raw(kind, flags, u32::from(stream), &payload)),
+            Op::Headers { stream, flags, fields } => {
                 let headers: Vec<Header> = fields
                     .into_iter()
                     .take(16)
@@ -137,8 +98,7 @@ libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
             }
             Op::Respond { stream, body, end } => {
                 if let Some(&id) = streams.get(usize::from(stream) % streams.len().max(1)) {
-                    let _ =
-                        conn.send_headers(id, &[Header::new(":status", "200")], body == 0 && end);
+                    let _ = conn.send_headers(id, &[Header::new(":status", "200")], body == 0 && end);
                     let _ = conn.send_data(id, Bytes::from(vec![0; usize::from(body)]), end);
                 }
             }

@@ -10,9 +10,7 @@ fuzz_target!(|data: &[u8]| {
     // The first two bytes choose the table size and the header list limit;
     // the rest is split into up to four blocks on one connection, at 0xff 0xfe
     // markers, so that table state carries from block to block.
-    let [size, limit, rest @ ..] = data else {
-        return;
-    };
+    let [size, limit, rest @ ..] = data else { return };
     let mut decoder = Decoder::new(usize::from(*size) * 32);
     decoder.set_max_header_list_size(usize::from(*limit) * 64 + 32);
     let input = Bytes::copy_from_slice(rest);

@@ -17,9 +17,7 @@ const TOKENS: &[&str] = &[
     "/", "/", "/", "a", "b", "ab", ".", ".b", "b.b", "-", "{x}", "{y}", "{z}", "{*r}", "{{", "}}",
     "{", "}", "é", "",
 ];
-const PATH_TOKENS: &[&str] = &[
-    "/", "/", "a", "b", "ab", ".", ".b", "b.b", "-", "{", "}", "é", "%", "x",
-];
+const PATH_TOKENS: &[&str] = &["/", "/", "a", "b", "ab", ".", ".b", "b.b", "-", "{", "}", "é", "%", "x"];
 
 fn build(u: &mut Unstructured<'_>, tokens: &[&str]) -> arbitrary::Result<String> {
     if u.ratio(1, 16)? {
@@ -93,11 +91,7 @@ fn run(data: &[u8]) -> arbitrary::Result<()> {
             break;
         }
         let route = u.choose(&routes)?.clone();
-        assert_eq!(
-            router.remove(&route).is_some(),
-            model.remove(&route),
-            "remove {route:?}"
-        );
+        assert_eq!(router.remove(&route).is_some(), model.remove(&route), "remove {route:?}");
     }
     check(&router, &model, &paths);
     Ok(())
@@ -108,9 +102,7 @@ fn check(router: &router::Router<String>, model: &Reference, paths: &[String]) {
     for path in paths {
         let got = router.at(path).ok();
         let want = model.at(path);
-        let got_pairs = got
-            .as_ref()
-            .map(|m| (m.value.as_str(), m.params.iter().collect::<Vec<_>>()));
+        let got_pairs = got.as_ref().map(|m| (m.value.as_str(), m.params.iter().collect::<Vec<_>>()));
         assert_eq!(got_pairs, want, "path {path:?}");
         if let Some(m) = got {
             for (_, value) in m.params.iter() {

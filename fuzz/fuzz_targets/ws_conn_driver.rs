@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::arbitrary;
 use ws_proto::{
-    Config, Connection, DataKind, DeflateParams, Event, FrameHeader, Limits, MessageMode, OpCode,
-    Role, apply_mask, encode_header,
+    Config, Connection, DataKind, DeflateParams, Event, FrameHeader, Limits, MessageMode,
+    OpCode, Role, apply_mask, encode_header,
 };
 
 #[derive(Debug, arbitrary::Arbitrary)]
@@ -48,21 +48,13 @@ fn config(role: Role, input: &Input) -> Config {
     let mut deflate = input.deflate;
     deflate.level %= 10;
     let limits = if input.small_limits {
-        Limits {
-            max_frame_size: 300,
-            max_message_size: 1000,
-            max_buffered_bytes: 2000,
-        }
+        Limits { max_frame_size: 300, max_message_size: 1000, max_buffered_bytes: 2000 }
     } else {
         Limits::default()
     };
     Config {
         limits,
-        mode: if input.streaming {
-            MessageMode::Streaming
-        } else {
-            MessageMode::Whole
-        },
+        mode: if input.streaming { MessageMode::Streaming } else { MessageMode::Whole },
         auto_pong: input.auto_pong,
         close_timeout: Duration::from_secs(1),
         deflate: Some(deflate),
@@ -104,11 +96,7 @@ fn run(role: Role, input: &Input, wire: &[u8], split: bool) -> Vec<Event> {
     let mut rest = wire;
     let mut pieces = input.splits.iter();
     loop {
-        let n = if split {
-            pieces.next().map_or(rest.len(), |&n| usize::from(n))
-        } else {
-            rest.len()
-        };
+        let n = if split { pieces.next().map_or(rest.len(), |&n| usize::from(n)) } else { rest.len() };
         let (piece, tail) = rest.split_at(n.min(rest.len()));
         rest = tail;
         conn.recv(now, piece);
@@ -121,15 +109,9 @@ fn run(role: Role, input: &Input, wire: &[u8], split: bool) -> Vec<Event> {
         let _ = match cmd {
             Command::Text(t) => conn.send_text(t),
             Command::Binary(b) => conn.send_binary(b),
-            Command::Fragment(text, b, fin) => conn.send_fragment(
-                if *text {
-                    DataKind::Text
-                } else {
-                    DataKind::Binary
-                },
-                b,
-                *fin,
-            ),
+            Command::Fragment(text, b, fin) => {
+                conn.send_fragment(if *text { DataKind::Text } else { DataKind::Binary }, b, *fin)
+            }
             Command::Ping(p) => conn.send_ping(p),
             Command::Close(code) => conn.close(now, ws_proto::CloseCode(*code), ""),
             Command::Timeout(secs) => {
@@ -144,10 +126,7 @@ fn run(role: Role, input: &Input, wire: &[u8], split: bool) -> Vec<Event> {
         conn.recv_eof(now);
         drain(&mut conn, &mut seen, limits);
     }
-    let lost = seen
-        .iter()
-        .filter(|e| matches!(e, Event::ConnectionLost(_)))
-        .count();
+    let lost = seen.iter().filter(|e| matches!(e, Event::ConnectionLost(_))).count();
     assert!(lost <= 1);
     if lost == 1 {
         assert!(matches!(seen.last(), Some(Event::ConnectionLost(_))));
@@ -209,25 +188,13 @@ fn settle(events: Vec<Event>) -> Vec<Event> {
 fn join(events: Vec<Event>) -> Vec<Event> {
     let mut out: Vec<Event> = Vec::new();
     for e in events {
-        if let (
-            Some(Event::Fragment {
-                kind,
-                data,
-                fin: false,
-            }),
-            Event::Fragment {
-                data: more, fin, ..
-            },
-        ) = (out.last_mut(), &e)
+        if let (Some(Event::Fragment { kind, data, fin: false }), Event::Fragment { data: more, fin, .. }) =
+            (out.last_mut(), &e)
         {
             let mut joined = data.to_vec();
             joined.extend_from_slice(more);
             let kind = *kind;
-            *out.last_mut().unwrap() = Event::Fragment {
-                kind,
-                data: joined.into(),
-                fin: *fin,
-            };
+            *out.last_mut().unwrap() = Event::Fragment { kind, data: joined.into(), fin: *fin };
             continue;
         }
         out.push(e);

@@ -16,9 +16,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         if header.opcode.is_control() {
             assert!(header.fin && header.payload_len <= 125);
         }
-        let body_len = usize::try_from(header.payload_len)
-            .unwrap_or(usize::MAX)
-            .min(rest.len() - len);
+        let body_len = usize::try_from(header.payload_len).unwrap_or(usize::MAX).min(rest.len() - len);
         let body = &rest[len..len + body_len];
         if let Some(key) = header.mask {
             let offset = body_len % 7;

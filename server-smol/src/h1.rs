@@ -569,7 +569,14 @@ impl<S: Io> H1<S> {
             status,
             body,
             trailers,
-        } = Outgoing::new(response, is_head, HTTP1, &mut self.date, &mut headers);
+        } = Outgoing::new(
+            response,
+            is_head,
+            HTTP1,
+            &mut self.date,
+            &self.context.shared.config.response_defaults,
+            &mut headers,
+        );
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }

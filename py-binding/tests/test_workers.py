@@ -44,17 +44,13 @@ def wait_ready(port: int, workers: int) -> None:
 
 
 class Load:
-    """Clients sending requests without pause, each on a new connection, so that
-    every request goes through the shared accept queue the workers hand over.
-    Counts answers and failures.
+    """Clients sending requests without pause: HTTP/1.1 keep-alive connections, and a
+    new connection per request (through the shared accept queue the workers hand
+    over). Counts answers and failures.
 
-    Keep-alive clients are not part of the zero-failure count yet: a worker that
-    stops closes the connections idle at that moment, and a client that sends its
-    next request at the same instant sees the connection close unanswered (RFC 9112
-    §9.3.1 lets it retry; httpx does not). HTTP/2 clients on httpx also fail a
-    request in flight when the graceful GOAWAY is followed by the PING that measures
-    the drain (RFC 9113 §6.8 allows it; the h2 package treats the connection as
-    closed on the first GOAWAY)."""
+    No HTTP/2 client: httpx's h2 package fails a request in flight when a graceful
+    GOAWAY is followed by the PING that measures the drain (RFC 9113 §6.8 allows
+    it; h2 treats the connection as closed on the first GOAWAY)."""
 
     def __init__(self, url: str):
         self.url = url
@@ -64,7 +60,8 @@ class Load:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = [
-            threading.Thread(target=self._run, daemon=True) for _ in range(3)
+            threading.Thread(target=self._run, args=(keep_alive,), daemon=True)
+            for keep_alive in (True, True, False, False)
         ]
 
     def _record(self, response=None, error=None):
@@ -75,14 +72,17 @@ class Load:
             else:
                 self.failed.append(error or response.status_code)
 
-    def _run(self):
+    def _run(self, keep_alive: bool):
+        client = httpx.Client(timeout=30) if keep_alive else None
         while not self._stop.is_set():
             try:
-                response = httpx.get(self.url, timeout=30)
+                response = client.get(self.url) if client else httpx.get(self.url, timeout=30)
             except httpx.HTTPError as error:
                 self._record(error=repr(error))
             else:
                 self._record(response)
+        if client:
+            client.close()
 
     def __enter__(self):
         for t in self._threads:

@@ -105,6 +105,14 @@ pub struct Timeouts {
     pub h2_ping: Option<Duration>,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown: Duration,
+    /// At shutdown, an HTTP/1.1 connection waiting for its next request stays
+    /// open until its keep-alive expiry (within `shutdown`), and a request
+    /// that arrives is answered with `Connection: close`, instead of the
+    /// connection being closed at once. A client that sends its next request
+    /// at the moment the server stops then gets an answer rather than a
+    /// connection closed under it, which it may not retry (RFC 9112 §9.3.1):
+    /// what replacing a worker without dropping requests needs.
+    pub linger_idle_on_shutdown: bool,
 }
 
 impl Default for Timeouts {
@@ -115,6 +123,7 @@ impl Default for Timeouts {
             keep_alive: Duration::from_secs(60),
             h2_ping: Some(Duration::from_secs(30)),
             shutdown: Duration::from_secs(30),
+            linger_idle_on_shutdown: false,
         }
     }
 }

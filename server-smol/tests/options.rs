@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{app, config, get, start};
+use common::{Reader, app, config, connect, get, start};
 use weft_server::Server;
 
 #[test]
@@ -66,4 +66,37 @@ fn an_inherited_listener_is_accepted_on_and_outlives_the_server() {
     // The owner's socket is still listening: a connection made now waits in its
     // queue for the next process that accepts, instead of being refused.
     assert!(std::net::TcpStream::connect(addr).is_ok());
+}
+
+/// A connection between two requests when the server stops, and the request that
+/// the client sends at that moment.
+fn request_after_shutdown(linger: bool) -> Option<u16> {
+    let mut config = config();
+    config.timeouts.keep_alive = std::time::Duration::from_secs(2);
+    config.timeouts.linger_idle_on_shutdown = linger;
+    let (server, addr) = start(config);
+    let mut reader = Reader::new(connect(addr));
+    reader.send(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert_eq!(reader.reply().status, 200);
+    server.shutdown();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // A write to a socket the server already closed may still succeed; the
+    // answer tells.
+    let _ = std::io::Write::write_all(&mut reader.stream, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+    let reply = reader.reply_with(false).map(|reply| {
+        assert_eq!(reply.header("connection"), Some("close"));
+        reply.status
+    });
+    server.join();
+    reply
+}
+
+#[test]
+fn at_shutdown_an_idle_connection_is_closed_at_once_by_default() {
+    assert_eq!(request_after_shutdown(false), None);
+}
+
+#[test]
+fn at_shutdown_a_lingering_idle_connection_answers_its_next_request_and_closes() {
+    assert_eq!(request_after_shutdown(true), Some(200));
 }

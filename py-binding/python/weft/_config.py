@@ -214,6 +214,9 @@ class Config:
             "date_header": self.date_header,
             "cert_reqs": self.ssl_cert_reqs,
             "ca_certs": self.ssl_ca_certs,
+            # A worker being replaced answers the requests keep-alive clients are
+            # already sending instead of closing under them.
+            "linger_idle_on_shutdown": True,
         }
         # uvicorn waits without limit when no timeout is given; weft keeps its own
         # bound of 30 s for in-flight requests then.

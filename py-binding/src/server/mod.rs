@@ -139,6 +139,9 @@ impl Server {
     /// every response carries unless the application set one of that name;
     /// `date_header` adds `Date` (RFC 9110 §6.6.1). `max_head` bounds an HTTP/1.1
     /// request head (431 beyond); `backlog` is the `listen(2)` queue length.
+    /// `linger_idle_on_shutdown`: at shutdown, HTTP/1.1 connections between requests
+    /// answer one more request (with `Connection: close`) until their keep-alive
+    /// expiry, instead of closing under a client that is sending it.
     #[new]
     #[pyo3(signature = (
         host = "127.0.0.1",
@@ -160,6 +163,7 @@ impl Server {
         date_header = true,
         ca_certs = None,
         cert_reqs = 0,
+        linger_idle_on_shutdown = false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -181,6 +185,7 @@ impl Server {
         date_header: bool,
         ca_certs: Option<PathBuf>,
         cert_reqs: u8,
+        linger_idle_on_shutdown: bool,
     ) -> PyResult<Self> {
         let mut config = ServerConfig::default();
         let addr = match fd {
@@ -236,6 +241,7 @@ impl Server {
         config.limits.max_connections = max_connections;
         config.timeouts.keep_alive = duration(keep_alive_timeout)?;
         config.timeouts.shutdown = duration(shutdown_timeout)?;
+        config.timeouts.linger_idle_on_shutdown = linger_idle_on_shutdown;
         Ok(Self {
             config,
             routes: Vec::new(),

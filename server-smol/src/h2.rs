@@ -752,7 +752,14 @@ impl<S: Io> H2<S> {
             status,
             body,
             trailers,
-        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date, &mut fields);
+        } = Outgoing::new(
+            response,
+            job.is_head,
+            HTTP2,
+            &mut self.date,
+            &self.context.shared.config.response_defaults,
+            &mut fields,
+        );
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }

@@ -205,14 +205,11 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// Limits.
     pub limits: Limits,
-<<<<<<< HEAD
     /// WebSocket settings for routes without their own
     /// ([`App::ws_with`](crate::App::ws_with) sets a route's).
     pub ws: crate::ws::WsOptions,
-=======
     /// Fields added to every response.
     pub response_defaults: ResponseDefaults,
->>>>>>> uvicorn
 }
 
 impl Default for ServerConfig {
@@ -229,11 +226,8 @@ impl Default for ServerConfig {
             layout: Layout::PerCore,
             timeouts: Timeouts::default(),
             limits: Limits::default(),
-<<<<<<< HEAD
             ws: crate::ws::WsOptions::default(),
-=======
             response_defaults: ResponseDefaults::default(),
->>>>>>> uvicorn
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod field;
 mod read_allocation;
 mod role;
+pub mod section;
 
 pub use read_allocation::ReadAllocation;
 pub use role::Role;

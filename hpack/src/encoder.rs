@@ -276,8 +276,9 @@ impl Encoder {
 }
 
 /// Fields never added to the table unless the caller asks otherwise: they
-/// carry credentials or session state (RFC 7541 §7.1.3).
-const SENSITIVE_NAMES: [&[u8]; 4] = [
+/// carry credentials or session state (RFC 7541 §7.1.3). Public so that
+/// QPACK applies the same policy.
+pub const SENSITIVE_NAMES: [&[u8]; 4] = [
     b"authorization",
     b"proxy-authorization",
     b"cookie",
@@ -287,8 +288,9 @@ const SENSITIVE_NAMES: [&[u8]; 4] = [
 /// Fields whose values are nearly always new, so indexing them would only
 /// push out entries that do repeat. This is nghttp2's list less `location` and
 /// `if-modified-since`, whose values do repeat within a connection: indexing
-/// them saves 1.3 kB over the http2jp corpus.
-const RARELY_REPEATING_NAMES: [&[u8]; 5] = [
+/// them saves 1.3 kB over the http2jp corpus. Public so that QPACK applies
+/// the same policy.
+pub const RARELY_REPEATING_NAMES: [&[u8]; 5] = [
     b":path",
     b"age",
     b"content-length",

@@ -14,4 +14,4 @@ pub mod section;
 
 pub use rate::{RateLimit, TokenBucket};
 pub use read_allocation::ReadAllocation;
-pub use role::Role;
+pub use role::{Initiator, Role};

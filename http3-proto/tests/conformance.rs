@@ -4,7 +4,7 @@
 mod support;
 
 use http3_proto::{
-    Config, ConnectionError, ErrorCode, Event, HeadersKind, Initiator, StreamId, Target,
+    Config, ConnectionError, ErrorCode, Event, HeadersKind, Initiator, SendError, StreamId, Target,
 };
 use support::{
     CLIENT_UNI_0, CLIENT_UNI_1, CLIENT_UNI_2, CLIENT_UNI_3, GET, Raw, control_preface, data_frame,
@@ -485,6 +485,16 @@ fn a_connection_error_is_reported_once_and_last() {
         })
         .collect();
     assert_eq!(lost.len(), 1);
+    // The application's commands after it change nothing either.
+    assert_eq!(
+        s.conn.reset_stream(REQ, ErrorCode::H3_REQUEST_CANCELLED),
+        Err(SendError::ConnectionClosing)
+    );
+    assert_eq!(
+        s.conn.stop_reading(REQ, ErrorCode::H3_NO_ERROR),
+        Err(SendError::ConnectionClosing)
+    );
+    s.drain();
     assert!(matches!(s.events.last(), Some(Event::ConnectionLost(_))));
     assert!(s.conn.is_closed());
     assert_eq!(s.conn.poll_timeout(), None);

@@ -404,7 +404,8 @@ impl Connection {
             self.out
                 .push_back(Transmit::ResetStream { stream: id, code });
         }
-        if report {
+        // Nothing follows the terminal ConnectionLost.
+        if report && self.error.is_none() {
             self.events.push_back(Event::StreamReset {
                 stream: id,
                 code,

@@ -34,9 +34,7 @@ impl Connection {
         headers: &[Header],
         end_stream: bool,
     ) -> Result<(), SendError> {
-        if self.error.is_some() || self.transport_closed {
-            return Err(SendError::ConnectionClosing);
-        }
+        self.check_alive()?;
         if !id.is_request() {
             return Err(SendError::WrongStream(id));
         }
@@ -129,9 +127,7 @@ impl Connection {
         data: Bytes,
         end_stream: bool,
     ) -> Result<(), SendError> {
-        if self.error.is_some() || self.transport_closed {
-            return Err(SendError::ConnectionClosing);
-        }
+        self.check_alive()?;
         let send = self.body_side(id)?;
         let sent = send.sent.saturating_add(data.len() as u64);
         if send.no_content && !data.is_empty() {
@@ -165,9 +161,7 @@ impl Connection {
 
     /// Sends trailers on request stream `id` and finishes the stream (RFC 9114 §4.1).
     pub fn send_trailers(&mut self, id: StreamId, headers: &[Header]) -> Result<(), SendError> {
-        if self.error.is_some() || self.transport_closed {
-            return Err(SendError::ConnectionClosing);
-        }
+        self.check_alive()?;
         if headers.iter().any(|h| h.name.first() == Some(&b':'))
             || !section::outbound(pairs(headers))
         {
@@ -194,6 +188,7 @@ impl Connection {
     /// answered without reading the whole request (RFC 9114 §4.1). Reported as
     /// [`Event::StreamReset`](crate::Event::StreamReset) by [`Initiator::Local`].
     pub fn reset_stream(&mut self, id: StreamId, code: ErrorCode) -> Result<(), SendError> {
+        self.check_alive()?;
         if !self.streams.contains_key(&id) {
             return Err(SendError::NoSuchStream(id));
         }
@@ -204,6 +199,7 @@ impl Connection {
     /// Stops reading request stream `id` (QUIC STOP_SENDING) while still answering on
     /// it: a server that has what it needs of a request (RFC 9114 §4.1, H3_NO_ERROR).
     pub fn stop_reading(&mut self, id: StreamId, code: ErrorCode) -> Result<(), SendError> {
+        self.check_alive()?;
         let stream = self
             .streams
             .get_mut(&id)
@@ -216,6 +212,14 @@ impl Connection {
             self.qpack.cancel_stream(id);
         }
         self.retire_if_done(id);
+        Ok(())
+    }
+
+    /// Commands after the connection failed or the transport ended change nothing.
+    fn check_alive(&self) -> Result<(), SendError> {
+        if self.error.is_some() || self.transport_closed {
+            return Err(SendError::ConnectionClosing);
+        }
         Ok(())
     }
 

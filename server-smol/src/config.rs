@@ -125,6 +125,9 @@ pub struct ServerConfig {
     pub bind: Option<SocketAddr>,
     /// The TLS listener (ALPN `h2`, `http/1.1`). `None` disables it.
     pub tls_bind: Option<SocketAddr>,
+    /// The HTTP/3 listener: a UDP socket speaking QUIC (RFC 9000) with ALPN `h3`
+    /// (RFC 9114), with the TLS listener's certificate. `None` disables it.
+    pub h3_bind: Option<SocketAddr>,
     /// Certificate for the TLS listener.
     pub tls: TlsSource,
     /// Accept HTTP/2 prior knowledge on the cleartext listener.
@@ -144,6 +147,7 @@ impl Default for ServerConfig {
         Self {
             bind: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             tls_bind: None,
+            h3_bind: None,
             tls: TlsSource::SelfSigned,
             h2c: true,
             workers: 0,

@@ -11,6 +11,7 @@ mod conn;
 mod context;
 mod h1;
 mod h2;
+mod h3;
 mod headers;
 mod io;
 mod listener;

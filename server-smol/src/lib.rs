@@ -9,6 +9,7 @@ mod clock;
 mod config;
 mod conn;
 mod context;
+mod framed;
 mod h1;
 mod h2;
 mod h3;

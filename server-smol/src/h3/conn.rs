@@ -23,9 +23,8 @@ use crate::app::{BoxFuture, Routed};
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::DateCache;
 use crate::context::Shared;
-use crate::h2::{H2Fields, HTTP2, h2_field};
-use crate::headers::Headers;
-use crate::outgoing::{Outgoing, OutgoingBody, replacement, wants_info};
+use crate::framed::{RequestHead, ResponseHead, trailer_fields};
+use crate::outgoing::{replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 
@@ -611,24 +610,11 @@ impl Conn {
     ) {
         let id = stream.0;
         let shared = self.shared.clone();
-        let mut method = Bytes::new();
-        let mut path = Bytes::new();
-        let mut authority = None;
-        let mut headers = Headers::with_capacity(fields.len());
-        for field in fields {
-            match &field.name[..] {
-                b":method" => method = field.value,
-                b":path" => path = field.value,
-                b":authority" => authority = Some(field.value),
-                b":scheme" | b":protocol" => {}
-                _ => headers.append(field.name, field.value),
-            }
-        }
-        if let Some(authority) = authority
-            && !headers.contains("host")
-        {
-            headers.append(Bytes::from_static(b"host"), authority);
-        }
+        let RequestHead {
+            method,
+            path,
+            headers,
+        } = RequestHead::new(fields);
         let waker = Waker::from(Arc::new(StreamWaker {
             conn: self.handle,
             stream: id,
@@ -720,26 +706,19 @@ impl Conn {
         let Some(h3) = self.h3.as_mut() else {
             return;
         };
-        let mut fields = H2Fields(Vec::new());
-        let Outgoing {
-            status,
-            body,
-            trailers,
-        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date, &mut fields);
+        let head = ResponseHead::new(response, job.is_head, &mut self.date);
+        let status = head.status;
         if let Some(info) = info {
             info.log_access(self.peer, status, u32::try_from(id).ok());
         }
-        let mut fields = fields.0;
-        if let Some(first) = fields.first_mut() {
-            let mut digits = itoa::Buffer::new();
-            first.value = Bytes::copy_from_slice(digits.format(status).as_bytes());
-        }
-        let (pending, source) = match body {
-            OutgoingBody::None => (None, None),
-            OutgoingBody::Full(bytes) => (Some(bytes), None),
-            OutgoingBody::Source(source) => (None, Some(source)),
-        };
-        let end_stream = pending.is_none() && source.is_none() && trailers.is_none();
+        let end_stream = head.ends_stream();
+        let ResponseHead {
+            fields,
+            full: pending,
+            source,
+            trailers,
+            ..
+        } = head;
         if let Err(error) = h3.send_headers(stream, &fields, end_stream) {
             if error == SendError::InvalidHeader
                 && let Some(page) = replacement(status, &error)
@@ -796,12 +775,7 @@ impl Conn {
                     let Poll::Ready(fields) = trailers.poll(cx) else {
                         return;
                     };
-                    let fields: Vec<Header> = fields
-                        .into_iter()
-                        .filter_map(h2_field)
-                        .map(|(name, value)| Header::new(name, value))
-                        .collect();
-                    if let Err(error) = h3.send_trailers(stream, &fields) {
+                    if let Err(error) = h3.send_trailers(stream, &trailer_fields(fields)) {
                         tracing::debug!(stream = id, %error, "sending trailers");
                         let _ = h3.reset_stream(stream, ErrorCode::H3_INTERNAL_ERROR);
                     }

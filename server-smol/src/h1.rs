@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,9 @@ use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
 use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
+use crate::ws;
+use crate::ws::http1::{Outcome, PendingUpgrade};
+use crate::ws::session::SessionSeed;
 
 /// HTTP/1.1 keeps a handler's fields as they are; trailers need chunked
 /// coding, so they rule out an announced length (RFC 9112 §7.1.2).
@@ -82,7 +86,19 @@ pub(crate) fn serve(
         serving.conn.recv_owned(now, initial);
     }
     let mut shell = Shell::new(io, context);
-    async move { shell.run(serving).await }
+    async move {
+        let Some(serving) = shell.run(serving).await? else {
+            return Ok(());
+        };
+        let Some((conn, seed)) = serving.into_session() else {
+            return Ok(());
+        };
+        let Shell { io, context, .. } = shell;
+        // The bytes after the request are the WebSocket's (RFC 6455 §4.1). Boxed: only
+        // an upgraded connection carries the session's size.
+        let (received, peer_eof) = conn.into_parts();
+        Box::pin(ws::session::serve(io, received, peer_eof, seed, context)).await
+    }
 }
 
 /// What the serving loop asks of its async caller, once what is queued is
@@ -98,6 +114,8 @@ enum Step {
     CloseAfterError,
     /// Nothing in progress: wait for the next request.
     Idle,
+    /// Write what is queued (the 101), then hand the connection to WebSocket.
+    Upgrade,
 }
 
 /// Why an idle connection stopped waiting.
@@ -124,6 +142,13 @@ enum Job {
     Trailers(Trailers),
     /// Our response is complete; the request body may still be arriving.
     Finished,
+    /// A WebSocket route's handler is deciding whether to accept.
+    Upgrade {
+        pending: PendingUpgrade,
+        info: Option<RequestInfo>,
+    },
+    /// The 101 is queued: the connection is the WebSocket session's once it is written.
+    Switched(SessionSeed),
 }
 
 /// What a connection holds for its whole life, serving or idle: the socket,
@@ -202,20 +227,24 @@ impl<S: Io> Shell<S> {
     /// keep-alive connection holds no [`Serving`] state, no buffer and no
     /// future of the serving side: the serving loop is polled from here
     /// with nothing of its own to keep.
-    async fn run(&mut self, mut serving: Box<Serving>) -> io::Result<()> {
+    ///
+    /// Returns the serving state when the connection switched to WebSocket
+    /// (its job holds the session to start), `None` once it is closed.
+    async fn run(&mut self, mut serving: Box<Serving>) -> io::Result<Option<Box<Serving>>> {
         loop {
             match poll_fn(|cx| serving.poll_serve(self, cx)).await? {
                 Step::Idle => {}
+                Step::Upgrade => return Ok(Some(serving)),
                 Step::Close | Step::Flush => {
                     drop(serving);
                     let _ = self.io.close().await;
-                    return Ok(());
+                    return Ok(None);
                 }
                 Step::CloseAfterError => {
                     drop(serving);
                     let _ = self.io.close().await;
                     Box::pin(self.linger()).await;
-                    return Ok(());
+                    return Ok(None);
                 }
             }
             // The keep-alive deadline is all the protocol would remember.
@@ -225,7 +254,7 @@ impl<S: Io> Shell<S> {
                 Wake::Readable => serving = Serving::take(&self.context, clock::now()),
                 Wake::Close => {
                     let _ = self.io.close().await;
-                    return Ok(());
+                    return Ok(None);
                 }
             }
         }
@@ -242,7 +271,10 @@ impl<S: Io> Shell<S> {
         {
             return Poll::Ready(Wake::Close);
         }
-        if self.shutdown.poll_raised(cx) {
+        // Unless idle connections linger through a shutdown, for their next
+        // request (answered with `Connection: close`) or their keep-alive expiry.
+        let linger = self.context.shared.config.timeouts.linger_idle_on_shutdown;
+        if !linger && self.shutdown.poll_raised(cx) {
             return Poll::Ready(Wake::Close);
         }
         Poll::Pending
@@ -313,6 +345,16 @@ impl Serving {
         };
         serving.closing = context.shared.shutdown.is_raised();
         serving
+    }
+
+    /// The protocol state and the session to start, once the connection
+    /// switched to WebSocket.
+    fn into_session(self: Box<Self>) -> Option<(Connection, SessionSeed)> {
+        let Self { conn, job, .. } = *self;
+        match job {
+            Job::Switched(seed) => Some((conn, seed)),
+            _ => None,
+        }
     }
 
     /// Returns an idle state to the worker's pool (or frees it if the pool
@@ -421,7 +463,8 @@ impl Serving {
             {
                 return Poll::Ready(Ok(step));
             }
-            if matches!(self.job, Job::Idle) && (self.closing || self.peer_eof) {
+            if matches!(self.job, Job::Idle) && (self.closing_idle(&shell.context) || self.peer_eof)
+            {
                 return Poll::Ready(Ok(Step::Close));
             }
 
@@ -618,14 +661,62 @@ impl Serving {
                     info,
                 };
             }
-            Routed::Answer(mut response) => {
-                if let Some(info) = &info {
-                    shared.app.finish(info, &mut response);
+            Routed::WebSocket(route) => {
+                let options = Arc::new(shared.config.ws.clone());
+                match ws::http1::start(&route, &options, request, has_body) {
+                    Ok(pending) => self.job = Job::Upgrade { pending, info },
+                    Err(response) => self.answer(*response, info, context),
                 }
-                self.send_response(response, is_head, info.as_ref(), context);
             }
+            Routed::Answer(response) => self.answer(response, info, context),
         }
         None
+    }
+
+    /// Sends a response no handler made, through the `after` hooks.
+    fn answer(&mut self, mut response: Response, info: Option<RequestInfo>, context: &ConnContext) {
+        if let Some(info) = &info {
+            context.shared.app.finish(info, &mut response);
+        }
+        let is_head = self.request_is_head;
+        self.send_response(response, is_head, info.as_ref(), context);
+    }
+
+    /// Polls a WebSocket route's handler until it decides; `Err(Step::Upgrade)` once
+    /// the 101 is queued.
+    fn poll_upgrade(&mut self, cx: &mut Context<'_>, context: &ConnContext) -> Result<bool, Step> {
+        let Job::Upgrade { pending, info } = &mut self.job else {
+            return Ok(false);
+        };
+        let Poll::Ready(outcome) = pending.poll(cx) else {
+            return Ok(false);
+        };
+        let info = info.take();
+        match outcome {
+            Outcome::Accept(head, seed) => match self.conn.send_informational(&head) {
+                Ok(()) => {
+                    if let Some(info) = &info {
+                        info.log_access(context.peer, 101, None);
+                    }
+                    self.job = Job::Switched(seed);
+                    self.collect_transmit();
+                    Err(Step::Upgrade)
+                }
+                Err(error) => {
+                    // A field the handler added cannot be sent: nothing went out yet.
+                    self.job = Job::Idle;
+                    if let Some(page) = replacement(101, &error) {
+                        self.answer(page, info, context);
+                    }
+                    Ok(true)
+                }
+            },
+            Outcome::Reject(response) => {
+                self.job = Job::Idle;
+                self.answer(response, info, context);
+                Ok(true)
+            }
+        }
     }
 
     /// Polls the handler or the response body; `Ok(true)` if anything moved.
@@ -653,7 +744,8 @@ impl Serving {
                 }
                 Poll::Pending => Ok(false),
             },
-            Job::Idle | Job::Finished => Ok(false),
+            Job::Upgrade { .. } => self.poll_upgrade(cx, context),
+            Job::Idle | Job::Finished | Job::Switched(_) => Ok(false),
         }
     }
 
@@ -712,7 +804,14 @@ impl Serving {
             status,
             body,
             trailers,
-        } = Outgoing::new(response, is_head, HTTP1, &mut self.date, &mut headers);
+        } = Outgoing::new(
+            response,
+            is_head,
+            HTTP1,
+            &mut self.date,
+            &context.shared.config.response_defaults,
+            &mut headers,
+        );
         if let Some(info) = info {
             info.log_access(context.peer, status, None);
         }
@@ -794,6 +893,16 @@ impl Serving {
             _ if self.closing => Some(Step::Close),
             _ => None,
         }
+    }
+
+    /// Whether a connection waiting for its next request closes now because
+    /// the server is closing (see `Timeouts::linger_idle_on_shutdown`): a
+    /// lingering one waits for its next request or its keep-alive expiry.
+    fn closing_idle(&self, context: &ConnContext) -> bool {
+        self.closing
+            && !(context.shared.config.timeouts.linger_idle_on_shutdown
+                && context.shared.shutdown.is_raised()
+                && self.conn.their_state() == State::Idle)
     }
 
     fn next_cycle(&mut self) {

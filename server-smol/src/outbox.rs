@@ -90,6 +90,21 @@ impl Outbox {
     }
 
     /// Writes everything queued, giving up with `TimedOut` if the peer does
+    /// not take it within `timeout`, for a driver that awaits its writes:
+    /// the timer is only made when the write does not complete at once.
+    pub(crate) async fn write_within<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        timeout: Duration,
+    ) -> io::Result<()> {
+        let mut write = std::pin::pin!(std::future::poll_fn(|cx| self.poll_write_to(io, cx)));
+        if let Some(result) = futures_lite::future::poll_once(&mut write).await {
+            return result;
+        }
+        crate::io::with_timeout(timeout, write).await
+    }
+
+    /// Writes everything queued, giving up with `TimedOut` if the peer does
     /// not take it within `timeout` (a client that stops reading must not
     /// hold its connection forever). The deadline is set only when a write
     /// has to wait, so the usual write costs no timer; `timer` is the

@@ -308,10 +308,10 @@ impl Decoder {
             lines_start,
         } = prefix;
         let mut cursor = lines_start;
-        // About one field per four bytes of lines: growing the list costs
-        // more than a little room too many.
+        // Fields take six to eight bytes on average in the raw-data stories;
+        // room for a few more saves growing the list for most sections.
         let mut fields =
-            Vec::with_capacity(block.len().saturating_sub(lines_start).min(512) / 4 + 1);
+            Vec::with_capacity(block.len().saturating_sub(lines_start).min(1024) / 8 + 4);
         let mut section_size = 0usize;
         let mut largest_reference: Option<u64> = None;
         let max = self.max_field_section_size;

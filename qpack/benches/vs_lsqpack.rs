@@ -310,6 +310,24 @@ fn main() {
     let (_, ls_fields) = harness(&["decode", weft_encoded_path.to_str().unwrap(), "1"]);
     assert_eq!(ls_fields as usize, fields_total);
 
+    // QPACK_BENCH_PROFILE=decode or =encode: only weft, in a loop, for a
+    // profiler.
+    match std::env::var("QPACK_BENCH_PROFILE").as_deref() {
+        Ok("decode") => {
+            for _ in 0..300 {
+                black_box(decode_pass(&ls_encoded));
+                black_box(decode_pass(&weft_encoded));
+            }
+            return;
+        }
+        Ok("encode") => {
+            for _ in 0..300 {
+                black_box(encode_pass(&stories, None));
+            }
+            return;
+        }
+        _ => {}
+    }
     let passes = PASSES.to_string();
     let mut encode_ratios = Vec::new();
     let mut decode_ratios = Vec::new();

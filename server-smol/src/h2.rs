@@ -48,7 +48,7 @@ const FLUSH_THRESHOLD: usize = 64 * 1024;
 
 /// HTTP/2 frames delimit the body, so trailers and a length go together;
 /// fields are lowercased and the connection-specific ones dropped.
-const HTTP2: Framing = Framing {
+pub(crate) const HTTP2: Framing = Framing {
     trailers_need_unknown_length: false,
     field: h2_field,
 };
@@ -941,7 +941,7 @@ impl<S: Io> H2<S> {
 
 /// A response head's fields as HTTP/2 sends them: `:status` first, filled
 /// in once the status is known.
-struct H2Fields(Vec<Header>);
+pub(crate) struct H2Fields(pub(crate) Vec<Header>);
 
 impl FieldSink for H2Fields {
     fn reserve(&mut self, n: usize) {
@@ -962,7 +962,7 @@ impl FieldSink for H2Fields {
 /// HTTP/2, RFC 9113 §8.2.1, where a handler's `"text/plain "` would otherwise cost the
 /// whole response), and `None` for the connection-specific fields HTTP/2 forbids
 /// (RFC 9113 §8.2.2).
-fn h2_field((name, value): Field) -> Option<Field> {
+pub(crate) fn h2_field((name, value): Field) -> Option<Field> {
     if is_connection_specific(&name, &value) {
         return None;
     }

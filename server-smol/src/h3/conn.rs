@@ -19,7 +19,7 @@ use quinn_proto::{
 };
 
 use super::STREAM_WINDOW;
-use crate::app::{BoxFuture, Routed};
+use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::DateCache;
 use crate::context::Shared;

@@ -195,9 +195,8 @@ impl<S: Io> H2<S> {
         // block, first frame to END_HEADERS) and each pause in a request body.
         config.header_block_timeout = Some(settings.timeouts.header_read);
         config.body_timeout = Some(settings.timeouts.body_read);
-        // WebSocket over HTTP/2 (RFC 8441 §3): the routes decide per request, as
-        // they do for an HTTP/1.1 upgrade.
-        config.local.enable_connect_protocol = true;
+        // WebSocket over HTTP/2 (RFC 8441 §3), offered by an app that can open one.
+        config.local.enable_connect_protocol = context.shared.app.has_websocket_routes();
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
         let (credit_tx, credit_rx) = smol::channel::unbounded();

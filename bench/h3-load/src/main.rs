@@ -12,13 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use http3_proto::{
-    Config, Connection as H3, Event as H3Event, Header, StreamId, Target, Transmit,
-};
+use http3_proto::{Config, Connection as H3, Event as H3Event, Header, StreamId, Target, Transmit};
 use quinn_proto::crypto::rustls::QuicClientConfig;
 use quinn_proto::{
-    ClientConfig, ConnectionHandle, DatagramEvent, Dir, Endpoint, EndpointConfig, Event,
-    ReadError, StreamEvent, VarInt,
+    ClientConfig, ConnectionHandle, DatagramEvent, Dir, Endpoint, EndpointConfig, Event, ReadError,
+    StreamEvent, VarInt,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -43,7 +41,12 @@ impl ServerCertVerifier for AnyCert {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -51,7 +54,12 @@ impl ServerCertVerifier for AnyCert {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
@@ -69,7 +77,9 @@ fn client_config() -> ClientConfig {
         .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"h3".to_vec()];
-    ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).expect("QUIC suite")))
+    ClientConfig::new(Arc::new(
+        QuicClientConfig::try_from(tls).expect("QUIC suite"),
+    ))
 }
 
 /// One connection: QUIC, HTTP/3 over it, and the streams it maps between them.
@@ -129,7 +139,9 @@ impl Conn {
             while let Some(event) = h3.poll_event() {
                 step = true;
                 match event {
-                    H3Event::Data { data, end_stream, .. } => {
+                    H3Event::Data {
+                        data, end_stream, ..
+                    } => {
                         if load.counting {
                             load.body_bytes += data.len() as u64;
                         }
@@ -140,7 +152,9 @@ impl Conn {
                             }
                         }
                     }
-                    H3Event::Headers { end_stream: true, .. } => {
+                    H3Event::Headers {
+                        end_stream: true, ..
+                    } => {
                         self.in_flight -= 1;
                         if load.counting {
                             load.done += 1;
@@ -159,7 +173,9 @@ impl Conn {
             }
             let h3 = self.h3.as_mut().expect("h3");
             while self.in_flight < load.streams {
-                let Some(id) = self.quic.streams().open(Dir::Bi) else { break };
+                let Some(id) = self.quic.streams().open(Dir::Bi) else {
+                    break;
+                };
                 let id = StreamId(VarInt::from(id).into_inner());
                 let request = [
                     Header::new(":method", "GET"),
@@ -180,10 +196,16 @@ impl Conn {
                         touched.push(stream);
                     }
                     Transmit::ResetStream { stream, code } => {
-                        let _ = self.quic.send_stream(quic_id(stream)).reset(VarInt::from_u64(code.0).unwrap_or(VarInt::MAX));
+                        let _ = self
+                            .quic
+                            .send_stream(quic_id(stream))
+                            .reset(VarInt::from_u64(code.0).unwrap_or(VarInt::MAX));
                     }
                     Transmit::StopSending { stream, code } => {
-                        let _ = self.quic.recv_stream(quic_id(stream)).stop(VarInt::from_u64(code.0).unwrap_or(VarInt::MAX));
+                        let _ = self
+                            .quic
+                            .recv_stream(quic_id(stream))
+                            .stop(VarInt::from_u64(code.0).unwrap_or(VarInt::MAX));
                     }
                 }
             }
@@ -207,11 +229,17 @@ impl Conn {
                 },
             },
         };
-        let Some(queue) = self.unsent.get_mut(&target) else { return };
+        let Some(queue) = self.unsent.get_mut(&target) else {
+            return;
+        };
         let mut sent = 0;
         for (data, fin) in queue.iter_mut() {
             if !data.is_empty() {
-                match self.quic.send_stream(id).write_chunks(std::slice::from_mut(data)) {
+                match self
+                    .quic
+                    .send_stream(id)
+                    .write_chunks(std::slice::from_mut(data))
+                {
                     Ok(_) if data.is_empty() => {}
                     Ok(_) | Err(_) => break,
                 }
@@ -231,7 +259,9 @@ impl Conn {
         let Some(h3) = self.h3.as_mut() else { return };
         let stream = StreamId(VarInt::from(id).into_inner());
         let mut recv = self.quic.recv_stream(id);
-        let Ok(mut chunks) = recv.read(true) else { return };
+        let Ok(mut chunks) = recv.read(true) else {
+            return;
+        };
         let mut fin = false;
         let mut pieces = Vec::new();
         loop {
@@ -270,7 +300,9 @@ fn main() {
     let streams: usize = args[3].parse().expect("STREAMS");
     let seconds: f64 = args[4].parse().expect("SECONDS");
     let path = args.get(5).cloned().unwrap_or_else(|| "/".into());
-    let warm_up: f64 = args.get(6).map_or(1.0, |s| s.parse().expect("WARM_UP_SECONDS"));
+    let warm_up: f64 = args
+        .get(6)
+        .map_or(1.0, |s| s.parse().expect("WARM_UP_SECONDS"));
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket.set_nonblocking(true).expect("nonblocking");
     let mut endpoint = Endpoint::new(Arc::new(EndpointConfig::default()), None, true, None);
@@ -280,7 +312,16 @@ fn main() {
         let (handle, quic) = endpoint
             .connect(start, client_config(), addr, "localhost")
             .expect("connect");
-        conns.insert(handle, Conn { quic, h3: None, uni: HashMap::new(), unsent: HashMap::new(), in_flight: 0 });
+        conns.insert(
+            handle,
+            Conn {
+                quic,
+                h3: None,
+                uni: HashMap::new(),
+                unsent: HashMap::new(),
+                in_flight: 0,
+            },
+        );
     }
     let mut load = Load {
         path,
@@ -310,7 +351,14 @@ fn main() {
                 Ok((n, from)) => {
                     idle = false;
                     out.clear();
-                    match endpoint.handle(now, from, None, None, BytesMut::from(&buf[..n]), &mut out) {
+                    match endpoint.handle(
+                        now,
+                        from,
+                        None,
+                        None,
+                        BytesMut::from(&buf[..n]),
+                        &mut out,
+                    ) {
                         Some(DatagramEvent::ConnectionEvent(h, e)) => {
                             if let Some(c) = conns.get_mut(&h) {
                                 c.quic.handle_event(e);
@@ -337,7 +385,9 @@ fn main() {
             }
             loop {
                 out.clear();
-                let Some(t) = c.quic.poll_transmit(now, 1, &mut out) else { break };
+                let Some(t) = c.quic.poll_transmit(now, 1, &mut out) else {
+                    break;
+                };
                 idle = false;
                 let _ = socket.send_to(&out[..t.size], t.destination);
             }

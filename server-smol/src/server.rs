@@ -143,13 +143,13 @@ impl Server {
             _ => Some(tls::server_config(&config.tls, true)?),
         };
         let tls = config.tls_bind.and(rustls.clone()).map(TlsAcceptor::from);
-        let quic = match (&rustls, config.h3_bind) {
-            (Some(rustls), Some(_)) => Some(h3::quic_config(&config, rustls)?),
-            _ => None,
-        };
         // One listener per worker in the per-core layout; the first one
         // resolves port 0 so that the others bind the same port.
         let sets = if per_core { workers } else { 1 };
+        let quic = match (&rustls, config.h3_bind) {
+            (Some(rustls), Some(_)) => Some(h3::quic_config(&config, rustls, sets > 1)?),
+            _ => None,
+        };
         let plain = bind_set(config.bind, sets)?;
         let secure = bind_set(config.tls_bind, sets)?;
         let addr = local_addr(&plain)?;
@@ -161,24 +161,19 @@ impl Server {
             (Some(h3), Some(tls)) if Some(h3) == config.tls_bind => Some(tls),
             (h3, _) => h3,
         };
-        let udp = match h3_bind {
-            Some(addr) => Some(h3::bind(addr).map_err(|source| ServerError::Io {
-                what: format!("binding {addr} (UDP)"),
-                source,
-            })?),
-            None => None,
-        };
+        let udp = bind_udp_set(h3_bind, sets)?;
         let h3_addr = udp
-            .as_ref()
+            .first()
             .map(std::net::UdpSocket::local_addr)
             .transpose()
             .map_err(|source| ServerError::Io {
                 what: "reading the bound address".into(),
                 source,
             })?;
-        // The QUIC endpoint runs on the first worker: one socket, so every packet of
-        // a connection reaches the task that holds it.
-        let mut h3_endpoint = udp.zip(quic);
+        // A QUIC endpoint per socket: one per worker in the per-core layout.
+        let mut h3_endpoints = udp
+            .into_iter()
+            .filter_map(|socket| Some((socket, quic.clone()?)));
         let shared = Arc::new(Shared {
             connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
             app,
@@ -195,7 +190,7 @@ impl Server {
                 let listeners = Listeners {
                     plain: plain.next(),
                     secure: secure.next(),
-                    h3: h3_endpoint.take(),
+                    h3: h3_endpoints.next(),
                 };
                 let shared = shared.clone();
                 let round_hook = round_hook.clone();
@@ -210,7 +205,7 @@ impl Server {
                 secure: secure.next(),
                 h3: None,
             };
-            if let Some((socket, quic)) = h3_endpoint.take() {
+            if let Some((socket, quic)) = h3_endpoints.next() {
                 executor
                     .spawn(h3::serve(socket, shared.clone(), quic))
                     .detach();
@@ -300,7 +295,7 @@ pub fn wait_for_signal() -> io::Result<()> {
 struct Listeners {
     plain: Option<TcpListener>,
     secure: Option<TcpListener>,
-    /// The HTTP/3 socket and its QUIC configuration (one worker has it).
+    /// The worker's HTTP/3 socket and its QUIC configuration.
     h3: Option<(std::net::UdpSocket, Arc<quinn_proto::ServerConfig>)>,
 }
 
@@ -339,6 +334,31 @@ fn bind_set(addr: Option<SocketAddr>, count: usize) -> Result<Vec<TcpListener>, 
         listeners.push(listener);
     }
     Ok(listeners)
+}
+
+/// The HTTP/3 sockets: `count` on the same address (the first resolves port 0).
+fn bind_udp_set(
+    addr: Option<SocketAddr>,
+    count: usize,
+) -> Result<Vec<std::net::UdpSocket>, ServerError> {
+    let Some(mut addr) = addr else {
+        return Ok(Vec::new());
+    };
+    let mut sockets = Vec::with_capacity(count);
+    for _ in 0..count {
+        let socket = h3::bind(addr, count > 1).map_err(|source| ServerError::Io {
+            what: format!("binding {addr} (UDP)"),
+            source,
+        })?;
+        if addr.port() == 0 {
+            addr = socket.local_addr().map_err(|source| ServerError::Io {
+                what: "reading the bound address".into(),
+                source,
+            })?;
+        }
+        sockets.push(socket);
+    }
+    Ok(sockets)
 }
 
 fn local_addr(listeners: &[TcpListener]) -> Result<Option<SocketAddr>, ServerError> {

@@ -9,6 +9,7 @@
 mod decoder;
 mod encoder;
 mod error;
+mod history;
 pub mod huffman;
 mod integer;
 mod table;
@@ -20,6 +21,7 @@ use bytes::BytesMut;
 pub use decoder::{DEFAULT_MAX_HEADER_LIST_SIZE, Decoder};
 pub use encoder::{Encoder, MAX_ENCODER_TABLE_SIZE, RARELY_REPEATING_NAMES, SENSITIVE_NAMES};
 pub use error::DecodeError;
+pub use history::InsertionHistory;
 pub use integer::{decode_integer_up_to, encode_integer};
 pub use table::hash;
 

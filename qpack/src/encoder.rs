@@ -26,8 +26,11 @@ pub const MAX_ENCODER_TABLE_CAPACITY: usize = 1 << 16;
 /// or in a usable dynamic entry is sent as an index; other fields are
 /// inserted unless they are sensitive, big (over three quarters of the
 /// table) or of a kind whose values rarely repeat (`:path`,
-/// `content-length`, `etag`, …); strings are Huffman-coded only when that is
-/// shorter. QPACK adds two constraints (RFC 9204 §2.1): an entry that an
+/// `content-length`, `etag`, …); and, as `hpack` learns from eviction,
+/// values of names whose entries mostly went unused are inserted only when
+/// seen a second time ([`hpack::InsertionHistory`]). An entry is counted as
+/// used when a later section refers to it, not the one that inserted it.
+/// Strings are Huffman-coded only when that is shorter. QPACK adds two constraints (RFC 9204 §2.1): an entry that an
 /// unacknowledged section refers to is never evicted (an insert that would
 /// need that is not made), and a section refers to entries the decoder may
 /// not have yet only while fewer than SETTINGS_QPACK_BLOCKED_STREAMS streams
@@ -297,6 +300,7 @@ impl Encoder {
             && !matches!(dynamic_match, Some(DynamicMatch::Field(_)))
             && size <= self.table.capacity() / 4 * 3
             && policy & RARELY_REPEATS == 0
+            && (!self.name_policies || self.table.history.worth_indexing(name_hash, field_hash))
             && self.table.make_room(
                 size,
                 self.pinned_from
@@ -306,7 +310,8 @@ impl Encoder {
             self.write_insert(name, value, static_match, dynamic_match);
             let absolute = self.table.insert(name, value, name_hash, field_hash);
             if section.may_block {
-                self.table.mark_used(absolute);
+                // Not marked used: what counts is whether a later section
+                // refers to the entry.
                 self.write_indexed(absolute, section);
                 return;
             }

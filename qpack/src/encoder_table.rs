@@ -4,6 +4,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use hpack::InsertionHistory;
+
 use crate::table::entry_size;
 
 /// A match in the dynamic table, by absolute index.
@@ -32,6 +34,8 @@ pub(crate) struct EncoderTable {
     data: Vec<u8>,
     /// The position in the stream of all inserted bytes where `data` starts.
     data_base: u64,
+    /// What eviction shows about which names' entries get used.
+    pub(crate) history: InsertionHistory,
 }
 
 #[derive(Debug)]
@@ -58,6 +62,7 @@ impl EncoderTable {
             by_name: HashMap::default(),
             data: Vec::new(),
             data_base: 0,
+            history: InsertionHistory::default(),
         }
     }
 
@@ -187,6 +192,7 @@ impl EncoderTable {
                 break;
             };
             self.dropped += 1;
+            self.history.record_eviction(entry.name_hash, entry.used);
             // Only forget the hash if no newer entry has taken it over.
             if self.by_field.get(&entry.field_hash) == Some(&index) {
                 self.by_field.remove(&entry.field_hash);

@@ -20,3 +20,4 @@ pub use error::{DecodeError, DecoderStreamError, EncoderStreamError, ErrorCode};
 /// One field line: QPACK's fields are HPACK's, and its never-indexed bit
 /// (the N bit, RFC 9204 §4.5.4) is [`Header::sensitive`].
 pub use hpack::Header;
+pub use static_table::STATIC as STATIC_TABLE;

@@ -2,9 +2,10 @@
 
 use hpack::hash;
 
-/// The static table: `STATIC[i]` is index `i` (RFC 9204 Appendix A).
-/// Unlike HPACK's, entries sharing a name are not all adjacent.
-pub(crate) const STATIC: [(&[u8], &[u8]); 99] = [
+/// The static table: `STATIC_TABLE[i]` is the (name, value) of index `i`
+/// (RFC 9204 Appendix A). Unlike HPACK's, entries sharing a name are not all
+/// adjacent.
+pub const STATIC: [(&[u8], &[u8]); 99] = [
     (b":authority", b""),
     (b":path", b"/"),
     (b"age", b"0"),

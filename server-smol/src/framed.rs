@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http2_proto::Header;
 
 use crate::clock::DateCache;
+use crate::config::ResponseDefaults;
 use crate::h2::{H2Fields, HTTP2, h2_field};
 use crate::headers::Headers;
 use crate::outgoing::{Outgoing, OutgoingBody};
@@ -65,13 +66,18 @@ pub(crate) struct ResponseHead {
 impl ResponseHead {
     /// Finishes `response` to a request that was HEAD if `is_head` (the rules of
     /// [`Outgoing`]), in HTTP/2's and HTTP/3's field form.
-    pub(crate) fn new(response: Response, is_head: bool, date: &mut DateCache) -> Self {
+    pub(crate) fn new(
+        response: Response,
+        is_head: bool,
+        date: &mut DateCache,
+        defaults: &ResponseDefaults,
+    ) -> Self {
         let mut fields = H2Fields(Vec::new());
         let Outgoing {
             status,
             body,
             trailers,
-        } = Outgoing::new(response, is_head, HTTP2, date, &mut fields);
+        } = Outgoing::new(response, is_head, HTTP2, date, defaults, &mut fields);
         let mut fields = fields.0;
         if let Some(first) = fields.first_mut() {
             let mut digits = itoa::Buffer::new();

@@ -19,7 +19,7 @@ use quinn_proto::{
 };
 
 use super::STREAM_WINDOW;
-use crate::app::{BoxFuture, Routed};
+use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::DateCache;
 use crate::context::Shared;
@@ -367,6 +367,9 @@ impl Conn {
                 config.header_timeout = Some(settings.timeouts.header_read);
                 config.body_timeout = Some(settings.timeouts.body_read);
                 config.goaway_drain_timeout = std::time::Duration::from_millis(100);
+                // No extended CONNECT (RFC 9220) here yet: WebSocket is served over
+                // HTTP/1.1 and HTTP/2.
+                config.local.enable_connect_protocol = false;
                 let mut h3 = H3Connection::new(now, config);
                 if self.going_away {
                     h3.goaway(now);
@@ -656,8 +659,10 @@ impl Conn {
         let mut request =
             Request::from_parts(method, path, headers, Version::H3, body, Some(self.peer));
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
-        match shared.app.route_request(&mut request) {
-            Routed::Handler(handler) => {
+        // WebSocket over HTTP/3 (RFC 9220) is not served: its routes answer 400, as
+        // over HTTP/2 for a request that is not an extended CONNECT.
+        match shared.app.route_request(&mut request).http_only() {
+            Ok(handler) => {
                 job.phase = Phase::Handler {
                     future: handler.call(request),
                     info,
@@ -665,7 +670,8 @@ impl Conn {
                 self.jobs.insert(id, job);
                 self.to_poll.push(id);
             }
-            Routed::Answer(mut response) => {
+            Err(response) => {
+                let mut response = *response;
                 drop(request);
                 job.body_tx = None;
                 if let Some(info) = &info {
@@ -706,7 +712,12 @@ impl Conn {
         let Some(h3) = self.h3.as_mut() else {
             return;
         };
-        let head = ResponseHead::new(response, job.is_head, &mut self.date);
+        let head = ResponseHead::new(
+            response,
+            job.is_head,
+            &mut self.date,
+            &self.shared.config.response_defaults,
+        );
         let status = head.status;
         if let Some(info) = info {
             info.log_access(self.peer, status, u32::try_from(id).ok());

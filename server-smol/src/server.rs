@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_rustls::TlsAcceptor;
 use smol::lock::{Semaphore, SemaphoreGuardArc};
 use smol::{Async, Executor, LocalExecutor};
 
 use crate::app::App;
 use crate::clock;
-use crate::config::{Layout, ServerConfig};
+use crate::config::{Layout, ResponseDefaults, ServerConfig};
 use crate::conn::{self, Transport};
 use crate::context::Shared;
 use crate::h3;
@@ -197,8 +198,10 @@ impl Server {
         let mut h3_endpoints = udp
             .into_iter()
             .filter_map(|socket| Some((socket, quic.clone()?)));
+        let tls_response_defaults = alt_svc(&config.response_defaults, h3_addr);
         let shared = Arc::new(Shared {
             connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
+            tls_response_defaults,
             app,
             config,
             tls,
@@ -362,6 +365,21 @@ fn bind_set(
         listeners.push(listener);
     }
     Ok(listeners)
+}
+
+/// The default fields of responses over TLS: `defaults`, plus `Alt-Svc` naming the
+/// HTTP/3 port when there is one (RFC 7838 §3; `h3` is HTTP/3's ALPN identifier, RFC
+/// 9114 §3.1), so that a client that came over TCP can move to QUIC; it may keep using
+/// it for a day (`ma`, in seconds).
+fn alt_svc(defaults: &ResponseDefaults, h3: Option<SocketAddr>) -> ResponseDefaults {
+    let mut defaults = defaults.clone();
+    if let Some(h3) = h3 {
+        let value = format!("h3=\":{}\"; ma=86400", h3.port());
+        defaults
+            .fields
+            .push((Bytes::from_static(b"alt-svc"), Bytes::from(value)));
+    }
+    defaults
 }
 
 /// The HTTP/3 sockets: `count` on the same address (the first resolves port 0).

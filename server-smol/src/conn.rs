@@ -38,7 +38,11 @@ pub(crate) async fn serve<S: TcpIo>(
     if let Err(error) = listener::tune(stream.tcp()) {
         tracing::debug!(%peer, %error, "setting socket options");
     }
-    let context = ConnContext { shared, peer };
+    let context = ConnContext {
+        shared,
+        peer,
+        tls: transport == Transport::Tls,
+    };
     let result = match transport {
         Transport::Plain => serve_plain(stream, context).await,
         // TLS state is large: in a box of its own, not in every task.

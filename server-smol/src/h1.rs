@@ -656,7 +656,7 @@ impl<S: Io> H1<S> {
             is_head,
             HTTP1,
             &mut self.date,
-            &self.context.shared.config.response_defaults,
+            self.context.response_defaults(),
             &mut headers,
         );
         if let Some(info) = info {

@@ -756,7 +756,7 @@ impl<S: Io> H2<S> {
             job.is_head,
             HTTP2,
             &mut self.date,
-            &self.context.shared.config.response_defaults,
+            self.context.response_defaults(),
             &mut fields,
         );
         if let Some(info) = info {

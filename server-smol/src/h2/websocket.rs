@@ -137,6 +137,7 @@ impl<S: Io> H2<S> {
                 let context = ConnContext {
                     shared: self.context.shared.clone(),
                     peer: self.context.peer,
+                    tls: self.context.tls,
                 };
                 let serve = crate::ws::session::serve(io, BytesMut::new(), false, seed, context);
                 self.sessions.insert(

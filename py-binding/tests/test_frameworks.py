@@ -26,6 +26,8 @@ REQUESTS = [
     ("POST", "/upload", {"files": {"file": UPLOAD}}),
     ("GET", "/stream", {}),
     ("GET", "/file", {}),
+    # A sync endpoint: the framework's worker threads (anyio, asgiref, executors).
+    ("GET", "/sync/7", {}),
     ("GET", "/error", {}),
     ("GET", "/teapot", {}),
     ("GET", "/missing", {}),

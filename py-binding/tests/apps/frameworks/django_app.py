@@ -56,6 +56,11 @@ async def file(_request):
     return FileResponse(open(STATIC, "rb"))
 
 
+def sync_endpoint(_request, n):
+    # A plain def: Django's ASGI handler runs it in a thread (asgiref).
+    return JsonResponse({"n": n})
+
+
 async def error(_request):
     raise RuntimeError("boom")
 
@@ -71,6 +76,7 @@ urlpatterns = [
     path("upload", upload),
     path("stream", stream),
     path("file", file),
+    path("sync/<int:n>", sync_endpoint),
     path("error", error),
     path("teapot", teapot),
 ]

@@ -66,6 +66,12 @@ async def file():
     return FileResponse(STATIC)
 
 
+@app.get("/sync/{n}")
+def sync_endpoint(n: int):
+    # A plain def: FastAPI runs it in a worker thread through anyio.
+    return {"n": n}
+
+
 @app.get("/error")
 async def error():
     raise RuntimeError("boom")

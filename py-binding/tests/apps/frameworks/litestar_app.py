@@ -52,6 +52,11 @@ async def file() -> File:
     return File(path=STATIC)
 
 
+@get("/sync/{n:int}", sync_to_thread=True)
+def sync_endpoint(n: int) -> Dict[str, Any]:
+    return {"n": n}
+
+
 @get("/error")
 async def error() -> None:
     raise RuntimeError("boom")
@@ -63,7 +68,7 @@ async def teapot() -> None:
 
 
 app = Litestar(
-    route_handlers=[item, echo, form, upload, stream, background, background_done, file, error, teapot],
+    route_handlers=[item, echo, form, upload, stream, background, background_done, file, sync_endpoint, error, teapot],
     on_startup=[startup],
     on_shutdown=[shutdown],
 )

@@ -63,6 +63,12 @@ async def file():
     return await send_file(STATIC)
 
 
+@app.get("/sync/<int:n>")
+def sync_endpoint(n):
+    # A plain def: Quart runs it in an executor thread.
+    return jsonify({"n": n})
+
+
 @app.get("/error")
 async def error():
     raise RuntimeError("boom")

@@ -58,6 +58,11 @@ async def file(_request):
     return FileResponse(STATIC)
 
 
+def sync_endpoint(request):
+    # A plain def: Starlette runs it in a worker thread through anyio.
+    return JSONResponse({"n": request.path_params["n"]})
+
+
 async def error(_request):
     raise RuntimeError("boom")
 
@@ -77,6 +82,7 @@ app = Starlette(
         Route("/background", background),
         Route("/background-done", background_done),
         Route("/file", file),
+        Route("/sync/{n:int}", sync_endpoint),
         Route("/error", error),
         Route("/teapot", teapot),
     ],

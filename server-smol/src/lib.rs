@@ -9,8 +9,11 @@ mod clock;
 mod config;
 mod conn;
 mod context;
+mod deadline;
+mod framed;
 mod h1;
 mod h2;
+mod h3;
 mod headers;
 mod io;
 mod listener;
@@ -26,6 +29,7 @@ mod static_files;
 mod timer;
 mod tls;
 mod turn;
+mod ws;
 
 pub use app::{App, BoxFuture, Handler, RouteError};
 pub use body::{Body, BodyError};
@@ -39,4 +43,8 @@ pub use timer::sleep;
 pub use tls::{
     ALPN, TlsError, server_config as tls_server_config,
     server_config_with_client_auth as tls_server_config_with_client_auth,
+};
+pub use ws::{
+    Accept, AcceptError, AutoAccept, CloseInfo, Message, Utf8Bytes, WebSocket, WsError, WsFuture,
+    WsHandler, WsOptions, WsReceiver, WsSender, WsUpgrade,
 };

@@ -1,7 +1,9 @@
-//! `server-smol`: serves the demo app over HTTP/1.1, h2c and TLS (h2, http/1.1).
+//! `server-smol`: serves the demo app over HTTP/1.1, h2c, TLS (h2, http/1.1) and
+//! HTTP/3 (QUIC).
 //!
 //! `cargo run --release -p weft-server` listens on 127.0.0.1:8080 (cleartext)
-//! and 127.0.0.1:8443 (TLS, self-signed) until SIGINT or SIGTERM.
+//! and 127.0.0.1:8443 (TLS, self-signed; HTTP/3 on the same port over UDP) until
+//! SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use weft_server::{Layout, Server, ServerConfig, TlsSource};
+use weft_server::{Layout, Server, ServerConfig, TlsSource, WsOptions};
 
 mod demo;
 
@@ -26,6 +28,12 @@ struct Args {
     /// Serve cleartext only.
     #[arg(long)]
     no_tls: bool,
+    /// HTTP/3 listener (UDP); by default the TLS listener's address, over UDP.
+    #[arg(long, value_name = "ADDR")]
+    h3_bind: Option<SocketAddr>,
+    /// Do not serve HTTP/3.
+    #[arg(long, conflicts_with = "h3_bind")]
+    no_h3: bool,
     /// Refuse HTTP/2 prior knowledge on the cleartext listener.
     #[arg(long)]
     no_h2c: bool,
@@ -82,6 +90,24 @@ struct Args {
     /// Seconds a graceful shutdown waits for in-flight requests.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
     shutdown_timeout: Duration,
+    /// WebSocket subprotocol the routes speak, most preferred first (repeat the flag for more).
+    #[arg(long = "ws-subprotocol", value_name = "NAME")]
+    ws_subprotocols: Vec<String>,
+    /// Refuse permessage-deflate on WebSocket routes.
+    #[arg(long)]
+    ws_no_compression: bool,
+    /// Largest WebSocket message in bytes, after inflation (closed with 1009 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    ws_max_message: usize,
+    /// Seconds of silence before a WebSocket peer is pinged; 0 turns pings off.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    ws_ping_interval: Duration,
+    /// Seconds a WebSocket ping may go unanswered before the peer is closed (1011).
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = seconds)]
+    ws_pong_timeout: Duration,
+    /// Seconds to wait for the peer's Close after sending ours.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    ws_close_timeout: Duration,
     /// Log format for the access log and errors (filter with RUST_LOG).
     #[arg(long, value_enum, default_value_t = LogFormat::Compact)]
     log: LogFormat,
@@ -132,6 +158,11 @@ fn main() -> ExitCode {
     let mut config = ServerConfig::default();
     config.bind = Some(args.bind);
     config.tls_bind = (!args.no_tls).then_some(args.tls_bind);
+    config.h3_bind = match (args.no_h3, args.h3_bind) {
+        (true, _) => None,
+        (false, Some(addr)) => Some(addr),
+        (false, None) => config.tls_bind,
+    };
     config.h2c = !args.no_h2c;
     config.tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => TlsSource::Files { cert, key },
@@ -154,6 +185,15 @@ fn main() -> ExitCode {
     config.timeouts.keep_alive = args.keep_alive_timeout;
     config.timeouts.h2_ping = (!args.h2_ping_interval.is_zero()).then_some(args.h2_ping_interval);
     config.timeouts.shutdown = args.shutdown_timeout;
+    config.ws = WsOptions::default()
+        .with_protocols(args.ws_subprotocols)
+        .with_compression(!args.ws_no_compression)
+        .with_max_message_size(args.ws_max_message)
+        .with_ping(
+            (!args.ws_ping_interval.is_zero()).then_some(args.ws_ping_interval),
+            args.ws_pong_timeout,
+        );
+    config.ws.close_timeout = args.ws_close_timeout;
 
     let static_root = args.static_dir.unwrap_or_else(demo::default_static_root);
     let app = match demo::app(&static_root) {
@@ -174,6 +214,7 @@ fn main() -> ExitCode {
     tracing::info!(
         http = ?running.local_addr(),
         https = ?running.tls_local_addr(),
+        h3 = ?running.h3_local_addr(),
         workers,
         "serving"
     );

@@ -177,6 +177,24 @@ pub fn accept_extended_connect<'a>(
     negotiate(&f, options)
 }
 
+/// The subprotocols a request offers in its `Sec-WebSocket-Protocol` fields, in order
+/// (RFC 6455 §4.1 item 10, §11.3.4), for a server that lets the application choose among
+/// them. Values that are not UTF-8 are skipped: [`accept_upgrade`] refuses such a request.
+#[must_use]
+pub fn requested_protocols<'a>(
+    headers: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case(b"sec-websocket-protocol")
+            && let Ok(value) = std::str::from_utf8(value)
+        {
+            out.extend(params::list(value).map(str::to_owned));
+        }
+    }
+    out
+}
+
 fn check_version(f: &Fields) -> Result<(), HandshakeError> {
     match f.version.as_deref() {
         Some(VERSION) => Ok(()),
@@ -214,7 +232,8 @@ fn negotiate(f: &Fields, options: &ServerOptions) -> Result<ServerAccept, Handsh
 pub struct ClientHandshake {
     key: String,
     protocols: Vec<String>,
-    deflate: Option<DeflateConfig>,
+    /// permessage-deflate offers, most preferred first.
+    deflate: Vec<DeflateConfig>,
 }
 
 /// A completed opening handshake, on the client.
@@ -260,8 +279,17 @@ impl ClientHandshake {
         Self {
             key: BASE64.encode(nonce),
             protocols,
-            deflate,
+            deflate: deflate.into_iter().collect(),
         }
+    }
+
+    /// Offers permessage-deflate with each of `offers` in turn, most preferred first, in
+    /// place of the one given to [`new`](Self::new): the server takes the first it can
+    /// accept (RFC 7692 §5), and the response is checked against the offer it answers.
+    #[must_use]
+    pub fn with_deflate_offers(mut self, offers: Vec<DeflateConfig>) -> Self {
+        self.deflate = offers;
+        self
     }
 
     /// The `Sec-WebSocket-Key` sent.
@@ -275,8 +303,9 @@ impl ClientHandshake {
         if !self.protocols.is_empty() {
             out.push(("sec-websocket-protocol", self.protocols.join(", ")));
         }
-        if let Some(d) = &self.deflate {
-            out.push(("sec-websocket-extensions", d.offer()));
+        if !self.deflate.is_empty() {
+            let offers: Vec<String> = self.deflate.iter().map(DeflateConfig::offer).collect();
+            out.push(("sec-websocket-extensions", offers.join(", ")));
         }
     }
 
@@ -348,10 +377,12 @@ impl ClientHandshake {
         if f.bad_extensions {
             return Err(HandshakeError::BadResponse("sec-websocket-extensions"));
         }
-        let deflate = match (f.extensions.as_slice(), &self.deflate) {
-            ([], _) => None,
-            ([ext], Some(cfg)) if ext.name == DEFLATE => Some(
-                cfg.accept_response(ext)
+        let deflate = match f.extensions.as_slice() {
+            [] => None,
+            [ext] if ext.name == DEFLATE => Some(
+                self.deflate
+                    .iter()
+                    .find_map(|offer| offer.accept_response(ext))
                     .ok_or(HandshakeError::BadResponse("sec-websocket-extensions"))?,
             ),
             _ => return Err(HandshakeError::BadResponse("sec-websocket-extensions")),
@@ -415,6 +446,20 @@ mod tests {
         );
         let plain = accept_upgrade(b"GET", pairs(REQUEST), &ServerOptions::default()).unwrap();
         assert_eq!(plain.headers.len(), 3);
+    }
+
+    #[test]
+    fn requested_protocols_in_order() {
+        let h = [
+            ("Sec-WebSocket-Protocol", "chat, superchat"),
+            ("Host", "x"),
+            ("sec-websocket-protocol", " v2.json ,"),
+        ];
+        assert_eq!(
+            requested_protocols(pairs(&h)),
+            ["chat", "superchat", "v2.json"]
+        );
+        assert!(requested_protocols(pairs(&[("Host", "x")])).is_empty());
     }
 
     #[test]

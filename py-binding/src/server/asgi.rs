@@ -71,14 +71,12 @@ impl Handler for AsgiHandler {
 /// immutable (strings, a tuple), so the copies can share them.
 #[derive(Debug)]
 pub(crate) struct ScopeBase {
-    /// `type`, `scheme`, `root_path` and `server`, and every per-request key already
+    /// `type`, `scheme`, `root_path`, `server` and `extensions`, and every per-request key already
     /// present (as `None`): a copy then has room for all of them, and filling it in
     /// replaces values instead of growing the table.
     scope: Py<PyDict>,
     /// The `asgi` entry: `version` and `spec_version`.
     asgi: Py<PyDict>,
-    /// The `extensions` entry: what `send` takes besides the ASGI core messages.
-    extensions: Py<PyDict>,
     /// The last client host made into a Python string, reused while it repeats.
     client_host: Mutex<Option<(IpAddr, Py<PyString>)>>,
 }
@@ -105,7 +103,6 @@ impl ScopeBase {
             pyo3::intern!(py, "query_string"),
             pyo3::intern!(py, "headers"),
             pyo3::intern!(py, "client"),
-            pyo3::intern!(py, "extensions"),
         ];
         if with_state {
             per_request.push(pyo3::intern!(py, "state"));
@@ -119,14 +116,16 @@ impl ScopeBase {
         // ASGI extensions: trailers (chunked trailers over HTTP/1.1, a trailing
         // HEADERS frame over HTTP/2, RFC 9110 §6.5) and pathsend (the server reads the
         // file). Each is an empty dict: they take no parameters.
+        // One dict that every scope's copy shares, so it costs a request nothing:
+        // the extensions take no parameters and an application only looks names up.
         let extensions = PyDict::new(py);
         for name in ["http.response.trailers", "http.response.pathsend"] {
             extensions.set_item(PyString::intern(py, name), PyDict::new(py))?;
         }
+        scope.set_item(pyo3::intern!(py, "extensions"), extensions)?;
         Ok(Self {
             scope: scope.unbind(),
             asgi: asgi.unbind(),
-            extensions: extensions.unbind(),
             client_host: Mutex::new(None),
         })
     }
@@ -190,10 +189,6 @@ impl AsgiJob {
         }
         // Keys and the small fixed values are interned: a scope is built per request.
         scope.set_item(pyo3::intern!(py, "asgi"), base.asgi.bind(py).copy()?)?;
-        scope.set_item(
-            pyo3::intern!(py, "extensions"),
-            base.extensions.bind(py).copy()?,
-        )?;
         scope.set_item(
             pyo3::intern!(py, "http_version"),
             version_pystr(py, request.version()),

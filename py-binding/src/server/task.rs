@@ -718,6 +718,19 @@ impl HandlerTask {
         pyo3::types::PyList::empty(py)
     }
 
+    /// `Task._callbacks`, the `(callback, context)` pairs: anyio's `find_root_task`
+    /// (behind `anyio.to_thread.run_sync`, so FastAPI's and Starlette's sync
+    /// endpoints) reads it on every task `asyncio.all_tasks()` returns.
+    #[getter]
+    fn _callbacks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        let state = lock(&self.state);
+        let pairs = state
+            .callbacks
+            .iter()
+            .map(|(callback, context)| (callback.clone_ref(py), context.clone_ref(py)));
+        pyo3::types::PyList::new(py, pairs)
+    }
+
     /// `Task._must_cancel`, read by anyio's cancel scopes.
     #[getter]
     fn _must_cancel(&self) -> bool {

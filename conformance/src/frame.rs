@@ -112,6 +112,8 @@ pub(crate) mod setting {
     pub(crate) const INITIAL_WINDOW_SIZE: u16 = 0x4;
     pub(crate) const MAX_FRAME_SIZE: u16 = 0x5;
     pub(crate) const MAX_HEADER_LIST_SIZE: u16 = 0x6;
+    /// RFC 8441 §3.
+    pub(crate) const ENABLE_CONNECT_PROTOCOL: u16 = 0x8;
 }
 
 /// One frame as read from the server: the header fields and the raw payload.

@@ -77,6 +77,10 @@ struct H2Args {
     /// Also run the strict cases (h2spec's -S).
     #[arg(long)]
     strict: bool,
+    /// Also run the RFC 8441 cases (extended CONNECT, WebSocket over HTTP/2), with a
+    /// WebSocket echo at this path; they are not part of h2spec's catalogue.
+    #[arg(long, value_name = "WS_PATH")]
+    extended_connect: Option<String>,
     /// Sections or cases to run, as h2spec names them (`http2/5.1`, `generic/3.10/2`); all by default.
     sections: Vec<String>,
 }
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
                     .clone()
                     .unwrap_or_else(|| args.server.path.clone()),
                 filters: args.sections,
+                extended_connect: args.extended_connect,
             };
             let reports = h2::run(&target, &options);
             args.server.finish("h2", &reports)

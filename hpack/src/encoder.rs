@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use bytes::{BufMut, BytesMut};
 
 use crate::table::{STATIC, STATIC_LEN, StaticMatch, bytes_eq, entry_size, find_static, hash};
-use crate::{Header, encode_integer, huffman};
+use crate::{Header, InsertionHistory, encode_integer, huffman};
 
 /// The most table space the encoder uses, whatever the peer allows: RFC 7541
 /// §4.2 lets an encoder use less than the maximum, and this bounds what one
@@ -36,24 +36,7 @@ pub struct Encoder {
     huffman: bool,
     indexing: bool,
     name_policies: bool,
-    /// Hashes of fields recently sent without indexing because their name's
-    /// entries tend to go unused, by `field_hash % SEEN_SLOTS`: seeing one a
-    /// second time shows the value repeats, and it is indexed then. Made on
-    /// first need: most connections never evict, and an idle one should not
-    /// pay for the set.
-    recently_seen: Option<Box<[u64; SEEN_SLOTS]>>,
 }
-
-/// How many more of a name's entries must have been evicted unused than used
-/// before that name's values are indexed only on their second sighting.
-/// Measured on the http2jp `raw-data` stories: margins of 2 to 5 all beat
-/// indexing on first sight by 3.1 to 3.9%, 3 is best.
-const WASTE_MARGIN: u32 = 3;
-
-/// Size of the direct-mapped sets of recently seen fields and of per-name
-/// eviction counts.
-const SEEN_SLOTS: usize = 256;
-const NAME_SLOTS: usize = 256;
 
 #[derive(Debug, Clone, Copy)]
 struct PendingSizeUpdate {
@@ -80,7 +63,6 @@ impl Encoder {
             huffman: true,
             indexing: true,
             name_policies: true,
-            recently_seen: None,
         }
     }
 
@@ -198,7 +180,7 @@ impl Encoder {
             // Big fields would flush the table for little chance of reuse.
             && size <= self.table.capacity / 4 * 3
             && policy & RARELY_REPEATS == 0
-            && (!self.name_policies || self.worth_indexing(name_hash, field_hash));
+            && (!self.name_policies || self.table.history.worth_indexing(name_hash, field_hash));
         let (flags, prefix_bits) = if index_it {
             (0x40, 6)
         } else if sensitive {
@@ -217,25 +199,6 @@ impl Encoder {
         if index_it {
             self.table.insert(name, value, name_hash, field_hash);
         }
-    }
-
-    /// Whether a field not found in the table should be added to it: always,
-    /// unless its name's entries mostly went unused, in which case only if
-    /// the same field was sent recently.
-    fn worth_indexing(&mut self, name_hash: u64, field_hash: u64) -> bool {
-        if !self.table.names_go_unused(name_hash) {
-            return true;
-        }
-        // Lossless: the remainder is below SEEN_SLOTS.
-        let slot = &mut self
-            .recently_seen
-            .get_or_insert_with(|| Box::new([0; SEEN_SLOTS]))
-            [(field_hash % SEEN_SLOTS as u64) as usize];
-        if *slot == field_hash {
-            return true;
-        }
-        *slot = field_hash;
-        false
     }
 
     /// Writes a string literal (RFC 7541 §5.2), Huffman-coded when enabled and
@@ -276,8 +239,9 @@ impl Encoder {
 }
 
 /// Fields never added to the table unless the caller asks otherwise: they
-/// carry credentials or session state (RFC 7541 §7.1.3).
-const SENSITIVE_NAMES: [&[u8]; 4] = [
+/// carry credentials or session state (RFC 7541 §7.1.3). Public so that
+/// QPACK applies the same policy.
+pub const SENSITIVE_NAMES: [&[u8]; 4] = [
     b"authorization",
     b"proxy-authorization",
     b"cookie",
@@ -287,8 +251,9 @@ const SENSITIVE_NAMES: [&[u8]; 4] = [
 /// Fields whose values are nearly always new, so indexing them would only
 /// push out entries that do repeat. This is nghttp2's list less `location` and
 /// `if-modified-since`, whose values do repeat within a connection: indexing
-/// them saves 1.3 kB over the http2jp corpus.
-const RARELY_REPEATING_NAMES: [&[u8]; 5] = [
+/// them saves 1.3 kB over the http2jp corpus. Public so that QPACK applies
+/// the same policy.
+pub const RARELY_REPEATING_NAMES: [&[u8]; 5] = [
     b":path",
     b"age",
     b"content-length",
@@ -356,19 +321,8 @@ struct EncoderTable {
     data: Vec<u8>,
     /// The position in the stream of all inserted bytes where `data` starts.
     data_base: u64,
-    /// Per name, by `name_hash % NAME_SLOTS`: how its evicted entries fared.
-    /// Made at the first eviction, so a connection that never fills its
-    /// table (an idle one above all) does not carry it.
-    name_usage: Option<Box<[NameUsage; NAME_SLOTS]>>,
-}
-
-/// Eviction counts for the name whose hash is `name_hash`; a slot taken over
-/// by another name starts again from zero.
-#[derive(Debug, Clone, Copy, Default)]
-struct NameUsage {
-    name_hash: u64,
-    evicted_unused: u32,
-    evicted_used: u32,
+    /// What eviction shows about which names' entries get used.
+    history: InsertionHistory,
 }
 
 #[derive(Debug)]
@@ -395,7 +349,7 @@ impl EncoderTable {
             by_name: HashMap::default(),
             data: Vec::new(),
             data_base: 0,
-            name_usage: None,
+            history: InsertionHistory::default(),
         }
     }
 
@@ -423,18 +377,6 @@ impl EncoderTable {
         {
             entry.used = true;
         }
-    }
-
-    /// Whether entries with this name have been evicted unused clearly more
-    /// often than used.
-    fn names_go_unused(&self, name_hash: u64) -> bool {
-        // Lossless: the remainder is below NAME_SLOTS.
-        let Some(name_usage) = &self.name_usage else {
-            return false;
-        };
-        let usage = name_usage[(name_hash % NAME_SLOTS as u64) as usize];
-        usage.name_hash == name_hash
-            && usage.evicted_unused >= usage.evicted_used.saturating_add(WASTE_MARGIN)
     }
 
     fn find(
@@ -498,22 +440,7 @@ impl EncoderTable {
                 break;
             };
             self.size -= entry_size(entry.name_len, entry.value_len);
-            // Lossless: the remainder is below NAME_SLOTS.
-            let usage = &mut self
-                .name_usage
-                .get_or_insert_with(|| Box::new([NameUsage::default(); NAME_SLOTS]))
-                [(entry.name_hash % NAME_SLOTS as u64) as usize];
-            if usage.name_hash != entry.name_hash {
-                *usage = NameUsage {
-                    name_hash: entry.name_hash,
-                    ..NameUsage::default()
-                };
-            }
-            if entry.used {
-                usage.evicted_used = usage.evicted_used.saturating_add(1);
-            } else {
-                usage.evicted_unused = usage.evicted_unused.saturating_add(1);
-            }
+            self.history.record_eviction(entry.name_hash, entry.used);
             // Only forget the hash if no newer entry has taken it over.
             if self.by_field.get(&entry.field_hash) == Some(&oldest_id) {
                 self.by_field.remove(&entry.field_hash);

@@ -36,32 +36,67 @@ pub(crate) fn decode_integer(
     cursor: &mut usize,
     prefix_bits: u8,
 ) -> Result<usize, DecodeError> {
+    let value = decode_integer_up_to(block, cursor, prefix_bits, MAX_INTEGER)?;
+    usize::try_from(value).map_err(|_| DecodeError::IntegerOverflow)
+}
+
+/// Reads an integer with an N-bit prefix (RFC 7541 §5.1) at `*cursor` and
+/// advances the cursor past it; `prefix_bits` is N (1 to 8) and the bits above
+/// the prefix are ignored.
+///
+/// Values above `max` fail with [`DecodeError::IntegerOverflow`], and so do
+/// encodings with more continuation bytes than a value up to `max` needs, so
+/// the work per integer is bounded. HPACK allows 32 bits; QPACK reuses this
+/// encoding for values of up to 62 bits (RFC 9204 §4.1.1). Input that ends
+/// inside the integer fails with [`DecodeError::Truncated`], with the cursor
+/// left where it was.
+#[inline]
+pub fn decode_integer_up_to(
+    src: &[u8],
+    cursor: &mut usize,
+    prefix_bits: u8,
+    max: u64,
+) -> Result<u64, DecodeError> {
+    let prefix_bits = prefix_bits.clamp(1, 8);
     let max_prefix = (1u16 << prefix_bits) - 1;
-    let first = *block.get(*cursor).ok_or(DecodeError::Truncated)?;
-    *cursor += 1;
+    let mut at = *cursor;
+    let first = *src.get(at).ok_or(DecodeError::Truncated)?;
+    at += 1;
     let prefix = u16::from(first) & max_prefix;
     if prefix < max_prefix {
-        return Ok(usize::from(prefix));
+        if u64::from(prefix) > max {
+            return Err(DecodeError::IntegerOverflow);
+        }
+        *cursor = at;
+        return Ok(u64::from(prefix));
     }
+    // A value up to `max` needs no continuation byte at a shift of its bit
+    // length or more: such bytes are refused, whatever their content.
+    let max_bits = (64 - max.leading_zeros()).max(1);
     let mut value = u64::from(prefix);
     let mut shift = 0u32;
     loop {
-        let byte = *block.get(*cursor).ok_or(DecodeError::Truncated)?;
-        *cursor += 1;
-        // shift <= 28, so the term stays below 2^35 and the sum below 2^36.
-        value += u64::from(byte & 0x7f) << shift;
+        let byte = *src.get(at).ok_or(DecodeError::Truncated)?;
+        at += 1;
+        // shift < 64 here, and the term is checked before it is added.
+        let term = u64::from(byte & 0x7f)
+            .checked_shl(shift)
+            .filter(|term| term >> shift == u64::from(byte & 0x7f))
+            .ok_or(DecodeError::IntegerOverflow)?;
+        value = value
+            .checked_add(term)
+            .filter(|&value| value <= max)
+            .ok_or(DecodeError::IntegerOverflow)?;
         if byte & 0x80 == 0 {
             break;
         }
         shift += 7;
-        if shift > 28 {
+        if shift >= max_bits {
             return Err(DecodeError::IntegerOverflow);
         }
     }
-    if value > MAX_INTEGER {
-        return Err(DecodeError::IntegerOverflow);
-    }
-    usize::try_from(value).map_err(|_| DecodeError::IntegerOverflow)
+    *cursor = at;
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -119,6 +154,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn sixty_two_bits_for_qpack() {
+        let max = (1u64 << 62) - 1;
+        let mut dst = BytesMut::new();
+        encode_integer(max as usize, 6, 0, &mut dst);
+        let mut cursor = 0;
+        assert_eq!(decode_integer_up_to(&dst, &mut cursor, 6, max), Ok(max));
+        assert_eq!(cursor, dst.len());
+        let mut cursor = 0;
+        assert_eq!(
+            decode_integer_up_to(&dst, &mut cursor, 6, max - 1),
+            Err(DecodeError::IntegerOverflow)
+        );
+        // The most continuation bytes any u64 needs, plus one zero byte.
+        let mut cursor = 0;
+        let padded = [
+            0x3f, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
+        ];
+        assert_eq!(
+            decode_integer_up_to(&padded, &mut cursor, 6, u64::MAX),
+            Err(DecodeError::IntegerOverflow)
+        );
+        // A truncated integer leaves the cursor where it was.
+        let mut cursor = 0;
+        assert_eq!(
+            decode_integer_up_to(&dst[..3], &mut cursor, 6, max),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(cursor, 0);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod decoder;
 mod encoder;
 mod error;
+mod history;
 pub mod huffman;
 mod integer;
 mod table;
@@ -18,9 +19,11 @@ use bytes::Bytes;
 use bytes::BytesMut;
 
 pub use decoder::{DEFAULT_MAX_HEADER_LIST_SIZE, Decoder};
-pub use encoder::{Encoder, MAX_ENCODER_TABLE_SIZE};
+pub use encoder::{Encoder, MAX_ENCODER_TABLE_SIZE, RARELY_REPEATING_NAMES, SENSITIVE_NAMES};
 pub use error::DecodeError;
-pub use integer::encode_integer;
+pub use history::InsertionHistory;
+pub use integer::{decode_integer_up_to, encode_integer};
+pub use table::hash;
 
 /// One header field: a name, a value and whether it must never be indexed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

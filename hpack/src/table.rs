@@ -120,8 +120,11 @@ const fn read_u32(bytes: &[u8], at: usize) -> u64 {
 /// bytes per multiply. Table sizes are small and keys come from the local
 /// application, so flooding resistance is not needed; the encoder verifies
 /// every hit anyway. `const` so that the static index is built with it.
+///
+/// Public for the QPACK encoder, whose tables are indexed the same way; it is
+/// not a stable hash (the constants may change between versions).
 #[inline]
-pub(crate) const fn hash(seed: u64, bytes: &[u8]) -> u64 {
+pub const fn hash(seed: u64, bytes: &[u8]) -> u64 {
     let len = bytes.len();
     let mut acc = seed ^ folded_multiply(len as u64 ^ HASH_KEYS[0], HASH_KEYS[1]);
     if len > 16 {

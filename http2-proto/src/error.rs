@@ -224,4 +224,8 @@ pub enum SendError {
     /// them. The peer would have to treat the message as malformed.
     #[error("DATA does not add up to the declared content-length")]
     ContentLengthMismatch,
+    /// A request with the `:protocol` pseudo-header (an extended CONNECT) before the
+    /// peer sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3, §4).
+    #[error("peer has not enabled extended CONNECT")]
+    ExtendedConnectDisabled,
 }

@@ -18,6 +18,12 @@ pub enum HeadersKind {
         content_length: Option<u64>,
         /// The method is HEAD: the response has no content (RFC 9110 §9.3.2).
         is_head: bool,
+        /// An extended CONNECT (RFC 8441 §4): the `:protocol` pseudo-header names the
+        /// protocol the stream will carry (read it with
+        /// [`protocol`](HeadersKind::protocol)). Once a 2xx answers it, the stream is a
+        /// tunnel: DATA flows both ways with no content-length, and END_STREAM closes
+        /// one direction (RFC 8441 §5, RFC 9113 §8.5).
+        extended_connect: bool,
     },
     /// A final response (client role), validated per RFC 9113 §8.3.2.
     Response,
@@ -25,6 +31,27 @@ pub enum HeadersKind {
     Informational,
     /// Trailers: the last field section of a message, no pseudo-headers.
     Trailers,
+}
+
+impl HeadersKind {
+    /// The `:protocol` of an extended CONNECT request (RFC 8441 §4), such as
+    /// `websocket`, from the `headers` of the same event; `None` for any other section.
+    pub fn protocol<'h>(&self, headers: &'h [Header]) -> Option<&'h [u8]> {
+        if !matches!(
+            self,
+            Self::Request {
+                extended_connect: true,
+                ..
+            }
+        ) {
+            return None;
+        }
+        headers
+            .iter()
+            .take_while(|h| h.name.first() == Some(&b':'))
+            .find(|h| &h.name[..] == b":protocol")
+            .map(|h| &h.value[..])
+    }
 }
 
 /// An event for the application. Drain with [`Connection::poll_event`](crate::Connection::poll_event).

@@ -23,7 +23,11 @@ pub struct Settings {
     pub max_frame_size: u32,
     /// SETTINGS_MAX_HEADER_LIST_SIZE (advisory); `None` means unlimited (not sent).
     pub max_header_list_size: Option<u32>,
-    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 extended CONNECT).
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3): a server that sets it accepts
+    /// extended CONNECT requests, which carry `:protocol` (WebSocket over HTTP/2,
+    /// RFC 8441 §4-5); a client may send them once its peer's value is true. Once
+    /// sent as true it is never sent as false again: `update_settings` keeps it, and a
+    /// peer that turns it off commits a connection error (PROTOCOL_ERROR).
     pub enable_connect_protocol: bool,
 }
 

@@ -163,6 +163,12 @@ pub(crate) struct Stream {
     pub(crate) send_length: Option<u64>,
     /// DATA octets we sent (without padding).
     pub(crate) sent: u64,
+    /// The request is a CONNECT, plain (RFC 9113 §8.5) or extended (RFC 8441 §4).
+    pub(crate) connect: bool,
+    /// A 2xx answered the CONNECT: the stream is a tunnel whose DATA has no
+    /// content-length (RFC 9110 §9.3.6) and may pause for as long as the tunnelled
+    /// protocol likes, so the body timeout no longer applies.
+    pub(crate) tunnel: bool,
     /// The application has seen an event for this stream.
     pub(crate) surfaced: bool,
     /// `send_data` could not take everything: report `SendCapacity` when the window grows.
@@ -190,6 +196,8 @@ impl Stream {
             head_request: false,
             send_length: None,
             sent: 0,
+            connect: false,
+            tunnel: false,
             surfaced: false,
             blocked: false,
             body_deadline: None,

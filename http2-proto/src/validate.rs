@@ -23,6 +23,11 @@ pub(crate) struct MessageInfo {
     pub(crate) head: bool,
     /// A response's status code.
     pub(crate) status: u16,
+    /// A CONNECT request, plain (RFC 9113 §8.5) or extended (RFC 8441 §4): after a 2xx
+    /// the stream is a tunnel, without content-length semantics.
+    pub(crate) connect: bool,
+    /// The request carries `:protocol` (RFC 8441 §4).
+    pub(crate) extended_connect: bool,
 }
 
 /// `tchar` without uppercase: HTTP/2 field names are lowercase (RFC 9113 §8.2.1).
@@ -71,7 +76,10 @@ fn content_length(previous: Option<u64>, value: &[u8]) -> Result<u64, Malformed>
 }
 
 /// Validates a request header section (RFC 9113 §8.3.1). `extended_connect` allows the
-/// `:protocol` pseudo-header (RFC 8441) when we advertised it.
+/// `:protocol` pseudo-header when we advertised SETTINGS_ENABLE_CONNECT_PROTOCOL
+/// (RFC 8441 §3-4); an extended CONNECT keeps `:scheme` and `:path`, unlike a plain
+/// one, and names its target in `:authority`. A CONNECT request has no content
+/// (RFC 9110 §9.3.6): its DATA is a tunnel, so a `content-length` describes nothing.
 pub(crate) fn request(
     headers: &[Header],
     extended_connect: bool,
@@ -110,15 +118,28 @@ pub(crate) fn request(
         return Err(Malformed("invalid :method"));
     }
     info.head = method == b"HEAD";
-    if method == b"CONNECT" && protocol.is_none() {
+    info.connect = method == b"CONNECT";
+    if info.connect {
+        info.content_length = None;
+    }
+    if info.connect && protocol.is_none() {
         // Plain CONNECT (RFC 9113 §8.5): only :method and :authority.
         if scheme.is_some() || path.is_some() || authority.is_none_or(<[u8]>::is_empty) {
             return Err(Malformed("malformed CONNECT request"));
         }
         return Ok(info);
     }
-    if protocol.is_some() && method != b"CONNECT" {
-        return Err(Malformed(":protocol without CONNECT"));
+    if let Some(protocol) = protocol {
+        if !info.connect {
+            return Err(Malformed(":protocol without CONNECT"));
+        }
+        if protocol.is_empty() {
+            return Err(Malformed("empty :protocol"));
+        }
+        if authority.is_none_or(<[u8]>::is_empty) {
+            return Err(Malformed("extended CONNECT without :authority"));
+        }
+        info.extended_connect = true;
     }
     if scheme.is_none_or(<[u8]>::is_empty) {
         return Err(Malformed("missing :scheme"));
@@ -357,6 +378,38 @@ mod tests {
         for (headers, what) in cases {
             assert!(request(&headers, false).is_err(), "{what} accepted");
         }
+    }
+
+    #[test]
+    fn extended_connect() {
+        let ws = || {
+            vec![
+                h(":method", "CONNECT"),
+                h(":protocol", "websocket"),
+                h(":scheme", "https"),
+                h(":path", "/chat"),
+                h(":authority", "a"),
+                h("content-length", "5"),
+            ]
+        };
+        let info = request(&ws(), true).unwrap();
+        assert!(info.connect && info.extended_connect);
+        assert_eq!(info.content_length, None, "a tunnel has no content-length");
+        // Not advertised: `:protocol` is an unknown pseudo-header (RFC 9113 §8.3).
+        assert!(request(&ws(), false).is_err());
+        for drop in [":scheme", ":path", ":authority"] {
+            let fields: Vec<Header> = ws()
+                .into_iter()
+                .filter(|f| &f.name[..] != drop.as_bytes())
+                .collect();
+            assert!(request(&fields, true).is_err(), "without {drop}");
+        }
+        let mut get = ws();
+        get[0] = h(":method", "GET");
+        assert!(request(&get, true).is_err());
+        let plain = [h(":method", "CONNECT"), h(":authority", "a:443")];
+        let info = request(&plain, true).unwrap();
+        assert!(info.connect && !info.extended_connect);
     }
 
     #[test]

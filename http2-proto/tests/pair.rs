@@ -41,6 +41,7 @@ fn get_and_response_round_trip() {
                 HeadersKind::Request {
                     content_length: None,
                     is_head: false,
+                    extended_connect: false,
                 },
         } => Some((*stream, headers.clone())),
         _ => None,

@@ -297,22 +297,33 @@ def test_a_stream_left_unfinished_is_reset_over_http2(server, case):
         h2c.close()
 
 
-# -- the scope and the extensions weft does not implement ------------------------
+# -- the scope and the extensions ------------------------------------------------
 
 
-def test_the_scope_advertises_no_extensions(server):
-    assert get(server, "http1", "/scope/").text == "[]"
+def test_the_scope_advertises_the_extensions_weft_implements(server):
+    assert get(server, "http1", "/scope/").text == "['http.response.pathsend', 'http.response.trailers']"
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-@pytest.mark.parametrize("case", ["trailers", "pathsend", "zerocopysend", "early-hint", "push"])
+@pytest.mark.parametrize("case", ["zerocopysend", "early-hint", "push"])
 def test_unadvertised_extensions_raise(server, protocol, case):
     r = get(server, protocol, "/extension/" + case)
     assert r.status_code == 200
     assert r.text.startswith("body ValueError: unsupported ASGI message type"), r.text
-    # "trailers": True in the start message was ignored: the body came with no trailers
-    # promised (HTTP/1.1 would have needed chunked framing and a "trailer" field).
-    assert "trailer" not in r.headers
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize(
+    "case, error",
+    [
+        ("trailers", "RuntimeError: http.response.trailers before the last http.response.body"),
+        ("pathsend", "RuntimeError: http.response.pathsend after http.response.body"),
+    ],
+)
+def test_extension_messages_out_of_order_raise(server, protocol, case, error):
+    r = get(server, protocol, "/extension/" + case)
+    assert r.status_code == 200
+    assert r.text == "body " + error, r.text
 
 
 # -- bodies that must not go on the wire -----------------------------------------

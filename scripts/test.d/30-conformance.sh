@@ -9,7 +9,8 @@
 # 2. `conformance hpack`: the hpack-test-case corpus through the hpack crate.
 # 3. server-smol, which must pass everything: `conformance h2` over TLS (ALPN
 #    h2) and over cleartext (h2c by prior knowledge, on the port that also
-#    serves HTTP/1.1), and `conformance h1` over cleartext and TLS.
+#    serves HTTP/1.1), its RFC 8441 cases (`--extended-connect /ws`, the demo's
+#    WebSocket echo) both ways, and `conformance h1` over cleartext and TLS.
 #
 # Installs nothing: scripts/install-deps installs nghttp2-server from
 # scripts/apt-packages.txt. Every server started here is killed on exit.
@@ -123,6 +124,9 @@ check_server_smol() {
     echo "30-conformance: conformance h2 (h2c) against server-smol on port $plain_port"
     conformance h2 --host 127.0.0.1 --port "$plain_port" --post-path /echo \
         --junit "$work/server-smol-h2c.xml" || status=1
+    echo "30-conformance: conformance h2 rfc8441 (h2c and TLS) against server-smol"
+    conformance h2 --host 127.0.0.1 --port "$plain_port" --extended-connect /ws rfc8441 || status=1
+    conformance h2 --host localhost --port "$tls_port" --tls --insecure --extended-connect /ws rfc8441 || status=1
     echo "30-conformance: conformance h1 against server-smol on port $plain_port"
     conformance h1 --host 127.0.0.1 --port "$plain_port" --post-path /echo \
         --junit "$work/server-smol-h1.xml" || status=1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # server-smol against real clients: curl (HTTP/1.1, h2c prior knowledge, h2 over TLS
 # by ALPN), nghttp, h2load and wrk load smokes (>= 10,000 requests, zero failures),
-# Python httpx with HTTP/2, hostile HTTP/2 clients (rapid reset, CONTINUATION flood:
+# Python httpx with HTTP/2, WebSocket over HTTP/2 (RFC 8441) from Python's h2 and
+# wsproto, hostile HTTP/2 clients (rapid reset, CONTINUATION flood:
 # GOAWAY while another client keeps being served), and graceful shutdown on SIGTERM
 # with a request in flight. Every wait is bounded; the trap stops what we started.
 set -euo pipefail
@@ -124,11 +125,15 @@ echo "40-server: wrk HTTP/1.1: $requests requests, no errors"
 
 # --- Python httpx[http2] ----------------------------------------------------------------
 venv=${CARGO_TARGET_DIR:-target}/server-peers-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import httpx, h2' 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import httpx, h2, wsproto' 2>/dev/null; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'httpx[http2]>=0.27'
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'httpx[http2]>=0.27' 'wsproto>=1.2'
 fi
 timeout 120 "$venv/bin/python" server-smol/tests/peers/httpx_client.py "$plain" "$tls" || fail "httpx"
+
+# --- WebSocket over HTTP/2 (RFC 8441): h2 and wsproto, two sockets and requests on one connection
+timeout 120 "$venv/bin/python" server-smol/tests/peers/h2_websocket.py "$plain" "$tls" \
+    || fail "WebSocket over HTTP/2 (h2 + wsproto)"
 
 # --- hostile HTTP/2 clients, while a well-behaved one keeps going ------------------------
 for attack in rapid-reset continuation-flood; do

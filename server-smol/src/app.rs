@@ -106,8 +106,9 @@ pub(crate) enum Routed {
 }
 
 impl Routed {
-    /// For a driver that does not open WebSockets (HTTP/2 until extended CONNECT, RFC
-    /// 8441, is served): the handler, or the answer, where a WebSocket route answers 400.
+    /// For a request that cannot open a WebSocket (one over HTTP/2 that is not an
+    /// extended CONNECT, RFC 8441): the handler, or the answer, where a WebSocket route
+    /// answers 400.
     pub(crate) fn http_only(self) -> Result<Arc<dyn Handler>, Box<Response>> {
         match self {
             Self::Handler(handler) => Ok(handler),

@@ -1,8 +1,11 @@
 //! Server settings: addresses, workers, TLS, timeouts and limits.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 /// How connections are spread over threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,6 +38,49 @@ pub enum TlsSource {
     },
 }
 
+/// Whether the TLS listener asks clients for a certificate (mutual TLS,
+/// RFC 8446 §4.3.2), and which authorities it accepts them from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// No certificate is requested.
+    #[default]
+    None,
+    /// A certificate is requested; a client without one is still served,
+    /// one with a certificate the authorities did not sign is refused.
+    Optional {
+        /// PEM certificates of the authorities client certificates chain to.
+        ca: PathBuf,
+    },
+    /// The handshake fails without a certificate the authorities signed.
+    Required {
+        /// PEM certificates of the authorities client certificates chain to.
+        ca: PathBuf,
+    },
+}
+
+/// Fields every response carries unless its handler set one of the same
+/// name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseDefaults {
+    /// Add `Date` (RFC 9110 §6.6.1). An origin server with a clock must, so
+    /// only a deployment whose proxy adds it should turn this off.
+    pub date: bool,
+    /// Further fields (`Server`, say), lowercase names. They must be valid
+    /// fields (RFC 9110 §5.1, §5.5): a response the protocol refuses is
+    /// answered with 500.
+    pub fields: Vec<(Bytes, Bytes)>,
+}
+
+impl Default for ResponseDefaults {
+    fn default() -> Self {
+        Self {
+            date: true,
+            fields: Vec::new(),
+        }
+    }
+}
+
 /// Deadlines that protect the server from slow or idle peers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
@@ -59,6 +105,14 @@ pub struct Timeouts {
     pub h2_ping: Option<Duration>,
     /// How long a graceful shutdown waits for in-flight requests.
     pub shutdown: Duration,
+    /// At shutdown, an HTTP/1.1 connection waiting for its next request stays
+    /// open until its keep-alive expiry (within `shutdown`), and a request
+    /// that arrives is answered with `Connection: close`, instead of the
+    /// connection being closed at once. A client that sends its next request
+    /// at the moment the server stops then gets an answer rather than a
+    /// connection closed under it, which it may not retry (RFC 9112 §9.3.1):
+    /// what replacing a worker without dropping requests needs.
+    pub linger_idle_on_shutdown: bool,
 }
 
 impl Default for Timeouts {
@@ -69,6 +123,7 @@ impl Default for Timeouts {
             keep_alive: Duration::from_secs(60),
             h2_ping: Some(Duration::from_secs(30)),
             shutdown: Duration::from_secs(30),
+            linger_idle_on_shutdown: false,
         }
     }
 }
@@ -127,6 +182,19 @@ pub struct ServerConfig {
     pub tls_bind: Option<SocketAddr>,
     /// Certificate for the TLS listener.
     pub tls: TlsSource,
+    /// Client certificates on the TLS listener.
+    pub tls_client_auth: ClientAuth,
+    /// A socket that is already listening (inherited from a supervisor
+    /// process or a service manager), accepted on instead of binding:
+    /// it replaces the TLS listener when `tls_bind` is set, else the
+    /// cleartext one. Each worker thread accepts on a duplicate, so
+    /// several processes can share one accept queue, and a process that
+    /// stops accepting leaves the connections queued to the others.
+    pub listener: Option<Arc<TcpListener>>,
+    /// Kernel accept queue length of the sockets the server binds itself
+    /// (`listen(2)`). Large, because back-pressure at `max_connections`
+    /// leaves connections waiting there instead of refusing them.
+    pub backlog: u32,
     /// Accept HTTP/2 prior knowledge on the cleartext listener.
     pub h2c: bool,
     /// Worker threads; 0 means one per available core.
@@ -140,6 +208,8 @@ pub struct ServerConfig {
     /// WebSocket settings for routes without their own
     /// ([`App::ws_with`](crate::App::ws_with) sets a route's).
     pub ws: crate::ws::WsOptions,
+    /// Fields added to every response.
+    pub response_defaults: ResponseDefaults,
 }
 
 impl Default for ServerConfig {
@@ -148,12 +218,16 @@ impl Default for ServerConfig {
             bind: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             tls_bind: None,
             tls: TlsSource::SelfSigned,
+            tls_client_auth: ClientAuth::None,
+            listener: None,
+            backlog: 4096,
             h2c: true,
             workers: 0,
             layout: Layout::PerCore,
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             ws: crate::ws::WsOptions::default(),
+            response_defaults: ResponseDefaults::default(),
         }
     }
 }

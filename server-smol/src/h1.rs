@@ -321,7 +321,7 @@ impl<S: Io> H1<S> {
             {
                 return Poll::Ready(Ok(step));
             }
-            if matches!(self.job, Job::Idle) && (self.closing || self.peer_eof) {
+            if matches!(self.job, Job::Idle) && (self.closing_idle() || self.peer_eof) {
                 return Poll::Ready(Ok(Step::Close));
             }
 
@@ -651,7 +651,14 @@ impl<S: Io> H1<S> {
             status,
             body,
             trailers,
-        } = Outgoing::new(response, is_head, HTTP1, &mut self.date, &mut headers);
+        } = Outgoing::new(
+            response,
+            is_head,
+            HTTP1,
+            &mut self.date,
+            &self.context.shared.config.response_defaults,
+            &mut headers,
+        );
         if let Some(info) = info {
             info.log_access(self.context.peer, status, None);
         }
@@ -733,6 +740,16 @@ impl<S: Io> H1<S> {
             _ if self.closing => Some(Step::Close),
             _ => None,
         }
+    }
+
+    /// Whether a connection waiting for its next request closes now because
+    /// the server is closing (see `Timeouts::linger_idle_on_shutdown`): a
+    /// lingering one waits for its next request or its keep-alive expiry.
+    fn closing_idle(&self) -> bool {
+        self.closing
+            && !(self.context.shared.config.timeouts.linger_idle_on_shutdown
+                && self.context.shared.shutdown.is_raised()
+                && self.conn.their_state() == State::Idle)
     }
 
     fn next_cycle(&mut self) {

@@ -40,6 +40,9 @@ use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::turn::{EVENT_COST, Turn};
 
+mod tunnel;
+mod websocket;
+
 /// Flush once this much is queued, even if more work is ready.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
 
@@ -107,6 +110,10 @@ struct StreamJob {
     /// [`BodyBudget`] until the stream ends.
     held: u64,
     is_head: bool,
+    /// An extended CONNECT (RFC 8441): DATA is tunnelled bytes, not a request
+    /// body, so `max_body` does not apply and the bytes are credited as the
+    /// tunnel's reader takes them rather than held against the body budget.
+    tunnel: bool,
     phase: Phase,
 }
 
@@ -126,6 +133,8 @@ enum Phase {
     },
     /// The body is sent (without END_STREAM); the trailers end the stream.
     Trailers(Trailers),
+    /// A WebSocket handler deciding whether to accept (RFC 8441).
+    Upgrade(Box<websocket::PendingWs>),
 }
 
 enum Step {
@@ -148,6 +157,10 @@ struct H2<S> {
     credit_rx: Pin<Box<Receiver<(u32, usize)>>>,
     /// What the handlers of this connection may hold of request bodies.
     budget: BodyBudget,
+    /// WebSocket sessions on extended-CONNECT streams, by stream: polled like
+    /// the stream's handler, and kept until they end, after the stream if need
+    /// be (their handlers run on after the close).
+    sessions: HashMap<u32, websocket::Session>,
     out: Outbox,
     timer: Timer,
     timer_at: Option<Instant>,
@@ -182,6 +195,9 @@ impl<S: Io> H2<S> {
         // block, first frame to END_HEADERS) and each pause in a request body.
         config.header_block_timeout = Some(settings.timeouts.header_read);
         config.body_timeout = Some(settings.timeouts.body_read);
+        // WebSocket over HTTP/2 (RFC 8441 §3): the routes decide per request, as
+        // they do for an HTTP/1.1 upgrade.
+        config.local.enable_connect_protocol = true;
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
         let (credit_tx, credit_rx) = smol::channel::unbounded();
@@ -194,6 +210,7 @@ impl<S: Io> H2<S> {
             credit_tx,
             credit_rx: Box::pin(credit_rx),
             budget,
+            sessions: HashMap::new(),
             out: Outbox::new(),
             timer: Timer::never(),
             timer_at: None,
@@ -261,6 +278,7 @@ impl<S: Io> H2<S> {
     /// read), so a readiness wake-up brings the connection back.
     fn is_idle(&self) -> bool {
         self.streams.is_empty()
+            && self.sessions.is_empty()
             && self.to_poll.is_empty()
             && self.out.len() == 0
             && self.conn.pending_transmit() == 0
@@ -448,6 +466,7 @@ impl<S: Io> H2<S> {
                     HeadersKind::Request {
                         content_length,
                         is_head,
+                        ..
                     },
             } => self.start_request(stream, headers, end_stream, content_length, is_head),
             Event::Headers {
@@ -499,16 +518,18 @@ impl<S: Io> H2<S> {
         };
         let len = data.len();
         job.body_received = job.body_received.saturating_add(len as u64);
-        let too_large = job.body_received > max_body;
+        let too_large = !job.tunnel && job.body_received > max_body;
         let delivered = match (&job.body_tx, too_large) {
             (Some(tx), false) => tx.try_send(Ok(data)).is_ok(),
             _ => false,
         };
-        let held = if delivered { len } else { 0 };
+        let taken = if delivered { len } else { 0 };
+        // A tunnel's reader keeps nothing it took (its protocol bounds itself).
+        let held = if job.tunnel { 0 } else { taken };
         job.held += held as u64;
         self.budget.received(flow_len, held);
         // Padding, and data nobody will read, are credited at once.
-        let unheld = flow_len - held;
+        let unheld = flow_len - taken;
         if unheld > 0 {
             self.budget.release_unheld(unheld);
             self.conn.release_capacity(stream, unheld);
@@ -571,7 +592,7 @@ impl<S: Io> H2<S> {
         }
         // A response already under way cannot become a 408: the stream is
         // cancelled instead (RFC 9113 §8.1).
-        let code = if matches!(job.phase, Phase::Handler { .. }) {
+        let code = if matches!(job.phase, Phase::Handler { .. } | Phase::Upgrade(_)) {
             self.respond(id, Response::status_page(408), None);
             ErrorCode::NO_ERROR
         } else {
@@ -594,15 +615,22 @@ impl<S: Io> H2<S> {
         let mut method = Bytes::new();
         let mut path = Bytes::new();
         let mut authority = None;
+        let mut protocol = None;
         let mut headers = Headers::with_capacity(fields.len());
         for field in fields {
             match &field.name[..] {
                 b":method" => method = field.value,
                 b":path" => path = field.value,
                 b":authority" => authority = Some(field.value),
-                b":scheme" | b":protocol" => {}
+                b":protocol" => protocol = Some(field.value),
+                b":scheme" => {}
                 _ => headers.append(field.name, field.value),
             }
+        }
+        if protocol.is_some() {
+            // An extended CONNECT stands for the GET of an HTTP/1.1 upgrade (RFC 8441
+            // §5, RFC 6455 §4.1): routes and handlers see it as that GET.
+            method = Bytes::from_static(b"GET");
         }
         if let Some(authority) = authority
             && !headers.contains("host")
@@ -619,6 +647,7 @@ impl<S: Io> H2<S> {
             body_received: 0,
             held: 0,
             is_head,
+            tunnel: protocol.is_some(),
             phase: Phase::Sending {
                 pending: None,
                 source: None,
@@ -659,6 +688,10 @@ impl<S: Io> H2<S> {
             Some(self.context.peer),
         );
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
+        if let Some(protocol) = protocol {
+            self.start_extended_connect(id, job, &protocol, request, info);
+            return;
+        }
         match shared.app.route_request(&mut request).http_only() {
             Ok(handler) => {
                 job.phase = Phase::Handler {
@@ -680,13 +713,20 @@ impl<S: Io> H2<S> {
         }
     }
 
-    /// Polls a stream's handler or response body.
+    /// Polls a stream's handler or response body, and its WebSocket session.
     fn poll_stream(&mut self, id: u32) {
+        self.poll_session(id);
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
         let waker = job.waker.clone();
         let mut cx = Context::from_waker(&waker);
+        if matches!(job.phase, Phase::Upgrade(_)) {
+            self.poll_upgrade(id, &mut cx);
+        }
+        let Some(job) = self.streams.get_mut(&id) else {
+            return;
+        };
         if let Phase::Handler { future, info } = &mut job.phase {
             let Poll::Ready(mut response) = crate::app::poll_handler(future, &mut cx) else {
                 return;
@@ -712,7 +752,14 @@ impl<S: Io> H2<S> {
             status,
             body,
             trailers,
-        } = Outgoing::new(response, job.is_head, HTTP2, &mut self.date, &mut fields);
+        } = Outgoing::new(
+            response,
+            job.is_head,
+            HTTP2,
+            &mut self.date,
+            &self.context.shared.config.response_defaults,
+            &mut fields,
+        );
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }

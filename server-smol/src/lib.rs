@@ -31,14 +31,17 @@ mod ws;
 
 pub use app::{App, BoxFuture, Handler, RouteError};
 pub use body::{Body, BodyError};
-pub use config::{Layout, Limits, ServerConfig, Timeouts, TlsSource};
+pub use config::{ClientAuth, Layout, Limits, ResponseDefaults, ServerConfig, Timeouts, TlsSource};
 pub use headers::Headers;
 pub use request::{Request, RequestInfo, Version};
 pub use response::{BodyStream, Response, ResponseBody, Trailers, reason, status_has_no_body};
 pub use server::{RunningServer, Server, ServerError, ShutdownHandle, wait_for_signal};
 pub use static_files::StaticFiles;
 pub use timer::sleep;
-pub use tls::{ALPN, TlsError, server_config as tls_server_config};
+pub use tls::{
+    ALPN, TlsError, server_config as tls_server_config,
+    server_config_with_client_auth as tls_server_config_with_client_auth,
+};
 pub use ws::{
     Accept, AcceptError, AutoAccept, CloseInfo, Message, Utf8Bytes, WebSocket, WsError, WsFuture,
     WsHandler, WsOptions, WsReceiver, WsSender, WsUpgrade,

@@ -6,14 +6,12 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-/// Kernel accept queue length. Large, because back-pressure at
-/// `max_connections` leaves connections waiting here instead of refusing them.
-const BACKLOG: i32 = 4096;
-
 /// Binds a non-blocking listener on `addr` with `SO_REUSEADDR` and, when
 /// `reuse_port` is set, `SO_REUSEPORT`, so that every worker can bind the
-/// same address and the kernel spreads connections over them.
-pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+/// same address and the kernel spreads connections over them. `backlog`
+/// is the accept queue length (`listen(2)`; the kernel caps it at
+/// `net.core.somaxconn`).
+pub(crate) fn bind(addr: SocketAddr, reuse_port: bool, backlog: u32) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
@@ -25,8 +23,20 @@ pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener
     }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
     Ok(socket.into())
+}
+
+/// `count` duplicates of a socket that is already listening, non-blocking,
+/// one per worker: they share the socket's one accept queue.
+pub(crate) fn duplicate(listener: &TcpListener, count: usize) -> io::Result<Vec<TcpListener>> {
+    (0..count)
+        .map(|_| {
+            let copy = listener.try_clone()?;
+            copy.set_nonblocking(true)?;
+            Ok(copy)
+        })
+        .collect()
 }
 
 /// Options for an accepted connection: `TCP_NODELAY`, because every write
@@ -41,16 +51,16 @@ mod tests {
 
     #[test]
     fn two_listeners_share_a_port_with_reuse_port() {
-        let first = bind("127.0.0.1:0".parse().unwrap(), true).unwrap();
+        let first = bind("127.0.0.1:0".parse().unwrap(), true, 16).unwrap();
         let addr = first.local_addr().unwrap();
-        let second = bind(addr, true).unwrap();
+        let second = bind(addr, true, 16).unwrap();
         assert_eq!(second.local_addr().unwrap(), addr);
     }
 
     #[test]
     fn without_reuse_port_the_second_bind_fails() {
-        let first = bind("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        let first = bind("127.0.0.1:0".parse().unwrap(), false, 16).unwrap();
         let addr = first.local_addr().unwrap();
-        assert!(bind(addr, false).is_err());
+        assert!(bind(addr, false, 16).is_err());
     }
 }

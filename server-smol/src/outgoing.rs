@@ -7,6 +7,7 @@
 use bytes::Bytes;
 
 use crate::clock::DateCache;
+use crate::config::ResponseDefaults;
 use crate::response::{BodySource, Response, ResponseBody, Trailers, sendable, status_has_no_body};
 
 /// A header field: name and value.
@@ -44,8 +45,9 @@ pub(crate) trait FieldSink {
 }
 
 /// A response ready to be framed; its fields went to a [`FieldSink`]: the
-/// handler's (as [`Framing::field`] kept them), then `Date` and
-/// `Content-Length` where the handler set none.
+/// handler's (as [`Framing::field`] kept them), then the server's defaults
+/// (`Date` and the configured fields) and `Content-Length` where the
+/// handler set none.
 pub(crate) struct Outgoing {
     pub(crate) status: u16,
     pub(crate) body: OutgoingBody,
@@ -61,6 +63,7 @@ impl Outgoing {
         is_head: bool,
         framing: Framing,
         date: &mut DateCache,
+        defaults: &ResponseDefaults,
         fields: &mut impl FieldSink,
     ) -> Self {
         let Response {
@@ -72,17 +75,30 @@ impl Outgoing {
         let no_body = status_has_no_body(status);
         let skip_body = is_head || no_body;
         let trailers = trailers.filter(|_| !skip_body);
-        fields.reserve(headers.len() + 2);
+        fields.reserve(headers.len() + 2 + defaults.fields.len());
         // Framing the handler chose itself (a length, or chunked coding) is kept.
         let (mut has_length, mut has_date) = (false, false);
+        // Bit i: the handler set a field named like default i (past 64
+        // defaults, the rest are always added).
+        let mut overridden = 0u64;
         for (name, value) in headers.into_iter().filter_map(framing.field) {
             has_length |= name.eq_ignore_ascii_case(b"content-length")
                 || name.eq_ignore_ascii_case(b"transfer-encoding");
             has_date |= name.eq_ignore_ascii_case(b"date");
+            for (bit, (default, _)) in defaults.fields.iter().take(64).enumerate() {
+                if name.eq_ignore_ascii_case(default) {
+                    overridden |= 1 << bit;
+                }
+            }
             fields.push(name, value);
         }
+        for (bit, (name, value)) in defaults.fields.iter().enumerate() {
+            if bit >= 64 || overridden & (1 << bit) == 0 {
+                fields.push(name.clone(), value.clone());
+            }
+        }
         // Date is a single value (RFC 9110 §6.6.1): a handler's own is kept.
-        if !has_date {
+        if !has_date && defaults.date {
             fields.push(Bytes::from_static(b"date"), date.get());
         }
         // A HEAD response announces the length the GET would have

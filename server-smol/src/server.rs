@@ -130,20 +130,39 @@ impl Server {
             app,
             round_hook,
         } = self;
-        if config.bind.is_none() && config.tls_bind.is_none() {
+        if config.bind.is_none() && config.tls_bind.is_none() && config.listener.is_none() {
             return Err(ServerError::NoListener);
         }
         let workers = config.worker_count();
         let per_core = config.layout == Layout::PerCore;
         let tls = match config.tls_bind {
-            Some(_) => Some(TlsAcceptor::from(tls::server_config(&config.tls, true)?)),
+            Some(_) => Some(TlsAcceptor::from(tls::server_config_with_client_auth(
+                &config.tls,
+                &config.tls_client_auth,
+                true,
+            )?)),
             None => None,
         };
         // One listener per worker in the per-core layout; the first one
         // resolves port 0 so that the others bind the same port.
         let sets = if per_core { workers } else { 1 };
-        let plain = bind_set(config.bind, sets)?;
-        let secure = bind_set(config.tls_bind, sets)?;
+        let (plain, secure) = match &config.listener {
+            Some(inherited) => {
+                let copies =
+                    listener::duplicate(inherited, sets).map_err(|source| ServerError::Io {
+                        what: "duplicating the inherited listener".into(),
+                        source,
+                    })?;
+                match config.tls_bind {
+                    Some(_) => (bind_set(config.bind, sets, config.backlog)?, copies),
+                    None => (copies, Vec::new()),
+                }
+            }
+            None => (
+                bind_set(config.bind, sets, config.backlog)?,
+                bind_set(config.tls_bind, sets, config.backlog)?,
+            ),
+        };
         let addr = local_addr(&plain)?;
         let tls_addr = local_addr(&secure)?;
         let shared = Arc::new(Shared {
@@ -272,16 +291,21 @@ impl Listeners {
     }
 }
 
-fn bind_set(addr: Option<SocketAddr>, count: usize) -> Result<Vec<TcpListener>, ServerError> {
+fn bind_set(
+    addr: Option<SocketAddr>,
+    count: usize,
+    backlog: u32,
+) -> Result<Vec<TcpListener>, ServerError> {
     let Some(mut addr) = addr else {
         return Ok(Vec::new());
     };
     let mut listeners = Vec::with_capacity(count);
     for _ in 0..count {
-        let listener = listener::bind(addr, count > 1).map_err(|source| ServerError::Io {
-            what: format!("binding {addr}"),
-            source,
-        })?;
+        let listener =
+            listener::bind(addr, count > 1, backlog).map_err(|source| ServerError::Io {
+                what: format!("binding {addr}"),
+                source,
+            })?;
         if addr.port() == 0 {
             addr = listener.local_addr().map_err(|source| ServerError::Io {
                 what: "reading the bound address".into(),

@@ -6,7 +6,7 @@ use rustls::ServerConfig as RustlsConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::config::TlsSource;
+use crate::config::{ClientAuth, TlsSource};
 
 /// Why the TLS listener could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,18 @@ pub enum TlsError {
     /// Generating the self-signed certificate failed.
     #[error("generating a self-signed certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    /// The client authorities' file could not be read or held no PEM
+    /// certificate.
+    #[error("reading client certificate authorities from {path}: {source}")]
+    ClientAuthorities {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: rustls_pki_types::pem::Error,
+    },
+    /// rustls refused an authority certificate, or the list was empty.
+    #[error("client certificate verifier: {0}")]
+    ClientVerifier(#[from] rustls::server::VerifierBuilderError),
     /// rustls refused the certificate or key.
     #[error("TLS configuration: {0}")]
     Rustls(#[from] rustls::Error),
@@ -40,8 +52,18 @@ pub enum TlsError {
 pub const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
 /// Builds the rustls server configuration for `source`, advertising ALPN
-/// `h2` (when `h2` is true) and `http/1.1`.
+/// `h2` (when `h2` is true) and `http/1.1`, without client certificates.
 pub fn server_config(source: &TlsSource, h2: bool) -> Result<Arc<RustlsConfig>, TlsError> {
+    server_config_with_client_auth(source, &ClientAuth::None, h2)
+}
+
+/// [`server_config`] that also asks clients for a certificate as
+/// `client_auth` says (RFC 8446 §4.3.2), verified against its authorities.
+pub fn server_config_with_client_auth(
+    source: &TlsSource,
+    client_auth: &ClientAuth,
+    h2: bool,
+) -> Result<Arc<RustlsConfig>, TlsError> {
     let (chain, key) = match source {
         TlsSource::SelfSigned => self_signed()?,
         TlsSource::Files { cert, key } => {
@@ -59,10 +81,32 @@ pub fn server_config(source: &TlsSource, h2: bool) -> Result<Arc<RustlsConfig>, 
         }
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = RustlsConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+    let builder = RustlsConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let builder = match client_auth {
+        ClientAuth::Optional { ca } | ClientAuth::Required { ca } => {
+            let mut roots = rustls::RootCertStore::empty();
+            let certs = CertificateDer::pem_file_iter(ca)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|source| TlsError::ClientAuthorities {
+                    path: ca.display().to_string(),
+                    source,
+                })?;
+            for cert in certs {
+                roots.add(cert)?;
+            }
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider);
+            let verifier = if matches!(client_auth, ClientAuth::Optional { .. }) {
+                verifier.allow_unauthenticated()
+            } else {
+                verifier
+            };
+            builder.with_client_cert_verifier(verifier.build()?)
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key)?;
     config.alpn_protocols = ALPN
         .iter()
         .filter(|proto| h2 || **proto != b"h2")
@@ -120,5 +164,16 @@ mod tests {
         let result = server_config(&source, true);
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[test]
+    fn client_authorities_must_be_readable() {
+        let client_auth = ClientAuth::Required {
+            ca: "/nonexistent/ca.pem".into(),
+        };
+        assert!(matches!(
+            server_config_with_client_auth(&TlsSource::SelfSigned, &client_auth, true),
+            Err(TlsError::ClientAuthorities { .. })
+        ));
     }
 }

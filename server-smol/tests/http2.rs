@@ -40,6 +40,8 @@ struct Client {
     replies: HashMap<StreamId, Reply>,
     goaway: Option<(StreamId, ErrorCode)>,
     closed: bool,
+    /// Keep the flow-control credit of received DATA: a peer that does not read.
+    hold_credit: bool,
 }
 
 impl Client {
@@ -53,6 +55,7 @@ impl Client {
             replies: HashMap::new(),
             goaway: None,
             closed: false,
+            hold_credit: false,
         };
         client.flush();
         client
@@ -93,12 +96,17 @@ impl Client {
         id
     }
 
-    /// Sends `body` on `id`, waiting for flow-control credit as needed.
+    /// Sends `body` on `id`, ending the stream, waiting for flow-control credit as needed.
     fn send_body(&mut self, id: StreamId, body: &[u8]) {
-        let mut rest = Bytes::copy_from_slice(body);
+        self.send_data(id, body, true);
+    }
+
+    /// Sends `data` on `id`, waiting for flow-control credit as needed.
+    fn send_data(&mut self, id: StreamId, data: &[u8], end_stream: bool) {
+        let mut rest = Bytes::copy_from_slice(data);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            match self.conn.send_data(id, rest.clone(), true) {
+            match self.conn.send_data(id, rest.clone(), end_stream) {
                 Ok(n) if n == rest.len() => break,
                 Ok(n) => rest = rest.slice(n..),
                 Err(http2_proto::SendError::Blocked) => {}
@@ -161,7 +169,9 @@ impl Client {
                     let reply = self.replies.entry(stream).or_default();
                     reply.body.extend_from_slice(&data);
                     reply.done |= end_stream;
-                    self.conn.release_capacity(stream, flow_len);
+                    if !self.hold_credit {
+                        self.conn.release_capacity(stream, flow_len);
+                    }
                 }
                 Event::StreamReset { stream, code, .. } => {
                     let reply = self.replies.entry(stream).or_default();
@@ -562,6 +572,7 @@ fn a_client_that_stops_reading_is_dropped_at_the_write_timeout() {
         replies: HashMap::new(),
         goaway: None,
         closed: false,
+        hold_credit: false,
     };
     client.flush();
     client.request("GET", "/big", true);
@@ -582,6 +593,247 @@ fn a_client_that_stops_reading_is_dropped_at_the_write_timeout() {
         received < 32 << 20,
         "the server kept writing: {received} bytes"
     );
+    server.shutdown();
+    server.join();
+}
+
+// ---- WebSocket over HTTP/2 (RFC 8441) ----------------------------------------------
+
+/// A WebSocket on an extended-CONNECT stream of a [`Client`]: ws-proto in the client
+/// role, fed the stream's DATA and writing its frames as DATA.
+struct H2Socket {
+    id: StreamId,
+    ws: ws_proto::Connection,
+    /// Octets of the stream's DATA already given to `ws`.
+    fed: usize,
+}
+
+impl H2Socket {
+    /// Sends an extended CONNECT for `path` once the server has enabled it; the
+    /// response is `client.replies[id]`.
+    fn request(client: &mut Client, path: &str, protocol: &'static str) -> StreamId {
+        client.wait(|c| c.conn.peer_settings().enable_connect_protocol);
+        client.request_with(
+            "CONNECT",
+            path,
+            &[(":protocol", protocol), ("sec-websocket-version", "13")],
+            false,
+        )
+    }
+
+    fn open(client: &mut Client, path: &str) -> Self {
+        let id = Self::request(client, path, "websocket");
+        client.wait(|c| c.replies[&id].status != 0);
+        assert_eq!(client.replies[&id].status, 200, "{:?}", client.replies[&id]);
+        assert_eq!(client.replies[&id].header("content-length"), None);
+        Self {
+            id,
+            ws: ws_proto::Connection::new(Instant::now(), ws_proto::Config::client()),
+            fed: 0,
+        }
+    }
+
+    fn flush(&mut self, client: &mut Client) {
+        let mut out = Vec::new();
+        while let Some(bytes) = self.ws.poll_transmit() {
+            out.extend_from_slice(&bytes);
+        }
+        if !out.is_empty() {
+            client.send_data(self.id, &out, false);
+        }
+    }
+
+    fn send_text(&mut self, client: &mut Client, text: &str) {
+        self.ws.send_text(text).unwrap();
+        self.flush(client);
+    }
+
+    fn send_binary(&mut self, client: &mut Client, data: &[u8]) {
+        self.ws.send_binary(data).unwrap();
+        self.flush(client);
+    }
+
+    /// The next WebSocket event, reading the stream as needed.
+    fn next(&mut self, client: &mut Client) -> ws_proto::Event {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(event) = self.ws.poll_event() {
+                self.flush(client);
+                return event;
+            }
+            let body = &client.replies[&self.id].body;
+            if body.len() > self.fed {
+                self.ws.recv(Instant::now(), &body[self.fed..]);
+                self.fed = body.len();
+                continue;
+            }
+            assert!(Instant::now() < deadline, "no WebSocket event");
+            assert!(!client.closed, "connection closed early");
+            client.pump();
+        }
+    }
+
+    /// The closing handshake (RFC 6455 §7), then END_STREAM both ways.
+    fn close(mut self, client: &mut Client) {
+        self.ws
+            .close(Instant::now(), ws_proto::CloseCode::NORMAL, "bye")
+            .unwrap();
+        self.flush(client);
+        match self.next(client) {
+            ws_proto::Event::ConnectionLost(error) => {
+                assert!(error.is_clean(), "{error:?}");
+            }
+            other => panic!("expected the server's Close, got {other:?}"),
+        }
+        client.send_data(self.id, &[], true);
+        client.wait(|c| c.replies[&self.id].done);
+        assert_eq!(client.replies[&self.id].reset, None);
+    }
+}
+
+#[test]
+fn websockets_and_requests_share_one_connection() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let mut first = H2Socket::open(&mut client, "/ws");
+    let get = client.request("GET", "/", true);
+    let mut second = H2Socket::open(&mut client, "/ws");
+    first.send_text(&mut client, "hello over HTTP/2");
+    second.send_binary(&mut client, &[0, 1, 2, 255]);
+    assert_eq!(client.finish(get).body, b"Hello, World!");
+    assert_eq!(
+        first.next(&mut client),
+        ws_proto::Event::Text(Bytes::from_static(b"hello over HTTP/2"))
+    );
+    assert_eq!(
+        second.next(&mut client),
+        ws_proto::Event::Binary(Bytes::from_static(&[0, 1, 2, 255]))
+    );
+    // Larger than every stream window, both ways.
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    first.send_binary(&mut client, &big);
+    assert_eq!(first.next(&mut client), ws_proto::Event::Binary(big.into()));
+    first.close(&mut client);
+    second.send_text(&mut client, "still open");
+    assert_eq!(
+        second.next(&mut client),
+        ws_proto::Event::Text(Bytes::from_static(b"still open"))
+    );
+    second.close(&mut client);
+    let get = client.request("GET", "/", true);
+    assert_eq!(client.finish(get).status, 200);
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn a_websocket_is_not_a_request_body() {
+    // The test config's body read timeout is 400 ms and its max_body 64 KiB: neither
+    // applies to a tunnel, which may be quiet for long and carry any amount.
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let mut socket = H2Socket::open(&mut client, "/ws");
+    let chunk = vec![b'w'; 50_000];
+    for _ in 0..4 {
+        // Quiet before the first message and between messages alike.
+        std::thread::sleep(Duration::from_millis(600));
+        socket.send_binary(&mut client, &chunk);
+        assert_eq!(
+            socket.next(&mut client),
+            ws_proto::Event::Binary(chunk.clone().into())
+        );
+    }
+    socket.close(&mut client);
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn an_extended_connect_without_a_websocket_route_gets_an_http_answer() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let id = H2Socket::request(&mut client, "/", "websocket");
+    assert_eq!(client.finish(id).status, 400, "an HTTP route");
+    let id = H2Socket::request(&mut client, "/missing", "websocket");
+    assert_eq!(client.finish(id).status, 404);
+    let id = H2Socket::request(&mut client, "/ws", "connect-udp");
+    assert_eq!(
+        client.finish(id).status,
+        501,
+        "a protocol the server does not tunnel"
+    );
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn shutdown_closes_websockets_over_http2_with_1001() {
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let mut socket = H2Socket::open(&mut client, "/ws");
+    server.shutdown();
+    match socket.next(&mut client) {
+        ws_proto::Event::ConnectionLost(error) => {
+            assert_eq!(
+                error.close_code(),
+                ws_proto::CloseCode::GOING_AWAY,
+                "{error:?}"
+            );
+        }
+        other => panic!("expected Close 1001, got {other:?}"),
+    }
+    client.send_data(socket.id, &[], true);
+    server.join();
+}
+
+#[test]
+fn a_websocket_peer_that_does_not_read_is_held_back_by_flow_control() {
+    // The echo's replies fill our windows, which we never reopen: its `send` waits, so
+    // it stops receiving, so the session stops reading the stream, so the server stops
+    // crediting our DATA. What the server holds meanwhile is bounded by windows and
+    // queues, not by what we send. Once its write timeout (400 ms here) passes, the
+    // session gives up and the stream is cancelled, as the connection would be closed
+    // over HTTP/1.1: the peer learns the socket is gone.
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let mut socket = H2Socket::open(&mut client, "/ws");
+    client.hold_credit = true;
+    let message = vec![b'p'; 16 * 1024];
+    let mut sent = 0usize;
+    let mut stalled_since: Option<Instant> = None;
+    let stalled =
+        |since: Option<Instant>| since.is_some_and(|t| t.elapsed() > Duration::from_secs(1));
+    'sending: while sent < 32 << 20 && !stalled(stalled_since) {
+        socket.ws.send_binary(&message).unwrap();
+        let mut frame = Vec::new();
+        while let Some(bytes) = socket.ws.poll_transmit() {
+            frame.extend_from_slice(&bytes);
+        }
+        let mut rest = Bytes::from(frame);
+        while !rest.is_empty() && !stalled(stalled_since) {
+            match client.conn.send_data(socket.id, rest.clone(), false) {
+                Ok(n) => {
+                    sent += n;
+                    rest = rest.slice(n..);
+                    stalled_since = None;
+                }
+                Err(http2_proto::SendError::Blocked) => {
+                    stalled_since.get_or_insert_with(Instant::now);
+                }
+                // Cancelled by the server: it stopped taking our DATA well before.
+                Err(http2_proto::SendError::StreamClosed(_)) => break 'sending,
+                Err(e) => panic!("send_data: {e}"),
+            }
+            client.flush();
+            client.pump();
+        }
+    }
+    assert!(
+        sent < 4 << 20,
+        "the server took {sent} bytes from a peer that reads nothing"
+    );
+    client.wait(|c| c.replies[&socket.id].done);
+    assert_eq!(client.replies[&socket.id].reset, Some(ErrorCode::CANCEL));
     server.shutdown();
     server.join();
 }

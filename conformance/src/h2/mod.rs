@@ -6,6 +6,7 @@ mod conn;
 mod generic;
 mod hpack;
 mod http2;
+mod rfc8441;
 mod verify;
 
 use std::sync::OnceLock;
@@ -87,6 +88,8 @@ pub(crate) struct Options {
     pub(crate) post_path: String,
     /// h2spec-style selectors (`http2`, `http2/5.1`, `generic/3.10/2`); empty runs all.
     pub(crate) filters: Vec<String>,
+    /// Also run the RFC 8441 cases, with a WebSocket echo at this path.
+    pub(crate) extended_connect: Option<String>,
 }
 
 /// State shared by the cases of one run.
@@ -103,6 +106,8 @@ pub(crate) struct Ctx<'a> {
     target: &'a Target,
     path: &'a str,
     post_path: &'a str,
+    /// The WebSocket echo of the RFC 8441 cases.
+    ws_path: &'a str,
     shared: &'a Shared,
 }
 
@@ -219,7 +224,10 @@ struct Planned<'c> {
 /// Runs the catalogue against `target` and prints the report; returns the
 /// reports in catalogue order.
 pub(crate) fn run(target: &Target, options: &Options) -> Vec<CaseReport> {
-    let sections = catalogue();
+    let mut sections = catalogue();
+    if options.extended_connect.is_some() {
+        sections.extend(rfc8441::sections());
+    }
     let mut planned = Vec::new();
     for section in &sections {
         for (seq, case) in section.cases.iter().enumerate() {
@@ -295,6 +303,7 @@ fn run_one(
                 target,
                 path: &options.path,
                 post_path: &options.post_path,
+                ws_path: options.extended_connect.as_deref().unwrap_or("/"),
                 shared,
             };
             (planned.case.run)(&mut ctx)
@@ -343,6 +352,13 @@ mod tests {
             .map(|(id, seq, _)| format!("{id}/{seq}"))
             .collect();
         assert_eq!(strict, ["http2/5.4.1/2"]);
+    }
+
+    #[test]
+    fn rfc8441_cases_are_their_own_group() {
+        let sections = rfc8441::sections();
+        assert!(sections.iter().all(|s| s.id.starts_with("rfc8441")));
+        assert_eq!(sections.iter().map(|s| s.cases.len()).sum::<usize>(), 8);
     }
 
     #[test]

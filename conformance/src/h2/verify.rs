@@ -245,6 +245,59 @@ pub(crate) fn rst_stream_with(
     }
 }
 
+/// RFC 8441 §5: the answer to an extended CONNECT on `stream_id` is a 2xx HEADERS
+/// frame that leaves the stream open. The block is decoded on its own, which holds
+/// for the first response of a connection (nothing in the server's table yet).
+pub(crate) fn tunnel_opened(events: &mut impl Events, stream_id: u32) -> CaseResult {
+    let expected = || {
+        vec![format!(
+            "HEADERS Frame (stream_id:{stream_id}, :status 2xx, without END_STREAM)"
+        )]
+    };
+    let frame = match wait_for(events, FrameType::HEADERS) {
+        Ok(Event::Frame(frame)) => frame,
+        Ok(other) => return Err(mismatch(expected(), Some(other))),
+        Err(last) => return Err(mismatch(expected(), last)),
+    };
+    let mut fields = Vec::new();
+    let decoded = hpack::Decoder::new(4096).decode(frame.payload.clone(), &mut fields);
+    let status = fields
+        .iter()
+        .find(|f| &f.name[..] == b":status")
+        .map(|f| String::from_utf8_lossy(&f.value).into_owned());
+    let two_xx = status.as_deref().is_some_and(|s| s.starts_with('2'));
+    if frame.stream_id == stream_id && decoded.is_ok() && two_xx && !frame.ends_stream() {
+        return Ok(());
+    }
+    Err(Failure::Mismatch {
+        expected: expected(),
+        actual: format!("{frame} (:status {})", status.as_deref().unwrap_or("none")),
+    })
+}
+
+/// DATA on `stream_id` that adds up to `expected` (other frames are skipped): what
+/// went through a tunnel came back.
+pub(crate) fn data_on(events: &mut impl Events, stream_id: u32, expected: &[u8]) -> CaseResult {
+    let want = || vec![format!("DATA on stream {stream_id}: {expected:02x?}")];
+    let mut got = Vec::new();
+    while got.len() < expected.len() {
+        match wait_for(events, FrameType::DATA) {
+            Ok(Event::Frame(frame)) if frame.stream_id == stream_id => {
+                got.extend_from_slice(&frame.payload);
+            }
+            Ok(_) => {}
+            Err(last) => return Err(mismatch(want(), last)),
+        }
+    }
+    if got == expected {
+        return Ok(());
+    }
+    Err(Failure::Mismatch {
+        expected: want(),
+        actual: format!("DATA {got:02x?}"),
+    })
+}
+
 /// The custom check of the preface cases: the server's first frame is a
 /// SETTINGS frame without ACK.
 pub(crate) fn first_frame_is_settings(events: &mut impl Events) -> CaseResult {
@@ -322,6 +375,34 @@ mod tests {
     }
 
     const PROTOCOL: &[ErrorCode] = &[ErrorCode::PROTOCOL_ERROR];
+
+    /// A HEADERS frame on stream 1 whose block is `:status` as one literal.
+    fn response(status: &str, flags: u8) -> Event {
+        let mut block = vec![0x08, 3];
+        block.extend_from_slice(status.as_bytes());
+        frame(FrameType::HEADERS, flags::END_HEADERS | flags, 1, &block)
+    }
+
+    #[test]
+    fn tunnel_opened_needs_an_open_2xx() {
+        assert_eq!(
+            tunnel_opened(&mut Script::new([response("200", 0)]), 1),
+            Ok(())
+        );
+        let ended = response("200", flags::END_STREAM);
+        assert!(tunnel_opened(&mut Script::new([ended]), 1).is_err());
+        assert!(tunnel_opened(&mut Script::new([response("404", 0)]), 1).is_err());
+        assert!(tunnel_opened(&mut Script::new([rst(1, ErrorCode::PROTOCOL_ERROR)]), 1).is_err());
+    }
+
+    #[test]
+    fn data_on_joins_frames_of_its_stream() {
+        let part = |stream, bytes: &[u8]| frame(FrameType::DATA, 0, stream, bytes);
+        let frames = [part(1, b"ab"), part(3, b"zz"), part(1, b"c")];
+        assert_eq!(data_on(&mut Script::new(frames), 1, b"abc"), Ok(()));
+        assert!(data_on(&mut Script::new([part(1, b"abd")]), 1, b"abc").is_err());
+        assert!(data_on(&mut Script::new([part(1, b"ab")]), 1, b"abc").is_err());
+    }
 
     #[test]
     fn connection_error_passes_on_goaway_or_close() {

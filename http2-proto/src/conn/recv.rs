@@ -485,7 +485,10 @@ impl Connection {
             // Refused before any processing: safe for the client to retry (§8.7).
             return self.stream_error(now, id, ErrorCode::REFUSED_STREAM);
         }
-        let info = match validate::request(&headers, self.local.enable_connect_protocol) {
+        // What we advertised, acknowledged or not: a client may send an extended
+        // CONNECT as soon as it has read our setting (RFC 8441 §3), and we never take
+        // the setting back (see `update_settings`).
+        let info = match validate::request(&headers, self.config.local.enable_connect_protocol) {
             Ok(info) => info,
             Err(Malformed(_)) => return self.stream_error(now, id, ErrorCode::PROTOCOL_ERROR),
         };
@@ -501,6 +504,7 @@ impl Connection {
         stream.inbound = Inbound::Body;
         stream.content_length = info.content_length;
         stream.head_request = info.head;
+        stream.connect = info.connect;
         stream.surfaced = true;
         self.streams.insert(id, stream);
         self.events.push_back(Event::Headers {
@@ -510,6 +514,7 @@ impl Connection {
             kind: HeadersKind::Request {
                 content_length: info.content_length,
                 is_head: info.head,
+                extended_connect: info.extended_connect,
             },
         });
         self.touch_body_timer(now, id);
@@ -562,7 +567,14 @@ impl Connection {
                     HeadersKind::Informational
                 } else {
                     let bodyless = stream.head_request || info.status == 204 || info.status == 304;
-                    stream.content_length = if bodyless { None } else { info.content_length };
+                    // A 2xx to CONNECT opens a tunnel; its Content-Length, if any, is
+                    // ignored (RFC 9110 §9.3.6).
+                    stream.tunnel = stream.connect && (200..300).contains(&info.status);
+                    stream.content_length = if bodyless || stream.tunnel {
+                        None
+                    } else {
+                        info.content_length
+                    };
                     if end_stream && stream.content_length.is_some_and(|n| n != 0) {
                         return self.stream_error(now, id, ErrorCode::PROTOCOL_ERROR);
                     }
@@ -684,6 +696,12 @@ impl Connection {
             match s.id {
                 SettingId::ENABLE_PUSH if self.role == Role::Client && s.value == 1 => {
                     return Err(proto("server sent ENABLE_PUSH = 1"));
+                }
+                // RFC 8441 §3: once sent as 1, the setting is never sent as 0.
+                SettingId::ENABLE_CONNECT_PROTOCOL
+                    if s.value == 0 && self.peer.enable_connect_protocol =>
+                {
+                    return Err(proto("ENABLE_CONNECT_PROTOCOL changed from 1 to 0"));
                 }
                 SettingId::INITIAL_WINDOW_SIZE => {
                     let delta = i64::from(s.value) - i64::from(self.peer.initial_window_size);

@@ -95,11 +95,21 @@ impl Connection {
             return Err(SendError::InvalidHeader);
         }
         let informational = is_informational(headers);
-        let (state, outbound, head_request, unsent) = {
+        let (state, outbound, head_request, connect, unsent) = {
             let stream = self.streams.get(id).ok_or_else(|| self.missing(id))?;
             let unsent = stream.send_length.map(|n| n.saturating_sub(stream.sent));
-            (stream.state, stream.outbound, stream.head_request, unsent)
+            let connect = stream.connect;
+            (
+                stream.state,
+                stream.outbound,
+                stream.head_request,
+                connect,
+                unsent,
+            )
         };
+        if state == StreamState::Idle && self.role == Role::Client {
+            self.check_extended_connect(headers)?;
+        }
         if !state.can_send() {
             return Err(SendError::StreamClosed(id));
         }
@@ -116,14 +126,20 @@ impl Connection {
         // declares. A response to HEAD, a 204 and a 304 carry no body, and their
         // length (if any) describes another message.
         let final_head = !informational && outbound == Outbound::Head;
-        let send_length = if final_head {
+        let (send_length, opens_tunnel) = if final_head {
             let (declared, status) =
                 crate::validate::outbound_framing(headers).map_err(|_| SendError::InvalidHeader)?;
             let bodyless =
                 self.role == Role::Server && (head_request || status == 204 || status == 304);
-            declared.filter(|_| !bodyless)
+            // RFC 9110 §9.3.6: a 2xx to CONNECT turns the stream into a tunnel and
+            // carries no Content-Length (the client would ignore it).
+            let opens_tunnel = self.role == Role::Server && connect && (200..300).contains(&status);
+            if opens_tunnel && declared.is_some() {
+                return Err(SendError::InvalidHeader);
+            }
+            (declared.filter(|_| !bodyless), opens_tunnel)
         } else {
-            None
+            (None, false)
         };
         if end_stream {
             // A head that ends the stream sends no body; trailers come after all of it.
@@ -149,12 +165,15 @@ impl Connection {
             stream.outbound = Outbound::Body;
             stream.send_length = send_length;
         }
-        if state == StreamState::Idle
-            && headers
-                .iter()
-                .any(|h| &h.name[..] == b":method" && &h.value[..] == b"HEAD")
-        {
-            stream.head_request = true;
+        if opens_tunnel {
+            stream.tunnel = true;
+            stream.body_deadline = None;
+        }
+        if state == StreamState::Idle {
+            let method = headers.iter().find(|h| &h.name[..] == b":method");
+            let method = method.map(|h| &h.value[..]);
+            stream.head_request = method == Some(b"HEAD");
+            stream.connect = method == Some(b"CONNECT");
         }
         if state == StreamState::Idle && self.role == Role::Client {
             stream.surfaced = true;
@@ -417,8 +436,26 @@ impl Connection {
         if self.role == Role::Server {
             settings.enable_push = false;
         }
+        // RFC 8441 §3: a sender never turns SETTINGS_ENABLE_CONNECT_PROTOCOL from 1 to 0.
+        settings.enable_connect_protocol |= self.config.local.enable_connect_protocol;
         self.config.local = settings;
         self.queue_settings(now, settings);
+    }
+
+    /// A request with `:protocol` is an extended CONNECT: the peer must have enabled
+    /// it (RFC 8441 §3), and it is held to the rules the peer will check (§4: CONNECT
+    /// with `:scheme`, `:path` and `:authority`), the same ones we check on receipt.
+    fn check_extended_connect(&self, headers: &[Header]) -> Result<(), SendError> {
+        if !headers.iter().any(|h| &h.name[..] == b":protocol") {
+            return Ok(());
+        }
+        if !self.peer.enable_connect_protocol {
+            return Err(SendError::ExtendedConnectDisabled);
+        }
+        match crate::validate::request(headers, true) {
+            Ok(info) if info.extended_connect => Ok(()),
+            _ => Err(SendError::InvalidHeader),
+        }
     }
 
     fn missing(&self, id: StreamId) -> SendError {

@@ -53,7 +53,8 @@ impl Connection {
             return;
         };
         let deadline = self.streams.get_mut(id).and_then(|stream| {
-            let sending = stream.inbound == Inbound::Body && stream.state.can_recv();
+            let sending =
+                stream.inbound == Inbound::Body && stream.state.can_recv() && !stream.tunnel;
             stream.body_deadline = sending.then_some(now + timeout);
             stream.body_deadline
         });

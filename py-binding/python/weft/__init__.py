@@ -5,6 +5,7 @@
 - ``weft.http2``: ``Connection`` and events (names of ``h2``).
 - ``weft.Router``: a path router.
 - ``weft.App``: a decorator API served by the Rust server; ``weft.serve`` hosts ASGI 3 apps.
+- ``weft.run(app, **options)``: ``uvicorn.run``'s options; ``weft app:app`` is uvicorn's CLI.
 """
 
 from ._weft import (
@@ -20,6 +21,8 @@ from ._weft import (
     WeftError,
 )
 from .app import App, BadRequestBody, HTTPException, Response
+from ._config import UnsupportedOption
+from ._run import run
 from .asgi import serve
 
 __all__ = [
@@ -30,6 +33,8 @@ __all__ = [
     "Request",
     "Response",
     "serve",
+    "run",
+    "UnsupportedOption",
     "CLIENT",
     "SERVER",
     "InsertError",

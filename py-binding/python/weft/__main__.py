@@ -1,6 +1,6 @@
-"""``python -m weft module:app``: serve an ASGI 3 application."""
+"""``python -m weft module:app``: the ``weft`` command (``weft.cli``)."""
 
-from .asgi import main
+from .cli import main
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,5 @@
-"""Hosting ASGI 3 applications: ``weft.serve("module:app")`` and
-``python -m weft module:app``.
+"""Hosting ASGI 3 applications: ``weft.serve("module:app")`` (the command line,
+``weft module:app``, is ``weft.cli``).
 
 The ``http`` scope is served over HTTP/1.1 and HTTP/2 (h2c prior knowledge, or TLS
 with ALPN), with streamed request and response bodies, ``http.disconnect`` once the
@@ -9,9 +9,7 @@ exchange is over or the client is gone, and the ``lifespan`` protocol (with
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import logging
 import os
 import sys
 from typing import Any, Callable, Optional, Union
@@ -76,46 +74,3 @@ def serve(
         _runtime.supervise(workers, lambda: run_one(reuse_port=True))
     else:
         run_one()
-
-
-def main(argv: Optional["list[str]"] = None) -> None:
-    """``python -m weft module:app [--host H] [--port P] [--workers N] ...``"""
-    parser = argparse.ArgumentParser(prog="weft", description="Serve an ASGI 3 application with weft.")
-    parser.add_argument("app", help="the application, as module:attribute")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (SO_REUSEPORT)")
-    parser.add_argument("--certfile", help="TLS certificate chain (PEM); enables TLS with ALPN h2/http1.1")
-    parser.add_argument("--keyfile", help="TLS private key (PEM)")
-    parser.add_argument("--lifespan", choices=["auto", "on", "off"], default="auto")
-    parser.add_argument("--root-path", default="")
-    parser.add_argument("--factory", action="store_true", help="app is a factory to call")
-    parser.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], default="auto")
-    parser.add_argument("--log-level", default="info")
-    limits = parser.add_argument_group("server limits")
-    limits.add_argument("--no-h2c", action="store_true", help="refuse HTTP/2 with prior knowledge on a cleartext port")
-    limits.add_argument("--io-threads", type=int, default=1, help="I/O threads per worker process (default 1)")
-    limits.add_argument("--max-body", type=int, default=10 * 1024 * 1024, help="largest request body in bytes; 413 beyond (default 10 MiB)")
-    limits.add_argument("--max-connections", type=int, default=25_000, help="most open connections per worker (default 25000)")
-    limits.add_argument("--keep-alive-timeout", type=float, default=60.0, help="seconds an idle keep-alive connection stays open (default 60)")
-    limits.add_argument("--shutdown-timeout", type=float, default=30.0, help="seconds a graceful shutdown waits for in-flight requests (default 30)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
-    serve(
-        args.app,
-        args.host,
-        args.port,
-        workers=args.workers,
-        certfile=args.certfile,
-        keyfile=args.keyfile,
-        lifespan=args.lifespan,
-        root_path=args.root_path,
-        factory=args.factory,
-        loop=args.loop,
-        h2c=not args.no_h2c,
-        io_threads=args.io_threads,
-        max_body=args.max_body,
-        max_connections=args.max_connections,
-        keep_alive_timeout=args.keep_alive_timeout,
-        shutdown_timeout=args.shutdown_timeout,
-    )

@@ -77,6 +77,8 @@ pub(crate) struct ScopeBase {
     scope: Py<PyDict>,
     /// The `asgi` entry: `version` and `spec_version`.
     asgi: Py<PyDict>,
+    /// The `extensions` entry: what `send` takes besides the ASGI core messages.
+    extensions: Py<PyDict>,
     /// The last client host made into a Python string, reused while it repeats.
     client_host: Mutex<Option<(IpAddr, Py<PyString>)>>,
 }
@@ -103,6 +105,7 @@ impl ScopeBase {
             pyo3::intern!(py, "query_string"),
             pyo3::intern!(py, "headers"),
             pyo3::intern!(py, "client"),
+            pyo3::intern!(py, "extensions"),
         ];
         if with_state {
             per_request.push(pyo3::intern!(py, "state"));
@@ -113,9 +116,17 @@ impl ScopeBase {
         let asgi = PyDict::new(py);
         asgi.set_item(pyo3::intern!(py, "version"), pyo3::intern!(py, "3.0"))?;
         asgi.set_item(pyo3::intern!(py, "spec_version"), pyo3::intern!(py, "2.4"))?;
+        // ASGI extensions: trailers (chunked trailers over HTTP/1.1, a trailing
+        // HEADERS frame over HTTP/2, RFC 9110 §6.5) and pathsend (the server reads the
+        // file). Each is an empty dict: they take no parameters.
+        let extensions = PyDict::new(py);
+        for name in ["http.response.trailers", "http.response.pathsend"] {
+            extensions.set_item(PyString::intern(py, name), PyDict::new(py))?;
+        }
         Ok(Self {
             scope: scope.unbind(),
             asgi: asgi.unbind(),
+            extensions: extensions.unbind(),
             client_host: Mutex::new(None),
         })
     }
@@ -180,6 +191,10 @@ impl AsgiJob {
         // Keys and the small fixed values are interned: a scope is built per request.
         scope.set_item(pyo3::intern!(py, "asgi"), base.asgi.bind(py).copy()?)?;
         scope.set_item(
+            pyo3::intern!(py, "extensions"),
+            base.extensions.bind(py).copy()?,
+        )?;
+        scope.set_item(
             pyo3::intern!(py, "http_version"),
             version_pystr(py, request.version()),
         )?;
@@ -234,6 +249,7 @@ impl AsgiJob {
                     finished: false,
                     head_request,
                     discarding: false,
+                    trailers: TrailerState::None,
                 }),
                 bridge: bridge.clone(),
             },
@@ -380,12 +396,47 @@ struct SendState {
     /// would be sent. The server has no stream to write them to, and an app that
     /// streams the same way for HEAD as for GET has done nothing wrong.
     discarding: bool,
+    trailers: TrailerState,
+}
+
+/// The `http.response.trailers` extension of one response.
+#[derive(Debug)]
+enum TrailerState {
+    /// `http.response.start` did not announce trailers.
+    None,
+    /// Announced; the response has not been handed over yet.
+    Announced,
+    /// Handed over: the server waits for the fields on this channel once the body
+    /// is sent. Fields of messages with `more_trailers` gather here meanwhile.
+    Waiting(
+        smol::channel::Sender<server_smol::Headers>,
+        server_smol::Headers,
+    ),
+    /// Sent (or given up, when the response had no room for them).
+    Done,
+}
+
+impl TrailerState {
+    /// Attaches the trailers future to `response` if trailers were announced. An
+    /// application that never sends them ends the response with none.
+    fn attach(&mut self, response: Response) -> Response {
+        if !matches!(self, Self::Announced) {
+            return response;
+        }
+        let (tx, rx) = smol::channel::bounded(1);
+        *self = Self::Waiting(tx, server_smol::Headers::new());
+        response.with_trailers(server_smol::Trailers::new(async move {
+            rx.recv().await.unwrap_or_default()
+        }))
+    }
 }
 
 /// The messages `send` takes.
 enum SendKind {
     Start,
     Body,
+    Trailers,
+    PathSend,
 }
 
 /// ASGI `send`: `http.response.start`, then `http.response.body` messages.
@@ -417,6 +468,9 @@ impl Send {
             }
         }
         state.finished = true;
+        // Announced trailers that never came: the response ends without them
+        // rather than waiting for a `send` that can no longer happen.
+        state.trailers = TrailerState::Done;
     }
 
     /// Whether `http.response.start` was accepted.
@@ -438,6 +492,16 @@ impl Send {
             SendKind::Body
         } else if kind.as_any().eq(pyo3::intern!(py, "http.response.start"))? {
             SendKind::Start
+        } else if kind
+            .as_any()
+            .eq(pyo3::intern!(py, "http.response.trailers"))?
+        {
+            SendKind::Trailers
+        } else if kind
+            .as_any()
+            .eq(pyo3::intern!(py, "http.response.pathsend"))?
+        {
+            SendKind::PathSend
         } else {
             return Err(PyValueError::new_err(format!(
                 "unsupported ASGI message type {:?}",
@@ -457,8 +521,96 @@ impl Send {
                 }
                 let status = final_status(message.get_item(pyo3::intern!(py, "status"))?)?;
                 let head = response_head(status, message.get_item(pyo3::intern!(py, "headers"))?)?;
+                let trailers = match message.get_item(pyo3::intern!(py, "trailers"))? {
+                    Some(flag) => flag.is_truthy()?,
+                    None => false,
+                };
                 state.head = Some(head);
+                if trailers {
+                    state.trailers = TrailerState::Announced;
+                }
                 ready(py)
+            }
+            SendKind::Trailers => {
+                let more = match message.get_item(pyo3::intern!(py, "more_trailers"))? {
+                    Some(m) => m.is_truthy()?,
+                    None => false,
+                };
+                let fields = response_head(200, message.get_item(pyo3::intern!(py, "headers"))?)?;
+                if state.discarding {
+                    return ready(py);
+                }
+                if !state.finished {
+                    return Err(PyRuntimeError::new_err(
+                        "http.response.trailers before the last http.response.body",
+                    ));
+                }
+                let TrailerState::Waiting(_, gathered) = &mut state.trailers else {
+                    return Err(PyRuntimeError::new_err(
+                        "http.response.trailers without 'trailers': True in http.response.start",
+                    ));
+                };
+                for (name, value) in fields.headers().iter() {
+                    gathered.append(name.clone(), value.clone());
+                }
+                if !more
+                    && let TrailerState::Waiting(tx, gathered) =
+                        std::mem::replace(&mut state.trailers, TrailerState::Done)
+                {
+                    // The connection may be gone; the trailers are then for nobody.
+                    let _ = tx.try_send(gathered);
+                }
+                ready(py)
+            }
+            SendKind::PathSend => {
+                if state.writer.is_some() || state.finished {
+                    return Err(PyRuntimeError::new_err(
+                        "http.response.pathsend after http.response.body",
+                    ));
+                }
+                let path = message
+                    .get_item(pyo3::intern!(py, "path"))?
+                    .ok_or_else(|| {
+                        PyValueError::new_err("http.response.pathsend without 'path'")
+                    })?;
+                let path: std::path::PathBuf = path.extract()?;
+                let head = state.head.take().ok_or_else(|| {
+                    PyRuntimeError::new_err("http.response.pathsend before http.response.start")
+                })?;
+                let reply = state
+                    .reply
+                    .take()
+                    .ok_or_else(|| PyRuntimeError::new_err("the response was already sent"))?;
+                let opened = std::fs::File::open(&path).and_then(|file| {
+                    let len = file.metadata()?.len();
+                    Ok((file, len))
+                });
+                let (file, len) = match opened {
+                    Ok(opened) => opened,
+                    Err(error) => {
+                        // Nothing went out: the application may still answer.
+                        state.head = Some(head);
+                        state.reply = Some(reply);
+                        // OSError(errno, text, path) makes the subclass the errno
+                        // names (FileNotFoundError, PermissionError, ...).
+                        return Err(pyo3::exceptions::PyOSError::new_err((
+                            error.raw_os_error().unwrap_or(0),
+                            format!("http.response.pathsend: {error}"),
+                            path.display().to_string(),
+                        )));
+                    }
+                };
+                state.finished = true;
+                let body = server_smol::ResponseBody::File {
+                    file: smol::fs::File::from(file),
+                    len,
+                };
+                let response = state.trailers.attach(head.with_response_body(body));
+                if reply.answer(py, response) {
+                    ready(py)
+                } else {
+                    Err(disconnected())
+                }
             }
             SendKind::Body => {
                 if state.finished {
@@ -487,7 +639,8 @@ impl Send {
                         .ok_or_else(|| PyRuntimeError::new_err("the response was already sent"))?;
                     if !more {
                         state.finished = true;
-                        return if reply.answer(py, head.with_body(body)) {
+                        let response = state.trailers.attach(head.with_body(body));
+                        return if reply.answer(py, response) {
                             ready(py)
                         } else {
                             Err(disconnected())
@@ -515,6 +668,7 @@ impl Send {
                     });
                     let response = head
                         .with_response_body(server_smol::ResponseBody::Stream(Box::pin(stream)));
+                    let response = state.trailers.attach(response);
                     state.writer = Some(writer);
                     first = Some((reply, response));
                 }

@@ -17,6 +17,7 @@
 mod asgi;
 mod bridge;
 mod exchange;
+mod listener;
 mod request;
 mod resume;
 mod task;
@@ -31,7 +32,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use server_smol::{App, Layout, RunningServer, ServerConfig, TlsSource};
+use server_smol::{App, ClientAuth, Layout, RunningServer, ServerConfig, TlsSource};
 
 use asgi::{AsgiHandler, ScopeBase};
 use bridge::{Bridge, LoopItem};
@@ -129,6 +130,18 @@ impl Server {
     /// `keyfile` are given, otherwise cleartext HTTP/1.1 with h2c prior knowledge.
     ///
     /// `reuse_port` lets several processes bind the same port (worker processes).
+    ///
+    /// `fd` is a socket that is already listening (a supervisor's, or one handed over
+    /// by a service manager): it is accepted on instead of binding `host:port`, and
+    /// the caller keeps it open for the server's life. `ca_certs` with
+    /// `cert_reqs` 1 (optional) or 2 (required) asks TLS clients for a certificate
+    /// (the values of Python's `ssl.CERT_*`). `headers` are `(name, value)` fields
+    /// every response carries unless the application set one of that name;
+    /// `date_header` adds `Date` (RFC 9110 §6.6.1). `max_head` bounds an HTTP/1.1
+    /// request head (431 beyond); `backlog` is the `listen(2)` queue length.
+    /// `linger_idle_on_shutdown`: at shutdown, HTTP/1.1 connections between requests
+    /// answer one more request (with `Connection: close`) until their keep-alive
+    /// expiry, instead of closing under a client that is sending it.
     #[new]
     #[pyo3(signature = (
         host = "127.0.0.1",
@@ -143,6 +156,14 @@ impl Server {
         max_connections = 25_000,
         keep_alive_timeout = 60.0,
         shutdown_timeout = 30.0,
+        fd = None,
+        backlog = 4096,
+        max_head = 16 * 1024,
+        headers = Vec::new(),
+        date_header = true,
+        ca_certs = None,
+        cert_reqs = 0,
+        linger_idle_on_shutdown = false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -157,9 +178,27 @@ impl Server {
         max_connections: usize,
         keep_alive_timeout: f64,
         shutdown_timeout: f64,
+        fd: Option<i32>,
+        backlog: u32,
+        max_head: usize,
+        headers: Vec<(String, String)>,
+        date_header: bool,
+        ca_certs: Option<PathBuf>,
+        cert_reqs: u8,
+        linger_idle_on_shutdown: bool,
     ) -> PyResult<Self> {
-        let addr = resolve_addr(host, port)?;
         let mut config = ServerConfig::default();
+        let addr = match fd {
+            Some(fd) => {
+                let listener = listener::inherit(fd)?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| PyOSError::new_err(format!("descriptor {fd}: {e}")))?;
+                config.listener = Some(Arc::new(listener));
+                addr
+            }
+            None => resolve_addr(host, port)?,
+        };
         match (certfile, keyfile) {
             (Some(cert), Some(key)) => {
                 config.bind = None;
@@ -169,6 +208,26 @@ impl Server {
             (None, None) => config.bind = Some(addr),
             _ => return Err(PyValueError::new_err("certfile and keyfile go together")),
         }
+        config.tls_client_auth = match (cert_reqs, ca_certs) {
+            (0, _) => ClientAuth::None,
+            (1, Some(ca)) => ClientAuth::Optional { ca },
+            (2, Some(ca)) => ClientAuth::Required { ca },
+            (1 | 2, None) => {
+                return Err(PyValueError::new_err(
+                    "client certificates (cert_reqs 1 or 2) need ca_certs",
+                ));
+            }
+            _ => return Err(PyValueError::new_err("cert_reqs must be 0, 1 or 2")),
+        };
+        if config.tls_bind.is_none() && config.tls_client_auth != ClientAuth::None {
+            return Err(PyValueError::new_err(
+                "client certificates need TLS (certfile and keyfile)",
+            ));
+        }
+        config.backlog = backlog;
+        config.limits.max_head = max_head;
+        config.response_defaults.date = date_header;
+        config.response_defaults.fields = listener::response_fields(headers)?;
         config.h2c = h2c;
         // server-smol sets SO_REUSEPORT only when one process binds several listeners,
         // so a worker process that must share its port with its siblings runs two.
@@ -182,6 +241,7 @@ impl Server {
         config.limits.max_connections = max_connections;
         config.timeouts.keep_alive = duration(keep_alive_timeout)?;
         config.timeouts.shutdown = duration(shutdown_timeout)?;
+        config.timeouts.linger_idle_on_shutdown = linger_idle_on_shutdown;
         Ok(Self {
             config,
             routes: Vec::new(),

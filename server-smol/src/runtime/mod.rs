@@ -120,7 +120,7 @@ mod tests {
     }
 
     fn listener() -> TcpListener {
-        crate::listener::bind("127.0.0.1:0".parse().unwrap(), false).unwrap()
+        crate::listener::bind("127.0.0.1:0".parse().unwrap(), false, 64).unwrap()
     }
 
     #[test]

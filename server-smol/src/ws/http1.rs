@@ -43,22 +43,30 @@ pub(crate) fn start(
     if has_body || request.version() != Version::Http11 {
         return Err(Box::new(Response::status_page(400)));
     }
-    let options = route
-        .options
-        .clone()
-        .unwrap_or_else(|| default_options.clone());
+    let options = route.options_or(default_options);
     let handshake = upgrade::check(&request, &options)?;
-    let offered = upgrade::offered_protocols(&request);
-    let (upgrade, decision) = WsUpgrade::new(request, offered, options.clone());
-    Ok(PendingUpgrade {
-        handler: Some(route.handler.call(upgrade)),
-        decision: Box::pin(decision),
-        handshake,
-        options,
-    })
+    Ok(PendingUpgrade::new(route, options, request, handshake))
 }
 
 impl PendingUpgrade {
+    /// Starts `route`'s handler on a request whose handshake checked out as
+    /// `handshake`, over either HTTP version.
+    pub(crate) fn new(
+        route: &WsRoute,
+        options: Arc<WsOptions>,
+        request: Request,
+        handshake: ws_proto::ServerAccept,
+    ) -> Self {
+        let offered = upgrade::offered_protocols(&request);
+        let (upgrade, decision) = WsUpgrade::new(request, offered, options.clone());
+        Self {
+            handler: Some(route.handler.call(upgrade)),
+            decision: Box::pin(decision),
+            handshake,
+            options,
+        }
+    }
+
     /// Polls the handler until it decides; a handler that ends (or drops the upgrade)
     /// undecided gets the client a 403.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Outcome> {

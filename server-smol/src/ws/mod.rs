@@ -38,6 +38,7 @@
 //! here.
 
 pub(crate) mod http1;
+pub(crate) mod http2;
 mod message;
 mod options;
 pub(crate) mod session;

@@ -67,6 +67,13 @@ pub(crate) struct WsRoute {
     pub(crate) options: Option<Arc<WsOptions>>,
 }
 
+impl WsRoute {
+    /// The route's own options, else the server's.
+    pub(crate) fn options_or(&self, server: &Arc<WsOptions>) -> Arc<WsOptions> {
+        self.options.clone().unwrap_or_else(|| server.clone())
+    }
+}
+
 /// What the application decided about an upgrade.
 pub(crate) enum Decision {
     Accept { accept: Accept, link: SocketLink },
@@ -273,16 +280,37 @@ pub(crate) fn check(
         fields,
         &options.server_options(),
     )
-    .map_err(|error| {
-        Box::new(match error {
-            ws_proto::HandshakeError::BadRequest("upgrade") => Response::status_page(426)
-                .with_header("upgrade", "websocket")
-                .with_header("connection", "upgrade"),
-            ws_proto::HandshakeError::UnsupportedVersion => {
-                Response::status_page(426).with_header("sec-websocket-version", "13")
-            }
-            other => Response::status_page(other.status()),
-        })
+    .map_err(refusal)
+}
+
+/// Checks an extended CONNECT with `:protocol: websocket` (RFC 8441 §5), whose method
+/// and protocol the HTTP/2 driver has checked, against the same rules as an upgrade
+/// but for the fields HTTP/2 does without (`Upgrade`, `Connection`,
+/// `Sec-WebSocket-Key`); the error is the response to send, as for [`check`].
+pub(crate) fn check_extended_connect(
+    request: &Request,
+    options: &WsOptions,
+) -> Result<ws_proto::ServerAccept, Box<Response>> {
+    let fields = request.headers().iter().map(|(n, v)| (&n[..], &v[..]));
+    ws_proto::accept_extended_connect(
+        b"CONNECT",
+        Some(b"websocket"),
+        fields,
+        &options.server_options(),
+    )
+    .map_err(refusal)
+}
+
+/// The answer to a request that cannot open a WebSocket.
+fn refusal(error: ws_proto::HandshakeError) -> Box<Response> {
+    Box::new(match error {
+        ws_proto::HandshakeError::BadRequest("upgrade") => Response::status_page(426)
+            .with_header("upgrade", "websocket")
+            .with_header("connection", "upgrade"),
+        ws_proto::HandshakeError::UnsupportedVersion => {
+            Response::status_page(426).with_header("sec-websocket-version", "13")
+        }
+        other => Response::status_page(other.status()),
     })
 }
 

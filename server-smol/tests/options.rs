@@ -1,0 +1,102 @@
+//! Server options that embedders (the Python package's uvicorn-style flags)
+//! set: default response fields, the Date switch, an inherited listener.
+
+mod common;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use common::{Reader, app, config, connect, get, start};
+use weft_server::Server;
+
+#[test]
+fn default_fields_are_added_unless_the_handler_set_them() {
+    let mut config = config();
+    config.response_defaults.fields = vec![
+        (Bytes::from_static(b"server"), Bytes::from_static(b"weft")),
+        (Bytes::from_static(b"date"), Bytes::from_static(b"ignored")),
+        (Bytes::from_static(b"x-team"), Bytes::from_static(b"blue")),
+    ];
+    let (server, addr) = start(config);
+    let reply = get(addr, "/", "");
+    assert_eq!(reply.header("server"), Some("weft"));
+    assert_eq!(reply.header("x-team"), Some("blue"));
+    // The handler's own Date wins over a default of the same name.
+    let reply = get(addr, "/own-date", "");
+    assert_eq!(reply.header("date"), Some("Tue, 01 Jan 2030 00:00:00 GMT"));
+    assert_eq!(
+        reply
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("date"))
+            .count(),
+        1
+    );
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn the_date_field_can_be_turned_off() {
+    let mut config = config();
+    config.response_defaults.date = false;
+    let (server, addr) = start(config);
+    let reply = get(addr, "/", "");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("date"), None);
+    // A handler's own Date is still sent.
+    assert!(get(addr, "/own-date", "").header("date").is_some());
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn an_inherited_listener_is_accepted_on_and_outlives_the_server() {
+    let inherited = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let addr = inherited.local_addr().unwrap();
+    let mut config = config();
+    config.bind = None;
+    config.workers = 2;
+    config.listener = Some(inherited.clone());
+    let server = Server::new(config, app()).bind().unwrap();
+    assert_eq!(get(addr, "/", "").status, 200);
+    server.shutdown();
+    server.join();
+    // The owner's socket is still listening: a connection made now waits in its
+    // queue for the next process that accepts, instead of being refused.
+    assert!(std::net::TcpStream::connect(addr).is_ok());
+}
+
+/// A connection between two requests when the server stops, and the request that
+/// the client sends at that moment.
+fn request_after_shutdown(linger: bool) -> Option<u16> {
+    let mut config = config();
+    config.timeouts.keep_alive = std::time::Duration::from_secs(2);
+    config.timeouts.linger_idle_on_shutdown = linger;
+    let (server, addr) = start(config);
+    let mut reader = Reader::new(connect(addr));
+    reader.send(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert_eq!(reader.reply().status, 200);
+    server.shutdown();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // A write to a socket the server already closed may still succeed; the
+    // answer tells.
+    let _ = std::io::Write::write_all(&mut reader.stream, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+    let reply = reader.reply_with(false).map(|reply| {
+        assert_eq!(reply.header("connection"), Some("close"));
+        reply.status
+    });
+    server.join();
+    reply
+}
+
+#[test]
+fn at_shutdown_an_idle_connection_is_closed_at_once_by_default() {
+    assert_eq!(request_after_shutdown(false), None);
+}
+
+#[test]
+fn at_shutdown_a_lingering_idle_connection_answers_its_next_request_and_closes() {
+    assert_eq!(request_after_shutdown(true), Some(200));
+}

@@ -138,7 +138,9 @@ impl<S: Io> H2<S> {
                     shared: self.context.shared.clone(),
                     peer: self.context.peer,
                 };
-                let serve = crate::ws::session::serve(io, BytesMut::new(), false, seed, context);
+                let turn = crate::turn::Turn::default();
+                let serve =
+                    crate::ws::session::serve(io, BytesMut::new(), false, seed, context, turn);
                 self.sessions.insert(
                     id,
                     Session {

@@ -7,8 +7,11 @@
 )]
 
 pub mod field;
+mod rate;
 mod read_allocation;
 mod role;
+pub mod section;
 
+pub use rate::{RateLimit, TokenBucket};
 pub use read_allocation::ReadAllocation;
-pub use role::Role;
+pub use role::{Initiator, Role};

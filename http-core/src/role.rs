@@ -1,4 +1,4 @@
-//! Which end of a connection a state machine plays.
+//! Which end of a connection a state machine plays, and which end ended something.
 
 /// Which end of the connection this is. Every protocol crate of weft takes it inside its
 /// `Config`.
@@ -20,4 +20,14 @@ impl Role {
             Self::Server => Self::Client,
         }
     }
+}
+
+/// Who ended a stream or a connection: the HTTP/2 and HTTP/3 crates report it with
+/// every reset and every connection error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Initiator {
+    /// This endpoint (the application, or the protocol crate on its behalf).
+    Local,
+    /// The peer.
+    Remote,
 }

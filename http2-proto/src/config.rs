@@ -2,17 +2,9 @@
 
 use std::time::Duration;
 
-use crate::{Role, Settings};
+pub use http_core::RateLimit;
 
-/// A token bucket: `burst` events at once, refilled at `per_second` (nghttp2's shape
-/// for its reset and glitch limits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Tokens available at once.
-    pub burst: u32,
-    /// Tokens regained per second.
-    pub per_second: u32,
-}
+use crate::{Role, Settings};
 
 /// Denial-of-service guards, one per known HTTP/2 flood. Every guard closes the
 /// connection with GOAWAY(ENHANCE_YOUR_CALM) and a debug string naming it, except where

@@ -4,6 +4,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
+pub use http_core::Initiator;
+
 use crate::StreamId;
 
 /// An HTTP/2 error code as carried by RST_STREAM and GOAWAY (RFC 9113 §7).
@@ -80,15 +82,6 @@ impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
     }
-}
-
-/// Who ended a stream or a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Initiator {
-    /// This endpoint (the application, or this crate on the application's behalf).
-    Local,
-    /// The peer.
-    Remote,
 }
 
 /// A fatal connection error (RFC 9113 §5.4.1).

@@ -8,7 +8,6 @@
 
 mod config;
 mod conn;
-mod dos;
 mod error;
 mod event;
 mod flow;

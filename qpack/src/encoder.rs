@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use bytes::{Bytes, BytesMut};
-use hpack::{RARELY_REPEATING_NAMES, SENSITIVE_NAMES};
+use hpack::{RARELY_REPEATING_NAMES, SENSITIVE_NAMES, bytes_eq};
 
 use crate::Header;
 use crate::encoder_table::{DynamicMatch, EncoderTable};
@@ -139,7 +139,8 @@ impl Encoder {
         let capacity = usize::try_from(max_table_capacity)
             .unwrap_or(usize::MAX)
             .min(self.capacity_limit);
-        if capacity != self.table.capacity() && self.table.set_capacity(capacity, self.pinned_from)
+        if capacity != self.table.capacity()
+            && self.table.set_capacity(capacity, self.evictable_below())
         {
             // Set Dynamic Table Capacity (§4.3.1).
             write_integer(capacity as u64, 5, 0x20, &mut self.transmit);
@@ -303,7 +304,7 @@ impl Encoder {
             && (!self.name_policies || self.table.history.worth_indexing(name_hash, field_hash))
             && self.table.make_room(
                 size,
-                self.pinned_from
+                self.evictable_below()
                     .min(section.smallest_reference.unwrap_or(u64::MAX)),
             );
         if insert {
@@ -475,6 +476,15 @@ impl Encoder {
         Ok(true)
     }
 
+    /// The absolute index from which entries must stay: those an outstanding section
+    /// refers to, and those the decoder may not have received yet. Evicting an insert
+    /// the decoder has not confirmed would let the insert count run more than
+    /// `MaxEntries` ahead of the decoder's, and a later Required Insert Count would
+    /// then decode to the wrong value (RFC 9204 §2.1.1, §4.5.1.1).
+    fn evictable_below(&self) -> u64 {
+        self.pinned_from.min(self.known_received_count)
+    }
+
     fn recompute_pinned(&mut self) {
         self.pinned_from = self
             .outstanding
@@ -509,15 +519,8 @@ const STATIC_POLICY: [u8; STATIC.len()] = {
 const fn contains(names: &[&[u8]], name: &[u8]) -> bool {
     let mut at = 0;
     while at < names.len() {
-        let candidate = names[at];
-        if candidate.len() == name.len() {
-            let mut byte = 0;
-            while byte < name.len() && candidate[byte] == name[byte] {
-                byte += 1;
-            }
-            if byte == name.len() {
-                return true;
-            }
+        if bytes_eq(names[at], name) {
+            return true;
         }
         at += 1;
     }

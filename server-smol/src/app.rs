@@ -77,6 +77,8 @@ pub struct App {
     routes: router::MethodRouter<Route>,
     before: Vec<Before>,
     after: Vec<After>,
+    /// Some route opens WebSockets: the HTTP/2 driver then offers extended CONNECT.
+    websockets: bool,
 }
 
 impl fmt::Debug for App {
@@ -298,7 +300,15 @@ impl App {
             handler: Arc::new(handler),
             options: options.map(Arc::new),
         }));
-        self.insert("GET", route, value)
+        self.insert("GET", route, value)?;
+        self.websockets = true;
+        Ok(self)
+    }
+
+    /// Whether some route opens WebSockets: HTTP/2 connections then advertise
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3), which no other app should offer.
+    pub(crate) fn has_websocket_routes(&self) -> bool {
+        self.websockets
     }
 
     /// Adds a hook run before routing. Returning `Some` answers the request

@@ -180,6 +180,9 @@ pub struct ServerConfig {
     pub bind: Option<SocketAddr>,
     /// The TLS listener (ALPN `h2`, `http/1.1`). `None` disables it.
     pub tls_bind: Option<SocketAddr>,
+    /// The HTTP/3 listener: a UDP socket speaking QUIC (RFC 9000) with ALPN `h3`
+    /// (RFC 9114), with the TLS listener's certificate. `None` disables it.
+    pub h3_bind: Option<SocketAddr>,
     /// Certificate for the TLS listener.
     pub tls: TlsSource,
     /// Client certificates on the TLS listener.
@@ -217,6 +220,7 @@ impl Default for ServerConfig {
         Self {
             bind: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             tls_bind: None,
+            h3_bind: None,
             tls: TlsSource::SelfSigned,
             tls_client_auth: ClientAuth::None,
             listener: None,

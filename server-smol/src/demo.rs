@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `GET /` | `Hello, World!` as text (the benchmark route) |
 //! | `POST /echo` | reads the whole body, then streams it back chunk by chunk |
+//! | `POST /trailers` | the body back, with an `x-body-length` trailer (HTTP/2 and HTTP/3) |
 //! | `GET /users/{id}` | `{"id": 7, "name": "user 7"}`; 400 if `id` is not a number |
 //! | `GET /static/{*path}` | files under the static root ([`StaticFiles`]) |
 //! | `GET /sse` | server-sent events: one `tick` a second (`?count=N` stops after N, `?interval_ms=M` paces them) |
@@ -22,7 +23,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use weft_server::{App, BodyError, Message, Request, Response, StaticFiles, WebSocket};
+use weft_server::{
+    App, BodyError, Headers, Message, Request, Response, StaticFiles, Trailers, WebSocket,
+};
 
 /// The body of `GET /`, also what the benchmark's hyper server answers.
 pub(crate) const HELLO: &str = "Hello, World!";
@@ -38,6 +41,7 @@ pub(crate) fn app(static_root: impl Into<PathBuf>) -> io::Result<App> {
     let mut app = App::new();
     app.get("/", |_req| async { Response::text(HELLO) });
     app.post("/echo", echo);
+    app.post("/trailers", echo_with_trailers);
     app.get("/users/{id}", user);
     app.get("/static/{*path}", move |req: Request| {
         let files = files.clone();
@@ -142,6 +146,19 @@ async fn echo(mut req: Request) -> Response {
         .to_owned();
     Response::stream(futures_lite::stream::iter(chunks.into_iter().map(Ok)))
         .with_header("content-type", content_type)
+}
+
+/// The body back, then a trailer with its length: trailers end the message after
+/// its content (RFC 9110 §6.5).
+async fn echo_with_trailers(mut req: Request) -> Response {
+    let body = match req.take_body().bytes().await {
+        Ok(body) => body,
+        Err(_) => return Response::status_page(400),
+    };
+    let length = body.len().to_string();
+    let trailers = Headers::from_iter([("x-body-length", length)]);
+    Response::stream(futures_lite::stream::iter([Ok(body)]))
+        .with_trailers(Trailers::ready(trailers))
 }
 
 async fn user(req: Request) -> Response {

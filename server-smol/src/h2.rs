@@ -48,7 +48,7 @@ const FLUSH_THRESHOLD: usize = 64 * 1024;
 
 /// HTTP/2 frames delimit the body, so trailers and a length go together;
 /// fields are lowercased and the connection-specific ones dropped.
-const HTTP2: Framing = Framing {
+pub(crate) const HTTP2: Framing = Framing {
     trailers_need_unknown_length: false,
     field: h2_field,
 };
@@ -195,9 +195,8 @@ impl<S: Io> H2<S> {
         // block, first frame to END_HEADERS) and each pause in a request body.
         config.header_block_timeout = Some(settings.timeouts.header_read);
         config.body_timeout = Some(settings.timeouts.body_read);
-        // WebSocket over HTTP/2 (RFC 8441 §3): the routes decide per request, as
-        // they do for an HTTP/1.1 upgrade.
-        config.local.enable_connect_protocol = true;
+        // WebSocket over HTTP/2 (RFC 8441 §3), offered by an app that can open one.
+        config.local.enable_connect_protocol = context.shared.app.has_websocket_routes();
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
         let (credit_tx, credit_rx) = smol::channel::unbounded();
@@ -942,7 +941,7 @@ impl<S: Io> H2<S> {
 
 /// A response head's fields as HTTP/2 sends them: `:status` first, filled
 /// in once the status is known.
-struct H2Fields(Vec<Header>);
+pub(crate) struct H2Fields(pub(crate) Vec<Header>);
 
 impl FieldSink for H2Fields {
     fn reserve(&mut self, n: usize) {
@@ -963,7 +962,7 @@ impl FieldSink for H2Fields {
 /// HTTP/2, RFC 9113 §8.2.1, where a handler's `"text/plain "` would otherwise cost the
 /// whole response), and `None` for the connection-specific fields HTTP/2 forbids
 /// (RFC 9113 §8.2.2).
-fn h2_field((name, value): Field) -> Option<Field> {
+pub(crate) fn h2_field((name, value): Field) -> Option<Field> {
     if is_connection_specific(&name, &value) {
         return None;
     }

@@ -1,7 +1,9 @@
-//! `server-smol`: serves the demo app over HTTP/1.1, h2c and TLS (h2, http/1.1).
+//! `server-smol`: serves the demo app over HTTP/1.1, h2c, TLS (h2, http/1.1) and
+//! HTTP/3 (QUIC).
 //!
 //! `cargo run --release -p weft-server` listens on 127.0.0.1:8080 (cleartext)
-//! and 127.0.0.1:8443 (TLS, self-signed) until SIGINT or SIGTERM.
+//! and 127.0.0.1:8443 (TLS, self-signed; HTTP/3 on the same port over UDP) until
+//! SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +28,12 @@ struct Args {
     /// Serve cleartext only.
     #[arg(long)]
     no_tls: bool,
+    /// HTTP/3 listener (UDP); by default the TLS listener's address, over UDP.
+    #[arg(long, value_name = "ADDR")]
+    h3_bind: Option<SocketAddr>,
+    /// Do not serve HTTP/3.
+    #[arg(long, conflicts_with = "h3_bind")]
+    no_h3: bool,
     /// Refuse HTTP/2 prior knowledge on the cleartext listener.
     #[arg(long)]
     no_h2c: bool,
@@ -150,6 +158,11 @@ fn main() -> ExitCode {
     let mut config = ServerConfig::default();
     config.bind = Some(args.bind);
     config.tls_bind = (!args.no_tls).then_some(args.tls_bind);
+    config.h3_bind = match (args.no_h3, args.h3_bind) {
+        (true, _) => None,
+        (false, Some(addr)) => Some(addr),
+        (false, None) => config.tls_bind,
+    };
     config.h2c = !args.no_h2c;
     config.tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => TlsSource::Files { cert, key },
@@ -201,6 +214,7 @@ fn main() -> ExitCode {
     tracing::info!(
         http = ?running.local_addr(),
         https = ?running.tls_local_addr(),
+        h3 = ?running.h3_local_addr(),
         workers,
         "serving"
     );

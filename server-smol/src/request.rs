@@ -17,6 +17,8 @@ pub enum Version {
     Http11,
     /// HTTP/2 (over TLS or h2c).
     H2,
+    /// HTTP/3 (over QUIC).
+    H3,
 }
 
 /// One request: method, target, path parameters, headers and a streaming body.

@@ -17,6 +17,7 @@ use crate::clock;
 use crate::config::{Layout, ServerConfig};
 use crate::conn::{self, Transport};
 use crate::context::Shared;
+use crate::h3;
 use crate::io::TcpIo;
 use crate::listener;
 use crate::runtime::{self, EtListener, EtStream, Timer};
@@ -40,7 +41,7 @@ pub enum ServerError {
     #[error(transparent)]
     Tls(#[from] TlsError),
     /// Neither a cleartext nor a TLS address was configured.
-    #[error("no listener configured (set bind or tls_bind)")]
+    #[error("no listener configured (set bind, tls_bind or h3_bind)")]
     NoListener,
 }
 
@@ -78,6 +79,7 @@ impl std::fmt::Debug for Server {
 pub struct RunningServer {
     addr: Option<SocketAddr>,
     tls_addr: Option<SocketAddr>,
+    h3_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -130,18 +132,28 @@ impl Server {
             app,
             round_hook,
         } = self;
-        if config.bind.is_none() && config.tls_bind.is_none() && config.listener.is_none() {
+        if config.bind.is_none()
+            && config.tls_bind.is_none()
+            && config.listener.is_none()
+            && config.h3_bind.is_none()
+        {
             return Err(ServerError::NoListener);
         }
         let workers = config.worker_count();
         let per_core = config.layout == Layout::PerCore;
-        let tls = match config.tls_bind {
-            Some(_) => Some(TlsAcceptor::from(tls::server_config_with_client_auth(
+        // One certificate for TLS over TCP and over QUIC.
+        let rustls = match (config.tls_bind, config.h3_bind) {
+            (None, None) => None,
+            _ => Some(tls::server_config_with_client_auth(
                 &config.tls,
                 &config.tls_client_auth,
                 true,
-            )?)),
-            None => None,
+            )?),
+        };
+        let tls = config.tls_bind.and(rustls.clone()).map(TlsAcceptor::from);
+        let quic = match (&rustls, config.h3_bind) {
+            (Some(rustls), Some(_)) => Some(h3::quic_config(&config, rustls)?),
+            _ => None,
         };
         // One listener per worker in the per-core layout; the first one
         // resolves port 0 so that the others bind the same port.
@@ -165,6 +177,31 @@ impl Server {
         };
         let addr = local_addr(&plain)?;
         let tls_addr = local_addr(&secure)?;
+        // HTTP/3 on the TLS address (the usual deployment, and what `Alt-Svc: h3=":port"`
+        // names) takes the TLS listener's port, also when that port was chosen by the
+        // system.
+        let h3_bind = match (config.h3_bind, tls_addr) {
+            (Some(h3), Some(tls)) if Some(h3) == config.tls_bind => Some(tls),
+            (h3, _) => h3,
+        };
+        let udp = match h3_bind {
+            Some(addr) => Some(h3::bind(addr).map_err(|source| ServerError::Io {
+                what: format!("binding {addr} (UDP)"),
+                source,
+            })?),
+            None => None,
+        };
+        let h3_addr = udp
+            .as_ref()
+            .map(std::net::UdpSocket::local_addr)
+            .transpose()
+            .map_err(|source| ServerError::Io {
+                what: "reading the bound address".into(),
+                source,
+            })?;
+        // The QUIC endpoint runs on the first worker: one socket, so every packet of
+        // a connection reaches the task that holds it.
+        let mut h3_endpoint = udp.zip(quic);
         let shared = Arc::new(Shared {
             connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
             app,
@@ -181,6 +218,7 @@ impl Server {
                 let listeners = Listeners {
                     plain: plain.next(),
                     secure: secure.next(),
+                    h3: h3_endpoint.take(),
                 };
                 let shared = shared.clone();
                 let round_hook = round_hook.clone();
@@ -193,7 +231,13 @@ impl Server {
             let listeners = Listeners {
                 plain: plain.next(),
                 secure: secure.next(),
+                h3: None,
             };
+            if let Some((socket, quic)) = h3_endpoint.take() {
+                executor
+                    .spawn(h3::serve(socket, shared.clone(), quic))
+                    .detach();
+            }
             let registered = listeners.register().map_err(|source| ServerError::Io {
                 what: "registering the listeners".into(),
                 source,
@@ -220,6 +264,7 @@ impl Server {
         Ok(RunningServer {
             addr,
             tls_addr,
+            h3_addr,
             shared,
             threads,
         })
@@ -235,6 +280,11 @@ impl RunningServer {
     /// The TLS listener's address.
     pub fn tls_local_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The HTTP/3 (UDP) listener's address.
+    pub fn h3_local_addr(&self) -> Option<SocketAddr> {
+        self.h3_addr
     }
 
     /// A handle that can stop the server from another thread or task.
@@ -273,6 +323,8 @@ pub fn wait_for_signal() -> io::Result<()> {
 struct Listeners {
     plain: Option<TcpListener>,
     secure: Option<TcpListener>,
+    /// The HTTP/3 socket and its QUIC configuration (one worker has it).
+    h3: Option<(std::net::UdpSocket, Arc<quinn_proto::ServerConfig>)>,
 }
 
 impl Listeners {
@@ -349,6 +401,11 @@ fn per_core_worker(shared: Arc<Shared>, listeners: Listeners, round_hook: Option
         let Some(reactor) = runtime::current() else {
             return;
         };
+        if let Some((socket, quic)) = listeners.h3 {
+            executor
+                .spawn(h3::serve(socket, shared.clone(), quic))
+                .detach();
+        }
         for (listener, transport) in [
             (listeners.plain, Transport::Plain),
             (listeners.secure, Transport::Tls),

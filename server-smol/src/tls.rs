@@ -46,6 +46,10 @@ pub enum TlsError {
     /// rustls refused the certificate or key.
     #[error("TLS configuration: {0}")]
     Rustls(#[from] rustls::Error),
+    /// The crypto provider has no cipher suite QUIC's Initial packets can use
+    /// (TLS_AES_128_GCM_SHA256, RFC 9001 §5.2).
+    #[error("no TLS 1.3 cipher suite QUIC can use")]
+    NoQuicCipherSuite,
 }
 
 /// The ALPN identifiers we offer, most preferred first (RFC 7301, RFC 9113 §3.2).

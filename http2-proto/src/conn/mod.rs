@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::dos::TokenBucket;
 use crate::flow::{DEFAULT_WINDOW, RecvWindow, SendWindow};
 use crate::frame::{FrameKind, PrioritySpec, Setting, SettingsFrame, WindowUpdate};
 use crate::output::Output;
@@ -22,6 +21,7 @@ use crate::settings::PendingSettings;
 use crate::streams::{Stream, StreamState, Streams};
 use crate::timer::{Timer, TimerTable};
 use crate::{Config, ConnectionError, Event, Role, Settings, StreamId};
+use http_core::TokenBucket;
 
 /// The largest HPACK table our encoder uses, whatever the peer allows: a bigger table
 /// buys little compression and costs memory per connection (the `h2` crate and nghttp2

@@ -68,6 +68,7 @@ pub(crate) fn version_str(version: Version) -> &'static str {
     match version {
         Version::Http10 => "1.0",
         Version::Http11 => "1.1",
+        Version::H3 => "3",
         _ => "2",
     }
 }

@@ -1,12 +1,23 @@
-//! Counters behind the denial-of-service guards of [`Limits`](crate::Limits).
+//! Rate limits for denial-of-service guards: a token bucket on the caller's clock, the
+//! shape nghttp2 gives its reset and glitch limits. HTTP/2 and HTTP/3 meter rapid
+//! resets and provoked stream errors with it.
 
 use std::time::Instant;
 
-use crate::RateLimit;
+/// A token bucket: `burst` events at once, refilled at `per_second` (nghttp2's shape
+/// for its reset and glitch limits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct RateLimit {
+    /// Tokens available at once.
+    pub burst: u32,
+    /// Tokens regained per second.
+    pub per_second: u32,
+}
 
 /// A token bucket on the caller's clock.
 #[derive(Clone, Debug)]
-pub(crate) struct TokenBucket {
+pub struct TokenBucket {
     limit: RateLimit,
     /// Tokens in millitokens, so slow refill rates still accrue between close events.
     milli: u64,
@@ -14,7 +25,9 @@ pub(crate) struct TokenBucket {
 }
 
 impl TokenBucket {
-    pub(crate) fn new(limit: RateLimit) -> Self {
+    /// A full bucket.
+    #[must_use]
+    pub fn new(limit: RateLimit) -> Self {
         Self {
             limit,
             milli: u64::from(limit.burst) * 1000,
@@ -23,7 +36,7 @@ impl TokenBucket {
     }
 
     /// Takes one token; false when the bucket is empty (the guard trips).
-    pub(crate) fn take(&mut self, now: Instant) -> bool {
+    pub fn take(&mut self, now: Instant) -> bool {
         if let Some(last) = self.last {
             let elapsed_ms =
                 u64::try_from(now.saturating_duration_since(last).as_millis()).unwrap_or(u64::MAX);
@@ -48,7 +61,8 @@ mod tests {
 
     #[test]
     fn bucket_empties_and_refills() {
-        let t0 = crate::test_epoch();
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
         let mut b = TokenBucket::new(RateLimit {
             burst: 3,
             per_second: 10,

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# server-smol over HTTP/3 (QUIC on the TLS port, over UDP) against real clients:
+# aioquic's (GET, a 4 MiB echo, trailers both ways, a static file, 405, 200 concurrent
+# streams), ngtcp2's gtlsclient from Debian's ngtcp2-client, and a graceful shutdown
+# (GOAWAY) with 20 requests kept in flight: every answered request is whole, and the
+# server exits. About 15 s. Every wait is bounded; the trap stops what we started.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+for tool in gtlsclient python3; do
+    command -v "$tool" >/dev/null || { echo "42-h3: $tool missing (scripts/apt-packages.txt)"; exit 1; }
+done
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "42-h3: FAIL: $*"
+    [ -f "$work/server.log" ] && grep -v 'weft::access' "$work/server.log" | grep -A3 -E 'panicked|ERROR|WARN' | head -40
+    exit 1
+}
+
+venv=${CARGO_TARGET_DIR:-target}/h3-peers-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aioquic' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r server-smol/tests/peers/requirements-h3.txt
+fi
+
+cargo build -q -p weft-server
+bin=${CARGO_TARGET_DIR:-target}/debug/server-smol
+[ -x "$bin" ] || fail "no binary at $bin"
+
+"$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 2 --shutdown-timeout 10 \
+    --log compact >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+    if grep -q "serving" "$work/server.log"; then break; fi
+    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
+    sleep 0.1
+done
+tls=$(grep -o 'https=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+h3=$(grep -o 'h3=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+[ -n "$h3" ] || fail "server did not report its HTTP/3 address"
+[ "$h3" = "$tls" ] || fail "HTTP/3 is not on the TLS address by default ($h3, $tls)"
+echo "42-h3: serving HTTP/3 on $h3 (UDP)"
+
+# --- aioquic ---------------------------------------------------------------------------
+timeout 120 "$venv/bin/python" server-smol/tests/peers/h3_client.py "$h3" || fail "aioquic client"
+
+# --- ngtcp2 (Debian's ngtcp2-client) -----------------------------------------------------
+port=${h3##*:}
+timeout 20 gtlsclient --exit-on-all-streams-close 127.0.0.1 "$port" "https://$h3/" \
+    >"$work/ngtcp2.log" 2>&1 || fail "gtlsclient exited with an error"
+grep -q 'http: stream 0x0 \[:status: 200\]' "$work/ngtcp2.log" || fail "gtlsclient: no 200"
+grep -q '|Hello, World!|' "$work/ngtcp2.log" || fail "gtlsclient: no body"
+echo "42-h3: ngtcp2 gtlsclient GET: ok"
+
+# --- graceful shutdown under load --------------------------------------------------------
+timeout 60 "$venv/bin/python" server-smol/tests/peers/h3_client.py "$h3" --goaway-load 6 \
+    >"$work/goaway.log" 2>&1 &
+load_pid=$!
+sleep 2
+kill -TERM "$server_pid"
+wait "$load_pid" || { cat "$work/goaway.log"; fail "requests in flight during GOAWAY"; }
+cat "$work/goaway.log"
+for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$server_pid" 2>/dev/null; then fail "server still running 10 s after SIGTERM"; fi
+wait "$server_pid" || fail "server exited with an error after SIGTERM"
+server_pid=
+grep -q 'panicked' "$work/server.log" && fail "the server panicked"
+echo "42-h3: ok"

@@ -1,0 +1,114 @@
+//! What the drivers of the framed protocols, HTTP/2 and HTTP/3, do alike: both carry a
+//! request as a field section with pseudo-headers and a response head as `:status` plus
+//! lowercase fields (RFC 9113 §8.3, RFC 9114 §4.3), so the translation between those and
+//! the App's `Request` and `Response` is written once here.
+
+use bytes::Bytes;
+use http2_proto::Header;
+
+use crate::clock::DateCache;
+use crate::config::ResponseDefaults;
+use crate::h2::{H2Fields, HTTP2, h2_field};
+use crate::headers::Headers;
+use crate::outgoing::{Outgoing, OutgoingBody};
+use crate::response::{BodySource, Response, Trailers};
+
+/// A request's method, path and regular fields, from its validated field section.
+pub(crate) struct RequestHead {
+    pub(crate) method: Bytes,
+    /// Empty for a CONNECT request, which has no `:path`.
+    pub(crate) path: Bytes,
+    pub(crate) headers: Headers,
+}
+
+impl RequestHead {
+    /// Splits the pseudo-headers off; `:authority` becomes `host` when the request
+    /// has none, as an HTTP/1.1 application expects (RFC 9113 §8.3.1, RFC 9114 §4.3.1).
+    pub(crate) fn new(fields: Vec<Header>) -> Self {
+        let mut method = Bytes::new();
+        let mut path = Bytes::new();
+        let mut authority = None;
+        let mut headers = Headers::with_capacity(fields.len());
+        for field in fields {
+            match &field.name[..] {
+                b":method" => method = field.value,
+                b":path" => path = field.value,
+                b":authority" => authority = Some(field.value),
+                b":scheme" | b":protocol" => {}
+                _ => headers.append(field.name, field.value),
+            }
+        }
+        if let Some(authority) = authority
+            && !headers.contains("host")
+        {
+            headers.append(Bytes::from_static(b"host"), authority);
+        }
+        Self {
+            method,
+            path,
+            headers,
+        }
+    }
+}
+
+/// A response ready for a framed protocol: its head's fields with `:status` first,
+/// the body as it is to be sent, and its trailers.
+pub(crate) struct ResponseHead {
+    pub(crate) status: u16,
+    pub(crate) fields: Vec<Header>,
+    /// All of the body, when it was complete.
+    pub(crate) full: Option<Bytes>,
+    /// The body produced over time.
+    pub(crate) source: Option<BodySource>,
+    pub(crate) trailers: Option<Trailers>,
+}
+
+impl ResponseHead {
+    /// Finishes `response` to a request that was HEAD if `is_head` (the rules of
+    /// [`Outgoing`]), in HTTP/2's and HTTP/3's field form.
+    pub(crate) fn new(
+        response: Response,
+        is_head: bool,
+        date: &mut DateCache,
+        defaults: &ResponseDefaults,
+    ) -> Self {
+        let mut fields = H2Fields(Vec::new());
+        let Outgoing {
+            status,
+            body,
+            trailers,
+        } = Outgoing::new(response, is_head, HTTP2, date, defaults, &mut fields);
+        let mut fields = fields.0;
+        if let Some(first) = fields.first_mut() {
+            let mut digits = itoa::Buffer::new();
+            first.value = Bytes::copy_from_slice(digits.format(status).as_bytes());
+        }
+        let (full, source) = match body {
+            OutgoingBody::None => (None, None),
+            OutgoingBody::Full(bytes) => (Some(bytes), None),
+            OutgoingBody::Source(source) => (None, Some(source)),
+        };
+        Self {
+            status,
+            fields,
+            full,
+            source,
+            trailers,
+        }
+    }
+
+    /// Nothing follows the head.
+    pub(crate) fn ends_stream(&self) -> bool {
+        self.full.is_none() && self.source.is_none() && self.trailers.is_none()
+    }
+}
+
+/// A trailer section as the framed protocols send it (names lowercased, no
+/// connection-specific fields).
+pub(crate) fn trailer_fields(fields: Headers) -> Vec<Header> {
+    fields
+        .into_iter()
+        .filter_map(h2_field)
+        .map(|(name, value)| Header::new(name, value))
+        .collect()
+}

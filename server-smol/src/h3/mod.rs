@@ -1,0 +1,60 @@
+//! HTTP/3: QUIC by quinn-proto, HTTP/3 by http3-proto, both sans-IO, driven from one
+//! UDP socket per endpoint.
+//!
+//! `endpoint.rs` owns the socket and quinn-proto's `Endpoint`: it reads datagrams,
+//! hands each to its connection, sends what the connections produce and sleeps until
+//! the earliest of their deadlines. `conn.rs` is one QUIC connection with its
+//! `http3_proto::Connection`: it moves stream bytes between the two, runs the App's
+//! handlers for the requests, and streams their responses.
+
+mod conn;
+mod endpoint;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quinn_proto::crypto::rustls::QuicServerConfig;
+use quinn_proto::{IdleTimeout, TransportConfig, VarInt};
+
+use crate::config::ServerConfig;
+use crate::tls::TlsError;
+
+pub(crate) use endpoint::{bind, serve};
+
+/// The ALPN identifier of HTTP/3 (RFC 9114 §3.1).
+pub(crate) const ALPN_H3: &[u8] = b"h3";
+
+/// Request-body bytes one stream may have read from QUIC and not yet handed to its
+/// handler, and QUIC's stream receive window: QUIC grants the client more only as
+/// the handler takes what it has, so a slow handler slows the upload down.
+pub(crate) const STREAM_WINDOW: u32 = 256 * 1024;
+
+/// Unidirectional streams a client may open at once: its control stream, its two
+/// QPACK streams, and a few it may add (GREASE, extensions) that we stop.
+const MAX_UNI_STREAMS: u32 = 8;
+
+/// quinn-proto's server configuration: the TLS listener's certificate, with ALPN `h3`
+/// (QUIC negotiates TLS 1.3 only, RFC 9001 §4.2), and transport limits taken from the
+/// server's own.
+pub(crate) fn quic_config(
+    config: &ServerConfig,
+    tls: &rustls::ServerConfig,
+) -> Result<Arc<quinn_proto::ServerConfig>, TlsError> {
+    let mut crypto = tls.clone();
+    crypto.alpn_protocols = vec![ALPN_H3.to_vec()];
+    let crypto = QuicServerConfig::try_from(crypto).map_err(|_| TlsError::NoQuicCipherSuite)?;
+    let mut transport = TransportConfig::default();
+    transport
+        .max_concurrent_bidi_streams(VarInt::from_u32(config.limits.h2_max_concurrent_streams))
+        .max_concurrent_uni_streams(VarInt::from_u32(MAX_UNI_STREAMS))
+        .stream_receive_window(VarInt::from_u32(STREAM_WINDOW))
+        .max_idle_timeout(idle_timeout(config.timeouts.keep_alive));
+    let mut server = quinn_proto::ServerConfig::with_crypto(Arc::new(crypto));
+    server.transport_config(Arc::new(transport));
+    Ok(Arc::new(server))
+}
+
+/// QUIC's idle timeout (RFC 9000 §10.1), the keep-alive of the other protocols.
+fn idle_timeout(keep_alive: Duration) -> Option<IdleTimeout> {
+    IdleTimeout::try_from(keep_alive).ok()
+}

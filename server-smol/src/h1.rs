@@ -73,6 +73,7 @@ pub(crate) fn serve(
             conn,
             context,
             job,
+            turn,
             ..
         } = driver;
         let Job::Switched(seed) = job else {
@@ -81,7 +82,10 @@ pub(crate) fn serve(
         // The bytes after the request are the WebSocket's (RFC 6455 §4.1). Boxed: only
         // an upgraded connection carries the session's size.
         let (received, peer_eof) = conn.into_parts();
-        Box::pin(ws::session::serve(io, received, peer_eof, seed, context)).await
+        Box::pin(ws::session::serve(
+            io, received, peer_eof, seed, context, turn,
+        ))
+        .await
     }
 }
 

@@ -139,7 +139,9 @@ impl<S: Io> H2<S> {
                     peer: self.context.peer,
                     tls: self.context.tls,
                 };
-                let serve = crate::ws::session::serve(io, BytesMut::new(), false, seed, context);
+                let turn = crate::turn::Turn::default();
+                let serve =
+                    crate::ws::session::serve(io, BytesMut::new(), false, seed, context, turn);
                 self.sessions.insert(
                     id,
                     Session {

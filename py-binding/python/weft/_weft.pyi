@@ -2,7 +2,7 @@
 
 from typing import Any, Awaitable, Callable, Generator, Iterable, Optional, Sequence, Tuple, Union
 
-from . import hpack as hpack, http1 as http1, http2 as http2
+from . import hpack as hpack, http1 as http1, http2 as http2, ws as ws
 
 _Bytes = Union[bytes, bytearray, memoryview, str]
 

@@ -9,6 +9,8 @@ use http_core::field::is_token;
 
 use crate::request::{Request, RequestInfo};
 use crate::response::Response;
+use crate::ws::upgrade::WsRoute;
+use crate::ws::{AutoAccept, WebSocket, WsHandler, WsOptions};
 
 /// A boxed handler future.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
@@ -72,7 +74,7 @@ pub enum RouteError {
 pub struct App {
     /// Path templates, each with its handlers by method: the router crate's method
     /// layer answers 404, 405 with `Allow`, HEAD from GET and the trailing-slash hint.
-    routes: router::MethodRouter<Arc<dyn Handler>>,
+    routes: router::MethodRouter<Route>,
     before: Vec<Before>,
     after: Vec<After>,
 }
@@ -86,12 +88,33 @@ impl fmt::Debug for App {
     }
 }
 
+/// What a path and method lead to.
+#[derive(Clone)]
+enum Route {
+    Http(Arc<dyn Handler>),
+    WebSocket(Arc<WsRoute>),
+}
+
 /// The outcome of routing one request.
 pub(crate) enum Routed {
     /// A handler, with the request's path parameters filled in.
     Handler(Arc<dyn Handler>),
+    /// A WebSocket route, with the request's path parameters filled in.
+    WebSocket(Arc<WsRoute>),
     /// An answer without a handler: 404, 405, 400 or a `before` hook's reply.
     Answer(Response),
+}
+
+impl Routed {
+    /// For a driver that does not open WebSockets (HTTP/2 until extended CONNECT, RFC
+    /// 8441, is served): the handler, or the answer, where a WebSocket route answers 400.
+    pub(crate) fn http_only(self) -> Result<Arc<dyn Handler>, Box<Response>> {
+        match self {
+            Self::Handler(handler) => Ok(handler),
+            Self::WebSocket(_) => Err(Box::new(Response::status_page(400))),
+            Self::Answer(response) => Err(Box::new(response)),
+        }
+    }
 }
 
 impl App {
@@ -111,8 +134,11 @@ impl App {
         if !is_token(method.as_bytes()) {
             return Err(RouteError::Method(method.to_owned()));
         }
-        let handler: Arc<dyn Handler> = Arc::new(handler);
-        match self.routes.insert(method, route, handler) {
+        self.insert(method, route, Route::Http(Arc::new(handler)))
+    }
+
+    fn insert(&mut self, method: &str, route: &str, value: Route) -> Result<&mut Self, RouteError> {
+        match self.routes.insert(method, route, value) {
             Ok(()) => Ok(self),
             // The method router reports a method added twice to the same spelling as a
             // conflict whose two sides read the same; a different spelling of the same
@@ -184,6 +210,96 @@ impl App {
         self.route("DELETE", route, handler)
     }
 
+    /// Routes WebSocket upgrades (RFC 6455) for `route` to `handler`, with the
+    /// server's [`WsOptions`]. The handler accepts or rejects each upgrade; see
+    /// [`WsHandler`]. A request to the route that does not ask to upgrade gets 426.
+    ///
+    /// ```
+    /// use weft_server::{Accept, App, Message, Response};
+    /// let mut app = App::new();
+    /// app.ws("/chat", |upgrade: weft_server::WsUpgrade| async move {
+    ///     if upgrade.request().header("origin") != Some("https://example.com") {
+    ///         return upgrade.reject(Response::status_page(403));
+    ///     }
+    ///     let protocol = upgrade.preferred_protocol().map(str::to_owned);
+    ///     let Ok(socket) = upgrade.accept(Accept::new().protocol_opt(protocol)) else {
+    ///         return;
+    ///     };
+    ///     while let Some(message) = socket.recv().await {
+    ///         if socket.send(message).await.is_err() {
+    ///             break;
+    ///         }
+    ///     }
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// When the route is invalid or conflicts with another one; see
+    /// [`try_ws`](Self::try_ws).
+    pub fn ws(&mut self, route: &str, handler: impl WsHandler) -> &mut Self {
+        if let Err(e) = self.try_ws(route, None, handler) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Routes WebSocket upgrades for `route` to `handler`, with `options` instead of
+    /// the server's.
+    ///
+    /// # Panics
+    /// As [`ws`](Self::ws).
+    pub fn ws_with(
+        &mut self,
+        route: &str,
+        options: WsOptions,
+        handler: impl WsHandler,
+    ) -> &mut Self {
+        if let Err(e) = self.try_ws(route, Some(options), handler) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Routes WebSocket upgrades for `route`, accepting each (with the first of the
+    /// server's subprotocols the client offers) and running `handler` with the socket
+    /// and the request.
+    ///
+    /// ```
+    /// use weft_server::App;
+    /// let mut app = App::new();
+    /// app.ws_accept("/echo", |socket, _req| async move {
+    ///     while let Some(message) = socket.recv().await {
+    ///         let _ = socket.send(message).await;
+    ///     }
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// As [`ws`](Self::ws).
+    pub fn ws_accept<F, Fut>(&mut self, route: &str, handler: F) -> &mut Self
+    where
+        F: Fn(WebSocket, Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.ws(route, AutoAccept(handler))
+    }
+
+    /// Routes WebSocket upgrades for `route` to `handler`, with `options` if given
+    /// (else the server's). Upgrades are GET requests (RFC 6455 §4.1), so the route
+    /// takes the GET (and HEAD) method of its path.
+    pub fn try_ws(
+        &mut self,
+        route: &str,
+        options: Option<WsOptions>,
+        handler: impl WsHandler,
+    ) -> Result<&mut Self, RouteError> {
+        let value = Route::WebSocket(Arc::new(WsRoute {
+            handler: Arc::new(handler),
+            options: options.map(Arc::new),
+        }));
+        self.insert("GET", route, value)
+    }
+
     /// Adds a hook run before routing. Returning `Some` answers the request
     /// without calling a handler (authentication, rate limits, redirects).
     pub fn before(
@@ -234,9 +350,12 @@ impl App {
                 Err(_) => return Routed::Answer(Response::status_page(400)),
             }
         }
-        let handler = Arc::clone(found.value);
+        let routed = match found.value {
+            Route::Http(handler) => Routed::Handler(Arc::clone(handler)),
+            Route::WebSocket(route) => Routed::WebSocket(Arc::clone(route)),
+        };
         request.params = params;
-        Routed::Handler(handler)
+        routed
     }
 
     /// Runs the `after` hooks.
@@ -258,6 +377,8 @@ impl App {
         let info = RequestInfo::of(&request);
         let mut response = match self.route_request(&mut request) {
             Routed::Handler(handler) => handler.call(request).await,
+            // No connection to upgrade.
+            Routed::WebSocket(_) => Response::status_page(426),
             Routed::Answer(response) => response,
         };
         self.finish(&info, &mut response);

@@ -137,6 +137,9 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// Limits.
     pub limits: Limits,
+    /// WebSocket settings for routes without their own
+    /// ([`App::ws_with`](crate::App::ws_with) sets a route's).
+    pub ws: crate::ws::WsOptions,
 }
 
 impl Default for ServerConfig {
@@ -150,6 +153,7 @@ impl Default for ServerConfig {
             layout: Layout::PerCore,
             timeouts: Timeouts::default(),
             limits: Limits::default(),
+            ws: crate::ws::WsOptions::default(),
         }
     }
 }

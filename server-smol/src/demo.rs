@@ -9,15 +9,20 @@
 //! | `GET /users/{id}` | `{"id": 7, "name": "user 7"}`; 400 if `id` is not a number |
 //! | `GET /static/{*path}` | files under the static root ([`StaticFiles`]) |
 //! | `GET /sse` | server-sent events: one `tick` a second (`?count=N` stops after N, `?interval_ms=M` paces them) |
+//! | `GET /ws` | WebSocket echo: every text and binary message comes back as it was (permessage-deflate when offered) |
+//! | `GET /chat` | a chat page whose script joins `/chat/ws` |
+//! | `GET /chat/ws` | WebSocket chat room: each text message goes to every member, the sender too |
 
+use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use weft_server::{App, BodyError, Request, Response, StaticFiles};
+use weft_server::{App, BodyError, Message, Request, Response, StaticFiles, WebSocket};
 
 /// The body of `GET /`, also what the benchmark's hyper server answers.
 pub(crate) const HELLO: &str = "Hello, World!";
@@ -42,7 +47,80 @@ pub(crate) fn app(static_root: impl Into<PathBuf>) -> io::Result<App> {
         }
     });
     app.get("/sse", sse);
+    app.ws_accept("/ws", echo_ws);
+    app.get("/chat", |_req| async {
+        Response::new(200)
+            .with_header("content-type", "text/html; charset=utf-8")
+            .with_body(CHAT_PAGE)
+    });
+    let room = Arc::new(Room::default());
+    app.ws_accept("/chat/ws", move |socket, _req| {
+        let room = room.clone();
+        async move { room.join(socket).await }
+    });
     Ok(app)
+}
+
+/// Sends every message back as it came.
+async fn echo_ws(socket: WebSocket, _req: Request) {
+    while let Some(message) = socket.recv().await {
+        if socket.send(message).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// The chat page: its script joins `/chat/ws` over `ws:` or `wss:` as the page came.
+const CHAT_PAGE: &str = include_str!("demo_chat.html");
+
+/// Messages that may wait for one chat member; past it that member misses messages
+/// rather than hold the others up.
+const MEMBER_BACKLOG: usize = 64;
+
+/// The members of the chat, each with a queue of messages to send it.
+#[derive(Default)]
+struct Room {
+    next_id: AtomicU64,
+    members: Mutex<HashMap<u64, smol::channel::Sender<Message>>>,
+}
+
+impl Room {
+    /// Serves one member until it leaves: what it says goes to everyone, and what
+    /// everyone says goes to it.
+    async fn join(&self, socket: WebSocket) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, inbox) = smol::channel::bounded(MEMBER_BACKLOG);
+        if let Ok(mut members) = self.members.lock() {
+            members.insert(id, tx);
+        }
+        let (receiver, sender) = socket.split();
+        let forward = async {
+            while let Ok(message) = inbox.recv().await {
+                if sender.send(message).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let listen = async {
+            while let Some(message) = receiver.recv().await {
+                if let Message::Text(_) = message {
+                    self.broadcast(&message);
+                }
+            }
+        };
+        futures_lite::future::or(forward, listen).await;
+        if let Ok(mut members) = self.members.lock() {
+            members.remove(&id);
+        }
+    }
+
+    fn broadcast(&self, message: &Message) {
+        if let Ok(members) = self.members.lock() {
+            for member in members.values() {
+                let _ = member.try_send(message.clone());
+            }
+        }
+    }
 }
 
 /// Reads the whole body first (so a failed or oversized upload gets a clean

@@ -10,6 +10,7 @@
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,9 @@ use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::turn::{EVENT_COST, Turn};
+use crate::ws;
+use crate::ws::http1::{Outcome, PendingUpgrade};
+use crate::ws::session::SessionSeed;
 
 /// HTTP/1.1 keeps a handler's fields as they are; trailers need chunked
 /// coding, so they rule out an announced length (RFC 9112 §7.1.2).
@@ -62,7 +66,23 @@ pub(crate) fn serve(
     if !initial.is_empty() {
         driver.conn.recv_owned(clock::now(), initial);
     }
-    async move { driver.run().await }
+    async move {
+        driver.run().await?;
+        let H1 {
+            io,
+            conn,
+            context,
+            job,
+            ..
+        } = driver;
+        let Job::Switched(seed) = job else {
+            return Ok(());
+        };
+        // The bytes after the request are the WebSocket's (RFC 6455 §4.1). Boxed: only
+        // an upgraded connection carries the session's size.
+        let (received, peer_eof) = conn.into_parts();
+        Box::pin(ws::session::serve(io, received, peer_eof, seed, context)).await
+    }
 }
 
 /// What the loop asks of its async caller.
@@ -77,6 +97,8 @@ enum Step {
     CloseAfterError,
     /// Nothing in progress: wait for the next request.
     Idle,
+    /// Write what is queued (the 101), then hand the connection to WebSocket.
+    Upgrade,
 }
 
 /// How a serving period ended.
@@ -84,6 +106,8 @@ enum Step {
 enum Active {
     Idle,
     Closed,
+    /// Switched to WebSocket: the stream is the session's now.
+    Upgraded,
 }
 
 /// The request/response exchange in progress.
@@ -102,6 +126,13 @@ enum Job {
     Trailers(Trailers),
     /// Our response is complete; the request body may still be arriving.
     Finished,
+    /// A WebSocket route's handler is deciding whether to accept.
+    Upgrade {
+        pending: PendingUpgrade,
+        info: Option<RequestInfo>,
+    },
+    /// The 101 is queued: the connection is the WebSocket session's once it is written.
+    Switched(SessionSeed),
 }
 
 struct H1<S> {
@@ -187,8 +218,9 @@ impl<S: Io> H1<S> {
     /// that is freed while it waits for its next request.
     async fn run(&mut self) -> io::Result<()> {
         loop {
-            if Box::pin(self.serve_until_idle()).await? == Active::Closed {
-                return Ok(());
+            match Box::pin(self.serve_until_idle()).await? {
+                Active::Closed | Active::Upgraded => return Ok(()),
+                Active::Idle => {}
             }
             poll_fn(|cx| self.poll_idle(cx)).await;
         }
@@ -203,6 +235,7 @@ impl<S: Io> H1<S> {
             match step {
                 Step::Flush => {}
                 Step::Idle => return Ok(Active::Idle),
+                Step::Upgrade => return Ok(Active::Upgraded),
                 Step::Close => {
                     let _ = self.io.close().await;
                     return Ok(Active::Closed);
@@ -481,14 +514,62 @@ impl<S: Io> H1<S> {
                     info,
                 };
             }
-            Routed::Answer(mut response) => {
-                if let Some(info) = &info {
-                    shared.app.finish(info, &mut response);
+            Routed::WebSocket(route) => {
+                let options = Arc::new(shared.config.ws.clone());
+                match ws::http1::start(&route, &options, request, has_body) {
+                    Ok(pending) => self.job = Job::Upgrade { pending, info },
+                    Err(response) => self.answer(*response, info),
                 }
-                self.send_response(response, is_head, info.as_ref());
             }
+            Routed::Answer(response) => self.answer(response, info),
         }
         None
+    }
+
+    /// Sends a response no handler made, through the `after` hooks.
+    fn answer(&mut self, mut response: Response, info: Option<RequestInfo>) {
+        if let Some(info) = &info {
+            self.context.shared.app.finish(info, &mut response);
+        }
+        let is_head = self.request_is_head;
+        self.send_response(response, is_head, info.as_ref());
+    }
+
+    /// Polls a WebSocket route's handler until it decides; `Err(Step::Upgrade)` once
+    /// the 101 is queued.
+    fn poll_upgrade(&mut self, cx: &mut Context<'_>) -> Result<bool, Step> {
+        let Job::Upgrade { pending, info } = &mut self.job else {
+            return Ok(false);
+        };
+        let Poll::Ready(outcome) = pending.poll(cx) else {
+            return Ok(false);
+        };
+        let info = info.take();
+        match outcome {
+            Outcome::Accept(head, seed) => match self.conn.send_informational(&head) {
+                Ok(()) => {
+                    if let Some(info) = &info {
+                        info.log_access(self.context.peer, 101, None);
+                    }
+                    self.job = Job::Switched(seed);
+                    self.collect_transmit();
+                    Err(Step::Upgrade)
+                }
+                Err(error) => {
+                    // A field the handler added cannot be sent: nothing went out yet.
+                    self.job = Job::Idle;
+                    if let Some(page) = replacement(101, &error) {
+                        self.answer(page, info);
+                    }
+                    Ok(true)
+                }
+            },
+            Outcome::Reject(response) => {
+                self.job = Job::Idle;
+                self.answer(response, info);
+                Ok(true)
+            }
+        }
     }
 
     /// Polls the handler or the response body; `Ok(true)` if anything moved.
@@ -516,7 +597,8 @@ impl<S: Io> H1<S> {
                 }
                 Poll::Pending => Ok(false),
             },
-            Job::Idle | Job::Finished => Ok(false),
+            Job::Upgrade { .. } => self.poll_upgrade(cx),
+            Job::Idle | Job::Finished | Job::Switched(_) => Ok(false),
         }
     }
 

@@ -26,7 +26,7 @@ use http2_proto::{
 };
 use smol::channel::Receiver;
 
-use crate::app::{BoxFuture, Routed};
+use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
 use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
@@ -659,8 +659,8 @@ impl<S: Io> H2<S> {
             Some(self.context.peer),
         );
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
-        match shared.app.route_request(&mut request) {
-            Routed::Handler(handler) => {
+        match shared.app.route_request(&mut request).http_only() {
+            Ok(handler) => {
                 job.phase = Phase::Handler {
                     future: handler.call(request),
                     info,
@@ -668,14 +668,14 @@ impl<S: Io> H2<S> {
                 self.streams.insert(id, job);
                 self.to_poll.push(id);
             }
-            Routed::Answer(mut response) => {
+            Err(mut response) => {
                 drop(request);
                 job.body_tx = None;
                 if let Some(info) = &info {
                     shared.app.finish(info, &mut response);
                 }
                 self.streams.insert(id, job);
-                self.respond(id, response, info.as_ref());
+                self.respond(id, *response, info.as_ref());
             }
         }
     }

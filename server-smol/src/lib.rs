@@ -9,6 +9,7 @@ mod clock;
 mod config;
 mod conn;
 mod context;
+mod deadline;
 mod h1;
 mod h2;
 mod headers;
@@ -26,6 +27,7 @@ mod static_files;
 mod timer;
 mod tls;
 mod turn;
+mod ws;
 
 pub use app::{App, BoxFuture, Handler, RouteError};
 pub use body::{Body, BodyError};
@@ -37,3 +39,7 @@ pub use server::{RunningServer, Server, ServerError, ShutdownHandle, wait_for_si
 pub use static_files::StaticFiles;
 pub use timer::sleep;
 pub use tls::{ALPN, TlsError, server_config as tls_server_config};
+pub use ws::{
+    Accept, AcceptError, AutoAccept, CloseInfo, Message, Utf8Bytes, WebSocket, WsError, WsFuture,
+    WsHandler, WsOptions, WsReceiver, WsSender, WsUpgrade,
+};

@@ -177,6 +177,24 @@ pub fn accept_extended_connect<'a>(
     negotiate(&f, options)
 }
 
+/// The subprotocols a request offers in its `Sec-WebSocket-Protocol` fields, in order
+/// (RFC 6455 §4.1 item 10, §11.3.4), for a server that lets the application choose among
+/// them. Values that are not UTF-8 are skipped: [`accept_upgrade`] refuses such a request.
+#[must_use]
+pub fn requested_protocols<'a>(
+    headers: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case(b"sec-websocket-protocol")
+            && let Ok(value) = std::str::from_utf8(value)
+        {
+            out.extend(params::list(value).map(str::to_owned));
+        }
+    }
+    out
+}
+
 fn check_version(f: &Fields) -> Result<(), HandshakeError> {
     match f.version.as_deref() {
         Some(VERSION) => Ok(()),
@@ -415,6 +433,20 @@ mod tests {
         );
         let plain = accept_upgrade(b"GET", pairs(REQUEST), &ServerOptions::default()).unwrap();
         assert_eq!(plain.headers.len(), 3);
+    }
+
+    #[test]
+    fn requested_protocols_in_order() {
+        let h = [
+            ("Sec-WebSocket-Protocol", "chat, superchat"),
+            ("Host", "x"),
+            ("sec-websocket-protocol", " v2.json ,"),
+        ];
+        assert_eq!(
+            requested_protocols(pairs(&h)),
+            ["chat", "superchat", "v2.json"]
+        );
+        assert!(requested_protocols(pairs(&[("Host", "x")])).is_empty());
     }
 
     #[test]

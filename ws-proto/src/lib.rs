@@ -27,7 +27,7 @@ pub use event::{DataKind, Event};
 pub use frame::{FrameHeader, OpCode, decode_header, encode_header};
 pub use handshake::{
     ClientHandshake, ClientResponse, ServerAccept, ServerOptions, accept_extended_connect,
-    accept_upgrade, accept_value,
+    accept_upgrade, accept_value, requested_protocols,
 };
 pub use http_core::Role;
 pub use mask::apply_mask;

@@ -1,0 +1,50 @@
+//! WebSocket routes (RFC 6455), on top of ws-proto.
+//!
+//! ```text
+//!  request ──route──▶ upgrade::check ──▶ WsHandler(WsUpgrade) ──accept──▶ 101 ──▶ session
+//!                     (400 / 426)                           └─reject──▶ any Response
+//! ```
+//!
+//! - [`upgrade`]: what the application sees of the opening handshake. A route's
+//!   [`WsHandler`] gets a [`WsUpgrade`] (the request, the offered subprotocols) and
+//!   accepts it, choosing a subprotocol and adding response fields ([`Accept`]), or
+//!   rejects it with any [`Response`](crate::Response). Undecided means 403.
+//! - [`socket`]: the application's [`WebSocket`]: `recv`, `send`, `close`, and how it
+//!   ended ([`CloseInfo`]). It holds only channel ends, so it is `Send` and `Sync` and
+//!   can be used from any task or thread; [`WebSocket::split`] gives a receiver and a
+//!   cloneable sender.
+//! - [`session`]: the connection's driver after the handshake: ws-proto's `Connection`
+//!   between the byte stream and the socket's channels, with keep-alive Pings, the
+//!   closing handshake, Close 1001 on shutdown, fair turns and the write timeout.
+//! - [`http1`]: the HTTP/1.1 form of the handshake. The HTTP/1.1 driver (`h1.rs`)
+//!   routes the request here, polls the handler until it decides, sends the 101
+//!   through http1-proto (which then switches protocols), and hands its byte stream and
+//!   the bytes received after the request (`Connection::into_parts`) to the session.
+//! - [`options`]: [`WsOptions`], server-wide or per route.
+//!
+//! # The transport of a session
+//!
+//! A session runs on any byte stream the drivers accept, the crate's `Io` trait
+//! (`AsyncRead + AsyncWrite + Unpin`, with an optional readiness hint):
+//! [`session::serve`] takes the stream, the bytes already received after the handshake,
+//! whether the peer has closed, a [`session::SessionSeed`] (the handler future, the
+//! socket's channel ends, the ws-proto `Config` the handshake negotiated) and the
+//! connection's context. Over HTTP/1.1 the stream is the TCP or TLS stream itself.
+//! Over HTTP/2 (RFC 8441) it is one extended-CONNECT stream: the HTTP/2 driver gives
+//! the session an `Io` whose reads are the stream's DATA and whose writes become DATA
+//! (flow control is the HTTP/2 driver's), and whose end is END_STREAM or a reset;
+//! the handshake is `ws_proto::accept_extended_connect` answered with 200, and the
+//! decision comes from the same [`WsUpgrade`] and [`Decision`](upgrade::Decision) as
+//! here.
+
+pub(crate) mod http1;
+mod message;
+mod options;
+pub(crate) mod session;
+mod socket;
+pub(crate) mod upgrade;
+
+pub use message::{CloseInfo, Message, Utf8Bytes};
+pub use options::WsOptions;
+pub use socket::{WebSocket, WsError, WsReceiver, WsSender};
+pub use upgrade::{Accept, AcceptError, AutoAccept, WsFuture, WsHandler, WsUpgrade};

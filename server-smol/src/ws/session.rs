@@ -1,0 +1,463 @@
+//! The WebSocket driver: one loop per connection over `ws_proto::Connection`, on any
+//! byte stream ([`Io`]), after the opening handshake.
+//!
+//! As in the HTTP drivers, everything that can progress without waiting is done inside
+//! one poll ([`Session::poll_progress`]): protocol events go to the application's
+//! channel, the application's commands become frames, the handler future is polled.
+//! Only when nothing moves does the loop write what was queued and wait for exactly one
+//! thing: bytes, the application, a deadline, or shutdown.
+//!
+//! Memory stays bounded both ways. Received messages wait in a channel of
+//! [`RECV_DEPTH`](super::socket::RECV_DEPTH); when it is full no further events are
+//! taken, so ws-proto stops processing and the socket is not read. Commands are taken
+//! from the application only while less than [`HIGH_WATER`] bytes wait to be written,
+//! and writing waits for the peer (up to the write timeout), so `send` waits for a peer
+//! that does not read.
+
+use std::future::{Future, poll_fn};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use futures_lite::{AsyncWriteExt, StreamExt};
+use smol::channel::{Receiver, Sender, TrySendError};
+use ws_proto::{CloseCode, Connection, Event};
+
+use super::message::{CloseInfo, Message, Utf8Bytes};
+use super::options::WsOptions;
+use super::socket::{Command, SocketLink, SocketState};
+use super::upgrade::WsFuture;
+use crate::clock;
+use crate::context::ConnContext;
+use crate::deadline::Deadline;
+use crate::io::Io;
+use crate::outbox::Outbox;
+use crate::scratch::READ_BUFFER;
+use crate::turn::{EVENT_COST, Turn};
+
+/// Bytes queued for the peer past which no further commands are taken from the
+/// application: its `send` then waits.
+pub(crate) const HIGH_WATER: usize = 64 * 1024;
+
+/// The close code for a peer that did not answer a Ping in time (RFC 6455 §7.4.1: the
+/// server met a condition that prevents it from going on).
+const PING_TIMEOUT_CODE: CloseCode = CloseCode::INTERNAL_ERROR;
+
+/// Everything a WebSocket connection starts from once the handshake is decided.
+pub(crate) struct SessionSeed {
+    /// The application's handler, polled here until it ends.
+    pub(crate) handler: Option<WsFuture>,
+    pub(crate) link: SocketLink,
+    pub(crate) config: ws_proto::Config,
+    pub(crate) options: Arc<WsOptions>,
+}
+
+/// Runs a WebSocket connection on `io` to its end, then the handler to its end.
+/// `received` holds the bytes that followed the handshake, `peer_eof` whether the peer
+/// closed already.
+pub(crate) fn serve<S: Io>(
+    io: S,
+    received: BytesMut,
+    peer_eof: bool,
+    seed: SessionSeed,
+    context: ConnContext,
+) -> impl Future<Output = io::Result<()>> {
+    let mut session = Session::new(io, seed, context);
+    let now = clock::now();
+    if !received.is_empty() {
+        session.conn.recv_owned(now, received);
+    }
+    if peer_eof {
+        session.peer_eof = true;
+        session.conn.recv_eof(now);
+    }
+    async move { session.run().await }
+}
+
+/// What the loop asks of its async caller.
+enum Step {
+    /// Write what is queued, then continue.
+    Flush,
+    /// The connection has ended: write what is queued (the last Close), then close.
+    End(CloseInfo),
+}
+
+/// Keep-alive Pings (RFC 6455 §5.5.2) to a silent peer, and the deadline for its answer.
+struct KeepAlive {
+    interval: Option<Duration>,
+    timeout: Duration,
+    last_heard: Instant,
+    /// When the outstanding Ping must have been answered.
+    answer_by: Option<Instant>,
+}
+
+impl KeepAlive {
+    fn deadline(&self) -> Option<Instant> {
+        self.answer_by
+            .or_else(|| Some(self.last_heard + self.interval?))
+    }
+
+    fn heard(&mut self, now: Instant) {
+        self.last_heard = now;
+        self.answer_by = None;
+    }
+}
+
+struct Session<S> {
+    io: S,
+    conn: Connection,
+    handler: Option<WsFuture>,
+    to_app: Option<Sender<Message>>,
+    /// Boxed: a channel receiver is not `Unpin`.
+    from_app: Option<Pin<Box<Receiver<Command>>>>,
+    state: Arc<SocketState>,
+    /// A received message waiting for room in the application's channel. While it is
+    /// there no further events are taken, so the socket is not read.
+    delivering: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    out: Outbox,
+    deadline: Deadline,
+    keep_alive: KeepAlive,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+    shutting_down: bool,
+    peer_eof: bool,
+    maybe_readable: bool,
+    turn: Turn,
+    context: ConnContext,
+}
+
+impl<S: Io> Session<S> {
+    fn new(io: S, seed: SessionSeed, context: ConnContext) -> Self {
+        let now = clock::now();
+        let stopped = context.shared.shutdown.subscribe();
+        let SocketLink {
+            to_app,
+            from_app,
+            state,
+        } = seed.link;
+        Self {
+            io,
+            conn: Connection::new(now, seed.config),
+            handler: seed.handler,
+            to_app: Some(to_app),
+            from_app: Some(Box::pin(from_app)),
+            state,
+            delivering: None,
+            out: Outbox::new(),
+            deadline: Deadline::new(),
+            keep_alive: KeepAlive {
+                interval: seed.options.ping_interval,
+                timeout: seed.options.pong_timeout,
+                last_heard: now,
+                answer_by: None,
+            },
+            shutdown: Box::pin(async move {
+                let _ = stopped.recv().await;
+            }),
+            shutting_down: false,
+            peer_eof: false,
+            maybe_readable: true,
+            turn: Turn::default(),
+            context,
+        }
+    }
+
+    async fn run(&mut self) -> io::Result<()> {
+        if self.context.shared.shutdown.is_raised() {
+            self.start_close(CloseCode::GOING_AWAY, "server shutting down");
+            self.shutting_down = true;
+        }
+        let info = loop {
+            let step = poll_fn(|cx| self.poll_progress(cx)).await;
+            let timeout = self.context.shared.config.timeouts.body_read;
+            let written = self.out.write_within(&mut self.io, timeout).await;
+            match (step, written) {
+                (Step::End(info), _) => break info,
+                (Step::Flush, Ok(())) => {}
+                (Step::Flush, Err(error)) => {
+                    tracing::debug!(peer = %self.context.peer, %error, "websocket write failed");
+                    break CloseInfo::abnormal(error.to_string());
+                }
+            }
+        };
+        let _ = self.io.close().await;
+        self.finish(info).await;
+        Ok(())
+    }
+
+    /// After the connection: the application learns how it ended, its channels close,
+    /// and its handler runs to its end (the connection's task is its home).
+    async fn finish(&mut self, info: CloseInfo) {
+        self.state.set_close(info);
+        self.to_app = None;
+        self.from_app = None;
+        poll_fn(|cx| {
+            if let Some(delivering) = self.delivering.as_mut()
+                && delivering.as_mut().poll(cx).is_ready()
+            {
+                self.delivering = None;
+            }
+            match self.handler.as_mut() {
+                Some(handler) => poll_handler(handler, cx),
+                None => Poll::Ready(()),
+            }
+        })
+        .await;
+    }
+
+    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<Step> {
+        loop {
+            if self.turn.poll_yield(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let mut progressed = false;
+
+            // 1. A received message waiting for room.
+            if let Some(delivering) = self.delivering.as_mut()
+                && delivering.as_mut().poll(cx).is_ready()
+            {
+                self.delivering = None;
+                progressed = true;
+            }
+
+            // 2. Protocol events, unless the application has not taken the last one.
+            while self.delivering.is_none() {
+                let Some(event) = self.conn.poll_event() else {
+                    break;
+                };
+                progressed = true;
+                self.turn.charge(EVENT_COST);
+                if let Some(info) = self.on_event(event) {
+                    self.collect_transmit();
+                    return Poll::Ready(Step::End(info));
+                }
+            }
+
+            // 3. The application's commands, while the peer keeps up.
+            while self.out.len() < HIGH_WATER && !self.conn.is_closing() {
+                let Some(commands) = self.from_app.as_mut() else {
+                    break;
+                };
+                match commands.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(command)) => {
+                        progressed = true;
+                        self.on_command(command);
+                    }
+                    Poll::Ready(None) => {
+                        // Every handle to the socket is gone: nobody will send again.
+                        self.from_app = None;
+                        progressed = true;
+                        self.start_close(CloseCode::NORMAL, "");
+                    }
+                    Poll::Pending => break,
+                }
+                self.collect_transmit();
+            }
+
+            // 4. The handler.
+            if let Some(handler) = self.handler.as_mut()
+                && poll_handler(handler, cx).is_ready()
+            {
+                self.handler = None;
+                progressed = true;
+            }
+
+            self.collect_transmit();
+            if progressed {
+                if self.out.len() >= HIGH_WATER {
+                    return Poll::Ready(Step::Flush);
+                }
+                continue;
+            }
+
+            // 5. Nothing moves by itself: write what is queued before waiting.
+            if self.out.len() > 0 {
+                return Poll::Ready(Step::Flush);
+            }
+
+            // 6. Wait for one thing: bytes, the application (registered above), a
+            //    deadline, or shutdown.
+            if self.wants_read() && self.readable_now(cx) {
+                let buffers = &self.context.shared.read_buffers;
+                let conn = &mut self.conn;
+                let now = clock::now();
+                match buffers.poll_read(&mut self.io, cx, |data| conn.recv(now, data)) {
+                    Poll::Ready(Ok(0)) => {
+                        self.peer_eof = true;
+                        self.conn.recv_eof(now);
+                        continue;
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.maybe_readable = n == READ_BUFFER;
+                        self.keep_alive.heard(now);
+                        self.turn.charge(n);
+                        continue;
+                    }
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(error)) => {
+                        return Poll::Ready(Step::End(CloseInfo::abnormal(error.to_string())));
+                    }
+                    Poll::Pending => {}
+                }
+            }
+            match self.poll_deadline(cx) {
+                Poll::Ready(Some(info)) => return Poll::Ready(Step::End(info)),
+                Poll::Ready(None) => continue,
+                Poll::Pending => {}
+            }
+            if !self.shutting_down && self.shutdown.as_mut().poll(cx).is_ready() {
+                self.shutting_down = true;
+                self.start_close(CloseCode::GOING_AWAY, "server shutting down");
+                continue;
+            }
+            self.turn.end();
+            return Poll::Pending;
+        }
+    }
+
+    /// Not while a message waits for the application, not after the peer's EOF.
+    fn wants_read(&self) -> bool {
+        !self.peer_eof && self.delivering.is_none() && self.conn.error().is_none()
+    }
+
+    /// Whether to attempt a read: always, unless the last one drained the socket and
+    /// the reactor has not reported new bytes since.
+    fn readable_now(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.maybe_readable && self.io.poll_read_hint(cx).is_ready() {
+            self.maybe_readable = true;
+        }
+        self.maybe_readable
+    }
+
+    /// Acts on one protocol event; `Some` when the connection has ended.
+    fn on_event(&mut self, event: Event) -> Option<CloseInfo> {
+        match event {
+            Event::Text(text) => self.deliver(Message::Text(Utf8Bytes::from_checked(text))),
+            Event::Binary(data) => self.deliver(Message::Binary(data)),
+            Event::Pong(_) => self.keep_alive.answer_by = None,
+            // Answered by ws-proto; a whole-message connection has no fragments.
+            Event::Ping(_) | Event::Fragment { .. } => {}
+            Event::ConnectionLost(error) => {
+                tracing::debug!(peer = %self.context.peer, %error, "websocket ended");
+                return Some(CloseInfo::from_error(&error));
+            }
+        }
+        None
+    }
+
+    /// Hands a message to the application, holding it back if its channel is full.
+    fn deliver(&mut self, message: Message) {
+        let Some(to_app) = &self.to_app else {
+            return;
+        };
+        match to_app.try_send(message) {
+            Ok(()) => {}
+            Err(TrySendError::Full(message)) => {
+                let to_app = to_app.clone();
+                self.delivering = Some(Box::pin(async move {
+                    let _ = to_app.send(message).await;
+                }));
+            }
+            // The application dropped its receiving half: nobody reads.
+            Err(TrySendError::Closed(_)) => self.to_app = None,
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        // A command the connection refuses comes after a Close: the socket reports it
+        // closed to the sender from then on, so the message is dropped here.
+        match command {
+            Command::Send(message) => {
+                self.turn.charge(message.len());
+                let _ = match &message {
+                    Message::Text(text) => self.conn.send_text(text),
+                    Message::Binary(data) => self.conn.send_binary(data),
+                };
+            }
+            Command::Close(code, reason) => {
+                let _ = self.conn.close(clock::now(), code, &reason);
+            }
+        }
+    }
+
+    fn start_close(&mut self, code: CloseCode, reason: &str) {
+        if !self.conn.is_closing() && self.conn.error().is_none() {
+            let _ = self.conn.close(clock::now(), code, reason);
+            self.collect_transmit();
+        }
+    }
+
+    /// Sleeps until the next deadline: ws-proto's (the closing handshake) or the
+    /// keep-alive's. `Ready(Some)` when a silent peer is given up on.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Option<CloseInfo>> {
+        if self.delivering.is_some() {
+            // The peer is not being read on purpose: its silence is ours.
+            return Poll::Pending;
+        }
+        // Once a Close is out, ws-proto's closing deadline is the one that counts.
+        let keep_alive = if self.conn.is_closing() {
+            None
+        } else {
+            self.keep_alive.deadline()
+        };
+        let deadline = match (self.conn.poll_timeout(), keep_alive) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(d) => d,
+                None => return Poll::Pending,
+            },
+        };
+        let Poll::Ready(now) = self.deadline.poll_until(deadline, cx) else {
+            return Poll::Pending;
+        };
+        self.conn.handle_timeout(now);
+        Poll::Ready(self.keep_alive_expired(now))
+    }
+
+    /// Pings a peer silent for the interval; gives up on one that did not answer.
+    fn keep_alive_expired(&mut self, now: Instant) -> Option<CloseInfo> {
+        if self.conn.is_closing() {
+            return None;
+        }
+        if let Some(answer_by) = self.keep_alive.answer_by {
+            if answer_by <= now {
+                tracing::debug!(peer = %self.context.peer, "websocket ping unanswered");
+                // The peer gets a Close in case it still reads, but no closing
+                // handshake is waited for: it has stopped answering.
+                self.start_close(PING_TIMEOUT_CODE, "ping timeout");
+                return Some(CloseInfo {
+                    code: PING_TIMEOUT_CODE.0,
+                    reason: "ping timeout".into(),
+                    clean: false,
+                });
+            }
+            return None;
+        }
+        let interval = self.keep_alive.interval?;
+        if self.keep_alive.last_heard + interval <= now {
+            let _ = self.conn.send_ping(b"");
+            self.keep_alive.answer_by = Some(now + self.keep_alive.timeout);
+        }
+        None
+    }
+
+    fn collect_transmit(&mut self) {
+        while let Some(bytes) = self.conn.poll_transmit() {
+            self.out.push(bytes);
+        }
+    }
+}
+
+/// Polls a WebSocket handler, ending it on a panic: a bug in one handler must not take
+/// the worker down with it.
+pub(crate) fn poll_handler(future: &mut WsFuture, cx: &mut Context<'_>) -> Poll<()> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        Ok(poll) => poll,
+        Err(_) => {
+            tracing::error!("websocket handler panicked");
+            Poll::Ready(())
+        }
+    }
+}

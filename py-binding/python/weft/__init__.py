@@ -4,7 +4,9 @@
 - ``weft.http1``: ``Connection`` and events (names of ``h11``).
 - ``weft.http2``: ``Connection`` and events (names of ``h2``).
 - ``weft.Router``: a path router.
-- ``weft.App``: a decorator API served by the Rust server; ``weft.serve`` hosts ASGI 3 apps.
+- ``weft.ws``: ``WSConnection`` and events (names of ``wsproto``).
+- ``weft.App``: a decorator API served by the Rust server (``@app.websocket`` routes get a
+  ``weft.WebSocket``); ``weft.serve`` hosts ASGI 3 apps.
 """
 
 from ._weft import (
@@ -21,6 +23,7 @@ from ._weft import (
 )
 from .app import App, BadRequestBody, HTTPException, Response
 from .asgi import serve
+from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "App",
@@ -30,6 +33,8 @@ __all__ = [
     "Request",
     "Response",
     "serve",
+    "WebSocket",
+    "WebSocketDisconnect",
     "CLIENT",
     "SERVER",
     "InsertError",

@@ -4,7 +4,9 @@
 The ``http`` scope is served over HTTP/1.1 and HTTP/2 (h2c prior knowledge, or TLS
 with ALPN), with streamed request and response bodies, ``http.disconnect`` once the
 exchange is over or the client is gone, and the ``lifespan`` protocol (with
-``state``) around the server's life.
+``state``) around the server's life. WebSocket upgrades get a ``websocket`` scope
+(ASGI 2.4, with the ``websocket.http.response`` extension) over HTTP/1.1, cleartext or
+TLS; ``--ws none`` serves them as plain HTTP.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from typing import Any, Callable, Optional, Union
 
 from . import _runtime
+from ._ws_cli import add_ws_arguments, ws_server_options
 
 
 def load_app(target: str, factory: bool = False) -> Any:
@@ -99,6 +102,7 @@ def main(argv: Optional["list[str]"] = None) -> None:
     limits.add_argument("--max-connections", type=int, default=25_000, help="most open connections per worker (default 25000)")
     limits.add_argument("--keep-alive-timeout", type=float, default=60.0, help="seconds an idle keep-alive connection stays open (default 60)")
     limits.add_argument("--shutdown-timeout", type=float, default=30.0, help="seconds a graceful shutdown waits for in-flight requests (default 30)")
+    add_ws_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
     serve(
@@ -118,4 +122,5 @@ def main(argv: Optional["list[str]"] = None) -> None:
         max_connections=args.max_connections,
         keep_alive_timeout=args.keep_alive_timeout,
         shutdown_timeout=args.shutdown_timeout,
+        **ws_server_options(args),
     )

@@ -156,3 +156,25 @@ def test_ws_none_serves_upgrades_as_http():
         )
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
         sock.close()
+
+
+def test_asgi_websocket_over_tls(tmp_path):
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(certfile)
+    cert.private_key_pem.write_to_path(keyfile)
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    port = free_port()
+    args = ["-m", "weft", "tests.apps.asgi_ws:raw", "--port", str(port), "--certfile", str(certfile), "--keyfile", str(keyfile)]
+    with ServerProcess(args, port):
+        with connect(f"wss://127.0.0.1:{port}/scope", ssl=context) as ws:
+            assert json.loads(ws.recv())["scheme"] == "wss"
+        with connect(f"wss://127.0.0.1:{port}/echo", ssl=context) as ws:
+            ws.send("over tls")
+            assert ws.recv() == "over tls"

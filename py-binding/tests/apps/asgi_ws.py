@@ -114,4 +114,8 @@ async def echo(scope, receive, send):
         message = await receive()
         if message["type"] == "websocket.disconnect":
             return
-        await send({"type": "websocket.send", "bytes": message.get("bytes"), "text": message.get("text")})
+        try:
+            await send({"type": "websocket.send", "bytes": message.get("bytes"), "text": message.get("text")})
+        except OSError:
+            # The peer closed meanwhile (ASGI 2.4: send() on a closed connection raises).
+            return

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use weft_server::{Layout, Server, ServerConfig, TlsSource};
+use weft_server::{Layout, Server, ServerConfig, TlsSource, WsOptions};
 
 mod demo;
 
@@ -82,6 +82,24 @@ struct Args {
     /// Seconds a graceful shutdown waits for in-flight requests.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
     shutdown_timeout: Duration,
+    /// WebSocket subprotocol the routes speak, most preferred first (repeat the flag for more).
+    #[arg(long = "ws-subprotocol", value_name = "NAME")]
+    ws_subprotocols: Vec<String>,
+    /// Refuse permessage-deflate on WebSocket routes.
+    #[arg(long)]
+    ws_no_compression: bool,
+    /// Largest WebSocket message in bytes, after inflation (closed with 1009 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    ws_max_message: usize,
+    /// Seconds of silence before a WebSocket peer is pinged; 0 turns pings off.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    ws_ping_interval: Duration,
+    /// Seconds a WebSocket ping may go unanswered before the peer is closed (1011).
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = seconds)]
+    ws_pong_timeout: Duration,
+    /// Seconds to wait for the peer's Close after sending ours.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    ws_close_timeout: Duration,
     /// Log format for the access log and errors (filter with RUST_LOG).
     #[arg(long, value_enum, default_value_t = LogFormat::Compact)]
     log: LogFormat,
@@ -154,6 +172,15 @@ fn main() -> ExitCode {
     config.timeouts.keep_alive = args.keep_alive_timeout;
     config.timeouts.h2_ping = (!args.h2_ping_interval.is_zero()).then_some(args.h2_ping_interval);
     config.timeouts.shutdown = args.shutdown_timeout;
+    config.ws = WsOptions::default()
+        .with_protocols(args.ws_subprotocols)
+        .with_compression(!args.ws_no_compression)
+        .with_max_message_size(args.ws_max_message)
+        .with_ping(
+            (!args.ws_ping_interval.is_zero()).then_some(args.ws_ping_interval),
+            args.ws_pong_timeout,
+        );
+    config.ws.close_timeout = args.ws_close_timeout;
 
     let static_root = args.static_dir.unwrap_or_else(demo::default_static_root);
     let app = match demo::app(&static_root) {

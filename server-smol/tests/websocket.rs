@@ -327,6 +327,38 @@ fn raw_open(addr: SocketAddr, path: &str) -> TcpStream {
     stream
 }
 
+/// A client frame with `payload`, masked as RFC 6455 §5.3 requires.
+fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [1u8, 2, 3, 4];
+    let mut frame = vec![first_byte, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
+#[test]
+fn the_answer_to_a_message_precedes_the_close_for_what_follows_it() {
+    // Autobahn 3.2: a message, then a frame with RSV2 set, in one write. The echo of
+    // the message goes out before the Close 1002 for the bad frame.
+    let (server, addr) = start(config());
+    let mut stream = raw_open(addr, "/ws");
+    let mut burst = client_frame(0x81, b"first");
+    burst.extend(client_frame(0xA1, b"bad"));
+    stream.write_all(&burst).unwrap();
+    assert_eq!(read_frame(&mut stream), Some((0x1, b"first".to_vec())));
+    let (opcode, payload) = read_frame(&mut stream).expect("a close");
+    assert_eq!((opcode, &payload[..2]), (0x8, &1002u16.to_be_bytes()[..]));
+    // The same for the peer's own Close: the echo, then the answering Close.
+    let mut stream = raw_open(addr, "/ws");
+    let mut burst = client_frame(0x81, b"last words");
+    burst.extend(client_frame(0x88, &1000u16.to_be_bytes()));
+    stream.write_all(&burst).unwrap();
+    assert_eq!(read_frame(&mut stream), Some((0x1, b"last words".to_vec())));
+    assert_eq!(read_frame(&mut stream).map(|f| f.0), Some(0x8));
+    server.shutdown();
+    server.join();
+}
+
 #[test]
 fn silent_peer_is_pinged_then_closed() {
     let (server, addr) = start(config());

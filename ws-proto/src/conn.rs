@@ -19,6 +19,10 @@ use crate::utf8::Utf8Validator;
 /// Events processed ahead of `poll_event`; see [`Connection::paused`].
 const EVENT_BATCH: usize = 32;
 
+/// The most a receive buffer holds between reads when nothing is held back: a frame
+/// header (at most 14 bytes) and a control frame's payload, which is read whole.
+const PENDING: usize = 14 + MAX_CONTROL_PAYLOAD;
+
 /// Messages up to this size share arena buffers instead of one allocation each.
 const SMALL_MESSAGE: usize = 2048;
 
@@ -156,15 +160,34 @@ impl Connection {
             return;
         }
         if self.rx.is_empty() {
-            // Nothing pending: read straight from the caller's bytes and keep only what
-            // is left (a partial header or control frame, or input held back).
-            let used = self.process_slice(data);
-            if self.error.is_none() {
-                self.rx.extend_from_slice(&data[used..]);
+            self.recv_slice(data);
+        } else if self.rx.len() < PENDING {
+            // A partial header or control frame from the last read: complete it from the
+            // front of `data`, then read the rest of `data` in place rather than copying
+            // all of it behind the few bytes that were waiting.
+            let take = data.len().min(PENDING);
+            self.rx.extend_from_slice(&data[..take]);
+            self.process();
+            // What is left is the end of `rx`: within `data` once the old bytes are used.
+            let left = self.rx.len();
+            if self.error.is_none() && self.ending.is_none() && !self.paused() && left <= take {
+                self.rx.clear();
+                self.recv_slice(&data[take - left..]);
+            } else if self.error.is_none() {
+                self.rx.extend_from_slice(&data[take..]);
             }
         } else {
             self.rx.extend_from_slice(data);
             self.process();
+        }
+    }
+
+    /// Reads straight from the caller's bytes while nothing is pending, and keeps only
+    /// what is left (a partial header or control frame, or input held back).
+    fn recv_slice(&mut self, data: &[u8]) {
+        let used = self.process_slice(data);
+        if self.error.is_none() {
+            self.rx.extend_from_slice(&data[used..]);
         }
     }
 
@@ -530,11 +553,7 @@ impl Connection {
         if self.arena.capacity() < len {
             self.arena = BytesMut::with_capacity(ARENA);
         }
-        let start = self.arena.len();
-        self.arena.extend_from_slice(payload);
-        if let Some(key) = header.mask {
-            apply_mask(&mut self.arena[start..], key, 0);
-        }
+        extend_unmasked(&mut self.arena, payload, header.mask, 0);
         let data = self.arena.split().freeze();
         if kind == DataKind::Text && std::str::from_utf8(&data).is_err() {
             return Err(Error::InvalidUtf8);
@@ -653,6 +672,7 @@ impl Connection {
                 }
             })
         } else {
+            out.reserve(masked.len());
             extend_unmasked(out, masked, key, offset);
             Ok(())
         };

@@ -232,7 +232,8 @@ fn negotiate(f: &Fields, options: &ServerOptions) -> Result<ServerAccept, Handsh
 pub struct ClientHandshake {
     key: String,
     protocols: Vec<String>,
-    deflate: Option<DeflateConfig>,
+    /// permessage-deflate offers, most preferred first.
+    deflate: Vec<DeflateConfig>,
 }
 
 /// A completed opening handshake, on the client.
@@ -278,8 +279,17 @@ impl ClientHandshake {
         Self {
             key: BASE64.encode(nonce),
             protocols,
-            deflate,
+            deflate: deflate.into_iter().collect(),
         }
+    }
+
+    /// Offers permessage-deflate with each of `offers` in turn, most preferred first, in
+    /// place of the one given to [`new`](Self::new): the server takes the first it can
+    /// accept (RFC 7692 §5), and the response is checked against the offer it answers.
+    #[must_use]
+    pub fn with_deflate_offers(mut self, offers: Vec<DeflateConfig>) -> Self {
+        self.deflate = offers;
+        self
     }
 
     /// The `Sec-WebSocket-Key` sent.
@@ -293,8 +303,9 @@ impl ClientHandshake {
         if !self.protocols.is_empty() {
             out.push(("sec-websocket-protocol", self.protocols.join(", ")));
         }
-        if let Some(d) = &self.deflate {
-            out.push(("sec-websocket-extensions", d.offer()));
+        if !self.deflate.is_empty() {
+            let offers: Vec<String> = self.deflate.iter().map(DeflateConfig::offer).collect();
+            out.push(("sec-websocket-extensions", offers.join(", ")));
         }
     }
 
@@ -366,10 +377,12 @@ impl ClientHandshake {
         if f.bad_extensions {
             return Err(HandshakeError::BadResponse("sec-websocket-extensions"));
         }
-        let deflate = match (f.extensions.as_slice(), &self.deflate) {
-            ([], _) => None,
-            ([ext], Some(cfg)) if ext.name == DEFLATE => Some(
-                cfg.accept_response(ext)
+        let deflate = match f.extensions.as_slice() {
+            [] => None,
+            [ext] if ext.name == DEFLATE => Some(
+                self.deflate
+                    .iter()
+                    .find_map(|offer| offer.accept_response(ext))
                     .ok_or(HandshakeError::BadResponse("sec-websocket-extensions"))?,
             ),
             _ => return Err(HandshakeError::BadResponse("sec-websocket-extensions")),

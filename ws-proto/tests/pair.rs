@@ -567,7 +567,7 @@ fn deflate_both_ways_with_and_without_context_takeover() {
         let cfg = DeflateConfig {
             server_no_context_takeover: nct,
             client_no_context_takeover: nct,
-            level: 6,
+            ..DeflateConfig::default()
         };
         let mut p = deflate_pair(cfg, cfg);
         let text = "compress me, compress me, compress me ".repeat(50);
@@ -599,6 +599,96 @@ fn deflate_both_ways_with_and_without_context_takeover() {
             vec![Event::Text(text.clone().into()); 3][..]
         );
     }
+}
+
+/// Every parameter of RFC 7692 §7.1, asked for by either side, agreed through the
+/// handshake helpers and then used both ways: the messages arrive intact, including an
+/// empty one and a fragmented one whose last piece is empty.
+#[test]
+fn deflate_parameters_negotiated_and_used_both_ways() {
+    let none = DeflateConfig::default();
+    let all = DeflateConfig {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+        server_max_window_bits: 9,
+        client_max_window_bits: 8,
+        level: 6,
+    };
+    let text: String = (0..400).map(|i| format!("{} ", i * 7919 % 1000)).collect();
+    for (client, server) in [(all, none), (none, all), (all, all)] {
+        let mut p = deflate_pair(client, server);
+        let agreed = p.client.config().deflate.unwrap();
+        assert_eq!(p.server.config().deflate, Some(agreed));
+        assert!(agreed.server_no_context_takeover && agreed.client_no_context_takeover);
+        assert_eq!(agreed.server_max_window_bits, 9);
+        // Named by the server, or the client's own offered limit: 8 either way.
+        assert_eq!(agreed.client_max_window_bits, 8);
+        for _ in 0..3 {
+            p.client.send_text(&text).unwrap();
+            p.server.send_text(&text).unwrap();
+        }
+        for c in [&mut p.client, &mut p.server] {
+            c.send_binary(b"").unwrap();
+            c.send_fragment(DataKind::Binary, &[9; 700], false).unwrap();
+            c.send_fragment(DataKind::Binary, b"", true).unwrap();
+        }
+        p.drive();
+        let mut expected = vec![Event::Text(text.clone().into()); 3];
+        expected.push(Event::Binary(Bytes::new()));
+        expected.push(Event::Binary(vec![9; 700].into()));
+        assert_eq!(p.server_events, expected);
+        assert_eq!(p.client_events, expected);
+    }
+}
+
+/// A client offering several parameter sets (RFC 7692 §5) gets the first the server
+/// takes, and checks the response against that offer.
+#[test]
+fn the_server_takes_the_first_acceptable_of_several_offers() {
+    let offers = vec![
+        DeflateConfig {
+            server_no_context_takeover: true,
+            server_max_window_bits: 9,
+            ..DeflateConfig::default()
+        },
+        DeflateConfig::default(),
+    ];
+    let client = ws_proto::ClientHandshake::new(vec![], None).with_deflate_offers(offers);
+    let req = client.upgrade_headers();
+    let ext = &req
+        .iter()
+        .find(|(n, _)| *n == "sec-websocket-extensions")
+        .unwrap()
+        .1;
+    assert_eq!(
+        ext,
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=9; \
+         client_max_window_bits, permessage-deflate; client_max_window_bits"
+    );
+    let pairs = |h: &[(&'static str, String)]| -> Vec<(Vec<u8>, Vec<u8>)> {
+        h.iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect()
+    };
+    let accept = ws_proto::accept_upgrade(
+        b"GET",
+        pairs(&req).iter().map(|(n, v)| (&n[..], &v[..])),
+        &ws_proto::ServerOptions {
+            protocols: vec![],
+            deflate: Some(DeflateConfig::default()),
+        },
+    )
+    .unwrap();
+    let done = client
+        .finish_upgrade(
+            101,
+            pairs(&accept.headers).iter().map(|(n, v)| (&n[..], &v[..])),
+        )
+        .unwrap();
+    let agreed = done.deflate.unwrap();
+    assert!(agreed.server_no_context_takeover);
+    assert_eq!(agreed.server_max_window_bits, 9);
+    assert_eq!(Some(agreed), accept.deflate);
 }
 
 #[test]

@@ -42,13 +42,15 @@ fn msg() -> impl Strategy<Value = Msg> {
 fn params() -> impl Strategy<Value = Option<DeflateParams>> {
     prop_oneof![
         Just(None),
-        (any::<bool>(), any::<bool>(), 0u32..=9).prop_map(|(s, c, level)| Some(DeflateParams {
-            server_no_context_takeover: s,
-            client_no_context_takeover: c,
-            server_max_window_bits: 15,
-            client_max_window_bits: 15,
-            level,
-        })),
+        (any::<bool>(), any::<bool>(), 8u8..=15, 8u8..=15, 0u32..=9).prop_map(
+            |(s, c, sw, cw, level)| Some(DeflateParams {
+                server_no_context_takeover: s,
+                client_no_context_takeover: c,
+                server_max_window_bits: sw,
+                client_max_window_bits: cw,
+                level,
+            })
+        ),
     ]
 }
 

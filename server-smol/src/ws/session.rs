@@ -7,9 +7,10 @@
 //! Only when nothing moves does the loop write what was queued and wait for exactly one
 //! thing: bytes, the application, a deadline, or shutdown.
 //!
-//! Memory stays bounded both ways. Received messages wait in a channel of
-//! [`RECV_DEPTH`](super::socket::RECV_DEPTH); when it is full no further events are
-//! taken, so ws-proto stops processing and the socket is not read. Commands are taken
+//! Memory stays bounded both ways. The next protocol event is taken only once the
+//! application has taken the last message ([`RECV_DEPTH`](super::socket::RECV_DEPTH)),
+//! and the socket is read only once every event is taken, so ws-proto holds at most one
+//! read of input and a slow application slows the peer down. Commands are taken
 //! from the application only while less than [`HIGH_WATER`] bytes wait to be written,
 //! and writing waits for the peer (up to the write timeout), so `send` waits for a peer
 //! that does not read.
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use futures_lite::{AsyncWriteExt, StreamExt};
-use smol::channel::{Receiver, Sender, TrySendError};
+use smol::channel::{Receiver, Sender};
 use ws_proto::{CloseCode, Connection, Event};
 
 use super::message::{CloseInfo, Message, Utf8Bytes};
@@ -112,11 +113,13 @@ struct Session<S> {
     handler: Option<WsFuture>,
     to_app: Option<Sender<Message>>,
     /// Boxed: a channel receiver is not `Unpin`.
+    taken: Pin<Box<Receiver<()>>>,
+    /// Boxed: a channel receiver is not `Unpin`.
     from_app: Option<Pin<Box<Receiver<Command>>>>,
     state: Arc<SocketState>,
-    /// A received message waiting for room in the application's channel. While it is
-    /// there no further events are taken, so the socket is not read.
-    delivering: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// Every event ws-proto had has been taken since the last read: reading more is
+    /// safe.
+    drained: bool,
     out: Outbox,
     deadline: Deadline,
     keep_alive: KeepAlive,
@@ -134,6 +137,7 @@ impl<S: Io> Session<S> {
         let stopped = context.shared.shutdown.subscribe();
         let SocketLink {
             to_app,
+            taken,
             from_app,
             state,
         } = seed.link;
@@ -142,9 +146,10 @@ impl<S: Io> Session<S> {
             conn: Connection::new(now, seed.config),
             handler: seed.handler,
             to_app: Some(to_app),
+            taken: Box::pin(taken),
             from_app: Some(Box::pin(from_app)),
             state,
-            delivering: None,
+            drained: false,
             out: Outbox::new(),
             deadline: Deadline::new(),
             keep_alive: KeepAlive {
@@ -187,22 +192,16 @@ impl<S: Io> Session<S> {
         Ok(())
     }
 
-    /// After the connection: the application learns how it ended, its channels close,
-    /// and its handler runs to its end (the connection's task is its home).
+    /// After the connection: the application learns how it ended, its channels close
+    /// (a message not taken yet can still be received), and its handler runs to its end
+    /// (the connection's task is its home).
     async fn finish(&mut self, info: CloseInfo) {
         self.state.set_close(info);
         self.to_app = None;
         self.from_app = None;
-        poll_fn(|cx| {
-            if let Some(delivering) = self.delivering.as_mut()
-                && delivering.as_mut().poll(cx).is_ready()
-            {
-                self.delivering = None;
-            }
-            match self.handler.as_mut() {
-                Some(handler) => poll_handler(handler, cx),
-                None => Poll::Ready(()),
-            }
+        poll_fn(|cx| match self.handler.as_mut() {
+            Some(handler) => poll_handler(handler, cx),
+            None => Poll::Ready(()),
         })
         .await;
     }
@@ -214,28 +213,16 @@ impl<S: Io> Session<S> {
             }
             let mut progressed = false;
 
-            // 1. A received message waiting for room.
-            if let Some(delivering) = self.delivering.as_mut()
-                && delivering.as_mut().poll(cx).is_ready()
+            // 1. The handler, whose sends step 2 takes at once.
+            if let Some(handler) = self.handler.as_mut()
+                && poll_handler(handler, cx).is_ready()
             {
-                self.delivering = None;
+                self.handler = None;
                 progressed = true;
             }
 
-            // 2. Protocol events, unless the application has not taken the last one.
-            while self.delivering.is_none() {
-                let Some(event) = self.conn.poll_event() else {
-                    break;
-                };
-                progressed = true;
-                self.turn.charge(EVENT_COST);
-                if let Some(info) = self.on_event(event) {
-                    self.collect_transmit();
-                    return Poll::Ready(Step::End(info));
-                }
-            }
-
-            // 3. The application's commands, while the peer keeps up.
+            // 2. The application's commands, while the peer keeps up: before the next
+            //    event, so that an answer to a message precedes what follows it.
             while self.out.len() < HIGH_WATER && !self.conn.is_closing() {
                 let Some(commands) = self.from_app.as_mut() else {
                     break;
@@ -256,12 +243,18 @@ impl<S: Io> Session<S> {
                 self.collect_transmit();
             }
 
-            // 4. The handler.
-            if let Some(handler) = self.handler.as_mut()
-                && poll_handler(handler, cx).is_ready()
-            {
-                self.handler = None;
+            // 3. Protocol events, each once the application has taken the last message.
+            while self.app_has_taken(cx) {
+                let Some(event) = self.conn.poll_event() else {
+                    self.drained = true;
+                    break;
+                };
                 progressed = true;
+                self.turn.charge(EVENT_COST);
+                if let Some(info) = self.on_event(event) {
+                    self.collect_transmit();
+                    return Poll::Ready(Step::End(info));
+                }
             }
 
             self.collect_transmit();
@@ -272,12 +265,12 @@ impl<S: Io> Session<S> {
                 continue;
             }
 
-            // 5. Nothing moves by itself: write what is queued before waiting.
+            // 4. Nothing moves by itself: write what is queued before waiting.
             if self.out.len() > 0 {
                 return Poll::Ready(Step::Flush);
             }
 
-            // 6. Wait for one thing: bytes, the application (registered above), a
+            // 5. Wait for one thing: bytes, the application (registered above), a
             //    deadline, or shutdown.
             if self.wants_read() && self.readable_now(cx) {
                 let buffers = &self.context.shared.read_buffers;
@@ -291,6 +284,7 @@ impl<S: Io> Session<S> {
                     }
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
+                        self.drained = false;
                         self.keep_alive.heard(now);
                         self.turn.charge(n);
                         continue;
@@ -317,9 +311,26 @@ impl<S: Io> Session<S> {
         }
     }
 
-    /// Not while a message waits for the application, not after the peer's EOF.
+    /// Only once every event of the last read is taken, and not after the peer's EOF.
     fn wants_read(&self) -> bool {
-        !self.peer_eof && self.delivering.is_none() && self.conn.error().is_none()
+        !self.peer_eof && self.drained && self.conn.error().is_none()
+    }
+
+    /// Whether the application has taken every message handed to it (or stopped
+    /// receiving). If not, a wake-up is arranged for when it takes one.
+    fn app_has_taken(&mut self, cx: &mut Context<'_>) -> bool {
+        let taken = |to_app: &Option<Sender<Message>>| {
+            to_app
+                .as_ref()
+                .is_none_or(|tx| tx.is_empty() || tx.is_closed())
+        };
+        if taken(&self.to_app) {
+            return true;
+        }
+        // Drain the notes, registering for the next; a take since the check above left
+        // a note, so looking again after the drain misses none.
+        while let Poll::Ready(Some(())) = self.taken.as_mut().poll_next(cx) {}
+        taken(&self.to_app)
     }
 
     /// Whether to attempt a read: always, unless the last one drained the socket and
@@ -347,21 +358,15 @@ impl<S: Io> Session<S> {
         None
     }
 
-    /// Hands a message to the application, holding it back if its channel is full.
+    /// Hands a message to the application, whose channel is empty (see
+    /// [`app_has_taken`](Self::app_has_taken)).
     fn deliver(&mut self, message: Message) {
         let Some(to_app) = &self.to_app else {
             return;
         };
-        match to_app.try_send(message) {
-            Ok(()) => {}
-            Err(TrySendError::Full(message)) => {
-                let to_app = to_app.clone();
-                self.delivering = Some(Box::pin(async move {
-                    let _ = to_app.send(message).await;
-                }));
-            }
+        if to_app.try_send(message).is_err() {
             // The application dropped its receiving half: nobody reads.
-            Err(TrySendError::Closed(_)) => self.to_app = None,
+            self.to_app = None;
         }
     }
 
@@ -392,8 +397,9 @@ impl<S: Io> Session<S> {
     /// Sleeps until the next deadline: ws-proto's (the closing handshake) or the
     /// keep-alive's. `Ready(Some)` when a silent peer is given up on.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Option<CloseInfo>> {
-        if self.delivering.is_some() {
-            // The peer is not being read on purpose: its silence is ours.
+        if !self.drained {
+            // The peer is not being read on purpose (the application has not taken the
+            // last message): its silence is ours.
             return Poll::Pending;
         }
         // Once a Close is out, ws-proto's closing deadline is the one that counts.

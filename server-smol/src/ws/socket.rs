@@ -8,9 +8,12 @@ use ws_proto::CloseCode;
 
 use super::message::{CloseInfo, Message};
 
-/// Received messages that may wait for the application before the connection stops
-/// reading from the peer (which then slows the peer down, through TCP).
-pub(crate) const RECV_DEPTH: usize = 4;
+/// Received messages that may wait for the application. The connection takes the next
+/// event from ws-proto only once the application has taken the last message, so that
+/// what the application answers to a message goes out before anything ws-proto does
+/// about what followed it (a Close for a protocol error, the answer to the peer's
+/// Close); meanwhile the socket is not read, which slows the peer down through TCP.
+pub(crate) const RECV_DEPTH: usize = 1;
 
 /// Commands (messages to send, a Close) that may wait for the connection before
 /// [`WsSender::send`] waits too. The connection takes a command only while what it has
@@ -48,6 +51,8 @@ impl SocketState {
 #[derive(Debug)]
 pub(crate) struct SocketLink {
     pub(crate) to_app: Sender<Message>,
+    /// A note for each message the application takes.
+    pub(crate) taken: Receiver<()>,
     pub(crate) from_app: Receiver<Command>,
     pub(crate) state: Arc<SocketState>,
 }
@@ -95,6 +100,7 @@ pub struct WebSocket {
 #[derive(Debug)]
 pub struct WsReceiver {
     messages: Receiver<Message>,
+    taken: Sender<()>,
     state: Arc<SocketState>,
 }
 
@@ -109,10 +115,12 @@ pub struct WsSender {
 pub(crate) fn pair(protocol: Option<String>) -> (WebSocket, SocketLink) {
     let (to_app, messages) = smol::channel::bounded(RECV_DEPTH);
     let (commands, from_app) = smol::channel::bounded(SEND_DEPTH);
+    let (taken_tx, taken) = smol::channel::bounded(1);
     let state = Arc::new(SocketState::default());
     let socket = WebSocket {
         receiver: WsReceiver {
             messages,
+            taken: taken_tx,
             state: state.clone(),
         },
         sender: WsSender {
@@ -123,6 +131,7 @@ pub(crate) fn pair(protocol: Option<String>) -> (WebSocket, SocketLink) {
     };
     let link = SocketLink {
         to_app,
+        taken,
         from_app,
         state,
     };
@@ -172,7 +181,10 @@ impl WebSocket {
 impl WsReceiver {
     /// The next message; `None` once the connection has ended.
     pub async fn recv(&self) -> Option<Message> {
-        self.messages.recv().await.ok()
+        let message = self.messages.recv().await.ok()?;
+        // A full note channel already tells the connection to look.
+        let _ = self.taken.try_send(());
+        Some(message)
     }
 
     /// How the connection ended, once it has.

@@ -82,9 +82,6 @@ const MAX_REASON: usize = 123;
 /// The zlib default level, which wsproto compresses with.
 const DEFLATE_LEVEL: u32 = 6;
 
-/// miniz_oxide compresses with a 32 KiB window only (see ws-proto's `deflate` module).
-const OUR_WINDOW_BITS: u8 = 15;
-
 /// One WebSocket connection after the opening handshake, with wsproto's `Connection`
 /// interface: `receive_data(bytes | None)`, `events()`, `send(event) -> bytes`, `state`.
 #[pyclass(module = "weft.ws", name = "Connection")]
@@ -117,32 +114,20 @@ fn role_is_client(connection_type: &Bound<'_, PyAny>) -> PyResult<bool> {
 }
 
 /// permessage-deflate as agreed, from an enabled `PerMessageDeflate` among `extensions`.
-fn deflate_of(extensions: &Bound<'_, PyAny>, client: bool) -> PyResult<Option<DeflateParams>> {
+fn deflate_of(extensions: &Bound<'_, PyAny>) -> PyResult<Option<DeflateParams>> {
     for ext in extensions.try_iter()? {
         let ext = ext?;
         let name: String = ext.getattr("name")?.extract()?;
         if name != "permessage-deflate" || !ext.call_method0("enabled")?.is_truthy()? {
             continue;
         }
-        let params = DeflateParams {
+        return Ok(Some(DeflateParams {
             server_no_context_takeover: ext.getattr("server_no_context_takeover")?.extract()?,
             client_no_context_takeover: ext.getattr("client_no_context_takeover")?.extract()?,
             server_max_window_bits: ext.getattr("server_max_window_bits")?.extract()?,
             client_max_window_bits: ext.getattr("client_max_window_bits")?.extract()?,
             level: DEFLATE_LEVEL,
-        };
-        let ours = if client {
-            params.client_max_window_bits
-        } else {
-            params.server_max_window_bits
-        };
-        if ours < OUR_WINDOW_BITS {
-            return Err(PyValueError::new_err(
-                "weft compresses with a 15-bit window only (RFC 7692 §7.1.2): \
-                 our max_window_bits cannot be lowered",
-            ));
-        }
-        return Ok(Some(params));
+        }));
     }
     Ok(None)
 }
@@ -173,7 +158,7 @@ impl Connection {
     ) -> PyResult<Self> {
         let client = role_is_client(connection_type)?;
         let deflate = match extensions {
-            Some(e) if !e.is_none() => deflate_of(e, client)?,
+            Some(e) if !e.is_none() => deflate_of(e)?,
             _ => None,
         };
         let config = Config {
@@ -749,10 +734,16 @@ fn agreed(p: Option<DeflateParams>) -> Option<AgreedDeflate> {
     })
 }
 
-fn deflate_config(wanted: Option<(bool, bool)>) -> Option<DeflateConfig> {
-    wanted.map(|(server, client)| DeflateConfig {
+/// What we ask for or agree to: `(server_no_context_takeover,
+/// client_no_context_takeover, server_max_window_bits, client_max_window_bits)`.
+type WantedDeflate = (bool, bool, u8, u8);
+
+fn deflate_config(wanted: Option<WantedDeflate>) -> Option<DeflateConfig> {
+    wanted.map(|(server, client, server_bits, client_bits)| DeflateConfig {
         server_no_context_takeover: server,
         client_no_context_takeover: client,
+        server_max_window_bits: server_bits,
+        client_max_window_bits: client_bits,
         level: DEFLATE_LEVEL,
     })
 }
@@ -777,8 +768,8 @@ fn handshake_error(e: &ws_proto::HandshakeError) -> PyErr {
 
 /// A server's check of an Upgrade request (RFC 6455 §4.2.1) with ws-proto's
 /// `accept_upgrade`: returns `(subprotocol, deflate, response fields)`, choosing among
-/// `protocols` and agreeing to permessage-deflate when `deflate` (our
-/// `(server_no_context_takeover, client_no_context_takeover)`) is given.
+/// `protocols` and agreeing to permessage-deflate when `deflate` (see
+/// [`WantedDeflate`]) is given.
 #[pyfunction]
 #[pyo3(signature = (method, headers, protocols, deflate = None))]
 fn accept_upgrade(
@@ -786,7 +777,7 @@ fn accept_upgrade(
     method: &[u8],
     headers: Vec<(Vec<u8>, Vec<u8>)>,
     protocols: Vec<String>,
-    deflate: Option<(bool, bool)>,
+    deflate: Option<WantedDeflate>,
 ) -> PyResult<(Option<String>, Option<AgreedDeflate>, Fields)> {
     let options = ServerOptions {
         protocols,
@@ -812,7 +803,7 @@ pub(crate) struct ClientHandshake(Handshake);
 impl ClientHandshake {
     #[new]
     #[pyo3(signature = (protocols, deflate = None))]
-    fn new(protocols: Vec<String>, deflate: Option<(bool, bool)>) -> Self {
+    fn new(protocols: Vec<String>, deflate: Option<WantedDeflate>) -> Self {
         Self(Handshake::new(protocols, deflate_config(deflate)))
     }
 

@@ -27,8 +27,8 @@ differs from wsproto:
 - Received messages are bounded (16 MiB, close code 1009), and so are the bytes held
   between ``receive_data`` and ``events()`` (1 MiB, close code 1008).
 - Sending a close code RFC 6455 §7.4 forbids on the wire raises ``LocalProtocolError``.
-- permessage-deflate compresses with a 15-bit window only; an offer that asks us for
-  less is declined in the handshake.
+- permessage-deflate is negotiated by ws-proto: a server names only the parameters that
+  differ from the defaults, where wsproto repeats the client's window sizes.
 """
 
 from __future__ import annotations
@@ -199,8 +199,13 @@ class PerMessageDeflate(Extension):
     def enabled(self) -> bool:
         return self._enabled
 
-    def _wanted(self) -> Tuple[bool, bool]:
-        return (self.server_no_context_takeover, self.client_no_context_takeover)
+    def _wanted(self) -> Tuple[bool, bool, int, int]:
+        return (
+            self.server_no_context_takeover,
+            self.client_no_context_takeover,
+            self.server_max_window_bits,
+            self.client_max_window_bits,
+        )
 
     def _agree(self, agreed: Tuple[bool, bool, int, int]) -> None:
         (

@@ -731,3 +731,33 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
             .supported_schemes()
     }
 }
+
+#[test]
+fn one_route_serves_plain_requests_and_upgrades() {
+    let mut app = App::new();
+    app.try_route_and_ws(
+        "/{*path}",
+        None,
+        |_request: weft_server::Request| async { Response::new(200).with_body("plain") },
+        weft_server::AutoAccept(|socket: weft_server::WebSocket, _req| async move {
+            while let Some(message) = socket.recv().await {
+                let _ = socket.send(message).await;
+            }
+        }),
+    )
+    .unwrap();
+    let server = Server::new(config(), app).bind().unwrap();
+    let addr = server.local_addr().unwrap();
+    let reply = common::get(addr, "/any/path", "");
+    assert_eq!((reply.status, reply.body.as_slice()), (200, &b"plain"[..]));
+    // `Upgrade` is a list of tokens (RFC 9110 §7.8).
+    let reply = common::get(addr, "/any/path", "upgrade: h2c\r\n");
+    assert_eq!(reply.status, 200);
+    let (mut ws, response) = client(addr, "/any/path");
+    assert_eq!(response.status(), 101);
+    ws.send(tungstenite::Message::text("both")).unwrap();
+    assert_eq!(ws.read().unwrap(), tungstenite::Message::text("both"));
+    drop(ws);
+    server.shutdown();
+    server.join();
+}

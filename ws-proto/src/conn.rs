@@ -76,7 +76,8 @@ struct InMessage {
     compressed: bool,
     /// Bytes of the message so far, after inflation.
     size: usize,
-    /// The message so far, in [`MessageMode::Whole`].
+    /// The message so far in [`MessageMode::Whole`], the frame so far in
+    /// [`MessageMode::Frames`].
     buf: Vec<u8>,
     utf8: Utf8Validator,
 }
@@ -317,8 +318,16 @@ impl Connection {
     /// (at most 123 bytes), after which nothing more may be sent. The peer has
     /// [`Config::close_timeout`] from `now` to answer. [`CloseCode::NO_STATUS`] sends a
     /// Close without a body, and then the reason must be empty.
+    ///
+    /// With [`Config::auto_close`] off, this is also how the application answers the end of
+    /// the connection (the peer's Close or a failure), once.
     pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        self.check_open()?;
+        let answering = self.error.is_some() && !self.config.auto_close;
+        if !answering {
+            self.check_open()?;
+        } else if self.close_sent {
+            return Err(SendError::Closed);
+        }
         let bodiless = code == CloseCode::NO_STATUS && reason.is_empty();
         if !(code.is_sendable() || bodiless) {
             return Err(SendError::InvalidCloseCode(code.0));
@@ -383,7 +392,7 @@ impl Connection {
         // §5.5.1: the peer's Close is answered with a Close echoing its code (none if it
         // had none); a failure sends its own code when that may go on the wire.
         let answer = matches!(error, Error::Closed(_)) || code.is_sendable();
-        if !self.close_sent && answer {
+        if !self.close_sent && answer && self.config.auto_close {
             self.queue_close(code, "");
         }
         self.end(error);
@@ -474,7 +483,7 @@ impl Connection {
             self.start_data_frame(header);
             if header.payload_len == 0 {
                 self.frame = None;
-                self.on_data(&[], None, 0, header.fin)?;
+                self.on_data(&[], None, 0, true, header.fin)?;
             }
             return Ok(Some(header_len));
         };
@@ -487,11 +496,12 @@ impl Connection {
         let (key, offset) = (frame.header.mask, frame.offset);
         frame.offset += n;
         frame.remaining -= n as u64;
-        let end_of_message = frame.remaining == 0 && frame.header.fin;
-        if frame.remaining == 0 {
+        let end_of_frame = frame.remaining == 0;
+        let end_of_message = end_of_frame && frame.header.fin;
+        if end_of_frame {
             self.frame = None;
         }
-        self.on_data(&input[..n], key, offset, end_of_message)?;
+        self.on_data(&input[..n], key, offset, end_of_frame, end_of_message)?;
         Ok(Some(n))
     }
 
@@ -513,7 +523,7 @@ impl Connection {
         let fits = header.fin
             && !header.rsv1
             && len <= SMALL_MESSAGE
-            && self.config.mode == MessageMode::Whole;
+            && self.config.mode != MessageMode::Streaming;
         let Some(payload) = input.get(header_len..header_len + len).filter(|_| fits) else {
             return Ok(None);
         };
@@ -606,6 +616,7 @@ impl Connection {
         masked: &[u8],
         key: Option<[u8; 4]>,
         offset: usize,
+        end_of_frame: bool,
         end_of_message: bool,
     ) -> Result<(), Error> {
         // Disjoint borrows: the message is worked on in place, not moved out and back.
@@ -619,10 +630,13 @@ impl Connection {
             ..
         } = self;
         let msg = message.as_mut().ok_or(Error::Fragmentation)?;
-        let whole = config.mode == MessageMode::Whole;
+        let buffered = config.mode != MessageMode::Streaming;
         let mut piece = Vec::new();
-        let (out, limit) = if whole {
-            (&mut msg.buf, config.limits.max_message_size)
+        // The limit bounds `out`: the buffer holds this message's bytes since the last
+        // piece handed out (all of them in Whole mode, this frame's in Frames mode).
+        let (out, limit) = if buffered {
+            let earlier = msg.size - msg.buf.len();
+            (&mut msg.buf, config.limits.max_message_size - earlier)
         } else {
             (&mut piece, config.limits.max_message_size - msg.size)
         };
@@ -655,14 +669,22 @@ impl Connection {
         }
         msg.size += out.len() - before;
         let kind = msg.kind;
-        if !whole && (!piece.is_empty() || end_of_message) {
+        if config.mode == MessageMode::Frames && end_of_frame {
+            let data = Bytes::from(std::mem::take(&mut msg.buf));
+            *event_bytes += data.len();
+            events.push_back(Event::Fragment {
+                kind,
+                data,
+                fin: end_of_message,
+            });
+        } else if !buffered && (!piece.is_empty() || end_of_message) {
             *event_bytes += piece.len();
             events.push_back(Event::Fragment {
                 kind,
                 data: Bytes::from(piece),
                 fin: end_of_message,
             });
-        } else if whole && end_of_message {
+        } else if config.mode == MessageMode::Whole && end_of_message {
             let data = Bytes::from(std::mem::take(&mut msg.buf));
             *event_bytes += data.len();
             events.push_back(match kind {

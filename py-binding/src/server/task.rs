@@ -30,6 +30,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::asgi::Send;
+use super::asgi_ws::WsSend;
 use super::request::RouteCall;
 use super::resume::{Stepped, resume};
 
@@ -130,6 +131,9 @@ pub(crate) enum Finish {
     /// An ASGI call: `send.finish(failed)` answers 500 if nothing was sent, or ends a
     /// started stream.
     Asgi(Py<Send>),
+    /// An ASGI call for a WebSocket: `send.finish(failed)` answers 403 or 500 if the
+    /// handshake was never decided, or closes an accepted socket with 1000 or 1011.
+    AsgiWs(Py<WsSend>),
     /// A decorator route's handler: a plain result is answered here, anything else
     /// (a streamed body, an error) goes to the route finisher.
     Route(RouteCall),
@@ -462,6 +466,19 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
                 Outcome::Returned(_) | Outcome::Pending => {}
             }
             send.finish(py, !matches!(outcome, Outcome::Returned(_)));
+        }
+        Finish::AsgiWs(send) => {
+            match &outcome {
+                Outcome::Raised(err) => {
+                    runtime.log_failure(py, "ASGI websocket application failed", err.bind(py));
+                }
+                Outcome::Cancelled(_) => {
+                    let err = cancelled_error(py, None).into_value(py);
+                    runtime.log_failure(py, "ASGI application was cancelled", err.bind(py));
+                }
+                Outcome::Returned(_) | Outcome::Pending => {}
+            }
+            send.get().finish(!matches!(outcome, Outcome::Returned(_)));
         }
         Finish::Route(mut call) => {
             let (result, error) = match outcome {

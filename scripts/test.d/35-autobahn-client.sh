@@ -9,7 +9,7 @@
 # missing. The client is a release build: section 9 sends messages of up to 16 MiB.
 # Takes 16 minutes at a load average of 15 and 36 at 20 on this 2-core machine (section
 # 13 alone is 4.5; the cases set their own pace, the client uses about 2 CPU minutes),
-# longer on a loaded machine: the client gets AUTOBAHN_TIMEOUT seconds (3600).
+# and the client gets AUTOBAHN_TIMEOUT seconds (3600) to finish.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -5,7 +5,7 @@
 # every case ran and none is FAILED, NON-STRICT, UNIMPLEMENTED or ERROR, in its verdict
 # or in its closing handshake (INFORMATIONAL is fine).
 #
-# kosoku comes from PyPI (scripts/autobahn-requirements.txt), installed here when it is
+# kosoku comes from PyPI (scripts/autobahn/requirements.txt), installed here when it is
 # missing. The client is a release build: section 9 sends messages of up to 16 MiB.
 # Takes 16 minutes at a load average of 15 and 36 at 20 on this 2-core machine (section
 # 13 alone is 4.5; the cases set their own pace, the client uses about 2 CPU minutes),
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 python=${PYTHON:-python3}
 if ! command -v kosoku >/dev/null; then
     echo "35-autobahn-client: installing kosoku"
-    "$python" -m pip install --disable-pip-version-check -q -r scripts/autobahn-requirements.txt
+    "$python" -m pip install --disable-pip-version-check -q -r scripts/autobahn/requirements.txt
 fi
 command -v kosoku >/dev/null || { echo "35-autobahn-client: kosoku not found after install"; exit 1; }
 

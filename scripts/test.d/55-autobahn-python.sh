@@ -23,7 +23,7 @@ py="$venv/bin/python"
 [ -x "$py" ] || { echo "55-autobahn-python: no virtual environment at $venv (run 50-python.sh first)" >&2; exit 1; }
 "$py" -c "import weft._weft" || { echo "55-autobahn-python: weft is not installed in $venv" >&2; exit 1; }
 if [ ! -x "$venv/bin/kosoku" ]; then
-    "$py" -m pip install --disable-pip-version-check -q "kosoku==0.1.0"
+    "$py" -m pip install --disable-pip-version-check -q -r scripts/autobahn/requirements.txt
 fi
 [ -x "$venv/bin/kosoku" ] || { echo "55-autobahn-python: kosoku not found after install" >&2; exit 1; }
 

@@ -2,7 +2,10 @@
 //! fuzzer reaches deflate and fragmentation, not only the header checks), then raw bytes,
 //! fed in arbitrary splits. Invariants: no panic; the same events however the bytes are
 //! split; `ConnectionLost` comes once and last; the buffered input and the events held
-//! stay within the configured bounds; messages stay within the message limit.
+//! stay within the configured bounds; messages stay within the message limit. What the
+//! connection sends, compressed with the fuzzed parameters (windows of 8 to 15 bits, with
+//! or without context takeover), reaches a peer with the same parameters as the messages
+//! that were sent.
 
 use std::time::{Duration, Instant};
 
@@ -93,6 +96,7 @@ fn run(role: Role, input: &Input, wire: &[u8], split: bool) -> Vec<Event> {
     let mut now = Instant::now();
     let mut conn = Connection::new(now, cfg);
     let mut seen = Vec::new();
+    let mut sent = Vec::new();
     let mut rest = wire;
     let mut pieces = input.splits.iter();
     loop {
@@ -100,17 +104,30 @@ fn run(role: Role, input: &Input, wire: &[u8], split: bool) -> Vec<Event> {
         let (piece, tail) = rest.split_at(n.min(rest.len()));
         rest = tail;
         conn.recv(now, piece);
-        drain(&mut conn, &mut seen, limits);
+        drain(&mut conn, &mut seen, &mut sent, limits);
         if rest.is_empty() {
             break;
         }
     }
+    // The messages sent, in order, and the one being sent in pieces.
+    let mut messages: Vec<(DataKind, Vec<u8>)> = Vec::new();
+    let mut piece: Option<(DataKind, Vec<u8>)> = None;
     for cmd in &input.commands {
         let _ = match cmd {
-            Command::Text(t) => conn.send_text(t),
-            Command::Binary(b) => conn.send_binary(b),
+            Command::Text(t) => conn.send_text(t).map(|()| {
+                messages.push((DataKind::Text, t.as_bytes().to_vec()));
+            }),
+            Command::Binary(b) => conn.send_binary(b).map(|()| {
+                messages.push((DataKind::Binary, b.clone()));
+            }),
             Command::Fragment(text, b, fin) => {
-                conn.send_fragment(if *text { DataKind::Text } else { DataKind::Binary }, b, *fin)
+                let kind = if *text { DataKind::Text } else { DataKind::Binary };
+                conn.send_fragment(kind, b, *fin).map(|()| {
+                    piece.get_or_insert_with(|| (kind, Vec::new())).1.extend_from_slice(b);
+                    if *fin {
+                        messages.extend(piece.take());
+                    }
+                })
             }
             Command::Ping(p) => conn.send_ping(p),
             Command::Close(code) => conn.close(now, ws_proto::CloseCode(*code), ""),
@@ -120,12 +137,15 @@ fn run(role: Role, input: &Input, wire: &[u8], split: bool) -> Vec<Event> {
                 Ok(())
             }
         };
-        drain(&mut conn, &mut seen, limits);
+        drain(&mut conn, &mut seen, &mut sent, limits);
     }
     if input.eof {
         conn.recv_eof(now);
-        drain(&mut conn, &mut seen, limits);
+        drain(&mut conn, &mut seen, &mut sent, limits);
     }
+    // A message left unfinished counts for the UTF-8 check: its pieces so far may fail.
+    messages.extend(piece);
+    check_peer(role, input, &sent, &messages);
     let lost = seen.iter().filter(|e| matches!(e, Event::ConnectionLost(_))).count();
     assert!(lost <= 1);
     if lost == 1 {
@@ -135,9 +155,42 @@ fn run(role: Role, input: &Input, wire: &[u8], split: bool) -> Vec<Event> {
     seen
 }
 
+/// A peer with the same parameters reads what the connection sent: the messages sent
+/// arrive whole and in order, up to the first text message that is not UTF-8 (pieces of
+/// text need not be, and the peer then fails it), and nothing else fails the peer. The
+/// last of `messages` may be unfinished.
+fn check_peer(role: Role, input: &Input, sent: &[u8], messages: &[(DataKind, Vec<u8>)]) {
+    let mut cfg = config(role.peer(), input);
+    cfg.limits = Limits::default();
+    cfg.mode = MessageMode::Whole;
+    let now = Instant::now();
+    let mut peer = Connection::new(now, cfg);
+    peer.recv(now, sent);
+    let mut events = Vec::new();
+    let mut ignored = Vec::new();
+    drain(&mut peer, &mut events, &mut ignored, Limits::default());
+    let mut expected = messages.iter();
+    for event in events {
+        match event {
+            Event::Text(data) | Event::Binary(data) => {
+                let Some((_, m)) = expected.next() else { panic!("a message nobody sent") };
+                assert_eq!(&data[..], &m[..]);
+            }
+            Event::ConnectionLost(ws_proto::Error::InvalidUtf8) => {
+                let next = expected.next();
+                assert!(next.is_some_and(|(k, m)| *k == DataKind::Text && std::str::from_utf8(m).is_err()));
+                return;
+            }
+            Event::ConnectionLost(ws_proto::Error::Closed(_)) => return,
+            Event::ConnectionLost(e) => panic!("the peer failed: {e:?}"),
+            _ => {}
+        }
+    }
+}
+
 /// Drains as the driver contract says, until neither queue has anything: taking output
-/// can let held-back input through, which can queue more events.
-fn drain(conn: &mut Connection, seen: &mut Vec<Event>, limits: Limits) {
+/// can let held-back input through, which can queue more events. What is sent is kept.
+fn drain(conn: &mut Connection, seen: &mut Vec<Event>, sent: &mut Vec<u8>, limits: Limits) {
     loop {
         let mut any = false;
         while let Some(e) = conn.poll_event() {
@@ -150,7 +203,8 @@ fn drain(conn: &mut Connection, seen: &mut Vec<Event>, limits: Limits) {
             seen.push(e);
             any = true;
         }
-        while conn.poll_transmit().is_some() {
+        while let Some(bytes) = conn.poll_transmit() {
+            sent.extend_from_slice(&bytes);
             any = true;
         }
         if !any {

@@ -23,7 +23,7 @@ pub use encoder::{Encoder, MAX_ENCODER_TABLE_SIZE, RARELY_REPEATING_NAMES, SENSI
 pub use error::DecodeError;
 pub use history::InsertionHistory;
 pub use integer::{decode_integer_up_to, encode_integer};
-pub use table::hash;
+pub use table::{bytes_eq, hash};
 
 /// One header field: a name, a value and whether it must never be indexed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

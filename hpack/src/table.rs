@@ -197,7 +197,9 @@ const STATIC_BY_NAME: [u8; STATIC_SLOTS] = {
     slots
 };
 
-pub(crate) const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+/// Byte-slice equality usable in `const` items, where `==` on slices is not
+/// allowed: the static-table indices of HPACK and QPACK are built with it.
+pub const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -26,8 +26,9 @@ pub struct MessageInfo {
     pub head: bool,
     /// A response's status code.
     pub status: u16,
-    /// A CONNECT request, plain (RFC 9113 §8.5) or extended (RFC 8441 §4, RFC 9220 §3):
-    /// after a 2xx the stream is a tunnel, without content-length semantics.
+    /// A CONNECT request, plain (RFC 9113 §8.5, RFC 9114 §4.4) or extended (RFC 8441
+    /// §4, RFC 9220 §3): after a 2xx the stream is a tunnel, without content-length
+    /// semantics.
     pub connect: bool,
     /// The request carries `:protocol` (RFC 8441 §4, RFC 9220 §3).
     pub extended_connect: bool,
@@ -78,11 +79,12 @@ fn content_length(previous: Option<u64>, value: &[u8]) -> Result<u64, Malformed>
     })
 }
 
-/// Validates a request header section (RFC 9113 §8.3.1). `extended_connect` allows the
-/// `:protocol` pseudo-header when we advertised SETTINGS_ENABLE_CONNECT_PROTOCOL
-/// (RFC 8441 §3-4, RFC 9220 §3); an extended CONNECT keeps `:scheme` and `:path`, unlike
-/// a plain one, and names its target in `:authority`. A CONNECT request has no content
-/// (RFC 9110 §9.3.6): its DATA is a tunnel, so a `content-length` describes nothing.
+/// Validates a request header section (RFC 9113 §8.3.1, RFC 9114 §4.3.1).
+/// `extended_connect` allows the `:protocol` pseudo-header when we advertised
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3-4, RFC 9220 §3); an extended CONNECT
+/// keeps `:scheme` and `:path`, unlike a plain one, and names its target in
+/// `:authority`. A CONNECT request has no content (RFC 9110 §9.3.6): its DATA is a
+/// tunnel, so a `content-length` describes nothing.
 pub fn request<'a>(
     fields: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     extended_connect: bool,
@@ -285,38 +287,6 @@ mod tests {
     }
 
     #[test]
-    fn extended_connect() {
-        let ws = || {
-            vec![
-                h(":method", "CONNECT"),
-                h(":protocol", "websocket"),
-                h(":scheme", "https"),
-                h(":path", "/chat"),
-                h(":authority", "a"),
-                h("content-length", "5"),
-            ]
-        };
-        let info = request(&ws(), true).unwrap();
-        assert!(info.connect && info.extended_connect);
-        assert_eq!(info.content_length, None, "a tunnel has no content-length");
-        // Not advertised: `:protocol` is an unknown pseudo-header (RFC 9113 §8.3).
-        assert!(request(&ws(), false).is_err());
-        for drop in [":scheme", ":path", ":authority"] {
-            let fields: Vec<Field> = ws()
-                .into_iter()
-                .filter(|f| f.0 != drop.as_bytes())
-                .collect();
-            assert!(request(&fields, true).is_err(), "without {drop}");
-        }
-        let mut get = ws();
-        get[0] = h(":method", "GET");
-        assert!(request(&get, true).is_err());
-        let plain = [h(":method", "CONNECT"), h(":authority", "a:443")];
-        let info = request(&plain, true).unwrap();
-        assert!(info.connect && !info.extended_connect);
-    }
-
-    #[test]
     fn valid_request() {
         assert_eq!(request(&get(), false), Ok(MessageInfo::default()));
         let mut with_len = get();
@@ -461,5 +431,37 @@ mod tests {
             h("x", "a b\tc"),
             h("empty", "")
         ]));
+    }
+
+    #[test]
+    fn extended_connect() {
+        let ws = || {
+            vec![
+                h(":method", "CONNECT"),
+                h(":protocol", "websocket"),
+                h(":scheme", "https"),
+                h(":path", "/chat"),
+                h(":authority", "a"),
+                h("content-length", "5"),
+            ]
+        };
+        let info = request(&ws(), true).unwrap();
+        assert!(info.connect && info.extended_connect);
+        assert_eq!(info.content_length, None, "a tunnel has no content-length");
+        // Not advertised: `:protocol` is an unknown pseudo-header (RFC 9113 §8.3).
+        assert!(request(&ws(), false).is_err());
+        for drop in [":scheme", ":path", ":authority"] {
+            let fields: Vec<Field> = ws()
+                .into_iter()
+                .filter(|f| f.0 != drop.as_bytes())
+                .collect();
+            assert!(request(&fields, true).is_err(), "without {drop}");
+        }
+        let mut get = ws();
+        get[0] = h(":method", "GET");
+        assert!(request(&get, true).is_err());
+        let plain = [h(":method", "CONNECT"), h(":authority", "a:443")];
+        let info = request(&plain, true).unwrap();
+        assert!(info.connect && !info.extended_connect);
     }
 }

@@ -5,7 +5,8 @@ Usage: ab.py OLD_PYTHON NEW_PYTHON [ROUNDS] [SECONDS] [CONNECTIONS]
 
 OLD_PYTHON and NEW_PYTHON are the interpreters of two virtual environments, each with a
 build of weft installed (and uvloop); uvicorn comes from the environment running this
-script. WHICH=def,async,asgi (the default) picks the servers. Same method as servers.py:
+script. WHICH=def,async,asgi (the default) picks the servers; NEW_ARGS adds flags
+to the new build's commands. Same method as servers.py:
 server on CPU 0, wrk on CPU 1, rounds interleaved, medians of per-round ratios.
 """
 
@@ -22,6 +23,8 @@ ROUNDS = int(ARGS[2]) if len(ARGS) > 2 else 3
 servers.SECONDS = int(ARGS[3]) if len(ARGS) > 3 else 3
 servers.CONNECTIONS = int(ARGS[4]) if len(ARGS) > 4 else 64
 WHICH = os.environ.get("WHICH", "def,async,asgi").split(",")
+# Flags only the new build's servers get (say, options the old one did not have).
+NEW_ARGS = os.environ.get("NEW_ARGS", "").split()
 
 COMMANDS = {
     "def": lambda py: lambda p: [py, "hello_decorator.py", str(p)],
@@ -31,7 +34,9 @@ COMMANDS = {
 table = {}
 for tag, python in (("old", OLD), ("new", NEW)):
     for kind in WHICH:
-        table[f"{tag} {kind}"] = COMMANDS[kind](python)
+        command = COMMANDS[kind](python)
+        extra = NEW_ARGS if tag == "new" else []
+        table[f"{tag} {kind}"] = lambda p, command=command, extra=extra: command(p) + extra
 table["uvicorn"] = servers.SERVERS["uvicorn (httptools, uvloop)"]
 servers.SERVERS = table
 

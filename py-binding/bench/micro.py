@@ -13,10 +13,13 @@ import h11
 import h2.config
 import h2.connection
 import hpack
+import wsproto.connection
+import wsproto.events
 
 import weft
 from weft import http1, http2
 from weft import hpack as whpack
+from weft import ws as wws
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
@@ -171,9 +174,58 @@ def hpack_encode():
     return len(H2_HEADER_LISTS)
 
 
+# -- WebSocket: 100 16-byte text messages per call, after the handshake --------------
+
+WS_MESSAGES = 100
+WS_TEXT = "0123456789abcdef"
+_ws_client = wsproto.connection.Connection(wsproto.connection.ConnectionType.CLIENT)
+# Masked, as a client writes them: one read carrying 100 frames.
+WS_WIRE = b"".join(_ws_client.send(wsproto.events.TextMessage(data=WS_TEXT)) for _ in range(WS_MESSAGES))
+
+
+def ws_receive(conn):
+    def run():
+        conn.receive_data(WS_WIRE)
+        n = 0
+        for event in conn.events():
+            n += 1
+        assert n == WS_MESSAGES, n
+        return n
+
+    return run
+
+
+def ws_send(conn, message):
+    def run():
+        for _ in range(WS_MESSAGES):
+            conn.send(message)
+        return WS_MESSAGES
+
+    return run
+
+
 if __name__ == "__main__":
     assert len(H1_REQUEST) in range(650, 800), len(H1_REQUEST)
     compare("http1: weft.http1 vs h11 (server, events of a %d-byte request)" % len(H1_REQUEST), "events/s", weft_h1, h11_h1)
     compare("http2: weft.http2 vs h2 (server, events of 50 requests on one connection)", "events/s", weft_h2, h2_h2)
     compare("hpack decode: weft.hpack vs hpack (request header blocks)", "blocks/s", weft_decode, hpack_decode)
     compare("hpack encode: weft.hpack vs hpack (request header blocks)", "blocks/s", weft_encode, hpack_encode)
+    server, client = wsproto.connection.ConnectionType.SERVER, wsproto.connection.ConnectionType.CLIENT
+    compare(
+        "ws receive: weft.ws vs wsproto (server, 100 masked 16-byte text frames per read, to events)",
+        "messages/s",
+        ws_receive(wws.Connection(wws.ConnectionType.SERVER)),
+        ws_receive(wsproto.connection.Connection(server)),
+    )
+    compare(
+        "ws send: weft.ws vs wsproto (server, 16-byte TextMessage to bytes)",
+        "messages/s",
+        ws_send(wws.Connection(wws.ConnectionType.SERVER), wws.TextMessage(data=WS_TEXT)),
+        ws_send(wsproto.connection.Connection(server), wsproto.events.TextMessage(data=WS_TEXT)),
+    )
+    compare(
+        "ws send: weft.ws vs wsproto (client, masked, 16-byte TextMessage to bytes)",
+        "messages/s",
+        ws_send(wws.Connection(wws.ConnectionType.CLIENT), wws.TextMessage(data=WS_TEXT)),
+        ws_send(wsproto.connection.Connection(client), wsproto.events.TextMessage(data=WS_TEXT)),
+    )

@@ -61,9 +61,14 @@ def wait_listening(port, proc, timeout=30):
     raise RuntimeError("server did not start")
 
 
+#: The target every request asks for, and more wrk options (fastapi_bench.py sets its own).
+PATH = "/"
+WRK_ARGS: list = []
+
+
 def wrk(port, seconds):
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", f"http://127.0.0.1:{port}/"],
+        ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", *WRK_ARGS, f"http://127.0.0.1:{port}{PATH}"],
         capture_output=True, text=True, check=True,
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:

@@ -10,7 +10,7 @@
 //! - `errors`: the exception hierarchy, each carrying its wire meaning
 //!   (`error_status_hint` for HTTP/1.1, `error_code` for HTTP/2).
 //! - `sentinel`: h11-style sentinels (`CLIENT`, `SERVER`, `NEED_DATA`, states).
-//! - `hpack`, `router`, `http1`, `http2`: the sans-IO classes.
+//! - `hpack`, `router`, `http1`, `http2`, `ws`: the sans-IO classes.
 //! - `server`: the bridge between server-smol's I/O threads and Python handlers.
 
 // PyO3's `#[pyclass]`, `#[pymethods]` and `#[pymodule]` expand to `unsafe` FFI glue.
@@ -27,6 +27,7 @@ mod http2;
 mod router;
 mod sentinel;
 mod server;
+mod ws;
 
 use pyo3::prelude::*;
 
@@ -38,7 +39,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Builds `weft._weft` and its submodules (`hpack`, `http1`, `http2`).
+/// Builds `weft._weft` and its submodules (`hpack`, `http1`, `http2`, `ws`).
 #[pymodule]
 fn _weft(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -59,5 +60,9 @@ fn _weft(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let http2_module = PyModule::new(py, "http2")?;
     http2::register(&http2_module)?;
     m.add_submodule(&http2_module)?;
+
+    let ws_module = PyModule::new(py, "ws")?;
+    ws::register(&ws_module)?;
+    m.add_submodule(&ws_module)?;
     Ok(())
 }

@@ -48,7 +48,7 @@ def refused(*flags):
         (["--loop", "zuvloop"], "'auto', 'asyncio' or 'uvloop'"),
         (["--http", "zttp"], "its own parser"),
         (["--reset-contextvars"], "not supported yet"),
-        (["--ws", "websockets"], "one WebSocket implementation"),
+        (["--ws", "zws"], "invalid choice"),
         (["--ssl-cert-reqs", "2"], "needs --ssl-ca-certs"),
         (["--forwarded-allow-ips", "10.0.0.0/33"], "not a network"),
         (["--access-log-format", "%(zz)s"], "unknown atom"),

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use bytes::{Bytes, BytesMut};
-use hpack::{RARELY_REPEATING_NAMES, SENSITIVE_NAMES};
+use hpack::{RARELY_REPEATING_NAMES, SENSITIVE_NAMES, bytes_eq};
 
 use crate::Header;
 use crate::encoder_table::{DynamicMatch, EncoderTable};
@@ -519,15 +519,8 @@ const STATIC_POLICY: [u8; STATIC.len()] = {
 const fn contains(names: &[&[u8]], name: &[u8]) -> bool {
     let mut at = 0;
     while at < names.len() {
-        let candidate = names[at];
-        if candidate.len() == name.len() {
-            let mut byte = 0;
-            while byte < name.len() && candidate[byte] == name[byte] {
-                byte += 1;
-            }
-            if byte == name.len() {
-                return true;
-            }
+        if bytes_eq(names[at], name) {
+            return true;
         }
         at += 1;
     }

@@ -1,6 +1,6 @@
 //! The static table (RFC 9204 Appendix A) and its lookup by name and value.
 
-use hpack::hash;
+use hpack::{bytes_eq, hash};
 
 /// The static table: `STATIC_TABLE[i]` is the (name, value) of index `i`
 /// (RFC 9204 Appendix A). Unlike HPACK's, entries sharing a name are not all
@@ -164,20 +164,6 @@ const fn build(whole_field: bool) -> [u8; SLOTS] {
         index += 1;
     }
     slots
-}
-
-const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut at = 0;
-    while at < a.len() {
-        if a[at] != b[at] {
-            return false;
-        }
-        at += 1;
-    }
-    true
 }
 
 /// A field's place in the static table.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# server-smol over HTTP/3 (QUIC on the TLS port, over UDP) against real clients:
+# server-smol over HTTP/3 (QUIC on the TLS port, over UDP) against real clients, and the
+# Alt-Svc field that points HTTP/1.1 and HTTP/2 clients over TLS at it:
 # aioquic's (GET, a 4 MiB echo, trailers both ways, a static file, 405, 200 concurrent
 # streams), ngtcp2's gtlsclient from Debian's ngtcp2-client, and a graceful shutdown
 # (GOAWAY) with 20 requests kept in flight: every answered request is whole, and the
@@ -7,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-for tool in gtlsclient python3; do
+for tool in gtlsclient python3 curl; do
     command -v "$tool" >/dev/null || { echo "42-h3: $tool missing (scripts/apt-packages.txt)"; exit 1; }
 done
 
@@ -52,11 +53,21 @@ h3=$(grep -o 'h3=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o 
 [ "$h3" = "$tls" ] || fail "HTTP/3 is not on the TLS address by default ($h3, $tls)"
 echo "42-h3: serving HTTP/3 on $h3 (UDP)"
 
+# --- Alt-Svc (RFC 7838): TLS responses over HTTP/1.1 and HTTP/2 name the HTTP/3 port -----
+port=${h3##*:}
+for version in --http1.1 --http2; do
+    curl --silent --show-error --max-time 20 -k "$version" -D "$work/alt-svc.head" -o /dev/null "https://$tls/"
+    grep -qi "^alt-svc: h3=\":$port\"" "$work/alt-svc.head" || fail "no Alt-Svc for h3 over TLS ($version)"
+done
+plain=$(grep -o 'http=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+curl --silent --show-error --max-time 20 -D "$work/alt-svc.head" -o /dev/null "http://$plain/"
+grep -qi '^alt-svc' "$work/alt-svc.head" && fail "Alt-Svc on a cleartext response"
+echo "42-h3: Alt-Svc on TLS responses: ok"
+
 # --- aioquic ---------------------------------------------------------------------------
 timeout 120 "$venv/bin/python" server-smol/tests/peers/h3_client.py "$h3" || fail "aioquic client"
 
 # --- ngtcp2 (Debian's ngtcp2-client) -----------------------------------------------------
-port=${h3##*:}
 timeout 20 gtlsclient --exit-on-all-streams-close 127.0.0.1 "$port" "https://$h3/" \
     >"$work/ngtcp2.log" 2>&1 || fail "gtlsclient exited with an error"
 grep -q 'http: stream 0x0 \[:status: 200\]' "$work/ngtcp2.log" || fail "gtlsclient: no 200"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python package: builds py-binding with pip into a virtual
 # environment, exactly as a user would (`pip install ./py-binding`, maturin from
-# PyPI as the build backend), then runs its pytest suite against h11, h2, hpack,
+# PyPI as the build backend), then runs its pytest suite against h11, h2, hpack, wsproto,
 # httpx, curl and Starlette. Anything missing is a failure, never a skip.
 #
 # The suite runs twice: against the default build for this interpreter (which takes

@@ -77,6 +77,8 @@ pub struct App {
     routes: router::MethodRouter<Route>,
     before: Vec<Before>,
     after: Vec<After>,
+    /// Some route opens WebSockets: the HTTP/2 driver then offers extended CONNECT.
+    websockets: bool,
 }
 
 impl fmt::Debug for App {
@@ -93,6 +95,9 @@ impl fmt::Debug for App {
 enum Route {
     Http(Arc<dyn Handler>),
     WebSocket(Arc<WsRoute>),
+    /// A handler for plain requests and a WebSocket route for upgrades on the same GET
+    /// route ([`App::try_route_and_ws`]).
+    Both(Arc<dyn Handler>, Arc<WsRoute>),
 }
 
 /// The outcome of routing one request.
@@ -298,7 +303,33 @@ impl App {
             handler: Arc::new(handler),
             options: options.map(Arc::new),
         }));
-        self.insert("GET", route, value)
+        self.insert("GET", route, value)?;
+        self.websockets = true;
+        Ok(self)
+    }
+
+    /// Whether some route opens WebSockets: HTTP/2 connections then advertise
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3), which no other app should offer.
+    pub(crate) fn has_websocket_routes(&self) -> bool {
+        self.websockets
+    }
+
+    /// Routes GET requests for `route` to `handler`, except WebSocket upgrades (a GET
+    /// with `Upgrade: websocket`, RFC 6455 §4.1), which go to `ws`. For a host that
+    /// serves both kinds on any path, as an ASGI server does; over HTTP/2, which has no
+    /// Upgrade, every request goes to `handler`.
+    pub fn try_route_and_ws(
+        &mut self,
+        route: &str,
+        options: Option<WsOptions>,
+        handler: impl Handler,
+        ws: impl WsHandler,
+    ) -> Result<&mut Self, RouteError> {
+        let ws = Arc::new(WsRoute {
+            handler: Arc::new(ws),
+            options: options.map(Arc::new),
+        });
+        self.insert("GET", route, Route::Both(Arc::new(handler), ws))
     }
 
     /// Adds a hook run before routing. Returning `Some` answers the request
@@ -354,6 +385,10 @@ impl App {
         let routed = match found.value {
             Route::Http(handler) => Routed::Handler(Arc::clone(handler)),
             Route::WebSocket(route) => Routed::WebSocket(Arc::clone(route)),
+            Route::Both(_, route) if wants_websocket(request) => {
+                Routed::WebSocket(Arc::clone(route))
+            }
+            Route::Both(handler, _) => Routed::Handler(Arc::clone(handler)),
         };
         request.params = params;
         routed
@@ -433,6 +468,17 @@ fn trailing_slash_redirect(request: &Request, fix: router::TrailingSlash) -> Res
         location.push_str(query);
     }
     Response::status_page(308).with_header("location", location)
+}
+
+/// Whether `request` asks to switch to WebSocket: `websocket` among the `Upgrade` tokens
+/// (RFC 6455 §4.1, RFC 9110 §7.8).
+fn wants_websocket(request: &Request) -> bool {
+    request.headers().iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case(b"upgrade")
+            && value
+                .split(|b| *b == b',')
+                .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+    })
 }
 
 #[cfg(test)]

@@ -43,7 +43,11 @@ pub(crate) fn serve<S: TcpIo>(
         tracing::debug!(%peer, %error, "setting socket options");
     }
     async move {
-        let context = ConnContext { shared, peer };
+        let context = ConnContext {
+            shared,
+            peer,
+            tls: transport == Transport::Tls,
+        };
         let result = match transport {
             Transport::Plain => {
                 let (chosen, stream, initial, context) =

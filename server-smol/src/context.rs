@@ -9,7 +9,7 @@ use futures_rustls::TlsAcceptor;
 use smol::lock::Semaphore;
 
 use crate::app::App;
-use crate::config::ServerConfig;
+use crate::config::{ResponseDefaults, ServerConfig};
 use crate::scratch::ReadBuffers;
 use crate::shutdown::Shutdown;
 
@@ -23,6 +23,10 @@ pub(crate) struct Shared {
     pub(crate) read_buffers: ReadBuffers,
     /// What every HTTP/2 connection is configured with.
     pub(crate) h2_config: Arc<http2_proto::Config>,
+    /// What responses over TLS carry by default: the configured fields, plus an
+    /// `Alt-Svc` naming the HTTP/3 port when HTTP/3 is served (RFC 7838 §3, RFC 9114
+    /// §3.1.1).
+    pub(crate) tls_response_defaults: ResponseDefaults,
 }
 
 impl std::fmt::Debug for Shared {
@@ -39,6 +43,19 @@ impl std::fmt::Debug for Shared {
 pub(crate) struct ConnContext {
     pub(crate) shared: Arc<Shared>,
     pub(crate) peer: SocketAddr,
+    /// The connection came over the TLS listener.
+    pub(crate) tls: bool,
+}
+
+impl ConnContext {
+    /// The fields this connection's responses carry unless their handler set them.
+    pub(crate) fn response_defaults(&self) -> &ResponseDefaults {
+        if self.tls {
+            &self.shared.tls_response_defaults
+        } else {
+            &self.shared.config.response_defaults
+        }
+    }
 }
 
 #[cfg(test)]
@@ -46,8 +63,9 @@ impl ConnContext {
     /// A connection of a server that was never bound, for driver tests.
     pub(crate) fn for_tests(app: App, config: ServerConfig) -> Self {
         let shared = Shared {
-            h2_config: Arc::new(crate::h2::protocol_config(&config)),
+            h2_config: Arc::new(crate::h2::protocol_config(&config, &app)),
             connections: Arc::new(Semaphore::new(1)),
+            tls_response_defaults: config.response_defaults.clone(),
             app,
             config,
             tls: None,
@@ -57,6 +75,7 @@ impl ConnContext {
         Self {
             shared: Arc::new(shared),
             peer: SocketAddr::from(([127, 0, 0, 1], 9)),
+            tls: false,
         }
     }
 }

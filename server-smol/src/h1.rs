@@ -87,9 +87,11 @@ pub(crate) fn serve(
     }
     let mut shell = Shell::new(io, context);
     async move {
-        let Some(serving) = shell.run(serving).await? else {
+        let Some(mut serving) = shell.run(serving).await? else {
             return Ok(());
         };
+        // The session continues this connection's fair turn.
+        let turn = std::mem::take(&mut serving.turn);
         let Some((conn, seed)) = serving.into_session() else {
             return Ok(());
         };
@@ -97,7 +99,10 @@ pub(crate) fn serve(
         // The bytes after the request are the WebSocket's (RFC 6455 §4.1). Boxed: only
         // an upgraded connection carries the session's size.
         let (received, peer_eof) = conn.into_parts();
-        Box::pin(ws::session::serve(io, received, peer_eof, seed, context)).await
+        Box::pin(ws::session::serve(
+            io, received, peer_eof, seed, context, turn,
+        ))
+        .await
     }
 }
 
@@ -809,7 +814,7 @@ impl Serving {
             is_head,
             HTTP1,
             &mut self.date,
-            &context.shared.config.response_defaults,
+            context.response_defaults(),
             &mut headers,
         );
         if let Some(info) = info {

@@ -24,7 +24,7 @@ use http2_proto::{
 };
 use smol::channel::Receiver;
 
-use crate::app::BoxFuture;
+use crate::app::{App, BoxFuture};
 use crate::body::{Body, BodyError, BodySender};
 use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
@@ -74,7 +74,7 @@ pub(crate) fn serve(
 
 /// The protocol configuration the server's settings ask for, made once per
 /// server and shared by its connections.
-pub(crate) fn protocol_config(settings: &ServerConfig) -> Config {
+pub(crate) fn protocol_config(settings: &ServerConfig, app: &App) -> Config {
     let mut config = Config::server();
     config.local.max_concurrent_streams = Some(settings.limits.h2_max_concurrent_streams);
     config.local.max_header_list_size = Some(settings.limits.h2_max_header_list);
@@ -90,9 +90,8 @@ pub(crate) fn protocol_config(settings: &ServerConfig) -> Config {
     // block, first frame to END_HEADERS) and each pause in a request body.
     config.header_block_timeout = Some(settings.timeouts.header_read);
     config.body_timeout = Some(settings.timeouts.body_read);
-    // WebSocket over HTTP/2 (RFC 8441 §3): the routes decide per request, as
-    // they do for an HTTP/1.1 upgrade.
-    config.local.enable_connect_protocol = true;
+    // WebSocket over HTTP/2 (RFC 8441 §3), offered by an app that can open one.
+    config.local.enable_connect_protocol = app.has_websocket_routes();
     config
 }
 
@@ -792,7 +791,7 @@ impl<S: Io> H2<S> {
             job.is_head,
             HTTP2,
             &mut self.date,
-            &self.context.shared.config.response_defaults,
+            self.context.response_defaults(),
             &mut fields,
         );
         if let Some(info) = info {

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_rustls::TlsAcceptor;
 use smol::lock::{Semaphore, SemaphoreGuardArc};
 use smol::{Async, Executor, LocalExecutor};
 
 use crate::app::App;
 use crate::clock;
-use crate::config::{Layout, ServerConfig};
+use crate::config::{Layout, ResponseDefaults, ServerConfig};
 use crate::conn::{self, Transport};
 use crate::context::Shared;
 use crate::h3;
@@ -151,13 +152,13 @@ impl Server {
             )?),
         };
         let tls = config.tls_bind.and(rustls.clone()).map(TlsAcceptor::from);
-        let quic = match (&rustls, config.h3_bind) {
-            (Some(rustls), Some(_)) => Some(h3::quic_config(&config, rustls)?),
-            _ => None,
-        };
         // One listener per worker in the per-core layout; the first one
         // resolves port 0 so that the others bind the same port.
         let sets = if per_core { workers } else { 1 };
+        let quic = match (&rustls, config.h3_bind) {
+            (Some(rustls), Some(_)) => Some(h3::quic_config(&config, rustls, sets > 1)?),
+            _ => None,
+        };
         let (plain, secure) = match &config.listener {
             Some(inherited) => {
                 let copies =
@@ -184,27 +185,24 @@ impl Server {
             (Some(h3), Some(tls)) if Some(h3) == config.tls_bind => Some(tls),
             (h3, _) => h3,
         };
-        let udp = match h3_bind {
-            Some(addr) => Some(h3::bind(addr).map_err(|source| ServerError::Io {
-                what: format!("binding {addr} (UDP)"),
-                source,
-            })?),
-            None => None,
-        };
+        let udp = bind_udp_set(h3_bind, sets)?;
         let h3_addr = udp
-            .as_ref()
+            .first()
             .map(std::net::UdpSocket::local_addr)
             .transpose()
             .map_err(|source| ServerError::Io {
                 what: "reading the bound address".into(),
                 source,
             })?;
-        // The QUIC endpoint runs on the first worker: one socket, so every packet of
-        // a connection reaches the task that holds it.
-        let mut h3_endpoint = udp.zip(quic);
+        // A QUIC endpoint per socket: one per worker in the per-core layout.
+        let mut h3_endpoints = udp
+            .into_iter()
+            .filter_map(|socket| Some((socket, quic.clone()?)));
+        let tls_response_defaults = alt_svc(&config.response_defaults, h3_addr);
         let shared = Arc::new(Shared {
-            h2_config: Arc::new(crate::h2::protocol_config(&config)),
+            h2_config: Arc::new(crate::h2::protocol_config(&config, &app)),
             connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
+            tls_response_defaults,
             app,
             config,
             tls,
@@ -219,7 +217,7 @@ impl Server {
                 let listeners = Listeners {
                     plain: plain.next(),
                     secure: secure.next(),
-                    h3: h3_endpoint.take(),
+                    h3: h3_endpoints.next(),
                 };
                 let shared = shared.clone();
                 let round_hook = round_hook.clone();
@@ -234,7 +232,7 @@ impl Server {
                 secure: secure.next(),
                 h3: None,
             };
-            if let Some((socket, quic)) = h3_endpoint.take() {
+            if let Some((socket, quic)) = h3_endpoints.next() {
                 executor
                     .spawn(h3::serve(socket, shared.clone(), quic))
                     .detach();
@@ -324,7 +322,7 @@ pub fn wait_for_signal() -> io::Result<()> {
 struct Listeners {
     plain: Option<TcpListener>,
     secure: Option<TcpListener>,
-    /// The HTTP/3 socket and its QUIC configuration (one worker has it).
+    /// The worker's HTTP/3 socket and its QUIC configuration.
     h3: Option<(std::net::UdpSocket, Arc<quinn_proto::ServerConfig>)>,
 }
 
@@ -368,6 +366,46 @@ fn bind_set(
         listeners.push(listener);
     }
     Ok(listeners)
+}
+
+/// The default fields of responses over TLS: `defaults`, plus `Alt-Svc` naming the
+/// HTTP/3 port when there is one (RFC 7838 §3; `h3` is HTTP/3's ALPN identifier, RFC
+/// 9114 §3.1), so that a client that came over TCP can move to QUIC; it may keep using
+/// it for a day (`ma`, in seconds).
+fn alt_svc(defaults: &ResponseDefaults, h3: Option<SocketAddr>) -> ResponseDefaults {
+    let mut defaults = defaults.clone();
+    if let Some(h3) = h3 {
+        let value = format!("h3=\":{}\"; ma=86400", h3.port());
+        defaults
+            .fields
+            .push((Bytes::from_static(b"alt-svc"), Bytes::from(value)));
+    }
+    defaults
+}
+
+/// The HTTP/3 sockets: `count` on the same address (the first resolves port 0).
+fn bind_udp_set(
+    addr: Option<SocketAddr>,
+    count: usize,
+) -> Result<Vec<std::net::UdpSocket>, ServerError> {
+    let Some(mut addr) = addr else {
+        return Ok(Vec::new());
+    };
+    let mut sockets = Vec::with_capacity(count);
+    for _ in 0..count {
+        let socket = h3::bind(addr, count > 1).map_err(|source| ServerError::Io {
+            what: format!("binding {addr} (UDP)"),
+            source,
+        })?;
+        if addr.port() == 0 {
+            addr = socket.local_addr().map_err(|source| ServerError::Io {
+                what: "reading the bound address".into(),
+                source,
+            })?;
+        }
+        sockets.push(socket);
+    }
+    Ok(sockets)
 }
 
 fn local_addr(listeners: &[TcpListener]) -> Result<Option<SocketAddr>, ServerError> {

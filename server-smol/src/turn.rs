@@ -210,6 +210,30 @@ mod tests {
     }
 
     #[test]
+    fn websocket_flooding_peer_gets_bounded_turns() {
+        let mut app = App::new();
+        // Reads everything and answers nothing: the flood is all input.
+        app.ws_accept("/ws", |socket, _req| async move {
+            while socket.recv().await.is_some() {}
+        });
+        let mut config = ServerConfig::default();
+        config.ws.compression = false;
+        let context = ConnContext::for_tests(app, config);
+        let upgrade = b"GET /ws HTTP/1.1\r\nhost: a\r\nupgrade: websocket\r\n\
+            connection: upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+            sec-websocket-version: 13\r\n\r\n";
+        // A masked 16-byte text message (RFC 6455 §5.2), over and over: the upgrade's
+        // turn and the session's are one turn of one task.
+        let mut frame = vec![0x81, 0x80 | 16, 1, 2, 3, 4];
+        frame.extend((0..16u8).map(|i| b'a' ^ [1, 2, 3, 4][usize::from(i % 4)]));
+        assert_yields(
+            |flood| crate::h1::serve(flood, BytesMut::new(), context),
+            upgrade,
+            &frame,
+        );
+    }
+
+    #[test]
     fn http2_flooding_peer_gets_bounded_turns() {
         let mut prefix = http2_proto::PREFACE.to_vec();
         // An empty SETTINGS frame (RFC 9113 §6.5).

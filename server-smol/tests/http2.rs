@@ -837,3 +837,25 @@ fn a_websocket_peer_that_does_not_read_is_held_back_by_flow_control() {
     server.shutdown();
     server.join();
 }
+
+#[test]
+fn an_app_without_websocket_routes_does_not_offer_extended_connect() {
+    // RFC 8441 §3: the setting invites extended CONNECT; an app that can open no
+    // WebSocket does not send it, so a `:protocol` request is malformed there (a
+    // stream error) rather than an HTTP answer from a route that cannot serve it.
+    let mut app = weft_server::App::new();
+    app.get("/", |_req| async { weft_server::Response::text("plain") });
+    let server = weft_server::Server::new(config(), app).bind().unwrap();
+    let addr = server.local_addr().unwrap();
+    let mut client = Client::connect(addr);
+    let id = client.request("GET", "/", true);
+    assert_eq!(client.finish(id).body, b"plain");
+    assert!(!client.conn.peer_settings().enable_connect_protocol);
+    server.shutdown();
+    server.join();
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    client.wait(|c| c.conn.peer_settings().enable_connect_protocol);
+    server.shutdown();
+    server.join();
+}

@@ -88,6 +88,13 @@ fn app() -> App {
             FLOOD_SENT.fetch_add(1, Ordering::SeqCst);
         }
     });
+    // Sends until a send fails, and says so.
+    app.ws_accept("/flood-until-cut", |socket, _req| async move {
+        let chunk = bytes::Bytes::from(vec![b'y'; FLOOD_MESSAGE]);
+        while socket.send(Message::Binary(chunk.clone())).await.is_ok() {}
+        let code = socket.close_info().map_or(0, |info| info.code);
+        CUT_CODE.store(usize::from(code), Ordering::SeqCst);
+    });
     // The socket is driven from another thread, as the Python binding does.
     app.ws_accept("/thread", |socket, _req| async move {
         let (done_tx, done) = smol::channel::bounded::<()>(1);
@@ -118,10 +125,17 @@ fn app() -> App {
     app
 }
 
+/// The close code the `/flood-until-cut` handler saw once its send failed.
+static CUT_CODE: AtomicUsize = AtomicUsize::new(0);
+
 static CLOSE_SEEN: std::sync::Mutex<Option<(u16, bool)>> = std::sync::Mutex::new(None);
 
 fn config() -> ServerConfig {
-    common::config()
+    let mut config = common::config();
+    // Clients left open at the end of a test get the shutdown's Close 1001 and do not
+    // answer it: the server gives up on them sooner than the default 5 s.
+    config.ws.close_timeout = Duration::from_millis(500);
+    config
 }
 
 fn start(config: ServerConfig) -> (RunningServer, SocketAddr) {
@@ -441,6 +455,30 @@ fn a_peer_that_does_not_read_makes_send_wait() {
 }
 
 #[test]
+fn a_peer_that_never_reads_is_cut_off_at_the_write_timeout() {
+    // The tests' write timeout (`body_read`) is 400 ms.
+    let (server, addr) = start(config());
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let stream: TcpStream = socket.into();
+    use tungstenite::client::IntoClientRequest;
+    let request = format!("ws://{addr}/flood-until-cut")
+        .into_client_request()
+        .unwrap();
+    let (ws, _) = tungstenite::client::client(request, stream).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while CUT_CODE.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Ended without a closing handshake: 1006 (RFC 6455 §7.1.5).
+    assert_eq!(CUT_CODE.load(Ordering::SeqCst), 1006);
+    drop(ws);
+    server.shutdown();
+    server.join();
+}
+
+#[test]
 fn shutdown_sends_1001_and_waits_for_the_handshake() {
     let (server, addr) = start(config());
     let (mut ws, _) = client(addr, "/ws");
@@ -692,4 +730,34 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
             .signature_verification_algorithms
             .supported_schemes()
     }
+}
+
+#[test]
+fn one_route_serves_plain_requests_and_upgrades() {
+    let mut app = App::new();
+    app.try_route_and_ws(
+        "/{*path}",
+        None,
+        |_request: weft_server::Request| async { Response::new(200).with_body("plain") },
+        weft_server::AutoAccept(|socket: weft_server::WebSocket, _req| async move {
+            while let Some(message) = socket.recv().await {
+                let _ = socket.send(message).await;
+            }
+        }),
+    )
+    .unwrap();
+    let server = Server::new(config(), app).bind().unwrap();
+    let addr = server.local_addr().unwrap();
+    let reply = common::get(addr, "/any/path", "");
+    assert_eq!((reply.status, reply.body.as_slice()), (200, &b"plain"[..]));
+    // `Upgrade` is a list of tokens (RFC 9110 §7.8).
+    let reply = common::get(addr, "/any/path", "upgrade: h2c\r\n");
+    assert_eq!(reply.status, 200);
+    let (mut ws, response) = client(addr, "/any/path");
+    assert_eq!(response.status(), 101);
+    ws.send(tungstenite::Message::text("both")).unwrap();
+    assert_eq!(ws.read().unwrap(), tungstenite::Message::text("both"));
+    drop(ws);
+    server.shutdown();
+    server.join();
 }

@@ -50,6 +50,13 @@ pub enum MessageMode {
     /// Pieces as they arrive, as [`Event::Fragment`](crate::Event::Fragment): nothing is
     /// assembled, so memory does not grow with the message.
     Streaming,
+    /// One [`Event::Fragment`](crate::Event::Fragment) per frame (RFC 6455 §5.4), handed
+    /// out once the frame is whole, even when it is empty: the fragmentation the sender
+    /// chose is kept, as wsproto reports it. A message of one small frame comes as
+    /// [`Event::Text`](crate::Event::Text) or [`Event::Binary`](crate::Event::Binary).
+    /// Memory grows with the frame, up to
+    /// [`Limits::max_frame_size`](crate::Limits::max_frame_size), never with the message.
+    Frames,
 }
 
 /// Everything a [`Connection`](crate::Connection) needs to know.
@@ -66,6 +73,13 @@ pub struct Config {
     /// Answer each Ping with a Pong carrying its payload (§5.5.2). On by default; when off,
     /// the application answers [`Event::Ping`](crate::Event::Ping) itself.
     pub auto_pong: bool,
+    /// Send a Close on the application's behalf (§5.5.1, §7.1.7): the answer to the peer's
+    /// Close, echoing its code, and the Close of a failure, with the failure's code. On by
+    /// default; when off, [`Event::ConnectionLost`](crate::Event::ConnectionLost) is still
+    /// reported but nothing is queued, and the application may send one Close with
+    /// [`Connection::close`](crate::Connection::close) after it, with the code and reason
+    /// of its choice (wsproto's model, where the application answers every Close).
+    pub auto_close: bool,
     /// How long to wait for the peer's Close after sending ours (§7.1.1) before giving up
     /// with [`Error::CloseTimeout`](crate::Error::CloseTimeout).
     pub close_timeout: Duration,
@@ -75,7 +89,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults for `role`: whole messages, automatic pongs, a 5 second closing deadline,
+    /// Defaults for `role`: whole messages, automatic pongs and closes, a 5 second closing deadline,
     /// no compression.
     #[must_use]
     pub fn new(role: Role) -> Self {
@@ -84,6 +98,7 @@ impl Config {
             limits: Limits::default(),
             mode: MessageMode::Whole,
             auto_pong: true,
+            auto_close: true,
             close_timeout: Duration::from_secs(5),
             deflate: None,
         }

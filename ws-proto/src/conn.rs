@@ -19,10 +19,6 @@ use crate::utf8::Utf8Validator;
 /// Events processed ahead of `poll_event`; see [`Connection::paused`].
 const EVENT_BATCH: usize = 32;
 
-/// The most a receive buffer holds between reads when nothing is held back: a frame
-/// header (at most 14 bytes) and a control frame's payload, which is read whole.
-const PENDING: usize = 14 + MAX_CONTROL_PAYLOAD;
-
 /// Messages up to this size share arena buffers instead of one allocation each.
 const SMALL_MESSAGE: usize = 2048;
 
@@ -80,7 +76,8 @@ struct InMessage {
     compressed: bool,
     /// Bytes of the message so far, after inflation.
     size: usize,
-    /// The message so far, in [`MessageMode::Whole`].
+    /// The message so far in [`MessageMode::Whole`], the frame so far in
+    /// [`MessageMode::Frames`].
     buf: Vec<u8>,
     utf8: Utf8Validator,
 }
@@ -159,34 +156,15 @@ impl Connection {
             return;
         }
         if self.rx.is_empty() {
-            self.recv_slice(data);
-        } else if self.rx.len() < PENDING {
-            // A partial header or control frame from the last read: complete it from the
-            // front of `data`, then read the rest of `data` in place rather than copying
-            // all of it behind the few bytes that were waiting.
-            let take = data.len().min(PENDING);
-            self.rx.extend_from_slice(&data[..take]);
-            self.process();
-            // What is left is the end of `rx`: within `data` once the old bytes are used.
-            let left = self.rx.len();
-            if self.error.is_none() && self.ending.is_none() && !self.paused() && left <= take {
-                self.rx.clear();
-                self.recv_slice(&data[take - left..]);
-            } else if self.error.is_none() {
-                self.rx.extend_from_slice(&data[take..]);
+            // Nothing pending: read straight from the caller's bytes and keep only what
+            // is left (a partial header or control frame, or input held back).
+            let used = self.process_slice(data);
+            if self.error.is_none() {
+                self.rx.extend_from_slice(&data[used..]);
             }
         } else {
             self.rx.extend_from_slice(data);
             self.process();
-        }
-    }
-
-    /// Reads straight from the caller's bytes while nothing is pending, and keeps only
-    /// what is left (a partial header or control frame, or input held back).
-    fn recv_slice(&mut self, data: &[u8]) {
-        let used = self.process_slice(data);
-        if self.error.is_none() {
-            self.rx.extend_from_slice(&data[used..]);
         }
     }
 
@@ -340,8 +318,16 @@ impl Connection {
     /// (at most 123 bytes), after which nothing more may be sent. The peer has
     /// [`Config::close_timeout`] from `now` to answer. [`CloseCode::NO_STATUS`] sends a
     /// Close without a body, and then the reason must be empty.
+    ///
+    /// With [`Config::auto_close`] off, this is also how the application answers the end of
+    /// the connection (the peer's Close or a failure), once.
     pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        self.check_open()?;
+        let answering = self.error.is_some() && !self.config.auto_close;
+        if !answering {
+            self.check_open()?;
+        } else if self.close_sent {
+            return Err(SendError::Closed);
+        }
         let bodiless = code == CloseCode::NO_STATUS && reason.is_empty();
         if !(code.is_sendable() || bodiless) {
             return Err(SendError::InvalidCloseCode(code.0));
@@ -406,7 +392,7 @@ impl Connection {
         // §5.5.1: the peer's Close is answered with a Close echoing its code (none if it
         // had none); a failure sends its own code when that may go on the wire.
         let answer = matches!(error, Error::Closed(_)) || code.is_sendable();
-        if !self.close_sent && answer {
+        if !self.close_sent && answer && self.config.auto_close {
             self.queue_close(code, "");
         }
         self.end(error);
@@ -497,7 +483,7 @@ impl Connection {
             self.start_data_frame(header);
             if header.payload_len == 0 {
                 self.frame = None;
-                self.on_data(&[], None, 0, header.fin)?;
+                self.on_data(&[], None, 0, true, header.fin)?;
             }
             return Ok(Some(header_len));
         };
@@ -510,11 +496,12 @@ impl Connection {
         let (key, offset) = (frame.header.mask, frame.offset);
         frame.offset += n;
         frame.remaining -= n as u64;
-        let end_of_message = frame.remaining == 0 && frame.header.fin;
-        if frame.remaining == 0 {
+        let end_of_frame = frame.remaining == 0;
+        let end_of_message = end_of_frame && frame.header.fin;
+        if end_of_frame {
             self.frame = None;
         }
-        self.on_data(&input[..n], key, offset, end_of_message)?;
+        self.on_data(&input[..n], key, offset, end_of_frame, end_of_message)?;
         Ok(Some(n))
     }
 
@@ -536,14 +523,18 @@ impl Connection {
         let fits = header.fin
             && !header.rsv1
             && len <= SMALL_MESSAGE
-            && self.config.mode == MessageMode::Whole;
+            && self.config.mode != MessageMode::Streaming;
         let Some(payload) = input.get(header_len..header_len + len).filter(|_| fits) else {
             return Ok(None);
         };
         if self.arena.capacity() < len {
             self.arena = BytesMut::with_capacity(ARENA);
         }
-        extend_unmasked(&mut self.arena, payload, header.mask, 0);
+        let start = self.arena.len();
+        self.arena.extend_from_slice(payload);
+        if let Some(key) = header.mask {
+            apply_mask(&mut self.arena[start..], key, 0);
+        }
         let data = self.arena.split().freeze();
         if kind == DataKind::Text && std::str::from_utf8(&data).is_err() {
             return Err(Error::InvalidUtf8);
@@ -625,6 +616,7 @@ impl Connection {
         masked: &[u8],
         key: Option<[u8; 4]>,
         offset: usize,
+        end_of_frame: bool,
         end_of_message: bool,
     ) -> Result<(), Error> {
         // Disjoint borrows: the message is worked on in place, not moved out and back.
@@ -638,10 +630,13 @@ impl Connection {
             ..
         } = self;
         let msg = message.as_mut().ok_or(Error::Fragmentation)?;
-        let whole = config.mode == MessageMode::Whole;
+        let buffered = config.mode != MessageMode::Streaming;
         let mut piece = Vec::new();
-        let (out, limit) = if whole {
-            (&mut msg.buf, config.limits.max_message_size)
+        // The limit bounds `out`: the buffer holds this message's bytes since the last
+        // piece handed out (all of them in Whole mode, this frame's in Frames mode).
+        let (out, limit) = if buffered {
+            let earlier = msg.size - msg.buf.len();
+            (&mut msg.buf, config.limits.max_message_size - earlier)
         } else {
             (&mut piece, config.limits.max_message_size - msg.size)
         };
@@ -658,7 +653,6 @@ impl Connection {
                 }
             })
         } else {
-            out.reserve(masked.len());
             extend_unmasked(out, masked, key, offset);
             Ok(())
         };
@@ -675,14 +669,22 @@ impl Connection {
         }
         msg.size += out.len() - before;
         let kind = msg.kind;
-        if !whole && (!piece.is_empty() || end_of_message) {
+        if config.mode == MessageMode::Frames && end_of_frame {
+            let data = Bytes::from(std::mem::take(&mut msg.buf));
+            *event_bytes += data.len();
+            events.push_back(Event::Fragment {
+                kind,
+                data,
+                fin: end_of_message,
+            });
+        } else if !buffered && (!piece.is_empty() || end_of_message) {
             *event_bytes += piece.len();
             events.push_back(Event::Fragment {
                 kind,
                 data: Bytes::from(piece),
                 fin: end_of_message,
             });
-        } else if whole && end_of_message {
+        } else if config.mode == MessageMode::Whole && end_of_message {
             let data = Bytes::from(std::mem::take(&mut msg.buf));
             *event_bytes += data.len();
             events.push_back(match kind {

@@ -22,7 +22,8 @@ pub enum Event {
     Text(Bytes),
     /// A whole binary message ([`MessageMode::Whole`](crate::MessageMode::Whole)).
     Binary(Bytes),
-    /// Part of a message, as it arrives ([`MessageMode::Streaming`](crate::MessageMode::Streaming)).
+    /// Part of a message: as it arrives ([`MessageMode::Streaming`](crate::MessageMode::Streaming)),
+    /// or one whole frame ([`MessageMode::Frames`](crate::MessageMode::Frames)).
     /// Inflated when compressed. Text is checked as it comes, so a piece may end inside a
     /// character, and the piece with `fin` is delivered only once the whole message is
     /// known to be UTF-8.

@@ -929,3 +929,100 @@ fn a_message_read_before_a_failure_can_still_be_answered() {
     let out = transmit(&mut c);
     assert_eq!((out[0], out[7]), (0x82, 0x88));
 }
+
+#[test]
+fn frames_mode_hands_out_one_piece_per_frame() {
+    let now = common::epoch();
+    let mut s = Connection::new(
+        now,
+        Config {
+            mode: MessageMode::Frames,
+            ..Config::server()
+        },
+    );
+    // A frame split across reads is handed out once whole; an empty frame in the middle
+    // of a message is still one piece, and a text frame may end inside a character.
+    let first = from_client(false, OpCode::Text, b"h\xc3");
+    s.recv(now, &first[..7]);
+    assert_eq!(events(&mut s), []);
+    s.recv(now, &first[7..]);
+    s.recv(now, &from_client(false, OpCode::Continuation, b""));
+    s.recv(now, &from_client(true, OpCode::Continuation, &[0xA9]));
+    s.recv(now, &from_client(true, OpCode::Binary, b"whole"));
+    let piece = |kind, data: &[u8], fin| Event::Fragment {
+        kind,
+        data: Bytes::copy_from_slice(data),
+        fin,
+    };
+    assert_eq!(
+        events(&mut s),
+        [
+            piece(DataKind::Text, b"h\xc3", false),
+            piece(DataKind::Text, b"", false),
+            piece(DataKind::Text, b"\xa9", true),
+            Event::Binary(Bytes::from_static(b"whole")),
+        ]
+    );
+}
+
+#[test]
+fn frames_mode_counts_earlier_frames_against_the_message_limit() {
+    let now = common::epoch();
+    let mut s = Connection::new(
+        now,
+        Config {
+            mode: MessageMode::Frames,
+            limits: Limits {
+                max_message_size: 10,
+                ..Limits::default()
+            },
+            ..Config::server()
+        },
+    );
+    s.recv(now, &from_client(false, OpCode::Binary, &[1; 6]));
+    s.recv(now, &from_client(true, OpCode::Continuation, &[2; 6]));
+    let got = events(&mut s);
+    assert_eq!(lost(&got), Some(&Error::MessageTooBig));
+}
+
+#[test]
+fn without_auto_close_the_application_answers_the_close() {
+    let now = common::epoch();
+    let mut s = Connection::new(
+        now,
+        Config {
+            auto_close: false,
+            ..Config::server()
+        },
+    );
+    s.recv(now, &from_client(true, OpCode::Close, b"\x03\xe8bye"));
+    let got = events(&mut s);
+    assert!(matches!(lost(&got), Some(Error::Closed(f)) if f.reason == "bye"));
+    assert!(
+        !s.wants_write(),
+        "nothing is sent on the application's behalf"
+    );
+    assert_eq!(s.send_text("late"), Err(SendError::Closed));
+    s.close(now, CloseCode::NORMAL, "bye").unwrap();
+    assert_eq!(transmit(&mut s), [0x88, 0x05, 0x03, 0xe8, b'b', b'y', b'e']);
+    assert_eq!(
+        s.close(now, CloseCode::NORMAL, ""),
+        Err(SendError::Closed),
+        "one Close only"
+    );
+    assert!(s.is_closed());
+
+    // A failure is reported the same way, and its Close is the application's too.
+    let mut s = Connection::new(
+        now,
+        Config {
+            auto_close: false,
+            ..Config::server()
+        },
+    );
+    s.recv(now, &frame(true, false, OpCode::Text, None, b"hi"));
+    assert_eq!(lost(&events(&mut s)), Some(&Error::Masking));
+    assert!(!s.wants_write());
+    s.close(now, CloseCode::PROTOCOL_ERROR, "").unwrap();
+    assert_eq!(sent_close_code(&mut s), Some(1002));
+}

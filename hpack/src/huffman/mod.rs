@@ -1,7 +1,7 @@
 //! The static Huffman code of RFC 7541 §5.2 and Appendix B.
 //!
-//! Decoding looks up twelve bits at a time in a table that yields up to two
-//! symbols per step; the rare codes longer than twelve bits are found by their
+//! Decoding looks up thirteen bits at a time in a table that yields up to two
+//! symbols per step; the rare codes longer than thirteen bits are found by their
 //! canonical order. The tables are built at compile time from the code table
 //! of RFC 7541 Appendix B, so there is no generated source to keep in sync
 //! with the RFC. Encoding packs codes into a 64-bit accumulator and flushes
@@ -79,7 +79,7 @@ pub(crate) fn encode_reserved(src: &[u8], dst: &mut BytesMut) {
 pub fn decode(src: &[u8], dst: &mut BytesMut) -> Result<(), DecodeError> {
     let start = dst.len();
     // The shortest code is five bits, so `src` holds at most `8 * len / 5`
-    // symbols; two spare bytes let every step store two symbols
+    // symbols; two spare bytes let every step store three symbol slots
     // unconditionally and then advance by the number it really decoded.
     let capacity = src.len() / 5 * 8 + (src.len() % 5) * 8 / 5 + 2;
     dst.resize(start + capacity, 0);
@@ -123,20 +123,25 @@ fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
         if pending_bits < 30 {
             break;
         }
-        let step = FAST[(pending >> (64 - FAST_BITS)) as usize];
-        let first_len = step.first_len();
-        if first_len == 0 {
+        let step = WIDE[(pending >> (64 - WIDE_BITS)) as usize];
+        let count = step.count();
+        if count == 0 {
             let (symbol, len) = decode_long(pending);
             let symbol = u8::try_from(symbol).map_err(|_| DecodeError::InvalidHuffman)?;
-            store(out, written, symbol);
+            if let Some(slot) = out.get_mut(written) {
+                *slot = symbol;
+            }
             written += 1;
             pending <<= len;
             pending_bits -= len;
             continue;
         }
-        store(out, written, step.first());
-        store(out, written + 1, step.second());
-        written += step.count();
+        // All three symbol slots are stored whatever the count; the two spare
+        // bytes of `out` take the unused ones past the last symbol.
+        if let Some(slots) = out.get_mut(written..written + 3) {
+            slots.copy_from_slice(&step.0.to_le_bytes()[..3]);
+        }
+        written += count;
         let consumed = step.total_len();
         pending <<= consumed;
         pending_bits -= consumed;
@@ -146,20 +151,32 @@ fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
     // would reach past the end is padding: a prefix of EOS.
     while pending_bits > 0 {
         let window = pending | (u64::MAX >> pending_bits);
-        let step = FAST[(window >> (64 - FAST_BITS)) as usize];
-        let (symbol, len) = match step.first_len() {
+        let step = WIDE[(window >> (64 - WIDE_BITS)) as usize];
+        if step.count() > 0 && step.total_len() <= pending_bits {
+            // Every code of the step lies within the real bits.
+            if let Some(slots) = out.get_mut(written..written + 3) {
+                slots.copy_from_slice(&step.0.to_le_bytes()[..3]);
+            }
+            written += step.count();
+            pending <<= step.total_len();
+            pending_bits -= step.total_len();
+            continue;
+        }
+        let (symbol, len) = match step.count() {
             0 => decode_long(window),
-            len => (u16::from(step.first()), len),
+            _ => {
+                let symbol = step.0 as u8;
+                (u16::from(symbol), u32::from(LENGTHS[usize::from(symbol)]))
+            }
         };
         if len > pending_bits {
             break;
         }
         // EOS is 30 bits, more than the tail ever holds.
-        store(
-            out,
-            written,
-            u8::try_from(symbol).map_err(|_| DecodeError::InvalidHuffman)?,
-        );
+        let symbol = u8::try_from(symbol).map_err(|_| DecodeError::InvalidHuffman)?;
+        if let Some(slot) = out.get_mut(written) {
+            *slot = symbol;
+        }
         written += 1;
         pending <<= len;
         pending_bits -= len;
@@ -171,19 +188,12 @@ fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
     Ok(written)
 }
 
-#[inline(always)]
-fn store(out: &mut [u8], at: usize, symbol: u8) {
-    if let Some(slot) = out.get_mut(at) {
-        *slot = symbol;
-    }
-}
-
-/// Decodes a code longer than [`FAST_BITS`] from the left-aligned `window`,
+/// Decodes a code longer than [`WIDE_BITS`] from the left-aligned `window`,
 /// using the canonical ordering of the code (RFC 7541 Appendix B): codes of
 /// one length are consecutive integers, and every prefix of a longer code is
 /// numerically above all codes of the prefix's length.
 fn decode_long(window: u64) -> (u16, u32) {
-    let mut len = FAST_BITS + 1;
+    let mut len = WIDE_BITS + 1;
     while len <= 30 {
         let code = (window >> (64 - len)) as u32;
         let Canonical {
@@ -202,72 +212,100 @@ fn decode_long(window: u64) -> (u16, u32) {
 }
 
 /// Bits looked at per step of the fast path. Every code of up to this many
-/// bits, and pairs of codes that fit together, decode in one table lookup.
-const FAST_BITS: u32 = 12;
+/// bits decodes in one table lookup, together with the codes after it that
+/// fit in the same bits: up to three, as many as [`WideStep`] holds, though
+/// at thirteen bits no more than two fit, the shortest code being five bits.
+/// Thirteen bits keep the table at 32 KiB, within a first-level data cache:
+/// sixteen bits (256 KiB, ls-qpack's width) measured slower, the lookups
+/// missing the cache more than the extra symbols per step saved.
+const WIDE_BITS: u32 = 13;
 
-/// One entry of [`FAST`], packed: first symbol (bits 0-7), second symbol
-/// (8-15), length of the first code (16-19, zero when the code is longer than
-/// [`FAST_BITS`]), total length of both codes (20-23), second symbol present
-/// (24).
+/// One entry of [`WIDE`], packed: the symbols in bits 0-7, 8-15 and 16-23
+/// (unused ones zero), the total length of their codes in bits 24-28, and
+/// their count (0 to 3; 0 when the first code is longer than [`WIDE_BITS`])
+/// in bits 29-30.
 #[derive(Clone, Copy)]
-struct FastStep(u32);
+struct WideStep(u32);
 
-impl FastStep {
-    fn first(self) -> u8 {
-        self.0 as u8
-    }
-    fn second(self) -> u8 {
-        (self.0 >> 8) as u8
-    }
-    fn first_len(self) -> u32 {
-        (self.0 >> 16) & 0xf
-    }
+impl WideStep {
     fn total_len(self) -> u32 {
-        (self.0 >> 20) & 0xf
+        (self.0 >> 24) & 0x1f
     }
     fn count(self) -> usize {
-        1 + ((self.0 >> 24) & 1) as usize
+        ((self.0 >> 29) & 0x3) as usize
+    }
+    /// This step followed by `symbol`, whose code is `len` bits long.
+    const fn then(self, symbol: u16, len: u32) -> Self {
+        let count = (self.0 >> 29) & 0x3;
+        let total_len = ((self.0 >> 24) & 0x1f) + len;
+        Self(
+            (self.0 & 0x00ff_ffff)
+                | ((symbol as u32) << (8 * count))
+                | (total_len << 24)
+                | ((count + 1) << 29),
+        )
     }
 }
 
-/// `FAST[bits]`: what the next [`FAST_BITS`] bits decode to.
-const FAST: [FastStep; 1 << FAST_BITS] = {
-    let mut table = [FastStep(0); 1 << FAST_BITS];
-    let mut bits = 0;
-    while bits < (1 << FAST_BITS) {
-        let (first, first_len) = walk(bits as u32, FAST_BITS);
-        if first_len > 0 {
-            let rest = FAST_BITS - first_len;
-            let (second, second_len) = walk((bits as u32) & ((1 << rest) - 1), rest);
-            table[bits] = FastStep(if second_len > 0 {
-                first as u32
-                    | ((second as u32) << 8)
-                    | (first_len << 16)
-                    | ((first_len + second_len) << 20)
-                    | (1 << 24)
-            } else {
-                first as u32 | (first_len << 16) | (first_len << 20)
-            });
+/// `WIDE[bits]`: what the next [`WIDE_BITS`] bits decode to.
+///
+/// Built by walking the sequences of up to three codes that fit in
+/// [`WIDE_BITS`] bits, shortest codes first, and filling the range of
+/// entries each sequence is a prefix of; a longer sequence overwrites the
+/// entries of its own prefix. This touches each entry at most three times,
+/// where decoding every entry bit by bit would take far longer to evaluate.
+static WIDE: [WideStep; 1 << WIDE_BITS] = {
+    let mut table = [WideStep(0); 1 << WIDE_BITS];
+    let mut first = 0;
+    while first < SORTED.len() {
+        let symbol = SORTED[first];
+        let (code, len) = CODES[symbol as usize];
+        let len = len as u32;
+        if len > WIDE_BITS {
+            break;
         }
-        bits += 1;
+        let step = WideStep(0).then(symbol, len);
+        let prefix = code << (WIDE_BITS - len);
+        fill(&mut table, prefix, len, step);
+        let mut second = 0;
+        while second < SORTED.len() {
+            let symbol = SORTED[second];
+            let (code, len2) = CODES[symbol as usize];
+            let len2 = len2 as u32;
+            if len + len2 > WIDE_BITS {
+                break;
+            }
+            let step = step.then(symbol, len2);
+            let prefix = prefix | (code << (WIDE_BITS - len - len2));
+            fill(&mut table, prefix, len + len2, step);
+            let mut third = 0;
+            while third < SORTED.len() {
+                let symbol = SORTED[third];
+                let (code, len3) = CODES[symbol as usize];
+                let len3 = len3 as u32;
+                if len + len2 + len3 > WIDE_BITS {
+                    break;
+                }
+                let step = step.then(symbol, len3);
+                let prefix = prefix | (code << (WIDE_BITS - len - len2 - len3));
+                fill(&mut table, prefix, len + len2 + len3, step);
+                third += 1;
+            }
+            second += 1;
+        }
+        first += 1;
     }
     table
 };
 
-/// Walks the code tree along the top of `available` bits of `bits`; returns
-/// the first symbol completed and its code length, or length 0 if none is.
-const fn walk(bits: u32, available: u32) -> (u16, u32) {
-    let mut node = 0;
-    let mut depth = 0;
-    while depth < available {
-        let child = TREE[node][((bits >> (available - 1 - depth)) & 1) as usize];
-        depth += 1;
-        if child & LEAF != 0 {
-            return (child & !LEAF, depth);
-        }
-        node = child as usize;
+/// Sets every entry of `table` whose top `len` bits are those of `prefix`.
+const fn fill(table: &mut [WideStep; 1 << WIDE_BITS], prefix: u32, len: u32, step: WideStep) {
+    let mut at = prefix as usize;
+    let end = at + (1 << (WIDE_BITS - len));
+    while at < end {
+        table[at] = step;
+        at += 1;
     }
-    (0, 0)
 }
 
 /// Per code length: the numerically first code, how many codes have that
@@ -326,12 +364,15 @@ const SORTED: [u16; 257] = {
     sorted
 };
 
+#[cfg(test)]
 /// A child in the code tree: an internal node id, or a leaf carrying a symbol.
 const LEAF: u16 = 0x8000;
+#[cfg(test)]
 /// Marks a child slot that has not been filled yet (the root is never a child).
 const EMPTY: u16 = 0;
 
-/// The code tree, from which the tables are built: 257 leaves make exactly
+#[cfg(test)]
+/// The code tree, which the tests' bit-by-bit reference decoder walks: 257 leaves make exactly
 /// 256 internal nodes. Node 0 is the root.
 const TREE: [[u16; 2]; 256] = {
     let mut tree = [[EMPTY; 2]; 256];
@@ -498,6 +539,37 @@ mod tests {
                 "{encoded:02x?}"
             );
             assert_eq!(decode_to_vec(&text), reference_decode(&text), "{text:02x?}");
+        }
+    }
+
+    /// Every entry of the wide table holds the longest run of whole codes, up
+    /// to three, that the tree finds in its bits.
+    #[test]
+    fn every_wide_entry_matches_the_tree() {
+        for (bits, step) in WIDE.iter().enumerate() {
+            let (mut node, mut depth, mut symbols, mut total_len) = (0usize, 0, Vec::new(), 0);
+            for shift in (0..WIDE_BITS).rev() {
+                let child = TREE[node][(bits >> shift) & 1];
+                depth += 1;
+                if child & LEAF != 0 {
+                    symbols.push(child & !LEAF);
+                    total_len += depth;
+                    (node, depth) = (0, 0);
+                    if symbols.len() == 3 {
+                        break;
+                    }
+                } else {
+                    node = usize::from(child);
+                }
+            }
+            assert_eq!(step.count(), symbols.len(), "{bits:016b}");
+            if !symbols.is_empty() {
+                assert_eq!(step.total_len(), total_len, "{bits:016b}");
+                let packed = step.0.to_le_bytes();
+                for (slot, &symbol) in symbols.iter().enumerate() {
+                    assert_eq!(u16::from(packed[slot]), symbol, "{bits:016b}");
+                }
+            }
         }
     }
 

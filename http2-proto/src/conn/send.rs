@@ -98,14 +98,8 @@ impl Connection {
         let (state, outbound, head_request, connect, unsent) = {
             let stream = self.streams.get(id).ok_or_else(|| self.missing(id))?;
             let unsent = stream.send_length.map(|n| n.saturating_sub(stream.sent));
-            let connect = stream.connect;
-            (
-                stream.state,
-                stream.outbound,
-                stream.head_request,
-                connect,
-                unsent,
-            )
+            let (state, outbound) = (stream.state, stream.outbound);
+            (state, outbound, stream.head_request, stream.connect, unsent)
         };
         if state == StreamState::Idle && self.role == Role::Client {
             self.check_extended_connect(headers)?;

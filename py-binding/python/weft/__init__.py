@@ -4,7 +4,9 @@
 - ``weft.http1``: ``Connection`` and events (names of ``h11``).
 - ``weft.http2``: ``Connection`` and events (names of ``h2``).
 - ``weft.Router``: a path router.
-- ``weft.App``: a decorator API served by the Rust server; ``weft.serve`` hosts ASGI 3 apps.
+- ``weft.ws``: ``WSConnection`` and events (names of ``wsproto``).
+- ``weft.App``: a decorator API served by the Rust server (``@app.websocket`` routes get a
+  ``weft.WebSocket``); ``weft.serve`` hosts ASGI 3 apps.
 - ``weft.run(app, **options)``: ``uvicorn.run``'s options; ``weft app:app`` is uvicorn's CLI.
 """
 
@@ -24,6 +26,7 @@ from .app import App, BadRequestBody, HTTPException, Response
 from ._config import UnsupportedOption
 from ._run import run
 from .asgi import serve
+from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "App",
@@ -35,6 +38,8 @@ __all__ = [
     "serve",
     "run",
     "UnsupportedOption",
+    "WebSocket",
+    "WebSocketDisconnect",
     "CLIENT",
     "SERVER",
     "InsertError",

@@ -163,7 +163,7 @@ class Config:
             raise UnsupportedOption(f"--interface {self.interface}: weft hosts ASGI 3 applications only")
         if self.lifespan not in ("auto", "on", "off"):
             raise UnsupportedOption("--lifespan must be 'auto', 'on' or 'off'")
-        if self.ws not in ("auto", "none"):
+        if self.ws not in ("auto", "none", "websockets", "wsproto"):
             raise UnsupportedOption(f"--ws {self.ws}: weft has one WebSocket implementation ('auto')")
         if self.reset_contextvars:
             raise UnsupportedOption("--reset-contextvars is not supported yet")
@@ -217,7 +217,16 @@ class Config:
             # A worker being replaced answers the requests keep-alive clients are
             # already sending instead of closing under them.
             "linger_idle_on_shutdown": True,
+            # WebSocket: 'websockets' and 'wsproto' name uvicorn's implementations;
+            # weft has one, so they mean what 'auto' means.
+            "ws": self.ws != "none",
+            "ws_max_size": self.ws_max_size,
+            "ws_ping_interval": self.ws_ping_interval,
+            "ws_per_message_deflate": self.ws_per_message_deflate,
         }
+        # uvicorn's `--ws-ping-timeout` None waits without limit; weft keeps its default.
+        if self.ws_ping_timeout is not None:
+            options["ws_ping_timeout"] = float(self.ws_ping_timeout)
         # uvicorn waits without limit when no timeout is given; weft keeps its own
         # bound of 30 s for in-flight requests then.
         if self.timeout_graceful_shutdown is not None:

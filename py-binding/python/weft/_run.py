@@ -83,7 +83,10 @@ def wrap(app: Callable, config: Config, on_recycle: Callable[[], None], extra_re
     from . import _middleware
     from ._access import AccessLog
 
-    if config.access_log:
+    # An access log whose logger drops INFO (``--log-level warning``, or a logging
+    # configuration that says so) would only cost time: it is left out, as uvicorn's
+    # level filter makes its own a no-op.
+    if config.access_log and logging.getLogger("weft.access").isEnabledFor(logging.INFO):
         app = AccessLog(app, config.access_log_format)
     if config.limit_concurrency is not None:
         app = _middleware.LimitConcurrency(app, config.limit_concurrency)

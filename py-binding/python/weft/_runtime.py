@@ -147,6 +147,10 @@ def run_server(
                 loop.add_signal_handler(sig, stop.set)
         if lifespan is not None:
             await lifespan.startup()
+        # Tasks the application started during its lifespan startup (Litestar's
+        # event emitter, say) live until its shutdown: the graceful shutdown below
+        # must not wait for them, or it waits out the whole timeout.
+        services = asyncio.all_tasks(loop) - {asyncio.current_task()}
         bound_host, bound_port = server.start(loop)
         loop.add_reader(
             server.wake_fd,
@@ -181,7 +185,7 @@ def run_server(
             # The lifespan task waits for its shutdown message, sent below: waiting for
             # it here would hold every shutdown for the full timeout.
             own = {asyncio.current_task(), lifespan._task if lifespan is not None else None}
-            pending = [t for t in asyncio.all_tasks(loop) if t not in own]
+            pending = [t for t in asyncio.all_tasks(loop) if t not in own and t not in services]
             if pending:
                 # What is left of the shutdown timeout (background work after a
                 # response, say), then they are cancelled, as uvicorn does, with a

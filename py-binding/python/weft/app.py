@@ -43,6 +43,7 @@ from urllib.parse import parse_qs
 
 from . import _runtime, _weft
 from ._weft import ClientDisconnected, Request
+from .websocket import WebSocket, WebSocketDisconnect
 
 logger = logging.getLogger("weft")
 
@@ -174,6 +175,10 @@ class _Route:
 
     __slots__ = ("method", "path", "endpoint", "is_async", "plan", "simple", "direct")
 
+    # The parameter that receives the request: by annotation, or else by name.
+    _receiver_type: Any = Request
+    _receiver_names: "tuple[str, ...]" = ("request",)
+
     def __init__(self, method: str, path: str, endpoint: Callable):
         self.method = method
         self.path = path
@@ -187,7 +192,9 @@ class _Route:
             hints = getattr(endpoint, "__annotations__", {})
         for name, param in inspect.signature(endpoint).parameters.items():
             annotation = hints.get(name, param.annotation)
-            if annotation is Request or (name == "request" and annotation is inspect.Parameter.empty):
+            if annotation is self._receiver_type or (
+                name in self._receiver_names and annotation is inspect.Parameter.empty
+            ):
                 self.plan.append(("request", name, None, None))
             elif name in path_names:
                 self.plan.append(("path", name, _converter(annotation), None))
@@ -238,11 +245,28 @@ class _Route:
         return kwargs
 
 
+class _WsRoute(_Route):
+    """A WebSocket handler: the socket goes to the parameter annotated
+    ``weft.WebSocket`` (or named ``ws`` / ``websocket``), path and query parameters as
+    for HTTP routes."""
+
+    __slots__ = ("subprotocols",)
+    _receiver_type = WebSocket
+    _receiver_names = ("ws", "websocket")
+
+    def __init__(self, path: str, endpoint: Callable, subprotocols: Iterable[str] = ()):
+        if not inspect.iscoroutinefunction(endpoint):
+            raise TypeError("a WebSocket handler must be declared async def")
+        super().__init__("GET", path, endpoint)
+        self.subprotocols = list(subprotocols)
+
+
 class App:
     """Routes and handlers, served by ``run()`` on weft's Rust server."""
 
     def __init__(self) -> None:
         self._routes: "list[_Route]" = []
+        self._ws_routes: "list[_WsRoute]" = []
 
     def route(self, path: str, methods: Iterable[str] = ("GET",)) -> Callable:
         """Registers the decorated function for ``methods`` on ``path``
@@ -251,6 +275,17 @@ class App:
         def decorate(endpoint: Callable) -> Callable:
             for method in methods:
                 self._routes.append(_Route(method.upper(), path, endpoint))
+            return endpoint
+
+        return decorate
+
+    def websocket(self, path: str, subprotocols: Iterable[str] = ()) -> Callable:
+        """``@app.websocket(path)``: WebSocket upgrades on ``path`` (RFC 6455), handled
+        by an ``async def`` that takes a ``weft.WebSocket`` (see ``weft.websocket``).
+        ``subprotocols``, most preferred first: the first the client offers is agreed."""
+
+        def decorate(endpoint: Callable) -> Callable:
+            self._ws_routes.append(_WsRoute(path, endpoint, subprotocols))
             return endpoint
 
         return decorate
@@ -371,6 +406,26 @@ class App:
             return None
         return self._stream_async(route, body, writer, reply)
 
+    def _dispatch_ws(self, index: int, raw: Any) -> Coroutine:
+        """The coroutine the server runs for an accepted WebSocket (``Server.drain``)."""
+        return self._run_ws(self._ws_routes[index], WebSocket(raw))
+
+    async def _run_ws(self, route: _WsRoute, ws: WebSocket) -> None:
+        # RFC 6455 §7.4.1: 1000 when the handler is done, 1011 when it failed.
+        code = 1000
+        try:
+            await route.endpoint(**route.arguments(ws))
+        except (WebSocketDisconnect, ClientDisconnected):
+            return
+        except _ParamError as exc:
+            logger.warning("weft: websocket %s: %s", route.path, exc)
+            code = 1008
+        except Exception:
+            logger.exception("weft: websocket handler %s failed", route.path)
+            code = 1011
+        if ws.close_status is None:
+            await ws.close(code)
+
     async def _stream_async(self, route: _Route, body: Any, writer, reply) -> None:
         try:
             if hasattr(body, "__aiter__"):
@@ -416,7 +471,7 @@ class App:
         ``async def`` handlers: ``"auto"`` (uvloop if installed), ``"uvloop"``,
         ``"asyncio"``.
         """
-        if not self._routes:
+        if not self._routes and not self._ws_routes:
             raise RuntimeError("the app has no routes")
         has_sync = any(not r.is_async for r in self._routes)
 
@@ -427,6 +482,8 @@ class App:
                 else:
                     server.add_route(route.method, route.path, index, route.is_async, route.endpoint, route.direct[0])
             server.set_direct(self._finish_sync, self._finish_async, _json)
+            for index, ws_route in enumerate(self._ws_routes):
+                server.add_ws_route(ws_route.path, index, self._dispatch_ws, ws_route.subprotocols)
 
         def run_one(reuse_port: bool = False) -> None:
             _runtime.run_server(

@@ -4,7 +4,9 @@
 The ``http`` scope is served over HTTP/1.1 and HTTP/2 (h2c prior knowledge, or TLS
 with ALPN), with streamed request and response bodies, ``http.disconnect`` once the
 exchange is over or the client is gone, and the ``lifespan`` protocol (with
-``state``) around the server's life.
+``state``) around the server's life. WebSocket upgrades get a ``websocket`` scope
+(ASGI 2.4, with the ``websocket.http.response`` extension) over HTTP/1.1, cleartext or
+TLS; ``--ws none`` serves them as plain HTTP.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import sys
 from typing import Optional, Sequence
 
 from ._config import DEFAULT_ACCESS_LOG_FORMAT, LOG_LEVELS, Config, UnsupportedOption
+from ._ws_cli import add_ws_arguments
 
 
 def _header(value: str) -> "tuple[str, str]":
@@ -16,15 +17,6 @@ def _header(value: str) -> "tuple[str, str]":
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected NAME:VALUE, got {value!r}")
     return name.strip(), field.strip()
-
-
-def _bool(value: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected a boolean, got {value!r}")
 
 
 def _switch(group, name: str, default: bool, help: str) -> None:
@@ -125,15 +117,8 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_websocket_options(parser: argparse.ArgumentParser) -> None:
-    """uvicorn's WebSocket flags. The values reach ``Config`` (``ws_*``); the host
-    takes them over when it serves WebSocket."""
-    group = parser.add_argument_group("WebSocket")
-    group.add_argument("--ws", default="auto", help="auto or none")
-    group.add_argument("--ws-max-size", type=int, default=16 * 1024 * 1024, help="largest message in bytes (default 16 MiB)")
-    group.add_argument("--ws-max-queue", type=int, default=32, help="messages queued for the application (default 32)")
-    group.add_argument("--ws-ping-interval", type=float, default=20.0, help="seconds between pings (default 20)")
-    group.add_argument("--ws-ping-timeout", type=float, default=20.0, help="seconds to wait for a pong (default 20)")
-    group.add_argument("--ws-per-message-deflate", type=_bool, default=True, help="permessage-deflate (default true)")
+    """uvicorn's WebSocket flags; the values reach ``Config`` (``ws_*``)."""
+    add_ws_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

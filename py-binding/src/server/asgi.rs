@@ -71,14 +71,12 @@ impl Handler for AsgiHandler {
 /// immutable (strings, a tuple), so the copies can share them.
 #[derive(Debug)]
 pub(crate) struct ScopeBase {
-    /// `type`, `scheme`, `root_path` and `server`, and every per-request key already
+    /// `type`, `scheme`, `root_path`, `server` and `extensions`, and every per-request key already
     /// present (as `None`): a copy then has room for all of them, and filling it in
     /// replaces values instead of growing the table.
     scope: Py<PyDict>,
     /// The `asgi` entry: `version` and `spec_version`.
     asgi: Py<PyDict>,
-    /// The `extensions` entry: what `send` takes besides the ASGI core messages.
-    extensions: Py<PyDict>,
     /// The last client host made into a Python string, reused while it repeats.
     client_host: Mutex<Option<(IpAddr, Py<PyString>)>>,
 }
@@ -105,7 +103,6 @@ impl ScopeBase {
             pyo3::intern!(py, "query_string"),
             pyo3::intern!(py, "headers"),
             pyo3::intern!(py, "client"),
-            pyo3::intern!(py, "extensions"),
         ];
         if with_state {
             per_request.push(pyo3::intern!(py, "state"));
@@ -119,14 +116,16 @@ impl ScopeBase {
         // ASGI extensions: trailers (chunked trailers over HTTP/1.1, a trailing
         // HEADERS frame over HTTP/2, RFC 9110 §6.5) and pathsend (the server reads the
         // file). Each is an empty dict: they take no parameters.
+        // One dict that every scope's copy shares, so it costs a request nothing:
+        // the extensions take no parameters and an application only looks names up.
         let extensions = PyDict::new(py);
         for name in ["http.response.trailers", "http.response.pathsend"] {
             extensions.set_item(PyString::intern(py, name), PyDict::new(py))?;
         }
+        scope.set_item(pyo3::intern!(py, "extensions"), extensions)?;
         Ok(Self {
             scope: scope.unbind(),
             asgi: asgi.unbind(),
-            extensions: extensions.unbind(),
             client_host: Mutex::new(None),
         })
     }
@@ -182,51 +181,13 @@ impl AsgiJob {
         base: &ScopeBase,
         state: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<(Bound<'py, PyDict>, Py<Receive>, Py<Send>)> {
-        let scope = base.scope.bind(py).copy()?;
         let request = &self.request;
         let head_request = request.method() == "HEAD";
-        if wants_websocket(request.headers()) {
-            warn_websocket_once(py);
-        }
-        // Keys and the small fixed values are interned: a scope is built per request.
-        scope.set_item(pyo3::intern!(py, "asgi"), base.asgi.bind(py).copy()?)?;
-        scope.set_item(
-            pyo3::intern!(py, "extensions"),
-            base.extensions.bind(py).copy()?,
-        )?;
-        scope.set_item(
-            pyo3::intern!(py, "http_version"),
-            version_pystr(py, request.version()),
-        )?;
+        let scope = base.request_scope(py, request, state)?;
         scope.set_item(
             pyo3::intern!(py, "method"),
             method_str(py, request.method()),
         )?;
-        let path = request.path();
-        let decoded = router::percent_decode(path).unwrap_or(std::borrow::Cow::Borrowed(path));
-        scope.set_item(pyo3::intern!(py, "path"), PyString::new(py, &decoded))?;
-        scope.set_item(
-            pyo3::intern!(py, "raw_path"),
-            PyBytes::new(py, path.as_bytes()),
-        )?;
-        let query = request.query();
-        scope.set_item(
-            pyo3::intern!(py, "query_string"),
-            PyBytes::new(py, query.as_bytes()),
-        )?;
-        scope.set_item(
-            pyo3::intern!(py, "headers"),
-            header_pairs(py, request.headers())?,
-        )?;
-        scope.set_item(
-            pyo3::intern!(py, "client"),
-            request
-                .peer()
-                .map(|a| (base.client_host(py, a.ip()), a.port())),
-        )?;
-        if let Some(state) = state {
-            scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;
-        }
         let receive = Py::new(
             py,
             Receive {
@@ -255,6 +216,84 @@ impl AsgiJob {
             },
         )?;
         Ok((scope, receive, send))
+    }
+}
+
+impl ScopeBase {
+    /// The keys an `http` and a `websocket` scope share (ASGI 2.4), filled in for
+    /// `request`, on a copy of the fixed ones.
+    fn request_scope<'py>(
+        &self,
+        py: Python<'py>,
+        request: &RequestData,
+        state: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let base = self;
+        let scope = base.scope.bind(py).copy()?;
+        // Keys and the small fixed values are interned: a scope is built per request.
+        scope.set_item(pyo3::intern!(py, "asgi"), base.asgi.bind(py).copy()?)?;
+        scope.set_item(
+            pyo3::intern!(py, "http_version"),
+            version_pystr(py, request.version()),
+        )?;
+        let path = request.path();
+        let decoded = router::percent_decode(path).unwrap_or(std::borrow::Cow::Borrowed(path));
+        scope.set_item(pyo3::intern!(py, "path"), PyString::new(py, &decoded))?;
+        scope.set_item(
+            pyo3::intern!(py, "raw_path"),
+            PyBytes::new(py, path.as_bytes()),
+        )?;
+        let query = request.query();
+        scope.set_item(
+            pyo3::intern!(py, "query_string"),
+            PyBytes::new(py, query.as_bytes()),
+        )?;
+        scope.set_item(
+            pyo3::intern!(py, "headers"),
+            header_pairs(py, request.headers())?,
+        )?;
+        scope.set_item(
+            pyo3::intern!(py, "client"),
+            request
+                .peer()
+                .map(|a| (base.client_host(py, a.ip()), a.port())),
+        )?;
+        if let Some(state) = state {
+            scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;
+        }
+        Ok(scope)
+    }
+
+    /// A `websocket` scope (ASGI 2.4) for an upgrade request; the caller adds
+    /// `subprotocols`. The `websocket.http.response` extension is offered: the
+    /// application may refuse the handshake with a response of its own.
+    pub(crate) fn websocket_scope<'py>(
+        &self,
+        py: Python<'py>,
+        request: &RequestData,
+        state: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let scope = self.request_scope(py, request, state)?;
+        scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "websocket"))?;
+        let secure = scope
+            .get_item(pyo3::intern!(py, "scheme"))?
+            .is_some_and(|s| s.eq("https").unwrap_or(false));
+        scope.set_item(
+            pyo3::intern!(py, "scheme"),
+            if secure {
+                pyo3::intern!(py, "wss")
+            } else {
+                pyo3::intern!(py, "ws")
+            },
+        )?;
+        scope.del_item(pyo3::intern!(py, "method"))?;
+        let extensions = PyDict::new(py);
+        extensions.set_item(
+            pyo3::intern!(py, "websocket.http.response"),
+            PyDict::new(py),
+        )?;
+        scope.set_item(pyo3::intern!(py, "extensions"), extensions)?;
+        Ok(scope)
     }
 }
 
@@ -447,7 +486,7 @@ pub(crate) struct Send {
     bridge: Arc<Bridge>,
 }
 
-fn ready(py: Python<'_>) -> PyResult<Py<PyAny>> {
+pub(crate) fn ready(py: Python<'_>) -> PyResult<Py<PyAny>> {
     super::bridge::done(py)
 }
 
@@ -701,40 +740,11 @@ impl Send {
     }
 }
 
-/// Whether the request asks to switch to the websocket protocol (RFC 6455 §4.1).
-fn wants_websocket(headers: &server_smol::Headers) -> bool {
-    headers
-        .get("upgrade")
-        .is_some_and(|value| value.eq_ignore_ascii_case(b"websocket"))
-}
-
-/// weft has no websocket support, so an upgrade request goes to the app as plain
-/// HTTP and is answered as such, as uvicorn does without a websocket library. The
-/// warning (once per process, not once per request) says why the app's websocket
-/// routes are never reached.
-fn warn_websocket_once(py: Python<'_>) {
-    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        return;
-    }
-    let logged = py.import("logging").and_then(|logging| {
-        logging.call_method1("getLogger", ("weft",))?.call_method1(
-            "warning",
-            (
-                "Unsupported upgrade request: weft does not implement websockets; \
-              the request is handled as plain HTTP",
-            ),
-        )
-    });
-    // A failing logging setup must not cost the request.
-    drop(logged);
-}
-
 /// The status of an `http.response.start`: an `int` (an `IntEnum` such as
 /// `HTTPStatus` is one; a `bool` is a mistake) that a final response can have.
 /// RFC 9110 §15 gives statuses three digits, and the 1xx are interim responses,
 /// which the ASGI message cannot send.
-fn final_status(value: Option<Bound<'_, PyAny>>) -> PyResult<u16> {
+pub(crate) fn final_status(value: Option<Bound<'_, PyAny>>) -> PyResult<u16> {
     let value =
         value.ok_or_else(|| PyValueError::new_err("http.response.start without 'status'"))?;
     if !value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>() {
@@ -757,7 +767,7 @@ fn final_status(value: Option<Bound<'_, PyAny>>) -> PyResult<u16> {
 /// The head of `http.response.start`: `headers` is an iterable of `[name, value]`
 /// pairs of byte strings. Everything is checked before anything is kept, so a
 /// refused message leaves `send` as it was and the app can still answer.
-fn response_head(status: u16, headers: Option<Bound<'_, PyAny>>) -> PyResult<Response> {
+pub(crate) fn response_head(status: u16, headers: Option<Bound<'_, PyAny>>) -> PyResult<Response> {
     let mut response = Response::new(status);
     let Some(headers) = headers else {
         return Ok(response);
@@ -779,7 +789,7 @@ fn response_head(status: u16, headers: Option<Bound<'_, PyAny>>) -> PyResult<Res
 
 /// One `[name, value]` pair: a tuple or list (the common case), or any iterable of
 /// two byte strings.
-fn header_pair(item: &Bound<'_, PyAny>) -> PyResult<(Bytes, Bytes)> {
+pub(crate) fn header_pair(item: &Bound<'_, PyAny>) -> PyResult<(Bytes, Bytes)> {
     let not_a_pair = |len: usize| {
         PyValueError::new_err(format!(
             "a header must be a [name, value] pair; got {len} item(s)"
@@ -870,7 +880,7 @@ fn byte_string(obj: &Bound<'_, PyAny>) -> Option<Bytes> {
 /// The `body` of `http.response.body`: `bytes`, or another bytes-like object
 /// (`bytearray`, `memoryview`). A `str` has no one right encoding and a list of
 /// ints is not a body, so both are refused.
-fn body_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+pub(crate) fn body_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     if let Some(bytes) = byte_string(obj) {
         return Ok(bytes);
     }

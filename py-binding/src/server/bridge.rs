@@ -37,7 +37,9 @@ use pyo3::sync::PyOnceLock;
 use server_smol::Response;
 
 use super::asgi::AsgiJob;
+use super::asgi_ws::AsgiWsJob;
 use super::request::RouteJob;
+use super::websocket::WsJob;
 
 /// Builds the value (or exception) a Python future is resolved with, under the GIL.
 pub(crate) type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
@@ -48,6 +50,10 @@ pub(crate) enum LoopItem {
     Route(RouteJob),
     /// Start an ASGI application call.
     Asgi(AsgiJob),
+    /// Start a WebSocket route's handler on its accepted socket.
+    Ws(WsJob),
+    /// Start an ASGI application call for a WebSocket upgrade.
+    AsgiWs(AsgiWsJob),
     /// Resolve an asyncio future a Rust task was working for.
     Resolve { future: Py<PyAny>, outcome: Outcome },
 }

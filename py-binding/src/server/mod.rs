@@ -15,12 +15,14 @@
 //! ```
 
 mod asgi;
+mod asgi_ws;
 mod bridge;
 mod exchange;
 mod listener;
 mod request;
 mod resume;
 mod task;
+mod websocket;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -35,8 +37,10 @@ use pyo3::types::PyDict;
 use server_smol::{App, ClientAuth, Layout, RunningServer, ServerConfig, TlsSource};
 
 use asgi::{AsgiHandler, ScopeBase};
+use asgi_ws::AsgiWsHandler;
 use bridge::{Bridge, LoopItem};
 use request::RouteHandler;
+use websocket::{PySocket, WsRouteHandler};
 
 // `create_exception!` declares a `pub struct`; Python reaches it through the module.
 #[allow(unreachable_pub)]
@@ -101,6 +105,13 @@ const MAX_DEFERRED: usize = 32;
 pub(crate) struct Server {
     config: ServerConfig,
     routes: Vec<Route>,
+    /// ASGI apps get `websocket` scopes for upgrades (`--ws auto`); off (`--ws none`),
+    /// an upgrade is a plain HTTP request.
+    asgi_ws: bool,
+    /// `@app.websocket` routes: path, route index and subprotocols.
+    ws_routes: Vec<(String, usize, Arc<[String]>)>,
+    /// `dispatch_ws(index, socket)`: the coroutine that runs a WebSocket handler.
+    ws_dispatch: Option<Py<PyAny>>,
     asgi: bool,
     root_path: String,
     state: Option<Py<PyDict>>,
@@ -128,6 +139,7 @@ fn resolve_addr(host: &str, port: u16) -> PyResult<SocketAddr> {
 impl Server {
     /// A server for `host:port`; TLS (ALPN h2 / http/1.1) when `certfile` and
     /// `keyfile` are given, otherwise cleartext HTTP/1.1 with h2c prior knowledge.
+    /// The `ws_*` settings apply to every WebSocket (uvicorn's `--ws-*` flags).
     ///
     /// `reuse_port` lets several processes bind the same port (worker processes).
     ///
@@ -164,6 +176,11 @@ impl Server {
         ca_certs = None,
         cert_reqs = 0,
         linger_idle_on_shutdown = false,
+        ws = true,
+        ws_max_size = 16 * 1024 * 1024,
+        ws_ping_interval = Some(20.0),
+        ws_ping_timeout = 20.0,
+        ws_per_message_deflate = true,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -186,6 +203,11 @@ impl Server {
         ca_certs: Option<PathBuf>,
         cert_reqs: u8,
         linger_idle_on_shutdown: bool,
+        ws: bool,
+        ws_max_size: usize,
+        ws_ping_interval: Option<f64>,
+        ws_ping_timeout: f64,
+        ws_per_message_deflate: bool,
     ) -> PyResult<Self> {
         let mut config = ServerConfig::default();
         let addr = match fd {
@@ -242,9 +264,22 @@ impl Server {
         config.timeouts.keep_alive = duration(keep_alive_timeout)?;
         config.timeouts.shutdown = duration(shutdown_timeout)?;
         config.timeouts.linger_idle_on_shutdown = linger_idle_on_shutdown;
+        // uvicorn's defaults: 16 MiB messages, a Ping every 20 s answered within 20 s,
+        // permessage-deflate (RFC 7692) when the client offers it.
+        let ping = match ws_ping_interval {
+            Some(s) if s > 0.0 => Some(duration(s)?),
+            _ => None,
+        };
+        config.ws = server_smol::WsOptions::default()
+            .with_max_message_size(ws_max_size)
+            .with_ping(ping, duration(ws_ping_timeout)?)
+            .with_compression(ws_per_message_deflate);
         Ok(Self {
             config,
             routes: Vec::new(),
+            asgi_ws: ws,
+            ws_routes: Vec::new(),
+            ws_dispatch: None,
             asgi: false,
             root_path: String::new(),
             state: None,
@@ -285,6 +320,23 @@ impl Server {
                 slow: AtomicBool::new(true),
             }),
         });
+    }
+
+    /// Routes WebSocket upgrades (RFC 6455) on `path` to the Python route `index`, run
+    /// on the event loop by `dispatch(index, socket)` (a coroutine). The upgrade is
+    /// accepted before the handler runs, with the first of `subprotocols` the client
+    /// offered.
+    #[pyo3(signature = (path, index, dispatch, subprotocols = Vec::new()))]
+    fn add_ws_route(
+        &mut self,
+        path: &str,
+        index: usize,
+        dispatch: Py<PyAny>,
+        subprotocols: Vec<String>,
+    ) {
+        self.ws_routes
+            .push((path.to_owned(), index, subprotocols.into()));
+        self.ws_dispatch = Some(dispatch);
     }
 
     /// Enables direct calls of the routes added with an `endpoint`: results that are
@@ -330,8 +382,16 @@ impl Server {
                     let handler = AsgiHandler {
                         bridge: self.bridge.clone(),
                     };
-                    app.try_route(method, path, handler)
-                        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                    let routed = if method == "GET" && self.asgi_ws {
+                        // WebSocket upgrades are GETs: they get a `websocket` scope.
+                        let ws = AsgiWsHandler {
+                            bridge: self.bridge.clone(),
+                        };
+                        app.try_route_and_ws(path, None, handler, ws)
+                    } else {
+                        app.try_route(method, path, handler)
+                    };
+                    routed.map_err(|e| PyValueError::new_err(e.to_string()))?;
                 }
             }
         } else {
@@ -342,6 +402,15 @@ impl Server {
                     on_loop: route.on_loop,
                 };
                 app.try_route(&route.method, &route.path, handler)
+                    .map_err(|e| crate::errors::InsertError::new_err(e.to_string()))?;
+            }
+            for (path, index, protocols) in &self.ws_routes {
+                let handler = WsRouteHandler {
+                    bridge: self.bridge.clone(),
+                    index: *index,
+                    protocols: protocols.clone(),
+                };
+                app.try_ws(path, None, handler)
                     .map_err(|e| crate::errors::InsertError::new_err(e.to_string()))?;
             }
         }
@@ -404,6 +473,20 @@ impl Server {
                     job.into_py(py, &self.bridge, base, state)
                         .and_then(|(scope, receive, send)| {
                             let finish = task::Finish::Asgi(send.clone_ref(py));
+                            match asgi_app.call1((scope, receive, send)) {
+                                Ok(coro) => task::HandlerTask::start(py, runtime, coro, finish),
+                                Err(err) => task::HandlerTask::failed(py, runtime, err, finish),
+                            }
+                        })
+                }
+                LoopItem::Ws(job) => self.start_ws(py, job, runtime),
+                LoopItem::AsgiWs(job) => {
+                    let Some(base) = self.scope_base.as_ref() else {
+                        continue;
+                    };
+                    job.into_py(py, &self.bridge, base, state)
+                        .and_then(|(scope, receive, send)| {
+                            let finish = task::Finish::AsgiWs(send.clone_ref(py));
                             match asgi_app.call1((scope, receive, send)) {
                                 Ok(coro) => task::HandlerTask::start(py, runtime, coro, finish),
                                 Err(err) => task::HandlerTask::failed(py, runtime, err, finish),
@@ -558,6 +641,23 @@ impl Server {
         Ok(self.tasks.get_or_init(|| runtime))
     }
 
+    /// Starts a WebSocket route's handler: `dispatch_ws(index, socket)` makes the
+    /// coroutine, which closes the socket and reports its own errors.
+    fn start_ws(
+        &self,
+        py: Python<'_>,
+        job: websocket::WsJob,
+        runtime: &Arc<task::TaskRuntime>,
+    ) -> PyResult<()> {
+        let Some(dispatch) = self.ws_dispatch.as_ref() else {
+            return Ok(());
+        };
+        let index = job.index;
+        let socket = Py::new(py, PySocket::new(job, self.bridge.clone()))?;
+        let coroutine = dispatch.bind(py).call1((index, socket))?;
+        task::HandlerTask::start(py, runtime, coroutine, task::Finish::Detached)
+    }
+
     /// Calls an async route's handler, which only makes its coroutine, and starts
     /// the coroutine as a task.
     fn start_route(
@@ -609,6 +709,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bridge::FlushReplies>()?;
     m.add_class::<asgi::Receive>()?;
     m.add_class::<asgi::Send>()?;
+    m.add_class::<websocket::PySocket>()?;
+    m.add_class::<asgi_ws::WsReceive>()?;
+    m.add_class::<asgi_ws::WsSend>()?;
     task::register(m)?;
     m.add("ClientDisconnected", py.get_type::<ClientDisconnected>())?;
     Ok(())

@@ -30,6 +30,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::asgi::Send;
+use super::asgi_ws::WsSend;
 use super::request::RouteCall;
 use super::resume::{Stepped, resume};
 
@@ -130,6 +131,9 @@ pub(crate) enum Finish {
     /// An ASGI call: `send.finish(failed)` answers 500 if nothing was sent, or ends a
     /// started stream.
     Asgi(Py<Send>),
+    /// An ASGI call for a WebSocket: `send.finish(failed)` answers 403 or 500 if the
+    /// handshake was never decided, or closes an accepted socket with 1000 or 1011.
+    AsgiWs(Py<WsSend>),
     /// A decorator route's handler: a plain result is answered here, anything else
     /// (a streamed body, an error) goes to the route finisher.
     Route(RouteCall),
@@ -463,6 +467,19 @@ fn run_finish(py: Python<'_>, runtime: &Arc<TaskRuntime>, finish: Finish, outcom
             }
             send.finish(py, !matches!(outcome, Outcome::Returned(_)));
         }
+        Finish::AsgiWs(send) => {
+            match &outcome {
+                Outcome::Raised(err) => {
+                    runtime.log_failure(py, "ASGI websocket application failed", err.bind(py));
+                }
+                Outcome::Cancelled(_) => {
+                    let err = cancelled_error(py, None).into_value(py);
+                    runtime.log_failure(py, "ASGI application was cancelled", err.bind(py));
+                }
+                Outcome::Returned(_) | Outcome::Pending => {}
+            }
+            send.get().finish(!matches!(outcome, Outcome::Returned(_)));
+        }
         Finish::Route(mut call) => {
             let (result, error) = match outcome {
                 Outcome::Returned(value) => match call.send_plain(py, value.bind(py)) {
@@ -716,6 +733,19 @@ impl HandlerTask {
     ) -> Bound<'py, pyo3::types::PyList> {
         let _ = limit;
         pyo3::types::PyList::empty(py)
+    }
+
+    /// `Task._callbacks`, the `(callback, context)` pairs: anyio's `find_root_task`
+    /// (behind `anyio.to_thread.run_sync`, so FastAPI's and Starlette's sync
+    /// endpoints) reads it on every task `asyncio.all_tasks()` returns.
+    #[getter]
+    fn _callbacks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        let state = lock(&self.state);
+        let pairs = state
+            .callbacks
+            .iter()
+            .map(|(callback, context)| (callback.clone_ref(py), context.clone_ref(py)));
+        pyo3::types::PyList::new(py, pairs)
     }
 
     /// `Task._must_cancel`, read by anyio's cancel scopes.

@@ -137,8 +137,11 @@ impl<S: Io> H2<S> {
                 let context = ConnContext {
                     shared: self.context.shared.clone(),
                     peer: self.context.peer,
+                    tls: self.context.tls,
                 };
-                let serve = crate::ws::session::serve(io, BytesMut::new(), false, seed, context);
+                let turn = crate::turn::Turn::default();
+                let serve =
+                    crate::ws::session::serve(io, BytesMut::new(), false, seed, context, turn);
                 self.sessions.insert(
                     id,
                     Session {

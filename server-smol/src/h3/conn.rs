@@ -367,6 +367,9 @@ impl Conn {
                 config.header_timeout = Some(settings.timeouts.header_read);
                 config.body_timeout = Some(settings.timeouts.body_read);
                 config.goaway_drain_timeout = std::time::Duration::from_millis(100);
+                // No extended CONNECT (RFC 9220) here yet: WebSocket is served over
+                // HTTP/1.1 and HTTP/2.
+                config.local.enable_connect_protocol = false;
                 let mut h3 = H3Connection::new(now, config);
                 if self.going_away {
                     h3.goaway(now);
@@ -656,8 +659,8 @@ impl Conn {
         let mut request =
             Request::from_parts(method, path, headers, Version::H3, body, Some(self.peer));
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
-        // RFC 9220 (WebSocket over HTTP/3) is not served yet: a WebSocket route answers
-        // an HTTP/3 request as HTTP/2 answers one that is not an extended CONNECT.
+        // WebSocket over HTTP/3 (RFC 9220) is not served: its routes answer 400, as
+        // over HTTP/2 for a request that is not an extended CONNECT.
         match shared.app.route_request(&mut request).http_only() {
             Ok(handler) => {
                 job.phase = Phase::Handler {
@@ -667,14 +670,15 @@ impl Conn {
                 self.jobs.insert(id, job);
                 self.to_poll.push(id);
             }
-            Err(mut response) => {
+            Err(response) => {
+                let mut response = *response;
                 drop(request);
                 job.body_tx = None;
                 if let Some(info) = &info {
                     shared.app.finish(info, &mut response);
                 }
                 self.jobs.insert(id, job);
-                self.respond(id, *response, info.as_ref());
+                self.respond(id, response, info.as_ref());
             }
         }
     }

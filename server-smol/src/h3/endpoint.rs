@@ -14,6 +14,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use quinn_proto::{ConnectionHandle, DatagramEvent, EndpointConfig, ServerConfig, Transmit};
 use smol::Async;
+use socket2::{Domain, Protocol, Socket, Type};
 
 use super::conn::{Conn, WakeList};
 use crate::clock;
@@ -26,11 +27,22 @@ const MAX_DATAGRAM: usize = 65_535;
 /// Datagrams read in one go before the connections get a turn.
 const READ_BATCH: usize = 64;
 
-/// Binds the UDP socket HTTP/3 listens on.
-pub(crate) fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
-    let socket = UdpSocket::bind(addr)?;
+/// Binds a UDP socket HTTP/3 listens on; with `reuse_port`, one of several on the same
+/// address (`SO_REUSEPORT`), among which the kernel picks by the datagram's addresses and
+/// ports, so every packet of a connection reaches the same socket while the client's
+/// address stays the same.
+pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
     socket.set_nonblocking(true)?;
-    Ok(socket)
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
 }
 
 /// Serves HTTP/3 on `socket` until shutdown, then until the last connection closed.

@@ -1,5 +1,5 @@
 //! HTTP/3: QUIC by quinn-proto, HTTP/3 by http3-proto, both sans-IO, driven from one
-//! UDP socket per endpoint.
+//! UDP socket per endpoint, one endpoint per worker.
 //!
 //! `endpoint.rs` owns the socket and quinn-proto's `Endpoint`: it reads datagrams,
 //! hands each to its connection, sends what the connections produce and sleeps until
@@ -36,9 +36,14 @@ const MAX_UNI_STREAMS: u32 = 8;
 /// quinn-proto's server configuration: the TLS listener's certificate, with ALPN `h3`
 /// (QUIC negotiates TLS 1.3 only, RFC 9001 §4.2), and transport limits taken from the
 /// server's own.
+///
+/// With one socket per worker (`per_worker_sockets`), a client that moves to another
+/// address would land on another worker, which does not know its connection: migration
+/// (RFC 9000 §9) is then turned off, and such a client reconnects.
 pub(crate) fn quic_config(
     config: &ServerConfig,
     tls: &rustls::ServerConfig,
+    per_worker_sockets: bool,
 ) -> Result<Arc<quinn_proto::ServerConfig>, TlsError> {
     let mut crypto = tls.clone();
     crypto.alpn_protocols = vec![ALPN_H3.to_vec()];
@@ -51,6 +56,7 @@ pub(crate) fn quic_config(
         .max_idle_timeout(idle_timeout(config.timeouts.keep_alive));
     let mut server = quinn_proto::ServerConfig::with_crypto(Arc::new(crypto));
     server.transport_config(Arc::new(transport));
+    server.migration(!per_worker_sockets);
     Ok(Arc::new(server))
 }
 

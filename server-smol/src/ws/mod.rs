@@ -20,6 +20,10 @@
 //!   routes the request here, polls the handler until it decides, sends the 101
 //!   through http1-proto (which then switches protocols), and hands its byte stream and
 //!   the bytes received after the request (`Connection::into_parts`) to the session.
+//! - [`http2`]: the HTTP/2 form (RFC 8441): an extended CONNECT with `:protocol:
+//!   websocket`, checked with `ws_proto::accept_extended_connect`, then the same
+//!   handler decision. The HTTP/2 driver (`h2/websocket.rs`) answers an accept with 200
+//!   and runs the session on the stream (`h2/tunnel.rs`).
 //! - [`options`]: [`WsOptions`], server-wide or per route.
 //!
 //! # The transport of a session
@@ -32,10 +36,12 @@
 //! connection's context. Over HTTP/1.1 the stream is the TCP or TLS stream itself.
 //! Over HTTP/2 (RFC 8441) it is one extended-CONNECT stream: the HTTP/2 driver gives
 //! the session an `Io` whose reads are the stream's DATA and whose writes become DATA
-//! (flow control is the HTTP/2 driver's), and whose end is END_STREAM or a reset;
-//! the handshake is `ws_proto::accept_extended_connect` answered with 200, and the
-//! decision comes from the same [`WsUpgrade`] and [`Decision`](upgrade::Decision) as
-//! here.
+//! (flow control is the HTTP/2 driver's, so a peer that does not read makes `send`
+//! wait), and whose end is END_STREAM or a reset (CANCEL when the session ends with
+//! output the peer holds back); the handshake is `ws_proto::accept_extended_connect`
+//! answered with 200, and the decision comes from the same [`WsUpgrade`] and
+//! [`Decision`](upgrade::Decision) as here. Only an app with WebSocket routes
+//! advertises SETTINGS_ENABLE_CONNECT_PROTOCOL.
 
 pub(crate) mod http1;
 pub(crate) mod http2;

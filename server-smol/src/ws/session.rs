@@ -58,15 +58,17 @@ pub(crate) struct SessionSeed {
 
 /// Runs a WebSocket connection on `io` to its end, then the handler to its end.
 /// `received` holds the bytes that followed the handshake, `peer_eof` whether the peer
-/// closed already.
+/// closed already; `turn` is the work the task has done in its current turn (an
+/// HTTP/1.1 connection's, which the session continues).
 pub(crate) fn serve<S: Io>(
     io: S,
     received: BytesMut,
     peer_eof: bool,
     seed: SessionSeed,
     context: ConnContext,
+    turn: Turn,
 ) -> impl Future<Output = io::Result<()>> {
-    let mut session = Session::new(io, seed, context);
+    let mut session = Session::new(io, seed, context, turn);
     let now = clock::now();
     if !received.is_empty() {
         session.conn.recv_owned(now, received);
@@ -132,7 +134,7 @@ struct Session<S> {
 }
 
 impl<S: Io> Session<S> {
-    fn new(io: S, seed: SessionSeed, context: ConnContext) -> Self {
+    fn new(io: S, seed: SessionSeed, context: ConnContext, turn: Turn) -> Self {
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
         let SocketLink {
@@ -164,7 +166,7 @@ impl<S: Io> Session<S> {
             shutting_down: false,
             peer_eof: false,
             maybe_readable: true,
-            turn: Turn::default(),
+            turn,
             context,
         }
     }

@@ -1,0 +1,407 @@
+//! `h3-load ADDR CONNECTIONS STREAMS SECONDS [PATH [WARM_UP_SECONDS]]`: keeps STREAMS
+//! GET requests in flight on each of CONNECTIONS HTTP/3 connections for SECONDS after a
+//! warm-up (1 s by default), then prints `requests/s` and `MB/s` of response bodies. One thread and one UDP socket, driven the
+//! sans-IO way: quinn-proto for QUIC, http3-proto (client role) for HTTP/3, so the load
+//! generator exercises the same crate as the server it loads, from the other side.
+//!
+//! It does not verify the server's certificate: it loads a local test server.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http3_proto::{Config, Connection as H3, Event as H3Event, Header, StreamId, Target, Transmit};
+use quinn_proto::crypto::rustls::QuicClientConfig;
+use quinn_proto::{
+    ClientConfig, ConnectionHandle, DatagramEvent, Dir, Endpoint, EndpointConfig, Event, ReadError,
+    StreamEvent, VarInt,
+};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+
+#[derive(Debug)]
+struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn client_config() -> ClientConfig {
+    // The same provider as the server's (ring), whatever rustls now prefers.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("TLS 1.3")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h3".to_vec()];
+    ClientConfig::new(Arc::new(
+        QuicClientConfig::try_from(tls).expect("QUIC suite"),
+    ))
+}
+
+/// One connection: QUIC, HTTP/3 over it, and the streams it maps between them.
+struct Conn {
+    quic: quinn_proto::Connection,
+    h3: Option<H3>,
+    uni: HashMap<Target, quinn_proto::StreamId>,
+    unsent: HashMap<Target, Vec<(Bytes, bool)>>,
+    in_flight: usize,
+}
+
+fn quic_id(id: StreamId) -> quinn_proto::StreamId {
+    quinn_proto::StreamId::from(VarInt::from_u64(id.0).expect("stream id"))
+}
+
+struct Load {
+    path: String,
+    authority: String,
+    streams: usize,
+    done: u64,
+    body_bytes: u64,
+    errors: u64,
+    counting: bool,
+}
+
+impl Conn {
+    fn drive(&mut self, now: Instant, load: &mut Load) {
+        loop {
+            let mut step = false;
+            while let Some(event) = self.quic.poll() {
+                step = true;
+                match event {
+                    Event::Connected => {
+                        self.h3 = Some(H3::new(now, Config::client()));
+                    }
+                    Event::Stream(StreamEvent::Readable { id }) => self.read(now, id),
+                    Event::Stream(StreamEvent::Opened { dir: Dir::Uni }) => {
+                        while let Some(id) = self.quic.streams().accept(Dir::Uni) {
+                            self.read(now, id);
+                        }
+                    }
+                    Event::Stream(StreamEvent::Writable { .. } | StreamEvent::Available { .. }) => {
+                        let targets: Vec<Target> = self.unsent.keys().copied().collect();
+                        for t in targets {
+                            self.flush(t);
+                        }
+                    }
+                    Event::ConnectionLost { reason } => {
+                        eprintln!("h3-load: connection lost: {reason}");
+                        load.errors += 1;
+                        self.h3 = None;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(h3) = self.h3.as_mut() else { return };
+            while let Some(event) = h3.poll_event() {
+                step = true;
+                match event {
+                    H3Event::Data {
+                        data, end_stream, ..
+                    } => {
+                        if load.counting {
+                            load.body_bytes += data.len() as u64;
+                        }
+                        if end_stream {
+                            self.in_flight -= 1;
+                            if load.counting {
+                                load.done += 1;
+                            }
+                        }
+                    }
+                    H3Event::Headers {
+                        end_stream: true, ..
+                    } => {
+                        self.in_flight -= 1;
+                        if load.counting {
+                            load.done += 1;
+                        }
+                    }
+                    H3Event::StreamReset { .. } => {
+                        self.in_flight -= 1;
+                        load.errors += 1;
+                    }
+                    H3Event::ConnectionLost(error) => {
+                        eprintln!("h3-load: HTTP/3 connection lost: {error}");
+                        load.errors += 1;
+                    }
+                    _ => {}
+                }
+            }
+            let h3 = self.h3.as_mut().expect("h3");
+            while self.in_flight < load.streams {
+                let Some(id) = self.quic.streams().open(Dir::Bi) else {
+                    break;
+                };
+                let id = StreamId(VarInt::from(id).into_inner());
+                let request = [
+                    Header::new(":method", "GET"),
+                    Header::new(":scheme", "https"),
+                    Header::new(":authority", load.authority.clone()),
+                    Header::new(":path", load.path.clone()),
+                ];
+                h3.send_headers(id, &request, true).expect("request");
+                self.in_flight += 1;
+                step = true;
+            }
+            let mut touched = Vec::new();
+            while let Some(t) = h3.poll_transmit() {
+                step = true;
+                match t {
+                    Transmit::Write { stream, data, fin } => {
+                        self.unsent.entry(stream).or_default().push((data, fin));
+                        touched.push(stream);
+                    }
+                    Transmit::ResetStream { stream, code } => {
+                        let _ = self
+                            .quic
+                            .send_stream(quic_id(stream))
+                            .reset(VarInt::from_u64(code.0).unwrap_or(VarInt::MAX));
+                    }
+                    Transmit::StopSending { stream, code } => {
+                        let _ = self
+                            .quic
+                            .recv_stream(quic_id(stream))
+                            .stop(VarInt::from_u64(code.0).unwrap_or(VarInt::MAX));
+                    }
+                }
+            }
+            for t in touched {
+                self.flush(t);
+            }
+            if !step {
+                return;
+            }
+        }
+    }
+
+    fn flush(&mut self, target: Target) {
+        let id = match target {
+            Target::Request(id) => quic_id(id),
+            _ => match self.uni.get(&target) {
+                Some(&id) => id,
+                None => match self.quic.streams().open(Dir::Uni) {
+                    Some(id) => *self.uni.entry(target).or_insert(id),
+                    None => return,
+                },
+            },
+        };
+        let Some(queue) = self.unsent.get_mut(&target) else {
+            return;
+        };
+        let mut sent = 0;
+        for (data, fin) in queue.iter_mut() {
+            if !data.is_empty() {
+                match self
+                    .quic
+                    .send_stream(id)
+                    .write_chunks(std::slice::from_mut(data))
+                {
+                    Ok(_) if data.is_empty() => {}
+                    Ok(_) | Err(_) => break,
+                }
+            }
+            if *fin {
+                let _ = self.quic.send_stream(id).finish();
+            }
+            sent += 1;
+        }
+        queue.drain(..sent);
+        if queue.is_empty() {
+            self.unsent.remove(&target);
+        }
+    }
+
+    fn read(&mut self, now: Instant, id: quinn_proto::StreamId) {
+        let Some(h3) = self.h3.as_mut() else { return };
+        let stream = StreamId(VarInt::from(id).into_inner());
+        let mut recv = self.quic.recv_stream(id);
+        let Ok(mut chunks) = recv.read(true) else {
+            return;
+        };
+        let mut fin = false;
+        let mut pieces = Vec::new();
+        loop {
+            match chunks.next(usize::MAX) {
+                Ok(Some(chunk)) => pieces.push(chunk.bytes),
+                Ok(None) => {
+                    fin = true;
+                    break;
+                }
+                Err(ReadError::Blocked) => break,
+                Err(ReadError::Reset(code)) => {
+                    h3.recv_reset(now, stream, http3_proto::ErrorCode(code.into_inner()));
+                    break;
+                }
+            }
+        }
+        let _ = chunks.finalize();
+        let n = pieces.len();
+        for (i, bytes) in pieces.into_iter().enumerate() {
+            h3.recv_stream_data(now, stream, bytes, fin && i + 1 == n);
+        }
+        if fin && n == 0 {
+            h3.recv_stream_data(now, stream, Bytes::new(), true);
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 5 {
+        eprintln!("usage: h3-load ADDR CONNECTIONS STREAMS SECONDS [PATH [WARM_UP_SECONDS]]");
+        std::process::exit(2);
+    }
+    let addr: SocketAddr = args[1].parse().expect("ADDR");
+    let connections: usize = args[2].parse().expect("CONNECTIONS");
+    let streams: usize = args[3].parse().expect("STREAMS");
+    let seconds: f64 = args[4].parse().expect("SECONDS");
+    let path = args.get(5).cloned().unwrap_or_else(|| "/".into());
+    let warm_up: f64 = args
+        .get(6)
+        .map_or(1.0, |s| s.parse().expect("WARM_UP_SECONDS"));
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.set_nonblocking(true).expect("nonblocking");
+    let mut endpoint = Endpoint::new(Arc::new(EndpointConfig::default()), None, true, None);
+    let mut conns: HashMap<ConnectionHandle, Conn> = HashMap::new();
+    let start = Instant::now();
+    for _ in 0..connections {
+        let (handle, quic) = endpoint
+            .connect(start, client_config(), addr, "localhost")
+            .expect("connect");
+        conns.insert(
+            handle,
+            Conn {
+                quic,
+                h3: None,
+                uni: HashMap::new(),
+                unsent: HashMap::new(),
+                in_flight: 0,
+            },
+        );
+    }
+    let mut load = Load {
+        path,
+        authority: addr.to_string(),
+        streams,
+        done: 0,
+        body_bytes: 0,
+        errors: 0,
+        counting: false,
+    };
+    // A warm-up (handshakes, QPACK tables), then the measured period.
+    let warm = start + Duration::from_secs_f64(warm_up);
+    let end = warm + Duration::from_secs_f64(seconds);
+    let mut buf = vec![0u8; 65_535];
+    let mut out = Vec::with_capacity(65_535);
+    loop {
+        let now = Instant::now();
+        if !load.counting && now >= warm {
+            load.counting = true;
+        }
+        if now >= end {
+            break;
+        }
+        let mut idle = true;
+        for _ in 0..64 {
+            match socket.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    idle = false;
+                    out.clear();
+                    match endpoint.handle(
+                        now,
+                        from,
+                        None,
+                        None,
+                        BytesMut::from(&buf[..n]),
+                        &mut out,
+                    ) {
+                        Some(DatagramEvent::ConnectionEvent(h, e)) => {
+                            if let Some(c) = conns.get_mut(&h) {
+                                c.quic.handle_event(e);
+                            }
+                        }
+                        Some(DatagramEvent::Response(t)) => {
+                            let _ = socket.send_to(&out[..t.size], t.destination);
+                        }
+                        _ => {}
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        for (&h, c) in conns.iter_mut() {
+            if c.quic.poll_timeout().is_some_and(|t| t <= now) {
+                c.quic.handle_timeout(now);
+            }
+            c.drive(now, &mut load);
+            while let Some(e) = c.quic.poll_endpoint_events() {
+                if let Some(e) = endpoint.handle_event(h, e) {
+                    c.quic.handle_event(e);
+                }
+            }
+            loop {
+                out.clear();
+                let Some(t) = c.quic.poll_transmit(now, 1, &mut out) else {
+                    break;
+                };
+                idle = false;
+                let _ = socket.send_to(&out[..t.size], t.destination);
+            }
+        }
+        if idle {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+    let secs = seconds;
+    println!(
+        "requests/s {:.0} MB/s {:.1} requests {} errors {}",
+        load.done as f64 / secs,
+        load.body_bytes as f64 / secs / 1e6,
+        load.done,
+        load.errors
+    );
+}

@@ -1,0 +1,200 @@
+//! The load client of `scripts/bench-ws`: WebSocket connections that each send a message,
+//! wait for its echo and send the next, on one thread (tokio's current-thread runtime),
+//! speaking weft-ws's client. It reports the echoed messages per second and its own CPU
+//! use, so a run can show that the client was not what limited it.
+//!
+//! ```text
+//! ws-load echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate]
+//! ws-load idle <addr> <path> <connections> <seconds>
+//! ```
+//!
+//! `echo` prints `messages/s <n> client_cpu <percent>`. `idle` opens the connections, each
+//! with one echoed message so the server has set it up, prints `ready <n>` and holds them
+//! open for `seconds`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use ws_proto::{ClientHandshake, Connection, DataKind, DeflateConfig, Event, Limits};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Echoes received, by every connection.
+static ECHOES: AtomicU64 = AtomicU64::new(0);
+
+/// Connects and completes the opening handshake.
+async fn open(addr: &str, path: &str, deflate: bool) -> Result<(TcpStream, Connection)> {
+    let mut sock = TcpStream::connect(addr).await?;
+    sock.set_nodelay(true)?;
+    let handshake = ClientHandshake::new(vec![], deflate.then(DeflateConfig::default));
+    let mut request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n");
+    for (name, value) in handshake.upgrade_headers() {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    sock.write_all(request.as_bytes()).await?;
+    let config = http1_proto::Config::client();
+    let mut fields = Vec::new();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let (status, head_len) = loop {
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Err("closed during the handshake".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let http1_proto::Status::Complete(head) =
+            http1_proto::parse_response_head(&buf, &config, &mut fields)?
+        {
+            break (head.status, head.head_len);
+        }
+    };
+    let pairs = fields.iter().map(|f| (f.name.of(&buf), f.value.of(&buf)));
+    let accepted = handshake.finish_upgrade(status, pairs)?;
+    if deflate && accepted.deflate.is_none() {
+        return Err("permessage-deflate was not accepted".into());
+    }
+    let mut config = accepted.config();
+    config.limits = Limits {
+        max_frame_size: 1 << 20,
+        max_message_size: 1 << 20,
+        max_buffered_bytes: 4 << 20,
+    };
+    let now = Instant::now();
+    let mut conn = Connection::new(now, config);
+    conn.recv(now, &buf[head_len..]);
+    Ok((sock, conn))
+}
+
+async fn flush(sock: &mut TcpStream, conn: &mut Connection) -> Result<()> {
+    while let Some(bytes) = conn.poll_transmit() {
+        sock.write_all(&bytes).await?;
+    }
+    Ok(())
+}
+
+/// Sends `payload`, waits for its echo, `rounds` times (or until `until`).
+async fn echo_loop(
+    sock: &mut TcpStream,
+    conn: &mut Connection,
+    kind: DataKind,
+    payload: &[u8],
+    until: Option<Instant>,
+    mut rounds: u64,
+) -> Result<()> {
+    let mut buf = vec![0u8; 256 * 1024];
+    conn.send_fragment(kind, payload, true)?;
+    flush(sock, conn).await?;
+    loop {
+        let n = sock.read(&mut buf).await?;
+        if n == 0 {
+            return Err("the server closed".into());
+        }
+        conn.recv(Instant::now(), &buf[..n]);
+        while let Some(event) = conn.poll_event() {
+            match event {
+                Event::Text(m) | Event::Binary(m) => {
+                    if m.len() != payload.len() {
+                        return Err("the echo differs in length".into());
+                    }
+                    ECHOES.fetch_add(1, Ordering::Relaxed);
+                    rounds = rounds.saturating_sub(1);
+                    if rounds == 0 || until.is_some_and(|u| Instant::now() >= u) {
+                        return Ok(());
+                    }
+                    conn.send_fragment(kind, payload, true)?;
+                }
+                Event::ConnectionLost(e) => return Err(e.to_string().into()),
+                _ => {}
+            }
+        }
+        flush(sock, conn).await?;
+    }
+}
+
+/// This process's CPU time (user and system) so far.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command's closing parenthesis; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+async fn echo(args: &[String]) -> Result<()> {
+    let [addr, path, conns, kind, size, seconds, rest @ ..] = args else {
+        return Err("echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate]".into());
+    };
+    let conns: usize = conns.parse()?;
+    let size: usize = size.parse()?;
+    let seconds: f64 = seconds.parse()?;
+    let deflate = rest.first().is_some_and(|a| a == "deflate");
+    let kind = if kind == "text" { DataKind::Text } else { DataKind::Binary };
+    // Text a little like chat; binary bytes that do not compress away entirely.
+    let payload: Vec<u8> = match kind {
+        DataKind::Text => "hello, websocket world! ".bytes().cycle().take(size).collect(),
+        DataKind::Binary => (0..size).map(|i| (i * 31 % 251) as u8).collect(),
+    };
+    let mut opened = Vec::new();
+    for _ in 0..conns {
+        opened.push(open(addr, path, deflate).await?);
+    }
+    // One second of warm-up, then the measured window.
+    let warm = Duration::from_secs(1);
+    let start = Instant::now();
+    let until = start + warm + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for (mut sock, mut conn) in opened {
+        let payload = payload.clone();
+        tasks.push(tokio::spawn(async move {
+            echo_loop(&mut sock, &mut conn, kind, &payload, Some(until), u64::MAX).await
+        }));
+    }
+    tokio::time::sleep_until((start + warm).into()).await;
+    let (count0, cpu0, t0) = (ECHOES.load(Ordering::Relaxed), cpu_time(), Instant::now());
+    tokio::time::sleep_until(until.into()).await;
+    let (count1, cpu1, t1) = (ECHOES.load(Ordering::Relaxed), cpu_time(), Instant::now());
+    for t in tasks {
+        t.await??;
+    }
+    let wall = (t1 - t0).as_secs_f64();
+    println!(
+        "messages/s {:.0} client_cpu {:.0}",
+        (count1 - count0) as f64 / wall,
+        100.0 * (cpu1 - cpu0).as_secs_f64() / wall
+    );
+    Ok(())
+}
+
+async fn idle(args: &[String]) -> Result<()> {
+    let [addr, path, conns, seconds] = args else {
+        return Err("idle <addr> <path> <connections> <seconds>".into());
+    };
+    let conns: usize = conns.parse()?;
+    let mut held = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        let (mut sock, mut conn) = open(addr, path, false).await?;
+        echo_loop(&mut sock, &mut conn, DataKind::Text, b"hello", None, 1).await?;
+        held.push((sock, conn));
+    }
+    println!("ready {}", held.len());
+    tokio::time::sleep(Duration::from_secs_f64(seconds.parse()?)).await;
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("echo") => echo(&args[1..]).await,
+        Some("idle") => idle(&args[1..]).await,
+        _ => Err("usage: ws-load echo|idle ...".into()),
+    }
+}

@@ -1,0 +1,69 @@
+"""WebSocket echo messages/s: weft (ASGI and decorator API) against uvicorn (websockets
+implementation, uvloop) and granian (ASGI), one worker process each, 16-byte text
+messages on CONNECTIONS connections. The server is pinned to CPU 0 and the load client
+(ws_load.py) to CPU 1; rounds are interleaved and medians reported.
+
+Usage: ws_servers.py ROUNDS SECONDS CONNECTIONS  (prints one JSON line per server)
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from servers import free_port, wait_listening
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.path.dirname(sys.executable)
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+CONNECTIONS = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+
+SERVERS = {
+    "weft ASGI": lambda p: [sys.executable, "-m", "weft", "ws_echo_asgi:app", "--port", str(p), "--log-level", "warning"],
+    "weft decorator": lambda p: [sys.executable, "ws_echo_decorator.py", str(p)],
+    "uvicorn (websockets, uvloop)": lambda p: [
+        os.path.join(BIN, "uvicorn"), "ws_echo_asgi:app", "--ws", "websockets", "--http", "httptools", "--loop", "uvloop",
+        "--workers", "1", "--log-level", "warning", "--no-access-log", "--port", str(p),
+    ],
+    "granian ASGI": lambda p: [
+        os.path.join(BIN, "granian"), "--interface", "asgi", "--workers", "1", "--runtime-threads", "1", "--port", str(p),
+        "ws_echo_asgi:app",
+    ],
+}
+
+
+def run(name, make):
+    port = free_port()
+    proc = subprocess.Popen(["taskset", "-c", "0", *make(port)], cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, proc)
+        out = subprocess.run(
+            ["taskset", "-c", "1", sys.executable, "ws_load.py", str(port), str(SECONDS), str(CONNECTIONS)],
+            cwd=HERE, capture_output=True, text=True, check=True,
+        ).stdout
+        return float(out.strip())
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    rates = {name: [] for name in SERVERS}
+    for _ in range(ROUNDS):
+        for name, make in SERVERS.items():
+            rates[name].append(run(name, make))
+    uvicorn = rates["uvicorn (websockets, uvloop)"]
+    granian = rates["granian ASGI"]
+    for name, values in rates.items():
+        vs_uvicorn = statistics.median(v / u for v, u in zip(values, uvicorn))
+        vs_granian = statistics.median(v / g for v, g in zip(values, granian))
+        print(json.dumps({
+            "name": name, "median": round(statistics.median(values)), "rounds": [round(v) for v in values],
+            "vs_uvicorn": round(vs_uvicorn, 2), "vs_granian": round(vs_granian, 2),
+        }), flush=True)

@@ -1,0 +1,232 @@
+//! WebSocket routes of the decorator API (`@app.websocket(path)`): server-smol's
+//! [`WebSocket`] handed to an `async def` handler as a socket whose `recv`, `send` and
+//! `close` are awaitables.
+//!
+//! The upgrade is accepted before the handler runs, with the first of the route's
+//! subprotocols that the client offered, if any (RFC 6455 §4.2.2 item 5.5). Each call returns an already-complete
+//! awaitable when the socket can answer at once (a message is waiting, the send queue
+//! has room), and otherwise an asyncio future that a task on the I/O thread resolves
+//! through the bridge, as ASGI `receive` does. The connection ends with a Close 1000
+//! once the handler returns and the socket is dropped (server-smol's session closes
+//! when no handle to the socket is left).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use server_smol::{CloseInfo, Message, WebSocket, WsError, WsFuture, WsHandler, WsUpgrade};
+
+use super::ClientDisconnected;
+use super::bridge::{Bridge, LoopItem, Ready, done};
+use super::request::RequestData;
+use crate::convert::lower_bytes;
+
+/// An accepted WebSocket on its way to the event loop.
+#[derive(Debug)]
+pub(crate) struct WsJob {
+    pub(crate) index: usize,
+    pub(crate) request: Box<RequestData>,
+    pub(crate) socket: WebSocket,
+}
+
+/// The server-smol handler of one `@app.websocket` route.
+pub(crate) struct WsRouteHandler {
+    pub(crate) bridge: Arc<Bridge>,
+    pub(crate) index: usize,
+    /// The subprotocols the route speaks, most preferred first.
+    pub(crate) protocols: Arc<[String]>,
+}
+
+impl WsHandler for WsRouteHandler {
+    fn call(&self, mut upgrade: WsUpgrade) -> WsFuture {
+        let bridge = self.bridge.clone();
+        let index = self.index;
+        let protocol = self
+            .protocols
+            .iter()
+            .find(|p| upgrade.protocols().contains(p))
+            .cloned();
+        Box::pin(async move {
+            let request = upgrade.take_request();
+            let accept = server_smol::Accept::new().protocol_opt(protocol);
+            // A refused accept means the connection is already gone: nothing to run.
+            if let Ok(socket) = upgrade.accept(accept) {
+                bridge.to_loop(LoopItem::Ws(WsJob {
+                    index,
+                    request: Box::new(RequestData::new(request, Bytes::new())),
+                    socket,
+                }));
+            }
+        })
+    }
+}
+
+/// The socket a handler gets (`weft._weft.WebSocket`); `weft.WebSocket` wraps it.
+#[pyclass(module = "weft._weft", name = "WebSocket", frozen)]
+#[derive(Debug)]
+pub(crate) struct PySocket {
+    socket: Arc<WebSocket>,
+    request: Box<RequestData>,
+    bridge: Arc<Bridge>,
+}
+
+impl PySocket {
+    pub(crate) fn new(job: WsJob, bridge: Arc<Bridge>) -> Self {
+        Self {
+            socket: Arc::new(job.socket),
+            request: job.request,
+            bridge,
+        }
+    }
+
+    /// An awaitable for `work`: complete at once when it is ready on its first poll,
+    /// else a future resolved from a task on the I/O side.
+    fn awaitable<T, F>(
+        &self,
+        py: Python<'_>,
+        work: F,
+        into_py: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = T> + Send + 'static,
+    {
+        let mut work = Box::pin(work);
+        if let Some(value) = smol::block_on(smol::future::poll_once(work.as_mut())) {
+            return Ok(Py::new(py, Ready::new(into_py(py, value)?))?.into_any());
+        }
+        let future = self.bridge.create_future(py)?.unbind();
+        let waiter = future.clone_ref(py);
+        let bridge = self.bridge.clone();
+        smol::spawn(async move {
+            let value = work.await;
+            bridge.to_loop(LoopItem::Resolve {
+                future: waiter,
+                outcome: Box::new(move |py| into_py(py, value)),
+            });
+        })
+        .detach();
+        Ok(future)
+    }
+}
+
+fn message_to_py(py: Python<'_>, message: Option<Message>) -> PyResult<Py<PyAny>> {
+    Ok(match message {
+        Some(Message::Text(text)) => PyString::new(py, text.as_str()).into_any().unbind(),
+        Some(Message::Binary(data)) => PyBytes::new(py, &data).into_any().unbind(),
+        None => py.None(),
+    })
+}
+
+fn sent_to_py(py: Python<'_>, result: Result<(), WsError>) -> PyResult<Py<PyAny>> {
+    match result {
+        Ok(()) => done(py),
+        Err(e) => Err(ClientDisconnected::new_err(e.to_string())),
+    }
+}
+
+fn close_info_to_py(py: Python<'_>, info: Option<CloseInfo>) -> PyResult<Py<PyAny>> {
+    Ok(match info {
+        Some(i) => PyTuple::new(
+            py,
+            [
+                i.code.into_pyobject(py)?.into_any(),
+                PyString::new(py, &i.reason).into_any(),
+            ],
+        )?
+        .into_any()
+        .unbind(),
+        None => py.None(),
+    })
+}
+
+#[pymethods]
+impl PySocket {
+    /// The next message, `str` or `bytes`; `None` once the connection has ended.
+    fn recv(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let socket = self.socket.clone();
+        self.awaitable(py, async move { socket.recv().await }, message_to_py)
+    }
+
+    /// Sends `str` as text, `bytes` as binary. Waits while the peer is behind;
+    /// raises `ClientDisconnected` once the connection has ended.
+    fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let message = if let Ok(s) = data.cast::<PyString>() {
+            Message::text(s.to_cow()?.into_owned())
+        } else if let Ok(b) = data.cast::<PyBytes>() {
+            Message::binary(Bytes::copy_from_slice(b.as_bytes()))
+        } else {
+            let raw: Vec<u8> = data
+                .extract()
+                .map_err(|_| PyTypeError::new_err("send() takes str or bytes"))?;
+            Message::binary(raw)
+        };
+        let socket = self.socket.clone();
+        self.awaitable(py, async move { socket.send(message).await }, sent_to_py)
+    }
+
+    /// Starts the closing handshake (RFC 6455 §7.1.2) with `code` and `reason`.
+    #[pyo3(signature = (code = 1000, reason = String::new()))]
+    fn close(&self, py: Python<'_>, code: u16, reason: String) -> PyResult<Py<PyAny>> {
+        if !(ws_proto::CloseCode(code).is_sendable()) || reason.len() > 123 {
+            return Err(PyValueError::new_err(format!(
+                "close code {code} may not be sent, or the reason is over 123 bytes (RFC 6455 §5.5, §7.4)"
+            )));
+        }
+        let socket = self.socket.clone();
+        self.awaitable(
+            py,
+            async move {
+                // Closing twice, or after the end, is harmless.
+                let _ = socket.close(code, &reason).await;
+            },
+            |py, ()| done(py),
+        )
+    }
+
+    /// `(code, reason)` once the connection has ended, else `None`.
+    #[getter]
+    fn close_status(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        close_info_to_py(py, self.socket.close_info())
+    }
+
+    /// The subprotocol agreed in the opening handshake.
+    #[getter]
+    fn subprotocol(&self) -> Option<&str> {
+        self.socket.protocol()
+    }
+
+    /// The request path.
+    #[getter]
+    fn path(&self) -> &str {
+        self.request.path()
+    }
+
+    /// The query string, without `?`.
+    #[getter]
+    fn query(&self) -> &str {
+        self.request.query()
+    }
+
+    /// The route's path parameters.
+    #[getter]
+    fn path_params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, value) in self.request.request.params() {
+            dict.set_item(name, value)?;
+        }
+        Ok(dict)
+    }
+
+    /// The request's fields, `(name, value)` bytes with lower-case names.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (name, value) in self.request.headers().iter() {
+            list.append((lower_bytes(py, name), PyBytes::new(py, value)))?;
+        }
+        Ok(list)
+    }
+}

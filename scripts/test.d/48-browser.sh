@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Headless Chromium against the demo's /chat over https (self-signed certificate): two
+# pages join the room, one sends a message, the other must list it
+# (scripts/browser/chat.py, over the DevTools protocol). Takes about 15 s.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+python=${PYTHON:-python3}
+target=${CARGO_TARGET_DIR:-target}
+venv=$target/browser-venv
+
+command -v chromium >/dev/null || { echo "48-browser: chromium missing (scripts/apt-packages.txt)"; exit 1; }
+
+cargo build -q -p weft-server
+bin=$target/debug/server-smol
+[ -x "$bin" ] || { echo "48-browser: no binary at $bin" >&2; exit 1; }
+
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --disable-pip-version-check -q -r scripts/browser/requirements.txt
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "48-browser: FAIL: $*"
+    grep -v 'weft::access' "$work/server.log" | grep -A3 -E 'panicked|ERROR|WARN' | head -40 || true
+    exit 1
+}
+
+"$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 1 --log compact >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+    grep -q "serving" "$work/server.log" && break
+    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
+    sleep 0.1
+done
+tls=$(grep -o 'https=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+[ -n "$tls" ] || fail "server did not report its TLS address"
+
+timeout 120 "$venv/bin/python" scripts/browser/chat.py "$tls" || fail "the chat page test"
+grep -q '"/chat/ws".*status=101\|target="/chat/ws".*101\|/chat/ws.*101' "$work/server.log" \
+    || fail "the server logged no WebSocket upgrade of /chat/ws"
+echo "48-browser: passed"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Autobahn against the Python package: kosoku's fuzzing client (a runner of the
+# Autobahn TestSuite's case files, PyPI) drives an ASGI echo app
+# (py-binding/tests/apps/asgi_ws.py:echo) served by `python -m weft`, through all 517
+# cases of sections 1-13, compression included. The stage fails unless every case ran
+# and none is FAILED, NON-STRICT, UNIMPLEMENTED or ERROR, in its verdict or in its
+# closing handshake (INFORMATIONAL is fine), with one known exception:
+#
+# 4.1.3-4.1.5, 4.2.3-4.2.5 and 5.15 send a valid message and a bad frame in one write and
+# want the echo before the Close 1002. server-smol's session takes the next event once
+# the application has taken the message, but a Python application answers one loop
+# round trip later, so the Close goes first: NON-STRICT. Those seven may be NON-STRICT
+# (or OK); the stage says when they become strict, so that the exception can go.
+#
+# Runs in the virtual environment 50-python.sh built (WEFT_VENV, default
+# py-binding/.venv, with weft installed); kosoku is installed there when missing.
+# Takes about 10 minutes (section 13 runs at the suite's own pace).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+venv=$(realpath -m "${WEFT_VENV:-py-binding/.venv}")
+py="$venv/bin/python"
+[ -x "$py" ] || { echo "55-autobahn-python: no virtual environment at $venv (run 50-python.sh first)" >&2; exit 1; }
+"$py" -c "import weft._weft" || { echo "55-autobahn-python: weft is not installed in $venv" >&2; exit 1; }
+if [ ! -x "$venv/bin/kosoku" ]; then
+    "$py" -m pip install --disable-pip-version-check -q -r scripts/autobahn/requirements.txt
+fi
+[ -x "$venv/bin/kosoku" ] || { echo "55-autobahn-python: kosoku not found after install" >&2; exit 1; }
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(cd py-binding && exec "$py" -m weft tests.apps.asgi_ws:echo --port "$port" --log-level warning) >"$work/server.log" 2>&1 &
+server_pid=$!
+for i in $(seq 1 100); do
+    kill -0 "$server_pid" 2>/dev/null || { echo "55-autobahn-python: the server exited"; cat "$work/server.log"; exit 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+echo "55-autobahn-python: kosoku -m fuzzingclient against python -m weft on port $port"
+timeout 1800 "$venv/bin/kosoku" -m fuzzingclient "127.0.0.1:$port" -o "$work/reports" >"$work/kosoku.log" 2>&1 \
+    || { echo "55-autobahn-python: kosoku failed"; tail -n 20 "$work/kosoku.log"; exit 1; }
+
+"$py" - "$work/reports" <<'PY'
+import collections, json, pathlib, sys
+
+index = json.loads((pathlib.Path(sys.argv[1]) / "index.json").read_text())
+cases = {cid: c for agent in index.values() for cid, c in agent.items()}
+verdicts = collections.Counter(c["behavior"] for c in cases.values())
+closes = collections.Counter(c["behaviorClose"] for c in cases.values())
+print(f"55-autobahn-python: {len(cases)} cases; behavior {dict(verdicts)}; close {dict(closes)}")
+allowed = {"OK", "INFORMATIONAL"}
+late_echo = {"4.1.3", "4.1.4", "4.1.5", "4.2.3", "4.2.4", "4.2.5", "5.15"}
+
+
+def passes(cid, c):
+    behavior_ok = c["behavior"] in allowed or (cid in late_echo and c["behavior"] == "NON-STRICT")
+    return behavior_ok and c["behaviorClose"] in allowed
+
+
+bad = sorted(
+    (tuple(int(p) for p in cid.split(".")), cid, c["behavior"], c["behaviorClose"])
+    for cid, c in cases.items()
+    if not passes(cid, c)
+)
+strict_now = sorted(cid for cid in late_echo if cases.get(cid, {}).get("behavior") in allowed)
+if strict_now:
+    print(f"55-autobahn-python: now strict, drop from late_echo: {strict_now}")
+for _, cid, b, bc in bad[:40]:
+    print(f"  {cid}: {b} / close {bc}")
+if len(cases) != 517 or bad:
+    print(f"55-autobahn-python: FAIL: expected 517 cases, all OK or INFORMATIONAL; {len(bad)} are not")
+    sys.exit(1)
+print("55-autobahn-python: ok")
+PY

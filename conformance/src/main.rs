@@ -4,12 +4,14 @@
 mod frame;
 mod h1;
 mod h2;
+mod h3;
 mod header_block;
 mod hpack_corpus;
 mod report;
 mod transport;
 
-use std::path::PathBuf;
+use std::net::ToSocketAddrs;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -33,6 +35,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP/2 conformance catalogue (h2spec's cases) against a server.
     H2(H2Args),
+    /// Run the HTTP/3 (RFC 9114) and QPACK (RFC 9204) cases against a server over QUIC.
+    H3(H3Args),
     /// Run the HTTP/1.1 (RFC 9112) framing and connection cases against a server.
     H1(H1Args),
     /// Decode the hpack-test-case corpus with the `hpack` crate.
@@ -94,6 +98,57 @@ struct H1Args {
 }
 
 #[derive(Debug, Args)]
+struct H3Args {
+    /// The server's UDP address, `HOST:PORT`.
+    #[arg(long)]
+    target: String,
+    /// Accept any TLS certificate (self-signed test servers).
+    #[arg(long)]
+    insecure: bool,
+    /// Seconds to wait for each answer from the server.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
+    timeout: f64,
+    /// Write a JUnit XML report to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Cases run at the same time, each on its own connection.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
+    /// A path the server answers GET with 2xx.
+    #[arg(long, default_value = "/")]
+    path: String,
+    /// A path that answers POST (a body and trailers) with 2xx, when it is not --path.
+    #[arg(long)]
+    post_path: Option<String>,
+    /// Cases to run by id (`h3/7.2.4/2`) or section (`h3/6.2`, `qpack`); all by default.
+    cases: Vec<String>,
+}
+
+impl H3Args {
+    fn target(&self) -> Result<h3::Target, String> {
+        let addr = self
+            .target
+            .to_socket_addrs()
+            .map_err(|err| format!("{}: {err}", self.target))?
+            .next()
+            .ok_or_else(|| format!("{}: no address", self.target))?;
+        let host = self
+            .target
+            .rsplit_once(':')
+            .map_or(self.target.as_str(), |(host, _)| host)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        Ok(h3::Target {
+            addr,
+            host,
+            tls: transport::client_config(self.insecure, b"h3")?,
+            timeout: Duration::from_secs_f64(self.timeout),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
 struct HpackArgs {
     /// The hpack-test-case corpus: its `.tar.xz` or an unpacked checkout
     /// (default: `testdata/hpack-test-case.tar.xz` of the source tree this was built from).
@@ -124,20 +179,24 @@ impl ServerArgs {
         )
     }
 
-    /// Writes the JUnit file if asked, and turns the totals into the exit status.
     fn finish(&self, suite: &str, reports: &[CaseReport]) -> ExitCode {
-        if let Some(path) = &self.junit
-            && let Err(err) = report::write_junit(path, suite, reports)
-        {
-            report::line(&format!("cannot write {}: {err}", path.display()));
-            return ExitCode::FAILURE;
-        }
-        let totals = Totals::of(reports);
-        if totals.failed == 0 && totals.tests > 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
+        finish(self.junit.as_deref(), suite, reports)
+    }
+}
+
+/// Writes the JUnit file if asked, and turns the totals into the exit status.
+fn finish(junit: Option<&Path>, suite: &str, reports: &[CaseReport]) -> ExitCode {
+    if let Some(path) = junit
+        && let Err(err) = report::write_junit(path, suite, reports)
+    {
+        report::line(&format!("cannot write {}: {err}", path.display()));
+        return ExitCode::FAILURE;
+    }
+    let totals = Totals::of(reports);
+    if totals.failed == 0 && totals.tests > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -163,6 +222,20 @@ fn main() -> ExitCode {
             };
             let reports = h2::run(&target, &options);
             args.server.finish("h2", &reports)
+        }
+        Command::H3(args) => {
+            let target = match args.target() {
+                Ok(target) => target,
+                Err(err) => return setup_error(&err),
+            };
+            let options = h3::Options {
+                jobs: usize::from(args.jobs),
+                path: args.path.clone(),
+                post_path: args.post_path.clone().unwrap_or_else(|| args.path.clone()),
+                filters: args.cases.clone(),
+            };
+            let reports = h3::run(&target, &options);
+            finish(args.junit.as_deref(), "h3", &reports)
         }
         Command::H1(args) => {
             let target = match args.server.target(b"http/1.1") {

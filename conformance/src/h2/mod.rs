@@ -194,7 +194,7 @@ fn measure_data_length(target: &Target, fields: &[(String, String)]) -> Result<u
 
 /// Whether h2spec's selector logic picks `case_id` (`spec/1.2.3/n`): a
 /// selector names the spec, a section or any dotted prefix of it, or the case.
-fn selected(case_id: &str, filters: &[String]) -> bool {
+pub(crate) fn selected(case_id: &str, filters: &[String]) -> bool {
     if filters.is_empty() {
         return true;
     }
@@ -274,7 +274,7 @@ pub(crate) fn run(target: &Target, options: &Options) -> Vec<CaseReport> {
     reports
 }
 
-fn is_ancestor_or_self(ancestor: &str, section: &str) -> bool {
+pub(crate) fn is_ancestor_or_self(ancestor: &str, section: &str) -> bool {
     section == ancestor
         || section
             .strip_prefix(ancestor)
@@ -282,7 +282,7 @@ fn is_ancestor_or_self(ancestor: &str, section: &str) -> bool {
 }
 
 /// Indentation depth: 0 for a spec root, else one more than the dots in the section number.
-fn level(section_id: &str) -> usize {
+pub(crate) fn level(section_id: &str) -> usize {
     match section_id.split_once('/') {
         None => 0,
         Some((_, number)) => number.matches('.').count() + 1,

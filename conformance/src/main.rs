@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod catalogue;
 mod frame;
 mod h1;
 mod h2;
@@ -11,7 +12,7 @@ mod report;
 mod transport;
 
 use std::net::ToSocketAddrs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -57,6 +58,13 @@ struct ServerArgs {
     /// Accept any TLS certificate (self-signed test servers).
     #[arg(long, requires = "tls")]
     insecure: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// What every catalogue takes besides the server's address.
+#[derive(Debug, Args)]
+struct RunArgs {
     /// Seconds to wait for each answer from the server.
     #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
     timeout: f64,
@@ -72,6 +80,29 @@ struct ServerArgs {
     /// A path that answers POST with 2xx, when it is not --path.
     #[arg(long)]
     post_path: Option<String>,
+}
+
+impl RunArgs {
+    /// The POST path, `--path` unless given.
+    fn post_path(&self) -> String {
+        self.post_path.clone().unwrap_or_else(|| self.path.clone())
+    }
+
+    /// Writes the JUnit file if asked, and turns the totals into the exit status.
+    fn finish(&self, suite: &str, reports: &[CaseReport]) -> ExitCode {
+        if let Some(path) = &self.junit
+            && let Err(err) = report::write_junit(path, suite, reports)
+        {
+            report::line(&format!("cannot write {}: {err}", path.display()));
+            return ExitCode::FAILURE;
+        }
+        let totals = Totals::of(reports);
+        if totals.failed == 0 && totals.tests > 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -105,21 +136,8 @@ struct H3Args {
     /// Accept any TLS certificate (self-signed test servers).
     #[arg(long)]
     insecure: bool,
-    /// Seconds to wait for each answer from the server.
-    #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
-    timeout: f64,
-    /// Write a JUnit XML report to this file.
-    #[arg(long)]
-    junit: Option<PathBuf>,
-    /// Cases run at the same time, each on its own connection.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    jobs: u16,
-    /// A path the server answers GET with 2xx.
-    #[arg(long, default_value = "/")]
-    path: String,
-    /// A path that answers POST (a body and trailers) with 2xx, when it is not --path.
-    #[arg(long)]
-    post_path: Option<String>,
+    #[command(flatten)]
+    run: RunArgs,
     /// Cases to run by id (`h3/7.2.4/2`) or section (`h3/6.2`, `qpack`); all by default.
     cases: Vec<String>,
 }
@@ -143,7 +161,7 @@ impl H3Args {
             addr,
             host,
             tls: transport::client_config(self.insecure, b"h3")?,
-            timeout: Duration::from_secs_f64(self.timeout),
+            timeout: Duration::from_secs_f64(self.run.timeout),
         })
     }
 }
@@ -175,28 +193,8 @@ impl ServerArgs {
             self.port,
             tls,
             alpn,
-            Duration::from_secs_f64(self.timeout),
+            Duration::from_secs_f64(self.run.timeout),
         )
-    }
-
-    fn finish(&self, suite: &str, reports: &[CaseReport]) -> ExitCode {
-        finish(self.junit.as_deref(), suite, reports)
-    }
-}
-
-/// Writes the JUnit file if asked, and turns the totals into the exit status.
-fn finish(junit: Option<&Path>, suite: &str, reports: &[CaseReport]) -> ExitCode {
-    if let Some(path) = junit
-        && let Err(err) = report::write_junit(path, suite, reports)
-    {
-        report::line(&format!("cannot write {}: {err}", path.display()));
-        return ExitCode::FAILURE;
-    }
-    let totals = Totals::of(reports);
-    if totals.failed == 0 && totals.tests > 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
     }
 }
 
@@ -210,18 +208,14 @@ fn main() -> ExitCode {
             };
             let options = h2::Options {
                 strict: args.strict,
-                jobs: usize::from(args.server.jobs),
-                path: args.server.path.clone(),
-                post_path: args
-                    .server
-                    .post_path
-                    .clone()
-                    .unwrap_or_else(|| args.server.path.clone()),
+                jobs: usize::from(args.server.run.jobs),
+                path: args.server.run.path.clone(),
+                post_path: args.server.run.post_path(),
                 filters: args.sections,
                 extended_connect: args.extended_connect,
             };
             let reports = h2::run(&target, &options);
-            args.server.finish("h2", &reports)
+            args.server.run.finish("h2", &reports)
         }
         Command::H3(args) => {
             let target = match args.target() {
@@ -229,13 +223,13 @@ fn main() -> ExitCode {
                 Err(err) => return setup_error(&err),
             };
             let options = h3::Options {
-                jobs: usize::from(args.jobs),
-                path: args.path.clone(),
-                post_path: args.post_path.clone().unwrap_or_else(|| args.path.clone()),
+                jobs: usize::from(args.run.jobs),
+                path: args.run.path.clone(),
+                post_path: args.run.post_path(),
                 filters: args.cases.clone(),
             };
             let reports = h3::run(&target, &options);
-            finish(args.junit.as_deref(), "h3", &reports)
+            args.run.finish("h3", &reports)
         }
         Command::H1(args) => {
             let target = match args.server.target(b"http/1.1") {
@@ -243,17 +237,13 @@ fn main() -> ExitCode {
                 Err(err) => return setup_error(&err),
             };
             let options = h1::Options {
-                jobs: usize::from(args.server.jobs),
-                path: args.server.path.clone(),
-                post_path: args
-                    .server
-                    .post_path
-                    .clone()
-                    .unwrap_or_else(|| args.server.path.clone()),
+                jobs: usize::from(args.server.run.jobs),
+                path: args.server.run.path.clone(),
+                post_path: args.server.run.post_path(),
                 filters: args.cases,
             };
             let reports = h1::run(&target, &options);
-            args.server.finish("h1", &reports)
+            args.server.run.finish("h1", &reports)
         }
         Command::Hpack(args) => {
             let corpus = args.corpus.unwrap_or_else(hpack_corpus::default_path);

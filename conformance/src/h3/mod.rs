@@ -18,8 +18,8 @@ use http3_proto::ErrorCode;
 use http3_proto::frame::stream_type;
 use quinn_proto::{Dir, StreamId};
 
-use crate::h2::{is_ancestor_or_self, level, selected};
-use crate::report::{self, CaseReport, CaseResult, Failure};
+use crate::catalogue::{self, Planned};
+use crate::report::{CaseReport, CaseResult, Failure};
 use crate::transport;
 use quic::{Closed, Quic};
 
@@ -34,17 +34,7 @@ pub(crate) struct Target {
     pub(crate) timeout: Duration,
 }
 
-/// What a run needs besides the target.
-#[derive(Debug, Clone)]
-pub(crate) struct Options {
-    pub(crate) jobs: usize,
-    /// A path that answers GET with 2xx.
-    pub(crate) path: String,
-    /// A path that answers POST (with a body and trailers) with 2xx.
-    pub(crate) post_path: String,
-    /// Case ids or prefixes (`h3/6.2.1`, `qpack`); empty runs all.
-    pub(crate) filters: Vec<String>,
-}
+pub(crate) use crate::catalogue::Options;
 
 type Run = Box<dyn Fn(&mut Ctx<'_>) -> CaseResult + Send + Sync>;
 
@@ -402,61 +392,24 @@ pub(crate) fn catalogue() -> Vec<Section> {
     cases::sections()
 }
 
-struct Planned<'c> {
-    id: String,
-    section: &'static str,
-    case: &'c Case,
-}
-
 /// Runs the catalogue against `target` and prints the report; returns the reports
 /// in catalogue order.
 pub(crate) fn run(target: &Target, options: &Options) -> Vec<CaseReport> {
     let sections = catalogue();
-    let mut planned = Vec::new();
-    for section in &sections {
-        for (seq, case) in section.cases.iter().enumerate() {
-            let id = format!("{}/{}", section.id, seq + 1);
-            if selected(&id, &options.filters) {
-                planned.push(Planned {
-                    id,
-                    section: section.id,
-                    case,
-                });
-            }
-        }
-    }
-    let mut printed = vec![false; sections.len()];
-    let headings: Vec<Vec<(&str, usize)>> = planned
+    let listed: Vec<_> = sections
         .iter()
-        .map(|p| {
-            let mut before = Vec::new();
-            for (i, section) in sections.iter().enumerate() {
-                if !printed[i] && is_ancestor_or_self(section.id, p.section) {
-                    printed[i] = true;
-                    before.push((section.title, level(section.id)));
-                }
-            }
-            before
-        })
+        .map(|s| (s.id, s.title, s.cases.as_slice()))
         .collect();
-    let mut printer = report::Printer::new();
-    let started = transport::now();
-    let reports = report::run_parallel(
-        planned.len(),
+    catalogue::run(
+        &listed,
+        &options.filters,
         options.jobs,
-        |index| run_one(target, options, &planned[index]),
-        |index, report| {
-            for &(title, depth) in &headings[index] {
-                printer.heading(title, depth);
-            }
-            printer.case(report, level(planned[index].section) + 1);
-        },
-    );
-    printer.summary(&reports, started.elapsed());
-    reports
+        |_| true,
+        |planned| run_one(target, options, planned),
+    )
 }
 
-fn run_one(target: &Target, options: &Options, planned: &Planned<'_>) -> CaseReport {
+fn run_one(target: &Target, options: &Options, planned: &Planned<'_, Case>) -> CaseReport {
     let started = transport::now();
     let result = match Quic::connect(
         target.addr,

@@ -6,7 +6,8 @@
 #    where aioquic follows the RFC must pass, and the cases where it does not must be
 #    exactly the known deviations listed in conformance/README.md, so that a changed
 #    verdict (ours or aioquic's) fails the stage.
-# Installs aioquic into a venv under the target directory. About 15 s once built.
+# Installs aioquic into a venv under the target directory. About 15 s once built and
+# installed (the waits for what aioquic never sends take most of it).
 # Every wait is bounded; the trap stops the servers we started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,7 +49,7 @@ h3=$(grep -o 'h3=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o 
     fail "server-smol did not report its HTTP/3 address"
 echo "43-h3-conformance: conformance h3 against server-smol on $h3 (UDP)"
 status=0
-"$conformance" h3 --target "$h3" --insecure --post-path /echo >"$work/smol.out" || status=$?
+"$conformance" h3 --target "$h3" --insecure --timeout 5 --post-path /echo >"$work/smol.out" || status=$?
 cat "$work/smol.out"
 summary=$(tail -n1 "$work/smol.out")
 total=${summary%% tests*}
@@ -78,7 +79,7 @@ done
 pids+=("$started")
 echo "43-h3-conformance: conformance h3 against aioquic $aioquic_version on 127.0.0.1:$port (UDP)"
 status=0
-"$conformance" h3 --target "127.0.0.1:$port" --insecure >"$work/aioquic.out" || status=$?
+"$conformance" h3 --target "127.0.0.1:$port" --insecure --timeout 5 >"$work/aioquic.out" || status=$?
 cat "$work/aioquic.out"
 
 # aioquic's deviations from the RFCs, each quoted in conformance/README.md.

@@ -258,6 +258,27 @@ fn message_framing() -> Vec<Case> {
                 malformed(),
             ),
         ),
+        case(
+            "Ends a request stream before any frame",
+            "If a client-initiated stream terminates without enough of the HTTP message to provide a complete response, the server SHOULD abort its response stream with the error code H3_REQUEST_INCOMPLETE (RFC 9114 §4.1); a malformed-request answer passes too.",
+            request_then(|_| Vec::new(), {
+                let mut accepted = stream(ErrorCode::H3_REQUEST_INCOMPLETE);
+                accepted.extend(malformed());
+                accepted
+            }),
+        ),
+        case(
+            "Resets a request stream after its HEADERS, then sends a GET",
+            "A client can cancel a request by resetting its stream (RFC 9114 §4.1.1); the connection stays usable for the next request.",
+            |ctx: &mut Ctx<'_>| {
+                ctx.setup()?;
+                let cancelled = ctx.request(&headers(&ctx.post()), false)?;
+                ctx.pause();
+                ctx.reset(cancelled, ErrorCode::H3_REQUEST_CANCELLED);
+                let id = ctx.request(&headers(&ctx.get()), true)?;
+                ctx.expect(Some(id), &success())
+            },
+        ),
     ]
 }
 

@@ -1,7 +1,9 @@
 //! Walking a sectioned catalogue (h2 and h3): picking cases with h2spec's
 //! selectors, running them in parallel, and printing each under its headings.
 
-use crate::report::{self, CaseReport};
+use std::time::Instant;
+
+use crate::report::{self, CaseReport, CaseResult};
 use crate::transport;
 
 /// What an h1 or h3 run needs besides the target.
@@ -23,6 +25,26 @@ pub(crate) struct Planned<'c, C> {
     pub(crate) id: String,
     pub(crate) section: &'static str,
     pub(crate) case: &'c C,
+}
+
+impl<C> Planned<'_, C> {
+    /// This case's report, for a run that began at `started`.
+    pub(crate) fn report(
+        &self,
+        title: &str,
+        requirement: &str,
+        result: CaseResult,
+        started: Instant,
+    ) -> CaseReport {
+        CaseReport {
+            id: self.id.clone(),
+            group: self.section.to_owned(),
+            title: title.to_owned(),
+            requirement: requirement.to_owned(),
+            result,
+            duration: started.elapsed(),
+        }
+    }
 }
 
 /// A section as the walk sees it: its id (`http2/5.1`, or a spec key alone for a

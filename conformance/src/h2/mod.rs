@@ -238,14 +238,7 @@ fn run_one(
             target.authority()
         ))),
     };
-    CaseReport {
-        id: planned.id.clone(),
-        group: planned.section.to_owned(),
-        title: planned.case.desc.to_owned(),
-        requirement: planned.case.requirement.to_owned(),
-        result,
-        duration: started.elapsed(),
-    }
+    planned.report(planned.case.desc, planned.case.requirement, result, started)
 }
 
 #[cfg(test)]

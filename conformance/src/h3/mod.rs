@@ -429,14 +429,12 @@ fn run_one(target: &Target, options: &Options, planned: &Planned<'_, Case>) -> C
         }
         Err(err) => Err(Failure::Error(format!("connect to {}: {err}", target.addr))),
     };
-    CaseReport {
-        id: planned.id.clone(),
-        group: planned.section.to_owned(),
-        title: planned.case.desc.clone(),
-        requirement: planned.case.requirement.to_owned(),
+    planned.report(
+        &planned.case.desc,
+        planned.case.requirement,
         result,
-        duration: started.elapsed(),
-    }
+        started,
+    )
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ use quinn_proto::{
 
 use crate::transport;
 
+/// The largest UDP payload (RFC 768: a 16-bit length).
+const MAX_DATAGRAM: usize = 65_535;
+
 /// How the connection ended, when it did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Closed {
@@ -58,7 +61,10 @@ pub(crate) struct Quic {
     pub(crate) stopped: HashMap<StreamId, u64>,
     /// Writes that flow control has not let through yet, per stream, with their FIN.
     unsent: HashMap<StreamId, VecDeque<(Bytes, bool)>>,
+    /// The datagram being sent.
     datagram: Vec<u8>,
+    /// The datagram being received.
+    received: Vec<u8>,
 }
 
 impl std::fmt::Debug for Quic {
@@ -101,7 +107,8 @@ impl Quic {
             peer_uni: Vec::new(),
             stopped: HashMap::new(),
             unsent: HashMap::new(),
-            datagram: Vec::with_capacity(65_535),
+            datagram: Vec::with_capacity(MAX_DATAGRAM),
+            received: vec![0; MAX_DATAGRAM],
         };
         quic.wait(timeout, |q| q.connected);
         match (&quic.closed, quic.connected) {
@@ -188,7 +195,7 @@ impl Quic {
             .saturating_duration_since(now)
             .max(Duration::from_millis(1));
         let _ = self.socket.set_read_timeout(Some(wait));
-        let mut buf = vec![0u8; 65_535];
+        let mut buf = std::mem::take(&mut self.received);
         match self.socket.recv_from(&mut buf) {
             Ok((n, from)) => self.datagram(from, &buf[..n]),
             Err(_) => {
@@ -204,6 +211,7 @@ impl Quic {
             self.datagram(from, &buf[..n]);
         }
         let _ = self.socket.set_nonblocking(false);
+        self.received = buf;
         self.events();
         self.transmit();
     }

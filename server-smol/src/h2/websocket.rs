@@ -138,6 +138,7 @@ impl<S: Io> H2<S> {
                     shared: self.context.shared.clone(),
                     peer: self.context.peer,
                     tls: self.context.tls,
+                    tls_info: self.context.tls_info.clone(),
                 };
                 let turn = crate::turn::Turn::default();
                 let serve =

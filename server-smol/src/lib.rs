@@ -25,6 +25,7 @@ mod runtime;
 mod scratch;
 mod server;
 mod shutdown;
+mod spares;
 mod static_files;
 mod timer;
 mod tls;

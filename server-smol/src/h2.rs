@@ -410,9 +410,13 @@ impl Serving {
         Some(Parked { conn, body_window })
     }
 
-    /// Gives a parked connection's serving state to the worker's spares.
+    /// Gives a parked connection's serving state to the worker's spares. It
+    /// keeps its capacity (the spare connection's queues, the maps), so that
+    /// a connection that goes idle between bursts of streams takes it back
+    /// without allocating; only an outbox grown past an ordinary exchange
+    /// is trimmed.
     fn give_back(mut self: Box<Self>) {
-        self.shrink_when_idle();
+        self.out.trim_when_empty();
         self.credit = None;
         // A waker a handler kept past its stream must not reach the next
         // connection's task, nor keep this one's alive.

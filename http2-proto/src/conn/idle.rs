@@ -14,6 +14,10 @@ use crate::timer::TimerTable;
 
 use super::{Connection, GoAwayState, Guards, Phase};
 
+/// The read buffer capacity a parked connection leaves for reuse: enough for
+/// the frames of ordinary requests, not what one large frame needed.
+const KEEP_READ_CAPACITY: usize = 32 * 1024;
+
 /// An HTTP/2 connection with no stream in the table, no header block under way, no
 /// unread input and nothing queued, reduced to what RFC 9113 has it remember between
 /// streams:
@@ -95,11 +99,14 @@ impl Connection {
             return None;
         }
         let decoder_size = self.local.header_table_size as usize;
-        // A parked connection is not read from: what was kept for the next read and
-        // the next Huffman-coded string goes.
-        self.read_buf = bytes::BytesMut::new();
-        self.read_alloc = http_core::ReadAllocation::default();
+        // The decoder goes with the parked state: what it kept for the next
+        // Huffman-coded string does not. The read buffer stays here, for reuse,
+        // unless a large frame grew it.
         self.decoder.release_scratch();
+        if self.read_buf.capacity() > KEEP_READ_CAPACITY {
+            self.read_buf = bytes::BytesMut::new();
+            self.read_alloc = http_core::ReadAllocation::default();
+        }
         Some(IdleConnection {
             config: self.config.clone(),
             phase: self.phase,
@@ -165,7 +172,6 @@ impl Connection {
         self.guards = guards;
         // Nothing of another connection may be left in what is kept for reuse.
         self.read_buf.clear();
-        self.read_alloc = http_core::ReadAllocation::default();
         self.block = None;
         self.events.clear();
         self.out.clear();

@@ -28,6 +28,7 @@ use crate::config::ServerConfig;
 use crate::context::ConnContext;
 use crate::deadline::Deadline;
 use crate::headers::Headers;
+use crate::interim::InterimReceiver;
 use crate::io::{Io, with_timeout};
 use crate::outbox::Outbox;
 use crate::outgoing::{FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
@@ -121,6 +122,19 @@ enum Wake {
     Close,
 }
 
+/// Queues a 1xx head the handler sent. One the protocol refuses (any 1xx to an
+/// HTTP/1.0 client, RFC 9110 §15.2) is dropped: it is advice, and the final
+/// response still follows.
+fn send_interim(conn: &mut Connection, (status, headers): (u16, Headers)) {
+    let mut head = ResponseHead::new(status);
+    for (name, value) in headers.iter() {
+        head.headers.append(name.clone(), value.clone());
+    }
+    if let Err(error) = conn.send_informational(&head) {
+        tracing::debug!(%error, status, "informational response not sent");
+    }
+}
+
 /// The request/response exchange in progress.
 enum Job {
     /// Waiting for a request.
@@ -129,6 +143,8 @@ enum Job {
     Handler {
         future: BoxFuture,
         info: Option<RequestInfo>,
+        /// The 1xx heads the handler sends before its response.
+        interim: Option<InterimReceiver>,
     },
     /// The response head is sent; its body is being produced, and trailers
     /// may follow it.
@@ -634,6 +650,7 @@ impl Serving {
             body,
             Some(context.peer),
         );
+        request.tls = context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         match shared.app.route_request(&mut request) {
             Routed::Handler(handler) => {
@@ -641,9 +658,14 @@ impl Serving {
                     // A handler will read the body: invite it (RFC 9110 §10.1.1).
                     let _ = self.conn.send_continue();
                 }
+                let interim = shared.app.interim_channel().map(|(tx, rx)| {
+                    request.interim = Some(tx);
+                    rx
+                });
                 self.job = Job::Handler {
                     future: handler.call(request),
                     info,
+                    interim,
                 };
             }
             Routed::WebSocket(route) => {
@@ -707,18 +729,36 @@ impl Serving {
     /// Polls the handler or the response body; `Ok(true)` if anything moved.
     fn poll_job(&mut self, cx: &mut Context<'_>, context: &ConnContext) -> Result<bool, Step> {
         match &mut self.job {
-            Job::Handler { future, info } => match crate::app::poll_handler(future, cx) {
-                Poll::Ready(mut response) => {
-                    let info = info.take();
-                    if let Some(info) = &info {
-                        context.shared.app.finish(info, &mut response);
+            Job::Handler {
+                future,
+                info,
+                interim,
+            } => {
+                let mut moved = false;
+                if let Some(interim) = interim {
+                    while let Poll::Ready(head) = interim.poll_next(cx) {
+                        send_interim(&mut self.conn, head);
+                        moved = true;
                     }
-                    let is_head = self.request_is_head;
-                    self.send_response(response, is_head, info.as_ref(), context);
-                    Ok(true)
                 }
-                Poll::Pending => Ok(false),
-            },
+                let Poll::Ready(mut response) = crate::app::poll_handler(future, cx) else {
+                    if moved {
+                        self.collect_transmit();
+                    }
+                    return Ok(moved);
+                };
+                // Heads sent in the same turn as the response still precede it.
+                for head in interim.take().map(|rx| rx.drain()).unwrap_or_default() {
+                    send_interim(&mut self.conn, head);
+                }
+                let info = info.take();
+                if let Some(info) = &info {
+                    context.shared.app.finish(info, &mut response);
+                }
+                let is_head = self.request_is_head;
+                self.send_response(response, is_head, info.as_ref(), context);
+                Ok(true)
+            }
             Job::Body(..) => self.poll_body(cx, context),
             Job::Trailers(trailers) => match trailers.poll(cx) {
                 Poll::Ready(fields) => {

@@ -34,6 +34,7 @@ use crate::config::ServerConfig;
 use crate::context::ConnContext;
 use crate::deadline::Deadline;
 use crate::headers::Headers;
+use crate::interim::InterimReceiver;
 use crate::io::Io;
 use crate::outbox::Outbox;
 use crate::outgoing::{Field, FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
@@ -178,6 +179,8 @@ enum Phase {
     Handler {
         future: BoxFuture,
         info: Option<RequestInfo>,
+        /// The 1xx heads the handler sends before its response.
+        interim: Option<InterimReceiver>,
     },
     /// Headers sent; body bytes flow as the windows allow. `pending` is
     /// data the windows could not take yet; `source` what is still to come
@@ -892,6 +895,7 @@ impl Serving {
             body,
             Some(self.context.peer),
         );
+        request.tls = self.context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         if let Some(protocol) = protocol {
             self.start_extended_connect(id, job, &protocol, request, info);
@@ -899,9 +903,14 @@ impl Serving {
         }
         match shared.app.route_request(&mut request).http_only() {
             Ok(handler) => {
+                let interim = shared.app.interim_channel().map(|(tx, rx)| {
+                    request.interim = Some(tx);
+                    rx
+                });
                 job.phase = Phase::Handler {
                     future: handler.call(request),
                     info,
+                    interim,
                 };
                 self.streams.insert(id, job);
                 self.to_poll.push(id);
@@ -932,17 +941,57 @@ impl Serving {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        if let Phase::Handler { future, info } = &mut job.phase {
-            let Poll::Ready(mut response) = crate::app::poll_handler(future, &mut cx) else {
+        if let Phase::Handler {
+            future,
+            info,
+            interim,
+        } = &mut job.phase
+        {
+            let mut heads = Vec::new();
+            if let Some(interim) = interim {
+                while let Poll::Ready(head) = interim.poll_next(&mut cx) {
+                    heads.push(head);
+                }
+            }
+            let ready = crate::app::poll_handler(future, &mut cx);
+            if ready.is_ready() {
+                // Heads sent in the same turn as the response still precede it.
+                heads.extend(interim.take().map(|rx| rx.drain()).unwrap_or_default());
+            }
+            let info = if ready.is_ready() { info.take() } else { None };
+            for head in heads {
+                self.send_interim(id, head);
+            }
+            let Poll::Ready(mut response) = ready else {
                 return;
             };
-            let info = info.take();
             if let Some(info) = &info {
                 self.context.shared.app.finish(info, &mut response);
             }
             self.respond(id, response, info.as_ref());
         }
         self.pump_body(id, &mut cx);
+    }
+
+    /// Sends a 1xx head the handler made before its response (RFC 9113 §8.1: a
+    /// HEADERS frame without END_STREAM, any number of them before the final one).
+    /// One whose fields cannot go on the wire is dropped: it is advice, and the
+    /// final response still follows.
+    fn send_interim(&mut self, id: u32, (status, headers): (u16, Headers)) {
+        let mut digits = itoa::Buffer::new();
+        let mut fields = vec![Header::new(
+            Bytes::from_static(b":status"),
+            Bytes::copy_from_slice(digits.format(status).as_bytes()),
+        )];
+        fields.extend(
+            headers
+                .iter()
+                .filter_map(|(name, value)| h2_field((name.clone(), value.clone())))
+                .map(|(name, value)| Header::new(name, value)),
+        );
+        if let Err(error) = self.conn.send_headers(StreamId::new(id), &fields, false) {
+            tracing::debug!(%error, status, "informational response not sent");
+        }
     }
 
     /// Sends the response head, and queues its body for [`pump_body`].

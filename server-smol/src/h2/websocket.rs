@@ -137,6 +137,7 @@ impl Serving {
                     shared: self.context.shared.clone(),
                     peer: self.context.peer,
                     tls: self.context.tls,
+                    tls_info: self.context.tls_info.clone(),
                 };
                 let turn = crate::turn::Turn::default();
                 let serve =

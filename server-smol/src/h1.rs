@@ -26,6 +26,7 @@ use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
+use crate::deadline::Deadline;
 use crate::headers::Headers;
 use crate::interim::InterimReceiver;
 use crate::io::{Io, with_timeout};
@@ -36,7 +37,6 @@ use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
 use crate::spares::{self, Spares};
-use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
 use crate::ws;
 use crate::ws::http1::{Outcome, PendingUpgrade};
@@ -171,7 +171,7 @@ struct Shell<S> {
     context: ConnContext,
     /// Set to the protocol's deadline (`poll_timeout`: head read, body
     /// read, keep-alive idle) or a write's, read again each wait.
-    timer: DeadlineTimer,
+    timer: Deadline,
     shutdown: Signal,
 }
 
@@ -230,7 +230,7 @@ impl<S: Io> Shell<S> {
             io,
             shutdown: Signal::new(&context.shared.shutdown),
             context,
-            timer: DeadlineTimer::new(),
+            timer: Deadline::new(),
         }
     }
 

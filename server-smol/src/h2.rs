@@ -32,6 +32,7 @@ use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
+use crate::deadline::Deadline;
 use crate::headers::Headers;
 use crate::interim::InterimReceiver;
 use crate::io::Io;
@@ -42,7 +43,6 @@ use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
 use crate::spares::{self, Spares};
-use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
 
 mod tunnel;
@@ -213,7 +213,7 @@ struct Shell<S> {
     io: S,
     context: ConnContext,
     /// Set to the protocol's next deadline, or a write's.
-    timer: DeadlineTimer,
+    timer: Deadline,
     shutdown: Signal,
     /// The protocol state while the connection waits with no open stream.
     /// Kept here, not in a local of `run`: its future would hold it twice.
@@ -268,7 +268,7 @@ impl<S: Io> Shell<S> {
             io,
             shutdown: Signal::new(&context.shared.shutdown),
             context,
-            timer: DeadlineTimer::new(),
+            timer: Deadline::new(),
             parked: None,
         }
     }

@@ -13,7 +13,7 @@ use crate::deflate::{Deflater, Inflater};
 use crate::error::{Error, SendError};
 use crate::event::{DataKind, Event};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, decode_header, encode_header};
-use crate::mask::{KeySource, apply_mask, extend_unmasked};
+use crate::mask::{KeySource, apply_mask, extend_unmasked, extend_unmasked_bytes};
 use crate::utf8::Utf8Validator;
 
 /// Events processed ahead of `poll_event`; see [`Connection::paused`].
@@ -562,11 +562,7 @@ impl Connection {
         if self.arena.capacity() < len {
             self.arena = BytesMut::with_capacity(ARENA);
         }
-        let start = self.arena.len();
-        self.arena.extend_from_slice(payload);
-        if let Some(key) = header.mask {
-            apply_mask(&mut self.arena[start..], key, 0);
-        }
+        extend_unmasked_bytes(&mut self.arena, payload, header.mask);
         let data = self.arena.split().freeze();
         if kind == DataKind::Text && std::str::from_utf8(&data).is_err() {
             return Err(Error::InvalidUtf8);

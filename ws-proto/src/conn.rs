@@ -22,6 +22,12 @@ const EVENT_BATCH: usize = 32;
 /// Messages up to this size share arena buffers instead of one allocation each.
 const SMALL_MESSAGE: usize = 2048;
 
+/// How much of a frame's announced but unreceived payload a message buffer makes room
+/// for at once: a message that arrives over several reads then grows by one allocation
+/// rather than by doubling and copying what it holds, while a peer that announces a large
+/// frame and stalls makes us hold at most this much more than it sent.
+const RESERVE_AHEAD: u64 = 256 * 1024;
+
 /// The size of one small-message arena: a retained small message pins at most this much,
 /// never the receive buffer.
 const ARENA: usize = 32 * 1024;
@@ -72,6 +78,17 @@ struct InFrame {
     remaining: u64,
     /// Payload bytes already read, for the masking key's phase.
     offset: usize,
+}
+
+/// Where a piece of a data frame's payload sits in its frame and message.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    /// The frame's masking key, and the piece's offset into the frame for its phase.
+    key: Option<[u8; 4]>,
+    offset: usize,
+    /// Payload bytes of the frame after this piece; 0 ends the frame.
+    frame_left: u64,
+    end_of_message: bool,
 }
 
 #[derive(Debug)]
@@ -515,7 +532,13 @@ impl Connection {
             self.start_data_frame(header);
             if header.payload_len == 0 {
                 self.frame = None;
-                self.on_data(&[], None, 0, true, header.fin)?;
+                let piece = Piece {
+                    key: None,
+                    offset: 0,
+                    frame_left: 0,
+                    end_of_message: header.fin,
+                };
+                self.on_data(&[], piece)?;
             }
             return Ok(Some(header_len));
         };
@@ -528,12 +551,19 @@ impl Connection {
         let (key, offset) = (frame.header.mask, frame.offset);
         frame.offset += n;
         frame.remaining -= n as u64;
-        let end_of_frame = frame.remaining == 0;
+        let frame_left = frame.remaining;
+        let end_of_frame = frame_left == 0;
         let end_of_message = end_of_frame && frame.header.fin;
         if end_of_frame {
             self.frame = None;
         }
-        self.on_data(&input[..n], key, offset, end_of_frame, end_of_message)?;
+        let piece = Piece {
+            key,
+            offset,
+            frame_left,
+            end_of_message,
+        };
+        self.on_data(&input[..n], piece)?;
         Ok(Some(n))
     }
 
@@ -638,15 +668,15 @@ impl Connection {
         });
     }
 
-    /// Takes a piece of a data frame's payload, still masked with `key` from `offset`.
-    fn on_data(
-        &mut self,
-        masked: &[u8],
-        key: Option<[u8; 4]>,
-        offset: usize,
-        end_of_frame: bool,
-        end_of_message: bool,
-    ) -> Result<(), Error> {
+    /// Takes a piece of a data frame's payload, still masked.
+    fn on_data(&mut self, masked: &[u8], piece_of: Piece) -> Result<(), Error> {
+        let Piece {
+            key,
+            offset,
+            frame_left,
+            end_of_message,
+        } = piece_of;
+        let end_of_frame = frame_left == 0;
         // Disjoint borrows: the message is worked on in place, not moved out and back.
         let Self {
             message,
@@ -681,6 +711,10 @@ impl Connection {
                 }
             })
         } else {
+            if buffered {
+                let ahead = usize::try_from(frame_left.min(RESERVE_AHEAD)).unwrap_or(0);
+                out.reserve(masked.len() + ahead);
+            }
             extend_unmasked(out, masked, key, offset);
             Ok(())
         };

@@ -28,6 +28,10 @@ const SMALL_MESSAGE: usize = 2048;
 /// frame and stalls makes us hold at most this much more than it sent.
 const RESERVE_AHEAD: u64 = 256 * 1024;
 
+/// Payloads from this size up, handed over as `Bytes` to a connection that neither masks
+/// nor compresses, go out as they are, after their header, instead of being copied.
+const PASS_THROUGH: usize = 4096;
+
 /// The size of one small-message arena: a retained small message pins at most this much,
 /// never the receive buffer.
 const ARENA: usize = 32 * 1024;
@@ -47,6 +51,11 @@ pub struct Connection {
     /// Payload bytes held in `events`, counted against the buffering bound.
     event_bytes: usize,
     out: BytesMut,
+    /// Output that precedes `out`: headers written so far and payloads passed through
+    /// uncopied, in order.
+    queued: VecDeque<Bytes>,
+    /// Bytes in `queued`, counted against the buffering bound.
+    queued_bytes: usize,
     /// Masking keys; only a client masks (§5.3).
     keys: Option<KeySource>,
     deflater: Option<Deflater>,
@@ -118,6 +127,8 @@ impl Connection {
             events: VecDeque::new(),
             event_bytes: 0,
             out: BytesMut::new(),
+            queued: VecDeque::new(),
+            queued_bytes: 0,
             frame: None,
             message: None,
             sending: None,
@@ -153,14 +164,14 @@ impl Connection {
     /// Whether [`poll_transmit`](Self::poll_transmit) has bytes.
     #[must_use]
     pub fn wants_write(&self) -> bool {
-        !self.out.is_empty()
+        !self.out.is_empty() || !self.queued.is_empty()
     }
 
     /// Nothing more will happen: the connection has ended and its last bytes were taken.
     /// Drop the transport.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.error.is_some() && self.out.is_empty()
+        self.error.is_some() && !self.wants_write()
     }
 
     /// Whether a Close frame has been sent or queued: no more data may be sent.
@@ -268,10 +279,14 @@ impl Connection {
     /// The next bytes to write to the transport, in order.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        if self.out.is_empty() {
+        let bytes = if let Some(bytes) = self.queued.pop_front() {
+            self.queued_bytes -= bytes.len();
+            bytes
+        } else if self.out.is_empty() {
             return None;
-        }
-        let bytes = self.out.split().freeze();
+        } else {
+            self.out.split().freeze()
+        };
         if !self.rx.is_empty() {
             self.process();
         }
@@ -302,6 +317,35 @@ impl Connection {
     /// Sends a whole binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.send_message(DataKind::Binary, data)
+    }
+
+    /// Sends a whole binary message held as `Bytes`. A server without compression writes
+    /// a large payload out as it is, after its header, with no copy (a client masks every
+    /// payload, RFC 6455 §5.3, and deflate rewrites it, so those copy as
+    /// [`send_binary`](Self::send_binary) does).
+    pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), SendError> {
+        if self.keys.is_some() || self.deflater.is_some() || data.len() < PASS_THROUGH {
+            return self.send_binary(&data);
+        }
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.check_open()?;
+        let header = FrameHeader {
+            fin: true,
+            rsv1: false,
+            rsv2: false,
+            rsv3: false,
+            opcode: OpCode::Binary,
+            mask: None,
+            payload_len: data.len() as u64,
+        };
+        encode_header(&header, &mut self.out);
+        let head = self.out.split().freeze();
+        self.queued_bytes += head.len() + data.len();
+        self.queued.push_back(head);
+        self.queued.push_back(data);
+        Ok(())
     }
 
     fn send_message(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
@@ -460,7 +504,8 @@ impl Connection {
     /// still in cache when it is polled, rather than queued all at once.
     fn paused(&self) -> bool {
         self.events.len() >= EVENT_BATCH
-            || self.event_bytes + self.out.len() >= self.config.limits.max_buffered_bytes
+            || self.event_bytes + self.queued_bytes + self.out.len()
+                >= self.config.limits.max_buffered_bytes
     }
 
     fn process(&mut self) {

@@ -341,9 +341,10 @@ impl<S: Io> Session<S> {
         match command {
             Command::Send(message) => {
                 self.turn.charge(message.len());
-                let _ = match &message {
-                    Message::Text(text) => self.conn.send_text(text),
-                    Message::Binary(data) => self.conn.send_binary(data),
+                let _ = match message {
+                    Message::Text(text) => self.conn.send_text(&text),
+                    // Large payloads go to the socket as they are, uncopied.
+                    Message::Binary(data) => self.conn.send_binary_bytes(data),
                 };
             }
             Command::Close(code, reason) => {

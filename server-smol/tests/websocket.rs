@@ -123,6 +123,21 @@ fn app() -> App {
             }
         }
     });
+    // Echoes from a thread of its own, as the Python binding's event loop does.
+    app.ws_accept("/thread-echo", |socket, _req| async move {
+        let (done_tx, done) = smol::channel::bounded::<()>(1);
+        std::thread::spawn(move || {
+            smol::block_on(async {
+                while let Some(message) = socket.recv().await {
+                    if socket.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = done_tx.send(()).await;
+            });
+        });
+        let _ = done.recv().await;
+    });
     // Sends a tick every 10 ms and never receives.
     app.ws_accept("/ticker", |socket, _req| async move {
         while socket.send(Message::text("tick")).await.is_ok() {
@@ -368,23 +383,29 @@ fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
 
 /// Autobahn 3.2 and its kind: a message, then a frame with RSV2 set, in one write. The
 /// echo of the message goes out before the Close 1002 for the bad frame; the same for
-/// the peer's own Close: the echoes, then the answering Close.
+/// the peer's own Close: the echoes, then the answering Close. Each burst is sent at
+/// once after the handshake (the application has not asked yet) and after a pause
+/// (the application waits in `recv`).
 fn assert_answers_precede_the_close(addr: SocketAddr, path: &str) {
-    let mut stream = raw_open(addr, path);
-    let mut burst = client_frame(0x81, b"first");
-    burst.extend(client_frame(0xA1, b"bad"));
-    stream.write_all(&burst).unwrap();
-    assert_eq!(read_frame(&mut stream), Some((0x1, b"first".to_vec())));
-    let (opcode, payload) = read_frame(&mut stream).expect("a close");
-    assert_eq!((opcode, &payload[..2]), (0x8, &1002u16.to_be_bytes()[..]));
-    let mut stream = raw_open(addr, path);
-    let mut burst = client_frame(0x81, b"last");
-    burst.extend(client_frame(0x82, b"words"));
-    burst.extend(client_frame(0x88, &1000u16.to_be_bytes()));
-    stream.write_all(&burst).unwrap();
-    assert_eq!(read_frame(&mut stream), Some((0x1, b"last".to_vec())));
-    assert_eq!(read_frame(&mut stream), Some((0x2, b"words".to_vec())));
-    assert_eq!(read_frame(&mut stream).map(|f| f.0), Some(0x8));
+    for pause in [Duration::ZERO, Duration::from_millis(100)] {
+        let mut stream = raw_open(addr, path);
+        std::thread::sleep(pause);
+        let mut burst = client_frame(0x81, b"first");
+        burst.extend(client_frame(0xA1, b"bad"));
+        stream.write_all(&burst).unwrap();
+        assert_eq!(read_frame(&mut stream), Some((0x1, b"first".to_vec())));
+        let (opcode, payload) = read_frame(&mut stream).expect("a close");
+        assert_eq!((opcode, &payload[..2]), (0x8, &1002u16.to_be_bytes()[..]));
+        let mut stream = raw_open(addr, path);
+        std::thread::sleep(pause);
+        let mut burst = client_frame(0x81, b"last");
+        burst.extend(client_frame(0x82, b"words"));
+        burst.extend(client_frame(0x88, &1000u16.to_be_bytes()));
+        stream.write_all(&burst).unwrap();
+        assert_eq!(read_frame(&mut stream), Some((0x1, b"last".to_vec())));
+        assert_eq!(read_frame(&mut stream), Some((0x2, b"words".to_vec())));
+        assert_eq!(read_frame(&mut stream).map(|f| f.0), Some(0x8));
+    }
 }
 
 #[test]
@@ -402,6 +423,7 @@ fn a_late_answer_still_precedes_the_close_for_what_follows_it() {
     // asked for the next message.
     let (server, addr) = start(config());
     assert_answers_precede_the_close(addr, "/late-echo");
+    assert_answers_precede_the_close(addr, "/thread-echo");
     server.shutdown();
     server.join();
 }

@@ -223,6 +223,10 @@ impl<S: Io> Session<S> {
                 return Poll::Pending;
             }
             let mut progressed = false;
+            // The application's asks as of now, before its commands are taken: what it
+            // sent before asking for more is then taken in step 2 before step 3 acts on
+            // the ask, even when it runs on another thread while this loop runs.
+            let asks = self.state.asks();
 
             // 1. The handler, whose sends step 2 takes at once.
             if let Some(handler) = self.handler.as_mut()
@@ -256,7 +260,7 @@ impl<S: Io> Session<S> {
 
             // 3. Protocol events, each once the application has asked for the next
             //    message, and not while commands wait for room (they come first).
-            while self.out.len() < HIGH_WATER && self.app_wants_next(cx) {
+            while self.out.len() < HIGH_WATER && self.app_wants_next(asks, cx, &mut progressed) {
                 let Some(event) = self.conn.poll_event() else {
                     self.drained = true;
                     break;
@@ -329,28 +333,34 @@ impl<S: Io> Session<S> {
     }
 
     /// Whether the next event may be taken: the application has asked for a message
-    /// since the last one it was handed (or has stopped receiving). Before the first
-    /// message and after our Close nothing it answers can be out of order, so events
-    /// flow then, one message waiting in the channel at most. If not, a wake-up is
-    /// arranged for when the application asks.
-    fn app_wants_next(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.wants_next() {
+    /// since the last one it was handed (or has stopped receiving), by `asks`, the
+    /// count read before this pass took the commands. Before the first message and
+    /// after our Close nothing it answers can be out of order, so events flow then, one
+    /// message waiting in the channel at most. If not, a wake-up is arranged for the
+    /// next ask; one made since `asks` was read sets `progressed`, for another pass
+    /// that takes the commands sent before it first.
+    fn app_wants_next(&mut self, asks: u64, cx: &mut Context<'_>, progressed: &mut bool) -> bool {
+        if self.wants_next(asks) {
             return true;
         }
-        // Drain the notes, registering for the next; an ask since the check above left
-        // a note, so looking again after the drain misses none.
+        // Drain the notes, registering for the next; an ask since the read of `asks`
+        // left a note, or is seen in the count read after the drain.
         while let Poll::Ready(Some(())) = self.asked.as_mut().poll_next(cx) {}
-        self.wants_next()
+        let now = self.state.asks();
+        if now != asks && self.wants_next(now) {
+            *progressed = true;
+        }
+        false
     }
 
-    fn wants_next(&self) -> bool {
+    fn wants_next(&self, asks: u64) -> bool {
         let Some(to_app) = &self.to_app else {
             return true;
         };
         if to_app.is_closed() {
             return true;
         }
-        let asked = self.delivered < self.state.asks().max(1);
+        let asked = self.delivered < asks.max(1);
         to_app.is_empty() && (asked || self.conn.is_closing())
     }
 

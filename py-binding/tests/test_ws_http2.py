@@ -52,8 +52,10 @@ def test_asgi_echo_and_plain_requests_share_one_connection(asgi):
     assert ws.recv() == big
     answer = ws.close(4010, "client done")
     assert answer.code == 4010
-    _, log = H2WebSocket(server.port, "/echo", context).get("/log")
+    other = H2WebSocket(server.port, "/echo", context)
+    _, log = other.get("/log")
     assert ["echo disconnect", 4010] in json.loads(log)
+    other.close()
 
 
 def test_asgi_scope_over_http2(asgi):
@@ -65,7 +67,10 @@ def test_asgi_scope_over_http2(asgi):
     assert (scope["path"], scope["query_string"]) == ("/scope", "a=1")
     assert not scope["has_method"]
     # websocket.close from the app: a Close 1000, answered.
-    assert isinstance(ws.recv(), CloseConnection)
+    close = ws.recv()
+    assert isinstance(close, CloseConnection) and close.code == 1000
+    ws.send_event(close.response())
+    ws.sock.close()
 
 
 def test_asgi_refusals_are_http_answers(asgi):
@@ -74,7 +79,10 @@ def test_asgi_refusals_are_http_answers(asgi):
     ws = H2WebSocket(server.port, "/deny", context)
     ws.pump(lambda: ws.stream in ws.ended, "the refusal's body")
     assert (ws.status, ws.responses[ws.stream][1]) == (401, b"no entry")
-    assert H2WebSocket(server.port, "/close-before-accept", context).status == 403
+    ws.sock.close()
+    ws = H2WebSocket(server.port, "/close-before-accept", context)
+    assert ws.status == 403
+    ws.sock.close()
 
 
 def test_fastapi_endpoint_over_h2c():
@@ -119,3 +127,6 @@ def test_decorator_routes_over_http2(secure, tls_files):
         ws.send(b"abc")
         assert ws.recv() == "text|3|superchat"
         assert ws.recv() == b"abc"
+        # The handler returned: Close 1000.
+        assert ws.recv().code == 1000
+        ws.sock.close()

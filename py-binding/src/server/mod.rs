@@ -19,6 +19,7 @@ mod asgi_ws;
 mod bridge;
 mod exchange;
 mod listener;
+mod on_loop;
 mod request;
 mod resume;
 mod task;
@@ -528,6 +529,7 @@ impl Server {
                 LoopItem::Resolve { future, outcome } => {
                     bridge::resolve(py, future.bind(py), outcome)
                 }
+                LoopItem::Poll(poll) => poll.run(py),
             };
             // One failed dispatch must not starve the rest of the batch; the
             // dispatcher reports its own errors, so this is a last resort.

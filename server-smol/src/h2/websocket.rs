@@ -64,7 +64,7 @@ impl Serving {
     ) {
         let shared = self.context.shared.clone();
         let started = if protocol == b"websocket" {
-            match shared.app.route_request(&mut request) {
+            match shared.app.route_extended_connect(&mut request) {
                 Routed::WebSocket(route) => {
                     let inbound = request.take_body();
                     let options = Arc::new(shared.config.ws.clone());

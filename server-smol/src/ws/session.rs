@@ -184,7 +184,7 @@ impl<S: Io> Session<S> {
                 (Step::End(info), _) => break info,
                 (Step::Flush, Ok(())) => {}
                 (Step::Flush, Err(error)) => {
-                    tracing::debug!(peer = %self.context.peer, %error, "websocket write failed");
+                    tracing::debug!(peer = ?self.context.peer, %error, "websocket write failed");
                     break CloseInfo::abnormal(error.to_string());
                 }
             }
@@ -353,7 +353,7 @@ impl<S: Io> Session<S> {
             // Answered by ws-proto; a whole-message connection has no fragments.
             Event::Ping(_) | Event::Fragment { .. } => {}
             Event::ConnectionLost(error) => {
-                tracing::debug!(peer = %self.context.peer, %error, "websocket ended");
+                tracing::debug!(peer = ?self.context.peer, %error, "websocket ended");
                 return Some(CloseInfo::from_error(&error));
             }
         }
@@ -431,7 +431,7 @@ impl<S: Io> Session<S> {
         }
         if let Some(answer_by) = self.keep_alive.answer_by {
             if answer_by <= now {
-                tracing::debug!(peer = %self.context.peer, "websocket ping unanswered");
+                tracing::debug!(peer = ?self.context.peer, "websocket ping unanswered");
                 // The peer gets a Close in case it still reads, but no closing
                 // handshake is waited for: it has stopped answering.
                 self.start_close(PING_TIMEOUT_CODE, "ping timeout");

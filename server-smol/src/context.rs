@@ -40,7 +40,7 @@ impl std::fmt::Debug for Shared {
 }
 
 /// What a protocol driver gets besides the byte stream.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct ConnContext {
     pub(crate) shared: Arc<Shared>,
     /// The client's address; `None` over a Unix domain socket, whose peers have

@@ -7,7 +7,6 @@
 //! flush what was queued (one vectored write for a whole pipeline burst) and
 //! wait for exactly one thing: bytes, the handler, a deadline, or shutdown.
 
-use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
@@ -36,6 +35,7 @@ use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
+use crate::spares::{self, Spares};
 use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
 use crate::ws;
@@ -56,19 +56,9 @@ const FLUSH_THRESHOLD: usize = 64 * 1024;
 const LINGER: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 256 * 1024;
 
-/// Serving states kept per worker thread for the next connection that wakes;
-/// beyond this many, states given back are freed. It bounds what idle
-/// connections cost together by this number, not by how many there are, and
-/// it lets the keep-alive fast path (every request of a client that waits
-/// for each response goes idle once) take a state without allocating.
-const POOL_SIZE: usize = 64;
-
 thread_local! {
-    #[expect(
-        clippy::vec_box,
-        reason = "a connection holds its state boxed: handing the box over moves a pointer"
-    )]
-    static POOL: RefCell<Vec<Box<Serving>>> = const { RefCell::new(Vec::new()) };
+    /// Serving states of idle keep-alive connections, for the next that wakes.
+    static SPARE_STATES: Spares<Serving> = const { Spares::new() };
 }
 
 /// Serves HTTP/1.1 on `io` until the connection ends. `initial` holds bytes
@@ -347,11 +337,7 @@ impl Serving {
     /// at `now`: one from the worker's pool if it has one, restarted.
     fn take(context: &ConnContext, now: Instant) -> Box<Self> {
         let config = protocol_config(&context.shared.config);
-        let pooled = POOL
-            .try_with(|pool| pool.try_borrow_mut().ok()?.pop())
-            .ok()
-            .flatten();
-        let mut serving = match pooled {
+        let mut serving = match spares::take(&SPARE_STATES) {
             Some(mut serving) => {
                 serving.conn.restart(now, config);
                 serving.body_received = 0;
@@ -382,13 +368,7 @@ impl Serving {
     /// is full).
     fn give_back(mut self: Box<Self>) {
         self.out.trim_when_empty();
-        let _ = POOL.try_with(|pool| {
-            if let Ok(mut pool) = pool.try_borrow_mut()
-                && pool.len() < POOL_SIZE
-            {
-                pool.push(self);
-            }
-        });
+        spares::give_back(&SPARE_STATES, self);
     }
 
     /// Serves until the connection must close or goes idle, writing what

@@ -26,6 +26,7 @@ mod runtime;
 mod scratch;
 mod server;
 mod shutdown;
+mod spares;
 mod static_files;
 mod timer;
 mod tls;

@@ -105,6 +105,8 @@ def add_tls_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ssl-cert-reqs", type=int, default=0, help="client certificates: 0 none, 1 optional, 2 required")
     group.add_argument("--ssl-ca-certs", help="authorities client certificates must chain to (PEM)")
     group.add_argument("--ssl-ciphers", default="TLSv1", help="only the default is supported (rustls' safe suites)")
+    group.add_argument("--h3", action="store_true", help="serve HTTP/3 over QUIC too, on UDP at the TLS port, advertised by Alt-Svc (needs --ssl-certfile)")
+    group.add_argument("--h3-bind", metavar="HOST:PORT", help="UDP address for HTTP/3 instead of the TLS port (implies --h3)")
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:

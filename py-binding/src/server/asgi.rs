@@ -176,6 +176,7 @@ fn version_pystr(py: Python<'_>, version: server_smol::Version) -> Bound<'_, PyS
     match version_str(version) {
         "1.0" => pyo3::intern!(py, "1.0"),
         "1.1" => pyo3::intern!(py, "1.1"),
+        "3" => pyo3::intern!(py, "3"),
         _ => pyo3::intern!(py, "2"),
     }
     .clone()

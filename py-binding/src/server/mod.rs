@@ -156,6 +156,10 @@ impl Server {
     /// `linger_idle_on_shutdown`: at shutdown, HTTP/1.1 connections between requests
     /// answer one more request (with `Connection: close`) until their keep-alive
     /// expiry, instead of closing under a client that is sending it.
+    ///
+    /// `h3` serves HTTP/3 (RFC 9114) over QUIC as well, with the same certificate, on
+    /// UDP at the TLS port unless `h3_bind` names another `(host, port)`; TLS answers
+    /// then carry `Alt-Svc` (RFC 7838) pointing clients at it. It needs TLS.
     #[new]
     #[pyo3(signature = (
         host = "127.0.0.1",
@@ -183,6 +187,8 @@ impl Server {
         ws_ping_interval = Some(20.0),
         ws_ping_timeout = 20.0,
         ws_per_message_deflate = true,
+        h3 = false,
+        h3_bind = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -210,6 +216,8 @@ impl Server {
         ws_ping_interval: Option<f64>,
         ws_ping_timeout: f64,
         ws_per_message_deflate: bool,
+        h3: bool,
+        h3_bind: Option<(String, u16)>,
     ) -> PyResult<Self> {
         let mut config = ServerConfig::default();
         let addr = match fd.map(listener::inherit).transpose()? {
@@ -257,6 +265,19 @@ impl Server {
                 "client certificates need TLS (certfile and keyfile)",
             ));
         }
+        config.h3_bind = match (h3, h3_bind) {
+            (false, None) => None,
+            // QUIC carries TLS 1.3 inside it (RFC 9001): there is no HTTP/3 without a
+            // certificate.
+            _ if config.tls_bind.is_none() => {
+                return Err(PyValueError::new_err(
+                    "HTTP/3 runs over QUIC, which needs TLS: give certfile and keyfile",
+                ));
+            }
+            (_, Some((host, port))) => Some(resolve_addr(&host, port)?),
+            // UDP on the TLS port, the port `Alt-Svc: h3=":port"` advertises.
+            (true, None) => config.tls_bind,
+        };
         config.backlog = backlog;
         config.limits.max_head = max_head;
         config.response_defaults.date = date_header;
@@ -264,6 +285,9 @@ impl Server {
         config.h2c = h2c;
         // server-smol sets SO_REUSEPORT only when one process binds several listeners,
         // so a worker process that must share its port with its siblings runs two.
+        // Worker processes that inherit one listening descriptor each bind their own
+        // UDP socket on its port: those need SO_REUSEPORT as well.
+        let reuse_port = reuse_port || (fd.is_some() && config.h3_bind.is_some());
         config.workers = if reuse_port {
             io_threads.max(2)
         } else {

@@ -18,12 +18,11 @@ use bytes::BytesMut;
 use http2_proto::{ErrorCode, StreamId};
 
 use super::tunnel::TunnelIo;
-use super::{H2, Phase, StreamJob};
+use super::{Phase, Serving, StreamJob};
 use crate::app::Routed;
 use crate::body::Body;
 use crate::clock;
 use crate::context::ConnContext;
-use crate::io::Io;
 use crate::request::{Request, RequestInfo};
 use crate::response::Response;
 use crate::ws::http1::{Outcome, PendingUpgrade};
@@ -52,7 +51,7 @@ fn refusal(response: Response) -> Response {
     }
 }
 
-impl<S: Io> H2<S> {
+impl Serving {
     /// Starts an extended CONNECT request (RFC 8441 §4): the handler of a WebSocket
     /// route for `websocket`, an HTTP answer for anything else.
     pub(super) fn start_extended_connect(

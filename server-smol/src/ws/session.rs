@@ -159,7 +159,7 @@ impl<S: Io> Session<S> {
                 (Step::End(info), _) => break info,
                 (Step::Flush, Ok(())) => {}
                 (Step::Flush, Err(error)) => {
-                    tracing::debug!(peer = %self.context.peer, %error, "websocket write failed");
+                    tracing::debug!(peer = ?self.context.peer, %error, "websocket write failed");
                     break CloseInfo::abnormal(error.to_string());
                 }
             }
@@ -345,7 +345,7 @@ impl<S: Io> Session<S> {
             // has no fragments.
             Event::Ping(_) | Event::Pong(_) | Event::Fragment { .. } => {}
             Event::ConnectionLost(error) => {
-                tracing::debug!(peer = %self.context.peer, %error, "websocket ended");
+                tracing::debug!(peer = ?self.context.peer, %error, "websocket ended");
                 return Some(CloseInfo::from_error(&error));
             }
         }

@@ -78,21 +78,28 @@ pub(crate) fn encode_reserved(src: &[u8], dst: &mut BytesMut) {
 /// (RFC 7541 §5.2). On failure `dst` is left as it was.
 pub fn decode(src: &[u8], dst: &mut BytesMut) -> Result<(), DecodeError> {
     let start = dst.len();
-    // The shortest code is five bits, so `src` holds at most `8 * len / 5`
-    // symbols; two spare bytes let every step store three symbol slots
-    // unconditionally and then advance by the number it really decoded.
-    let capacity = src.len() / 5 * 8 + (src.len() % 5) * 8 / 5 + 2;
-    dst.resize(start + capacity, 0);
-    match decode_into(src, &mut dst[start..]) {
-        Ok(written) => {
-            dst.truncate(start + written);
-            Ok(())
-        }
-        Err(error) => {
-            dst.truncate(start);
-            Err(error)
-        }
-    }
+    dst.resize(start + decode_room(src.len()), 0);
+    let result = decode_into(src, &mut dst[start..]);
+    dst.truncate(start + *result.as_ref().unwrap_or(&0));
+    result.map(drop)
+}
+
+/// [`decode`] into a `Vec`, for a caller that keeps one scratch buffer and
+/// borrows from it, with no reference count per string.
+pub fn decode_to_vec(src: &[u8], dst: &mut Vec<u8>) -> Result<(), DecodeError> {
+    let start = dst.len();
+    dst.resize(start + decode_room(src.len()), 0);
+    let result = decode_into(src, &mut dst[start..]);
+    dst.truncate(start + *result.as_ref().unwrap_or(&0));
+    result.map(drop)
+}
+
+/// The room [`decode_into`] needs for `len` bytes of code. The shortest code
+/// is five bits, so they hold at most `8 * len / 5` symbols; two spare bytes
+/// let every step store three symbol slots unconditionally and then advance
+/// by the number it really decoded.
+const fn decode_room(len: usize) -> usize {
+    len / 5 * 8 + (len % 5) * 8 / 5 + 2
 }
 
 /// Decodes `src` into `out`, which has room for every symbol plus two bytes;

@@ -79,20 +79,18 @@ fn write_corpus(stories: &[Story], path: &Path) {
     std::fs::write(path, out).unwrap();
 }
 
-/// Input the decode passes hand to the decoder again and again, as static
-/// bytes: each pass clones the section's `Bytes` to hand it over, which a
-/// connection does not (it moves the frame's buffer in), and a static clone
-/// costs nothing, as ls-qpack's harness passes a pointer.
-fn resident(bytes: &[u8]) -> Bytes {
-    Bytes::from_static(Box::leak(bytes.into()))
-}
-
 /// Per story, per section: the encoder-stream bytes to deliver first, the
 /// section, and its field count.
 type Encoded = Vec<Vec<(Bytes, Bytes, usize)>>;
 
+/// Reads an encoding as the C harness does: the whole file in one buffer,
+/// each section and encoder-stream piece a slice of it, in order. The buffer
+/// is static, so that handing a section over (a `Bytes` clone, which the
+/// passes need because they decode the same input again and again, and a
+/// connection does not: it moves the frame's buffer in) costs nothing, as
+/// the harness passes a pointer.
 fn read_encoded(path: &Path) -> Encoded {
-    let data = std::fs::read(path).unwrap();
+    let data: &'static [u8] = Vec::leak(std::fs::read(path).unwrap());
     let mut at = 0;
     let u32_at = |at: &mut usize| {
         let value = u32::from_le_bytes(data[*at..*at + 4].try_into().unwrap()) as usize;
@@ -106,10 +104,10 @@ fn read_encoded(path: &Path) -> Encoded {
             (0..cases)
                 .map(|_| {
                     let len = u32_at(&mut at);
-                    let stream = resident(&data[at..at + len]);
+                    let stream = Bytes::from_static(&data[at..at + len]);
                     at += len;
                     let len = u32_at(&mut at);
-                    let section = resident(&data[at..at + len]);
+                    let section = Bytes::from_static(&data[at..at + len]);
                     at += len;
                     (stream, section, u32_at(&mut at))
                 })
@@ -165,7 +163,7 @@ fn encode_pass(stories: &[Story], keep: Option<&mut Encoded>) -> usize {
                 encoder.recv_decoder_stream(&feedback).unwrap();
             }
             if keep.is_some() {
-                sections.push((resident(&stream), resident(&section), fields.len()));
+                sections.push((stream.freeze(), section, fields.len()));
             } else {
                 black_box(&section);
             }
@@ -342,6 +340,7 @@ fn main() {
     let mut weft_encoded = Vec::new();
     let weft_bytes = encode_pass(&stories, Some(&mut weft_encoded));
     write_encoded(&weft_encoded, &weft_encoded_path);
+    let weft_encoded = read_encoded(&weft_encoded_path);
     let (_, ls_bytes) = harness(&[
         "encode",
         corpus.to_str().unwrap(),

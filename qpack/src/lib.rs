@@ -8,7 +8,6 @@
 
 mod decoder;
 mod encoder;
-mod encoder_table;
 mod error;
 mod section;
 mod sink;

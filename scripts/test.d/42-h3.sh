@@ -4,7 +4,10 @@
 # aioquic's (GET, a 4 MiB echo, trailers both ways, a static file, 405, 200 concurrent
 # streams), ngtcp2's gtlsclient from Debian's ngtcp2-client, and a graceful shutdown
 # (GOAWAY) with 20 requests kept in flight: every answered request is whole, and the
-# server exits. About 15 s. Every wait is bounded; the trap stops what we started.
+# server exits. WebSocket over HTTP/3 (RFC 9220) against aioquic with wsproto, on a
+# second server with a 1 s body timeout: echoes, the closing handshake, refusals, and a
+# socket idle longer than that timeout. About 20 s. Every wait is bounded; the trap
+# stops what we started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,11 +17,14 @@ done
 
 work=$(mktemp -d)
 server_pid=
+ws_pid=
 cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    for pid in "$server_pid" "$ws_pid"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -30,10 +36,21 @@ fail() {
 }
 
 venv=${CARGO_TARGET_DIR:-target}/h3-peers-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aioquic' 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aioquic, wsproto' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r server-smol/tests/peers/requirements-h3.txt
 fi
+
+# Waits until the server that logs to $1 (pid $2) serves; prints the address of its
+# listener named $3 (http, https, h3).
+serving() {
+    for _ in $(seq 100); do
+        if grep -q "serving" "$1"; then break; fi
+        kill -0 "$2" 2>/dev/null || fail "server exited at start"
+        sleep 0.1
+    done
+    grep -o "$3=Some(127.0.0.1:[0-9]*)" "$1" | head -1 | grep -o '127.0.0.1:[0-9]*'
+}
 
 cargo build -q -p weft-server
 bin=${CARGO_TARGET_DIR:-target}/debug/server-smol
@@ -42,13 +59,8 @@ bin=${CARGO_TARGET_DIR:-target}/debug/server-smol
 "$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 2 --shutdown-timeout 10 \
     --log compact >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do
-    if grep -q "serving" "$work/server.log"; then break; fi
-    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
-    sleep 0.1
-done
-tls=$(grep -o 'https=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
-h3=$(grep -o 'h3=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+tls=$(serving "$work/server.log" "$server_pid" https)
+h3=$(serving "$work/server.log" "$server_pid" h3)
 [ -n "$h3" ] || fail "server did not report its HTTP/3 address"
 [ "$h3" = "$tls" ] || fail "HTTP/3 is not on the TLS address by default ($h3, $tls)"
 echo "42-h3: serving HTTP/3 on $h3 (UDP)"
@@ -59,7 +71,7 @@ for version in --http1.1 --http2; do
     curl --silent --show-error --max-time 20 -k "$version" -D "$work/alt-svc.head" -o /dev/null "https://$tls/"
     grep -qi "^alt-svc: h3=\":$port\"" "$work/alt-svc.head" || fail "no Alt-Svc for h3 over TLS ($version)"
 done
-plain=$(grep -o 'http=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+plain=$(serving "$work/server.log" "$server_pid" http)
 curl --silent --show-error --max-time 20 -D "$work/alt-svc.head" -o /dev/null "http://$plain/"
 grep -qi '^alt-svc' "$work/alt-svc.head" && fail "Alt-Svc on a cleartext response"
 echo "42-h3: Alt-Svc on TLS responses: ok"
@@ -73,6 +85,19 @@ timeout 20 gtlsclient --exit-on-all-streams-close 127.0.0.1 "$port" "https://$h3
 grep -q 'http: stream 0x0 \[:status: 200\]' "$work/ngtcp2.log" || fail "gtlsclient: no 200"
 grep -q '|Hello, World!|' "$work/ngtcp2.log" || fail "gtlsclient: no body"
 echo "42-h3: ngtcp2 gtlsclient GET: ok"
+
+# --- WebSocket over HTTP/3 (RFC 9220) ----------------------------------------------------
+"$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 1 --body-timeout 1 \
+    --log compact >"$work/ws.log" 2>&1 &
+ws_pid=$!
+ws_h3=$(serving "$work/ws.log" "$ws_pid" h3)
+[ -n "$ws_h3" ] || fail "the WebSocket server did not report its HTTP/3 address"
+timeout 60 "$venv/bin/python" server-smol/tests/peers/h3_websocket.py "$ws_h3" 2.5 \
+    || { grep -A3 -E 'panicked|ERROR' "$work/ws.log" | head -20; fail "WebSocket over HTTP/3"; }
+kill "$ws_pid"
+wait "$ws_pid" || fail "the WebSocket server exited with an error"
+ws_pid=
+grep -q 'panicked' "$work/ws.log" && fail "the WebSocket server panicked"
 
 # --- graceful shutdown under load --------------------------------------------------------
 timeout 60 "$venv/bin/python" server-smol/tests/peers/h3_client.py "$h3" --goaway-load 6 \

@@ -28,6 +28,7 @@ mod shutdown;
 mod static_files;
 mod timer;
 mod tls;
+mod tunnel;
 mod turn;
 mod ws;
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trustme
 
 from .conftest import PACKAGE_DIR, ServerProcess, free_port
 
@@ -187,23 +186,6 @@ def test_fd_serves_an_inherited_socket():
 def test_fd_and_host_together_are_refused():
     code, stderr = refused("--fd", "3", "--host", "0.0.0.0")
     assert code == 2 and "--fd" in stderr
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("pki")
-    server = ca.issue_cert("127.0.0.1", "localhost")
-    server.cert_chain_pems[0].write_to_path(folder / "cert.pem")
-    for extra in server.cert_chain_pems[1:]:
-        extra.write_to_path(folder / "cert.pem", append=True)
-    server.private_key_pem.write_to_path(folder / "key.pem")
-    ca.cert_pem.write_to_path(folder / "ca.pem")
-    client = ca.issue_cert("client@example.com")
-    client.private_key_and_cert_chain_pem.write_to_path(folder / "client.pem")
-    other = trustme.CA().issue_cert("intruder@example.com")
-    other.private_key_and_cert_chain_pem.write_to_path(folder / "intruder.pem")
-    return folder
 
 
 def tls_context(pki, client_cert=None):

@@ -23,7 +23,6 @@ from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
 from .apps.h3_app import PIECES
 from .conftest import PACKAGE_DIR, ServerProcess, free_port
-from .test_cli import pki  # noqa: F401  (the fixture: a test authority and a server certificate)
 
 
 class Response:

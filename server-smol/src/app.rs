@@ -79,6 +79,10 @@ pub struct App {
     after: Vec<After>,
     /// Some route opens WebSockets: the HTTP/2 driver then offers extended CONNECT.
     websockets: bool,
+    /// Handlers may send 1xx responses: each request carries an [`Interim`].
+    ///
+    /// [`Interim`]: crate::Interim
+    interim: bool,
 }
 
 impl fmt::Debug for App {
@@ -306,6 +310,21 @@ impl App {
         self.insert("GET", route, value)?;
         self.websockets = true;
         Ok(self)
+    }
+
+    /// Gives every request an [`Interim`](crate::Interim) through which its handler
+    /// can send 1xx responses, such as 103 Early Hints (RFC 8297), before the final
+    /// one. Off by default, as it costs each request an allocation.
+    pub fn interim_responses(&mut self) -> &mut Self {
+        self.interim = true;
+        self
+    }
+
+    /// The channel of a request's 1xx responses, when the app sends them.
+    pub(crate) fn interim_channel(
+        &self,
+    ) -> Option<(crate::Interim, crate::interim::InterimReceiver)> {
+        self.interim.then(crate::interim::channel)
     }
 
     /// Whether some route opens WebSockets: HTTP/2 connections then advertise

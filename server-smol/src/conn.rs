@@ -14,6 +14,7 @@ use smol::lock::SemaphoreGuardArc;
 use crate::context::{ConnContext, Shared};
 use crate::io::{TcpIo, with_timeout};
 use crate::scratch::ReadBuffers;
+use crate::tls_info::TlsInfo;
 use crate::{h1, h2, listener};
 
 /// Which listener a connection came from.
@@ -47,6 +48,7 @@ pub(crate) fn serve<S: TcpIo>(
             shared,
             peer,
             tls: transport == Transport::Tls,
+            tls_info: None,
         };
         let result = match transport {
             Transport::Plain => {
@@ -112,13 +114,14 @@ async fn sniff_protocol<S: TcpIo>(
     })
 }
 
-async fn serve_tls<S: TcpIo>(stream: S, context: ConnContext) -> io::Result<()> {
+async fn serve_tls<S: TcpIo>(stream: S, mut context: ConnContext) -> io::Result<()> {
     let Some(acceptor) = context.shared.tls.clone() else {
         return Ok(());
     };
     let header_timeout = context.shared.config.timeouts.header_read;
     let tls = with_timeout(header_timeout, acceptor.accept(stream)).await?;
     let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    context.tls_info = Some(Arc::new(TlsInfo::of(tls.get_ref().1)));
     let initial = BytesMut::new();
     if is_h2 {
         Box::pin(h2::serve(tls, initial, context)).await

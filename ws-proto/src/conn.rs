@@ -56,6 +56,10 @@ pub struct Connection {
     arena: BytesMut,
     close_sent: bool,
     close_deadline: Option<Instant>,
+    /// When the peer was last heard from, for the keep-alive Ping.
+    last_heard: Instant,
+    /// When our keep-alive Ping must have been answered; `None` while none is out.
+    answer_by: Option<Instant>,
     /// What will end the connection once the events found before it have been taken, so
     /// that the application can still answer them (echo a message, say) before the Close.
     ending: Option<Error>,
@@ -83,11 +87,10 @@ struct InMessage {
 }
 
 impl Connection {
-    /// A connection whose opening handshake is done. `now` is the start of its life; no
-    /// timer runs until a Close is sent.
+    /// A connection whose opening handshake is done. `now` is the start of its life: the
+    /// keep-alive interval ([`Config::ping_interval`]) counts from it.
     #[must_use]
     pub fn new(now: Instant, config: Config) -> Self {
-        let _ = now;
         let role = config.role;
         Self {
             keys: (role == Role::Client).then(KeySource::new),
@@ -105,6 +108,8 @@ impl Connection {
             arena: BytesMut::new(),
             close_sent: false,
             close_deadline: None,
+            last_heard: now,
+            answer_by: None,
             ending: None,
             error: None,
         }
@@ -151,7 +156,7 @@ impl Connection {
 
     /// Bytes from the transport.
     pub fn recv(&mut self, now: Instant, data: &[u8]) {
-        let _ = now;
+        self.heard(now);
         if self.error.is_some() || self.ending.is_some() || self.buffer_full() {
             return;
         }
@@ -171,7 +176,7 @@ impl Connection {
     /// Bytes from the transport, adopting `data` as the receive buffer when nothing is
     /// pending.
     pub fn recv_owned(&mut self, now: Instant, data: BytesMut) {
-        let _ = now;
+        self.heard(now);
         if self.error.is_some() || self.ending.is_some() || self.buffer_full() {
             return;
         }
@@ -193,12 +198,36 @@ impl Connection {
     }
 
     /// The deadline from [`poll_timeout`](Self::poll_timeout) may have passed: after our
-    /// Close, the peer has had [`Config::close_timeout`] to answer. Early calls do nothing.
+    /// Close, the peer has had [`Config::close_timeout`] to answer; before it, a silent
+    /// peer is sent a keep-alive Ping, or given up on when it has not answered in
+    /// [`Config::pong_timeout`]. Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let waiting = self.error.is_none() && self.ending.is_none();
-        if waiting && self.close_deadline.is_some_and(|d| d <= now) {
-            self.fail(Error::CloseTimeout);
+        if self.error.is_some() || self.ending.is_some() {
+            return;
         }
+        if self.close_sent {
+            if self.close_deadline.is_some_and(|d| d <= now) {
+                self.fail(Error::CloseTimeout);
+            }
+        } else if self.answer_by.is_some_and(|d| d <= now) {
+            self.fail(Error::PingTimeout);
+        } else if self.answer_by.is_none()
+            && self.ping_due().is_some_and(|d| d <= now)
+            && self.send_control(OpCode::Ping, b"").is_ok()
+        {
+            self.answer_by = Some(now + self.config.pong_timeout);
+        }
+    }
+
+    /// Input from the peer, of any kind, shows it is there (RFC 6455 §5.5.3).
+    fn heard(&mut self, now: Instant) {
+        self.last_heard = now;
+        self.answer_by = None;
+    }
+
+    /// When the next keep-alive Ping is due, if they are on.
+    fn ping_due(&self) -> Option<Instant> {
+        Some(self.last_heard + self.config.ping_interval?)
     }
 
     // ----- output -----
@@ -233,13 +262,16 @@ impl Connection {
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout): the closing deadline, while
-    /// we wait for the peer's Close.
+    /// we wait for the peer's Close; before our Close, the keep-alive's next Ping or the
+    /// deadline for its answer.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.error.is_some() {
+        if self.error.is_some() || self.ending.is_some() {
             None
-        } else {
+        } else if self.close_sent {
             self.close_deadline
+        } else {
+            self.answer_by.or_else(|| self.ping_due())
         }
     }
 

@@ -22,6 +22,7 @@ mod listener;
 mod request;
 mod resume;
 mod task;
+mod tls;
 mod websocket;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -401,6 +402,8 @@ impl Server {
         }
         let mut app = App::new();
         if self.asgi {
+            // `http.response.early_hint`: handlers send 103s before their response.
+            app.interim_responses();
             for method in ASGI_METHODS {
                 for path in ["/", "/{*path}"] {
                     let handler = AsgiHandler {
@@ -440,6 +443,10 @@ impl Server {
         }
         let config = self.config.clone();
         let tls = config.tls_bind.is_some();
+        let server_cert = match &config.tls {
+            TlsSource::Files { cert, .. } if tls => tls::first_certificate_pem(cert),
+            _ => None,
+        };
         let bridge = self.bridge.clone();
         let running = py
             .detach(|| {
@@ -458,6 +465,7 @@ impl Server {
             Some((addr.ip().to_string(), addr.port())),
             &self.root_path,
             self.state.is_some(),
+            server_cert,
         )?);
         *lock(&self.running) = Some(running);
         Ok((addr.ip().to_string(), addr.port()))

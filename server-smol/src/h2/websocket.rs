@@ -14,10 +14,9 @@ use std::task::{Context, Poll, Waker};
 
 use http2_proto::{ErrorCode, StreamId};
 
-use super::{H2, Phase, StreamJob};
+use super::{Phase, Serving, StreamJob};
 use crate::clock;
 use crate::context::ConnContext;
-use crate::io::Io;
 use crate::request::{Request, RequestInfo};
 use crate::ws::connect::{PendingWs, SessionFuture};
 
@@ -27,7 +26,7 @@ pub(super) struct Session {
     future: SessionFuture,
 }
 
-impl<S: Io> H2<S> {
+impl Serving {
     /// Starts an extended CONNECT request (RFC 8441 §4): the handler of a WebSocket
     /// route for `websocket`, an HTTP answer for anything else.
     pub(super) fn start_extended_connect(
@@ -77,6 +76,7 @@ impl<S: Io> H2<S> {
             shared: self.context.shared.clone(),
             peer: self.context.peer,
             tls: self.context.tls,
+            tls_info: self.context.tls_info.clone(),
         };
         let decided = pending.decide(outcome, context);
         if let Some(future) = decided.session {

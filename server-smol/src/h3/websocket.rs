@@ -68,6 +68,9 @@ impl Conn {
             peer: self.peer,
             // HTTP/3 runs over QUIC, whose packets TLS protects (RFC 9001).
             tls: true,
+            // HTTP/3 requests carry no `Request::tls` facts yet (they are read off a
+            // rustls connection; QUIC's handshake is quinn-proto's).
+            tls_info: None,
         };
         let decided = pending.decide(outcome, context);
         if let Some(future) = decided.session {

@@ -20,7 +20,6 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use futures_lite::{AsyncWriteExt, StreamExt};
@@ -28,7 +27,6 @@ use smol::channel::{Receiver, Sender};
 use ws_proto::{CloseCode, Connection, Event};
 
 use super::message::{CloseInfo, Message, Utf8Bytes};
-use super::options::WsOptions;
 use super::socket::{Command, SocketLink, SocketState};
 use super::upgrade::WsFuture;
 use crate::clock;
@@ -43,17 +41,13 @@ use crate::turn::{EVENT_COST, Turn};
 /// application: its `send` then waits.
 pub(crate) const HIGH_WATER: usize = 64 * 1024;
 
-/// The close code for a peer that did not answer a Ping in time (RFC 6455 §7.4.1: the
-/// server met a condition that prevents it from going on).
-const PING_TIMEOUT_CODE: CloseCode = CloseCode::INTERNAL_ERROR;
-
 /// Everything a WebSocket connection starts from once the handshake is decided.
 pub(crate) struct SessionSeed {
     /// The application's handler, polled here until it ends.
     pub(crate) handler: Option<WsFuture>,
     pub(crate) link: SocketLink,
+    /// The connection's settings, keep-alive Pings included.
     pub(crate) config: ws_proto::Config,
-    pub(crate) options: Arc<WsOptions>,
 }
 
 /// Runs a WebSocket connection on `io` to its end, then the handler to its end.
@@ -88,27 +82,6 @@ enum Step {
     End(CloseInfo),
 }
 
-/// Keep-alive Pings (RFC 6455 §5.5.2) to a silent peer, and the deadline for its answer.
-struct KeepAlive {
-    interval: Option<Duration>,
-    timeout: Duration,
-    last_heard: Instant,
-    /// When the outstanding Ping must have been answered.
-    answer_by: Option<Instant>,
-}
-
-impl KeepAlive {
-    fn deadline(&self) -> Option<Instant> {
-        self.answer_by
-            .or_else(|| Some(self.last_heard + self.interval?))
-    }
-
-    fn heard(&mut self, now: Instant) {
-        self.last_heard = now;
-        self.answer_by = None;
-    }
-}
-
 struct Session<S> {
     io: S,
     conn: Connection,
@@ -124,7 +97,6 @@ struct Session<S> {
     drained: bool,
     out: Outbox,
     deadline: Deadline,
-    keep_alive: KeepAlive,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
     shutting_down: bool,
     peer_eof: bool,
@@ -154,12 +126,6 @@ impl<S: Io> Session<S> {
             drained: false,
             out: Outbox::new(),
             deadline: Deadline::new(),
-            keep_alive: KeepAlive {
-                interval: seed.options.ping_interval,
-                timeout: seed.options.pong_timeout,
-                last_heard: now,
-                answer_by: None,
-            },
             shutdown: Box::pin(async move {
                 let _ = stopped.recv().await;
             }),
@@ -287,7 +253,6 @@ impl<S: Io> Session<S> {
                     Poll::Ready(Ok(n)) => {
                         self.maybe_readable = n == READ_BUFFER;
                         self.drained = false;
-                        self.keep_alive.heard(now);
                         self.turn.charge(n);
                         continue;
                     }
@@ -298,10 +263,8 @@ impl<S: Io> Session<S> {
                     Poll::Pending => {}
                 }
             }
-            match self.poll_deadline(cx) {
-                Poll::Ready(Some(info)) => return Poll::Ready(Step::End(info)),
-                Poll::Ready(None) => continue,
-                Poll::Pending => {}
+            if self.poll_deadline(cx).is_ready() {
+                continue;
             }
             if !self.shutting_down && self.shutdown.as_mut().poll(cx).is_ready() {
                 self.shutting_down = true;
@@ -349,9 +312,9 @@ impl<S: Io> Session<S> {
         match event {
             Event::Text(text) => self.deliver(Message::Text(Utf8Bytes::from_checked(text))),
             Event::Binary(data) => self.deliver(Message::Binary(data)),
-            Event::Pong(_) => self.keep_alive.answer_by = None,
-            // Answered by ws-proto; a whole-message connection has no fragments.
-            Event::Ping(_) | Event::Fragment { .. } => {}
+            // Answered (and the keep-alive kept) by ws-proto; a whole-message connection
+            // has no fragments.
+            Event::Ping(_) | Event::Pong(_) | Event::Fragment { .. } => {}
             Event::ConnectionLost(error) => {
                 tracing::debug!(peer = %self.context.peer, %error, "websocket ended");
                 return Some(CloseInfo::from_error(&error));
@@ -396,59 +359,22 @@ impl<S: Io> Session<S> {
         }
     }
 
-    /// Sleeps until the next deadline: ws-proto's (the closing handshake) or the
-    /// keep-alive's. `Ready(Some)` when a silent peer is given up on.
-    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Option<CloseInfo>> {
+    /// Sleeps until ws-proto's next deadline (a keep-alive Ping, its answer, the closing
+    /// handshake) and hands it the time; what that queued is taken by the loop.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if !self.drained {
             // The peer is not being read on purpose (the application has not taken the
             // last message): its silence is ours.
             return Poll::Pending;
         }
-        // Once a Close is out, ws-proto's closing deadline is the one that counts.
-        let keep_alive = if self.conn.is_closing() {
-            None
-        } else {
-            self.keep_alive.deadline()
-        };
-        let deadline = match (self.conn.poll_timeout(), keep_alive) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => match a.or(b) {
-                Some(d) => d,
-                None => return Poll::Pending,
-            },
+        let Some(deadline) = self.conn.poll_timeout() else {
+            return Poll::Pending;
         };
         let Poll::Ready(now) = self.deadline.poll_until(deadline, cx) else {
             return Poll::Pending;
         };
         self.conn.handle_timeout(now);
-        Poll::Ready(self.keep_alive_expired(now))
-    }
-
-    /// Pings a peer silent for the interval; gives up on one that did not answer.
-    fn keep_alive_expired(&mut self, now: Instant) -> Option<CloseInfo> {
-        if self.conn.is_closing() {
-            return None;
-        }
-        if let Some(answer_by) = self.keep_alive.answer_by {
-            if answer_by <= now {
-                tracing::debug!(peer = %self.context.peer, "websocket ping unanswered");
-                // The peer gets a Close in case it still reads, but no closing
-                // handshake is waited for: it has stopped answering.
-                self.start_close(PING_TIMEOUT_CODE, "ping timeout");
-                return Some(CloseInfo {
-                    code: PING_TIMEOUT_CODE.0,
-                    reason: "ping timeout".into(),
-                    clean: false,
-                });
-            }
-            return None;
-        }
-        let interval = self.keep_alive.interval?;
-        if self.keep_alive.last_heard + interval <= now {
-            let _ = self.conn.send_ping(b"");
-            self.keep_alive.answer_by = Some(now + self.keep_alive.timeout);
-        }
-        None
+        Poll::Ready(())
     }
 
     fn collect_transmit(&mut self) {

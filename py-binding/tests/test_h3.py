@@ -180,6 +180,19 @@ def test_h3_bind_moves_http3_to_another_udp_port(pki):
         assert r.headers["alt-svc"] == f'h3=":{udp}"; ma=86400'
 
 
+def test_worker_processes_share_the_udp_port(pki):
+    # Each worker process binds its own UDP socket on the port of the listening socket
+    # the supervisor hands it: SO_REUSEPORT lets them share it, and the kernel keeps a
+    # client's datagrams on one socket.
+    port = free_port()
+    flags = ["--port", str(port), "--workers", "2", "--h3", *tls_flags(pki)]
+    with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", *flags], port) as server:
+        for _ in range(6):
+            over_h3(pki, port, the_checks)
+    log = server.output()
+    assert log.count(f"serving HTTP/3 on udp://127.0.0.1:{port}") == 2, log
+
+
 def refused(*flags):
     """The weft command with `flags` must stop before serving: its stderr."""
     proc = subprocess.run(

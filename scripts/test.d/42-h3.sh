@@ -6,8 +6,8 @@
 # (GOAWAY) with 20 requests kept in flight: every answered request is whole, and the
 # server exits. WebSocket over HTTP/3 (RFC 9220) against aioquic with wsproto, on a
 # second server with a 1 s body timeout: echoes, the closing handshake, refusals, and a
-# socket idle longer than that timeout. About 20 s. Every wait is bounded; the trap
-# stops what we started.
+# socket idle longer than that timeout, and one closed with 1001 by a graceful shutdown.
+# About 25 s. Every wait is bounded; the trap stops what we started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -94,7 +94,19 @@ ws_h3=$(serving "$work/ws.log" "$ws_pid" h3)
 [ -n "$ws_h3" ] || fail "the WebSocket server did not report its HTTP/3 address"
 timeout 60 "$venv/bin/python" server-smol/tests/peers/h3_websocket.py "$ws_h3" 2.5 \
     || { grep -A3 -E 'panicked|ERROR' "$work/ws.log" | head -20; fail "WebSocket over HTTP/3"; }
-kill "$ws_pid"
+# A socket open during a graceful shutdown is closed with 1001, and the server exits.
+timeout 30 "$venv/bin/python" server-smol/tests/peers/h3_websocket.py "$ws_h3" --shutdown \
+    >"$work/ws-shutdown.log" 2>&1 &
+shutdown_pid=$!
+for _ in $(seq 100); do
+    grep -q "waiting for the shutdown" "$work/ws-shutdown.log" && break
+    kill -0 "$shutdown_pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -TERM "$ws_pid"
+wait "$shutdown_pid" || { cat "$work/ws-shutdown.log"; fail "WebSocket over HTTP/3 at shutdown"; }
+grep -q Traceback "$work/ws-shutdown.log" && { cat "$work/ws-shutdown.log"; fail "the WebSocket client raised"; }
+tail -1 "$work/ws-shutdown.log"
 wait "$ws_pid" || fail "the WebSocket server exited with an error"
 ws_pid=
 grep -q 'panicked' "$work/ws.log" && fail "the WebSocket server panicked"

@@ -12,7 +12,10 @@ protocol other than websocket (501), and a plain GET of the WebSocket route (400
 answered with an HTTP status. Then, a socket left idle longer than the server's body
 timeout (--body-timeout, given as IDLE seconds) still echoes.
 
-Usage: h3_websocket.py ADDR [IDLE]   (host:port)
+With --shutdown instead of IDLE: a socket stays open until the server shuts down
+gracefully, and must be closed with 1001.
+
+Usage: h3_websocket.py ADDR [IDLE | --shutdown]   (host:port)
 """
 import asyncio
 import ssl
@@ -73,7 +76,7 @@ class Client(QuicConnectionProtocol):
                 s.headers = e.headers
                 if s.ws is not None and s.status != 200:
                     s.ws = None
-            elif isinstance(e, DataReceived):
+            elif isinstance(e, DataReceived) and e.data:
                 if s.ws is not None:
                     s.ws.receive_data(e.data)
                     s.received.extend(s.ws.events())
@@ -81,7 +84,9 @@ class Client(QuicConnectionProtocol):
                     s.body += e.data
             if e.stream_ended:
                 s.ended = True
-                if s.ws is not None:
+                # After the closing handshake wsproto takes no more input, not even
+                # the end of it.
+                if s.ws is not None and s.ws.state is not ConnectionState.CLOSED:
                     s.ws.receive_data(None)
                     s.received.extend(s.ws.events())
             s.changed.set()
@@ -209,8 +214,29 @@ async def exercise(host, port, idle):
             print(f"h3 websocket: idle {idle} s, longer than the body timeout, then an echo: ok")
 
 
+async def shutdown(host, port):
+    """Opens a WebSocket, says so on stdout, and waits for the server to go away: its
+    Close must be 1001 (going away, RFC 6455 §7.4.1) and the stream must end."""
+    config = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN)
+    config.verify_mode = ssl.CERT_NONE
+    async with connect(host, port, configuration=config, create_protocol=Client) as c:
+        sid, s = await c.connect_ws(b"/ws")
+        assert s.status == 200, s.headers
+        await c.echo(sid, TextMessage(data="before the shutdown"))
+        print("h3 websocket: open, waiting for the shutdown", flush=True)
+        await c.wait(s, lambda: any(isinstance(e, CloseConnection) for e in s.received), "the server's Close")
+        close = next(e for e in s.received if isinstance(e, CloseConnection))
+        assert close.code == 1001, close
+        c.send_ws(sid, close.response())
+        await c.wait(s, lambda: s.ended, "the end of the stream")
+    print("h3 websocket: the shutdown closed it with 1001: ok")
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
+    if sys.argv[2:] == ["--shutdown"]:
+        asyncio.run(shutdown(host, int(port)))
+        return
     idle = float(sys.argv[2]) if len(sys.argv) > 2 else 0
     asyncio.run(exercise(host, int(port), idle))
 

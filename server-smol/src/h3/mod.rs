@@ -9,6 +9,7 @@
 
 mod conn;
 mod endpoint;
+mod socket;
 
 use std::sync::Arc;
 use std::time::Duration;

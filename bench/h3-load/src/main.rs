@@ -28,6 +28,9 @@ use quinn_udp::{RecvMeta, UdpSocketState};
 /// answers by halving its window, which would measure the client, not the server.
 const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
 
+/// QUIC's stream receive window, quinn-proto's default (1.25 MB).
+const STREAM_WINDOW: u32 = 1_250_000;
+
 /// The largest datagram quinn-proto sends by default; a GRO buffer holds up to 64.
 const MAX_QUIC_DATAGRAM: usize = 1_472;
 
@@ -87,9 +90,13 @@ fn client_config() -> ClientConfig {
         .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"h3".to_vec()];
-    ClientConfig::new(Arc::new(
+    let mut config = ClientConfig::new(Arc::new(
         QuicClientConfig::try_from(tls).expect("QUIC suite"),
-    ))
+    ));
+    let mut transport = quinn_proto::TransportConfig::default();
+    transport.stream_receive_window(VarInt::from_u32(STREAM_WINDOW));
+    config.transport_config(Arc::new(transport));
+    config
 }
 
 /// One connection: QUIC, HTTP/3 over it, and the streams it maps between them.
@@ -123,7 +130,12 @@ impl Conn {
                 step = true;
                 match event {
                     Event::Connected => {
-                        self.h3 = Some(H3::new(now, Config::client()));
+                        let mut config = Config::client();
+                        // A response whose field section waits for QPACK encoder
+                        // instructions (RFC 9204 §2.1.2) may have as much body behind it
+                        // as QUIC's stream window lets in: all of it waits, as on the server.
+                        config.limits.max_blocked_stream_bytes = STREAM_WINDOW as usize;
+                        self.h3 = Some(H3::new(now, config));
                     }
                     Event::Stream(StreamEvent::Readable { id }) => self.read(now, id),
                     Event::Stream(StreamEvent::Opened { dir: Dir::Uni }) => {
@@ -170,7 +182,8 @@ impl Conn {
                             load.done += 1;
                         }
                     }
-                    H3Event::StreamReset { .. } => {
+                    H3Event::StreamReset { stream, code, by } => {
+                        eprintln!("h3-load: stream {} reset by {by:?}: {code:?}", stream.0);
                         self.in_flight -= 1;
                         load.errors += 1;
                     }

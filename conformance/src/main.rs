@@ -1,14 +1,17 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod catalogue;
 mod frame;
 mod h1;
 mod h2;
+mod h3;
 mod header_block;
 mod hpack_corpus;
 mod report;
 mod transport;
 
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -33,6 +36,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP/2 conformance catalogue (h2spec's cases) against a server.
     H2(H2Args),
+    /// Run the HTTP/3 (RFC 9114) and QPACK (RFC 9204) cases against a server over QUIC.
+    H3(H3Args),
     /// Run the HTTP/1.1 (RFC 9112) framing and connection cases against a server.
     H1(H1Args),
     /// Decode the hpack-test-case corpus with the `hpack` crate.
@@ -53,6 +58,13 @@ struct ServerArgs {
     /// Accept any TLS certificate (self-signed test servers).
     #[arg(long, requires = "tls")]
     insecure: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// What every catalogue takes besides the server's address.
+#[derive(Debug, Args)]
+struct RunArgs {
     /// Seconds to wait for each answer from the server.
     #[arg(long, default_value_t = 2.0, value_parser = parse_timeout)]
     timeout: f64,
@@ -68,6 +80,29 @@ struct ServerArgs {
     /// A path that answers POST with 2xx, when it is not --path.
     #[arg(long)]
     post_path: Option<String>,
+}
+
+impl RunArgs {
+    /// The POST path, `--path` unless given.
+    fn post_path(&self) -> String {
+        self.post_path.clone().unwrap_or_else(|| self.path.clone())
+    }
+
+    /// Writes the JUnit file if asked, and turns the totals into the exit status.
+    fn finish(&self, suite: &str, reports: &[CaseReport]) -> ExitCode {
+        if let Some(path) = &self.junit
+            && let Err(err) = report::write_junit(path, suite, reports)
+        {
+            report::line(&format!("cannot write {}: {err}", path.display()));
+            return ExitCode::FAILURE;
+        }
+        let totals = Totals::of(reports);
+        if totals.failed == 0 && totals.tests > 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +126,48 @@ struct H1Args {
     server: ServerArgs,
     /// Cases to run by id (`h1/smuggling/1`) or prefix (`h1/smuggling`); all by default.
     cases: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct H3Args {
+    /// The server's UDP address, `HOST:PORT`.
+    #[arg(long)]
+    target: String,
+    /// Accept any TLS certificate (self-signed test servers).
+    #[arg(long)]
+    insecure: bool,
+    #[command(flatten)]
+    run: RunArgs,
+    /// Also run the RFC 9220 cases (extended CONNECT, WebSocket over HTTP/3), with a
+    /// WebSocket echo at this path.
+    #[arg(long, value_name = "WS_PATH")]
+    extended_connect: Option<String>,
+    /// Cases to run by id (`h3/7.2.4/2`) or section (`h3/6.2`, `qpack`); all by default.
+    cases: Vec<String>,
+}
+
+impl H3Args {
+    fn target(&self) -> Result<h3::Target, String> {
+        let addr = self
+            .target
+            .to_socket_addrs()
+            .map_err(|err| format!("{}: {err}", self.target))?
+            .next()
+            .ok_or_else(|| format!("{}: no address", self.target))?;
+        let host = self
+            .target
+            .rsplit_once(':')
+            .map_or(self.target.as_str(), |(host, _)| host)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        Ok(h3::Target {
+            addr,
+            host,
+            tls: transport::client_config(self.insecure, b"h3")?,
+            timeout: Duration::from_secs_f64(self.run.timeout),
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -120,24 +197,8 @@ impl ServerArgs {
             self.port,
             tls,
             alpn,
-            Duration::from_secs_f64(self.timeout),
+            Duration::from_secs_f64(self.run.timeout),
         )
-    }
-
-    /// Writes the JUnit file if asked, and turns the totals into the exit status.
-    fn finish(&self, suite: &str, reports: &[CaseReport]) -> ExitCode {
-        if let Some(path) = &self.junit
-            && let Err(err) = report::write_junit(path, suite, reports)
-        {
-            report::line(&format!("cannot write {}: {err}", path.display()));
-            return ExitCode::FAILURE;
-        }
-        let totals = Totals::of(reports);
-        if totals.failed == 0 && totals.tests > 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
     }
 }
 
@@ -151,18 +212,29 @@ fn main() -> ExitCode {
             };
             let options = h2::Options {
                 strict: args.strict,
-                jobs: usize::from(args.server.jobs),
-                path: args.server.path.clone(),
-                post_path: args
-                    .server
-                    .post_path
-                    .clone()
-                    .unwrap_or_else(|| args.server.path.clone()),
+                jobs: usize::from(args.server.run.jobs),
+                path: args.server.run.path.clone(),
+                post_path: args.server.run.post_path(),
                 filters: args.sections,
                 extended_connect: args.extended_connect,
             };
             let reports = h2::run(&target, &options);
-            args.server.finish("h2", &reports)
+            args.server.run.finish("h2", &reports)
+        }
+        Command::H3(args) => {
+            let target = match args.target() {
+                Ok(target) => target,
+                Err(err) => return setup_error(&err),
+            };
+            let options = h3::Options {
+                jobs: usize::from(args.run.jobs),
+                path: args.run.path.clone(),
+                post_path: args.run.post_path(),
+                filters: args.cases.clone(),
+                extended_connect: args.extended_connect.clone(),
+            };
+            let reports = h3::run(&target, &options);
+            args.run.finish("h3", &reports)
         }
         Command::H1(args) => {
             let target = match args.server.target(b"http/1.1") {
@@ -170,17 +242,14 @@ fn main() -> ExitCode {
                 Err(err) => return setup_error(&err),
             };
             let options = h1::Options {
-                jobs: usize::from(args.server.jobs),
-                path: args.server.path.clone(),
-                post_path: args
-                    .server
-                    .post_path
-                    .clone()
-                    .unwrap_or_else(|| args.server.path.clone()),
+                jobs: usize::from(args.server.run.jobs),
+                path: args.server.run.path.clone(),
+                post_path: args.server.run.post_path(),
                 filters: args.cases,
+                extended_connect: None,
             };
             let reports = h1::run(&target, &options);
-            args.server.finish("h1", &reports)
+            args.server.run.finish("h1", &reports)
         }
         Command::Hpack(args) => {
             let corpus = args.corpus.unwrap_or_else(hpack_corpus::default_path);

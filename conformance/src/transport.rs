@@ -106,7 +106,7 @@ impl Target {
     }
 }
 
-fn client_config(insecure: bool, alpn: &[u8]) -> Result<ClientConfig, String> {
+pub(crate) fn client_config(insecure: bool, alpn: &[u8]) -> Result<ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()

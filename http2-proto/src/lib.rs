@@ -21,7 +21,7 @@ mod timer;
 mod validate;
 
 pub use config::{Config, Limits, RateLimit};
-pub use conn::Connection;
+pub use conn::{Connection, IdleConnection};
 pub use error::{ConnectionError, ErrorCode, Initiator, SendError};
 pub use event::{Event, HeadersKind};
 pub use h2c::{H2cSettingsError, PREFACE, PrefaceCheck, detect_preface, parse_h2c_settings};

@@ -54,6 +54,13 @@ impl Output {
         self.segments.iter().map(Bytes::len).sum::<usize>() + self.buf.len()
     }
 
+    /// Forgets anything queued, keeping the capacity.
+    pub(crate) fn clear(&mut self) {
+        self.segments.clear();
+        self.buf.clear();
+        self.pending_acks = 0;
+    }
+
     /// Frees the queue's and the buffer's capacity if nothing is queued.
     pub(crate) fn shrink_when_empty(&mut self) {
         if self.segments.is_empty() && self.buf.is_empty() {

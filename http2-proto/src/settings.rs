@@ -131,6 +131,12 @@ impl PendingSettings {
         self.queue.is_empty()
     }
 
+    /// The same, without spare capacity: none at all when empty.
+    pub(crate) fn shrunk(mut self) -> Self {
+        self.queue.shrink_to_fit();
+        self
+    }
+
     /// The most recently sent settings, if any are pending.
     pub(crate) fn latest(&self) -> Option<&Settings> {
         self.queue.back()

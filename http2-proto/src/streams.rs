@@ -321,6 +321,31 @@ impl Streams {
         }
     }
 
+    /// What a parked connection remembers of its streams (identifiers used,
+    /// counts, recently reset streams), leaving the empty map and its capacity
+    /// here. Only called with the map empty.
+    pub(crate) fn park(&mut self) -> Self {
+        Self {
+            map: HashMap::default(),
+            role: self.role,
+            next_local: self.next_local,
+            last_peer: self.last_peer,
+            active_local: self.active_local,
+            active_peer: self.active_peer,
+            closed: std::mem::take(&mut self.closed),
+            closed_cap: self.closed_cap,
+        }
+    }
+
+    /// Takes back what [`park`](Self::park) returned (of this connection or
+    /// another), keeping this map's capacity.
+    pub(crate) fn resume(&mut self, parked: Self) {
+        let map = std::mem::take(&mut self.map);
+        *self = parked;
+        self.map = map;
+        self.map.clear();
+    }
+
     pub(crate) fn ids(&self) -> impl Iterator<Item = StreamId> + '_ {
         self.map.keys().copied()
     }

@@ -704,3 +704,53 @@ fn an_idle_connection_lets_go_of_its_buffers_but_not_of_its_state() {
         "{events:?}"
     );
 }
+
+#[test]
+fn a_parked_connection_resumes_where_it_stopped_in_any_spare_connection() {
+    let mut p = Pair::new();
+    assert_eq!(exchange(&mut p), request("GET"));
+    let deadline = p.server.poll_timeout();
+
+    // Parked, the server keeps its HPACK tables, settings and stream ids;
+    // it resumes in the spare of another connection, with its capacity.
+    let idle = p.server.park().expect("nothing in progress");
+    assert_eq!(idle.poll_timeout(), deadline);
+    let mut other = Pair::new();
+    assert_eq!(exchange(&mut other), request("GET"));
+    let spare_idle = other.server.park().expect("nothing in progress");
+    std::mem::swap(&mut p.server, &mut other.server);
+    p.server.resume(idle);
+    assert_eq!(p.server.poll_timeout(), deadline);
+    // The second request's fields are indices into the dynamic table the first
+    // one filled, and its stream id must be above the first's.
+    assert_eq!(exchange(&mut p), request("GET"));
+
+    // A parked client too, into a connection of its own.
+    let client_idle = p.client.park().expect("nothing in progress");
+    p.client = client_idle.into_connection();
+    assert_eq!(exchange(&mut p), request("GET"));
+    assert!(p.server.error().is_none() && p.client.error().is_none());
+
+    // The other pair's server continues in a new connection as well.
+    other.server = spare_idle.into_connection();
+    assert_eq!(exchange(&mut other), request("GET"));
+    assert!(other.server.error().is_none());
+
+    // With a stream open nothing is parked.
+    let id = p.client.open_stream().unwrap();
+    p.client.send_headers(id, &request("POST"), false).unwrap();
+    p.drive();
+    p.take_server_events();
+    assert!(p.server.park().is_none());
+    p.client
+        .send_data(id, Bytes::from_static(b"body"), true)
+        .unwrap();
+    p.drive();
+    let events = p.take_server_events();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::Data { data, end_stream: true, .. } if &data[..] == b"body")
+        ),
+        "{events:?}"
+    );
+}

@@ -389,6 +389,49 @@ fn body_timeout_lets_the_server_answer_then_resets() {
 }
 
 #[test]
+fn an_accepted_extended_connect_is_a_tunnel_that_may_pause() {
+    // After a 2xx to CONNECT the stream carries the tunnelled protocol (RFC 9220 §3,
+    // RFC 9110 §9.3.6), whose silences are its own: an idle WebSocket is not a stalled
+    // upload, so neither the body timeout nor its reset applies.
+    let connect = vec![
+        h(":method", "CONNECT"),
+        h(":protocol", "websocket"),
+        h(":scheme", "https"),
+        h(":authority", "example.com"),
+        h(":path", "/chat"),
+    ];
+    let mut pair = Pair::new();
+    let id = pair.request(&connect, false).unwrap();
+    pair.run();
+    pair.server.take_events();
+    pair.server
+        .conn
+        .send_headers(id, &[h(":status", "200")], false)
+        .unwrap();
+    pair.client
+        .conn
+        .send_data(id, Bytes::from_static(b"ping"), false)
+        .unwrap();
+    pair.run();
+    pair.advance(Duration::from_secs(600));
+    pair.client
+        .conn
+        .send_data(id, Bytes::from_static(b"later"), false)
+        .unwrap();
+    pair.run();
+    let events = pair.server.take_events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::StreamReset { .. } | Event::BodyTimeout { .. })),
+        "{events:?}"
+    );
+    let (_, body, ended) = message(&events, id);
+    assert_eq!(body, b"pinglater");
+    assert!(!ended);
+}
+
+#[test]
 fn stop_sending_and_reset_reach_the_other_side() {
     let mut pair = Pair::new();
     let id = pair.request(&post(100), false).unwrap();

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import trustme
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,3 +78,25 @@ class ServerProcess:
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A test authority's files: the server's `cert.pem` and `key.pem`, `ca.pem`,
+    a client's key and chain in `client.pem` (and its chain alone, one certificate
+    a file, in `client-chain-N.pem`), and `intruder.pem` from another authority."""
+    ca = trustme.CA()
+    folder = tmp_path_factory.mktemp("pki")
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    server.cert_chain_pems[0].write_to_path(folder / "cert.pem")
+    for extra in server.cert_chain_pems[1:]:
+        extra.write_to_path(folder / "cert.pem", append=True)
+    server.private_key_pem.write_to_path(folder / "key.pem")
+    ca.cert_pem.write_to_path(folder / "ca.pem")
+    client = ca.issue_cert("client@example.com")
+    client.private_key_and_cert_chain_pem.write_to_path(folder / "client.pem")
+    for number, pem in enumerate(client.cert_chain_pems):
+        pem.write_to_path(folder / f"client-chain-{number}.pem")
+    other = trustme.CA().issue_cert("intruder@example.com")
+    other.private_key_and_cert_chain_pem.write_to_path(folder / "intruder.pem")
+    return folder

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trustme
 
 from .conftest import PACKAGE_DIR, ServerProcess, free_port
 
@@ -40,7 +39,8 @@ def refused(*flags):
 @pytest.mark.parametrize(
     "flags, reason",
     [
-        (["--uds", "/tmp/weft.sock"], "TCP only"),
+        (["--uds", "/tmp/weft.sock", "--ssl-certfile", "c.pem", "--ssl-keyfile", "k.pem"], "cleartext only"),
+        (["--uds", "/tmp/weft.sock", "--fd", "3"], "give one"),
         (["--ssl-keyfile-password", "secret"], "unencrypted PEM"),
         (["--ssl-ciphers", "ECDHE+AESGCM"], "safe default cipher"),
         (["--ssl-version", "5"], "TLS 1.2 and 1.3"),
@@ -189,23 +189,6 @@ def test_fd_and_host_together_are_refused():
     assert code == 2 and "--fd" in stderr
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("pki")
-    server = ca.issue_cert("127.0.0.1", "localhost")
-    server.cert_chain_pems[0].write_to_path(folder / "cert.pem")
-    for extra in server.cert_chain_pems[1:]:
-        extra.write_to_path(folder / "cert.pem", append=True)
-    server.private_key_pem.write_to_path(folder / "key.pem")
-    ca.cert_pem.write_to_path(folder / "ca.pem")
-    client = ca.issue_cert("client@example.com")
-    client.private_key_and_cert_chain_pem.write_to_path(folder / "client.pem")
-    other = trustme.CA().issue_cert("intruder@example.com")
-    other.private_key_and_cert_chain_pem.write_to_path(folder / "intruder.pem")
-    return folder
-
-
 def tls_context(pki, client_cert=None):
     context = ssl.create_default_context(cafile=str(pki / "ca.pem"))
     if client_cert:
@@ -315,4 +298,4 @@ def test_weft_run_refuses_what_it_cannot_honour():
     with pytest.raises(weft.UnsupportedOption, match="import string"):
         weft.run(lambda scope, receive, send: None, workers=2)
     with pytest.raises(weft.UnsupportedOption, match="--uds"):
-        weft.run(APP, uds="/tmp/x.sock")
+        weft.run(APP, uds="/tmp/x.sock", ssl_certfile="cert.pem", ssl_keyfile="key.pem")

@@ -12,22 +12,8 @@ for tool in gtlsclient python3 curl; do
     command -v "$tool" >/dev/null || { echo "42-h3: $tool missing (scripts/apt-packages.txt)"; exit 1; }
 done
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "42-h3: FAIL: $*"
-    [ -f "$work/server.log" ] && grep -v 'weft::access' "$work/server.log" | grep -A3 -E 'panicked|ERROR|WARN' | head -40
-    exit 1
-}
+STAGE=42-h3
+source scripts/lib/server.sh
 
 venv=${CARGO_TARGET_DIR:-target}/h3-peers-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aioquic' 2>/dev/null; then
@@ -36,20 +22,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import aioquic' 2>/de
 fi
 
 cargo build -q -p weft-server
-bin=${CARGO_TARGET_DIR:-target}/debug/server-smol
-[ -x "$bin" ] || fail "no binary at $bin"
-
-"$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 2 --shutdown-timeout 10 \
-    --log compact >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    if grep -q "serving" "$work/server.log"; then break; fi
-    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
-    sleep 0.1
-done
-tls=$(grep -o 'https=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
-h3=$(grep -o 'h3=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
-[ -n "$h3" ] || fail "server did not report its HTTP/3 address"
+start_server "${CARGO_TARGET_DIR:-target}/debug/server-smol" --bind 127.0.0.1:0 \
+    --tls-bind 127.0.0.1:0 --workers 2 --shutdown-timeout 10 --log compact
+tls=$(server_addr https)
+h3=$(server_addr h3)
 [ "$h3" = "$tls" ] || fail "HTTP/3 is not on the TLS address by default ($h3, $tls)"
 echo "42-h3: serving HTTP/3 on $h3 (UDP)"
 
@@ -59,7 +35,7 @@ for version in --http1.1 --http2; do
     curl --silent --show-error --max-time 20 -k "$version" -D "$work/alt-svc.head" -o /dev/null "https://$tls/"
     grep -qi "^alt-svc: h3=\":$port\"" "$work/alt-svc.head" || fail "no Alt-Svc for h3 over TLS ($version)"
 done
-plain=$(grep -o 'http=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
+plain=$(server_addr http)
 curl --silent --show-error --max-time 20 -D "$work/alt-svc.head" -o /dev/null "http://$plain/"
 grep -qi '^alt-svc' "$work/alt-svc.head" && fail "Alt-Svc on a cleartext response"
 echo "42-h3: Alt-Svc on TLS responses: ok"
@@ -82,9 +58,6 @@ sleep 2
 kill -TERM "$server_pid"
 wait "$load_pid" || { cat "$work/goaway.log"; fail "requests in flight during GOAWAY"; }
 cat "$work/goaway.log"
-for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$server_pid" 2>/dev/null; then fail "server still running 10 s after SIGTERM"; fi
-wait "$server_pid" || fail "server exited with an error after SIGTERM"
-server_pid=
+wait_server_exit
 grep -q 'panicked' "$work/server.log" && fail "the server panicked"
 echo "42-h3: ok"

@@ -50,6 +50,22 @@ impl BodyBudget {
         }
     }
 
+    /// The window it counts, when no handler holds body bytes and no credit
+    /// waits: all a connection with no open stream needs to keep of it.
+    pub(crate) fn idle_window(&self) -> Option<u64> {
+        (self.held == 0 && self.owed.is_empty()).then_some(self.window)
+    }
+
+    /// The budget of a connection that kept only [`idle_window`](Self::idle_window).
+    pub(crate) fn resume(limit: u64, window: u64) -> Self {
+        Self {
+            limit,
+            held: 0,
+            window,
+            owed: VecDeque::new(),
+        }
+    }
+
     /// The peer sent a DATA frame of `flow_len` flow-controlled bytes, of
     /// which `held` went to a handler.
     pub(crate) fn received(&mut self, flow_len: usize, held: usize) {

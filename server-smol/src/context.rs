@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::config::{ResponseDefaults, ServerConfig};
 use crate::scratch::ReadBuffers;
 use crate::shutdown::Shutdown;
+use crate::tls_info::TlsInfo;
 
 /// State every connection of one server shares.
 pub(crate) struct Shared {
@@ -39,12 +40,16 @@ impl std::fmt::Debug for Shared {
 }
 
 /// What a protocol driver gets besides the byte stream.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct ConnContext {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) peer: SocketAddr,
+    /// The client's address; `None` over a Unix domain socket, whose peers have
+    /// no address worth the name.
+    pub(crate) peer: Option<SocketAddr>,
     /// The connection came over the TLS listener.
     pub(crate) tls: bool,
+    /// What its handshake settled, once it is done.
+    pub(crate) tls_info: Option<Arc<TlsInfo>>,
 }
 
 impl ConnContext {
@@ -74,8 +79,9 @@ impl ConnContext {
         };
         Self {
             shared: Arc::new(shared),
-            peer: SocketAddr::from(([127, 0, 0, 1], 9)),
+            peer: Some(SocketAddr::from(([127, 0, 0, 1], 9))),
             tls: false,
+            tls_info: None,
         }
     }
 }

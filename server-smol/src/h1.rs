@@ -7,7 +7,6 @@
 //! flush what was queued (one vectored write for a whole pipeline burst) and
 //! wait for exactly one thing: bytes, the handler, a deadline, or shutdown.
 
-use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
@@ -27,7 +26,9 @@ use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
+use crate::deadline::Deadline;
 use crate::headers::Headers;
+use crate::interim::InterimReceiver;
 use crate::io::{Io, with_timeout};
 use crate::outbox::Outbox;
 use crate::outgoing::{FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
@@ -35,7 +36,7 @@ use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
-use crate::timer::DeadlineTimer;
+use crate::spares::{self, Spares};
 use crate::turn::{EVENT_COST, Turn};
 use crate::ws;
 use crate::ws::http1::{Outcome, PendingUpgrade};
@@ -55,19 +56,9 @@ const FLUSH_THRESHOLD: usize = 64 * 1024;
 const LINGER: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 256 * 1024;
 
-/// Serving states kept per worker thread for the next connection that wakes;
-/// beyond this many, states given back are freed. It bounds what idle
-/// connections cost together by this number, not by how many there are, and
-/// it lets the keep-alive fast path (every request of a client that waits
-/// for each response goes idle once) take a state without allocating.
-const POOL_SIZE: usize = 64;
-
 thread_local! {
-    #[expect(
-        clippy::vec_box,
-        reason = "a connection holds its state boxed: handing the box over moves a pointer"
-    )]
-    static POOL: RefCell<Vec<Box<Serving>>> = const { RefCell::new(Vec::new()) };
+    /// Serving states of idle keep-alive connections, for the next that wakes.
+    static SPARE_STATES: Spares<Serving> = const { Spares::new() };
 }
 
 /// Serves HTTP/1.1 on `io` until the connection ends. `initial` holds bytes
@@ -131,6 +122,19 @@ enum Wake {
     Close,
 }
 
+/// Queues a 1xx head the handler sent. One the protocol refuses (any 1xx to an
+/// HTTP/1.0 client, RFC 9110 §15.2) is dropped: it is advice, and the final
+/// response still follows.
+fn send_interim(conn: &mut Connection, (status, headers): (u16, Headers)) {
+    let mut head = ResponseHead::new(status);
+    for (name, value) in headers.iter() {
+        head.headers.append(name.clone(), value.clone());
+    }
+    if let Err(error) = conn.send_informational(&head) {
+        tracing::debug!(%error, status, "informational response not sent");
+    }
+}
+
 /// The request/response exchange in progress.
 enum Job {
     /// Waiting for a request.
@@ -139,6 +143,8 @@ enum Job {
     Handler {
         future: BoxFuture,
         info: Option<RequestInfo>,
+        /// The 1xx heads the handler sends before its response.
+        interim: Option<InterimReceiver>,
     },
     /// The response head is sent; its body is being produced, and trailers
     /// may follow it.
@@ -165,7 +171,7 @@ struct Shell<S> {
     context: ConnContext,
     /// Set to the protocol's deadline (`poll_timeout`: head read, body
     /// read, keep-alive idle) or a write's, read again each wait.
-    timer: DeadlineTimer,
+    timer: Deadline,
     shutdown: Signal,
 }
 
@@ -224,7 +230,7 @@ impl<S: Io> Shell<S> {
             io,
             shutdown: Signal::new(&context.shared.shutdown),
             context,
-            timer: DeadlineTimer::new(),
+            timer: Deadline::new(),
         }
     }
 
@@ -331,11 +337,7 @@ impl Serving {
     /// at `now`: one from the worker's pool if it has one, restarted.
     fn take(context: &ConnContext, now: Instant) -> Box<Self> {
         let config = protocol_config(&context.shared.config);
-        let pooled = POOL
-            .try_with(|pool| pool.try_borrow_mut().ok()?.pop())
-            .ok()
-            .flatten();
-        let mut serving = match pooled {
+        let mut serving = match spares::take(&SPARE_STATES) {
             Some(mut serving) => {
                 serving.conn.restart(now, config);
                 serving.body_received = 0;
@@ -366,13 +368,7 @@ impl Serving {
     /// is full).
     fn give_back(mut self: Box<Self>) {
         self.out.trim_when_empty();
-        let _ = POOL.try_with(|pool| {
-            if let Ok(mut pool) = pool.try_borrow_mut()
-                && pool.len() < POOL_SIZE
-            {
-                pool.push(self);
-            }
-        });
+        spares::give_back(&SPARE_STATES, self);
     }
 
     /// Serves until the connection must close or goes idle, writing what
@@ -652,8 +648,9 @@ impl Serving {
             headers,
             version,
             body,
-            Some(context.peer),
+            context.peer,
         );
+        request.tls = context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         match shared.app.route_request(&mut request) {
             Routed::Handler(handler) => {
@@ -661,9 +658,14 @@ impl Serving {
                     // A handler will read the body: invite it (RFC 9110 §10.1.1).
                     let _ = self.conn.send_continue();
                 }
+                let interim = shared.app.interim_channel().map(|(tx, rx)| {
+                    request.interim = Some(tx);
+                    rx
+                });
                 self.job = Job::Handler {
                     future: handler.call(request),
                     info,
+                    interim,
                 };
             }
             Routed::WebSocket(route) => {
@@ -727,18 +729,36 @@ impl Serving {
     /// Polls the handler or the response body; `Ok(true)` if anything moved.
     fn poll_job(&mut self, cx: &mut Context<'_>, context: &ConnContext) -> Result<bool, Step> {
         match &mut self.job {
-            Job::Handler { future, info } => match crate::app::poll_handler(future, cx) {
-                Poll::Ready(mut response) => {
-                    let info = info.take();
-                    if let Some(info) = &info {
-                        context.shared.app.finish(info, &mut response);
+            Job::Handler {
+                future,
+                info,
+                interim,
+            } => {
+                let mut moved = false;
+                if let Some(interim) = interim {
+                    while let Poll::Ready(head) = interim.poll_next(cx) {
+                        send_interim(&mut self.conn, head);
+                        moved = true;
                     }
-                    let is_head = self.request_is_head;
-                    self.send_response(response, is_head, info.as_ref(), context);
-                    Ok(true)
                 }
-                Poll::Pending => Ok(false),
-            },
+                let Poll::Ready(mut response) = crate::app::poll_handler(future, cx) else {
+                    if moved {
+                        self.collect_transmit();
+                    }
+                    return Ok(moved);
+                };
+                // Heads sent in the same turn as the response still precede it.
+                for head in interim.take().map(|rx| rx.drain()).unwrap_or_default() {
+                    send_interim(&mut self.conn, head);
+                }
+                let info = info.take();
+                if let Some(info) = &info {
+                    context.shared.app.finish(info, &mut response);
+                }
+                let is_head = self.request_is_head;
+                self.send_response(response, is_head, info.as_ref(), context);
+                Ok(true)
+            }
             Job::Body(..) => self.poll_body(cx, context),
             Job::Trailers(trailers) => match trailers.poll(cx) {
                 Poll::Ready(fields) => {
@@ -921,7 +941,7 @@ impl Serving {
     /// crate suggests if no response has started, then close.
     fn protocol_error(&mut self, error: RecvError, context: &ConnContext) -> Step {
         let status = error.status_hint();
-        tracing::debug!(peer = %context.peer, %error, status, "bad request");
+        tracing::debug!(peer = ?context.peer, %error, status, "bad request");
         if matches!(self.job, Job::Idle | Job::Handler { .. })
             && matches!(self.conn.our_state(), State::Idle | State::SendResponse)
         {

@@ -15,12 +15,14 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker, ready};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncWriteExt, Stream};
 use http_core::field::{is_connection_specific, trim_ows};
 use http2_proto::{
-    Config, Connection, ErrorCode, Event, Header, HeadersKind, Initiator, SendError, StreamId,
+    Config, Connection, ErrorCode, Event, Header, HeadersKind, IdleConnection, Initiator,
+    SendError, StreamId,
 };
 use smol::channel::Receiver;
 
@@ -30,7 +32,9 @@ use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
+use crate::deadline::Deadline;
 use crate::headers::Headers;
+use crate::interim::InterimReceiver;
 use crate::io::Io;
 use crate::outbox::Outbox;
 use crate::outgoing::{Field, FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
@@ -38,7 +42,7 @@ use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
-use crate::timer::DeadlineTimer;
+use crate::spares::{self, Spares};
 use crate::turn::{EVENT_COST, Turn};
 
 mod tunnel;
@@ -64,12 +68,19 @@ pub(crate) fn serve(
     initial: BytesMut,
     context: ConnContext,
 ) -> impl Future<Output = io::Result<()>> {
-    let mut driver = H2::new(io, context);
+    let mut serving = Serving::start(&context, clock::now());
     if !initial.is_empty() {
         // A connection error comes back as the first events' last one.
-        driver.conn.recv_owned(clock::now(), initial);
+        serving.conn.recv_owned(clock::now(), initial);
     }
-    async move { driver.run().await }
+    let mut shell = Shell::new(io, context);
+    async move { shell.run(serving).await }
+}
+
+thread_local! {
+    /// Serving states of HTTP/2 connections with no open stream, for the next
+    /// connection that wakes.
+    static SPARE_STATES: Spares<Serving> = const { Spares::new() };
 }
 
 /// The protocol configuration the server's settings ask for, made once per
@@ -168,6 +179,8 @@ enum Phase {
     Handler {
         future: BoxFuture,
         info: Option<RequestInfo>,
+        /// The 1xx heads the handler sends before its response.
+        interim: Option<InterimReceiver>,
     },
     /// Headers sent; body bytes flow as the windows allow. `pending` is
     /// data the windows could not take yet; `source` what is still to come
@@ -192,9 +205,36 @@ enum Step {
     Idle,
 }
 
-struct H2<S> {
+/// What an HTTP/2 connection holds for its whole life: the socket, what it
+/// shares with the server, its one timer and the shutdown signal. While no
+/// stream is open it holds only this and a [`Parked`] protocol state; a
+/// [`Serving`] comes from the worker's spares when bytes arrive.
+struct Shell<S> {
     io: S,
+    context: ConnContext,
+    /// Set to the protocol's next deadline, or a write's.
+    timer: Deadline,
+    shutdown: Signal,
+    /// The protocol state while the connection waits with no open stream.
+    /// Kept here, not in a local of `run`: its future would hold it twice.
+    parked: Option<Parked>,
+}
+
+/// What an HTTP/2 connection with no open stream and nothing queued
+/// remembers (RFC 9113: settings, windows, HPACK tables, stream ids, timers).
+struct Parked {
+    conn: IdleConnection,
+    /// The connection window as the [`BodyBudget`] counts it.
+    body_window: u64,
+}
+
+/// The state of the streams in progress on one connection, and the
+/// protocol's buffers: given back to the worker's spares while the
+/// connection waits with no open stream.
+struct Serving {
     conn: Connection,
+    /// A clone of the shell's, for the handlers' requests (a spare keeps it:
+    /// a worker serves one server).
     context: ConnContext,
     streams: HashMap<u32, StreamJob>,
     ready: Arc<ReadyList>,
@@ -210,8 +250,6 @@ struct H2<S> {
     /// be (their handlers run on after the close).
     sessions: HashMap<u32, websocket::Session>,
     out: Outbox,
-    /// Set to the protocol's next deadline, or a write's.
-    timer: DeadlineTimer,
     /// What to do once `out` is written, while it is being written.
     unflushed: Option<Step>,
     going_away: bool,
@@ -219,21 +257,92 @@ struct H2<S> {
     /// False after a short read: the socket is drained until the reactor
     /// says otherwise ([`Io::poll_read_hint`]).
     maybe_readable: bool,
-    shutdown: Signal,
     date: DateCache,
     /// Work since the executor last had a turn.
     turn: Turn,
 }
 
-impl<S: Io> H2<S> {
+impl<S: Io> Shell<S> {
     fn new(io: S, context: ConnContext) -> Self {
-        let config = context.shared.h2_config.clone();
-        let budget_limit = body_budget_limit(&context.shared.config.limits);
-        let budget = BodyBudget::new(budget_limit, config.connection_window);
-        let now = clock::now();
         Self {
             io,
-            conn: Connection::new(now, config),
+            shutdown: Signal::new(&context.shared.shutdown),
+            context,
+            timer: Deadline::new(),
+            parked: None,
+        }
+    }
+
+    /// Alternates between serving and waiting idle. The serving loop is
+    /// polled from here with no future of its own; while the connection
+    /// waits with no open stream, its serving state is parked and given
+    /// back, and only what the protocol must remember stays here.
+    async fn run(&mut self, mut serving: Box<Serving>) -> io::Result<()> {
+        loop {
+            if poll_fn(|cx| serving.poll_serve(self, cx)).await? != Step::Idle {
+                drop(serving);
+                let _ = self.io.close().await;
+                return Ok(());
+            }
+            serving = match self.park(serving) {
+                Ok(()) => {
+                    poll_fn(|cx| self.poll_parked(cx)).await;
+                    let Some(parked) = self.parked.take() else {
+                        return Ok(());
+                    };
+                    Serving::resume(&self.context, parked)
+                }
+                // A handler still holds a request body that could credit
+                // this connection: it waits with its serving state.
+                Err(mut serving) => {
+                    serving.shrink_when_idle();
+                    poll_fn(|cx| serving.poll_idle(self, cx)).await;
+                    serving
+                }
+            };
+        }
+    }
+
+    /// Parks the connection and gives its serving state back, if nothing
+    /// in progress needs it; otherwise hands it back.
+    fn park(&mut self, mut serving: Box<Serving>) -> Result<(), Box<Serving>> {
+        let Some(parked) = serving.park() else {
+            return Err(serving);
+        };
+        serving.give_back();
+        self.parked = Some(parked);
+        Ok(())
+    }
+
+    /// Waits, parked, until there may be bytes to read, the protocol's
+    /// next deadline passes, or shutdown begins.
+    fn poll_parked(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.io.poll_read_hint(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        let until = self
+            .parked
+            .as_ref()
+            .and_then(|parked| parked.conn.poll_timeout());
+        if let Some(until) = until
+            && self.timer.poll_until(until, cx).is_ready()
+        {
+            return Poll::Ready(());
+        }
+        if self.shutdown.poll_raised(cx) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl Serving {
+    fn new(conn: Connection, context: &ConnContext) -> Self {
+        let budget_limit = body_budget_limit(&context.shared.config.limits);
+        let budget = BodyBudget::new(budget_limit, conn.config().connection_window);
+        Self {
+            conn,
+            context: context.clone(),
             streams: HashMap::new(),
             ready: Arc::new(ReadyList::default()),
             to_poll: Vec::new(),
@@ -241,49 +350,110 @@ impl<S: Io> H2<S> {
             budget,
             sessions: HashMap::new(),
             out: Outbox::new(),
-            timer: DeadlineTimer::new(),
             unflushed: None,
             going_away: false,
             peer_eof: false,
             maybe_readable: true,
-            shutdown: Signal::new(&context.shared.shutdown),
             date: DateCache::default(),
             turn: Turn::default(),
-            context,
         }
     }
 
-    /// Alternates between serving and waiting idle. The serving loop is
-    /// polled from here with no future of its own, so a connection with no
-    /// open stream holds nothing of it while it waits.
-    async fn run(&mut self) -> io::Result<()> {
-        loop {
-            if poll_fn(|cx| self.poll_serve(cx)).await? != Step::Idle {
-                let _ = self.io.close().await;
-                return Ok(());
+    /// The serving state of a new connection of `context`, a spare if the
+    /// worker has one.
+    fn start(context: &ConnContext, now: Instant) -> Box<Self> {
+        let conn = Connection::new(now, context.shared.h2_config.clone());
+        match spares::take(&SPARE_STATES) {
+            Some(mut serving) => {
+                let budget_limit = body_budget_limit(&context.shared.config.limits);
+                serving.budget = BodyBudget::new(budget_limit, conn.config().connection_window);
+                serving.conn = conn;
+                serving.reset(context);
+                serving
             }
-            self.shrink_when_idle();
-            poll_fn(|cx| self.poll_idle(cx)).await;
+            None => Box::new(Self::new(conn, context)),
         }
+    }
+
+    /// The serving state of a parked connection that woke, a spare if the
+    /// worker has one.
+    fn resume(context: &ConnContext, parked: Parked) -> Box<Self> {
+        let budget_limit = body_budget_limit(&context.shared.config.limits);
+        let budget = BodyBudget::resume(budget_limit, parked.body_window);
+        let mut serving = match spares::take(&SPARE_STATES) {
+            Some(mut serving) => {
+                serving.conn.resume(parked.conn);
+                serving.reset(context);
+                serving
+            }
+            None => Box::new(Self::new(parked.conn.into_connection(), context)),
+        };
+        serving.budget = budget;
+        serving
+    }
+
+    /// What a spare must not carry over from the connection it served.
+    fn reset(&mut self, context: &ConnContext) {
+        self.context = context.clone();
+        self.unflushed = None;
+        self.going_away = false;
+        self.peer_eof = false;
+        self.maybe_readable = true;
+        self.turn = Turn::default();
+    }
+
+    /// The protocol state to keep while the connection waits with no open
+    /// stream; `None` while anything in progress needs the serving state.
+    fn park(&mut self) -> Option<Parked> {
+        if !self.credit.as_ref().is_none_or(Credit::is_unused) || !self.sessions.is_empty() {
+            return None;
+        }
+        let body_window = self.budget.idle_window()?;
+        let conn = self.conn.park()?;
+        Some(Parked { conn, body_window })
+    }
+
+    /// Gives a parked connection's serving state to the worker's spares. It
+    /// keeps its capacity (the spare connection's queues, the maps), so that
+    /// a connection that goes idle between bursts of streams takes it back
+    /// without allocating; only an outbox grown past an ordinary exchange
+    /// is trimmed.
+    fn give_back(mut self: Box<Self>) {
+        self.out.trim_when_empty();
+        self.credit = None;
+        // A waker a handler kept past its stream must not reach the next
+        // connection's task, nor keep this one's alive.
+        if Arc::strong_count(&self.ready) == 1 {
+            if let Ok(mut task) = self.ready.task.lock() {
+                *task = None;
+            }
+        } else {
+            self.ready = Arc::new(ReadyList::default());
+        }
+        spares::give_back(&SPARE_STATES, self);
     }
 
     /// Serves until the connection closes or has no stream open, nothing
     /// to write and nothing to read, writing what is queued before each of
     /// these (and whenever the work in between queued enough).
-    fn poll_serve(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
+    fn poll_serve<S: Io>(
+        &mut self,
+        shell: &mut Shell<S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Step>> {
         loop {
             if let Some(step) = self.unflushed {
-                let timeout = self.context.shared.config.timeouts.body_read;
+                let timeout = shell.context.shared.config.timeouts.body_read;
                 ready!(
                     self.out
-                        .poll_write_within(&mut self.io, cx, timeout, &mut self.timer)
+                        .poll_write_within(&mut shell.io, cx, timeout, &mut shell.timer)
                 )?;
                 self.unflushed = None;
                 if step != Step::Flush {
                     return Poll::Ready(Ok(step));
                 }
             }
-            let step = ready!(self.poll_progress(cx))?;
+            let step = ready!(self.poll_progress(shell, cx))?;
             self.collect_transmit();
             self.unflushed = Some(step);
         }
@@ -307,15 +477,15 @@ impl<S: Io> H2<S> {
         }
     }
 
-    /// Waits idle until there may be bytes to read, a protocol timer is
-    /// due (it has fired when this returns), or shutdown began.
-    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// Waits idle, not parked, until there may be bytes to read, a protocol
+    /// timer is due (it has fired when this returns), or shutdown began.
+    fn poll_idle<S: Io>(&mut self, shell: &mut Shell<S>, cx: &mut Context<'_>) -> Poll<()> {
         self.register_task(cx);
-        if self.io.poll_read_hint(cx).is_ready() {
+        if shell.io.poll_read_hint(cx).is_ready() {
             self.maybe_readable = true;
             return Poll::Ready(());
         }
-        if self.poll_timer(cx) || self.shutdown.poll_raised(cx) {
+        if self.poll_timer(shell, cx) || shell.shutdown.poll_raised(cx) {
             return Poll::Ready(());
         }
         if self.ready.ids.lock().is_ok_and(|ids| !ids.is_empty()) {
@@ -326,7 +496,7 @@ impl<S: Io> H2<S> {
 
     /// No stream open, nothing to write, and the stream drained (a short
     /// read), so a readiness wake-up brings the connection back.
-    fn is_idle(&self) -> bool {
+    fn is_idle<S>(&self, shell: &Shell<S>) -> bool {
         self.streams.is_empty()
             && self.sessions.is_empty()
             && self.to_poll.is_empty()
@@ -334,12 +504,16 @@ impl<S: Io> H2<S> {
             && self.conn.pending_transmit() == 0
             && !self.maybe_readable
             && !self.peer_eof
-            && !self.shutdown.has_fired()
+            && !shell.shutdown.has_fired()
     }
 
-    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Step>> {
+    fn poll_progress<S: Io>(
+        &mut self,
+        shell: &mut Shell<S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Step>> {
         self.register_task(cx);
-        if self.shutdown.poll_raised(cx) && !self.going_away {
+        if shell.shutdown.poll_raised(cx) && !self.going_away {
             self.going_away = true;
             self.conn.goaway(
                 clock::now(),
@@ -408,12 +582,12 @@ impl<S: Io> H2<S> {
             }
 
             // 4. Wait: bytes, a protocol timer, or a stream (registered above).
-            if !self.peer_eof && self.readable_now(cx) {
-                let buffers = &self.context.shared.read_buffers;
+            if !self.peer_eof && self.readable_now(shell, cx) {
+                let buffers = &shell.context.shared.read_buffers;
                 let conn = &mut self.conn;
                 // A connection error queues the GOAWAY (it goes out with the
                 // next flush) and ends the events with `ConnectionLost`.
-                let read = buffers.poll_read(&mut self.io, cx, |data| {
+                let read = buffers.poll_read(&mut shell.io, cx, |data| {
                     conn.recv(clock::now(), data);
                 });
                 match read {
@@ -433,13 +607,13 @@ impl<S: Io> H2<S> {
                     // (TLS buffers its own), note it, or a connection whose
                     // first frames came in the preface sniff's read would
                     // never count as idle and would keep its serving state.
-                    Poll::Pending => self.maybe_readable = self.io.poll_read_hint(cx).is_ready(),
+                    Poll::Pending => self.maybe_readable = shell.io.poll_read_hint(cx).is_ready(),
                 }
             }
-            if self.poll_timer(cx) {
+            if self.poll_timer(shell, cx) {
                 continue;
             }
-            if !self.going_away && self.shutdown.poll_raised(cx) {
+            if !self.going_away && shell.shutdown.poll_raised(cx) {
                 self.going_away = true;
                 self.conn.goaway(
                     clock::now(),
@@ -452,7 +626,7 @@ impl<S: Io> H2<S> {
                 return Poll::Ready(Ok(Step::Close));
             }
             self.turn.end();
-            if self.is_idle() {
+            if self.is_idle(shell) {
                 return Poll::Ready(Ok(Step::Idle));
             }
             return Poll::Pending;
@@ -461,8 +635,8 @@ impl<S: Io> H2<S> {
 
     /// Whether to attempt a read: always, unless the last one drained the
     /// socket and the reactor has not reported new bytes since.
-    fn readable_now(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.maybe_readable && self.io.poll_read_hint(cx).is_ready() {
+    fn readable_now<S: Io>(&mut self, shell: &mut Shell<S>, cx: &mut Context<'_>) -> bool {
+        if !self.maybe_readable && shell.io.poll_read_hint(cx).is_ready() {
             self.maybe_readable = true;
         }
         self.maybe_readable
@@ -478,11 +652,11 @@ impl<S: Io> H2<S> {
     }
 
     /// Fires the protocol's timers when due; true if it did.
-    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+    fn poll_timer<S>(&mut self, shell: &mut Shell<S>, cx: &mut Context<'_>) -> bool {
         let Some(deadline) = self.conn.poll_timeout() else {
             return false;
         };
-        if self.timer.poll_until(deadline, cx).is_pending() {
+        if shell.timer.poll_until(deadline, cx).is_pending() {
             return false;
         }
         self.conn.handle_timeout(clock::now());
@@ -533,7 +707,7 @@ impl<S: Io> H2<S> {
                 self.to_poll.push(u32::from(stream));
             }
             Event::ConnectionLost(error) => {
-                tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection lost");
+                tracing::debug!(peer = ?self.context.peer, %error, "HTTP/2 connection lost");
                 self.streams.clear();
             }
             _ => {}
@@ -619,7 +793,7 @@ impl<S: Io> H2<S> {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        tracing::debug!(peer = %self.context.peer, %stream, "request body timeout");
+        tracing::debug!(peer = ?self.context.peer, %stream, "request body timeout");
         if let Some(tx) = job.body_tx.take() {
             let _ = tx.try_send(Err(BodyError::Timeout));
         }
@@ -713,14 +887,9 @@ impl<S: Io> H2<S> {
             job.body_tx = Some(tx);
             body
         };
-        let mut request = Request::from_parts(
-            method,
-            path,
-            headers,
-            Version::H2,
-            body,
-            Some(self.context.peer),
-        );
+        let mut request =
+            Request::from_parts(method, path, headers, Version::H2, body, self.context.peer);
+        request.tls = self.context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         if let Some(protocol) = protocol {
             self.start_extended_connect(id, job, &protocol, request, info);
@@ -728,9 +897,14 @@ impl<S: Io> H2<S> {
         }
         match shared.app.route_request(&mut request).http_only() {
             Ok(handler) => {
+                let interim = shared.app.interim_channel().map(|(tx, rx)| {
+                    request.interim = Some(tx);
+                    rx
+                });
                 job.phase = Phase::Handler {
                     future: handler.call(request),
                     info,
+                    interim,
                 };
                 self.streams.insert(id, job);
                 self.to_poll.push(id);
@@ -761,17 +935,57 @@ impl<S: Io> H2<S> {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        if let Phase::Handler { future, info } = &mut job.phase {
-            let Poll::Ready(mut response) = crate::app::poll_handler(future, &mut cx) else {
+        if let Phase::Handler {
+            future,
+            info,
+            interim,
+        } = &mut job.phase
+        {
+            let mut heads = Vec::new();
+            if let Some(interim) = interim {
+                while let Poll::Ready(head) = interim.poll_next(&mut cx) {
+                    heads.push(head);
+                }
+            }
+            let ready = crate::app::poll_handler(future, &mut cx);
+            if ready.is_ready() {
+                // Heads sent in the same turn as the response still precede it.
+                heads.extend(interim.take().map(|rx| rx.drain()).unwrap_or_default());
+            }
+            let info = if ready.is_ready() { info.take() } else { None };
+            for head in heads {
+                self.send_interim(id, head);
+            }
+            let Poll::Ready(mut response) = ready else {
                 return;
             };
-            let info = info.take();
             if let Some(info) = &info {
                 self.context.shared.app.finish(info, &mut response);
             }
             self.respond(id, response, info.as_ref());
         }
         self.pump_body(id, &mut cx);
+    }
+
+    /// Sends a 1xx head the handler made before its response (RFC 9113 §8.1: a
+    /// HEADERS frame without END_STREAM, any number of them before the final one).
+    /// One whose fields cannot go on the wire is dropped: it is advice, and the
+    /// final response still follows.
+    fn send_interim(&mut self, id: u32, (status, headers): (u16, Headers)) {
+        let mut digits = itoa::Buffer::new();
+        let mut fields = vec![Header::new(
+            Bytes::from_static(b":status"),
+            Bytes::copy_from_slice(digits.format(status).as_bytes()),
+        )];
+        fields.extend(
+            headers
+                .iter()
+                .filter_map(|(name, value)| h2_field((name.clone(), value.clone())))
+                .map(|(name, value)| Header::new(name, value)),
+        );
+        if let Err(error) = self.conn.send_headers(StreamId::new(id), &fields, false) {
+            tracing::debug!(%error, status, "informational response not sent");
+        }
     }
 
     /// Sends the response head, and queues its body for [`pump_body`].

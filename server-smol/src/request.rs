@@ -1,11 +1,14 @@
 //! What a handler receives.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::body::Body;
 use crate::headers::Headers;
+use crate::interim::Interim;
+use crate::tls_info::TlsInfo;
 
 /// The protocol a request arrived over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +36,12 @@ pub struct Request {
     pub(crate) version: Version,
     pub(crate) body: Body,
     pub(crate) peer: Option<SocketAddr>,
+    /// The connection's TLS facts; `None` over cleartext.
+    pub(crate) tls: Option<Arc<TlsInfo>>,
+    /// Where 1xx heads go, when the app sends them ([`App::interim_responses`]).
+    ///
+    /// [`App::interim_responses`]: crate::App::interim_responses
+    pub(crate) interim: Option<Interim>,
 }
 
 impl Request {
@@ -68,6 +77,8 @@ impl Request {
             version,
             body,
             peer,
+            tls: None,
+            interim: None,
         }
     }
 
@@ -124,6 +135,20 @@ impl Request {
     /// The client's address, when the request came from a socket.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer
+    }
+
+    /// What the TLS handshake of the request's connection settled; `None` when
+    /// the request came over cleartext.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_deref()
+    }
+
+    /// The sender of 1xx responses that precede the final one (103 Early Hints,
+    /// RFC 8297); `None` unless the app turned them on with
+    /// [`App::interim_responses`](crate::App::interim_responses), or for a request
+    /// that was not read from a connection.
+    pub fn interim(&self) -> Option<&Interim> {
+        self.interim.as_ref()
     }
 
     /// The body, for reading in place.
@@ -190,10 +215,10 @@ pub struct RequestInfo {
 impl RequestInfo {
     /// Writes the access-log line for this request (target `weft::access`),
     /// the same for both protocols; `stream` is the HTTP/2 stream id.
-    pub(crate) fn log_access(&self, peer: SocketAddr, status: u16, stream: Option<u32>) {
+    pub(crate) fn log_access(&self, peer: Option<SocketAddr>, status: u16, stream: Option<u32>) {
         tracing::info!(
             target: "weft::access",
-            peer = %peer,
+            peer = peer.map(tracing::field::display),
             method = self.method(),
             target = self.target(),
             version = ?self.version(),

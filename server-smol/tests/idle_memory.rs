@@ -78,11 +78,13 @@ fn idle_connections_cost_little() {
         read_until(stream, &[0, 0, 0, 4, 1, 0, 0, 0, 0]);
     });
     // An idle HTTP/1.1 connection holds its socket, its task and its
-    // keep-alive timer, no serving state (target 1 KiB, met); an idle h2c
-    // connection also what HTTP/2 must remember (settings, windows, HPACK
-    // tables): about 2,085 B here, above its 2 KiB target.
+    // keep-alive timer, no serving state (target 1 KiB). An idle h2c
+    // connection holds the same and, parked, what HTTP/2 must remember
+    // (settings, windows, HPACK tables, stream ids, timers): about 1,150 B
+    // here (target 2 KiB; it was about 2,200 B while the whole connection
+    // and its driver stayed in place).
     assert!(
-        http1 <= 1024 && h2c <= 2304,
+        http1 <= 1024 && h2c <= 1536,
         "HTTP/1.1 {http1} B, h2c {h2c} B per idle connection"
     );
 }

@@ -83,14 +83,22 @@ pub struct Config {
     /// How long to wait for the peer's Close after sending ours (§7.1.1) before giving up
     /// with [`Error::CloseTimeout`](crate::Error::CloseTimeout).
     pub close_timeout: Duration,
+    /// After this long without a byte from the peer, send a Ping (RFC 6455 §5.5.2) to
+    /// learn whether it is still there; `None` (the default) sends none. Any bytes heard
+    /// count, not only a Ping or a Pong: a peer in the middle of a long message is alive.
+    pub ping_interval: Option<Duration>,
+    /// How long that Ping may go unanswered (§5.5.3: a Pong, or any other bytes) before
+    /// the connection fails with [`Error::PingTimeout`](crate::Error::PingTimeout).
+    pub pong_timeout: Duration,
     /// permessage-deflate, as negotiated in the opening handshake (RFC 7692); `None` when
     /// not negotiated, and then RSV1 is refused.
     pub deflate: Option<DeflateParams>,
 }
 
 impl Config {
-    /// Defaults for `role`: whole messages, automatic pongs and closes, a 5 second closing deadline,
-    /// no compression.
+    /// Defaults for `role`: whole messages, automatic pongs and closes, a 5 second closing
+    /// deadline, no keep-alive Pings (a 20 second answer once an interval is set), no
+    /// compression.
     #[must_use]
     pub fn new(role: Role) -> Self {
         Self {
@@ -100,6 +108,8 @@ impl Config {
             auto_pong: true,
             auto_close: true,
             close_timeout: Duration::from_secs(5),
+            ping_interval: None,
+            pong_timeout: Duration::from_secs(20),
             deflate: None,
         }
     }

@@ -76,6 +76,12 @@ pub enum Error {
     /// [`Config::close_timeout`](crate::Config::close_timeout) (§7.1.1).
     #[error("closing handshake timed out")]
     CloseTimeout,
+    /// The peer sent nothing within [`Config::pong_timeout`](crate::Config::pong_timeout)
+    /// of our keep-alive Ping (§5.5.2). The Close sent carries 1011 (§7.4.1, an
+    /// unexpected condition), and no closing handshake is waited for: the peer has
+    /// stopped answering.
+    #[error("keep-alive ping unanswered")]
+    PingTimeout,
     /// The transport ended before the closing handshake (§7.1.5: code 1006).
     #[error("connection ended without a closing handshake")]
     UnexpectedEof,
@@ -97,6 +103,7 @@ impl Error {
             Self::InvalidUtf8 | Self::Deflate => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooBig | Self::MessageTooBig => CloseCode::MESSAGE_TOO_BIG,
             Self::BufferFull => CloseCode::POLICY_VIOLATION,
+            Self::PingTimeout => CloseCode::INTERNAL_ERROR,
             Self::CloseTimeout | Self::UnexpectedEof => CloseCode::ABNORMAL,
         }
     }

@@ -1026,3 +1026,125 @@ fn without_auto_close_the_application_answers_the_close() {
     s.close(now, CloseCode::PROTOCOL_ERROR, "").unwrap();
     assert_eq!(sent_close_code(&mut s), Some(1002));
 }
+
+/// A connection with keep-alive Pings after `interval` of silence, answered within
+/// `timeout`.
+fn keep_alive(config: Config, interval: u64, timeout: u64) -> Config {
+    Config {
+        ping_interval: Some(Duration::from_secs(interval)),
+        pong_timeout: Duration::from_secs(timeout),
+        ..config
+    }
+}
+
+#[test]
+fn keep_alive_pings_a_silent_peer_then_gives_up() {
+    let start = common::epoch();
+    let mut s = Connection::new(start, keep_alive(Config::server(), 30, 20));
+    assert_eq!(s.poll_timeout(), Some(start + Duration::from_secs(30)));
+    s.handle_timeout(start + Duration::from_secs(29));
+    assert!(!s.wants_write(), "no Ping before the interval");
+
+    let pinged = start + Duration::from_secs(30);
+    s.handle_timeout(pinged);
+    let mut client = Connection::new(start, Config::client());
+    client.recv(pinged, &transmit(&mut s));
+    assert_eq!(events(&mut client), [Event::Ping(Bytes::new())]);
+    assert_eq!(s.poll_timeout(), Some(pinged + Duration::from_secs(20)));
+    s.handle_timeout(pinged + Duration::from_secs(19));
+    assert_eq!(events(&mut s), []);
+
+    // The Pong never comes (the client's answer is dropped): 1011 and the end, without
+    // waiting for a closing handshake from a peer that has stopped answering.
+    s.handle_timeout(pinged + Duration::from_secs(20));
+    assert_eq!(events(&mut s), [Event::ConnectionLost(Error::PingTimeout)]);
+    assert_eq!(sent_close_code(&mut s), Some(1011));
+    assert!(s.is_closed());
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn keep_alive_is_satisfied_by_any_bytes_and_works_in_both_roles() {
+    let mut p = Pair::new(
+        keep_alive(Config::client(), 10, 5),
+        keep_alive(Config::server(), 30, 20),
+    );
+    // The client, with the shorter interval, pings; the server's automatic Pong answers
+    // it, and hearing the Ping counts for the server too.
+    p.advance(Duration::from_secs(10));
+    p.drive();
+    assert_eq!(p.server_events, [Event::Ping(Bytes::new())]);
+    assert_eq!(p.client_events, [Event::Pong(Bytes::new())]);
+    assert_eq!(
+        p.client.poll_timeout(),
+        Some(p.now + Duration::from_secs(10))
+    );
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(30))
+    );
+
+    // Data keeps both sides quiet for as long as it flows.
+    for _ in 0..20 {
+        p.advance(Duration::from_secs(9));
+        p.client.send_text("tick").unwrap();
+        p.server.send_text("tock").unwrap();
+        p.drive();
+    }
+    assert!(p.client_events.iter().all(|e| !matches!(e, Event::Ping(_))));
+    assert!(
+        p.server_events
+            .iter()
+            .skip(1)
+            .all(|e| !matches!(e, Event::Ping(_)))
+    );
+    assert_eq!(p.client.error(), None);
+    assert_eq!(p.server.error(), None);
+
+    // Once a Close is out only the closing deadline counts: no Ping follows it.
+    p.client.close(p.now, CloseCode::NORMAL, "").unwrap();
+    let _ = transmit(&mut p.client);
+    assert_eq!(
+        p.client.poll_timeout(),
+        Some(p.now + Duration::from_secs(5))
+    );
+    p.advance(Duration::from_secs(5));
+    assert_eq!(
+        events(&mut p.client),
+        [Event::ConnectionLost(Error::CloseTimeout)]
+    );
+}
+
+#[test]
+fn a_large_binary_payload_held_as_bytes_goes_out_uncopied_and_in_order() {
+    let payload = Bytes::from((0..70_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+    let mut p = Pair::plain();
+    p.server.send_ping(b"first").unwrap();
+    p.server.send_binary_bytes(payload.clone()).unwrap();
+    p.server.send_text("after").unwrap();
+    let pieces: Vec<Bytes> = std::iter::from_fn(|| p.server.poll_transmit()).collect();
+    // A server does not mask (RFC 6455 §5.1), so the payload is written as it is.
+    assert!(
+        pieces.iter().any(|b| b.as_ptr() == payload.as_ptr()),
+        "the payload was copied"
+    );
+    for piece in &pieces {
+        p.client.recv(p.now, piece);
+    }
+    assert_eq!(
+        events(&mut p.client),
+        [
+            Event::Ping("first".into()),
+            Event::Binary(payload.clone()),
+            Event::Text("after".into()),
+        ]
+    );
+
+    // A client masks, and deflate rewrites: both still send it, copied.
+    let mut p = deflate_pair(DeflateConfig::default(), DeflateConfig::default());
+    p.client.send_binary_bytes(payload.clone()).unwrap();
+    p.server.send_binary_bytes(payload.clone()).unwrap();
+    p.drive();
+    assert_eq!(p.server_events, [Event::Binary(payload.clone())]);
+    assert_eq!(p.client_events, [Event::Binary(payload)]);
+}

@@ -11,17 +11,7 @@ use crate::report::{self, CaseReport, CaseResult, Failure};
 use crate::transport::{self, Target};
 use client::{Client, Response};
 
-/// What a run needs besides the target.
-#[derive(Debug, Clone)]
-pub(crate) struct Options {
-    pub(crate) jobs: usize,
-    /// A path that answers GET, HEAD and POST with 2xx and a body.
-    pub(crate) path: String,
-    /// A path that answers POST with 2xx.
-    pub(crate) post_path: String,
-    /// Case ids or prefixes (`h1/smuggling`); empty runs all.
-    pub(crate) filters: Vec<String>,
-}
+pub(crate) use crate::catalogue::Options;
 
 /// The statuses a case accepts.
 #[derive(Clone, Copy, Debug)]

@@ -6,16 +6,17 @@ mod conn;
 mod generic;
 mod hpack;
 mod http2;
-mod rfc8441;
+pub(crate) mod rfc8441;
 mod verify;
 
 use std::sync::OnceLock;
 
 use bytes::Bytes;
 
+use crate::catalogue::{self, Planned};
 use crate::frame::Headers;
 use crate::header_block;
-use crate::report::{self, CaseReport, Failure};
+use crate::report::{CaseReport, Failure};
 use crate::transport::{self, Target};
 use conn::{Conn, Event, Events};
 use verify::CaseResult;
@@ -192,35 +193,6 @@ fn measure_data_length(target: &Target, fields: &[(String, String)]) -> Result<u
     Err("Unable to get server data length".into())
 }
 
-/// Whether h2spec's selector logic picks `case_id` (`spec/1.2.3/n`): a
-/// selector names the spec, a section or any dotted prefix of it, or the case.
-fn selected(case_id: &str, filters: &[String]) -> bool {
-    if filters.is_empty() {
-        return true;
-    }
-    let mut parts = case_id.splitn(3, '/');
-    let (Some(spec), Some(section)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    let mut keys = vec![spec.to_owned(), case_id.to_owned()];
-    let mut prefix = String::new();
-    for number in section.split('.') {
-        if !prefix.is_empty() {
-            prefix.push('.');
-        }
-        prefix.push_str(number);
-        keys.push(format!("{spec}/{prefix}"));
-    }
-    filters.iter().any(|filter| keys.contains(filter))
-}
-
-/// One selected case, ready to run.
-struct Planned<'c> {
-    id: String,
-    section: &'static str,
-    case: &'c Case,
-}
-
 /// Runs the catalogue against `target` and prints the report; returns the
 /// reports in catalogue order.
 pub(crate) fn run(target: &Target, options: &Options) -> Vec<CaseReport> {
@@ -228,72 +200,25 @@ pub(crate) fn run(target: &Target, options: &Options) -> Vec<CaseReport> {
     if options.extended_connect.is_some() {
         sections.extend(rfc8441::sections());
     }
-    let mut planned = Vec::new();
-    for section in &sections {
-        for (seq, case) in section.cases.iter().enumerate() {
-            let id = format!("{}/{}", section.id, seq + 1);
-            if (!case.strict || options.strict) && selected(&id, &options.filters) {
-                planned.push(Planned {
-                    id,
-                    section: section.id,
-                    case,
-                });
-            }
-        }
-    }
-    // The headings to print before each case: its not yet printed ancestors, in walk order.
-    let mut printed = vec![false; sections.len()];
-    let headings: Vec<Vec<(&str, usize)>> = planned
+    let listed: Vec<_> = sections
         .iter()
-        .map(|p| {
-            let mut before = Vec::new();
-            for (i, section) in sections.iter().enumerate() {
-                if !printed[i] && is_ancestor_or_self(section.id, p.section) {
-                    printed[i] = true;
-                    before.push((section.title, level(section.id)));
-                }
-            }
-            before
-        })
+        .map(|s| (s.id, s.title, s.cases.as_slice()))
         .collect();
     let shared = Shared::default();
-    let mut printer = report::Printer::new();
-    let started = transport::now();
-    let reports = report::run_parallel(
-        planned.len(),
+    catalogue::run(
+        &listed,
+        &options.filters,
         options.jobs,
-        |index| run_one(target, options, &shared, &planned[index]),
-        |index, report| {
-            for &(title, depth) in &headings[index] {
-                printer.heading(title, depth);
-            }
-            printer.case(report, level(planned[index].section) + 1);
-        },
-    );
-    printer.summary(&reports, started.elapsed());
-    reports
-}
-
-fn is_ancestor_or_self(ancestor: &str, section: &str) -> bool {
-    section == ancestor
-        || section
-            .strip_prefix(ancestor)
-            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('/'))
-}
-
-/// Indentation depth: 0 for a spec root, else one more than the dots in the section number.
-fn level(section_id: &str) -> usize {
-    match section_id.split_once('/') {
-        None => 0,
-        Some((_, number)) => number.matches('.').count() + 1,
-    }
+        |case| !case.strict || options.strict,
+        |planned| run_one(target, options, &shared, planned),
+    )
 }
 
 fn run_one(
     target: &Target,
     options: &Options,
     shared: &Shared,
-    planned: &Planned<'_>,
+    planned: &Planned<'_, Case>,
 ) -> CaseReport {
     let started = transport::now();
     let result = match target.connect() {
@@ -313,14 +238,7 @@ fn run_one(
             target.authority()
         ))),
     };
-    CaseReport {
-        id: planned.id.clone(),
-        group: planned.section.to_owned(),
-        title: planned.case.desc.to_owned(),
-        requirement: planned.case.requirement.to_owned(),
-        result,
-        duration: started.elapsed(),
-    }
+    planned.report(planned.case.desc, planned.case.requirement, result, started)
 }
 
 #[cfg(test)]
@@ -391,34 +309,5 @@ mod tests {
         for (prefix, n) in expected {
             assert_eq!(count(prefix), n, "{prefix}");
         }
-    }
-
-    #[test]
-    fn selectors_follow_h2spec() {
-        let f = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert!(selected("http2/5.1.1/2", &[]));
-        assert!(selected("http2/5.1.1/2", &f(&["http2"])));
-        assert!(selected("http2/5.1.1/2", &f(&["http2/5"])));
-        assert!(selected("http2/5.1.1/2", &f(&["http2/5.1"])));
-        assert!(selected("http2/5.1.1/2", &f(&["http2/5.1.1/2"])));
-        assert!(!selected("http2/5.1.1/2", &f(&["http2/5.1.1/1"])));
-        assert!(!selected("http2/6.10/1", &f(&["http2/6.1"])));
-        assert!(!selected("generic/5/1", &f(&["http2"])));
-    }
-
-    #[test]
-    fn ancestors() {
-        assert!(is_ancestor_or_self("http2", "http2/5.1"));
-        assert!(is_ancestor_or_self("http2/5", "http2/5.1"));
-        assert!(is_ancestor_or_self("http2/6.1", "http2/6.1"));
-        assert!(!is_ancestor_or_self("http2/6.1", "http2/6.10"));
-        assert!(!is_ancestor_or_self("http2/5.1", "http2/5"));
-    }
-
-    #[test]
-    fn levels() {
-        assert_eq!(level("http2"), 0);
-        assert_eq!(level("http2/5"), 1);
-        assert_eq!(level("http2/5.1.1"), 3);
     }
 }

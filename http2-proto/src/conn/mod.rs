@@ -5,6 +5,7 @@
 //! timers in `close.rs`; this file holds the state and the drains.
 
 mod close;
+mod idle;
 mod recv;
 mod send;
 mod timeouts;
@@ -22,7 +23,9 @@ use crate::settings::PendingSettings;
 use crate::streams::{Stream, StreamState, Streams};
 use crate::timer::{Timer, TimerTable};
 use crate::{Config, ConnectionError, Event, Role, Settings, StreamId};
+
 use http_core::TokenBucket;
+pub use idle::IdleConnection;
 
 /// The largest HPACK table our encoder uses, whatever the peer allows: a bigger table
 /// buys little compression and costs memory per connection (the `h2` crate and nghttp2
@@ -73,7 +76,7 @@ enum GoAwayState {
 }
 
 /// The denial-of-service counters (see [`Limits`](crate::Limits)).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Guards {
     remote_resets: TokenBucket,
     local_resets: TokenBucket,

@@ -80,6 +80,11 @@ struct Stream {
     deadline: Option<Instant>,
     /// The body timeout already fired once (the second one resets).
     body_timed_out: bool,
+    /// Server: the request is a CONNECT (RFC 9114 §4.4, extended by RFC 9220).
+    connect: bool,
+    /// A 2xx answered the CONNECT: the stream carries the tunnelled protocol, whose
+    /// pauses are its own, so the body timeout no longer applies (RFC 9110 §9.3.6).
+    tunnel: bool,
 }
 
 impl Stream {
@@ -102,6 +107,8 @@ impl Stream {
                 no_content: false,
             },
             head_request: false,
+            connect: false,
+            tunnel: false,
             deadline: None,
             body_timed_out: false,
         }

@@ -35,7 +35,10 @@ impl Connection {
         if stream.recv.phase == Phase::Closed {
             return;
         }
-        if matches!(stream.recv.phase, Phase::Body | Phase::Trailers) && !data.is_empty() {
+        if matches!(stream.recv.phase, Phase::Body | Phase::Trailers)
+            && !data.is_empty()
+            && !stream.tunnel
+        {
             stream.deadline = body_timeout.map(|t| now + t);
         }
         if stream.recv.blocked {
@@ -188,6 +191,7 @@ impl Connection {
                     stream.recv.phase = Phase::Body;
                     stream.recv.content_length = info.content_length;
                     stream.head_request = info.head;
+                    stream.connect = info.connect;
                     stream.deadline = body_timeout.map(|t| now + t);
                     HeadersKind::Request {
                         content_length: info.content_length,

@@ -100,6 +100,10 @@ impl Connection {
             };
             stream.send.content_length = content_length;
             stream.send.no_content = no_content;
+            if stream.connect && (200..300).contains(&status) {
+                stream.tunnel = true;
+                stream.deadline = None;
+            }
         }
         self.retire_if_done(id);
         Ok(())

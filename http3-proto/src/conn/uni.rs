@@ -241,13 +241,12 @@ impl Connection {
                 self.max_push_id = Some(id);
             }
             kind::CANCEL_PUSH => {
-                let id = decode_single_varint(payload).map_err(frame_error)?;
-                // We never push: a client may cancel pushes up to its MAX_PUSH_ID, a
-                // server may cancel none, as we never allowed any (RFC 9114 §7.2.3).
-                let allowed = role == Role::Server && self.max_push_id.is_some_and(|m| id <= m);
-                if !allowed {
-                    return Err(id_error("CANCEL_PUSH for a push never allowed"));
-                }
+                decode_single_varint(payload).map_err(frame_error)?;
+                // Neither role ever mentions a push ID: a server here never sends
+                // PUSH_PROMISE, and a client never sends MAX_PUSH_ID. So any push ID a
+                // peer cancels was never promised (server) or never allowed (client),
+                // both H3_ID_ERROR (RFC 9114 §7.2.3).
+                return Err(id_error("CANCEL_PUSH for a push never promised"));
             }
             _ => {}
         }

@@ -99,6 +99,8 @@ class Config:
     io_threads: int = 1
     max_body: int = 10 * 1024 * 1024
     max_connections: int = 25_000
+    h3: bool = False
+    h3_bind: Optional[str] = None
 
     @property
     def worker_count(self) -> int:
@@ -145,10 +147,12 @@ class Config:
             )
         if self.worker_count < 1:
             raise UnsupportedOption("--workers must be at least 1")
-        if self.uds is not None:
+        if self.uds is not None and self.fd is not None:
+            raise UnsupportedOption("--uds and --fd each name the socket to listen on: give one")
+        if self.uds is not None and self.ssl_certfile is not None:
             raise UnsupportedOption(
-                "--uds: weft's server listens on TCP only; bind a port (or hand over a "
-                "listening TCP socket with --fd)"
+                "--uds with --ssl-certfile: weft serves a Unix domain socket in cleartext only "
+                "(HTTP/1.1 and h2c); terminate TLS in front of it, or listen on TCP"
             )
         if self.fd is not None and (self.host != "127.0.0.1" or self.port != 8000):
             raise UnsupportedOption("--fd replaces --host/--port: give one or the other")
@@ -182,6 +186,12 @@ class Config:
             raise UnsupportedOption("--ssl-cert-reqs must be 0 (none), 1 (optional) or 2 (required)")
         if self.ssl_cert_reqs and (self.ssl_ca_certs is None or self.ssl_certfile is None):
             raise UnsupportedOption("--ssl-cert-reqs 1 or 2 needs --ssl-ca-certs and TLS (--ssl-certfile)")
+        if (self.h3 or self.h3_bind is not None) and self.ssl_certfile is None:
+            raise UnsupportedOption(
+                "--h3: HTTP/3 runs over QUIC, which needs TLS: give --ssl-certfile and --ssl-keyfile"
+            )
+        if self.h3_bind is not None:
+            self.h3_address()  # a malformed address is refused now
         if self.log_level is not None and isinstance(self.log_level, str) and self.log_level.lower() not in LOG_LEVELS:
             raise UnsupportedOption(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
@@ -200,6 +210,15 @@ class Config:
             _access.compile_format(self.access_log_format)
         except ValueError as error:
             raise UnsupportedOption(f"--access-log-format: {error}") from None
+
+    def h3_address(self) -> "Optional[tuple[str, int]]":
+        """``--h3-bind HOST:PORT`` as ``(host, port)`` (``[::1]:443`` for IPv6)."""
+        if self.h3_bind is None:
+            return None
+        host, sep, port = self.h3_bind.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise UnsupportedOption(f"--h3-bind {self.h3_bind}: expected HOST:PORT")
+        return host.strip("[]"), int(port)
 
     def server_options(self) -> dict:
         """The keyword arguments of ``weft._weft.Server`` these options give."""
@@ -231,6 +250,9 @@ class Config:
         # bound of 30 s for in-flight requests then.
         if self.timeout_graceful_shutdown is not None:
             options["shutdown_timeout"] = float(self.timeout_graceful_shutdown)
+        if self.h3 or self.h3_bind is not None:
+            options["h3"] = True
+            options["h3_bind"] = self.h3_address()
         if self.h11_max_incomplete_event_size is not None:
             options["max_head"] = self.h11_max_incomplete_event_size
         return options

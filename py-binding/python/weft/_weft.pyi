@@ -157,6 +157,8 @@ class Server:
         ws_ping_interval: Optional[float] = 20.0,
         ws_ping_timeout: float = 20.0,
         ws_per_message_deflate: bool = True,
+        h3: bool = False,
+        h3_bind: Optional[Tuple[str, int]] = None,
     ) -> None: ...
     def add_ws_route(
         self, path: str, index: int, dispatch: Callable[[int, "WebSocket"], Any], subprotocols: Sequence[str] = ()

@@ -467,7 +467,9 @@ class App:
         ``keyfile`` the port speaks TLS with ALPN (h2, http/1.1); without, HTTP/1.1
         and HTTP/2 with prior knowledge (h2c). Extra keyword arguments go to the
         server (``max_body``, ``max_connections``, ``keep_alive_timeout``,
-        ``shutdown_timeout``, ``io_threads``). ``loop`` picks the asyncio loop for
+        ``shutdown_timeout``, ``io_threads``; ``h3=True`` serves HTTP/3 over QUIC
+        too, on UDP at the TLS port or at ``h3_bind=(host, port)``, and needs
+        ``certfile``). ``loop`` picks the asyncio loop for
         ``async def`` handlers: ``"auto"`` (uvloop if installed), ``"uvloop"``,
         ``"asyncio"``.
         """

@@ -30,7 +30,7 @@ def add_binding_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("binding")
     group.add_argument("--host", default="127.0.0.1", help="bind socket to this host (default 127.0.0.1)")
     group.add_argument("--port", type=int, default=8000, help="bind socket to this port; 0 picks a free one (default 8000)")
-    group.add_argument("--uds", help="bind to a UNIX domain socket (not supported: exits with the reason)")
+    group.add_argument("--uds", help="bind to a UNIX domain socket (cleartext HTTP/1.1 and h2c)")
     group.add_argument("--fd", type=int, help="accept on this already-listening socket's file descriptor")
     group.add_argument("--backlog", type=int, default=2048, help="listen(2) queue length (default 2048)")
 
@@ -105,6 +105,8 @@ def add_tls_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ssl-cert-reqs", type=int, default=0, help="client certificates: 0 none, 1 optional, 2 required")
     group.add_argument("--ssl-ca-certs", help="authorities client certificates must chain to (PEM)")
     group.add_argument("--ssl-ciphers", default="TLSv1", help="only the default is supported (rustls' safe suites)")
+    group.add_argument("--h3", action="store_true", help="serve HTTP/3 over QUIC too, on UDP at the TLS port, advertised by Alt-Svc (needs --ssl-certfile)")
+    group.add_argument("--h3-bind", metavar="HOST:PORT", help="UDP address for HTTP/3 instead of the TLS port (implies --h3)")
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:

@@ -79,6 +79,11 @@ pub(crate) struct ScopeBase {
     asgi: Py<PyDict>,
     /// The last client host made into a Python string, reused while it repeats.
     client_host: Mutex<Option<(IpAddr, Py<PyString>)>>,
+    /// The `extensions` every scope shares; a TLS connection's scopes get a copy
+    /// with its `tls` entry added.
+    extensions: Py<PyDict>,
+    /// The server's certificate in PEM, for the `tls` extension.
+    server_cert: Option<Py<PyString>>,
 }
 
 impl ScopeBase {
@@ -88,6 +93,7 @@ impl ScopeBase {
         server: Option<(String, u16)>,
         root_path: &str,
         with_state: bool,
+        server_cert: Option<String>,
     ) -> PyResult<Self> {
         let scope = PyDict::new(py);
         scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http"))?;
@@ -114,19 +120,26 @@ impl ScopeBase {
         asgi.set_item(pyo3::intern!(py, "version"), pyo3::intern!(py, "3.0"))?;
         asgi.set_item(pyo3::intern!(py, "spec_version"), pyo3::intern!(py, "2.4"))?;
         // ASGI extensions: trailers (chunked trailers over HTTP/1.1, a trailing
-        // HEADERS frame over HTTP/2, RFC 9110 §6.5) and pathsend (the server reads the
-        // file). Each is an empty dict: they take no parameters.
+        // HEADERS frame over HTTP/2, RFC 9110 §6.5), pathsend (the server reads the
+        // file) and early_hint (103 responses before the final one, RFC 8297). Each
+        // is an empty dict: they take no parameters.
         // One dict that every scope's copy shares, so it costs a request nothing:
         // the extensions take no parameters and an application only looks names up.
         let extensions = PyDict::new(py);
-        for name in ["http.response.trailers", "http.response.pathsend"] {
+        for name in [
+            "http.response.trailers",
+            "http.response.pathsend",
+            "http.response.early_hint",
+        ] {
             extensions.set_item(PyString::intern(py, name), PyDict::new(py))?;
         }
-        scope.set_item(pyo3::intern!(py, "extensions"), extensions)?;
+        scope.set_item(pyo3::intern!(py, "extensions"), &extensions)?;
         Ok(Self {
             scope: scope.unbind(),
             asgi: asgi.unbind(),
             client_host: Mutex::new(None),
+            extensions: extensions.unbind(),
+            server_cert: server_cert.map(|pem| PyString::new(py, &pem).unbind()),
         })
     }
 
@@ -163,6 +176,7 @@ fn version_pystr(py: Python<'_>, version: server_smol::Version) -> Bound<'_, PyS
     match version_str(version) {
         "1.0" => pyo3::intern!(py, "1.0"),
         "1.1" => pyo3::intern!(py, "1.1"),
+        "3" => pyo3::intern!(py, "3"),
         _ => pyo3::intern!(py, "2"),
     }
     .clone()
@@ -211,6 +225,7 @@ impl AsgiJob {
                     head_request,
                     discarding: false,
                     trailers: TrailerState::None,
+                    interim: request.request.interim().cloned(),
                 }),
                 bridge: bridge.clone(),
             },
@@ -260,6 +275,14 @@ impl ScopeBase {
         )?;
         if let Some(state) = state {
             scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;
+        }
+        if let Some(info) = request.request.tls() {
+            let extensions = base.extensions.bind(py).copy()?;
+            extensions.set_item(
+                pyo3::intern!(py, "tls"),
+                super::tls::scope_entry(py, info, base.server_cert.as_ref())?,
+            )?;
+            scope.set_item(pyo3::intern!(py, "extensions"), extensions)?;
         }
         Ok(scope)
     }
@@ -436,6 +459,8 @@ struct SendState {
     /// streams the same way for HEAD as for GET has done nothing wrong.
     discarding: bool,
     trailers: TrailerState,
+    /// Where `http.response.early_hint` messages go (103 Early Hints, RFC 8297).
+    interim: Option<server_smol::Interim>,
 }
 
 /// The `http.response.trailers` extension of one response.
@@ -476,6 +501,7 @@ enum SendKind {
     Body,
     Trailers,
     PathSend,
+    EarlyHint,
 }
 
 /// ASGI `send`: `http.response.start`, then `http.response.body` messages.
@@ -541,6 +567,11 @@ impl Send {
             .eq(pyo3::intern!(py, "http.response.pathsend"))?
         {
             SendKind::PathSend
+        } else if kind
+            .as_any()
+            .eq(pyo3::intern!(py, "http.response.early_hint"))?
+        {
+            SendKind::EarlyHint
         } else {
             return Err(PyValueError::new_err(format!(
                 "unsupported ASGI message type {:?}",
@@ -569,6 +600,37 @@ impl Send {
                     state.trailers = TrailerState::Announced;
                 }
                 ready(py)
+            }
+            SendKind::EarlyHint => {
+                if state.head.is_some() || state.reply.is_none() {
+                    return Err(PyRuntimeError::new_err(
+                        "http.response.early_hint after http.response.start",
+                    ));
+                }
+                let links = message
+                    .get_item(pyo3::intern!(py, "links"))?
+                    .ok_or_else(|| {
+                        PyValueError::new_err("http.response.early_hint without 'links'")
+                    })?;
+                if is_byte_or_text_string(&links) {
+                    return Err(PyTypeError::new_err(
+                        "'links' must be a list of bytes, one Link field value each",
+                    ));
+                }
+                let mut fields = server_smol::Headers::new();
+                for link in links.try_iter()? {
+                    fields.append(Bytes::from_static(b"link"), header_value(&link?)?);
+                }
+                let Some(interim) = &state.interim else {
+                    return ready(py);
+                };
+                match interim.send(103, fields) {
+                    Ok(()) => ready(py),
+                    Err(server_smol::InterimError::Closed) => Err(disconnected()),
+                    Err(error) => Err(PyRuntimeError::new_err(format!(
+                        "http.response.early_hint: {error}"
+                    ))),
+                }
             }
             SendKind::Trailers => {
                 let more = match message.get_item(pyo3::intern!(py, "more_trailers"))? {

@@ -19,9 +19,11 @@ mod asgi_ws;
 mod bridge;
 mod exchange;
 mod listener;
+mod on_loop;
 mod request;
 mod resume;
 mod task;
+mod tls;
 mod websocket;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -145,7 +147,8 @@ impl Server {
     ///
     /// `fd` is a socket that is already listening (a supervisor's, or one handed over
     /// by a service manager): it is accepted on instead of binding `host:port`, and
-    /// the caller keeps it open for the server's life. `ca_certs` with
+    /// the caller keeps it open for the server's life. It may be a Unix domain socket
+    /// (cleartext HTTP/1.1 and h2c; its requests have no `client` or `server`). `ca_certs` with
     /// `cert_reqs` 1 (optional) or 2 (required) asks TLS clients for a certificate
     /// (the values of Python's `ssl.CERT_*`). `headers` are `(name, value)` fields
     /// every response carries unless the application set one of that name;
@@ -154,6 +157,10 @@ impl Server {
     /// `linger_idle_on_shutdown`: at shutdown, HTTP/1.1 connections between requests
     /// answer one more request (with `Connection: close`) until their keep-alive
     /// expiry, instead of closing under a client that is sending it.
+    ///
+    /// `h3` serves HTTP/3 (RFC 9114) over QUIC as well, with the same certificate, on
+    /// UDP at the TLS port unless `h3_bind` names another `(host, port)`; TLS answers
+    /// then carry `Alt-Svc` (RFC 7838) pointing clients at it. It needs TLS.
     #[new]
     #[pyo3(signature = (
         host = "127.0.0.1",
@@ -181,6 +188,8 @@ impl Server {
         ws_ping_interval = Some(20.0),
         ws_ping_timeout = 20.0,
         ws_per_message_deflate = true,
+        h3 = false,
+        h3_bind = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -208,26 +217,37 @@ impl Server {
         ws_ping_interval: Option<f64>,
         ws_ping_timeout: f64,
         ws_per_message_deflate: bool,
+        h3: bool,
+        h3_bind: Option<(String, u16)>,
     ) -> PyResult<Self> {
         let mut config = ServerConfig::default();
-        let addr = match fd {
-            Some(fd) => {
-                let listener = listener::inherit(fd)?;
+        let addr = match fd.map(listener::inherit).transpose()? {
+            Some(listener::Inherited::Tcp(listener)) => {
                 let addr = listener
                     .local_addr()
-                    .map_err(|e| PyOSError::new_err(format!("descriptor {fd}: {e}")))?;
+                    .map_err(|e| PyOSError::new_err(format!("listening socket: {e}")))?;
                 config.listener = Some(Arc::new(listener));
-                addr
+                Some(addr)
             }
-            None => resolve_addr(host, port)?,
+            Some(listener::Inherited::Unix(listener)) => {
+                config.unix_listener = Some(Arc::new(listener));
+                None
+            }
+            None => Some(resolve_addr(host, port)?),
         };
-        match (certfile, keyfile) {
-            (Some(cert), Some(key)) => {
+        match (certfile, keyfile, addr) {
+            (Some(_), Some(_), None) => {
+                return Err(PyValueError::new_err(
+                    "TLS on a Unix domain socket is not supported",
+                ));
+            }
+            (None, None, None) => config.bind = None,
+            (Some(cert), Some(key), Some(addr)) => {
                 config.bind = None;
                 config.tls_bind = Some(addr);
                 config.tls = TlsSource::Files { cert, key };
             }
-            (None, None) => config.bind = Some(addr),
+            (None, None, Some(addr)) => config.bind = Some(addr),
             _ => return Err(PyValueError::new_err("certfile and keyfile go together")),
         }
         config.tls_client_auth = match (cert_reqs, ca_certs) {
@@ -246,6 +266,19 @@ impl Server {
                 "client certificates need TLS (certfile and keyfile)",
             ));
         }
+        config.h3_bind = match (h3, h3_bind) {
+            (false, None) => None,
+            // QUIC carries TLS 1.3 inside it (RFC 9001): there is no HTTP/3 without a
+            // certificate.
+            _ if config.tls_bind.is_none() => {
+                return Err(PyValueError::new_err(
+                    "HTTP/3 runs over QUIC, which needs TLS: give certfile and keyfile",
+                ));
+            }
+            (_, Some((host, port))) => Some(resolve_addr(&host, port)?),
+            // UDP on the TLS port, the port `Alt-Svc: h3=":port"` advertises.
+            (true, None) => config.tls_bind,
+        };
         config.backlog = backlog;
         config.limits.max_head = max_head;
         config.response_defaults.date = date_header;
@@ -253,6 +286,9 @@ impl Server {
         config.h2c = h2c;
         // server-smol sets SO_REUSEPORT only when one process binds several listeners,
         // so a worker process that must share its port with its siblings runs two.
+        // Worker processes that inherit one listening descriptor each bind their own
+        // UDP socket on its port: those need SO_REUSEPORT as well.
+        let reuse_port = reuse_port || (fd.is_some() && config.h3_bind.is_some());
         config.workers = if reuse_port {
             io_threads.max(2)
         } else {
@@ -377,6 +413,8 @@ impl Server {
         }
         let mut app = App::new();
         if self.asgi {
+            // `http.response.early_hint`: handlers send 103s before their response.
+            app.interim_responses();
             for method in ASGI_METHODS {
                 for path in ["/", "/{*path}"] {
                     let handler = AsgiHandler {
@@ -416,6 +454,10 @@ impl Server {
         }
         let config = self.config.clone();
         let tls = config.tls_bind.is_some();
+        let server_cert = match &config.tls {
+            TlsSource::Files { cert, .. } if tls => tls::first_certificate_pem(cert),
+            _ => None,
+        };
         let bridge = self.bridge.clone();
         let running = py
             .detach(|| {
@@ -424,19 +466,31 @@ impl Server {
                     .bind()
             })
             .map_err(|e| PyOSError::new_err(e.to_string()))?;
-        let addr = running
-            .local_addr()
-            .or_else(|| running.tls_local_addr())
-            .ok_or_else(|| PyRuntimeError::new_err("the server bound no listener"))?;
+        let bound = match running.local_addr().or_else(|| running.tls_local_addr()) {
+            Some(addr) => (addr.ip().to_string(), addr.port()),
+            // A Unix domain socket: its path, and no port. Scopes then carry no
+            // `server`, as uvicorn's do there (ASGI: `None` when unknown).
+            None => {
+                let path = self
+                    .config
+                    .unix_listener
+                    .as_ref()
+                    .and_then(|unix| unix.local_addr().ok())
+                    .and_then(|addr| addr.as_pathname().map(|p| p.display().to_string()))
+                    .ok_or_else(|| PyRuntimeError::new_err("the server bound no listener"))?;
+                (path, 0)
+            }
+        };
         self.scope_base = Some(ScopeBase::new(
             py,
             if tls { "https" } else { "http" },
-            Some((addr.ip().to_string(), addr.port())),
+            (bound.1 != 0).then(|| bound.clone()),
             &self.root_path,
             self.state.is_some(),
+            server_cert,
         )?);
         *lock(&self.running) = Some(running);
-        Ok((addr.ip().to_string(), addr.port()))
+        Ok(bound)
     }
 
     /// The descriptor the event loop watches: readable when `drain` has work.
@@ -496,6 +550,7 @@ impl Server {
                 LoopItem::Resolve { future, outcome } => {
                     bridge::resolve(py, future.bind(py), outcome)
                 }
+                LoopItem::Poll(poll) => poll.run(py),
             };
             // One failed dispatch must not starve the rest of the batch; the
             // dispatcher reports its own errors, so this is a last resort.

@@ -145,7 +145,7 @@ impl PyRequest {
             .or(default)
     }
 
-    /// `"1.0"`, `"1.1"` or `"2"`.
+    /// `"1.0"`, `"1.1"`, `"2"` or `"3"`.
     #[getter]
     fn http_version(&self) -> &'static str {
         version_str(self.data.version())

@@ -157,7 +157,8 @@ async def app(scope, receive, send):
         await report(send, repr(sorted(scope.get("extensions", {}) or {})))
     elif kind == "extension":
         # Extensions weft does not advertise must be refused; the ones it does
-        # (trailers, pathsend) are refused here for coming in the middle of the body.
+        # (trailers, pathsend, early_hint) are refused here for coming in the middle of
+        # the body.
         await send({**START, "trailers": True})
         messages = {
             "trailers": {"type": "http.response.trailers", "headers": [(b"x-t", b"1")], "more_trailers": False},

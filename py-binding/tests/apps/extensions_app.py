@@ -57,6 +57,29 @@ async def app(scope, receive, send):
         body = json.dumps(sorted(scope.get("extensions", {}))).encode()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": body})
+    elif path == "/early-hints":
+        # Two 103s (RFC 8297 allows several), then the final response.
+        await send({"type": "http.response.early_hint", "links": [b"</style.css>; rel=preload; as=style"]})
+        await send(
+            {
+                "type": "http.response.early_hint",
+                "links": [b"</app.js>; rel=preload; as=script", b"<https://cdn.example>; rel=preconnect"],
+            }
+        )
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"after the hints"})
+    elif path == "/early-hint-too-late":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        try:
+            await send({"type": "http.response.early_hint", "links": [b"</late.css>; rel=preload"]})
+            body = b"accepted"
+        except RuntimeError:
+            body = b"RuntimeError"
+        await send({"type": "http.response.body", "body": body})
+    elif path == "/tls":
+        body = json.dumps(scope["extensions"].get("tls")).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
     elif path == "/trailers":
         await send({"type": "http.response.start", "status": 200, "headers": [], "trailers": True})
         if "single" in query:

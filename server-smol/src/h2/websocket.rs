@@ -18,12 +18,11 @@ use bytes::BytesMut;
 use http2_proto::{ErrorCode, StreamId};
 
 use super::tunnel::TunnelIo;
-use super::{H2, Phase, StreamJob};
+use super::{Phase, Serving, StreamJob};
 use crate::app::Routed;
 use crate::body::Body;
 use crate::clock;
 use crate::context::ConnContext;
-use crate::io::Io;
 use crate::request::{Request, RequestInfo};
 use crate::response::Response;
 use crate::ws::http1::{Outcome, PendingUpgrade};
@@ -52,7 +51,7 @@ fn refusal(response: Response) -> Response {
     }
 }
 
-impl<S: Io> H2<S> {
+impl Serving {
     /// Starts an extended CONNECT request (RFC 8441 §4): the handler of a WebSocket
     /// route for `websocket`, an HTTP answer for anything else.
     pub(super) fn start_extended_connect(
@@ -65,7 +64,7 @@ impl<S: Io> H2<S> {
     ) {
         let shared = self.context.shared.clone();
         let started = if protocol == b"websocket" {
-            match shared.app.route_request(&mut request) {
+            match shared.app.route_extended_connect(&mut request) {
                 Routed::WebSocket(route) => {
                     let inbound = request.take_body();
                     let options = Arc::new(shared.config.ws.clone());
@@ -138,6 +137,7 @@ impl<S: Io> H2<S> {
                     shared: self.context.shared.clone(),
                     peer: self.context.peer,
                     tls: self.context.tls,
+                    tls_info: self.context.tls_info.clone(),
                 };
                 let turn = crate::turn::Turn::default();
                 let serve =

@@ -112,7 +112,6 @@ impl PendingUpgrade {
             handler: self.handler.take(),
             link,
             config: self.options.connection_config(self.handshake.deflate),
-            options: self.options.clone(),
         };
         Outcome::Accept(head, seed)
     }

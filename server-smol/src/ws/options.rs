@@ -95,6 +95,8 @@ impl WsOptions {
         let mut config = ws_proto::Config::server();
         config.deflate = deflate;
         config.close_timeout = self.close_timeout;
+        config.ping_interval = self.ping_interval;
+        config.pong_timeout = self.pong_timeout;
         config.limits.max_message_size = self.max_message_size;
         config.limits.max_frame_size = self.max_message_size;
         config

@@ -1,0 +1,162 @@
+"""HTTP/3 from Python: ``weft app:app --h3`` (ASGI) and ``App.run(h3=True)``
+(decorators) answer aioquic's HTTP/3 client over QUIC on the TLS port, with
+``http_version`` "3", request bodies and streamed responses; without TLS, ``--h3`` is
+refused with the reason."""
+
+import asyncio
+import json
+import ssl
+import subprocess
+import sys
+
+import httpx
+import pytest
+from aioquic.asyncio import connect
+from aioquic.asyncio.protocol import QuicConnectionProtocol
+from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.events import DataReceived, HeadersReceived
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.events import ConnectionTerminated
+
+from .apps.h3_app import PIECES
+from .conftest import PACKAGE_DIR, ServerProcess, free_port
+from .test_cli import pki  # noqa: F401  (the fixture: a test authority and a server certificate)
+
+
+class Response:
+    def __init__(self):
+        self.headers = {}
+        self.body = bytearray()
+        #: The size of each DATA payload as it arrived.
+        self.pieces = []
+        self.done = asyncio.get_running_loop().create_future()
+
+
+class H3Client(QuicConnectionProtocol):
+    """aioquic's HTTP/3 layer on its QUIC connection: one request per stream."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.h3 = H3Connection(self._quic)
+        self.responses = {}
+
+    def quic_event_received(self, event):
+        if isinstance(event, ConnectionTerminated):
+            for r in self.responses.values():
+                if not r.done.done():
+                    r.done.set_exception(ConnectionError(f"connection closed {event.error_code:#x}"))
+        for e in self.h3.handle_event(event):
+            r = self.responses.get(getattr(e, "stream_id", None))
+            if r is None:
+                continue
+            if isinstance(e, HeadersReceived):
+                r.headers.update(dict(e.headers))
+            elif isinstance(e, DataReceived) and e.data:
+                r.body += e.data
+                r.pieces.append(len(e.data))
+            if e.stream_ended and not r.done.done():
+                r.done.set_result(r)
+
+    async def request(self, method, path, body=b""):
+        sid = self._quic.get_next_available_stream_id()
+        fields = [(b":method", method), (b":scheme", b"https"), (b":authority", b"localhost"), (b":path", path)]
+        if body:
+            fields.append((b"content-length", str(len(body)).encode()))
+        r = self.responses[sid] = Response()
+        self.h3.send_headers(sid, fields, end_stream=not body)
+        if body:
+            self.h3.send_data(sid, body, end_stream=True)
+        self.transmit()
+        return await asyncio.wait_for(r.done, 20)
+
+
+def over_h3(pki, port, exchange):
+    """Runs `exchange(client)` on one QUIC connection to 127.0.0.1:`port`, the
+    server's certificate checked against the test authority."""
+
+    async def main():
+        config = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, server_name="localhost")
+        config.load_verify_locations(str(pki / "ca.pem"))
+        async with connect("127.0.0.1", port, configuration=config, create_protocol=H3Client) as client:
+            return await exchange(client)
+
+    return asyncio.run(main())
+
+
+async def the_checks(client):
+    """GET, a POST with a 300 KiB body echoed, and a streamed response."""
+    r = await client.request(b"GET", b"/version")
+    assert r.headers[b":status"] == b"200", r.headers
+    answer = json.loads(bytes(r.body))
+    assert answer["http_version"] == "3" and answer["method"] == "GET", answer
+
+    payload = bytes(range(256)) * 1200
+    r = await client.request(b"POST", b"/echo", body=payload)
+    assert r.headers[b":status"] == b"200", r.headers
+    assert r.headers[b"x-version"] == b"3"
+    assert bytes(r.body) == payload, len(r.body)
+
+    r = await client.request(b"GET", b"/stream")
+    assert r.headers[b":status"] == b"200", r.headers
+    assert bytes(r.body) == b"".join(PIECES)
+    # The pieces were sent 20 ms apart: they arrive as they are produced, not at the end.
+    assert len(r.pieces) >= 3, r.pieces
+    return answer
+
+
+def tls_flags(pki):
+    return ["--ssl-certfile", str(pki / "cert.pem"), "--ssl-keyfile", str(pki / "key.pem")]
+
+
+def test_asgi_app_over_h3_with_the_weft_command(pki):
+    port = free_port()
+    with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", "--port", str(port), "--h3", *tls_flags(pki)], port):
+        over_h3(pki, port, the_checks)
+        # The TLS port tells HTTP/1.1 and HTTP/2 clients where HTTP/3 is (RFC 7838).
+        r = httpx.get(f"https://localhost:{port}/version", verify=ssl.create_default_context(cafile=str(pki / "ca.pem")))
+        assert r.json()["http_version"] == "1.1"
+        assert r.headers["alt-svc"] == f'h3=":{port}"; ma=86400'
+
+
+def test_decorator_app_over_h3_with_app_run(pki):
+    port = free_port()
+    with ServerProcess(["-m", "tests.apps.h3_app", str(port), str(pki / "cert.pem"), str(pki / "key.pem")], port):
+        over_h3(pki, port, the_checks)
+
+
+def test_h3_bind_moves_http3_to_another_udp_port(pki):
+    port, udp = free_port(), free_port()
+    flags = ["--h3-bind", f"127.0.0.1:{udp}", *tls_flags(pki)]
+    with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", "--port", str(port), *flags], port):
+        over_h3(pki, udp, the_checks)
+        r = httpx.get(f"https://localhost:{port}/version", verify=ssl.create_default_context(cafile=str(pki / "ca.pem")))
+        assert r.headers["alt-svc"] == f'h3=":{udp}"; ma=86400'
+
+
+def refused(*flags):
+    """The weft command with `flags` must stop before serving: its stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "weft", "tests.apps.h3_app:asgi", "--port", str(free_port()), *flags],
+        cwd=PACKAGE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2, proc.stderr
+    return proc.stderr
+
+
+@pytest.mark.parametrize("flags", [["--h3"], ["--h3-bind", "127.0.0.1:4433"]])
+def test_h3_without_tls_is_refused_with_the_reason(flags):
+    assert "HTTP/3 runs over QUIC, which needs TLS" in refused(*flags)
+
+
+def test_app_run_h3_without_tls_is_refused():
+    from .apps.h3_app import app
+
+    with pytest.raises(ValueError, match="needs TLS"):
+        app.run("127.0.0.1", free_port(), h3=True)
+
+
+def test_h3_bind_must_be_host_and_port(pki):
+    assert "expected HOST:PORT" in refused("--h3-bind", "4433", *tls_flags(pki))

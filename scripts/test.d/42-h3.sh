@@ -4,7 +4,8 @@
 # aioquic's (GET, a 4 MiB echo, trailers both ways, a static file, 405, 200 concurrent
 # streams), ngtcp2's gtlsclient from Debian's ngtcp2-client, and a graceful shutdown
 # (GOAWAY) with 20 requests kept in flight: every answered request is whole, and the
-# server exits. About 15 s. Every wait is bounded; the trap stops what we started.
+# server exits; then the aioquic suite again with UDP GSO/GRO off. About 20 s. Every
+# wait is bounded; the trap stops what we started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -60,4 +61,14 @@ wait "$load_pid" || { cat "$work/goaway.log"; fail "requests in flight during GO
 cat "$work/goaway.log"
 wait_server_exit
 grep -q 'panicked' "$work/server.log" && fail "the server panicked"
+
+# --- one datagram per system call ----------------------------------------------------------
+# The path a kernel without UDP GSO/GRO takes (and the one a refusal falls back to): the
+# same aioquic suite, bulk transfers included, with the offload forced off.
+start_server "${CARGO_TARGET_DIR:-target}/debug/server-smol" --bind 127.0.0.1:0 \
+    --tls-bind 127.0.0.1:0 --workers 1 --log compact --no-udp-offload
+timeout 120 "$venv/bin/python" server-smol/tests/peers/h3_client.py "$(server_addr h3)" \
+    || fail "aioquic client, --no-udp-offload"
+stop_server
+grep -q 'panicked' "$work/server.log" && fail "the server panicked (--no-udp-offload)"
 echo "42-h3: ok"

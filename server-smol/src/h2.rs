@@ -45,7 +45,6 @@ use crate::shutdown::Signal;
 use crate::spares::{self, Spares};
 use crate::turn::{EVENT_COST, Turn};
 
-mod tunnel;
 mod websocket;
 
 /// Flush once this much is queued, even if more work is ready.
@@ -193,7 +192,7 @@ enum Phase {
     /// The body is sent (without END_STREAM); the trailers end the stream.
     Trailers(Trailers),
     /// A WebSocket handler deciding whether to accept (RFC 8441).
-    Upgrade(Box<websocket::PendingWs>),
+    Upgrade(Box<crate::ws::connect::PendingWs>),
 }
 
 /// What the serving loop does once what is queued is written.

@@ -171,6 +171,8 @@ def run_server(
         else:
             scheme = "https" if certfile else "http"
             logger.info("weft: serving on %s://%s:%d (pid %d)", scheme, bound_host, bound_port, os.getpid())
+        if server.h3_address is not None:
+            logger.info("weft: serving HTTP/3 on udp://%s:%d", *server.h3_address)
         if on_ready is not None:
             on_ready(bound_host, bound_port)
         try:

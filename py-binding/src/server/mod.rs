@@ -493,6 +493,14 @@ impl Server {
         Ok(bound)
     }
 
+    /// The bound HTTP/3 (UDP) address as `(host, port)` once started, if HTTP/3 is on.
+    #[getter]
+    fn h3_address(&self) -> Option<(String, u16)> {
+        let running = lock(&self.running);
+        let addr = running.as_ref()?.h3_local_addr()?;
+        Some((addr.ip().to_string(), addr.port()))
+    }
+
     /// The descriptor the event loop watches: readable when `drain` has work.
     #[getter]
     fn wake_fd(&self) -> i32 {

@@ -7,7 +7,8 @@
 # server exits. WebSocket over HTTP/3 (RFC 9220) against aioquic with wsproto, on a
 # second server with a 1 s body timeout: echoes, the closing handshake, refusals, and a
 # socket idle longer than that timeout, and one closed with 1001 by a graceful shutdown.
-# About 25 s. Every wait is bounded; the trap stops what we started.
+# Then the aioquic suite again with UDP GSO/GRO off (--no-udp-offload). About 30 s.
+# Every wait is bounded; the trap stops what we started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -95,4 +96,14 @@ wait "$load_pid" || { cat "$work/goaway.log"; fail "requests in flight during GO
 cat "$work/goaway.log"
 wait_server_exit
 grep -q 'panicked' "$work/server.log" && fail "the server panicked"
+
+# --- one datagram per system call ----------------------------------------------------------
+# The path a kernel without UDP GSO/GRO takes (and the one a refusal falls back to): the
+# same aioquic suite, bulk transfers included, with the offload forced off.
+start_server "${CARGO_TARGET_DIR:-target}/debug/server-smol" --bind 127.0.0.1:0 \
+    --tls-bind 127.0.0.1:0 --workers 1 --log compact --no-udp-offload
+timeout 120 "$venv/bin/python" server-smol/tests/peers/h3_client.py "$(server_addr h3)" \
+    || fail "aioquic client, --no-udp-offload"
+stop_server
+grep -q 'panicked' "$work/server.log" && fail "the server panicked (--no-udp-offload)"
 echo "42-h3: ok"

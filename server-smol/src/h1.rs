@@ -648,7 +648,7 @@ impl Serving {
             headers,
             version,
             body,
-            Some(context.peer),
+            context.peer,
         );
         request.tls = context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
@@ -941,7 +941,7 @@ impl Serving {
     /// crate suggests if no response has started, then close.
     fn protocol_error(&mut self, error: RecvError, context: &ConnContext) -> Step {
         let status = error.status_hint();
-        tracing::debug!(peer = %context.peer, %error, status, "bad request");
+        tracing::debug!(peer = ?context.peer, %error, status, "bad request");
         if matches!(self.job, Job::Idle | Job::Handler { .. })
             && matches!(self.conn.our_state(), State::Idle | State::SendResponse)
         {

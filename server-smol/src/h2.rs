@@ -45,7 +45,6 @@ use crate::shutdown::Signal;
 use crate::spares::{self, Spares};
 use crate::turn::{EVENT_COST, Turn};
 
-mod tunnel;
 mod websocket;
 
 /// Flush once this much is queued, even if more work is ready.
@@ -193,7 +192,7 @@ enum Phase {
     /// The body is sent (without END_STREAM); the trailers end the stream.
     Trailers(Trailers),
     /// A WebSocket handler deciding whether to accept (RFC 8441).
-    Upgrade(Box<websocket::PendingWs>),
+    Upgrade(Box<crate::ws::connect::PendingWs>),
 }
 
 /// What the serving loop does once what is queued is written.
@@ -707,7 +706,7 @@ impl Serving {
                 self.to_poll.push(u32::from(stream));
             }
             Event::ConnectionLost(error) => {
-                tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection lost");
+                tracing::debug!(peer = ?self.context.peer, %error, "HTTP/2 connection lost");
                 self.streams.clear();
             }
             _ => {}
@@ -793,7 +792,7 @@ impl Serving {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        tracing::debug!(peer = %self.context.peer, %stream, "request body timeout");
+        tracing::debug!(peer = ?self.context.peer, %stream, "request body timeout");
         if let Some(tx) = job.body_tx.take() {
             let _ = tx.try_send(Err(BodyError::Timeout));
         }
@@ -887,14 +886,8 @@ impl Serving {
             job.body_tx = Some(tx);
             body
         };
-        let mut request = Request::from_parts(
-            method,
-            path,
-            headers,
-            Version::H2,
-            body,
-            Some(self.context.peer),
-        );
+        let mut request =
+            Request::from_parts(method, path, headers, Version::H2, body, self.context.peer);
         request.tls = self.context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         if let Some(protocol) = protocol {

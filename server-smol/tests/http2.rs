@@ -904,3 +904,36 @@ fn an_app_without_websocket_routes_does_not_offer_extended_connect() {
     server.shutdown();
     server.join();
 }
+
+#[test]
+fn a_route_for_both_kinds_opens_websockets_over_http2() {
+    // An ASGI host's routes serve plain requests and WebSocket handshakes on one path:
+    // over HTTP/2 the handshake is an extended CONNECT (RFC 8441 §4), which has no
+    // `Upgrade` field, and such an app offers it (§3).
+    let mut app = weft_server::App::new();
+    app.try_route_and_ws(
+        "/{*path}",
+        None,
+        |_request: weft_server::Request| async { weft_server::Response::text("plain") },
+        weft_server::AutoAccept(|socket: weft_server::WebSocket, _req| async move {
+            while let Some(message) = socket.recv().await {
+                let _ = socket.send(message).await;
+            }
+        }),
+    )
+    .unwrap();
+    let server = weft_server::Server::new(config(), app).bind().unwrap();
+    let addr = server.local_addr().unwrap();
+    let mut client = Client::connect(addr);
+    let mut socket = H2Socket::open(&mut client, "/any/path");
+    let get = client.request("GET", "/any/path", true);
+    assert_eq!(client.finish(get).body, b"plain");
+    socket.send_text(&mut client, "both over HTTP/2");
+    assert_eq!(
+        socket.next(&mut client),
+        ws_proto::Event::Text(Bytes::from_static(b"both over HTTP/2"))
+    );
+    socket.close(&mut client);
+    server.shutdown();
+    server.join();
+}

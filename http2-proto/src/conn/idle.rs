@@ -87,11 +87,7 @@ impl Connection {
     /// [`resume`](Self::resume) gives it a parked state (its own or another's).
     /// Returns `None`, changing nothing, when something is in progress.
     pub fn park(&mut self) -> Option<IdleConnection> {
-        let idle = self.streams.len() == 0
-            && self.block.is_none()
-            && self.read_buf.is_empty()
-            && self.events.is_empty()
-            && self.out.len() == 0
+        let idle = self.nothing_in_progress()
             && self.user_pings.is_empty()
             && self.error.is_none()
             && !self.eof;

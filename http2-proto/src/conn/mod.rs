@@ -447,12 +447,7 @@ impl Connection {
     /// the peer inserted and indexes into), recently closed streams, the flood
     /// guards. Otherwise it does nothing.
     pub fn shrink_when_idle(&mut self) {
-        let idle = self.streams.len() == 0
-            && self.block.is_none()
-            && self.read_buf.is_empty()
-            && self.events.is_empty()
-            && self.out.len() == 0;
-        if !idle {
+        if !self.nothing_in_progress() {
             return;
         }
         self.read_buf = BytesMut::new();
@@ -464,6 +459,16 @@ impl Connection {
         self.out.shrink_when_empty();
         self.streams.shrink_when_empty();
         self.decoder.release_scratch();
+    }
+
+    /// No stream in the map (all idle or closed, RFC 9113 §5.1), no header block
+    /// under way, no unread input, no event or output queued.
+    fn nothing_in_progress(&self) -> bool {
+        self.streams.len() == 0
+            && self.block.is_none()
+            && self.read_buf.is_empty()
+            && self.events.is_empty()
+            && self.out.len() == 0
     }
 
     /// Octets queued for `poll_transmit`.

@@ -6,9 +6,12 @@ reason."""
 
 import asyncio
 import json
+import os
+import select
 import ssl
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -48,7 +51,8 @@ class H3Client(QuicConnectionProtocol):
         if isinstance(event, ConnectionTerminated):
             for r in self.responses.values():
                 if not r.done.done():
-                    r.done.set_exception(ConnectionError(f"connection closed {event.error_code:#x}"))
+                    reason = f"{event.error_code:#x} {event.reason_phrase!r}"
+                    r.done.set_exception(ConnectionError(f"connection closed {reason}"))
         for e in self.h3.handle_event(event):
             r = self.responses.get(getattr(e, "stream_id", None))
             if r is None:
@@ -186,11 +190,23 @@ def test_worker_processes_share_the_udp_port(pki):
     # client's datagrams on one socket.
     port = free_port()
     flags = ["--port", str(port), "--workers", "2", "--h3", *tls_flags(pki)]
+    serving = f"serving HTTP/3 on udp://127.0.0.1:{port}"
     with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", *flags], port) as server:
-        for _ in range(6):
+        # The supervisor's TCP socket accepts before the workers run. Until both have
+        # bound their UDP sockets, each new one changes which socket the kernel picks
+        # for a client's address, and the connections already open break: what a
+        # worker restart does to QUIC connections too.
+        log = ""
+        deadline = time.monotonic() + 30
+        while log.count(serving) < 2 and time.monotonic() < deadline:
+            # Unbuffered: a buffered readline could hold the second line back from
+            # select.
+            if select.select([server.proc.stdout], [], [], 0.5)[0]:
+                log += os.read(server.proc.stdout.fileno(), 65536).decode(errors="replace")
+        assert log.count(serving) == 2, log
+        # Each connection comes from a new client port, so they spread over the sockets.
+        for _ in range(4):
             over_h3(pki, port, the_checks)
-    log = server.output()
-    assert log.count(f"serving HTTP/3 on udp://127.0.0.1:{port}") == 2, log
 
 
 def refused(*flags):

@@ -3,7 +3,9 @@
     python conformance/peers/aioquic_server.py --port PORT
 
 Answers GET with 200 and a short body, and POST with 200 and the request body once
-the request has ended (trailers included). It serves a self-signed certificate made at
+the request has ended (trailers included). An extended CONNECT with `:protocol:
+websocket` (RFC 9220) is answered 200 and its stream becomes a WebSocket echo of
+unfragmented messages of up to 125 octets, enough for the catalogue's rfc9220 cases. It serves a self-signed certificate made at
 start-up, so run the catalogue with --insecure. It prints `listening on HOST:PORT`
 when ready. Its verdicts are aioquic's own: this file adds no protocol checks.
 """
@@ -68,6 +70,7 @@ class Http3Server(QuicConnectionProtocol):
         super().__init__(*args, **kwargs)
         self._http = None
         self._requests = {}
+        self._sockets = {}
 
     def quic_event_received(self, event):
         if isinstance(event, ProtocolNegotiated) and event.alpn_protocol in H3_ALPN:
@@ -78,6 +81,11 @@ class Http3Server(QuicConnectionProtocol):
             self.http_event_received(h3_event)
 
     def http_event_received(self, event):
+        if isinstance(event, HeadersReceived) and self.websocket(event):
+            return
+        if isinstance(event, DataReceived) and event.stream_id in self._sockets:
+            self.echo(event.stream_id, event.data)
+            return
         if isinstance(event, HeadersReceived):
             request = self._requests.setdefault(
                 event.stream_id, {"headers": dict(event.headers), "body": b""}
@@ -91,6 +99,28 @@ class Http3Server(QuicConnectionProtocol):
             request["body"] += event.data
             if event.stream_ended:
                 self.respond(event.stream_id, request)
+
+    def websocket(self, event):
+        """Accepts an extended CONNECT for a WebSocket; aioquic has checked the fields."""
+        headers = dict(event.headers)
+        if headers.get(b":method") != b"CONNECT" or headers.get(b":protocol") != b"websocket":
+            return False
+        self._sockets[event.stream_id] = b""
+        self._http.send_headers(event.stream_id, [(b":status", b"200")])
+        self.transmit()
+        return True
+
+    def echo(self, stream_id, data):
+        """Echoes each whole masked frame (RFC 6455 §5.2) unmasked, as a server sends it."""
+        buffer = self._sockets[stream_id] + data
+        while len(buffer) >= 6 and len(buffer) >= 6 + (buffer[1] & 0x7F):
+            length = buffer[1] & 0x7F
+            mask, payload = buffer[2:6], buffer[6 : 6 + length]
+            unmasked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            self._http.send_data(stream_id, bytes([buffer[0], length]) + unmasked, end_stream=False)
+            buffer = buffer[6 + length :]
+        self._sockets[stream_id] = buffer
+        self.transmit()
 
     def respond(self, stream_id, request):
         self._requests.pop(stream_id, None)

@@ -16,6 +16,8 @@ pub(crate) struct Options {
     pub(crate) post_path: String,
     /// Case ids or prefixes (`h1/smuggling`, `h3/6.2`, `qpack`); empty runs all.
     pub(crate) filters: Vec<String>,
+    /// h3: also run the RFC 9220 cases, with a WebSocket echo at this path.
+    pub(crate) extended_connect: Option<String>,
 }
 
 /// One selected case, ready to run.

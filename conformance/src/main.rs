@@ -138,6 +138,10 @@ struct H3Args {
     insecure: bool,
     #[command(flatten)]
     run: RunArgs,
+    /// Also run the RFC 9220 cases (extended CONNECT, WebSocket over HTTP/3), with a
+    /// WebSocket echo at this path.
+    #[arg(long, value_name = "WS_PATH")]
+    extended_connect: Option<String>,
     /// Cases to run by id (`h3/7.2.4/2`) or section (`h3/6.2`, `qpack`); all by default.
     cases: Vec<String>,
 }
@@ -227,6 +231,7 @@ fn main() -> ExitCode {
                 path: args.run.path.clone(),
                 post_path: args.run.post_path(),
                 filters: args.cases.clone(),
+                extended_connect: args.extended_connect.clone(),
             };
             let reports = h3::run(&target, &options);
             args.run.finish("h3", &reports)
@@ -241,6 +246,7 @@ fn main() -> ExitCode {
                 path: args.server.run.path.clone(),
                 post_path: args.server.run.post_path(),
                 filters: args.cases,
+                extended_connect: None,
             };
             let reports = h1::run(&target, &options);
             args.server.run.finish("h1", &reports)

@@ -1,7 +1,13 @@
 """WebSocket echo messages/s: weft (ASGI and decorator API) against uvicorn (websockets
 implementation, uvloop) and granian (ASGI), one worker process each, 16-byte text
 messages on CONNECTIONS connections. The server is pinned to CPU 0 and the load client
-(ws_load.py) to CPU 1; rounds are interleaved and medians reported.
+(ws_load.py) to CPU 1; rounds are interleaved and medians reported, of the rate and of
+the server's CPU time per message (utime + stime from /proc, children included), which
+other work on the machine disturbs less.
+
+With WEFT_BEFORE set to a directory holding another build's `weft` package (its
+Python files and `_weft` module), weft's two servers run from it as well, side by side:
+an A/B of two builds in the same rounds.
 
 Usage: ws_servers.py ROUNDS SECONDS CONNECTIONS  (prints one JSON line per server)
 """
@@ -33,6 +39,11 @@ SERVERS = {
     ],
 }
 
+BEFORE = os.environ.get("WEFT_BEFORE")
+if BEFORE:
+    for name in ("weft ASGI", "weft decorator"):
+        SERVERS[f"{name} (before)"] = lambda p, make=SERVERS[name]: ["env", f"PYTHONPATH={BEFORE}", *make(p)]
+
 
 def run(name, make):
     port = free_port()
@@ -40,10 +51,11 @@ def run(name, make):
     try:
         wait_listening(port, proc)
         out = subprocess.run(
-            ["taskset", "-c", "1", sys.executable, "ws_load.py", str(port), str(SECONDS), str(CONNECTIONS)],
+            ["taskset", "-c", "1", sys.executable, "ws_load.py", str(port), str(SECONDS), str(CONNECTIONS), str(proc.pid)],
             cwd=HERE, capture_output=True, text=True, check=True,
         ).stdout
-        return float(out.strip())
+        rate, cpu = out.split()
+        return float(rate), float(cpu)
     finally:
         proc.terminate()
         try:
@@ -55,15 +67,24 @@ def run(name, make):
 
 if __name__ == "__main__":
     rates = {name: [] for name in SERVERS}
-    for _ in range(ROUNDS):
-        for name, make in SERVERS.items():
-            rates[name].append(run(name, make))
-    uvicorn = rates["uvicorn (websockets, uvloop)"]
-    granian = rates["granian ASGI"]
+    cpus = {name: [] for name in SERVERS}
+    for round_ in range(ROUNDS):
+        # The order is reversed every other round, so that no server always follows
+        # the same one.
+        names = list(SERVERS) if round_ % 2 == 0 else list(reversed(SERVERS))
+        for name in names:
+            rate, cpu = run(name, SERVERS[name])
+            rates[name].append(rate)
+            cpus[name].append(cpu)
+    uvicorn, uvicorn_cpu = rates["uvicorn (websockets, uvloop)"], cpus["uvicorn (websockets, uvloop)"]
+    granian, granian_cpu = rates["granian ASGI"], cpus["granian ASGI"]
     for name, values in rates.items():
-        vs_uvicorn = statistics.median(v / u for v, u in zip(values, uvicorn))
-        vs_granian = statistics.median(v / g for v, g in zip(values, granian))
+        cpu = cpus[name]
         print(json.dumps({
             "name": name, "median": round(statistics.median(values)), "rounds": [round(v) for v in values],
-            "vs_uvicorn": round(vs_uvicorn, 2), "vs_granian": round(vs_granian, 2),
+            "vs_uvicorn": round(statistics.median(v / u for v, u in zip(values, uvicorn)), 2),
+            "vs_granian": round(statistics.median(v / g for v, g in zip(values, granian)), 2),
+            "cpu_us_per_message": round(statistics.median(cpu), 2),
+            "cpu_vs_uvicorn": round(statistics.median(u / c for c, u in zip(cpu, uvicorn_cpu)), 2),
+            "cpu_vs_granian": round(statistics.median(g / c for c, g in zip(cpu, granian_cpu)), 2),
         }), flush=True)

@@ -178,3 +178,60 @@ def test_asgi_websocket_over_tls(tmp_path):
         with connect(f"wss://127.0.0.1:{port}/echo", ssl=context) as ws:
             ws.send("over tls")
             assert ws.recv() == "over tls"
+
+
+def client_frame(first_byte, payload):
+    """A masked client frame (RFC 6455 §5.3) with a payload under 126 bytes."""
+    key = b"\x01\x02\x03\x04"
+    return bytes([first_byte, 0x80 | len(payload)]) + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def read_frame(sock):
+    """(opcode, payload) of the next server frame."""
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            assert chunk, "the server closed the connection"
+            data += chunk
+        return data
+
+    head = exactly(2)
+    length = head[1] & 0x7F
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(exactly(8), "big")
+    return head[0] & 0x0F, exactly(length)
+
+
+def open_raw(port, path):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".encode()
+        + b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101")
+    return sock
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_the_echo_precedes_the_close_for_what_follows_it(raw, round_):
+    # Autobahn 3.2 and its kind: a message and a bad frame (RSV2 set) in one write. The
+    # app answers an event-loop round trip after it took the message; its echo still
+    # goes out before the Close 1002, and before the answer to the peer's own Close.
+    sock = open_raw(raw.port, "/echo")
+    sock.sendall(client_frame(0x81, b"first") + client_frame(0xA1, b"bad"))
+    assert read_frame(sock) == (0x1, b"first")
+    opcode, payload = read_frame(sock)
+    assert (opcode, payload[:2]) == (0x8, (1002).to_bytes(2, "big"))
+    sock.close()
+    sock = open_raw(raw.port, "/echo")
+    sock.sendall(client_frame(0x81, b"last") + client_frame(0x82, b"words") + client_frame(0x88, (1000).to_bytes(2, "big")))
+    assert read_frame(sock) == (0x1, b"last")
+    assert read_frame(sock) == (0x2, b"words")
+    assert read_frame(sock)[0] == 0x8
+    sock.close()

@@ -12,43 +12,16 @@ for tool in curl nghttp h2load wrk python3; do
     command -v "$tool" >/dev/null || { echo "40-server: $tool missing (scripts/apt-packages.txt)"; exit 1; }
 done
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "40-server: FAIL: $*"
-    [ -f "$work/server.log" ] && grep -v 'weft::access' "$work/server.log" | grep -A3 -E 'panicked|ERROR|WARN' | head -40
-    exit 1
-}
+STAGE=40-server
+source scripts/lib/server.sh
 
 cargo build -q -p weft-server
 bin=${CARGO_TARGET_DIR:-target}/debug/server-smol
-[ -x "$bin" ] || fail "no binary at $bin"
-
-# Start the server on free ports; read them back from its log.
-start_server() {
-    : >"$work/server.log"
-    "$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 2 --shutdown-timeout 10 \
-        --log compact >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 100); do
-        if grep -q "serving" "$work/server.log"; then break; fi
-        kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
-        sleep 0.1
-    done
-    plain=$(grep -o 'http=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
-    tls=$(grep -o 'https=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
-    [ -n "$plain" ] && [ -n "$tls" ] || fail "server did not report its addresses"
-}
-start_server
+# On free ports, read back from its log.
+start_server "$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 2 --shutdown-timeout 10 \
+    --log compact
+plain=$(server_addr http)
+tls=$(server_addr https)
 echo "40-server: serving on $plain and $tls"
 
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
@@ -159,10 +132,7 @@ wait "$h1_client" || fail "HTTP/1.1 request in flight failed during shutdown"
 wait "$h2_client" || fail "HTTP/2 request in flight failed during shutdown"
 expect_eq "$(grep -c '^event: tick' "$work/inflight-h1.txt")" "4" "in-flight HTTP/1.1 SSE"
 expect_eq "$(grep -c '^event: tick' "$work/inflight-h2.txt")" "4" "in-flight HTTP/2 SSE"
-for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$server_pid" 2>/dev/null; then fail "server still running 10 s after SIGTERM"; fi
-wait "$server_pid" || fail "server exited with an error after SIGTERM"
-server_pid=
+wait_server_exit
 grep -q "stopped" "$work/server.log" || fail "no clean stop in the log"
 if grep -q panicked "$work/server.log"; then fail "the server panicked"; fi
 echo "40-server: graceful shutdown ok"

@@ -32,34 +32,13 @@ fi
 kosoku=$venv/bin/kosoku
 [ -x "$kosoku" ] || { echo "47-autobahn: kosoku did not install" >&2; exit 1; }
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "47-autobahn: FAIL: $*"
-    grep -v 'weft::access' "$work/server.log" | grep -A3 -E 'panicked|ERROR|WARN' | head -40 || true
-    exit 1
-}
+STAGE=47-autobahn
+source scripts/lib/server.sh
 
 # Messages of the 9.x cases reach 16 MiB; section 9 also sends frames that large.
-"$bin" --bind 127.0.0.1:0 --no-tls --workers 1 --log compact \
-    --ws-max-message $((64 << 20)) >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    grep -q "serving" "$work/server.log" && break
-    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
-    sleep 0.1
-done
-addr=$(grep -o 'http=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
-[ -n "$addr" ] || fail "server did not report its address"
+start_server "$bin" --bind 127.0.0.1:0 --no-tls --workers 1 --log compact \
+    --ws-max-message $((64 << 20))
+addr=$(server_addr http)
 
 start=$SECONDS
 read -r -a selection <<<"${WEFT_AUTOBAHN_CASES:-}"

@@ -20,32 +20,11 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r scripts/browser/requirements.txt
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+STAGE=48-browser
+source scripts/lib/server.sh
 
-fail() {
-    echo "48-browser: FAIL: $*"
-    grep -v 'weft::access' "$work/server.log" | grep -A3 -E 'panicked|ERROR|WARN' | head -40 || true
-    exit 1
-}
-
-"$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 1 --log compact >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    grep -q "serving" "$work/server.log" && break
-    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start"
-    sleep 0.1
-done
-tls=$(grep -o 'https=Some(127.0.0.1:[0-9]*)' "$work/server.log" | head -1 | grep -o '127.0.0.1:[0-9]*')
-[ -n "$tls" ] || fail "server did not report its TLS address"
+start_server "$bin" --bind 127.0.0.1:0 --tls-bind 127.0.0.1:0 --workers 1 --log compact
+tls=$(server_addr https)
 
 timeout 120 "$venv/bin/python" scripts/browser/chat.py "$tls" || fail "the chat page test"
 # Chromium opens the socket over HTTP/2 when the server offers extended CONNECT (RFC 8441:

@@ -4,15 +4,12 @@
 # (py-binding/tests/apps/asgi_ws.py:echo) served by `python -m weft`, through all 517
 # cases of sections 1-13, compression included. The stage fails unless every case ran
 # and none is FAILED, NON-STRICT, UNIMPLEMENTED or ERROR, in its verdict or in its
-# closing handshake (INFORMATIONAL is fine), with one known exception:
+# closing handshake (INFORMATIONAL is fine): the same gate as the Rust server's.
 #
 # 3.2-3.4, 4.1.3-4.1.5, 4.2.3-4.2.5 and 5.15 send a valid message and then a bad frame
-# and want the echo before the Close 1002. server-smol's session takes the next event
-# once the application has taken the message, but a Python application answers one loop
-# round trip later, so the Close often goes first: NON-STRICT. Which of the ten it hits
-# varies from run to run with timing; those ten may be NON-STRICT (or OK), and the stage
-# lists the ones that were strict this time. The exception goes once the session waits
-# for the application to ask for the next message.
+# and want the echo before the Close 1002. A Python application answers a loop round
+# trip after it took the message; the server's session reads and acts on the next
+# frame only once the application asks for the next message, so they are strict too.
 #
 # Runs in the virtual environment 50-python.sh built (WEFT_VENV, default
 # py-binding/.venv, with weft installed); kosoku is installed there when missing.
@@ -62,22 +59,11 @@ verdicts = collections.Counter(c["behavior"] for c in cases.values())
 closes = collections.Counter(c["behaviorClose"] for c in cases.values())
 print(f"55-autobahn-python: {len(cases)} cases; behavior {dict(verdicts)}; close {dict(closes)}")
 allowed = {"OK", "INFORMATIONAL"}
-late_echo = {"3.2", "3.3", "3.4", "4.1.3", "4.1.4", "4.1.5", "4.2.3", "4.2.4", "4.2.5", "5.15"}
-
-
-def passes(cid, c):
-    behavior_ok = c["behavior"] in allowed or (cid in late_echo and c["behavior"] == "NON-STRICT")
-    return behavior_ok and c["behaviorClose"] in allowed
-
-
 bad = sorted(
     (tuple(int(p) for p in cid.split(".")), cid, c["behavior"], c["behaviorClose"])
     for cid, c in cases.items()
-    if not passes(cid, c)
+    if c["behavior"] not in allowed or c["behaviorClose"] not in allowed
 )
-strict_now = sorted(cid for cid in late_echo if cases.get(cid, {}).get("behavior") in allowed)
-if strict_now:
-    print(f"55-autobahn-python: strict this run, of the late-echo cases: {strict_now}")
 for _, cid, b, bc in bad[:40]:
     print(f"  {cid}: {b} / close {bc}")
 if len(cases) != 517 or bad:

@@ -333,10 +333,11 @@ impl App {
         self.websockets
     }
 
-    /// Routes GET requests for `route` to `handler`, except WebSocket upgrades (a GET
-    /// with `Upgrade: websocket`, RFC 6455 §4.1), which go to `ws`. For a host that
-    /// serves both kinds on any path, as an ASGI server does; over HTTP/2, which has no
-    /// Upgrade, every request goes to `handler`.
+    /// Routes GET requests for `route` to `handler`, except WebSocket handshakes, which
+    /// go to `ws`: a GET with `Upgrade: websocket` (RFC 6455 §4.1) and, over HTTP/2, an
+    /// extended CONNECT with `:protocol = websocket` (RFC 8441 §4), which HTTP/2
+    /// connections then offer (SETTINGS_ENABLE_CONNECT_PROTOCOL). For a host that serves
+    /// both kinds on any path, as an ASGI server does.
     pub fn try_route_and_ws(
         &mut self,
         route: &str,
@@ -348,7 +349,9 @@ impl App {
             handler: Arc::new(ws),
             options: options.map(Arc::new),
         });
-        self.insert("GET", route, Route::Both(Arc::new(handler), ws))
+        self.insert("GET", route, Route::Both(Arc::new(handler), ws))?;
+        self.websockets = true;
+        Ok(self)
     }
 
     /// Adds a hook run before routing. Returning `Some` answers the request
@@ -373,6 +376,20 @@ impl App {
 
     /// Runs the `before` hooks, then routes.
     pub(crate) fn route_request(&self, request: &mut Request) -> Routed {
+        self.route_as(request, false)
+    }
+
+    /// Routes an extended CONNECT for `websocket` (RFC 8441 §4 over HTTP/2, RFC 9220 §3
+    /// over HTTP/3), which stands for the GET of an HTTP/1.1 upgrade: a route that
+    /// serves both kinds takes it as a WebSocket handshake, though it carries no
+    /// `Upgrade` field.
+    pub(crate) fn route_extended_connect(&self, request: &mut Request) -> Routed {
+        self.route_as(request, true)
+    }
+
+    /// Runs the `before` hooks, then routes; `websocket`: the request is a WebSocket
+    /// handshake whatever its fields say.
+    fn route_as(&self, request: &mut Request, websocket: bool) -> Routed {
         for hook in &self.before {
             if let Some(answer) = hook(request) {
                 return Routed::Answer(answer);
@@ -404,7 +421,7 @@ impl App {
         let routed = match found.value {
             Route::Http(handler) => Routed::Handler(Arc::clone(handler)),
             Route::WebSocket(route) => Routed::WebSocket(Arc::clone(route)),
-            Route::Both(_, route) if wants_websocket(request) => {
+            Route::Both(_, route) if websocket || wants_websocket(request) => {
                 Routed::WebSocket(Arc::clone(route))
             }
             Route::Both(handler, _) => Routed::Handler(Arc::clone(handler)),

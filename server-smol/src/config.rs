@@ -1,6 +1,7 @@
 //! Server settings: addresses, workers, TLS, timeouts and limits.
 
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,6 +195,12 @@ pub struct ServerConfig {
     /// several processes can share one accept queue, and a process that
     /// stops accepting leaves the connections queued to the others.
     pub listener: Option<Arc<TcpListener>>,
+    /// A Unix domain socket that is already listening, served in cleartext
+    /// (HTTP/1.1, and h2c when [`h2c`](Self::h2c) is on) besides the other
+    /// listeners. The caller binds it, so the path, its permissions and its
+    /// removal stay theirs; each worker thread accepts on a duplicate.
+    /// Requests from it have no peer address.
+    pub unix_listener: Option<Arc<UnixListener>>,
     /// Kernel accept queue length of the sockets the server binds itself
     /// (`listen(2)`). Large, because back-pressure at `max_connections`
     /// leaves connections waiting there instead of refusing them.
@@ -224,6 +231,7 @@ impl Default for ServerConfig {
             tls: TlsSource::SelfSigned,
             tls_client_auth: ClientAuth::None,
             listener: None,
+            unix_listener: None,
             backlog: 4096,
             h2c: true,
             workers: 0,

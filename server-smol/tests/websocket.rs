@@ -113,6 +113,37 @@ fn app() -> App {
         });
         let _ = done.recv().await;
     });
+    // Answers each message late, as an application on another thread or an event loop
+    // does: the echo comes a while after the message was taken.
+    app.ws_accept("/late-echo", |socket, _req| async move {
+        while let Some(message) = socket.recv().await {
+            smol::Timer::after(Duration::from_millis(50)).await;
+            if socket.send(message).await.is_err() {
+                break;
+            }
+        }
+    });
+    // Echoes from a thread of its own, as the Python binding's event loop does.
+    app.ws_accept("/thread-echo", |socket, _req| async move {
+        let (done_tx, done) = smol::channel::bounded::<()>(1);
+        std::thread::spawn(move || {
+            smol::block_on(async {
+                while let Some(message) = socket.recv().await {
+                    if socket.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = done_tx.send(()).await;
+            });
+        });
+        let _ = done.recv().await;
+    });
+    // Sends a tick every 10 ms and never receives.
+    app.ws_accept("/ticker", |socket, _req| async move {
+        while socket.send(Message::text("tick")).await.is_ok() {
+            smol::Timer::after(Duration::from_millis(10)).await;
+        }
+    });
     // Closes with a code and reason of its own after the first message.
     app.ws_accept("/close-after-one", |socket, _req| async move {
         if socket.recv().await.is_some() {
@@ -350,25 +381,70 @@ fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
+/// Autobahn 3.2 and its kind: a message, then a frame with RSV2 set, in one write. The
+/// echo of the message goes out before the Close 1002 for the bad frame; the same for
+/// the peer's own Close: the echoes, then the answering Close. Each burst is sent at
+/// once after the handshake (the application has not asked yet) and after a pause
+/// (the application waits in `recv`).
+fn assert_answers_precede_the_close(addr: SocketAddr, path: &str) {
+    for pause in [Duration::ZERO, Duration::from_millis(100)] {
+        let mut stream = raw_open(addr, path);
+        std::thread::sleep(pause);
+        let mut burst = client_frame(0x81, b"first");
+        burst.extend(client_frame(0xA1, b"bad"));
+        stream.write_all(&burst).unwrap();
+        assert_eq!(read_frame(&mut stream), Some((0x1, b"first".to_vec())));
+        let (opcode, payload) = read_frame(&mut stream).expect("a close");
+        assert_eq!((opcode, &payload[..2]), (0x8, &1002u16.to_be_bytes()[..]));
+        let mut stream = raw_open(addr, path);
+        std::thread::sleep(pause);
+        let mut burst = client_frame(0x81, b"last");
+        burst.extend(client_frame(0x82, b"words"));
+        burst.extend(client_frame(0x88, &1000u16.to_be_bytes()));
+        stream.write_all(&burst).unwrap();
+        assert_eq!(read_frame(&mut stream), Some((0x1, b"last".to_vec())));
+        assert_eq!(read_frame(&mut stream), Some((0x2, b"words".to_vec())));
+        assert_eq!(read_frame(&mut stream).map(|f| f.0), Some(0x8));
+    }
+}
+
 #[test]
 fn the_answer_to_a_message_precedes_the_close_for_what_follows_it() {
-    // Autobahn 3.2: a message, then a frame with RSV2 set, in one write. The echo of
-    // the message goes out before the Close 1002 for the bad frame.
     let (server, addr) = start(config());
-    let mut stream = raw_open(addr, "/ws");
-    let mut burst = client_frame(0x81, b"first");
-    burst.extend(client_frame(0xA1, b"bad"));
-    stream.write_all(&burst).unwrap();
-    assert_eq!(read_frame(&mut stream), Some((0x1, b"first".to_vec())));
-    let (opcode, payload) = read_frame(&mut stream).expect("a close");
-    assert_eq!((opcode, &payload[..2]), (0x8, &1002u16.to_be_bytes()[..]));
-    // The same for the peer's own Close: the echo, then the answering Close.
-    let mut stream = raw_open(addr, "/ws");
-    let mut burst = client_frame(0x81, b"last words");
-    burst.extend(client_frame(0x88, &1000u16.to_be_bytes()));
-    stream.write_all(&burst).unwrap();
-    assert_eq!(read_frame(&mut stream), Some((0x1, b"last words".to_vec())));
-    assert_eq!(read_frame(&mut stream).map(|f| f.0), Some(0x8));
+    assert_answers_precede_the_close(addr, "/ws");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn a_late_answer_still_precedes_the_close_for_what_follows_it() {
+    // An application that answers 50 ms after it took the message: the session must
+    // not act on the bad frame, nor on the peer's Close, until the application has
+    // asked for the next message.
+    let (server, addr) = start(config());
+    assert_answers_precede_the_close(addr, "/late-echo");
+    assert_answers_precede_the_close(addr, "/thread-echo");
+    server.shutdown();
+    server.join();
+}
+
+#[test]
+fn an_application_that_never_receives_still_has_pings_and_close_answered() {
+    // Input is taken on demand once a message was handed over; before that, control
+    // frames flow, so a send-only application's peer gets its Pong and its Close
+    // answered.
+    let (server, addr) = start(config());
+    let mut stream = raw_open(addr, "/ticker");
+    stream
+        .write_all(&client_frame(0x89, b"are you there"))
+        .unwrap();
+    let pong = std::iter::from_fn(|| read_frame(&mut stream)).find(|f| f.0 != 0x1);
+    assert_eq!(pong, Some((0xA, b"are you there".to_vec())));
+    stream
+        .write_all(&client_frame(0x88, &1000u16.to_be_bytes()))
+        .unwrap();
+    let close = std::iter::from_fn(|| read_frame(&mut stream)).find(|f| f.0 != 0x1);
+    assert_eq!(close.map(|f| f.0), Some(0x8));
     server.shutdown();
     server.join();
 }

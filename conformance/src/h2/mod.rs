@@ -6,7 +6,7 @@ mod conn;
 mod generic;
 mod hpack;
 mod http2;
-mod rfc8441;
+pub(crate) mod rfc8441;
 mod verify;
 
 use std::sync::OnceLock;

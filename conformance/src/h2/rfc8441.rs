@@ -15,10 +15,10 @@ const PROTOCOL: &[ErrorCode] = &[ErrorCode::PROTOCOL_ERROR];
 
 /// A WebSocket text frame from a client (RFC 6455 §5.2, masked as §5.3 requires),
 /// and the unmasked frame an echo sends back.
-const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-const MESSAGE: &[u8] = b"conformance";
+pub(crate) const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+pub(crate) const MESSAGE: &[u8] = b"conformance";
 
-fn masked_text(payload: &[u8]) -> Vec<u8> {
+pub(crate) fn masked_text(payload: &[u8]) -> Vec<u8> {
     let mut frame = vec![0x81, 0x80 | payload.len() as u8];
     frame.extend_from_slice(&MASK);
     frame.extend(payload.iter().zip(MASK.iter().cycle()).map(|(b, m)| b ^ m));

@@ -8,6 +8,7 @@
 
 mod cases;
 mod quic;
+mod rfc9220;
 mod wire;
 
 use std::fmt;
@@ -344,6 +345,50 @@ impl Ctx<'_> {
         }
     }
 
+    /// The final status on `stream` once its HEADERS arrive, the stream still open
+    /// (a tunnel, RFC 9114 §4.4); otherwise what happened instead.
+    pub(crate) fn tunnel_status(&mut self, stream: StreamId) -> Result<u16, Failure> {
+        let timeout = self.timeout();
+        self.quic.wait(timeout, |q| {
+            q.incoming.get(&stream).is_some_and(|s| {
+                s.fin || s.reset.is_some() || matches!(response(&s.data), Outcome::Response(_))
+            }) || q.stopped.contains_key(&stream)
+        });
+        let expected = || vec!["a 2xx response on a stream that stays open".to_owned()];
+        let incoming = self.quic.incoming.get(&stream);
+        match incoming.map(|s| (response(&s.data), s.fin, s.reset)) {
+            Some((Outcome::Response(status), false, None)) => Ok(status),
+            Some((_, true, None)) => Err(Failure::Mismatch {
+                expected: expected(),
+                actual: format!(
+                    "the stream ended: {}",
+                    response(incoming.map_or(&[][..], |s| &s.data))
+                ),
+            }),
+            _ => Err(Failure::Mismatch {
+                expected: expected(),
+                actual: self.observe(Some(stream)).to_string(),
+            }),
+        }
+    }
+
+    /// The payloads of the DATA frames received on `stream` so far, once they hold
+    /// at least `len` octets (or the timeout passes).
+    pub(crate) fn data_received(&mut self, stream: StreamId, len: usize) -> Vec<u8> {
+        let timeout = self.timeout();
+        let body = |q: &Quic| -> Vec<u8> {
+            q.incoming.get(&stream).map_or_else(Vec::new, |s| {
+                wire::frames(&s.data)
+                    .into_iter()
+                    .filter(|f| f.ty == http3_proto::frame::kind::DATA)
+                    .flat_map(|f| f.payload)
+                    .collect()
+            })
+        };
+        self.quic.wait(timeout, |q| body(q).len() >= len);
+        body(&self.quic)
+    }
+
     fn observe(&mut self, stream: Option<StreamId>) -> Outcome {
         let timeout = self.timeout();
         self.quic.wait(timeout, |q| {
@@ -395,7 +440,10 @@ pub(crate) fn catalogue() -> Vec<Section> {
 /// Runs the catalogue against `target` and prints the report; returns the reports
 /// in catalogue order.
 pub(crate) fn run(target: &Target, options: &Options) -> Vec<CaseReport> {
-    let sections = catalogue();
+    let mut sections = catalogue();
+    if options.extended_connect.is_some() {
+        sections.extend(rfc9220::sections());
+    }
     let listed: Vec<_> = sections
         .iter()
         .map(|s| (s.id, s.title, s.cases.as_slice()))

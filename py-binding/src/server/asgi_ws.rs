@@ -13,6 +13,10 @@
 //! `websocket.close` before accepting answers 403, and the `websocket.http.response`
 //! extension answers with the application's own response. An application that returns
 //! undecided gets 403, one that raises 500 before accepting and Close 1011 after.
+//!
+//! The handshake is an HTTP/1.1 Upgrade or an HTTP/2 extended CONNECT (RFC 8441 §4):
+//! server-smol routes both to this handler (`App::try_route_and_ws`), and the scope's
+//! `http_version` says which.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -25,7 +29,8 @@ use smol::channel::Sender;
 
 use super::ClientDisconnected;
 use super::asgi::{ScopeBase, body_bytes, final_status, header_pair, ready, response_head};
-use super::bridge::{Bridge, LoopItem, Ready};
+use super::bridge::{Bridge, LoopItem, Outcome, Ready};
+use super::on_loop::{self, Work};
 use super::request::RequestData;
 
 /// An upgrade on its way to the event loop.
@@ -221,27 +226,12 @@ impl WsReceive {
             ));
         };
         drop(shared);
-        let mut next = Box::pin({
-            let socket = socket.clone();
-            async move { socket.recv().await }
-        });
-        if let Some(message) = smol::block_on(smol::future::poll_once(next.as_mut())) {
-            let value = received(py, &self.shared, &socket, message)?;
-            return Ok(Py::new(py, Ready::new(value))?.into_any());
-        }
-        let future = self.bridge.create_future(py)?.unbind();
-        let waiter = future.clone_ref(py);
-        let bridge = self.bridge.clone();
         let shared = self.shared.clone();
-        smol::spawn(async move {
-            let message = next.await;
-            bridge.to_loop(LoopItem::Resolve {
-                future: waiter,
-                outcome: Box::new(move |py| received(py, &shared, &socket, message)),
-            });
-        })
-        .detach();
-        Ok(future)
+        let work: Work = Box::pin(async move {
+            let message = socket.recv().await;
+            Box::new(move |py: Python<'_>| received(py, &shared, &socket, message)) as Outcome
+        });
+        on_loop::awaitable(py, &self.bridge, work)
     }
 }
 
@@ -358,28 +348,14 @@ impl WsSend {
         socket: Arc<WebSocket>,
         message: Message,
     ) -> PyResult<Py<PyAny>> {
-        let mut sending = Box::pin(async move { socket.send(message).await });
-        if let Some(result) = smol::block_on(smol::future::poll_once(sending.as_mut())) {
-            return match result {
+        let work: Work = Box::pin(async move {
+            let result = socket.send(message).await;
+            Box::new(move |py: Python<'_>| match result {
                 Ok(()) => ready(py),
                 Err(e) => Err(ClientDisconnected::new_err(e.to_string())),
-            };
-        }
-        let future = self.bridge.create_future(py)?.unbind();
-        let waiter = future.clone_ref(py);
-        let bridge = self.bridge.clone();
-        smol::spawn(async move {
-            let result = sending.await;
-            bridge.to_loop(LoopItem::Resolve {
-                future: waiter,
-                outcome: Box::new(move |py| match result {
-                    Ok(()) => Ok(py.None()),
-                    Err(e) => Err(ClientDisconnected::new_err(e.to_string())),
-                }),
-            });
-        })
-        .detach();
-        Ok(future)
+            }) as Outcome
+        });
+        on_loop::awaitable(py, &self.bridge, work)
     }
 
     /// The application's call ended (`failed`: it raised or was cancelled): 403 or 500

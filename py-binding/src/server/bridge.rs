@@ -38,6 +38,7 @@ use server_smol::Response;
 
 use super::asgi::AsgiJob;
 use super::asgi_ws::AsgiWsJob;
+use super::on_loop::LoopPoll;
 use super::request::RouteJob;
 use super::websocket::WsJob;
 
@@ -56,6 +57,8 @@ pub(crate) enum LoopItem {
     AsgiWs(AsgiWsJob),
     /// Resolve an asyncio future a Rust task was working for.
     Resolve { future: Py<PyAny>, outcome: Outcome },
+    /// Poll again a Rust future Python awaits, whose waker fired.
+    Poll(Arc<LoopPoll>),
 }
 
 /// Who the current thread is to the bridge: decides when an answer's wake-up is sent.
@@ -247,6 +250,22 @@ impl Bridge {
         if self.queue_for_loop(item) {
             self.wake_after_round(&self.loop_wake_due, Bridge::wake_loop)
                 .await;
+        }
+    }
+
+    /// Queues work for the event loop from a waker: on an I/O worker the loop is woken
+    /// once the worker's round of ready tasks is over, as by
+    /// [`to_loop_batched`](Self::to_loop_batched), so that the messages a round delivers
+    /// reach Python as one batch; from any other thread at once, as by
+    /// [`to_loop`](Self::to_loop).
+    pub(crate) fn to_loop_from_waker(&self, item: LoopItem) {
+        let armed = self.queue_for_loop(item);
+        if self.on_round_thread() {
+            if armed {
+                self.loop_wake_due.store(true, Ordering::Release);
+            }
+        } else if armed || self.loop_wake_due.swap(false, Ordering::AcqRel) {
+            self.wake_loop();
         }
     }
 

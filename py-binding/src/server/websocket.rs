@@ -3,10 +3,11 @@
 //! `close` are awaitables.
 //!
 //! The upgrade is accepted before the handler runs, with the first of the route's
-//! subprotocols that the client offered, if any (RFC 6455 §4.2.2 item 5.5). Each call returns an already-complete
-//! awaitable when the socket can answer at once (a message is waiting, the send queue
-//! has room), and otherwise an asyncio future that a task on the I/O thread resolves
-//! through the bridge, as ASGI `receive` does. The connection ends with a Close 1000
+//! subprotocols that the client offered, if any (RFC 6455 §4.2.2 item 5.5). Each call
+//! returns an already-complete awaitable when the socket can answer at once (a message
+//! is waiting, the send queue has room), and otherwise an asyncio future the loop
+//! resolves once the connection's task wakes the call (`on_loop`), as ASGI `receive`
+//! does. The connection ends with a Close 1000
 //! once the handler returns and the socket is dropped (server-smol's session closes
 //! when no handle to the socket is left).
 
@@ -19,7 +20,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use server_smol::{CloseInfo, Message, WebSocket, WsError, WsFuture, WsHandler, WsUpgrade};
 
 use super::ClientDisconnected;
-use super::bridge::{Bridge, LoopItem, Ready, done};
+use super::bridge::{Bridge, LoopItem, Outcome, done};
+use super::on_loop::{self, Work};
 use super::request::RequestData;
 use crate::convert::lower_bytes;
 
@@ -81,8 +83,8 @@ impl PySocket {
         }
     }
 
-    /// An awaitable for `work`: complete at once when it is ready on its first poll,
-    /// else a future resolved from a task on the I/O side.
+    /// An awaitable for `work`, whose value `into_py` gives to Python (see
+    /// [`on_loop::awaitable`]).
     fn awaitable<T, F>(
         &self,
         py: Python<'_>,
@@ -93,22 +95,11 @@ impl PySocket {
         T: Send + 'static,
         F: std::future::Future<Output = T> + Send + 'static,
     {
-        let mut work = Box::pin(work);
-        if let Some(value) = smol::block_on(smol::future::poll_once(work.as_mut())) {
-            return Ok(Py::new(py, Ready::new(into_py(py, value)?))?.into_any());
-        }
-        let future = self.bridge.create_future(py)?.unbind();
-        let waiter = future.clone_ref(py);
-        let bridge = self.bridge.clone();
-        smol::spawn(async move {
+        let work: Work = Box::pin(async move {
             let value = work.await;
-            bridge.to_loop(LoopItem::Resolve {
-                future: waiter,
-                outcome: Box::new(move |py| into_py(py, value)),
-            });
-        })
-        .detach();
-        Ok(future)
+            Box::new(move |py: Python<'_>| into_py(py, value)) as Outcome
+        });
+        on_loop::awaitable(py, &self.bridge, work)
     }
 }
 

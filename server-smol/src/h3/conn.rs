@@ -742,7 +742,7 @@ impl Conn {
         );
         let status = head.status;
         if let Some(info) = info {
-            info.log_access(self.peer, status, u32::try_from(id).ok());
+            info.log_access(Some(self.peer), status, u32::try_from(id).ok());
         }
         let end_stream = head.ends_stream();
         let ResponseHead {

@@ -65,7 +65,7 @@ impl Conn {
         };
         let context = ConnContext {
             shared: self.shared.clone(),
-            peer: self.peer,
+            peer: Some(self.peer),
             // HTTP/3 runs over QUIC, whose packets TLS protects (RFC 9001).
             tls: true,
             // HTTP/3 requests carry no `Request::tls` facts yet (they are read off a

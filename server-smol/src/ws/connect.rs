@@ -127,7 +127,7 @@ fn route(
         // §3); this one tunnels WebSocket only.
         return Err(Box::new(Response::status_page(501)));
     }
-    match shared.app.route_request(&mut request) {
+    match shared.app.route_extended_connect(&mut request) {
         Routed::WebSocket(route) => {
             let inbound = request.take_body();
             let options = route.options_or(&Arc::new(shared.config.ws.clone()));

@@ -7,13 +7,19 @@
 //! Only when nothing moves does the loop write what was queued and wait for exactly one
 //! thing: bytes, the application, a deadline, or shutdown.
 //!
-//! Memory stays bounded both ways. The next protocol event is taken only once the
-//! application has taken the last message ([`RECV_DEPTH`](super::socket::RECV_DEPTH)),
-//! and the socket is read only once every event is taken, so ws-proto holds at most one
-//! read of input and a slow application slows the peer down. Commands are taken
-//! from the application only while less than [`HIGH_WATER`] bytes wait to be written,
-//! and writing waits for the peer (up to the write timeout), so `send` waits for a peer
-//! that does not read.
+//! Input is taken on demand. Once a message is handed to the application, the next
+//! protocol event is taken only when the application asks for another message
+//! ([`RECV_DEPTH`](super::socket::RECV_DEPTH)), and the socket is read only once every
+//! event is taken. What the application answers to message N is therefore queued before
+//! the session acts on anything that followed message N: a protocol error or the peer's
+//! Close right behind a message is answered after the application's reply to it, however
+//! late the application runs (on another thread, or an event loop a round trip away).
+//! Until the first message is handed over, and once our Close is out, events are taken
+//! as they come, so an application that only sends still sees the peer's Pongs and
+//! Close. ws-proto holds at most one read of input and a slow application slows the
+//! peer down. Commands are taken from the application only while less than
+//! [`HIGH_WATER`] bytes wait to be written, and writing waits for the peer (up to the
+//! write timeout), so `send` waits for a peer that does not read.
 
 use std::future::{Future, poll_fn};
 use std::io;
@@ -87,8 +93,10 @@ struct Session<S> {
     conn: Connection,
     handler: Option<WsFuture>,
     to_app: Option<Sender<Message>>,
+    /// Messages handed to the application, against its asks (`SocketState::asks`).
+    delivered: u64,
     /// Boxed: a channel receiver is not `Unpin`.
-    taken: Pin<Box<Receiver<()>>>,
+    asked: Pin<Box<Receiver<()>>>,
     /// Boxed: a channel receiver is not `Unpin`.
     from_app: Option<Pin<Box<Receiver<Command>>>>,
     state: Arc<SocketState>,
@@ -111,7 +119,7 @@ impl<S: Io> Session<S> {
         let stopped = context.shared.shutdown.subscribe();
         let SocketLink {
             to_app,
-            taken,
+            asked,
             from_app,
             state,
         } = seed.link;
@@ -120,7 +128,8 @@ impl<S: Io> Session<S> {
             conn: Connection::new(now, seed.config),
             handler: seed.handler,
             to_app: Some(to_app),
-            taken: Box::pin(taken),
+            delivered: 0,
+            asked: Box::pin(asked),
             from_app: Some(Box::pin(from_app)),
             state,
             drained: false,
@@ -150,7 +159,7 @@ impl<S: Io> Session<S> {
                 (Step::End(info), _) => break info,
                 (Step::Flush, Ok(())) => {}
                 (Step::Flush, Err(error)) => {
-                    tracing::debug!(peer = %self.context.peer, %error, "websocket write failed");
+                    tracing::debug!(peer = ?self.context.peer, %error, "websocket write failed");
                     break CloseInfo::abnormal(error.to_string());
                 }
             }
@@ -180,6 +189,10 @@ impl<S: Io> Session<S> {
                 return Poll::Pending;
             }
             let mut progressed = false;
+            // The application's asks as of now, before its commands are taken: what it
+            // sent before asking for more is then taken in step 2 before step 3 acts on
+            // the ask, even when it runs on another thread while this loop runs.
+            let asks = self.state.asks();
 
             // 1. The handler, whose sends step 2 takes at once.
             if let Some(handler) = self.handler.as_mut()
@@ -211,8 +224,9 @@ impl<S: Io> Session<S> {
                 self.collect_transmit();
             }
 
-            // 3. Protocol events, each once the application has taken the last message.
-            while self.app_has_taken(cx) {
+            // 3. Protocol events, each once the application has asked for the next
+            //    message, and not while commands wait for room (they come first).
+            while self.out.len() < HIGH_WATER && self.app_wants_next(asks, cx, &mut progressed) {
                 let Some(event) = self.conn.poll_event() else {
                     self.drained = true;
                     break;
@@ -281,21 +295,36 @@ impl<S: Io> Session<S> {
         !self.peer_eof && self.drained && self.conn.error().is_none()
     }
 
-    /// Whether the application has taken every message handed to it (or stopped
-    /// receiving). If not, a wake-up is arranged for when it takes one.
-    fn app_has_taken(&mut self, cx: &mut Context<'_>) -> bool {
-        let taken = |to_app: &Option<Sender<Message>>| {
-            to_app
-                .as_ref()
-                .is_none_or(|tx| tx.is_empty() || tx.is_closed())
-        };
-        if taken(&self.to_app) {
+    /// Whether the next event may be taken: the application has asked for a message
+    /// since the last one it was handed (or has stopped receiving), by `asks`, the
+    /// count read before this pass took the commands. Before the first message and
+    /// after our Close nothing it answers can be out of order, so events flow then, one
+    /// message waiting in the channel at most. If not, a wake-up is arranged for the
+    /// next ask; one made since `asks` was read sets `progressed`, for another pass
+    /// that takes the commands sent before it first.
+    fn app_wants_next(&mut self, asks: u64, cx: &mut Context<'_>, progressed: &mut bool) -> bool {
+        if self.wants_next(asks) {
             return true;
         }
-        // Drain the notes, registering for the next; a take since the check above left
-        // a note, so looking again after the drain misses none.
-        while let Poll::Ready(Some(())) = self.taken.as_mut().poll_next(cx) {}
-        taken(&self.to_app)
+        // Drain the notes, registering for the next; an ask since the read of `asks`
+        // left a note, or is seen in the count read after the drain.
+        while let Poll::Ready(Some(())) = self.asked.as_mut().poll_next(cx) {}
+        let now = self.state.asks();
+        if now != asks && self.wants_next(now) {
+            *progressed = true;
+        }
+        false
+    }
+
+    fn wants_next(&self, asks: u64) -> bool {
+        let Some(to_app) = &self.to_app else {
+            return true;
+        };
+        if to_app.is_closed() {
+            return true;
+        }
+        let asked = self.delivered < asks.max(1);
+        to_app.is_empty() && (asked || self.conn.is_closing())
     }
 
     /// Whether to attempt a read: always, unless the last one drained the socket and
@@ -316,7 +345,7 @@ impl<S: Io> Session<S> {
             // has no fragments.
             Event::Ping(_) | Event::Pong(_) | Event::Fragment { .. } => {}
             Event::ConnectionLost(error) => {
-                tracing::debug!(peer = %self.context.peer, %error, "websocket ended");
+                tracing::debug!(peer = ?self.context.peer, %error, "websocket ended");
                 return Some(CloseInfo::from_error(&error));
             }
         }
@@ -324,7 +353,7 @@ impl<S: Io> Session<S> {
     }
 
     /// Hands a message to the application, whose channel is empty (see
-    /// [`app_has_taken`](Self::app_has_taken)).
+    /// [`app_wants_next`](Self::app_wants_next)).
     fn deliver(&mut self, message: Message) {
         let Some(to_app) = &self.to_app else {
             return;
@@ -332,6 +361,8 @@ impl<S: Io> Session<S> {
         if to_app.try_send(message).is_err() {
             // The application dropped its receiving half: nobody reads.
             self.to_app = None;
+        } else {
+            self.delivered += 1;
         }
     }
 
@@ -341,9 +372,10 @@ impl<S: Io> Session<S> {
         match command {
             Command::Send(message) => {
                 self.turn.charge(message.len());
-                let _ = match &message {
-                    Message::Text(text) => self.conn.send_text(text),
-                    Message::Binary(data) => self.conn.send_binary(data),
+                let _ = match message {
+                    Message::Text(text) => self.conn.send_text(&text),
+                    // Large payloads go to the socket as they are, uncopied.
+                    Message::Binary(data) => self.conn.send_binary_bytes(data),
                 };
             }
             Command::Close(code, reason) => {
@@ -363,8 +395,8 @@ impl<S: Io> Session<S> {
     /// handshake) and hands it the time; what that queued is taken by the loop.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if !self.drained {
-            // The peer is not being read on purpose (the application has not taken the
-            // last message): its silence is ours.
+            // The peer is not being read on purpose (the application has not asked for
+            // the next message): its silence is ours.
             return Poll::Pending;
         }
         let Some(deadline) = self.conn.poll_timeout() else {

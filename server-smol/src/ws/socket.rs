@@ -1,6 +1,6 @@
 //! The application's end of an accepted WebSocket: channels to the connection's task.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use smol::channel::{Receiver, Sender};
@@ -8,11 +8,12 @@ use ws_proto::CloseCode;
 
 use super::message::{CloseInfo, Message};
 
-/// Received messages that may wait for the application. The connection takes the next
-/// event from ws-proto only once the application has taken the last message, so that
-/// what the application answers to a message goes out before anything ws-proto does
-/// about what followed it (a Close for a protocol error, the answer to the peer's
-/// Close); meanwhile the socket is not read, which slows the peer down through TCP.
+/// Received messages that may wait for the application. The connection hands over a
+/// message only when the application asks for one (see [`SocketState::asks`]), and
+/// takes nothing more from ws-proto or the socket until it asks for the next: what the
+/// application answers to a message then goes out before anything ws-proto does about
+/// what followed it (a Close for a protocol error, the answer to the peer's Close), and
+/// a slow application slows the peer down through TCP.
 pub(crate) const RECV_DEPTH: usize = 1;
 
 /// Commands (messages to send, a Close) that may wait for the connection before
@@ -39,11 +40,24 @@ pub(crate) struct SocketState {
     close: OnceLock<CloseInfo>,
     /// The application asked to close: nothing more may be sent.
     closing: AtomicBool,
+    /// Calls of `recv` so far, less those dropped before they got a message: the
+    /// application's demand. A `recv` is counted before it looks at the channel, so the
+    /// connection, which counts the messages it delivered, can tell that the
+    /// application has finished with the last one (it asks again) and not merely taken
+    /// it.
+    asks: AtomicU64,
+    /// Messages taken by `recv`; with `asks`, whether another `recv` still waits.
+    taken: AtomicU64,
 }
 
 impl SocketState {
     pub(crate) fn set_close(&self, info: CloseInfo) {
         let _ = self.close.set(info);
+    }
+
+    /// See [`asks`](Self::asks).
+    pub(crate) fn asks(&self) -> u64 {
+        self.asks.load(Ordering::Acquire)
     }
 }
 
@@ -51,8 +65,8 @@ impl SocketState {
 #[derive(Debug)]
 pub(crate) struct SocketLink {
     pub(crate) to_app: Sender<Message>,
-    /// A note for each message the application takes.
-    pub(crate) taken: Receiver<()>,
+    /// A note for each time the application asks for a message.
+    pub(crate) asked: Receiver<()>,
     pub(crate) from_app: Receiver<Command>,
     pub(crate) state: Arc<SocketState>,
 }
@@ -100,7 +114,7 @@ pub struct WebSocket {
 #[derive(Debug)]
 pub struct WsReceiver {
     messages: Receiver<Message>,
-    taken: Sender<()>,
+    asked: Sender<()>,
     state: Arc<SocketState>,
 }
 
@@ -115,12 +129,12 @@ pub struct WsSender {
 pub(crate) fn pair(protocol: Option<String>) -> (WebSocket, SocketLink) {
     let (to_app, messages) = smol::channel::bounded(RECV_DEPTH);
     let (commands, from_app) = smol::channel::bounded(SEND_DEPTH);
-    let (taken_tx, taken) = smol::channel::bounded(1);
+    let (asked_tx, asked) = smol::channel::bounded(1);
     let state = Arc::new(SocketState::default());
     let socket = WebSocket {
         receiver: WsReceiver {
             messages,
-            taken: taken_tx,
+            asked: asked_tx,
             state: state.clone(),
         },
         sender: WsSender {
@@ -131,7 +145,7 @@ pub(crate) fn pair(protocol: Option<String>) -> (WebSocket, SocketLink) {
     };
     let link = SocketLink {
         to_app,
-        taken,
+        asked,
         from_app,
         state,
     };
@@ -181,15 +195,49 @@ impl WebSocket {
 impl WsReceiver {
     /// The next message; `None` once the connection has ended.
     pub async fn recv(&self) -> Option<Message> {
-        let message = self.messages.recv().await.ok()?;
+        let ask = Ask::new(&self.state);
         // A full note channel already tells the connection to look.
-        let _ = self.taken.try_send(());
+        let _ = self.asked.try_send(());
+        let message = self.messages.recv().await.ok()?;
+        ask.answered();
+        let taken = self.state.taken.fetch_add(1, Ordering::AcqRel) + 1;
+        if self.state.asks() > taken {
+            // Another `recv` waits, and the connection may have seen this message in
+            // the channel and gone to sleep: it can deliver the next now.
+            let _ = self.asked.try_send(());
+        }
         Some(message)
     }
 
     /// How the connection ended, once it has.
     pub fn close_info(&self) -> Option<CloseInfo> {
         self.state.close.get().cloned()
+    }
+}
+
+/// One `recv` counted in [`SocketState::asks`] until it gets a message; withdrawn if
+/// it is dropped before (a cancelled `recv` does not ask for a message it never takes).
+struct Ask<'a> {
+    state: &'a SocketState,
+    open: bool,
+}
+
+impl<'a> Ask<'a> {
+    fn new(state: &'a SocketState) -> Self {
+        state.asks.fetch_add(1, Ordering::AcqRel);
+        Self { state, open: true }
+    }
+
+    fn answered(mut self) {
+        self.open = false;
+    }
+}
+
+impl Drop for Ask<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.state.asks.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 

@@ -118,9 +118,10 @@ async def the_checks(client, websocket_routes=None):
     return answer
 
 
-async def websocket_echo(client):
-    """A decorator WebSocket route over an extended CONNECT: text and binary echoed,
-    then the closing handshake, wsproto speaking WebSocket on the request stream."""
+async def websocket_echo(client, asgi=True):
+    """A WebSocket route over an extended CONNECT: text and binary echoed, the ASGI
+    scope's `http_version` (`asgi`), then the closing handshake, wsproto speaking
+    WebSocket on the request stream."""
     sid = client._quic.get_next_available_stream_id()
     fields = [(b":method", b"CONNECT"), (b":protocol", b"websocket"), (b":scheme", b"https")]
     fields += [(b":authority", b"localhost"), (b":path", b"/ws"), (b"sec-websocket-version", b"13")]
@@ -133,20 +134,31 @@ async def websocket_echo(client):
         """Sends `event`, then waits for `expected` wsproto events from the server."""
         client.h3.send_data(sid, ws.send(event), end_stream=False)
         client.transmit()
-        got = []
+        got, parts = [], []
         while len(got) < expected:
             while not r.body:
                 await asyncio.wait_for(r.arrived.wait(), 20)
                 r.arrived.clear()
             ws.receive_data(bytes(r.body))
             r.body.clear()
-            got.extend(ws.events())
+            for e in ws.events():
+                # wsproto hands a message over in pieces as its bytes arrive.
+                if isinstance(e, (TextMessage, BytesMessage)):
+                    parts.append(e.data)
+                    if not e.message_finished:
+                        continue
+                    e = type(e)(data=parts[0][:0].join(parts))
+                    parts = []
+                got.append(e)
         return got
 
     await asyncio.wait_for(r.arrived.wait(), 20)
     assert r.headers[b":status"] == b"200", r.headers
     [text] = await exchange(TextMessage(data="hello"), 1)
     assert text.data == "echo:hello", text
+    if asgi:
+        [version] = await exchange(TextMessage(data="version"), 1)
+        assert version.data == "3", version
     [data] = await exchange(BytesMessage(data=b"\x00\x01" * 1000), 1)
     assert data.data == b"\x00\x01" * 1000
     [close] = await exchange(CloseConnection(code=1000), 1)
@@ -161,6 +173,7 @@ def test_asgi_app_over_h3_with_the_weft_command(pki):
     port = free_port()
     with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", "--port", str(port), "--h3", *tls_flags(pki)], port):
         over_h3(pki, port, the_checks)
+        over_h3(pki, port, websocket_echo)
         # The TLS port tells HTTP/1.1 and HTTP/2 clients where HTTP/3 is (RFC 7838).
         r = httpx.get(f"https://localhost:{port}/version", verify=ssl.create_default_context(cafile=str(pki / "ca.pem")))
         assert r.json()["http_version"] == "1.1"
@@ -171,7 +184,7 @@ def test_decorator_app_over_h3_with_app_run(pki):
     port = free_port()
     with ServerProcess(["-m", "tests.apps.h3_app", str(port), str(pki / "cert.pem"), str(pki / "key.pem")], port):
         over_h3(pki, port, lambda client: the_checks(client, websocket_routes=True))
-        over_h3(pki, port, websocket_echo)
+        over_h3(pki, port, lambda client: websocket_echo(client, asgi=False))
 
 
 def test_h3_bind_moves_http3_to_another_udp_port(pki):

@@ -184,6 +184,11 @@ pub struct ServerConfig {
     /// The HTTP/3 listener: a UDP socket speaking QUIC (RFC 9000) with ALPN `h3`
     /// (RFC 9114), with the TLS listener's certificate. `None` disables it.
     pub h3_bind: Option<SocketAddr>,
+    /// Send and receive several QUIC datagrams per system call where the kernel
+    /// offers it (UDP generic segmentation offload and GRO, Linux 4.18 and 5.0).
+    /// Off, every datagram is one `sendmsg` and one `recvmsg`, as on a kernel
+    /// without them; on, a kernel that refuses turns it off by itself.
+    pub udp_offload: bool,
     /// Certificate for the TLS listener.
     pub tls: TlsSource,
     /// Client certificates on the TLS listener.
@@ -228,6 +233,7 @@ impl Default for ServerConfig {
             bind: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             tls_bind: None,
             h3_bind: None,
+            udp_offload: true,
             tls: TlsSource::SelfSigned,
             tls_client_auth: ClientAuth::None,
             listener: None,

@@ -10,6 +10,7 @@
 
 mod conn;
 mod endpoint;
+mod socket;
 mod websocket;
 
 use std::sync::Arc;

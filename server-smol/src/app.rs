@@ -379,9 +379,10 @@ impl App {
         self.route_as(request, false)
     }
 
-    /// Routes an HTTP/2 extended CONNECT for `websocket` (RFC 8441 §4), which stands for
-    /// the GET of an HTTP/1.1 upgrade: a route that serves both kinds takes it as a
-    /// WebSocket handshake, though it carries no `Upgrade` field.
+    /// Routes an extended CONNECT for `websocket` (RFC 8441 §4 over HTTP/2, RFC 9220 §3
+    /// over HTTP/3), which stands for the GET of an HTTP/1.1 upgrade: a route that
+    /// serves both kinds takes it as a WebSocket handshake, though it carries no
+    /// `Upgrade` field.
     pub(crate) fn route_extended_connect(&self, request: &mut Request) -> Routed {
         self.route_as(request, true)
     }

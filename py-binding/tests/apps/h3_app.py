@@ -1,8 +1,8 @@
 """The HTTP/3 tests' apps: an ASGI one (``tests.apps.h3_app:asgi``, run by the ``weft``
 command) and a decorator one (``python -m tests.apps.h3_app PORT CERTFILE KEYFILE``,
 run by ``App.run(h3=True)``). Each answers with the request's HTTP version, echoes a
-POST body and streams a response in pieces; the decorator app also echoes WebSocket
-messages (over HTTP/3, an extended CONNECT, RFC 9220)."""
+POST body and streams a response in pieces; both echo WebSocket messages on /ws (over
+HTTP/3, an extended CONNECT, RFC 9220)."""
 
 import asyncio
 import json
@@ -22,6 +22,19 @@ async def asgi(scope, receive, send):
             await send({"type": f"lifespan.{kind}.complete"})
             if kind == "shutdown":
                 return
+    if scope["type"] == "websocket":
+        # Over HTTP/3 the handshake was an extended CONNECT (RFC 9220).
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") is not None:
+                text = f"echo:{message['text']}" if message["text"] != "version" else scope["http_version"]
+                await send({"type": "websocket.send", "text": text})
+            else:
+                await send({"type": "websocket.send", "bytes": message["bytes"]})
     body = b""
     while True:
         message = await receive()

@@ -25,7 +25,7 @@ pub enum InterimError {
     /// answer to `Expect`, and 101 switches protocols (RFC 9110 §15.2).
     #[error("status {0} cannot be sent as an informational response")]
     InvalidStatus(u16),
-    /// [`MAX_QUEUED`] heads are already waiting to be written.
+    /// The most heads a request may queue (sixteen) are already waiting to be written.
     #[error("too many informational responses waiting to be sent")]
     Full,
     /// The final response was already made, or the connection is gone.

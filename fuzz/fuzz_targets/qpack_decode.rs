@@ -7,13 +7,16 @@
 use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use qpack::{Decoder, Encoder, Header};
+use qpack::{Decoder, Encoder, Field, Header};
 
 #[derive(Debug, Arbitrary)]
 enum Step {
     EncoderStream(Vec<u8>),
     Section(u8, Vec<u8>),
+    /// The same through `decode_with`, whose sink sees each field.
+    SectionLent(u8, Vec<u8>),
     Resume(u8),
+    ResumeLent(u8),
     Cancel(u8),
     Poll,
     /// The encoder encodes, then reads these decoder-stream bytes.
@@ -47,8 +50,20 @@ fuzz_target!(|input: Input| {
             Step::Section(stream, bytes) => {
                 let _ = decoder.decode(u64::from(stream), Bytes::from(bytes));
             }
+            Step::SectionLent(stream, bytes) => {
+                let mut size = 0usize;
+                let mut sink = |field: Field<'_>| size += field.size();
+                let _ = decoder.decode_with(u64::from(stream), Bytes::from(bytes), &mut sink);
+                assert!(size <= usize::from(input.max_section));
+            }
             Step::Resume(stream) => {
                 let _ = decoder.resume(u64::from(stream));
+            }
+            Step::ResumeLent(stream) => {
+                let mut size = 0usize;
+                let mut sink = |field: Field<'_>| size += field.size();
+                let _ = decoder.resume_with(u64::from(stream), &mut sink);
+                assert!(size <= usize::from(input.max_section));
             }
             Step::Cancel(stream) => decoder.cancel_stream(u64::from(stream)),
             Step::Poll => while decoder.poll_transmit().is_some() {},

@@ -1,12 +1,9 @@
 //! Header block encoding (RFC 7541 §3, §6) and the indexing strategy.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
-
 use bytes::{BufMut, BytesMut};
 
 use crate::table::{STATIC, STATIC_LEN, StaticMatch, bytes_eq, entry_size, find_static, hash};
-use crate::{Header, InsertionHistory, encode_integer, huffman};
+use crate::{EncoderTable, Header, TableMatch, encode_integer, huffman};
 
 /// The most table space the encoder uses, whatever the peer allows: RFC 7541
 /// §4.2 lets an encoder use less than the maximum, and this bounds what one
@@ -104,12 +101,12 @@ impl Encoder {
 
     /// The dynamic table's current size limit.
     pub fn table_capacity(&self) -> usize {
-        self.table.capacity
+        self.table.capacity()
     }
 
     /// The bytes the dynamic table's entries count for (RFC 7541 §4.1).
     pub fn table_size(&self) -> usize {
-        self.table.size
+        self.table.size()
     }
 
     /// Appends one header block holding `headers`, in order, to `dst`.
@@ -124,12 +121,15 @@ impl Encoder {
         dst: &mut BytesMut,
     ) {
         if let Some(pending) = self.pending_size_update.take() {
-            if pending.smallest < self.table.capacity {
-                self.table.set_capacity(pending.smallest);
+            // Nothing is pinned, so the capacity always changes.
+            if pending.smallest < self.table.capacity() {
+                self.table
+                    .set_capacity(pending.smallest, EncoderTable::NOTHING_PINNED);
                 encode_integer(pending.smallest, 5, 0x20, dst);
             }
-            if pending.latest != self.table.capacity {
-                self.table.set_capacity(pending.latest);
+            if pending.latest != self.table.capacity() {
+                self.table
+                    .set_capacity(pending.latest, EncoderTable::NOTHING_PINNED);
                 encode_integer(pending.latest, 5, 0x20, dst);
             }
         }
@@ -163,24 +163,26 @@ impl Encoder {
         let name_hash = static_match.map_or_else(|| hash(0, name), |found| found.name as u64);
         let field_hash = hash(name_hash, value);
         let dynamic_match = self.table.find(name_hash, field_hash, name, value);
-        if let (false, Some(DynamicMatch::Field(index))) = (sensitive, dynamic_match) {
-            self.table.mark_used(index);
-            encode_integer(index, 7, 0x80, dst);
+        if let (false, Some(TableMatch::Field(absolute))) = (sensitive, dynamic_match) {
+            self.table.mark_used(absolute);
+            encode_integer(self.index_of(absolute), 7, 0x80, dst);
             return;
         }
         // A static name index never changes and is never larger.
         let name_index = match (static_match, dynamic_match) {
             (Some(StaticMatch { name: index, .. }), _) => Some(index),
-            (None, Some(DynamicMatch::Name(index) | DynamicMatch::Field(index))) => Some(index),
+            (None, Some(TableMatch::Name(absolute) | TableMatch::Field(absolute))) => {
+                Some(self.index_of(absolute))
+            }
             (None, None) => None,
         };
         let size = entry_size(name.len(), value.len());
         let index_it = !sensitive
             && self.indexing
             // Big fields would flush the table for little chance of reuse.
-            && size <= self.table.capacity / 4 * 3
+            && size <= self.table.capacity() / 4 * 3
             && policy & RARELY_REPEATS == 0
-            && (!self.name_policies || self.table.history.worth_indexing(name_hash, field_hash));
+            && (!self.name_policies || self.table.history_mut().worth_indexing(name_hash, field_hash));
         let (flags, prefix_bits) = if index_it {
             (0x40, 6)
         } else if sensitive {
@@ -196,9 +198,19 @@ impl Encoder {
             }
         }
         self.write_string(value, dst);
-        if index_it {
+        // Indexed fields take at most three quarters of the capacity, and
+        // nothing is pinned: there is always room.
+        if index_it && self.table.make_room(size, EncoderTable::NOTHING_PINNED) {
             self.table.insert(name, value, name_hash, field_hash);
         }
+    }
+
+    /// The index of HPACK's index space (RFC 7541 §2.3.3) of the entry with
+    /// absolute index `absolute`: the dynamic table follows the static one,
+    /// newest entry first.
+    fn index_of(&self, absolute: u64) -> usize {
+        let age = self.table.insert_count().saturating_sub(absolute + 1);
+        STATIC_LEN + 1 + usize::try_from(age).unwrap_or(usize::MAX - STATIC_LEN - 1)
     }
 
     /// Writes a string literal (RFC 7541 §5.2), Huffman-coded when enabled and
@@ -289,199 +301,6 @@ const STATIC_POLICY: [u8; STATIC_LEN + 1] = {
     }
     policy
 };
-
-/// A match in the encoder's dynamic table, as a combined index.
-#[derive(Debug, Clone, Copy)]
-enum DynamicMatch {
-    Field(usize),
-    Name(usize),
-}
-
-/// The encoder's copy of the peer decoder's dynamic table, indexed by hash.
-///
-/// Names and values are copied into one buffer rather than held as `Bytes`:
-/// a copy of a short string is cheaper than the two atomic reference count
-/// updates a clone and its eviction cost, and lookups then compare against
-/// memory that is already in cache.
-#[derive(Debug)]
-struct EncoderTable {
-    /// Newest first, so combined index 62 is `entries[0]`.
-    entries: VecDeque<Entry>,
-    size: usize,
-    capacity: usize,
-    /// Entries ever inserted; the newest entry's id is `inserted - 1`. Ids
-    /// never repeat, so a stale id in a map is detected by range.
-    inserted: u64,
-    /// Field hash → id of the newest entry with that name and value.
-    by_field: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
-    /// Name hash → id of the newest entry with that name.
-    by_name: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
-    /// Each entry's name then value, oldest first. Evicted bytes at the front
-    /// are dropped in bulk once they are at least half of the buffer.
-    data: Vec<u8>,
-    /// The position in the stream of all inserted bytes where `data` starts.
-    data_base: u64,
-    /// What eviction shows about which names' entries get used.
-    history: InsertionHistory,
-}
-
-#[derive(Debug)]
-struct Entry {
-    /// Position of the name in the stream of inserted bytes; the value
-    /// follows it.
-    start: u64,
-    name_len: usize,
-    value_len: usize,
-    name_hash: u64,
-    field_hash: u64,
-    /// Whether the entry has been sent as an index since it was inserted.
-    used: bool,
-}
-
-impl EncoderTable {
-    fn new(capacity: usize) -> Self {
-        Self {
-            entries: VecDeque::new(),
-            size: 0,
-            capacity,
-            inserted: 0,
-            by_field: HashMap::default(),
-            by_name: HashMap::default(),
-            data: Vec::new(),
-            data_base: 0,
-            history: InsertionHistory::default(),
-        }
-    }
-
-    /// The entry with `id` and its combined index, if it is still in the table.
-    fn entry(&self, id: u64) -> Option<(&Entry, usize)> {
-        let age = usize::try_from(self.inserted.checked_sub(id)?.checked_sub(1)?).ok()?;
-        Some((self.entries.get(age)?, crate::table::STATIC_LEN + 1 + age))
-    }
-
-    /// The name and value bytes of an entry.
-    fn fields(&self, entry: &Entry) -> Option<(&[u8], &[u8])> {
-        let start = usize::try_from(entry.start.checked_sub(self.data_base)?).ok()?;
-        let name_end = start.checked_add(entry.name_len)?;
-        let bytes = self
-            .data
-            .get(start..name_end.checked_add(entry.value_len)?)?;
-        Some(bytes.split_at(entry.name_len))
-    }
-
-    /// Records that the entry at combined `index` was referred to.
-    fn mark_used(&mut self, index: usize) {
-        if let Some(entry) = index
-            .checked_sub(STATIC_LEN + 1)
-            .and_then(|age| self.entries.get_mut(age))
-        {
-            entry.used = true;
-        }
-    }
-
-    fn find(
-        &self,
-        name_hash: u64,
-        field_hash: u64,
-        name: &[u8],
-        value: &[u8],
-    ) -> Option<DynamicMatch> {
-        if let Some((entry, index)) = self
-            .by_field
-            .get(&field_hash)
-            .and_then(|&id| self.entry(id))
-            && self.fields(entry) == Some((name, value))
-        {
-            return Some(DynamicMatch::Field(index));
-        }
-        let (entry, index) = self
-            .by_name
-            .get(&name_hash)
-            .and_then(|&id| self.entry(id))?;
-        (self.fields(entry)?.0 == name).then_some(DynamicMatch::Name(index))
-    }
-
-    fn insert(&mut self, name: &[u8], value: &[u8], name_hash: u64, field_hash: u64) {
-        let size = entry_size(name.len(), value.len());
-        if size > self.capacity {
-            // The decoder empties its table here too (RFC 7541 §4.4).
-            self.evict_to(0);
-            return;
-        }
-        self.evict_to(self.capacity - size);
-        let id = self.inserted;
-        self.inserted += 1;
-        self.size += size;
-        self.by_field.insert(field_hash, id);
-        self.by_name.insert(name_hash, id);
-        let start = self.data_base + self.data.len() as u64;
-        self.data.extend_from_slice(name);
-        self.data.extend_from_slice(value);
-        self.entries.push_front(Entry {
-            start,
-            name_len: name.len(),
-            value_len: value.len(),
-            name_hash,
-            field_hash,
-            used: false,
-        });
-    }
-
-    fn set_capacity(&mut self, capacity: usize) {
-        self.capacity = capacity;
-        self.evict_to(capacity);
-    }
-
-    fn evict_to(&mut self, target: usize) {
-        while self.size > target {
-            let oldest_id = self.inserted - self.entries.len() as u64;
-            let Some(entry) = self.entries.pop_back() else {
-                self.size = 0;
-                break;
-            };
-            self.size -= entry_size(entry.name_len, entry.value_len);
-            self.history.record_eviction(entry.name_hash, entry.used);
-            // Only forget the hash if no newer entry has taken it over.
-            if self.by_field.get(&entry.field_hash) == Some(&oldest_id) {
-                self.by_field.remove(&entry.field_hash);
-            }
-            if self.by_name.get(&entry.name_hash) == Some(&oldest_id) {
-                self.by_name.remove(&entry.name_hash);
-            }
-        }
-        // Drop the evicted bytes once they are the larger part of the buffer,
-        // so each byte is moved at most once on average.
-        let live_start = self
-            .entries
-            .back()
-            .map_or(self.data_base + self.data.len() as u64, |oldest| {
-                oldest.start
-            });
-        let dead = usize::try_from(live_start - self.data_base).unwrap_or(0);
-        if dead > 0 && dead >= self.data.len() / 2 {
-            self.data.drain(..dead.min(self.data.len()));
-            self.data_base = live_start;
-        }
-    }
-}
-
-/// A `Hasher` for keys that already are well-mixed hashes.
-#[derive(Debug, Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = hash(self.0, bytes);
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 
 mod decoder;
 mod encoder;
+mod encoder_table;
 mod error;
 mod history;
 pub mod huffman;
@@ -20,6 +21,7 @@ use bytes::BytesMut;
 
 pub use decoder::{DEFAULT_MAX_HEADER_LIST_SIZE, Decoder};
 pub use encoder::{Encoder, MAX_ENCODER_TABLE_SIZE, RARELY_REPEATING_NAMES, SENSITIVE_NAMES};
+pub use encoder_table::{EncoderTable, TableMatch};
 pub use error::DecodeError;
 pub use history::InsertionHistory;
 pub use integer::{decode_integer_up_to, encode_integer};

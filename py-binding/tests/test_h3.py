@@ -1,7 +1,8 @@
 """HTTP/3 from Python: ``weft app:app --h3`` (ASGI) and ``App.run(h3=True)``
 (decorators) answer aioquic's HTTP/3 client over QUIC on the TLS port, with
-``http_version`` "3", request bodies and streamed responses; without TLS, ``--h3`` is
-refused with the reason."""
+``http_version`` "3", request bodies and streamed responses, and decorator WebSocket
+routes over extended CONNECT (RFC 9220); without TLS, ``--h3`` is refused with the
+reason."""
 
 import asyncio
 import json
@@ -13,14 +14,15 @@ import httpx
 import pytest
 from aioquic.asyncio import connect
 from aioquic.asyncio.protocol import QuicConnectionProtocol
-from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.connection import H3_ALPN, H3Connection, Setting
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
 from .apps.h3_app import PIECES
 from .conftest import PACKAGE_DIR, ServerProcess, free_port
-from .test_cli import pki  # noqa: F401  (the fixture: a test authority and a server certificate)
 
 
 class Response:
@@ -30,6 +32,8 @@ class Response:
         #: The size of each DATA payload as it arrived.
         self.pieces = []
         self.done = asyncio.get_running_loop().create_future()
+        #: Set whenever something arrives on the stream.
+        self.arrived = asyncio.Event()
 
 
 class H3Client(QuicConnectionProtocol):
@@ -54,6 +58,7 @@ class H3Client(QuicConnectionProtocol):
             elif isinstance(e, DataReceived) and e.data:
                 r.body += e.data
                 r.pieces.append(len(e.data))
+            r.arrived.set()
             if e.stream_ended and not r.done.done():
                 r.done.set_result(r)
 
@@ -83,8 +88,10 @@ def over_h3(pki, port, exchange):
     return asyncio.run(main())
 
 
-async def the_checks(client):
-    """GET, a POST with a 300 KiB body echoed, and a streamed response."""
+async def the_checks(client, websocket_routes=None):
+    """GET, a POST with a 300 KiB body echoed, and a streamed response; the server
+    offers extended CONNECT (RFC 9220) exactly when the app has WebSocket routes
+    (`websocket_routes`, unchecked if None)."""
     r = await client.request(b"GET", b"/version")
     assert r.headers[b":status"] == b"200", r.headers
     answer = json.loads(bytes(r.body))
@@ -101,7 +108,45 @@ async def the_checks(client):
     assert bytes(r.body) == b"".join(PIECES)
     # The pieces were sent 20 ms apart: they arrive as they are produced, not at the end.
     assert len(r.pieces) >= 3, r.pieces
+    if websocket_routes is not None:
+        settings = client.h3.received_settings
+        assert settings.get(Setting.ENABLE_CONNECT_PROTOCOL, 0) == int(websocket_routes), settings
     return answer
+
+
+async def websocket_echo(client):
+    """A decorator WebSocket route over an extended CONNECT: text and binary echoed,
+    then the closing handshake, wsproto speaking WebSocket on the request stream."""
+    sid = client._quic.get_next_available_stream_id()
+    fields = [(b":method", b"CONNECT"), (b":protocol", b"websocket"), (b":scheme", b"https")]
+    fields += [(b":authority", b"localhost"), (b":path", b"/ws"), (b"sec-websocket-version", b"13")]
+    r = client.responses[sid] = Response()
+    ws = Connection(ConnectionType.CLIENT)
+    client.h3.send_headers(sid, fields, end_stream=False)
+    client.transmit()
+
+    async def exchange(event, expected):
+        """Sends `event`, then waits for `expected` wsproto events from the server."""
+        client.h3.send_data(sid, ws.send(event), end_stream=False)
+        client.transmit()
+        got = []
+        while len(got) < expected:
+            while not r.body:
+                await asyncio.wait_for(r.arrived.wait(), 20)
+                r.arrived.clear()
+            ws.receive_data(bytes(r.body))
+            r.body.clear()
+            got.extend(ws.events())
+        return got
+
+    await asyncio.wait_for(r.arrived.wait(), 20)
+    assert r.headers[b":status"] == b"200", r.headers
+    [text] = await exchange(TextMessage(data="hello"), 1)
+    assert text.data == "echo:hello", text
+    [data] = await exchange(BytesMessage(data=b"\x00\x01" * 1000), 1)
+    assert data.data == b"\x00\x01" * 1000
+    [close] = await exchange(CloseConnection(code=1000), 1)
+    assert isinstance(close, CloseConnection) and close.code == 1000, close
 
 
 def tls_flags(pki):
@@ -121,16 +166,31 @@ def test_asgi_app_over_h3_with_the_weft_command(pki):
 def test_decorator_app_over_h3_with_app_run(pki):
     port = free_port()
     with ServerProcess(["-m", "tests.apps.h3_app", str(port), str(pki / "cert.pem"), str(pki / "key.pem")], port):
-        over_h3(pki, port, the_checks)
+        over_h3(pki, port, lambda client: the_checks(client, websocket_routes=True))
+        over_h3(pki, port, websocket_echo)
 
 
 def test_h3_bind_moves_http3_to_another_udp_port(pki):
     port, udp = free_port(), free_port()
-    flags = ["--h3-bind", f"127.0.0.1:{udp}", *tls_flags(pki)]
+    # Without WebSocket (--ws none), no extended CONNECT is offered.
+    flags = ["--h3-bind", f"127.0.0.1:{udp}", "--ws", "none", *tls_flags(pki)]
     with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", "--port", str(port), *flags], port):
-        over_h3(pki, udp, the_checks)
+        over_h3(pki, udp, lambda client: the_checks(client, websocket_routes=False))
         r = httpx.get(f"https://localhost:{port}/version", verify=ssl.create_default_context(cafile=str(pki / "ca.pem")))
         assert r.headers["alt-svc"] == f'h3=":{udp}"; ma=86400'
+
+
+def test_worker_processes_share_the_udp_port(pki):
+    # Each worker process binds its own UDP socket on the port of the listening socket
+    # the supervisor hands it: SO_REUSEPORT lets them share it, and the kernel keeps a
+    # client's datagrams on one socket.
+    port = free_port()
+    flags = ["--port", str(port), "--workers", "2", "--h3", *tls_flags(pki)]
+    with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", *flags], port) as server:
+        for _ in range(6):
+            over_h3(pki, port, the_checks)
+    log = server.output()
+    assert log.count(f"serving HTTP/3 on udp://127.0.0.1:{port}") == 2, log
 
 
 def refused(*flags):

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bytes::{Bytes, BytesMut};
-use qpack::{Decoded, Decoder, Encoder, Header, STATIC_TABLE};
+use qpack::{Decoded, Decoder, Delivery, Encoder, Field, Header, STATIC_TABLE};
 
 const CAPACITY: u64 = 4096;
 const BLOCKED: u64 = 100;
@@ -83,8 +83,14 @@ fn write_corpus(stories: &[Story], path: &Path) {
 /// section, and its field count.
 type Encoded = Vec<Vec<(Bytes, Bytes, usize)>>;
 
+/// Reads an encoding as the C harness does: the whole file in one buffer,
+/// each section and encoder-stream piece a slice of it, in order. The buffer
+/// is static, so that handing a section over (a `Bytes` clone, which the
+/// passes need because they decode the same input again and again, and a
+/// connection does not: it moves the frame's buffer in) costs nothing, as
+/// the harness passes a pointer.
 fn read_encoded(path: &Path) -> Encoded {
-    let data = std::fs::read(path).unwrap();
+    let data: &'static [u8] = Vec::leak(std::fs::read(path).unwrap());
     let mut at = 0;
     let u32_at = |at: &mut usize| {
         let value = u32::from_le_bytes(data[*at..*at + 4].try_into().unwrap()) as usize;
@@ -98,10 +104,10 @@ fn read_encoded(path: &Path) -> Encoded {
             (0..cases)
                 .map(|_| {
                     let len = u32_at(&mut at);
-                    let stream = Bytes::copy_from_slice(&data[at..at + len]);
+                    let stream = Bytes::from_static(&data[at..at + len]);
                     at += len;
                     let len = u32_at(&mut at);
-                    let section = Bytes::copy_from_slice(&data[at..at + len]);
+                    let section = Bytes::from_static(&data[at..at + len]);
                     at += len;
                     (stream, section, u32_at(&mut at))
                 })
@@ -170,22 +176,58 @@ fn encode_pass(stories: &[Story], keep: Option<&mut Encoded>) -> usize {
     total
 }
 
-fn decode_pass(encoded: &Encoded) -> usize {
+/// What weft's decoder does with each field in a decode pass.
+#[derive(Clone, Copy, Debug)]
+enum Sink {
+    /// `Decoder::decode`: a `Vec<Header>` per section, each name and value a
+    /// `Bytes` (a static string, a shared slice of the section or of a table
+    /// entry, or a Huffman decoding copied into the decoder's arena).
+    Headers,
+    /// `Decoder::decode_with` and a sink that copies each name and value into
+    /// one buffer of the caller's, reused: what ls-qpack does with every
+    /// field (it decodes or copies name and value into the buffer its
+    /// `dhi_prepare_decode` callback hands it, then calls
+    /// `dhi_process_header`, which in the harness counts the field).
+    Copy,
+}
+
+fn decode_pass(encoded: &Encoded, sink: Sink) -> usize {
     let mut fields = 0;
+    let mut buffer: Vec<u8> = Vec::with_capacity(1 << 16);
     for story in encoded {
         let mut decoder = Decoder::new(CAPACITY as usize, BLOCKED as usize);
         for (number, (stream, section, expected)) in story.iter().enumerate() {
             if !stream.is_empty() {
                 decoder.recv_encoder_stream(stream).unwrap();
             }
-            match decoder.decode(4 * number as u64, section.clone()).unwrap() {
-                Decoded::Fields(decoded) => {
-                    assert_eq!(decoded.len(), *expected);
-                    fields += decoded.len();
-                    black_box(decoded);
+            let stream_id = 4 * number as u64;
+            let decoded = match sink {
+                Sink::Headers => match decoder.decode(stream_id, section.clone()).unwrap() {
+                    Decoded::Fields(decoded) => {
+                        let count = decoded.len();
+                        black_box(decoded);
+                        count
+                    }
+                    Decoded::Blocked => panic!("blocked with the encoder stream delivered first"),
+                },
+                Sink::Copy => {
+                    let mut count = 0;
+                    let mut copy = |field: Field<'_>| {
+                        buffer.clear();
+                        buffer.extend_from_slice(field.name());
+                        buffer.extend_from_slice(field.value());
+                        black_box(&buffer);
+                        count += 1;
+                    };
+                    let delivery = decoder
+                        .decode_with(stream_id, section.clone(), &mut copy)
+                        .unwrap();
+                    assert_eq!(delivery, Delivery::Complete);
+                    count
                 }
-                Decoded::Blocked => panic!("blocked with the encoder stream delivered first"),
-            }
+            };
+            assert_eq!(decoded, *expected);
+            fields += decoded;
             while let Some(bytes) = decoder.poll_transmit() {
                 black_box(bytes);
             }
@@ -298,6 +340,7 @@ fn main() {
     let mut weft_encoded = Vec::new();
     let weft_bytes = encode_pass(&stories, Some(&mut weft_encoded));
     write_encoded(&weft_encoded, &weft_encoded_path);
+    let weft_encoded = read_encoded(&weft_encoded_path);
     let (_, ls_bytes) = harness(&[
         "encode",
         corpus.to_str().unwrap(),
@@ -305,21 +348,24 @@ fn main() {
         "1",
     ]);
     let ls_encoded = read_encoded(&ls_encoded_path);
-    assert_eq!(decode_pass(&ls_encoded), fields_total);
-    assert_eq!(decode_pass(&weft_encoded), fields_total);
+    for sink in [Sink::Headers, Sink::Copy] {
+        assert_eq!(decode_pass(&ls_encoded, sink), fields_total);
+        assert_eq!(decode_pass(&weft_encoded, sink), fields_total);
+    }
     let (_, ls_fields) = harness(&["decode", weft_encoded_path.to_str().unwrap(), "1"]);
     assert_eq!(ls_fields as usize, fields_total);
 
-    // QPACK_BENCH_PROFILE=decode or =encode: only weft, in a loop, for a
-    // profiler.
-    match std::env::var("QPACK_BENCH_PROFILE").as_deref() {
-        Ok("decode") => {
-            for _ in 0..300 {
-                black_box(decode_pass(&ls_encoded));
-                black_box(decode_pass(&weft_encoded));
-            }
-            return;
+    // QPACK_BENCH_PROFILE=decode (the copying sink), =decode-headers or
+    // =encode: only weft, in a loop, for a profiler.
+    let profile = |sink| {
+        for _ in 0..300 {
+            black_box(decode_pass(&ls_encoded, sink));
+            black_box(decode_pass(&weft_encoded, sink));
         }
+    };
+    match std::env::var("QPACK_BENCH_PROFILE").as_deref() {
+        Ok("decode") => return profile(Sink::Copy),
+        Ok("decode-headers") => return profile(Sink::Headers),
         Ok("encode") => {
             for _ in 0..300 {
                 black_box(encode_pass(&stories, None));
@@ -328,11 +374,17 @@ fn main() {
         }
         _ => {}
     }
+    let rounds =
+        std::env::var("QPACK_BENCH_ROUNDS").map_or(ROUNDS, |rounds| rounds.parse().unwrap());
     let passes = PASSES.to_string();
     let mut encode_ratios = Vec::new();
-    let mut decode_ratios = Vec::new();
-    let mut decode_weft_input_ratios = Vec::new();
-    for round in 0..ROUNDS {
+    // Per encoding (ls-qpack's, weft's) and per sink (copy, headers).
+    let mut decode_ratios = [[(); 2]; 2].map(|row| row.map(|()| Vec::new()));
+    let encodings = [
+        ("ls-qpack's", &ls_encoded, &ls_encoded_path),
+        ("weft's", &weft_encoded, &weft_encoded_path),
+    ];
+    for round in 0..rounds {
         let (ls_encode, _) = harness(&[
             "encode",
             corpus.to_str().unwrap(),
@@ -342,27 +394,30 @@ fn main() {
         let weft_encode = time_median(|| {
             black_box(encode_pass(&stories, None));
         });
-        let (ls_decode, _) = harness(&["decode", ls_encoded_path.to_str().unwrap(), &passes]);
-        let weft_decode = time_median(|| {
-            black_box(decode_pass(&ls_encoded));
-        });
-        let (ls_decode_weft, _) =
-            harness(&["decode", weft_encoded_path.to_str().unwrap(), &passes]);
-        let weft_decode_weft = time_median(|| {
-            black_box(decode_pass(&weft_encoded));
-        });
-        println!(
-            "round {round}: encode weft {:.2} ms ls-qpack {:.2} ms | decode (ls-qpack's encoding) weft {:.2} ms ls-qpack {:.2} ms | decode (weft's encoding) weft {:.2} ms ls-qpack {:.2} ms",
+        let mut line = format!(
+            "round {round}: encode weft {:.2} ms ls-qpack {:.2} ms",
             weft_encode / 1e6,
-            ls_encode / 1e6,
-            weft_decode / 1e6,
-            ls_decode / 1e6,
-            weft_decode_weft / 1e6,
-            ls_decode_weft / 1e6,
+            ls_encode / 1e6
         );
         encode_ratios.push(ls_encode / weft_encode);
-        decode_ratios.push(ls_decode / weft_decode);
-        decode_weft_input_ratios.push(ls_decode_weft / weft_decode_weft);
+        for (ratios, (name, encoded, path)) in decode_ratios.iter_mut().zip(encodings) {
+            let (ls, _) = harness(&["decode", path.to_str().unwrap(), &passes]);
+            let copy = time_median(|| {
+                black_box(decode_pass(encoded, Sink::Copy));
+            });
+            let headers = time_median(|| {
+                black_box(decode_pass(encoded, Sink::Headers));
+            });
+            line += &format!(
+                " | decode {name}: ls-qpack {:.2} ms, weft copy {:.2} ms, headers {:.2} ms",
+                ls / 1e6,
+                copy / 1e6,
+                headers / 1e6
+            );
+            ratios[0].push(ls / copy);
+            ratios[1].push(ls / headers);
+        }
+        println!("{line}");
     }
     println!(
         "{} stories, {} header lists, {fields_total} fields",
@@ -370,17 +425,16 @@ fn main() {
         stories.iter().map(Vec::len).sum::<usize>()
     );
     println!(
-        "encode: weft is {:.2}x ls-qpack (median of {ROUNDS} rounds, ls-qpack time / weft time)",
+        "encode: weft is {:.2}x ls-qpack (median of {rounds} rounds, ls-qpack time / weft time)",
         median(encode_ratios)
     );
-    println!(
-        "decode of ls-qpack's encoding: weft is {:.2}x ls-qpack",
-        median(decode_ratios)
-    );
-    println!(
-        "decode of weft's encoding: weft is {:.2}x ls-qpack",
-        median(decode_weft_input_ratios)
-    );
+    for ((name, _, _), [copy, headers]) in encodings.iter().zip(decode_ratios) {
+        println!(
+            "decode of {name} encoding: weft is {:.2}x ls-qpack copying each field into a buffer as ls-qpack does, {:.2}x building a Vec<Header>",
+            median(copy),
+            median(headers)
+        );
+    }
     let h3 = h3_static_only_size(&stories);
     let weft_static = static_only_weft_size(&stories);
     println!(

@@ -5,9 +5,11 @@ use bytes::{Bytes, BytesMut};
 
 use crate::Header;
 use crate::error::{DecodeError, EncoderStreamError};
+use crate::section::{Prefix, SectionLines, section_error};
+use crate::sink::{FieldSink, HeaderList};
 use crate::static_table::STATIC;
 use crate::table::{DynamicTable, entry_size};
-use crate::wire::{WireError, read_integer, read_string, string_bytes, write_integer};
+use crate::wire::{Span, WireError, read_integer, read_literal, write_integer};
 
 /// The default limit on a decoded field section (name + value + 32 per
 /// field): generous for real traffic, yet a bound on what one section can
@@ -27,21 +29,23 @@ pub enum Decoded {
     Blocked,
 }
 
+/// What [`Decoder::decode_with`] did with a field section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Delivery {
+    /// Every field went to the sink.
+    Complete,
+    /// The section waits for inserts, as with [`Decoded::Blocked`];
+    /// [`Decoder::resume_with`] delivers it.
+    Blocked,
+}
+
 /// A field section waiting for inserts.
 #[derive(Debug)]
 struct BlockedSection {
     stream_id: u64,
     prefix: Prefix,
     block: Bytes,
-}
-
-/// What a section's prefix says (RFC 9204 §4.5.1), and where its field
-/// lines start.
-#[derive(Debug, Clone, Copy)]
-struct Prefix {
-    required_insert_count: u64,
-    base: u64,
-    lines_start: usize,
 }
 
 /// Decodes field sections and reads the peer's encoder stream, keeping the
@@ -72,8 +76,11 @@ pub struct Decoder {
     partial_instruction: BytesMut,
     /// Decoder-stream bytes not yet polled.
     transmit: BytesMut,
-    /// Where Huffman-coded strings are decoded to.
-    scratch: BytesMut,
+    /// Where Huffman-coded strings are decoded to, reused for every string.
+    scratch: Vec<u8>,
+    /// Where [`Decoder::decode`] copies decoded strings to, for the
+    /// [`Header`]s it returns: many fields share one allocation.
+    arena: BytesMut,
 }
 
 impl Decoder {
@@ -91,7 +98,8 @@ impl Decoder {
             known_received_count: 0,
             partial_instruction: BytesMut::new(),
             transmit: BytesMut::new(),
-            scratch: BytesMut::new(),
+            scratch: Vec::new(),
+            arena: BytesMut::new(),
         }
     }
 
@@ -132,14 +140,36 @@ impl Decoder {
     }
 
     /// Decodes the field section of a HEADERS frame on `stream_id`
-    /// (RFC 9204 §4.5).
+    /// (RFC 9204 §4.5) into owned [`Header`]s.
     ///
     /// A section that needs inserts not yet received is kept and reported
     /// [`Decoded::Blocked`], or refused with
     /// [`DecodeError::TooManyBlockedStreams`] past the blocked-streams limit.
     /// A decoded section that referred to the dynamic table is acknowledged
-    /// on the decoder stream (§4.4.1).
+    /// on the decoder stream (§4.4.1). [`Decoder::decode_with`] does the same
+    /// without building a list.
     pub fn decode(&mut self, stream_id: u64, block: Bytes) -> Result<Decoded, DecodeError> {
+        let mut fields = Vec::with_capacity(field_count_estimate(&block));
+        let delivery = self.collect_headers(&mut fields, |decoder, sink| {
+            decoder.decode_with(stream_id, block, sink)
+        })?;
+        Ok(match delivery {
+            Delivery::Complete => Decoded::Fields(fields),
+            Delivery::Blocked => Decoded::Blocked,
+        })
+    }
+
+    /// Decodes the field section of a HEADERS frame on `stream_id`
+    /// (RFC 9204 §4.5), handing each field to `sink` as it is read: no
+    /// allocation or reference count per field. Blocking, limits, errors and
+    /// acknowledgments are those of [`Decoder::decode`]; a blocked section is
+    /// delivered later by [`Decoder::resume_with`].
+    pub fn decode_with<S: FieldSink + ?Sized>(
+        &mut self,
+        stream_id: u64,
+        block: Bytes,
+        sink: &mut S,
+    ) -> Result<Delivery, DecodeError> {
         let prefix = self.read_prefix(&block)?;
         if prefix.required_insert_count > self.table.insert_count() {
             let already_blocked = self
@@ -154,16 +184,35 @@ impl Decoder {
                 prefix,
                 block,
             });
-            return Ok(Decoded::Blocked);
+            return Ok(Delivery::Blocked);
         }
-        self.decode_lines(stream_id, &block, prefix)
-            .map(Decoded::Fields)
+        self.decode_lines(stream_id, &block, prefix, sink)?;
+        Ok(Delivery::Complete)
     }
 
     /// Decodes the oldest section blocked on `stream_id` once the inserts it
     /// needs have arrived; `None` while it is still blocked, or if no section
     /// of that stream was blocked.
     pub fn resume(&mut self, stream_id: u64) -> Option<Result<Vec<Header>, DecodeError>> {
+        let block = &self
+            .blocked
+            .iter()
+            .find(|section| section.stream_id == stream_id)?
+            .block;
+        let mut fields = Vec::with_capacity(field_count_estimate(block));
+        let resumed = self.collect_headers(&mut fields, |decoder, sink| {
+            decoder.resume_with(stream_id, sink)
+        })?;
+        Some(resumed.map(|()| fields))
+    }
+
+    /// [`Decoder::resume`], handing the fields to `sink` as
+    /// [`Decoder::decode_with`] does.
+    pub fn resume_with<S: FieldSink + ?Sized>(
+        &mut self,
+        stream_id: u64,
+        sink: &mut S,
+    ) -> Option<Result<(), DecodeError>> {
         let insert_count = self.table.insert_count();
         let at = self
             .blocked
@@ -173,7 +222,25 @@ impl Decoder {
             return None;
         }
         let section = self.blocked.remove(at);
-        Some(self.decode_lines(stream_id, &section.block, section.prefix))
+        Some(self.decode_lines(stream_id, &section.block, section.prefix, sink))
+    }
+
+    /// Runs `decode` with a sink that turns each field into a [`Header`]
+    /// pushed on `fields`, its decoded strings sharing the decoder's arena.
+    fn collect_headers<T>(
+        &mut self,
+        fields: &mut Vec<Header>,
+        decode: impl FnOnce(&mut Self, &mut HeaderList<'_>) -> T,
+    ) -> T {
+        let mut arena = std::mem::take(&mut self.arena);
+        let mut sink = HeaderList {
+            fields: std::mem::take(fields),
+            arena: &mut arena,
+        };
+        let result = decode(self, &mut sink);
+        *fields = sink.fields;
+        self.arena = arena;
+        result
     }
 
     /// Forgets what is blocked on `stream_id` and tells the encoder that the
@@ -295,153 +362,42 @@ impl Decoder {
     }
 
     /// Decodes the field lines of a section whose inserts have all arrived
-    /// (RFC 9204 §4.5.2 to §4.5.6).
-    fn decode_lines(
+    /// (RFC 9204 §4.5.2 to §4.5.6), then acknowledges it (§4.4.1). A section
+    /// over the size limit is cancelled instead (§4.4.2): its message will
+    /// not be read, so its references must not hold entries in the encoder's
+    /// table.
+    fn decode_lines<S: FieldSink + ?Sized>(
         &mut self,
         stream_id: u64,
         block: &Bytes,
         prefix: Prefix,
-    ) -> Result<Vec<Header>, DecodeError> {
-        let Prefix {
-            required_insert_count,
-            base,
-            lines_start,
-        } = prefix;
-        let mut cursor = lines_start;
-        // Fields take six to eight bytes on average in the raw-data stories;
-        // room for a few more saves growing the list for most sections.
-        let mut fields =
-            Vec::with_capacity(block.len().saturating_sub(lines_start).min(1024) / 8 + 4);
-        let mut section_size = 0usize;
-        let mut largest_reference: Option<u64> = None;
-        let max = self.max_field_section_size;
-        while let Some(&first) = block.get(cursor) {
-            let field = if first & 0x80 != 0 {
-                // Indexed Field Line (§4.5.2).
-                let index = read_integer(block, &mut cursor, 6).map_err(section_error)?;
-                if first & 0x40 != 0 {
-                    let (name, value) = static_entry(index)?;
-                    Header::new(Bytes::from_static(name), Bytes::from_static(value))
-                } else {
-                    let absolute = relative_to_absolute(base, index)?;
-                    let (name, value) = self.dynamic_entry(absolute, required_insert_count)?;
-                    largest_reference = largest_reference.max(Some(absolute));
-                    Header::new(name.clone(), value.clone())
+        sink: &mut S,
+    ) -> Result<(), DecodeError> {
+        let required_insert_count = prefix.required_insert_count;
+        let lines = SectionLines {
+            table: &self.table,
+            scratch: &mut self.scratch,
+            block,
+            prefix,
+            max_size: self.max_field_section_size,
+        };
+        match lines.read(sink) {
+            Ok(()) => {
+                if required_insert_count > 0 {
+                    write_integer(stream_id, 7, 0x80, &mut self.transmit);
+                    self.known_received_count =
+                        self.known_received_count.max(required_insert_count);
                 }
-            } else if first & 0x40 != 0 {
-                // Literal Field Line with Name Reference (§4.5.4).
-                let index = read_integer(block, &mut cursor, 4).map_err(section_error)?;
-                let name = if first & 0x10 != 0 {
-                    Bytes::from_static(static_entry(index)?.0)
-                } else {
-                    let absolute = relative_to_absolute(base, index)?;
-                    largest_reference = largest_reference.max(Some(absolute));
-                    self.dynamic_entry(absolute, required_insert_count)?
-                        .0
-                        .clone()
-                };
-                let value =
-                    self.read_value(block, &mut cursor, max - section_size.min(max), name.len())?;
-                literal(name, value, first & 0x20 != 0)
-            } else if first & 0x20 != 0 {
-                // Literal Field Line with Literal Name (§4.5.6).
-                let room = (max - section_size.min(max)).saturating_sub(32);
-                let name = match read_string(block, &mut cursor, 3, room).map_err(section_error)? {
-                    Ok(string) => {
-                        string_bytes(block, string, &mut self.scratch).map_err(section_error)?
-                    }
-                    Err(_) => return Err(self.too_large(stream_id, required_insert_count)),
-                };
-                let value =
-                    self.read_value(block, &mut cursor, max - section_size.min(max), name.len())?;
-                literal(name, value, first & 0x10 != 0)
-            } else if first & 0x10 != 0 {
-                // Indexed Field Line with Post-Base Index (§4.5.3).
-                let index = read_integer(block, &mut cursor, 4).map_err(section_error)?;
-                let absolute = base
-                    .checked_add(index)
-                    .ok_or(DecodeError::InvalidDynamicIndex(index))?;
-                let (name, value) = self.dynamic_entry(absolute, required_insert_count)?;
-                largest_reference = largest_reference.max(Some(absolute));
-                Header::new(name.clone(), value.clone())
-            } else {
-                // Literal Field Line with Post-Base Name Reference (§4.5.5).
-                let index = read_integer(block, &mut cursor, 3).map_err(section_error)?;
-                let absolute = base
-                    .checked_add(index)
-                    .ok_or(DecodeError::InvalidDynamicIndex(index))?;
-                let name = self
-                    .dynamic_entry(absolute, required_insert_count)?
-                    .0
-                    .clone();
-                largest_reference = largest_reference.max(Some(absolute));
-                let value =
-                    self.read_value(block, &mut cursor, max - section_size.min(max), name.len())?;
-                literal(name, value, first & 0x08 != 0)
-            };
-            section_size = section_size.saturating_add(field.size());
-            if section_size > max {
-                return Err(self.too_large(stream_id, required_insert_count));
+                Ok(())
             }
-            fields.push(field);
+            Err(error @ DecodeError::FieldSectionTooLarge(_)) => {
+                if required_insert_count > 0 {
+                    write_integer(stream_id, 6, 0x40, &mut self.transmit);
+                }
+                Err(error)
+            }
+            Err(error) => Err(error),
         }
-        let needed = largest_reference.map_or(0, |largest| largest + 1);
-        if needed != required_insert_count {
-            return Err(DecodeError::RequiredInsertCountMismatch {
-                declared: required_insert_count,
-                needed,
-            });
-        }
-        if required_insert_count > 0 {
-            // Section Acknowledgment (§4.4.1).
-            write_integer(stream_id, 7, 0x80, &mut self.transmit);
-            self.known_received_count = self.known_received_count.max(required_insert_count);
-        }
-        Ok(fields)
-    }
-
-    /// Reads a field's value, refusing it on its length alone when the field
-    /// cannot fit in `room` of the section size limit.
-    fn read_value(
-        &mut self,
-        block: &Bytes,
-        cursor: &mut usize,
-        room: usize,
-        name_len: usize,
-    ) -> Result<Bytes, DecodeError> {
-        let room = room.saturating_sub(entry_size(name_len, 0));
-        match read_string(block, cursor, 7, room).map_err(section_error)? {
-            Ok(string) => string_bytes(block, string, &mut self.scratch).map_err(section_error),
-            Err(_) => Err(DecodeError::FieldSectionTooLarge(
-                self.max_field_section_size,
-            )),
-        }
-    }
-
-    /// The error for a section over the size limit. The section's references
-    /// are released with a Stream Cancellation, as the message will not be
-    /// read (RFC 9204 §2.2.2.2).
-    fn too_large(&mut self, stream_id: u64, required_insert_count: u64) -> DecodeError {
-        if required_insert_count > 0 {
-            write_integer(stream_id, 6, 0x40, &mut self.transmit);
-        }
-        DecodeError::FieldSectionTooLarge(self.max_field_section_size)
-    }
-
-    /// A dynamic entry a section may refer to: below its Required Insert
-    /// Count and not evicted (RFC 9204 §2.2.3).
-    #[inline]
-    fn dynamic_entry(
-        &self,
-        absolute: u64,
-        required_insert_count: u64,
-    ) -> Result<&(Bytes, Bytes), DecodeError> {
-        if absolute >= required_insert_count {
-            return Err(DecodeError::InvalidDynamicIndex(absolute));
-        }
-        self.table
-            .get(absolute)
-            .ok_or(DecodeError::InvalidDynamicIndex(absolute))
     }
 
     /// Applies every complete instruction at the start of `src` and returns
@@ -538,48 +494,23 @@ impl Decoder {
         prefix_bits: u8,
         room: usize,
     ) -> Result<Span, InstructionError> {
-        let string = read_string(src, cursor, prefix_bits, room)?.map_err(|size| {
-            EncoderStreamError::EntryTooLarge {
-                size: size.saturating_add(32),
-                capacity: self.table.capacity(),
-            }
-        })?;
-        if !string.huffman {
-            return Ok(Span::Input(string.start, string.end));
-        }
-        let encoded = src
-            .get(string.start..string.end)
-            .ok_or(InstructionError::Incomplete)?;
-        let start = self.scratch.len();
-        hpack::huffman::decode(encoded, &mut self.scratch)
-            .map_err(|_| EncoderStreamError::InvalidHuffman)?;
-        Ok(Span::Scratch(start, self.scratch.len()))
+        let capacity = self.table.capacity();
+        let span =
+            read_literal(src, cursor, prefix_bits, room, &mut self.scratch)?.map_err(|size| {
+                EncoderStreamError::EntryTooLarge {
+                    size: size.saturating_add(32),
+                    capacity,
+                }
+            })?;
+        Ok(span)
     }
 }
 
-/// Where a string of an encoder-stream instruction is: raw in the input, or
-/// Huffman-decoded into the scratch buffer. Inserts copy straight from there
-/// into the table.
-#[derive(Debug, Clone, Copy)]
-enum Span {
-    Input(usize, usize),
-    Scratch(usize, usize),
-}
-
-impl Span {
-    fn len(self) -> usize {
-        match self {
-            Self::Input(start, end) | Self::Scratch(start, end) => end - start,
-        }
-    }
-
-    fn of<'a>(self, input: &'a [u8], scratch: &'a [u8]) -> &'a [u8] {
-        match self {
-            Self::Input(start, end) => input.get(start..end),
-            Self::Scratch(start, end) => scratch.get(start..end),
-        }
-        .unwrap_or_default()
-    }
+/// Room for the fields of a section: they take six to eight bytes on
+/// average in the raw-data stories, and a few more slots save growing the
+/// list for most sections.
+fn field_count_estimate(block: &[u8]) -> usize {
+    block.len().min(1024) / 8 + 4
 }
 
 /// Inserts an entry the table's capacity allows (RFC 9204 §3.2.2).
@@ -615,37 +546,5 @@ impl From<WireError> for InstructionError {
             WireError::IntegerOverflow => Self::Invalid(EncoderStreamError::IntegerOverflow),
             WireError::InvalidHuffman => Self::Invalid(EncoderStreamError::InvalidHuffman),
         }
-    }
-}
-
-fn section_error(error: WireError) -> DecodeError {
-    match error {
-        WireError::Truncated => DecodeError::Truncated,
-        WireError::IntegerOverflow => DecodeError::IntegerOverflow,
-        WireError::InvalidHuffman => DecodeError::InvalidHuffman,
-    }
-}
-
-fn static_entry(index: u64) -> Result<(&'static [u8], &'static [u8]), DecodeError> {
-    usize::try_from(index)
-        .ok()
-        .and_then(|index| STATIC.get(index))
-        .copied()
-        .ok_or(DecodeError::InvalidStaticIndex(index))
-}
-
-/// A relative index in a field line counts back from the Base (RFC 9204
-/// §3.2.5).
-fn relative_to_absolute(base: u64, index: u64) -> Result<u64, DecodeError> {
-    base.checked_sub(index)
-        .and_then(|next| next.checked_sub(1))
-        .ok_or(DecodeError::InvalidDynamicIndex(index))
-}
-
-fn literal(name: Bytes, value: Bytes, never_indexed: bool) -> Header {
-    Header {
-        name,
-        value,
-        sensitive: never_indexed,
     }
 }

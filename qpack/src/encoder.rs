@@ -8,11 +8,11 @@ use bytes::{Bytes, BytesMut};
 use hpack::{RARELY_REPEATING_NAMES, SENSITIVE_NAMES, bytes_eq};
 
 use crate::Header;
-use crate::encoder_table::{DynamicMatch, EncoderTable};
 use crate::error::DecoderStreamError;
 use crate::static_table::{STATIC, StaticMatch, field_hash, find_static, name_hash};
 use crate::table::entry_size;
 use crate::wire::{WireError, read_integer, write_integer, write_string};
+use hpack::{EncoderTable, TableMatch};
 
 /// The most table space the encoder uses, whatever the peer allows: RFC 9204
 /// §3.2.3 lets an encoder use less than the maximum, and this bounds what one
@@ -111,7 +111,7 @@ impl Encoder {
     /// §3.2.3: the table capacity starts at 0).
     pub fn new() -> Self {
         Self {
-            table: EncoderTable::new(),
+            table: EncoderTable::new(0),
             max_entries: 0,
             max_blocked_streams: 0,
             capacity_limit: MAX_ENCODER_TABLE_CAPACITY,
@@ -288,7 +288,7 @@ impl Encoder {
             return;
         }
         let dynamic_match = self.table.find(name_hash, field_hash, name, value);
-        if let (false, Some(DynamicMatch::Field(absolute))) = (sensitive, dynamic_match)
+        if let (false, Some(TableMatch::Field(absolute))) = (sensitive, dynamic_match)
             && self.usable(absolute, section)
         {
             self.table.mark_used(absolute);
@@ -298,10 +298,14 @@ impl Encoder {
         let size = entry_size(name.len(), value.len());
         let insert = !sensitive
             && self.indexing
-            && !matches!(dynamic_match, Some(DynamicMatch::Field(_)))
+            && !matches!(dynamic_match, Some(TableMatch::Field(_)))
             && size <= self.table.capacity() / 4 * 3
             && policy & RARELY_REPEATS == 0
-            && (!self.name_policies || self.table.history.worth_indexing(name_hash, field_hash))
+            && (!self.name_policies
+                || self
+                    .table
+                    .history_mut()
+                    .worth_indexing(name_hash, field_hash))
             && self.table.make_room(
                 size,
                 self.evictable_below()
@@ -324,7 +328,7 @@ impl Encoder {
                 let flags = 0x50 | if never_indexed { 0x20 } else { 0 };
                 write_integer(index as u64, 4, flags, &mut self.lines);
             }
-            (None, Some(DynamicMatch::Name(absolute) | DynamicMatch::Field(absolute)))
+            (None, Some(TableMatch::Name(absolute) | TableMatch::Field(absolute)))
                 if self.table.contains(absolute) && self.usable(absolute, section) =>
             {
                 section.refer(absolute);
@@ -372,13 +376,13 @@ impl Encoder {
         name: &[u8],
         value: &[u8],
         static_match: Option<StaticMatch>,
-        dynamic_match: Option<DynamicMatch>,
+        dynamic_match: Option<TableMatch>,
     ) {
         match (static_match, dynamic_match) {
             (Some(StaticMatch { name: index, .. }), _) => {
                 write_integer(index as u64, 6, 0xc0, &mut self.transmit);
             }
-            (None, Some(DynamicMatch::Name(absolute) | DynamicMatch::Field(absolute)))
+            (None, Some(TableMatch::Name(absolute) | TableMatch::Field(absolute)))
                 if self.table.contains(absolute) =>
             {
                 let relative = self.table.insert_count() - 1 - absolute;

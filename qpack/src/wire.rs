@@ -2,7 +2,7 @@
 //! which QPACK takes from HPACK (RFC 7541 §5) with prefixes of other widths.
 //! The integer and Huffman codecs are `hpack`'s.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use hpack::{decode_integer_up_to, encode_integer, huffman};
 
 /// The largest integer accepted: QPACK implementations must decode up to 62
@@ -96,30 +96,54 @@ pub(crate) fn read_string(
     }))
 }
 
-/// The bytes of a string literal of `input`: a slice of it when raw, else
-/// decoded into `scratch` and split off, so short strings share allocations.
-#[inline]
-pub(crate) fn string_bytes(
-    input: &Bytes,
-    string: StringRef,
-    scratch: &mut BytesMut,
-) -> Result<Bytes, WireError> {
-    let encoded = input
-        .get(string.start..string.end)
-        .ok_or(WireError::Truncated)?;
-    if !string.huffman {
-        return Ok(input.slice(string.start..string.end));
-    }
-    scratch.clear();
-    if scratch.capacity() < encoded.len() * 2 {
-        scratch.reserve(encoded.len() * 2 + SCRATCH_CHUNK);
-    }
-    huffman::decode(encoded, scratch)?;
-    Ok(scratch.split().freeze())
+/// Where a string literal's bytes are: raw in the input, at `start..end`, or
+/// Huffman-decoded into a scratch buffer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Span {
+    Input(usize, usize),
+    Scratch(usize, usize),
 }
 
-/// How much room to reserve for Huffman-decoded strings at a time.
-const SCRATCH_CHUNK: usize = 4096;
+impl Span {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Self::Input(start, end) | Self::Scratch(start, end) => end - start,
+        }
+    }
+
+    pub(crate) fn of<'a>(self, input: &'a [u8], scratch: &'a [u8]) -> &'a [u8] {
+        match self {
+            Self::Input(start, end) => input.get(start..end),
+            Self::Scratch(start, end) => scratch.get(start..end),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// Reads a string literal as [`read_string`] does and, when it is
+/// Huffman-coded, decodes it after what `scratch` holds.
+#[inline]
+pub(crate) fn read_literal(
+    src: &[u8],
+    cursor: &mut usize,
+    prefix_bits: u8,
+    max_len: usize,
+    scratch: &mut Vec<u8>,
+) -> Result<Result<Span, u64>, WireError> {
+    let string = match read_string(src, cursor, prefix_bits, max_len)? {
+        Ok(string) => string,
+        Err(size) => return Ok(Err(size)),
+    };
+    if !string.huffman {
+        return Ok(Ok(Span::Input(string.start, string.end)));
+    }
+    let encoded = src
+        .get(string.start..string.end)
+        .ok_or(WireError::Truncated)?;
+    let start = scratch.len();
+    huffman::decode_to_vec(encoded, scratch)?;
+    Ok(Ok(Span::Scratch(start, scratch.len())))
+}
 
 /// Appends a string literal: the H bit at `1 << prefix_bits` and the length
 /// in the `prefix_bits` below it, `flags` above. Huffman-coded only when that
@@ -172,17 +196,16 @@ mod tests {
         write_string(b"custom-value", 7, 0, false, &mut dst);
         let input = dst.freeze();
         let mut cursor = 0;
-        let mut scratch = BytesMut::new();
-        let first = read_string(&input, &mut cursor, 5, 100).unwrap().unwrap();
-        assert_eq!(
-            string_bytes(&input, first, &mut scratch).unwrap(),
-            "www.example.com"
-        );
-        let second = read_string(&input, &mut cursor, 7, 100).unwrap().unwrap();
-        assert_eq!(
-            string_bytes(&input, second, &mut scratch).unwrap(),
-            "custom-value"
-        );
+        let mut scratch = Vec::new();
+        let first = read_literal(&input, &mut cursor, 5, 100, &mut scratch)
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.of(&input, &scratch), b"www.example.com");
+        let second = read_literal(&input, &mut cursor, 7, 100, &mut scratch)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(second, Span::Input(..)));
+        assert_eq!(second.of(&input, &scratch), b"custom-value");
         assert_eq!(cursor, input.len());
         // Refused on its length alone when it cannot fit.
         let mut cursor = 0;

@@ -107,6 +107,19 @@ fn oversized_sections_refuse_the_message_only() {
 }
 
 #[test]
+fn a_literal_too_large_for_the_section_releases_its_references() {
+    let mut decoder = with_two_entries();
+    decoder.set_max_field_section_size(60);
+    // :authority www.example.com (57 bytes, dynamic), then :path with a
+    // 200-byte value, refused on its length before its bytes arrive.
+    let error = section(&mut decoder, &[0x02, 0x80, 0x10, 0x51, 0x7f, 0x49]).unwrap_err();
+    assert_eq!(error, DecodeError::FieldSectionTooLarge(60));
+    // The section referred to the dynamic table and will never be
+    // acknowledged: a Stream Cancellation releases it, then the increment.
+    assert_eq!(&decoder.poll_transmit().unwrap()[..], [0x40, 0x02]);
+}
+
+#[test]
 fn encoder_stream_errors() {
     let cases: &[(&[u8], EncoderStreamError)] = &[
         // Capacity 221 > 220.

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use qpack::{Decoded, Decoder, Encoder, Header};
+use qpack::{Decoded, Decoder, Delivery, Encoder, Field, Header};
 
 fn name() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -69,6 +69,25 @@ fn capacity() -> impl Strategy<Value = u64> {
     prop_oneof![Just(0u64), Just(220), Just(4096), 32u64..20_000]
 }
 
+/// A sink keeping owned copies of the fields it is lent.
+fn copies(fields: &mut Vec<Header>) -> impl FnMut(Field<'_>) + '_ {
+    |field| {
+        fields.push(Header {
+            name: Bytes::copy_from_slice(field.name()),
+            value: Bytes::copy_from_slice(field.value()),
+            sensitive: field.is_sensitive(),
+        });
+    }
+}
+
+fn drain(decoder: &mut Decoder) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(bytes) = decoder.poll_transmit() {
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
 fn deliver(queue: &mut VecDeque<u8>, count: usize) -> Vec<u8> {
     let count = count.min(queue.len());
     queue.drain(..count).collect()
@@ -91,6 +110,10 @@ proptest! {
         encoder.apply_settings(capacity, blocked_streams);
         let mut decoder = Decoder::new(capacity as usize, blocked_streams as usize);
         decoder.set_max_field_section_size(usize::MAX);
+        // Fed the same bytes, read through `decode_with`: it must lend the
+        // sink what `decode` returns, and write the same decoder stream.
+        let mut lending = Decoder::new(capacity as usize, blocked_streams as usize);
+        lending.set_max_field_section_size(usize::MAX);
         let mut encoder_stream = VecDeque::new();
         let mut decoder_stream = VecDeque::new();
         // Per stream id, the field lists sent and not yet decoded, in order.
@@ -119,9 +142,18 @@ proptest! {
                     while let Some(bytes) = encoder.poll_transmit() {
                         encoder_stream.extend(bytes);
                     }
+                    let mut lent = Vec::new();
+                    let delivery = lending.decode_with(stream_id, section.clone(), &mut copies(&mut lent));
                     match decoder.decode(stream_id, section) {
-                        Ok(Decoded::Fields(received)) => check(fields, received)?,
-                        Ok(Decoded::Blocked) => waiting[slot].push_back(fields),
+                        Ok(Decoded::Fields(received)) => {
+                            prop_assert_eq!(delivery, Ok(Delivery::Complete));
+                            prop_assert_eq!(&lent, &received);
+                            check(fields, received)?;
+                        }
+                        Ok(Decoded::Blocked) => {
+                            prop_assert_eq!(delivery, Ok(Delivery::Blocked));
+                            waiting[slot].push_back(fields);
+                        }
                         Err(error) => prop_assert!(false, "{error}"),
                     }
                     prop_assert!(decoder.blocked_streams() as u64 <= blocked_streams);
@@ -130,17 +162,21 @@ proptest! {
                     let bytes = deliver(&mut encoder_stream, usize::from(count % 64));
                     let unblocked = decoder.recv_encoder_stream(&bytes);
                     prop_assert!(unblocked.is_ok(), "{:?}", unblocked);
+                    prop_assert_eq!(lending.recv_encoder_stream(&bytes), unblocked.clone());
                     for stream_id in unblocked.unwrap() {
                         let slot = (stream_id % 24 / 4) as usize;
                         let received = decoder.resume(stream_id).unwrap().unwrap();
+                        let mut lent = Vec::new();
+                        prop_assert_eq!(lending.resume_with(stream_id, &mut copies(&mut lent)), Some(Ok(())));
+                        prop_assert_eq!(&lent, &received);
                         check(waiting[slot].pop_front().unwrap(), received)?;
                         next_stream_id[slot] += 24;
                     }
                 }
                 Step::DecoderStream(count) => {
-                    while let Some(bytes) = decoder.poll_transmit() {
-                        decoder_stream.extend(bytes);
-                    }
+                    let acknowledgments = drain(&mut decoder);
+                    prop_assert_eq!(drain(&mut lending), acknowledgments.clone());
+                    decoder_stream.extend(acknowledgments);
                     let bytes = deliver(&mut decoder_stream, usize::from(count % 16));
                     prop_assert_eq!(encoder.recv_decoder_stream(&bytes), Ok(()));
                 }

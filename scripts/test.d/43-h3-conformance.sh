@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `conformance h3` (RFC 9114 / RFC 9204 cases over QUIC) against two servers:
-# 1. server-smol over HTTP/3 (the TLS port, over UDP): every case must pass.
+# 1. server-smol over HTTP/3 (the TLS port, over UDP), with the RFC 9220 (WebSocket
+#    over HTTP/3) cases on its /ws echo: every case must pass.
 # 2. aioquic's HTTP/3 stack (conformance/peers/aioquic_server.py, the pinned version
-#    of conformance/peers/requirements.txt), the independent reference, with the RFC 9220
-#    (WebSocket over HTTP/3) cases that server-smol does not offer yet: every case
+#    of conformance/peers/requirements.txt), the independent reference, with the same
+#    RFC 9220 cases: every case
 #    where aioquic follows the RFC must pass, and the cases where it does not must be
 #    exactly the known deviations listed in conformance/README.md, so that a changed
 #    verdict (ours or aioquic's) fails the stage.
@@ -29,7 +30,8 @@ start_server "$target_dir/debug/server-smol" --workers 1 --bind 127.0.0.1:0 \
 h3=$(server_addr h3)
 echo "43-h3-conformance: conformance h3 against server-smol on $h3 (UDP)"
 status=0
-"$conformance" h3 --target "$h3" --insecure --timeout 5 --post-path /echo >"$work/smol.out" || status=$?
+"$conformance" h3 --target "$h3" --insecure --timeout 5 --post-path /echo --extended-connect /ws \
+    >"$work/smol.out" || status=$?
 cat "$work/smol.out"
 summary=$(tail -n1 "$work/smol.out")
 total=${summary%% tests*}

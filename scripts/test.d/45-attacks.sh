@@ -11,7 +11,7 @@
 # every change; this profile built cold in 4.5 min (2 min of CPU) on a loaded
 # two-core machine, and the tests take about 2 min.
 #
-# By default every test runs, and the tests of weaknesses not yet fixed fail. Two
+# By default every test runs and must pass. Two
 # ways to run less, for a landing that must be green before every fix is in:
 #   WEFT_ATTACKS_EXPECT_FAIL="idle weakness3_h2"  tests with that marker or that text
 #                                 in their name must fail (strict xfail); the stage
@@ -39,11 +39,6 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r scripts/attacks/requirements.txt
 
-# The idle h2c target (2 KiB of memory per idle h2c connection) is not met yet: about
-# 2.1 KiB in process, 2.6 KiB in bench-idle (BENCHMARKS.md, idle connections). Its
-# test runs and must fail; the stage turns red the day it passes, and this default goes
-# then. The HTTP/1.1 target (1 KiB) is met: its test must pass.
-export WEFT_ATTACKS_EXPECT_FAIL=${WEFT_ATTACKS_EXPECT_FAIL-idle_h2c}
 # The idle-connection tests hold thousands of sockets.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 select=()

@@ -1,6 +1,7 @@
 //! Server settings: addresses, workers, TLS, timeouts and limits.
 
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -183,6 +184,11 @@ pub struct ServerConfig {
     /// The HTTP/3 listener: a UDP socket speaking QUIC (RFC 9000) with ALPN `h3`
     /// (RFC 9114), with the TLS listener's certificate. `None` disables it.
     pub h3_bind: Option<SocketAddr>,
+    /// Send and receive several QUIC datagrams per system call where the kernel
+    /// offers it (UDP generic segmentation offload and GRO, Linux 4.18 and 5.0).
+    /// Off, every datagram is one `sendmsg` and one `recvmsg`, as on a kernel
+    /// without them; on, a kernel that refuses turns it off by itself.
+    pub udp_offload: bool,
     /// Certificate for the TLS listener.
     pub tls: TlsSource,
     /// Client certificates on the TLS listener.
@@ -194,6 +200,12 @@ pub struct ServerConfig {
     /// several processes can share one accept queue, and a process that
     /// stops accepting leaves the connections queued to the others.
     pub listener: Option<Arc<TcpListener>>,
+    /// A Unix domain socket that is already listening, served in cleartext
+    /// (HTTP/1.1, and h2c when [`h2c`](Self::h2c) is on) besides the other
+    /// listeners. The caller binds it, so the path, its permissions and its
+    /// removal stay theirs; each worker thread accepts on a duplicate.
+    /// Requests from it have no peer address.
+    pub unix_listener: Option<Arc<UnixListener>>,
     /// Kernel accept queue length of the sockets the server binds itself
     /// (`listen(2)`). Large, because back-pressure at `max_connections`
     /// leaves connections waiting there instead of refusing them.
@@ -221,9 +233,11 @@ impl Default for ServerConfig {
             bind: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             tls_bind: None,
             h3_bind: None,
+            udp_offload: true,
             tls: TlsSource::SelfSigned,
             tls_client_auth: ClientAuth::None,
             listener: None,
+            unix_listener: None,
             backlog: 4096,
             h2c: true,
             workers: 0,

@@ -12,10 +12,10 @@ use http2_proto::PrefaceCheck;
 use smol::lock::SemaphoreGuardArc;
 
 use crate::context::{ConnContext, Shared};
-use crate::io::{TcpIo, with_timeout};
+use crate::io::{Accepted, with_timeout};
 use crate::scratch::ReadBuffers;
 use crate::tls_info::TlsInfo;
-use crate::{h1, h2, listener};
+use crate::{h1, h2};
 
 /// Which listener a connection came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +33,15 @@ pub(crate) enum Transport {
 /// freed once it decided, and TLS and HTTP/2 in boxes paid only by the
 /// connections that use them. Not an `async fn`: its arguments would be
 /// kept apart from what they are moved into.
-pub(crate) fn serve<S: TcpIo>(
+pub(crate) fn serve<S: Accepted>(
     stream: S,
-    peer: SocketAddr,
+    peer: Option<SocketAddr>,
     transport: Transport,
     shared: Arc<Shared>,
     permit: SemaphoreGuardArc,
 ) -> impl Future<Output = ()> {
-    if let Err(error) = listener::tune(stream.tcp()) {
-        tracing::debug!(%peer, %error, "setting socket options");
+    if let Err(error) = stream.tune() {
+        tracing::debug!(?peer, %error, "setting socket options");
     }
     async move {
         let context = ConnContext {
@@ -66,7 +66,7 @@ pub(crate) fn serve<S: TcpIo>(
             Transport::Tls => Box::pin(serve_tls(stream, context)).await,
         };
         if let Err(error) = result {
-            tracing::debug!(%peer, %error, "connection ended with an error");
+            tracing::debug!(?peer, %error, "connection ended with an error");
         }
         drop(permit);
     }
@@ -81,7 +81,7 @@ enum Protocol {
 /// Tells HTTP/2 with prior knowledge (RFC 9113 §3.4) from HTTP/1.1 when
 /// the server accepts h2c; `None`: neither, or the peer left, nothing to
 /// serve. Hands back the connection and the bytes read to find out.
-async fn choose_plain<S: TcpIo>(
+async fn choose_plain<S: Accepted>(
     mut stream: S,
     context: ConnContext,
 ) -> (io::Result<Option<Protocol>>, S, BytesMut, ConnContext) {
@@ -90,7 +90,7 @@ async fn choose_plain<S: TcpIo>(
     (chosen, stream, initial, context)
 }
 
-async fn sniff_protocol<S: TcpIo>(
+async fn sniff_protocol<S: Accepted>(
     stream: &mut S,
     context: &ConnContext,
     initial: &mut BytesMut,
@@ -114,7 +114,7 @@ async fn sniff_protocol<S: TcpIo>(
     })
 }
 
-async fn serve_tls<S: TcpIo>(stream: S, mut context: ConnContext) -> io::Result<()> {
+async fn serve_tls<S: Accepted>(stream: S, mut context: ConnContext) -> io::Result<()> {
     let Some(acceptor) = context.shared.tls.clone() else {
         return Ok(());
     };

@@ -43,7 +43,9 @@ impl std::fmt::Debug for Shared {
 #[derive(Clone, Debug)]
 pub(crate) struct ConnContext {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) peer: SocketAddr,
+    /// The client's address; `None` over a Unix domain socket, whose peers have
+    /// no address worth the name.
+    pub(crate) peer: Option<SocketAddr>,
     /// The connection came over the TLS listener.
     pub(crate) tls: bool,
     /// What its handshake settled, once it is done.
@@ -77,7 +79,7 @@ impl ConnContext {
         };
         Self {
             shared: Arc::new(shared),
-            peer: SocketAddr::from(([127, 0, 0, 1], 9)),
+            peer: Some(SocketAddr::from(([127, 0, 0, 1], 9))),
             tls: false,
             tls_info: None,
         }

@@ -8,7 +8,8 @@ use std::time::Instant;
 use crate::clock;
 use crate::runtime::Timer;
 
-/// A timer for a protocol's next deadline, read again at each wait. The timer is moved
+/// A connection's one timer, set to whichever deadline it waits for (its protocol's
+/// next deadline, read again at each wait, or a write's). The timer is moved
 /// only when it would fire too late: moving it costs a trip through the reactor, and a
 /// deadline that moved later is found by waking once early and looking again.
 #[derive(Debug)]

@@ -19,22 +19,28 @@ pub(crate) struct RequestHead {
     /// Empty for a CONNECT request, which has no `:path`.
     pub(crate) path: Bytes,
     pub(crate) headers: Headers,
+    /// The `:protocol` of an extended CONNECT (RFC 8441 §4, RFC 9220 §3).
+    pub(crate) protocol: Option<Bytes>,
 }
 
 impl RequestHead {
     /// Splits the pseudo-headers off; `:authority` becomes `host` when the request
     /// has none, as an HTTP/1.1 application expects (RFC 9113 §8.3.1, RFC 9114 §4.3.1).
+    /// An extended CONNECT stands for the GET of an HTTP/1.1 upgrade (RFC 8441 §5,
+    /// RFC 6455 §4.1): routes and handlers see it as that GET.
     pub(crate) fn new(fields: Vec<Header>) -> Self {
         let mut method = Bytes::new();
         let mut path = Bytes::new();
         let mut authority = None;
+        let mut protocol = None;
         let mut headers = Headers::with_capacity(fields.len());
         for field in fields {
             match &field.name[..] {
                 b":method" => method = field.value,
                 b":path" => path = field.value,
                 b":authority" => authority = Some(field.value),
-                b":scheme" | b":protocol" => {}
+                b":protocol" => protocol = Some(field.value),
+                b":scheme" => {}
                 _ => headers.append(field.name, field.value),
             }
         }
@@ -43,10 +49,14 @@ impl RequestHead {
         {
             headers.append(Bytes::from_static(b"host"), authority);
         }
+        if protocol.is_some() {
+            method = Bytes::from_static(b"GET");
+        }
         Self {
             method,
             path,
             headers,
+            protocol,
         }
     }
 }

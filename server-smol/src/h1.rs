@@ -26,6 +26,7 @@ use crate::body::{Body, BodyError, BodySender};
 use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
+use crate::deadline::Deadline;
 use crate::headers::Headers;
 use crate::interim::InterimReceiver;
 use crate::io::{Io, with_timeout};
@@ -36,7 +37,6 @@ use crate::response::{BodySource, Response, ResponseBody, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
 use crate::spares::{self, Spares};
-use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
 use crate::ws;
 use crate::ws::http1::{Outcome, PendingUpgrade};
@@ -171,7 +171,7 @@ struct Shell<S> {
     context: ConnContext,
     /// Set to the protocol's deadline (`poll_timeout`: head read, body
     /// read, keep-alive idle) or a write's, read again each wait.
-    timer: DeadlineTimer,
+    timer: Deadline,
     shutdown: Signal,
 }
 
@@ -230,7 +230,7 @@ impl<S: Io> Shell<S> {
             io,
             shutdown: Signal::new(&context.shared.shutdown),
             context,
-            timer: DeadlineTimer::new(),
+            timer: Deadline::new(),
         }
     }
 
@@ -648,7 +648,7 @@ impl Serving {
             headers,
             version,
             body,
-            Some(context.peer),
+            context.peer,
         );
         request.tls = context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
@@ -941,7 +941,7 @@ impl Serving {
     /// crate suggests if no response has started, then close.
     fn protocol_error(&mut self, error: RecvError, context: &ConnContext) -> Step {
         let status = error.status_hint();
-        tracing::debug!(peer = %context.peer, %error, status, "bad request");
+        tracing::debug!(peer = ?context.peer, %error, status, "bad request");
         if matches!(self.job, Job::Idle | Job::Handler { .. })
             && matches!(self.conn.our_state(), State::Idle | State::SendResponse)
         {

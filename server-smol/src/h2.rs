@@ -32,6 +32,7 @@ use crate::body_budget::{BodyBudget, body_budget_limit};
 use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
+use crate::deadline::Deadline;
 use crate::headers::Headers;
 use crate::interim::InterimReceiver;
 use crate::io::Io;
@@ -42,10 +43,8 @@ use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
 use crate::shutdown::Signal;
 use crate::spares::{self, Spares};
-use crate::timer::DeadlineTimer;
 use crate::turn::{EVENT_COST, Turn};
 
-mod tunnel;
 mod websocket;
 
 /// Flush once this much is queued, even if more work is ready.
@@ -193,7 +192,7 @@ enum Phase {
     /// The body is sent (without END_STREAM); the trailers end the stream.
     Trailers(Trailers),
     /// A WebSocket handler deciding whether to accept (RFC 8441).
-    Upgrade(Box<websocket::PendingWs>),
+    Upgrade(Box<crate::ws::connect::PendingWs>),
 }
 
 /// What the serving loop does once what is queued is written.
@@ -213,7 +212,7 @@ struct Shell<S> {
     io: S,
     context: ConnContext,
     /// Set to the protocol's next deadline, or a write's.
-    timer: DeadlineTimer,
+    timer: Deadline,
     shutdown: Signal,
     /// The protocol state while the connection waits with no open stream.
     /// Kept here, not in a local of `run`: its future would hold it twice.
@@ -268,7 +267,7 @@ impl<S: Io> Shell<S> {
             io,
             shutdown: Signal::new(&context.shared.shutdown),
             context,
-            timer: DeadlineTimer::new(),
+            timer: Deadline::new(),
             parked: None,
         }
     }
@@ -707,7 +706,7 @@ impl Serving {
                 self.to_poll.push(u32::from(stream));
             }
             Event::ConnectionLost(error) => {
-                tracing::debug!(peer = %self.context.peer, %error, "HTTP/2 connection lost");
+                tracing::debug!(peer = ?self.context.peer, %error, "HTTP/2 connection lost");
                 self.streams.clear();
             }
             _ => {}
@@ -793,7 +792,7 @@ impl Serving {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        tracing::debug!(peer = %self.context.peer, %stream, "request body timeout");
+        tracing::debug!(peer = ?self.context.peer, %stream, "request body timeout");
         if let Some(tx) = job.body_tx.take() {
             let _ = tx.try_send(Err(BodyError::Timeout));
         }
@@ -887,14 +886,8 @@ impl Serving {
             job.body_tx = Some(tx);
             body
         };
-        let mut request = Request::from_parts(
-            method,
-            path,
-            headers,
-            Version::H2,
-            body,
-            Some(self.context.peer),
-        );
+        let mut request =
+            Request::from_parts(method, path, headers, Version::H2, body, self.context.peer);
         request.tls = self.context.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         if let Some(protocol) = protocol {

@@ -1,13 +1,15 @@
-//! The byte streams a connection runs on (TCP, or TLS over TCP) and the one
-//! way to put a deadline on an operation on them.
+//! The byte streams a connection runs on (TCP or a Unix domain socket, or TLS
+//! over either) and the one way to put a deadline on an operation on them.
 
 use std::io;
 use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use smol::Async;
 
 use crate::clock;
+use crate::listener;
 use crate::runtime::EtStream;
 
 /// Runs `future` with a deadline; expiry is a `TimedOut` error.
@@ -23,7 +25,7 @@ pub(crate) async fn with_timeout<T>(
     .await
 }
 
-/// Byte streams the drivers accept: TCP, or TLS over TCP.
+/// Byte streams the drivers accept: TCP or a Unix domain socket, or TLS over either.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin {
     /// Whether a read may find bytes, checked without a system call, after
     /// a read came back short (which drained the socket). `Pending` means
@@ -52,22 +54,36 @@ impl Io for EtStream {
     }
 }
 
-impl<S: Io> Io for futures_rustls::server::TlsStream<S> {}
-
-/// An accepted TCP connection, on either reactor.
-pub(crate) trait TcpIo: Io + 'static {
-    /// The socket, for options.
-    fn tcp(&self) -> &TcpStream;
-}
-
-impl TcpIo for Async<TcpStream> {
-    fn tcp(&self) -> &TcpStream {
-        self.get_ref()
+/// A Unix domain socket: as for TCP, the reactor's readiness saves a read.
+impl Io for Async<UnixStream> {
+    fn poll_read_hint(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.poll_readable(cx).map(|_| ())
     }
 }
 
-impl TcpIo for EtStream {
-    fn tcp(&self) -> &TcpStream {
-        self.get_ref()
+impl<S: Io> Io for futures_rustls::server::TlsStream<S> {}
+
+/// An accepted connection, on either reactor.
+pub(crate) trait Accepted: Io + 'static {
+    /// Sets the per-connection socket options.
+    fn tune(&self) -> io::Result<()>;
+}
+
+impl Accepted for Async<TcpStream> {
+    fn tune(&self) -> io::Result<()> {
+        listener::tune(self.get_ref())
+    }
+}
+
+impl Accepted for EtStream {
+    fn tune(&self) -> io::Result<()> {
+        listener::tune(self.get_ref())
+    }
+}
+
+/// A Unix domain socket has no Nagle delay to turn off.
+impl Accepted for Async<UnixStream> {
+    fn tune(&self) -> io::Result<()> {
+        Ok(())
     }
 }

@@ -31,6 +31,7 @@ mod static_files;
 mod timer;
 mod tls;
 mod tls_info;
+mod tunnel;
 mod turn;
 mod ws;
 

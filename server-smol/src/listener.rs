@@ -3,6 +3,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, OwnedFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -27,14 +28,14 @@ pub(crate) fn bind(addr: SocketAddr, reuse_port: bool, backlog: u32) -> io::Resu
     Ok(socket.into())
 }
 
-/// `count` duplicates of a socket that is already listening, non-blocking,
-/// one per worker: they share the socket's one accept queue.
-pub(crate) fn duplicate(listener: &TcpListener, count: usize) -> io::Result<Vec<TcpListener>> {
+/// `count` duplicates of a socket that is already listening (TCP or Unix),
+/// non-blocking, one per worker: they share the socket's one accept queue.
+pub(crate) fn duplicate<L: AsFd + From<OwnedFd>>(listener: &L, count: usize) -> io::Result<Vec<L>> {
     (0..count)
         .map(|_| {
-            let copy = listener.try_clone()?;
-            copy.set_nonblocking(true)?;
-            Ok(copy)
+            let copy = listener.as_fd().try_clone_to_owned()?;
+            socket2::SockRef::from(&copy).set_nonblocking(true)?;
+            Ok(L::from(copy))
         })
         .collect()
 }

@@ -34,6 +34,9 @@ struct Args {
     /// Do not serve HTTP/3.
     #[arg(long, conflicts_with = "h3_bind")]
     no_h3: bool,
+    /// One UDP datagram per system call for HTTP/3 (no GSO or GRO).
+    #[arg(long)]
+    no_udp_offload: bool,
     /// Refuse HTTP/2 prior knowledge on the cleartext listener.
     #[arg(long)]
     no_h2c: bool,
@@ -163,6 +166,7 @@ fn main() -> ExitCode {
         (false, Some(addr)) => Some(addr),
         (false, None) => config.tls_bind,
     };
+    config.udp_offload = !args.no_udp_offload;
     config.h2c = !args.no_h2c;
     config.tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => TlsSource::Files { cert, key },

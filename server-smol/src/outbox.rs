@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use futures_lite::AsyncWrite;
 
 use crate::clock;
-use crate::timer::DeadlineTimer;
+use crate::deadline::Deadline;
 
 /// Segments below this size are copied together into one write buffer;
 /// larger ones (bodies) are written as they are, vectored. TLS streams
@@ -114,7 +114,7 @@ impl Outbox {
         io: &mut W,
         cx: &mut Context<'_>,
         timeout: Duration,
-        timer: &mut DeadlineTimer,
+        timer: &mut Deadline,
     ) -> Poll<io::Result<()>> {
         if let Poll::Ready(result) = self.poll_write_to(io, cx) {
             self.write_deadline = None;

@@ -215,10 +215,10 @@ pub struct RequestInfo {
 impl RequestInfo {
     /// Writes the access-log line for this request (target `weft::access`),
     /// the same for both protocols; `stream` is the HTTP/2 stream id.
-    pub(crate) fn log_access(&self, peer: SocketAddr, status: u16, stream: Option<u32>) {
+    pub(crate) fn log_access(&self, peer: Option<SocketAddr>, status: u16, stream: Option<u32>) {
         tracing::info!(
             target: "weft::access",
-            peer = %peer,
+            peer = peer.map(tracing::field::display),
             method = self.method(),
             target = self.target(),
             version = ?self.version(),

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -19,7 +20,7 @@ use crate::config::{Layout, ResponseDefaults, ServerConfig};
 use crate::conn::{self, Transport};
 use crate::context::Shared;
 use crate::h3;
-use crate::io::TcpIo;
+use crate::io::Accepted;
 use crate::listener;
 use crate::runtime::{self, EtListener, EtStream, Timer};
 use crate::scratch::ReadBuffers;
@@ -42,7 +43,7 @@ pub enum ServerError {
     #[error(transparent)]
     Tls(#[from] TlsError),
     /// Neither a cleartext nor a TLS address was configured.
-    #[error("no listener configured (set bind, tls_bind or h3_bind)")]
+    #[error("no listener configured (set bind, tls_bind, h3_bind or unix_listener)")]
     NoListener,
 }
 
@@ -136,6 +137,7 @@ impl Server {
         if config.bind.is_none()
             && config.tls_bind.is_none()
             && config.listener.is_none()
+            && config.unix_listener.is_none()
             && config.h3_bind.is_none()
         {
             return Err(ServerError::NoListener);
@@ -162,7 +164,7 @@ impl Server {
         let (plain, secure) = match &config.listener {
             Some(inherited) => {
                 let copies =
-                    listener::duplicate(inherited, sets).map_err(|source| ServerError::Io {
+                    listener::duplicate(&**inherited, sets).map_err(|source| ServerError::Io {
                         what: "duplicating the inherited listener".into(),
                         source,
                     })?;
@@ -175,6 +177,15 @@ impl Server {
                 bind_set(config.bind, sets, config.backlog)?,
                 bind_set(config.tls_bind, sets, config.backlog)?,
             ),
+        };
+        let unix = match &config.unix_listener {
+            Some(listener) => {
+                listener::duplicate(&**listener, sets).map_err(|source| ServerError::Io {
+                    what: "duplicating the Unix listener".into(),
+                    source,
+                })?
+            }
+            None => Vec::new(),
         };
         let addr = local_addr(&plain)?;
         let tls_addr = local_addr(&secure)?;
@@ -211,12 +222,14 @@ impl Server {
         });
         let mut plain = plain.into_iter();
         let mut secure = secure.into_iter();
+        let mut unix = unix.into_iter();
         let mut threads = Vec::with_capacity(workers);
         if per_core {
             for index in 0..workers {
                 let listeners = Listeners {
                     plain: plain.next(),
                     secure: secure.next(),
+                    unix: unix.next(),
                     h3: h3_endpoints.next(),
                 };
                 let shared = shared.clone();
@@ -230,6 +243,7 @@ impl Server {
             let listeners = Listeners {
                 plain: plain.next(),
                 secure: secure.next(),
+                unix: unix.next(),
                 h3: None,
             };
             if let Some((socket, quic)) = h3_endpoints.next() {
@@ -237,10 +251,22 @@ impl Server {
                     .spawn(h3::serve(socket, shared.clone(), quic))
                     .detach();
             }
-            let registered = listeners.register().map_err(|source| ServerError::Io {
+            let (registered, unix) = listeners.register().map_err(|source| ServerError::Io {
                 what: "registering the listeners".into(),
                 source,
             })?;
+            if let Some(listener) = unix {
+                let spawner = executor.clone();
+                let spawn_shared = shared.clone();
+                let spawn = move |stream, peer, permit| {
+                    let serve =
+                        conn::serve(stream, peer, Transport::Plain, spawn_shared.clone(), permit);
+                    spawner.spawn(serve).detach();
+                };
+                executor
+                    .spawn(accept_loop(listener, shared.clone(), spawn))
+                    .detach();
+            }
             for (listener, transport) in registered {
                 let spawner = executor.clone();
                 let spawn_shared = shared.clone();
@@ -322,13 +348,22 @@ pub fn wait_for_signal() -> io::Result<()> {
 struct Listeners {
     plain: Option<TcpListener>,
     secure: Option<TcpListener>,
+    /// A Unix domain socket, served in cleartext.
+    unix: Option<UnixListener>,
     /// The worker's HTTP/3 socket and its QUIC configuration.
     h3: Option<(std::net::UdpSocket, Arc<quinn_proto::ServerConfig>)>,
 }
 
 impl Listeners {
-    /// The listeners registered with the reactor, with their transports.
-    fn register(self) -> io::Result<Vec<(Async<TcpListener>, Transport)>> {
+    /// The listeners registered with the reactor, with their transports, and
+    /// the Unix one.
+    #[allow(clippy::type_complexity)]
+    fn register(
+        self,
+    ) -> io::Result<(
+        Vec<(Async<TcpListener>, Transport)>,
+        Option<Async<UnixListener>>,
+    )> {
         let mut registered = Vec::with_capacity(2);
         for (listener, transport) in [
             (self.plain, Transport::Plain),
@@ -338,7 +373,8 @@ impl Listeners {
                 registered.push((Async::new(listener)?, transport));
             }
         }
-        Ok(registered)
+        let unix = self.unix.map(Async::new).transpose()?;
+        Ok((registered, unix))
     }
 }
 
@@ -468,6 +504,29 @@ fn per_core_worker(shared: Arc<Shared>, listeners: Listeners, round_hook: Option
                 .spawn(accept_loop(listener, shared.clone(), spawn))
                 .detach();
         }
+        // On smol's reactor, not the worker's own: that one speaks TCP only, and
+        // a Unix socket is for local clients that care less for the last
+        // system call.
+        if let Some(listener) = listeners.unix {
+            let listener = match Async::new(listener) {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::error!(%error, "registering the Unix listener");
+                    shared.shutdown.raise();
+                    return;
+                }
+            };
+            let spawner = executor.clone();
+            let spawn_shared = shared.clone();
+            let spawn = move |stream, peer, permit| {
+                let serve =
+                    conn::serve(stream, peer, Transport::Plain, spawn_shared.clone(), permit);
+                spawner.spawn(serve).detach();
+            };
+            executor
+                .spawn(accept_loop(listener, shared.clone(), spawn))
+                .detach();
+        }
         shared.shutdown.wait().await;
         drain(&shared, || executor.is_empty()).await;
     });
@@ -496,22 +555,33 @@ async fn drain(shared: &Shared, is_empty: impl Fn() -> bool) {
 /// A listening socket on either reactor.
 trait Accept {
     /// What it accepts.
-    type Stream: TcpIo;
-    /// The next connection.
-    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>>;
+    type Stream: Accepted;
+    /// The next connection, and the peer's address if it has one.
+    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, Option<SocketAddr>)>>;
 }
 
 impl Accept for Async<TcpListener> {
     type Stream = Async<TcpStream>;
-    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> {
-        Async::<TcpListener>::accept(self)
+    async fn accept(&self) -> io::Result<(Self::Stream, Option<SocketAddr>)> {
+        let (stream, peer) = Async::<TcpListener>::accept(self).await?;
+        Ok((stream, Some(peer)))
     }
 }
 
 impl Accept for EtListener {
     type Stream = EtStream;
-    fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> {
-        EtListener::accept(self)
+    async fn accept(&self) -> io::Result<(Self::Stream, Option<SocketAddr>)> {
+        let (stream, peer) = EtListener::accept(self).await?;
+        Ok((stream, Some(peer)))
+    }
+}
+
+/// A Unix domain socket's peer is usually unnamed: there is no address to give.
+impl Accept for Async<UnixListener> {
+    type Stream = Async<UnixStream>;
+    async fn accept(&self) -> io::Result<(Self::Stream, Option<SocketAddr>)> {
+        let (stream, _) = Async::<UnixListener>::accept(self).await?;
+        Ok((stream, None))
     }
 }
 
@@ -521,7 +591,7 @@ impl Accept for EtListener {
 async fn accept_loop<L: Accept>(
     listener: L,
     shared: Arc<Shared>,
-    spawn: impl Fn(L::Stream, SocketAddr, SemaphoreGuardArc),
+    spawn: impl Fn(L::Stream, Option<SocketAddr>, SemaphoreGuardArc),
 ) {
     let stopped = shared.shutdown.subscribe();
     loop {

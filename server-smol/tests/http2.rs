@@ -447,6 +447,51 @@ fn graceful_shutdown_sends_goaway_and_finishes_streams_in_flight() {
     server.join();
 }
 
+/// A connection with no open stream is parked between requests: what HTTP/2
+/// remembers must survive it (HPACK tables, stream ids, keep-alive PINGs in
+/// flight), and its timers must still run (PINGs, the idle close).
+#[test]
+fn a_connection_waiting_with_no_stream_keeps_its_state_and_its_timers() {
+    // Keep-alive PINGs every 150 ms; each answer counts as activity, so this
+    // connection is not closed for being idle.
+    let mut pinging = config();
+    pinging.timeouts.h2_ping = Some(Duration::from_millis(150));
+    let (server, addr) = start(pinging);
+    let mut client = Client::connect(addr);
+    for _ in 0..3 {
+        // After the first, the field is an index into the table the server
+        // decodes with: a lost table would be a COMPRESSION_ERROR.
+        let id = client.request_with("GET", "/", &[("x-kept", "in the table")], true);
+        assert_eq!(client.finish(id).body, b"Hello, World!");
+        // Idle past the keep-alive timeout, answering the PINGs as they come:
+        // a PING lost while parked would end the connection.
+        let until = Instant::now() + Duration::from_millis(1000);
+        client.wait(|_| Instant::now() >= until);
+    }
+    assert_eq!(client.goaway, None);
+    server.shutdown();
+    server.join();
+
+    // Without PINGs, a parked connection closes at the keep-alive timeout
+    // (800 ms in the test config): GOAWAY, then the close.
+    let (server, addr) = start(config());
+    let mut client = Client::connect(addr);
+    let id = client.request("GET", "/", true);
+    assert_eq!(client.finish(id).body, b"Hello, World!");
+    let since = Instant::now();
+    client.wait(|c| c.goaway.is_some());
+    assert_eq!(client.goaway.map(|g| g.1), Some(ErrorCode::NO_ERROR));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !client.closed {
+        assert!(Instant::now() < deadline, "not closed after GOAWAY");
+        client.pump();
+    }
+    let idle = since.elapsed();
+    assert!(idle < Duration::from_secs(3), "{idle:?}");
+    server.shutdown();
+    server.join();
+}
+
 #[test]
 fn a_stalled_upload_gets_408_at_the_body_timeout() {
     // body_read is 400 ms in the test config.

@@ -100,3 +100,51 @@ fn at_shutdown_an_idle_connection_is_closed_at_once_by_default() {
 fn at_shutdown_a_lingering_idle_connection_answers_its_next_request_and_closes() {
     assert_eq!(request_after_shutdown(true), Some(200));
 }
+
+/// A Unix domain socket, bound by the embedder, served alongside TCP in both
+/// thread layouts: HTTP/1.1 and h2c, and handlers see no peer address.
+#[test]
+fn a_unix_listener_serves_http1_and_h2c_without_a_peer_address() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    for layout in [weft_server::Layout::PerCore, weft_server::Layout::Shared] {
+        let dir = std::env::temp_dir().join(format!("weft-uds-{}-{layout:?}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let _ = std::fs::remove_file(&path);
+        let mut config = config();
+        config.bind = None;
+        config.workers = 2;
+        config.layout = layout;
+        config.unix_listener = Some(Arc::new(UnixListener::bind(&path).unwrap()));
+        let mut app = app();
+        app.get("/peer", |req: weft_server::Request| async move {
+            weft_server::Response::text(format!("{:?}", req.peer_addr()))
+        });
+        let server = Server::new(config, app).bind().unwrap();
+        let mut stream = UnixStream::connect(&path).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        stream
+            .write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        assert!(reply.ends_with("\r\n\r\nNone"), "{reply}");
+        // h2c with prior knowledge: the server's SETTINGS answer the preface.
+        let mut stream = UnixStream::connect(&path).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(http2_proto::PREFACE).unwrap();
+        stream.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).unwrap();
+        let mut frame = [0u8; 9];
+        stream.read_exact(&mut frame).unwrap();
+        assert_eq!(frame[3], 4, "a SETTINGS frame first");
+        server.shutdown();
+        server.join();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -13,7 +13,7 @@ use crate::deflate::{Deflater, Inflater};
 use crate::error::{Error, SendError};
 use crate::event::{DataKind, Event};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, decode_header, encode_header};
-use crate::mask::{KeySource, apply_mask, extend_unmasked};
+use crate::mask::{KeySource, apply_mask, extend_unmasked, extend_unmasked_bytes};
 use crate::utf8::Utf8Validator;
 
 /// Events processed ahead of `poll_event`; see [`Connection::paused`].
@@ -21,6 +21,16 @@ const EVENT_BATCH: usize = 32;
 
 /// Messages up to this size share arena buffers instead of one allocation each.
 const SMALL_MESSAGE: usize = 2048;
+
+/// How much of a frame's announced but unreceived payload a message buffer makes room
+/// for at once: a message that arrives over several reads then grows by one allocation
+/// rather than by doubling and copying what it holds, while a peer that announces a large
+/// frame and stalls makes us hold at most this much more than it sent.
+const RESERVE_AHEAD: u64 = 256 * 1024;
+
+/// Payloads from this size up, handed over as `Bytes` to a connection that neither masks
+/// nor compresses, go out as they are, after their header, instead of being copied.
+const PASS_THROUGH: usize = 4096;
 
 /// The size of one small-message arena: a retained small message pins at most this much,
 /// never the receive buffer.
@@ -41,6 +51,11 @@ pub struct Connection {
     /// Payload bytes held in `events`, counted against the buffering bound.
     event_bytes: usize,
     out: BytesMut,
+    /// Output that precedes `out`: headers written so far and payloads passed through
+    /// uncopied, in order.
+    queued: VecDeque<Bytes>,
+    /// Bytes in `queued`, counted against the buffering bound.
+    queued_bytes: usize,
     /// Masking keys; only a client masks (§5.3).
     keys: Option<KeySource>,
     deflater: Option<Deflater>,
@@ -74,6 +89,17 @@ struct InFrame {
     offset: usize,
 }
 
+/// Where a piece of a data frame's payload sits in its frame and message.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    /// The frame's masking key, and the piece's offset into the frame for its phase.
+    key: Option<[u8; 4]>,
+    offset: usize,
+    /// Payload bytes of the frame after this piece; 0 ends the frame.
+    frame_left: u64,
+    end_of_message: bool,
+}
+
 #[derive(Debug)]
 struct InMessage {
     kind: DataKind,
@@ -101,6 +127,8 @@ impl Connection {
             events: VecDeque::new(),
             event_bytes: 0,
             out: BytesMut::new(),
+            queued: VecDeque::new(),
+            queued_bytes: 0,
             frame: None,
             message: None,
             sending: None,
@@ -136,14 +164,14 @@ impl Connection {
     /// Whether [`poll_transmit`](Self::poll_transmit) has bytes.
     #[must_use]
     pub fn wants_write(&self) -> bool {
-        !self.out.is_empty()
+        !self.out.is_empty() || !self.queued.is_empty()
     }
 
     /// Nothing more will happen: the connection has ended and its last bytes were taken.
     /// Drop the transport.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.error.is_some() && self.out.is_empty()
+        self.error.is_some() && !self.wants_write()
     }
 
     /// Whether a Close frame has been sent or queued: no more data may be sent.
@@ -251,10 +279,14 @@ impl Connection {
     /// The next bytes to write to the transport, in order.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        if self.out.is_empty() {
+        let bytes = if let Some(bytes) = self.queued.pop_front() {
+            self.queued_bytes -= bytes.len();
+            bytes
+        } else if self.out.is_empty() {
             return None;
-        }
-        let bytes = self.out.split().freeze();
+        } else {
+            self.out.split().freeze()
+        };
         if !self.rx.is_empty() {
             self.process();
         }
@@ -285,6 +317,35 @@ impl Connection {
     /// Sends a whole binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.send_message(DataKind::Binary, data)
+    }
+
+    /// Sends a whole binary message held as `Bytes`. A server without compression writes
+    /// a large payload out as it is, after its header, with no copy (a client masks every
+    /// payload, RFC 6455 §5.3, and deflate rewrites it, so those copy as
+    /// [`send_binary`](Self::send_binary) does).
+    pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), SendError> {
+        if self.keys.is_some() || self.deflater.is_some() || data.len() < PASS_THROUGH {
+            return self.send_binary(&data);
+        }
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.check_open()?;
+        let header = FrameHeader {
+            fin: true,
+            rsv1: false,
+            rsv2: false,
+            rsv3: false,
+            opcode: OpCode::Binary,
+            mask: None,
+            payload_len: data.len() as u64,
+        };
+        encode_header(&header, &mut self.out);
+        let head = self.out.split().freeze();
+        self.queued_bytes += head.len() + data.len();
+        self.queued.push_back(head);
+        self.queued.push_back(data);
+        Ok(())
     }
 
     fn send_message(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
@@ -443,7 +504,8 @@ impl Connection {
     /// still in cache when it is polled, rather than queued all at once.
     fn paused(&self) -> bool {
         self.events.len() >= EVENT_BATCH
-            || self.event_bytes + self.out.len() >= self.config.limits.max_buffered_bytes
+            || self.event_bytes + self.queued_bytes + self.out.len()
+                >= self.config.limits.max_buffered_bytes
     }
 
     fn process(&mut self) {
@@ -515,7 +577,13 @@ impl Connection {
             self.start_data_frame(header);
             if header.payload_len == 0 {
                 self.frame = None;
-                self.on_data(&[], None, 0, true, header.fin)?;
+                let piece = Piece {
+                    key: None,
+                    offset: 0,
+                    frame_left: 0,
+                    end_of_message: header.fin,
+                };
+                self.on_data(&[], piece)?;
             }
             return Ok(Some(header_len));
         };
@@ -528,12 +596,19 @@ impl Connection {
         let (key, offset) = (frame.header.mask, frame.offset);
         frame.offset += n;
         frame.remaining -= n as u64;
-        let end_of_frame = frame.remaining == 0;
+        let frame_left = frame.remaining;
+        let end_of_frame = frame_left == 0;
         let end_of_message = end_of_frame && frame.header.fin;
         if end_of_frame {
             self.frame = None;
         }
-        self.on_data(&input[..n], key, offset, end_of_frame, end_of_message)?;
+        let piece = Piece {
+            key,
+            offset,
+            frame_left,
+            end_of_message,
+        };
+        self.on_data(&input[..n], piece)?;
         Ok(Some(n))
     }
 
@@ -562,11 +637,7 @@ impl Connection {
         if self.arena.capacity() < len {
             self.arena = BytesMut::with_capacity(ARENA);
         }
-        let start = self.arena.len();
-        self.arena.extend_from_slice(payload);
-        if let Some(key) = header.mask {
-            apply_mask(&mut self.arena[start..], key, 0);
-        }
+        extend_unmasked_bytes(&mut self.arena, payload, header.mask);
         let data = self.arena.split().freeze();
         if kind == DataKind::Text && std::str::from_utf8(&data).is_err() {
             return Err(Error::InvalidUtf8);
@@ -642,15 +713,15 @@ impl Connection {
         });
     }
 
-    /// Takes a piece of a data frame's payload, still masked with `key` from `offset`.
-    fn on_data(
-        &mut self,
-        masked: &[u8],
-        key: Option<[u8; 4]>,
-        offset: usize,
-        end_of_frame: bool,
-        end_of_message: bool,
-    ) -> Result<(), Error> {
+    /// Takes a piece of a data frame's payload, still masked.
+    fn on_data(&mut self, masked: &[u8], piece_of: Piece) -> Result<(), Error> {
+        let Piece {
+            key,
+            offset,
+            frame_left,
+            end_of_message,
+        } = piece_of;
+        let end_of_frame = frame_left == 0;
         // Disjoint borrows: the message is worked on in place, not moved out and back.
         let Self {
             message,
@@ -685,6 +756,10 @@ impl Connection {
                 }
             })
         } else {
+            if buffered {
+                let ahead = usize::try_from(frame_left.min(RESERVE_AHEAD)).unwrap_or(0);
+                out.reserve(masked.len() + ahead);
+            }
             extend_unmasked(out, masked, key, offset);
             Ok(())
         };

@@ -10,8 +10,7 @@ use std::hash::{BuildHasher, Hasher};
 /// §5.3: octet *i* is XORed with key octet *i* mod 4). Masking and unmasking are the same
 /// operation; `offset` lets a payload that arrives in pieces be unmasked piece by piece.
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    let key = u32::from_le_bytes(key).rotate_right(8 * (offset % 4) as u32);
-    let wide = u64::from(key) | (u64::from(key) << 32);
+    let wide = wide_key(key, offset);
     let (blocks, rest) = buf.as_chunks_mut::<32>();
     for block in blocks {
         // Four words per block: the compiler makes one or two vector XORs of it.
@@ -28,14 +27,62 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
+/// The key as eight bytes, rotated so that its first byte is the one for payload octet
+/// `offset`.
+fn wide_key(key: [u8; 4], offset: usize) -> u64 {
+    let key = u32::from_le_bytes(key).rotate_right(8 * (offset % 4) as u32);
+    u64::from(key) | (u64::from(key) << 32)
+}
+
+/// Writes `src` XORed with `key` from `offset` into `dst`, of the same length: copy and
+/// unmask in one pass, reading the transport's bytes once.
+fn unmask_into(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
+    let wide = wide_key(key, offset);
+    let (dst_blocks, dst_rest) = dst.as_chunks_mut::<32>();
+    let (src_blocks, src_rest) = src.as_chunks::<32>();
+    for (d, s) in dst_blocks.iter_mut().zip(src_blocks) {
+        for (dw, sw) in d
+            .as_chunks_mut::<8>()
+            .0
+            .iter_mut()
+            .zip(s.as_chunks::<8>().0)
+        {
+            *dw = (u64::from_le_bytes(*sw) ^ wide).to_le_bytes();
+        }
+    }
+    let (dst_words, dst_tail) = dst_rest.as_chunks_mut::<8>();
+    let (src_words, src_tail) = src_rest.as_chunks::<8>();
+    for (dw, sw) in dst_words.iter_mut().zip(src_words) {
+        *dw = (u64::from_le_bytes(*sw) ^ wide).to_le_bytes();
+    }
+    for ((d, s), k) in dst_tail.iter_mut().zip(src_tail).zip(wide.to_le_bytes()) {
+        *d = s ^ k;
+    }
+}
+
 /// Appends `src` to `dst`, unmasked with `key` from `offset` when there is a key: the
 /// payload goes from the transport's bytes to the message in one copy.
 pub(crate) fn extend_unmasked(dst: &mut Vec<u8>, src: &[u8], key: Option<[u8; 4]>, offset: usize) {
+    let Some(key) = key else {
+        dst.extend_from_slice(src);
+        return;
+    };
     let start = dst.len();
-    dst.extend_from_slice(src);
-    if let Some(key) = key {
-        apply_mask(&mut dst[start..], key, offset);
-    }
+    // Zeroing the new bytes is a write-only pass, cheaper than copying them first and
+    // unmasking in place (a read and a write more), and it keeps this safe code.
+    dst.resize(start + src.len(), 0);
+    unmask_into(&mut dst[start..], src, key, offset);
+}
+
+/// [`extend_unmasked`] for a `BytesMut`.
+pub(crate) fn extend_unmasked_bytes(dst: &mut bytes::BytesMut, src: &[u8], key: Option<[u8; 4]>) {
+    let Some(key) = key else {
+        dst.extend_from_slice(src);
+        return;
+    };
+    let start = dst.len();
+    dst.resize(start + src.len(), 0);
+    unmask_into(&mut dst[start..], src, key, 0);
 }
 
 /// Masking keys for a client (RFC 6455 §5.3: "derived from a strong source of entropy",
@@ -91,6 +138,27 @@ mod tests {
                 apply_mask(&mut a, key, offset);
                 naive(&mut b, key, offset);
                 assert_eq!(a, b, "len {len} offset {offset}");
+            }
+        }
+    }
+
+    #[test]
+    fn copying_unmasks_like_the_definition_at_every_length_and_offset() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let data: Vec<u8> = (0..200u8).collect();
+        for len in 0..data.len() {
+            for offset in 0..8 {
+                let mut expected = data[..len].to_vec();
+                naive(&mut expected, key, offset);
+                let mut copied = vec![9, 9, 9];
+                extend_unmasked(&mut copied, &data[..len], Some(key), offset);
+                assert_eq!(copied[..3], [9, 9, 9]);
+                assert_eq!(copied[3..], expected, "len {len} offset {offset}");
+                if offset == 0 {
+                    let mut arena = bytes::BytesMut::from(&[7u8][..]);
+                    extend_unmasked_bytes(&mut arena, &data[..len], Some(key));
+                    assert_eq!(arena[1..], expected, "len {len}");
+                }
             }
         }
     }

@@ -1114,3 +1114,37 @@ fn keep_alive_is_satisfied_by_any_bytes_and_works_in_both_roles() {
         [Event::ConnectionLost(Error::CloseTimeout)]
     );
 }
+
+#[test]
+fn a_large_binary_payload_held_as_bytes_goes_out_uncopied_and_in_order() {
+    let payload = Bytes::from((0..70_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+    let mut p = Pair::plain();
+    p.server.send_ping(b"first").unwrap();
+    p.server.send_binary_bytes(payload.clone()).unwrap();
+    p.server.send_text("after").unwrap();
+    let pieces: Vec<Bytes> = std::iter::from_fn(|| p.server.poll_transmit()).collect();
+    // A server does not mask (RFC 6455 §5.1), so the payload is written as it is.
+    assert!(
+        pieces.iter().any(|b| b.as_ptr() == payload.as_ptr()),
+        "the payload was copied"
+    );
+    for piece in &pieces {
+        p.client.recv(p.now, piece);
+    }
+    assert_eq!(
+        events(&mut p.client),
+        [
+            Event::Ping("first".into()),
+            Event::Binary(payload.clone()),
+            Event::Text("after".into()),
+        ]
+    );
+
+    // A client masks, and deflate rewrites: both still send it, copied.
+    let mut p = deflate_pair(DeflateConfig::default(), DeflateConfig::default());
+    p.client.send_binary_bytes(payload.clone()).unwrap();
+    p.server.send_binary_bytes(payload.clone()).unwrap();
+    p.drive();
+    assert_eq!(p.server_events, [Event::Binary(payload.clone())]);
+    assert_eq!(p.client_events, [Event::Binary(payload)]);
+}

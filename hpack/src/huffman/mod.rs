@@ -78,21 +78,28 @@ pub(crate) fn encode_reserved(src: &[u8], dst: &mut BytesMut) {
 /// (RFC 7541 §5.2). On failure `dst` is left as it was.
 pub fn decode(src: &[u8], dst: &mut BytesMut) -> Result<(), DecodeError> {
     let start = dst.len();
-    // The shortest code is five bits, so `src` holds at most `8 * len / 5`
-    // symbols; two spare bytes let every step store three symbol slots
-    // unconditionally and then advance by the number it really decoded.
-    let capacity = src.len() / 5 * 8 + (src.len() % 5) * 8 / 5 + 2;
-    dst.resize(start + capacity, 0);
-    match decode_into(src, &mut dst[start..]) {
-        Ok(written) => {
-            dst.truncate(start + written);
-            Ok(())
-        }
-        Err(error) => {
-            dst.truncate(start);
-            Err(error)
-        }
-    }
+    dst.resize(start + decode_room(src.len()), 0);
+    let result = decode_into(src, &mut dst[start..]);
+    dst.truncate(start + *result.as_ref().unwrap_or(&0));
+    result.map(drop)
+}
+
+/// [`decode`] into a `Vec`, for a caller that keeps one scratch buffer and
+/// borrows from it, with no reference count per string.
+pub fn decode_to_vec(src: &[u8], dst: &mut Vec<u8>) -> Result<(), DecodeError> {
+    let start = dst.len();
+    dst.resize(start + decode_room(src.len()), 0);
+    let result = decode_into(src, &mut dst[start..]);
+    dst.truncate(start + *result.as_ref().unwrap_or(&0));
+    result.map(drop)
+}
+
+/// The room [`decode_into`] needs for `len` bytes of code. The shortest code
+/// is five bits, so they hold at most `8 * len / 5` symbols; two spare bytes
+/// let every step store three symbol slots unconditionally and then advance
+/// by the number it really decoded.
+const fn decode_room(len: usize) -> usize {
+    len / 5 * 8 + (len % 5) * 8 / 5 + 2
 }
 
 /// Decodes `src` into `out`, which has room for every symbol plus two bytes;
@@ -123,9 +130,9 @@ fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
         if pending_bits < 30 {
             break;
         }
-        let step = WIDE[(pending >> (64 - WIDE_BITS)) as usize];
-        let count = step.count();
-        if count == 0 {
+        let at = (pending >> (64 - WIDE_BITS)) as usize;
+        let step = STEP_LEN.get(at).copied().unwrap_or_default();
+        if step == 0 {
             let (symbol, len) = decode_long(pending);
             let symbol = u8::try_from(symbol).map_err(|_| DecodeError::InvalidHuffman)?;
             if let Some(slot) = out.get_mut(written) {
@@ -136,13 +143,16 @@ fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
             pending_bits -= len;
             continue;
         }
-        // All three symbol slots are stored whatever the count; the two spare
-        // bytes of `out` take the unused ones past the last symbol.
-        if let Some(slots) = out.get_mut(written..written + 3) {
-            slots.copy_from_slice(&step.0.to_le_bytes()[..3]);
+        // Both symbol slots are stored whatever the count; the spare bytes
+        // of `out` take an unused one past the last symbol.
+        if let (Some(slots), Some(symbols)) =
+            (out.get_mut(written..written + 2), STEP_SYMBOLS.get(at))
+        {
+            slots.copy_from_slice(symbols);
         }
-        written += count;
-        let consumed = step.total_len();
+        written += usize::from(step >> 6);
+        // The length is the low six bits: the shift needs no other masking.
+        let consumed = u32::from(step & 0x3f);
         pending <<= consumed;
         pending_bits -= consumed;
     }
@@ -151,23 +161,26 @@ fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
     // would reach past the end is padding: a prefix of EOS.
     while pending_bits > 0 {
         let window = pending | (u64::MAX >> pending_bits);
-        let step = WIDE[(window >> (64 - WIDE_BITS)) as usize];
-        if step.count() > 0 && step.total_len() <= pending_bits {
+        let at = (window >> (64 - WIDE_BITS)) as usize;
+        let step = STEP_LEN.get(at).copied().unwrap_or_default();
+        let symbols = STEP_SYMBOLS.get(at).copied().unwrap_or_default();
+        let total_len = u32::from(step & 0x3f);
+        if step != 0 && total_len <= pending_bits {
             // Every code of the step lies within the real bits.
-            if let Some(slots) = out.get_mut(written..written + 3) {
-                slots.copy_from_slice(&step.0.to_le_bytes()[..3]);
+            if let Some(slots) = out.get_mut(written..written + 2) {
+                slots.copy_from_slice(&symbols);
             }
-            written += step.count();
-            pending <<= step.total_len();
-            pending_bits -= step.total_len();
+            written += usize::from(step >> 6);
+            pending <<= total_len;
+            pending_bits -= total_len;
             continue;
         }
-        let (symbol, len) = match step.count() {
+        let (symbol, len) = match step {
             0 => decode_long(window),
-            _ => {
-                let symbol = step.0 as u8;
-                (u16::from(symbol), u32::from(LENGTHS[usize::from(symbol)]))
-            }
+            _ => (
+                u16::from(symbols[0]),
+                u32::from(LENGTHS[usize::from(symbols[0])]),
+            ),
         };
         if len > pending_bits {
             break;
@@ -220,7 +233,7 @@ fn decode_long(window: u64) -> (u16, u32) {
 /// missing the cache more than the extra symbols per step saved.
 const WIDE_BITS: u32 = 13;
 
-/// One entry of [`WIDE`], packed: the symbols in bits 0-7, 8-15 and 16-23
+/// One entry of [`wide`], packed: the symbols in bits 0-7, 8-15 and 16-23
 /// (unused ones zero), the total length of their codes in bits 24-28, and
 /// their count (0 to 3; 0 when the first code is longer than [`WIDE_BITS`])
 /// in bits 29-30.
@@ -228,11 +241,11 @@ const WIDE_BITS: u32 = 13;
 struct WideStep(u32);
 
 impl WideStep {
-    fn total_len(self) -> u32 {
+    const fn total_len(self) -> u32 {
         (self.0 >> 24) & 0x1f
     }
-    fn count(self) -> usize {
-        ((self.0 >> 29) & 0x3) as usize
+    const fn count(self) -> u32 {
+        (self.0 >> 29) & 0x3
     }
     /// This step followed by `symbol`, whose code is `len` bits long.
     const fn then(self, symbol: u16, len: u32) -> Self {
@@ -247,14 +260,46 @@ impl WideStep {
     }
 }
 
-/// `WIDE[bits]`: what the next [`WIDE_BITS`] bits decode to.
+/// The decoding loop's half of [`wide`], on its critical path: per entry, the
+/// total length of the codes in bits 0-5 and their count in bits 6-7 (0 when
+/// the first code is longer than [`WIDE_BITS`]). At one byte an entry, the
+/// table takes 8 KiB of the first-level cache, where the whole step took 32.
+static STEP_LEN: [u8; 1 << WIDE_BITS] = {
+    let wide = wide();
+    let mut table = [0u8; 1 << WIDE_BITS];
+    let mut at = 0;
+    while at < table.len() {
+        let step = wide[at];
+        // Two symbols at most: the shortest code is five bits.
+        assert!(step.count() < 3);
+        table[at] = (step.total_len() | (step.count() << 6)) as u8;
+        at += 1;
+    }
+    table
+};
+
+/// The other half of [`wide`]: the (up to two) symbols of each entry, read
+/// off the critical path.
+static STEP_SYMBOLS: [[u8; 2]; 1 << WIDE_BITS] = {
+    let wide = wide();
+    let mut table = [[0u8; 2]; 1 << WIDE_BITS];
+    let mut at = 0;
+    while at < table.len() {
+        let step = wide[at].0;
+        table[at] = [step as u8, (step >> 8) as u8];
+        at += 1;
+    }
+    table
+};
+
+/// `wide()[bits]`: what the next [`WIDE_BITS`] bits decode to.
 ///
 /// Built by walking the sequences of up to three codes that fit in
 /// [`WIDE_BITS`] bits, shortest codes first, and filling the range of
 /// entries each sequence is a prefix of; a longer sequence overwrites the
 /// entries of its own prefix. This touches each entry at most three times,
 /// where decoding every entry bit by bit would take far longer to evaluate.
-static WIDE: [WideStep; 1 << WIDE_BITS] = {
+const fn wide() -> [WideStep; 1 << WIDE_BITS] {
     let mut table = [WideStep(0); 1 << WIDE_BITS];
     let mut first = 0;
     while first < SORTED.len() {
@@ -296,7 +341,7 @@ static WIDE: [WideStep; 1 << WIDE_BITS] = {
         first += 1;
     }
     table
-};
+}
 
 /// Sets every entry of `table` whose top `len` bits are those of `prefix`.
 const fn fill(table: &mut [WideStep; 1 << WIDE_BITS], prefix: u32, len: u32, step: WideStep) {
@@ -542,33 +587,28 @@ mod tests {
         }
     }
 
-    /// Every entry of the wide table holds the longest run of whole codes, up
-    /// to three, that the tree finds in its bits.
+    /// Every entry of the step tables holds the longest run of whole codes
+    /// that the tree finds in its bits: its count, total length and symbols.
     #[test]
-    fn every_wide_entry_matches_the_tree() {
-        for (bits, step) in WIDE.iter().enumerate() {
+    fn every_step_entry_matches_the_tree() {
+        for bits in 0..1usize << WIDE_BITS {
             let (mut node, mut depth, mut symbols, mut total_len) = (0usize, 0, Vec::new(), 0);
             for shift in (0..WIDE_BITS).rev() {
                 let child = TREE[node][(bits >> shift) & 1];
                 depth += 1;
                 if child & LEAF != 0 {
-                    symbols.push(child & !LEAF);
+                    symbols.push(u8::try_from(child & !LEAF).unwrap());
                     total_len += depth;
                     (node, depth) = (0, 0);
-                    if symbols.len() == 3 {
-                        break;
-                    }
                 } else {
                     node = usize::from(child);
                 }
             }
-            assert_eq!(step.count(), symbols.len(), "{bits:016b}");
+            let step = STEP_LEN[bits];
+            assert_eq!(usize::from(step >> 6), symbols.len(), "{bits:013b}");
             if !symbols.is_empty() {
-                assert_eq!(step.total_len(), total_len, "{bits:016b}");
-                let packed = step.0.to_le_bytes();
-                for (slot, &symbol) in symbols.iter().enumerate() {
-                    assert_eq!(u16::from(packed[slot]), symbol, "{bits:016b}");
-                }
+                assert_eq!(step & 0x3f, total_len, "{bits:013b}");
+                assert_eq!(STEP_SYMBOLS[bits][..symbols.len()], symbols, "{bits:013b}");
             }
         }
     }

@@ -127,20 +127,30 @@ def run_worker(
             on_ready()
 
     options = config.server_options()
-    if config.fd is not None:
+    unix = None
+    if config.uds is not None:
+        from . import _uds
+
+        unix = _uds.bind(config.uds, config.backlog)
+        options["fd"] = unix.fileno()
+    elif config.fd is not None:
         options["fd"] = config.fd
-    _runtime.run_server(
-        configure,
-        host=config.host,
-        port=config.port,
-        certfile=config.ssl_certfile,
-        keyfile=config.ssl_keyfile,
-        asgi_app=application,
-        lifespan=life,
-        on_ready=ready,
-        server_options=options,
-        loop_kind=config.loop,
-    )
+    try:
+        _runtime.run_server(
+            configure,
+            host=config.host,
+            port=config.port,
+            certfile=config.ssl_certfile,
+            keyfile=config.ssl_keyfile,
+            asgi_app=application,
+            lifespan=life,
+            on_ready=ready,
+            server_options=options,
+            loop_kind=config.loop,
+        )
+    finally:
+        if unix is not None:
+            unix.close()
 
 
 def run(app: Any, **options: Any) -> None:

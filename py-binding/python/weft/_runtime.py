@@ -165,8 +165,14 @@ def run_server(
                 t = threading.Thread(target=server.serve_threads, args=(dispatch_sync,), name=f"weft-handler-{i}", daemon=True)
                 t.start()
                 workers.append(t)
-        scheme = "https" if certfile else "http"
-        logger.info("weft: serving on %s://%s:%d (pid %d)", scheme, bound_host, bound_port, os.getpid())
+        if bound_port == 0:
+            # A Unix domain socket: the host is its path.
+            logger.info("weft: serving on unix socket %s (pid %d)", bound_host, os.getpid())
+        else:
+            scheme = "https" if certfile else "http"
+            logger.info("weft: serving on %s://%s:%d (pid %d)", scheme, bound_host, bound_port, os.getpid())
+        if server.h3_address is not None:
+            logger.info("weft: serving HTTP/3 on udp://%s:%d", *server.h3_address)
         if on_ready is not None:
             on_ready(bound_host, bound_port)
         try:

@@ -49,8 +49,13 @@ BACKOFF_RESET_AFTER = 10.0
 _CONFIG_ENV = "WEFT_WORKER_CONFIG"
 
 
-def listening_socket(config: Config) -> socket.socket:
-    """The socket every worker accepts on: ``--fd``'s, or a new one on host:port."""
+def listening_socket(config: Config):
+    """The socket every worker accepts on: ``--uds``'s, ``--fd``'s, or a new one on
+    host:port."""
+    if config.uds is not None:
+        from . import _uds
+
+        return _uds.bind(config.uds, config.backlog)
     if config.fd is not None:
         sock = socket.socket(fileno=os.dup(config.fd))
     else:
@@ -116,7 +121,9 @@ class Supervisor:
         read, write = os.pipe()
         os.set_blocking(read, False)
         settings = dataclasses.asdict(self.config)
+        # The workers accept on the supervisor's socket, whatever made it.
         settings["fd"] = self.sock.fileno()
+        settings["uds"] = None
         env = {**os.environ, _CONFIG_ENV: json.dumps({"config": settings, "notify": write})}
         process = subprocess.Popen(
             [sys.executable, "-c", "from weft._supervisor import worker_main; worker_main()"],
@@ -150,9 +157,12 @@ class Supervisor:
 
     def run(self) -> None:
         self.sock = listening_socket(self.config)
-        host, port = self.sock.getsockname()[:2]
-        scheme = "https" if self.config.ssl_certfile else "http"
-        logger.info("weft: supervising %d worker(s) on %s://%s:%d (pid %d)", self.count, scheme, host, port, os.getpid())
+        if self.config.uds is not None:
+            where = f"unix socket {self.config.uds}"
+        else:
+            host, port = self.sock.getsockname()[:2]
+            where = f"{'https' if self.config.ssl_certfile else 'http'}://{host}:{port}"
+        logger.info("weft: supervising %d worker(s) on %s (pid %d)", self.count, where, os.getpid())
         handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in handled}
         previous_wakeup = signal.set_wakeup_fd(self._wake_w)

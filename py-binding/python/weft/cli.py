@@ -30,7 +30,7 @@ def add_binding_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("binding")
     group.add_argument("--host", default="127.0.0.1", help="bind socket to this host (default 127.0.0.1)")
     group.add_argument("--port", type=int, default=8000, help="bind socket to this port; 0 picks a free one (default 8000)")
-    group.add_argument("--uds", help="bind to a UNIX domain socket (not supported: exits with the reason)")
+    group.add_argument("--uds", help="bind to a UNIX domain socket (cleartext HTTP/1.1 and h2c)")
     group.add_argument("--fd", type=int, help="accept on this already-listening socket's file descriptor")
     group.add_argument("--backlog", type=int, default=2048, help="listen(2) queue length (default 2048)")
 

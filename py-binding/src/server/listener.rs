@@ -3,15 +3,24 @@
 //! fields every response carries.
 
 use std::net::TcpListener;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
 
 use bytes::{Bytes, BytesMut};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
+/// A listening socket handed over by descriptor.
+#[derive(Debug)]
+pub(super) enum Inherited {
+    Tcp(TcpListener),
+    /// A Unix domain socket (`--uds`, or a service manager's).
+    Unix(UnixListener),
+}
+
 /// A listener of our own on the socket behind descriptor `fd`, which the caller
 /// keeps open: a duplicate, so that closing ours never closes theirs.
-pub(super) fn inherit(fd: RawFd) -> PyResult<TcpListener> {
+pub(super) fn inherit(fd: RawFd) -> PyResult<Inherited> {
     if fd < 0 {
         return Err(PyValueError::new_err(format!("invalid descriptor {fd}")));
     }
@@ -23,13 +32,24 @@ pub(super) fn inherit(fd: RawFd) -> PyResult<TcpListener> {
     let owned = borrowed
         .try_clone_to_owned()
         .map_err(|e| PyOSError::new_err(format!("descriptor {fd}: {e}")))?;
-    let listener = TcpListener::from(owned);
-    // A descriptor that is not a listening TCP socket would fail at every accept;
-    // refuse it now instead.
-    listener
-        .local_addr()
-        .map_err(|e| PyOSError::new_err(format!("descriptor {fd} is not a TCP socket: {e}")))?;
-    Ok(listener)
+    // A descriptor that is neither a TCP nor a Unix socket would fail at every
+    // accept; refuse it now instead. Each `local_addr` checks the address family.
+    let duplicate = |owned: &OwnedFd| {
+        owned
+            .try_clone()
+            .map_err(|e| PyOSError::new_err(format!("descriptor {fd}: {e}")))
+    };
+    let tcp = TcpListener::from(duplicate(&owned)?);
+    if tcp.local_addr().is_ok() {
+        return Ok(Inherited::Tcp(tcp));
+    }
+    let unix = UnixListener::from(owned);
+    match unix.local_addr() {
+        Ok(_) => Ok(Inherited::Unix(unix)),
+        Err(e) => Err(PyOSError::new_err(format!(
+            "descriptor {fd} is neither a TCP nor a Unix socket: {e}"
+        ))),
+    }
 }
 
 /// `(name, value)` pairs as response fields, lowercase names, each one checked with

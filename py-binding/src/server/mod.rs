@@ -147,7 +147,8 @@ impl Server {
     ///
     /// `fd` is a socket that is already listening (a supervisor's, or one handed over
     /// by a service manager): it is accepted on instead of binding `host:port`, and
-    /// the caller keeps it open for the server's life. `ca_certs` with
+    /// the caller keeps it open for the server's life. It may be a Unix domain socket
+    /// (cleartext HTTP/1.1 and h2c; its requests have no `client` or `server`). `ca_certs` with
     /// `cert_reqs` 1 (optional) or 2 (required) asks TLS clients for a certificate
     /// (the values of Python's `ssl.CERT_*`). `headers` are `(name, value)` fields
     /// every response carries unless the application set one of that name;
@@ -220,24 +221,33 @@ impl Server {
         h3_bind: Option<(String, u16)>,
     ) -> PyResult<Self> {
         let mut config = ServerConfig::default();
-        let addr = match fd {
-            Some(fd) => {
-                let listener = listener::inherit(fd)?;
+        let addr = match fd.map(listener::inherit).transpose()? {
+            Some(listener::Inherited::Tcp(listener)) => {
                 let addr = listener
                     .local_addr()
-                    .map_err(|e| PyOSError::new_err(format!("descriptor {fd}: {e}")))?;
+                    .map_err(|e| PyOSError::new_err(format!("listening socket: {e}")))?;
                 config.listener = Some(Arc::new(listener));
-                addr
+                Some(addr)
             }
-            None => resolve_addr(host, port)?,
+            Some(listener::Inherited::Unix(listener)) => {
+                config.unix_listener = Some(Arc::new(listener));
+                None
+            }
+            None => Some(resolve_addr(host, port)?),
         };
-        match (certfile, keyfile) {
-            (Some(cert), Some(key)) => {
+        match (certfile, keyfile, addr) {
+            (Some(_), Some(_), None) => {
+                return Err(PyValueError::new_err(
+                    "TLS on a Unix domain socket is not supported",
+                ));
+            }
+            (None, None, None) => config.bind = None,
+            (Some(cert), Some(key), Some(addr)) => {
                 config.bind = None;
                 config.tls_bind = Some(addr);
                 config.tls = TlsSource::Files { cert, key };
             }
-            (None, None) => config.bind = Some(addr),
+            (None, None, Some(addr)) => config.bind = Some(addr),
             _ => return Err(PyValueError::new_err("certfile and keyfile go together")),
         }
         config.tls_client_auth = match (cert_reqs, ca_certs) {
@@ -456,20 +466,39 @@ impl Server {
                     .bind()
             })
             .map_err(|e| PyOSError::new_err(e.to_string()))?;
-        let addr = running
-            .local_addr()
-            .or_else(|| running.tls_local_addr())
-            .ok_or_else(|| PyRuntimeError::new_err("the server bound no listener"))?;
+        let bound = match running.local_addr().or_else(|| running.tls_local_addr()) {
+            Some(addr) => (addr.ip().to_string(), addr.port()),
+            // A Unix domain socket: its path, and no port. Scopes then carry no
+            // `server`, as uvicorn's do there (ASGI: `None` when unknown).
+            None => {
+                let path = self
+                    .config
+                    .unix_listener
+                    .as_ref()
+                    .and_then(|unix| unix.local_addr().ok())
+                    .and_then(|addr| addr.as_pathname().map(|p| p.display().to_string()))
+                    .ok_or_else(|| PyRuntimeError::new_err("the server bound no listener"))?;
+                (path, 0)
+            }
+        };
         self.scope_base = Some(ScopeBase::new(
             py,
             if tls { "https" } else { "http" },
-            Some((addr.ip().to_string(), addr.port())),
+            (bound.1 != 0).then(|| bound.clone()),
             &self.root_path,
             self.state.is_some(),
             server_cert,
         )?);
         *lock(&self.running) = Some(running);
-        Ok((addr.ip().to_string(), addr.port()))
+        Ok(bound)
+    }
+
+    /// The bound HTTP/3 (UDP) address as `(host, port)` once started, if HTTP/3 is on.
+    #[getter]
+    fn h3_address(&self) -> Option<(String, u16)> {
+        let running = lock(&self.running);
+        let addr = running.as_ref()?.h3_local_addr()?;
+        Some((addr.ip().to_string(), addr.port()))
     }
 
     /// The descriptor the event loop watches: readable when `drain` has work.

@@ -27,6 +27,7 @@ async def app(scope, receive, send):
     body = {
         "pid": os.getpid(),
         "client": list(scope["client"]) if scope.get("client") else None,
+        "server": list(scope["server"]) if scope.get("server") else None,
         "scheme": scope["scheme"],
         "root_path": scope.get("root_path", ""),
         "env": os.environ.get("WEFT_TEST_VALUE"),

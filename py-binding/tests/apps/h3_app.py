@@ -1,7 +1,8 @@
 """The HTTP/3 tests' apps: an ASGI one (``tests.apps.h3_app:asgi``, run by the ``weft``
 command) and a decorator one (``python -m tests.apps.h3_app PORT CERTFILE KEYFILE``,
 run by ``App.run(h3=True)``). Each answers with the request's HTTP version, echoes a
-POST body and streams a response in pieces."""
+POST body and streams a response in pieces; the decorator app also echoes WebSocket
+messages (over HTTP/3, an extended CONNECT, RFC 9220)."""
 
 import asyncio
 import json
@@ -67,6 +68,15 @@ async def stream():
             await asyncio.sleep(0.02)
 
     return weft.Response(pieces(), media_type="text/plain")
+
+
+@app.websocket("/ws")
+async def ws_echo(ws: weft.WebSocket):
+    async for message in ws:
+        if isinstance(message, str):
+            await ws.send_text(f"echo:{message}")
+        else:
+            await ws.send_bytes(message)
 
 
 if __name__ == "__main__":

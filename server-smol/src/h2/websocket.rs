@@ -1,7 +1,8 @@
 //! WebSocket over HTTP/2 (RFC 8441): an extended CONNECT with `:protocol = websocket`
 //! on a WebSocket route runs the route's handler, as an HTTP/1.1 upgrade does; when it
 //! accepts, the stream is answered with 200 and becomes the session's byte stream
-//! ([`TunnelIo`]).
+//! (`crate::tunnel::TunnelIo`). The decision and the session are shared with HTTP/3
+//! (`ws/connect.rs`); this file ties them to an HTTP/2 stream.
 //!
 //! ```text
 //!  HEADERS :method CONNECT, :protocol websocket ──route──▶ handler decides
@@ -9,46 +10,20 @@
 //!        reject ──▶ that response (never a 2xx: it would open the tunnel)
 //! ```
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use bytes::BytesMut;
 use http2_proto::{ErrorCode, StreamId};
 
-use super::tunnel::TunnelIo;
 use super::{Phase, Serving, StreamJob};
-use crate::app::Routed;
-use crate::body::Body;
 use crate::clock;
 use crate::context::ConnContext;
 use crate::request::{Request, RequestInfo};
-use crate::response::Response;
-use crate::ws::http1::{Outcome, PendingUpgrade};
-
-/// A WebSocket request whose handler is deciding.
-pub(super) struct PendingWs {
-    pending: PendingUpgrade,
-    /// The stream's DATA, which the tunnel reads once accepted.
-    inbound: Body,
-    info: Option<RequestInfo>,
-}
+use crate::ws::connect::{PendingWs, SessionFuture};
 
 /// An accepted WebSocket's session, polled with its stream's waker.
 pub(super) struct Session {
     waker: Waker,
-    future: Pin<Box<dyn Future<Output = ()> + Send>>,
-}
-
-/// A 2xx to CONNECT means the tunnel is open (RFC 9110 §9.3.6, RFC 8441 §5): an answer
-/// that does not accept must not be one.
-fn refusal(response: Response) -> Response {
-    if (200..300).contains(&response.status()) {
-        Response::status_page(500)
-    } else {
-        response
-    }
+    future: SessionFuture,
 }
 
 impl Serving {
@@ -59,47 +34,19 @@ impl Serving {
         id: u32,
         mut job: StreamJob,
         protocol: &[u8],
-        mut request: Request,
+        request: Request,
         info: Option<RequestInfo>,
     ) {
-        let shared = self.context.shared.clone();
-        let started = if protocol == b"websocket" {
-            match shared.app.route_extended_connect(&mut request) {
-                Routed::WebSocket(route) => {
-                    let inbound = request.take_body();
-                    let options = Arc::new(shared.config.ws.clone());
-                    crate::ws::http2::start(&route, &options, request)
-                        .map(|pending| (pending, inbound))
-                        .map_err(|response| *response)
-                }
-                // Over HTTP/1.1 such a handler would answer the request itself; here
-                // its answer would read as the tunnel's.
-                Routed::Handler(_) => Err(Response::status_page(400)),
-                Routed::Answer(response) => Err(response),
-            }
-        } else {
-            // The protocols a server tunnels are its own choice (RFC 8441 §4); this
-            // one tunnels WebSocket only.
-            Err(Response::status_page(501))
-        };
-        match started {
-            Ok((pending, inbound)) => {
-                job.phase = Phase::Upgrade(Box::new(PendingWs {
-                    pending,
-                    inbound,
-                    info,
-                }));
+        match PendingWs::start(&self.context.shared, protocol, request, info) {
+            Ok(pending) => {
+                job.phase = Phase::Upgrade(Box::new(pending));
                 self.streams.insert(id, job);
                 self.to_poll.push(id);
             }
-            Err(response) => {
+            Err(refused) => {
                 job.body_tx = None;
-                let mut response = refusal(response);
-                if let Some(info) = &info {
-                    shared.app.finish(info, &mut response);
-                }
                 self.streams.insert(id, job);
-                self.respond(id, response, info.as_ref());
+                self.respond(id, refused.response, refused.info.as_ref());
             }
         }
     }
@@ -113,7 +60,7 @@ impl Serving {
         let Phase::Upgrade(pending) = &mut job.phase else {
             return;
         };
-        let Poll::Ready(outcome) = pending.pending.poll(cx) else {
+        let Poll::Ready(outcome) = pending.poll(cx) else {
             return;
         };
         let waker = job.waker.clone();
@@ -125,46 +72,18 @@ impl Serving {
         let Phase::Upgrade(pending) = std::mem::replace(&mut job.phase, idle) else {
             return;
         };
-        let PendingWs { inbound, info, .. } = *pending;
-        match outcome {
-            Outcome::Accept(head, seed) => {
-                let (io, output) = TunnelIo::new(inbound);
-                let mut response = Response::stream(output);
-                for (name, value) in head.headers.iter() {
-                    response = response.with_header(name.clone(), value.clone());
-                }
-                let context = ConnContext {
-                    shared: self.context.shared.clone(),
-                    peer: self.context.peer,
-                    tls: self.context.tls,
-                    tls_info: self.context.tls_info.clone(),
-                };
-                let turn = crate::turn::Turn::default();
-                let serve =
-                    crate::ws::session::serve(io, BytesMut::new(), false, seed, context, turn);
-                self.sessions.insert(
-                    id,
-                    Session {
-                        waker,
-                        future: Box::pin(async move {
-                            // How the session ended is the socket's to report.
-                            let _ = serve.await;
-                        }),
-                    },
-                );
-                self.to_poll.push(id);
-                // As over HTTP/1.1, the `after` hooks see no accepted handshake: a
-                // status or field they changed could undo it.
-                self.respond(id, response, info.as_ref());
-            }
-            Outcome::Reject(response) => {
-                let mut response = refusal(response);
-                if let Some(info) = &info {
-                    self.context.shared.app.finish(info, &mut response);
-                }
-                self.respond(id, response, info.as_ref());
-            }
+        let context = ConnContext {
+            shared: self.context.shared.clone(),
+            peer: self.context.peer,
+            tls: self.context.tls,
+            tls_info: self.context.tls_info.clone(),
+        };
+        let decided = pending.decide(outcome, context);
+        if let Some(future) = decided.session {
+            self.sessions.insert(id, Session { waker, future });
+            self.to_poll.push(id);
         }
+        self.respond(id, decided.response, decided.info.as_ref());
     }
 
     /// Polls the WebSocket session of stream `id`, if it has one, dropping it once it

@@ -19,6 +19,7 @@ use quinn_proto::{
 };
 
 use super::STREAM_WINDOW;
+use super::websocket::Session;
 use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::DateCache;
@@ -27,6 +28,7 @@ use crate::framed::{RequestHead, ResponseHead, trailer_fields};
 use crate::outgoing::{replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
+use crate::ws::connect::PendingWs;
 
 /// Streams whose handlers or bodies asked to be polled again, across the connections
 /// of one endpoint, and the endpoint's task to wake for them.
@@ -79,17 +81,19 @@ impl Wake for StreamWaker {
 }
 
 /// One request in progress.
-struct Job {
-    waker: Waker,
-    body_tx: Option<BodySender>,
+pub(super) struct Job {
+    pub(super) waker: Waker,
+    pub(super) body_tx: Option<BodySender>,
     body_received: u64,
     /// Body bytes handed to the handler and not yet consumed by it.
     held: u64,
     is_head: bool,
-    phase: Phase,
+    /// An extended CONNECT: its DATA is a tunnel's, not a body `max_body` bounds.
+    tunnel: bool,
+    pub(super) phase: Phase,
 }
 
-enum Phase {
+pub(super) enum Phase {
     /// The handler is running.
     Handler {
         future: BoxFuture,
@@ -104,14 +108,16 @@ enum Phase {
     },
     /// The body is sent; the trailers end the stream.
     Trailers(Trailers),
+    /// A WebSocket handler is deciding on an extended CONNECT (RFC 9220).
+    Upgrade(Box<PendingWs>),
 }
 
 /// One QUIC connection.
 pub(crate) struct Conn {
     pub(crate) quic: quinn_proto::Connection,
     handle: ConnectionHandle,
-    shared: Arc<Shared>,
-    peer: SocketAddr,
+    pub(super) shared: Arc<Shared>,
+    pub(super) peer: SocketAddr,
     wake: Arc<WakeList>,
     /// Present once the handshake chose `h3`.
     h3: Option<H3Connection>,
@@ -119,8 +125,11 @@ pub(crate) struct Conn {
     uni: HashMap<Target, quinn_proto::StreamId>,
     /// Writes QUIC has not taken yet, per stream, in order.
     unsent: HashMap<Target, VecDeque<(Bytes, bool)>>,
-    jobs: HashMap<u64, Job>,
-    to_poll: Vec<u64>,
+    pub(super) jobs: HashMap<u64, Job>,
+    /// WebSocket sessions on extended-CONNECT streams, polled with their stream's
+    /// waker beside the stream's response, which carries what they write.
+    pub(super) sessions: HashMap<u64, Session>,
+    pub(super) to_poll: Vec<u64>,
     /// Request streams not read further while their handler holds a full window.
     paused: HashSet<u64>,
     credit_tx: smol::channel::Sender<(u32, usize)>,
@@ -168,6 +177,7 @@ impl Conn {
             uni: HashMap::new(),
             unsent: HashMap::new(),
             jobs: HashMap::new(),
+            sessions: HashMap::new(),
             to_poll: Vec::new(),
             paused: HashSet::new(),
             credit_tx,
@@ -367,9 +377,9 @@ impl Conn {
                 config.header_timeout = Some(settings.timeouts.header_read);
                 config.body_timeout = Some(settings.timeouts.body_read);
                 config.goaway_drain_timeout = std::time::Duration::from_millis(100);
-                // No extended CONNECT (RFC 9220) here yet: WebSocket is served over
-                // HTTP/1.1 and HTTP/2.
-                config.local.enable_connect_protocol = false;
+                // Extended CONNECT (RFC 9220 §3) is offered only where it can lead
+                // somewhere: an app with WebSocket routes.
+                config.local.enable_connect_protocol = self.shared.app.has_websocket_routes();
                 let mut h3 = H3Connection::new(now, config);
                 if self.going_away {
                     h3.goaway(now);
@@ -548,7 +558,7 @@ impl Conn {
         };
         let len = data.len() as u64;
         job.body_received = job.body_received.saturating_add(len);
-        let too_large = job.body_received > max_body;
+        let too_large = !job.tunnel && job.body_received > max_body;
         if !too_large
             && !data.is_empty()
             && let Some(tx) = &job.body_tx
@@ -594,7 +604,7 @@ impl Conn {
         if let Some(tx) = job.body_tx.take() {
             let _ = tx.try_send(Err(BodyError::Timeout));
         }
-        if matches!(job.phase, Phase::Handler { .. }) {
+        if matches!(job.phase, Phase::Handler { .. } | Phase::Upgrade(_)) {
             if let Some(h3) = self.h3.as_mut() {
                 let _ = h3.stop_reading(stream, ErrorCode::H3_NO_ERROR);
             }
@@ -617,6 +627,7 @@ impl Conn {
             method,
             path,
             headers,
+            protocol,
         } = RequestHead::new(fields);
         let waker = Waker::from(Arc::new(StreamWaker {
             conn: self.handle,
@@ -629,6 +640,7 @@ impl Conn {
             body_received: 0,
             held: 0,
             is_head,
+            tunnel: protocol.is_some(),
             phase: Phase::Sending {
                 pending: None,
                 source: None,
@@ -659,8 +671,12 @@ impl Conn {
         let mut request =
             Request::from_parts(method, path, headers, Version::H3, body, Some(self.peer));
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
-        // WebSocket over HTTP/3 (RFC 9220) is not served: its routes answer 400, as
-        // over HTTP/2 for a request that is not an extended CONNECT.
+        if let Some(protocol) = protocol {
+            self.start_extended_connect(id, job, &protocol, request, info);
+            return;
+        }
+        // A WebSocket route answers a request that is not an extended CONNECT with
+        // 400, as over HTTP/2.
         match shared.app.route_request(&mut request).http_only() {
             Ok(handler) => {
                 job.phase = Phase::Handler {
@@ -683,13 +699,19 @@ impl Conn {
         }
     }
 
-    /// Polls a request's handler or response body.
+    /// Polls a request's handler or response body, and its WebSocket session.
     fn poll_job(&mut self, id: u64) {
+        self.poll_session(id);
         let Some(job) = self.jobs.get_mut(&id) else {
             return;
         };
         let waker = job.waker.clone();
         let mut cx = Context::from_waker(&waker);
+        if matches!(job.phase, Phase::Upgrade(_)) {
+            // A decision answers the stream, which queues it to be polled again.
+            self.poll_upgrade(id, &mut cx);
+            return;
+        }
         if let Phase::Handler { future, info } = &mut job.phase {
             let Poll::Ready(mut response) = crate::app::poll_handler(future, &mut cx) else {
                 return;
@@ -704,7 +726,7 @@ impl Conn {
     }
 
     /// Sends the response head, and queues its body for [`pump_body`](Self::pump_body).
-    fn respond(&mut self, id: u64, response: Response, info: Option<&RequestInfo>) {
+    pub(super) fn respond(&mut self, id: u64, response: Response, info: Option<&RequestInfo>) {
         let stream = StreamId(id);
         let Some(job) = self.jobs.get_mut(&id) else {
             return;
@@ -720,7 +742,7 @@ impl Conn {
         );
         let status = head.status;
         if let Some(info) = info {
-            info.log_access(self.peer, status, u32::try_from(id).ok());
+            info.log_access(Some(self.peer), status, u32::try_from(id).ok());
         }
         let end_stream = head.ends_stream();
         let ResponseHead {
@@ -781,7 +803,7 @@ impl Conn {
                 return;
             };
             match &mut job.phase {
-                Phase::Handler { .. } => return,
+                Phase::Handler { .. } | Phase::Upgrade(_) => return,
                 Phase::Trailers(trailers) => {
                     let Poll::Ready(fields) = trailers.poll(cx) else {
                         return;

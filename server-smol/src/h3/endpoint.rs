@@ -1,5 +1,6 @@
 //! One UDP socket and quinn-proto's `Endpoint` over it: datagrams in, each to its
-//! connection (by connection ID, which quinn-proto reads), transmits out, and one
+//! connection (by connection ID, which quinn-proto reads), transmits out (a batch of
+//! datagrams per system call where the kernel segments them, see `socket.rs`), and one
 //! timer for the earliest deadline of all the connections.
 
 use std::collections::HashMap;
@@ -11,21 +12,21 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::BytesMut;
 use quinn_proto::{ConnectionHandle, DatagramEvent, EndpointConfig, ServerConfig, Transmit};
-use smol::Async;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::conn::{Conn, WakeList};
+use super::socket::{Datagram, UdpIo};
 use crate::clock;
 use crate::context::Shared;
 use crate::runtime::Timer;
 
-/// The largest UDP payload we read (a datagram never exceeds it; GRO is not used).
-const MAX_DATAGRAM: usize = 65_535;
-
 /// Datagrams read in one go before the connections get a turn.
 const READ_BATCH: usize = 64;
+
+/// The most a transmit of quinn-proto may hold: `max_segments` datagrams of at most
+/// this size each (quinn-proto's largest UDP payload).
+const MAX_SEGMENT: usize = 1_472;
 
 /// Binds a UDP socket HTTP/3 listens on; with `reuse_port`, one of several on the same
 /// address (`SO_REUSEPORT`), among which the kernel picks by the datagram's addresses and
@@ -47,7 +48,7 @@ pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<UdpSocket> 
 
 /// Serves HTTP/3 on `socket` until shutdown, then until the last connection closed.
 pub(crate) async fn serve(socket: UdpSocket, shared: Arc<Shared>, config: Arc<ServerConfig>) {
-    let socket = match Async::new(socket) {
+    let socket = match UdpIo::new(socket, shared.config.udp_offload) {
         Ok(socket) => socket,
         Err(error) => {
             tracing::error!(%error, "registering the HTTP/3 socket");
@@ -65,8 +66,9 @@ pub(crate) async fn serve(socket: UdpSocket, shared: Arc<Shared>, config: Arc<Se
         ),
         conns: HashMap::new(),
         wake: Arc::new(WakeList::default()),
-        recv_buf: vec![0; MAX_DATAGRAM],
-        send_buf: Vec::with_capacity(MAX_DATAGRAM),
+        send_buf: Vec::new(),
+        reply_buf: Vec::new(),
+        blocked: None,
         timer: Timer::never(),
         timer_at: None,
         shutdown: Some(Box::pin(async move {
@@ -79,12 +81,15 @@ pub(crate) async fn serve(socket: UdpSocket, shared: Arc<Shared>, config: Arc<Se
 }
 
 struct Endpoint {
-    socket: Async<UdpSocket>,
+    socket: UdpIo,
     quic: quinn_proto::Endpoint,
     conns: HashMap<ConnectionHandle, Conn>,
     wake: Arc<WakeList>,
-    recv_buf: Vec<u8>,
     send_buf: Vec<u8>,
+    /// A transmit the full socket buffer did not take, still in `send_buf`: it goes
+    /// first once the socket is writable, and no connection sends before it.
+    blocked: Option<Transmit>,
+    reply_buf: Vec<u8>,
     timer: Timer,
     timer_at: Option<Instant>,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
@@ -110,7 +115,7 @@ impl Endpoint {
                     progressed = true;
                 }
             }
-            progressed |= self.drive_connections(now);
+            progressed |= self.drive_connections(now, cx);
             if self.stopping && self.conns.is_empty() {
                 return Poll::Ready(());
             }
@@ -127,34 +132,37 @@ impl Endpoint {
     fn read_datagrams(&mut self, now: Instant, cx: &mut Context<'_>) -> bool {
         let mut read = 0;
         while read < READ_BATCH {
-            match self.socket.get_ref().recv_from(&mut self.recv_buf) {
-                Ok((n, from)) => {
+            match self.socket.poll_recv(cx) {
+                Poll::Ready(Ok(datagram)) => {
                     read += 1;
-                    self.on_datagram(now, from, n);
+                    self.on_datagram(now, datagram);
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if self.socket.poll_readable(cx).is_ready() {
-                        continue;
-                    }
-                    break;
-                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 // An ICMP error for an earlier datagram, reported on this one.
-                Err(error) => {
+                Poll::Ready(Err(error)) => {
                     tracing::debug!(%error, "reading the HTTP/3 socket");
                     read += 1;
                 }
+                Poll::Pending => break,
             }
         }
         read > 0
     }
 
-    fn on_datagram(&mut self, now: Instant, from: SocketAddr, len: usize) {
-        let data = BytesMut::from(&self.recv_buf[..len]);
-        self.send_buf.clear();
+    fn on_datagram(&mut self, now: Instant, datagram: Datagram) {
+        let Datagram {
+            from,
+            local_ip,
+            ecn,
+            data,
+        } = datagram;
+        // Answers of the endpoint itself (a version negotiation, a retry, a stateless
+        // reset, a refusal) are written to their own buffer: `send_buf` may hold a
+        // transmit that waits for the socket.
+        self.reply_buf.clear();
         let event = self
             .quic
-            .handle(now, from, None, None, data, &mut self.send_buf);
+            .handle(now, from, local_ip, ecn, data, &mut self.reply_buf);
         match event {
             Some(DatagramEvent::ConnectionEvent(handle, event)) => {
                 if let Some(conn) = self.conns.get_mut(&handle) {
@@ -162,14 +170,13 @@ impl Endpoint {
                 }
             }
             Some(DatagramEvent::NewConnection(incoming)) => {
+                self.reply_buf.clear();
                 if self.stopping {
-                    self.send_buf.clear();
-                    let transmit = self.quic.refuse(incoming, &mut self.send_buf);
-                    self.send(&transmit);
+                    let transmit = self.quic.refuse(incoming, &mut self.reply_buf);
+                    self.reply(&transmit);
                     return;
                 }
-                self.send_buf.clear();
-                match self.quic.accept(incoming, now, &mut self.send_buf, None) {
+                match self.quic.accept(incoming, now, &mut self.reply_buf, None) {
                     Ok((handle, quic)) => {
                         let conn = Conn::new(quic, handle, self.shared.clone(), self.wake.clone());
                         self.conns.insert(handle, conn);
@@ -177,20 +184,21 @@ impl Endpoint {
                     Err(error) => {
                         tracing::debug!(cause = %error.cause, "refusing a QUIC connection");
                         if let Some(transmit) = error.response {
-                            self.send(&transmit);
+                            self.reply(&transmit);
                         }
                     }
                 }
             }
-            Some(DatagramEvent::Response(transmit)) => self.send(&transmit),
+            Some(DatagramEvent::Response(transmit)) => self.reply(&transmit),
             None => {}
         }
     }
 
     /// Runs every connection, exchanges their endpoint events and sends what they
-    /// produce; forgets the drained ones. True if anything happened.
-    fn drive_connections(&mut self, now: Instant) -> bool {
-        let mut progressed = false;
+    /// produce, as many datagrams per system call as the socket takes; forgets the
+    /// drained ones. True if anything happened.
+    fn drive_connections(&mut self, now: Instant, cx: &mut Context<'_>) -> bool {
+        let mut progressed = self.send_blocked(cx);
         let mut drained = Vec::new();
         for (&handle, conn) in &mut self.conns {
             progressed |= conn.drive(now);
@@ -200,13 +208,19 @@ impl Endpoint {
                     conn.quic.handle_event(event);
                 }
             }
-            loop {
+            while self.blocked.is_none() {
+                let segments = self.socket.max_segments();
                 self.send_buf.clear();
-                let Some(transmit) = conn.quic.poll_transmit(now, 1, &mut self.send_buf) else {
+                self.send_buf.reserve(segments * MAX_SEGMENT);
+                let Some(transmit) = conn.quic.poll_transmit(now, segments, &mut self.send_buf)
+                else {
                     break;
                 };
                 progressed = true;
-                send_to(&self.socket, &self.send_buf, &transmit);
+                if let Err(error) = self.socket.send(&transmit, &self.send_buf) {
+                    debug_assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+                    self.blocked = Some(transmit);
+                }
             }
             if conn.is_drained() {
                 drained.push(handle);
@@ -215,11 +229,36 @@ impl Endpoint {
         for handle in drained {
             self.conns.remove(&handle);
         }
+        if self.blocked.is_some() {
+            // Registers the wake-up for when the socket drains.
+            progressed |= self.send_blocked(cx);
+        }
         progressed
     }
 
-    fn send(&self, transmit: &Transmit) {
-        send_to(&self.socket, &self.send_buf, transmit);
+    /// Sends the transmit the socket refused last time, once it is writable; true if
+    /// it went out.
+    fn send_blocked(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(transmit) = self.blocked.take() else {
+            return false;
+        };
+        loop {
+            match self.socket.send(&transmit, &self.send_buf) {
+                Ok(()) => return true,
+                Err(_) => {
+                    if self.socket.poll_writable(cx).is_pending() {
+                        self.blocked = Some(transmit);
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends an answer of the endpoint itself; dropped if the socket is full, as the
+    /// network may drop it.
+    fn reply(&mut self, transmit: &Transmit) {
+        let _ = self.socket.send(transmit, &self.reply_buf);
     }
 
     /// Fires the connections' timers when the earliest is due; true if it did.
@@ -253,16 +292,5 @@ impl Endpoint {
             return true;
         }
         false
-    }
-}
-
-/// Sends one datagram. A full socket buffer drops it, as the network may: QUIC
-/// retransmits what was lost (RFC 9002).
-fn send_to(socket: &Async<UdpSocket>, buf: &[u8], transmit: &Transmit) {
-    let Some(data) = buf.get(..transmit.size) else {
-        return;
-    };
-    if let Err(error) = socket.get_ref().send_to(data, transmit.destination) {
-        tracing::trace!(%error, "sending a datagram");
     }
 }

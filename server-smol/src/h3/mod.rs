@@ -5,10 +5,13 @@
 //! hands each to its connection, sends what the connections produce and sleeps until
 //! the earliest of their deadlines. `conn.rs` is one QUIC connection with its
 //! `http3_proto::Connection`: it moves stream bytes between the two, runs the App's
-//! handlers for the requests, and streams their responses.
+//! handlers for the requests, and streams their responses. `websocket.rs` serves
+//! WebSocket routes over extended CONNECT (RFC 9220) on that connection.
 
 mod conn;
 mod endpoint;
+mod socket;
+mod websocket;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -20,10 +20,11 @@
 //!   routes the request here, polls the handler until it decides, sends the 101
 //!   through http1-proto (which then switches protocols), and hands its byte stream and
 //!   the bytes received after the request (`Connection::into_parts`) to the session.
-//! - [`http2`]: the HTTP/2 form (RFC 8441): an extended CONNECT with `:protocol:
-//!   websocket`, checked with `ws_proto::accept_extended_connect`, then the same
-//!   handler decision. The HTTP/2 driver (`h2/websocket.rs`) answers an accept with 200
-//!   and runs the session on the stream (`h2/tunnel.rs`).
+//! - [`connect`]: the form of the framed protocols, HTTP/2 (RFC 8441) and HTTP/3 (RFC
+//!   9220): an extended CONNECT with `:protocol: websocket`, checked with
+//!   `ws_proto::accept_extended_connect`, then the same handler decision. The drivers
+//!   (`h2/websocket.rs`, `h3/websocket.rs`) answer an accept with 200 and run the
+//!   session on the stream (`tunnel.rs`).
 //! - [`options`]: [`WsOptions`], server-wide or per route.
 //!
 //! # The transport of a session
@@ -40,11 +41,12 @@
 //! wait), and whose end is END_STREAM or a reset (CANCEL when the session ends with
 //! output the peer holds back); the handshake is `ws_proto::accept_extended_connect`
 //! answered with 200, and the decision comes from the same [`WsUpgrade`] and
-//! [`Decision`](upgrade::Decision) as here. Only an app with WebSocket routes
-//! advertises SETTINGS_ENABLE_CONNECT_PROTOCOL.
+//! [`Decision`](upgrade::Decision) as here. Over HTTP/3 (RFC 9220) it is the same on
+//! a QUIC request stream, QUIC's stream flow control being the back-pressure. Only an
+//! app with WebSocket routes advertises SETTINGS_ENABLE_CONNECT_PROTOCOL, over both.
 
+pub(crate) mod connect;
 pub(crate) mod http1;
-pub(crate) mod http2;
 mod message;
 mod options;
 pub(crate) mod session;

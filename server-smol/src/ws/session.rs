@@ -159,7 +159,7 @@ impl<S: Io> Session<S> {
                 (Step::End(info), _) => break info,
                 (Step::Flush, Ok(())) => {}
                 (Step::Flush, Err(error)) => {
-                    tracing::debug!(peer = %self.context.peer, %error, "websocket write failed");
+                    tracing::debug!(peer = ?self.context.peer, %error, "websocket write failed");
                     break CloseInfo::abnormal(error.to_string());
                 }
             }
@@ -345,7 +345,7 @@ impl<S: Io> Session<S> {
             // has no fragments.
             Event::Ping(_) | Event::Pong(_) | Event::Fragment { .. } => {}
             Event::ConnectionLost(error) => {
-                tracing::debug!(peer = %self.context.peer, %error, "websocket ended");
+                tracing::debug!(peer = ?self.context.peer, %error, "websocket ended");
                 return Some(CloseInfo::from_error(&error));
             }
         }
@@ -372,9 +372,10 @@ impl<S: Io> Session<S> {
         match command {
             Command::Send(message) => {
                 self.turn.charge(message.len());
-                let _ = match &message {
-                    Message::Text(text) => self.conn.send_text(text),
-                    Message::Binary(data) => self.conn.send_binary(data),
+                let _ = match message {
+                    Message::Text(text) => self.conn.send_text(&text),
+                    // Large payloads go to the socket as they are, uncopied.
+                    Message::Binary(data) => self.conn.send_binary_bytes(data),
                 };
             }
             Command::Close(code, reason) => {

@@ -4,11 +4,15 @@
 //! use, so a run can show that the client was not what limited it.
 //!
 //! ```text
-//! ws-load echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate]
+//! ws-load echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate] [server=PID]
 //! ws-load idle <addr> <path> <connections> <seconds>
 //! ```
 //!
-//! `echo` prints `messages/s <n> client_cpu <percent>`. `idle` opens the connections, each
+//! `echo` prints `messages/s <n> client_cpu <percent>`, and with `server=PID` also
+//! `server_cpu <percent> server_us_per_message <us>`: the server's CPU time (every
+//! thread's, from `/proc/PID/task/*/schedstat`, in nanoseconds) over the measured window
+//! divided by the messages echoed in it. That figure holds when other jobs share the
+//! server's core, where the rate does not. `idle` opens the connections, each
 //! with one echoed message so the server has set it up, prints `ready <n>` and holds them
 //! open for `seconds`.
 
@@ -128,6 +132,19 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// CPU time of every thread of process `pid` so far (the first field of each
+/// thread's schedstat: nanoseconds on a CPU).
+fn process_cpu(pid: u32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
 async fn echo(args: &[String]) -> Result<()> {
     let [addr, path, conns, kind, size, seconds, rest @ ..] = args else {
         return Err("echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate]".into());
@@ -135,7 +152,13 @@ async fn echo(args: &[String]) -> Result<()> {
     let conns: usize = conns.parse()?;
     let size: usize = size.parse()?;
     let seconds: f64 = seconds.parse()?;
-    let deflate = rest.first().is_some_and(|a| a == "deflate");
+    let deflate = rest.iter().any(|a| a == "deflate");
+    let server: Option<u32> = rest
+        .iter()
+        .find_map(|a| a.strip_prefix("server="))
+        .map(str::parse)
+        .transpose()?;
+    let server_cpu = || server.map_or(Duration::ZERO, process_cpu);
     let kind = if kind == "text" { DataKind::Text } else { DataKind::Binary };
     // Text a little like chat; binary bytes that do not compress away entirely.
     let payload: Vec<u8> = match kind {
@@ -158,18 +181,38 @@ async fn echo(args: &[String]) -> Result<()> {
         }));
     }
     tokio::time::sleep_until((start + warm).into()).await;
-    let (count0, cpu0, t0) = (ECHOES.load(Ordering::Relaxed), cpu_time(), Instant::now());
+    let (count0, cpu0, server0, t0) = (
+        ECHOES.load(Ordering::Relaxed),
+        cpu_time(),
+        server_cpu(),
+        Instant::now(),
+    );
     tokio::time::sleep_until(until.into()).await;
-    let (count1, cpu1, t1) = (ECHOES.load(Ordering::Relaxed), cpu_time(), Instant::now());
+    let (count1, cpu1, server1, t1) = (
+        ECHOES.load(Ordering::Relaxed),
+        cpu_time(),
+        server_cpu(),
+        Instant::now(),
+    );
     for t in tasks {
         t.await??;
     }
     let wall = (t1 - t0).as_secs_f64();
-    println!(
+    let messages = count1 - count0;
+    print!(
         "messages/s {:.0} client_cpu {:.0}",
-        (count1 - count0) as f64 / wall,
+        messages as f64 / wall,
         100.0 * (cpu1 - cpu0).as_secs_f64() / wall
     );
+    if server.is_some() {
+        let busy = (server1 - server0).as_secs_f64();
+        print!(
+            " server_cpu {:.0} server_us_per_message {:.2}",
+            100.0 * busy / wall,
+            1e6 * busy / messages.max(1) as f64
+        );
+    }
+    println!();
     Ok(())
 }
 

@@ -1,18 +1,20 @@
-//! An HTTP/2 stream opened by an extended CONNECT (RFC 8441 §5), seen as a byte
-//! stream: what a WebSocket session runs on over HTTP/2, as it runs on a TCP or TLS
-//! stream over HTTP/1.1.
+//! A request stream opened by an extended CONNECT (RFC 8441 §5 over HTTP/2, RFC 9220
+//! §3 over HTTP/3), seen as a byte stream: what a WebSocket session runs on over the
+//! framed protocols, as it runs on a TCP or TLS stream over HTTP/1.1.
 //!
-//! The two directions are the stream's DATA (RFC 9113 §8.5: after the 2xx, DATA
-//! carries the tunnelled protocol's bytes and END_STREAM ends one direction):
+//! The two directions are the stream's DATA (RFC 9113 §8.5, RFC 9114 §4.4: after the
+//! 2xx, DATA carries the tunnelled protocol's bytes and the end of the stream ends one
+//! direction):
 //!
 //! - Reading takes the request body the driver feeds (a [`Body`] with flow-control
 //!   credit): credit goes back to the peer only for what was read, so a session that
-//!   does not read stops the peer through HTTP/2 flow control (RFC 9113 §5.2).
+//!   does not read stops the peer through HTTP/2's or QUIC's flow control (RFC 9113
+//!   §5.2, RFC 9000 §4).
 //! - Writing queues bytes in a bounded [`Pipe`] whose other end is the response body
 //!   the driver sends as the stream's windows allow; a full pipe makes the writer wait,
 //!   and a flush waits until the driver has taken everything, so the peer's windows
 //!   are the session's back-pressure. Closing the writer ends the response body, which
-//!   the driver sends as END_STREAM.
+//!   the driver sends as the end of the stream.
 
 use std::collections::VecDeque;
 use std::io;

@@ -1,25 +1,36 @@
-//! The encoder's copy of the peer decoder's dynamic table (RFC 9204 §3.2),
-//! indexed by hash and addressed by absolute index.
+//! The encoder's copy of the peer decoder's dynamic table, indexed by hash
+//! and addressed by absolute index: HPACK's (RFC 7541 §2.3.2, §4) and
+//! QPACK's (RFC 9204 §3.2), which evict the same way.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use hpack::InsertionHistory;
-
+use crate::InsertionHistory;
 use crate::table::entry_size;
 
-/// A match in the dynamic table, by absolute index.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum DynamicMatch {
+/// A match in an [`EncoderTable`], by absolute index: the number of entries
+/// inserted before it (RFC 9204 §3.2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableMatch {
+    /// An entry with the name and the value.
     Field(u64),
+    /// The newest entry with the name.
     Name(u64),
 }
 
+/// The encoder's copy of the dynamic table the peer's decoder keeps, oldest
+/// entry first, evicting oldest first (RFC 7541 §4.4, RFC 9204 §3.2.2).
+///
+/// Eviction can be told to keep every entry from an absolute index on: a
+/// QPACK encoder may not evict an entry that an unacknowledged section still
+/// refers to (RFC 9204 §2.1.1). An HPACK encoder pins nothing
+/// ([`EncoderTable::NOTHING_PINNED`]). Public for the QPACK encoder.
+///
 /// Names and values are copied into one buffer rather than held as `Bytes`:
 /// a copy of a short string is cheaper than the reference counting of a
 /// clone, and lookups compare against memory that is already in cache.
 #[derive(Debug)]
-pub(crate) struct EncoderTable {
+pub struct EncoderTable {
     /// Oldest first: `entries[0]` has absolute index `dropped`.
     entries: VecDeque<Entry>,
     dropped: u64,
@@ -35,7 +46,7 @@ pub(crate) struct EncoderTable {
     /// The position in the stream of all inserted bytes where `data` starts.
     data_base: u64,
     /// What eviction shows about which names' entries get used.
-    pub(crate) history: InsertionHistory,
+    history: InsertionHistory,
 }
 
 #[derive(Debug)]
@@ -52,12 +63,16 @@ struct Entry {
 }
 
 impl EncoderTable {
-    pub(crate) fn new() -> Self {
+    /// For `pinned_from`: every entry may be evicted.
+    pub const NOTHING_PINNED: u64 = u64::MAX;
+
+    /// An empty table with room for `capacity` bytes of entries.
+    pub fn new(capacity: usize) -> Self {
         Self {
             entries: VecDeque::new(),
             dropped: 0,
             size: 0,
-            capacity: 0,
+            capacity,
             by_field: HashMap::default(),
             by_name: HashMap::default(),
             data: Vec::new(),
@@ -66,20 +81,30 @@ impl EncoderTable {
         }
     }
 
-    pub(crate) fn capacity(&self) -> usize {
+    /// The most bytes the entries may count for.
+    pub fn capacity(&self) -> usize {
         self.capacity
     }
 
-    pub(crate) fn size(&self) -> usize {
+    /// The bytes the entries count for: name + value + 32 each.
+    pub fn size(&self) -> usize {
         self.size
     }
 
-    pub(crate) fn insert_count(&self) -> u64 {
+    /// Entries inserted since the table was made; the newest has absolute
+    /// index `insert_count() - 1`.
+    pub fn insert_count(&self) -> u64 {
         self.dropped + self.entries.len() as u64
     }
 
+    /// What eviction has shown about which names' entries get used; the
+    /// encoder asks it whether a field is worth an entry.
+    pub fn history_mut(&mut self) -> &mut InsertionHistory {
+        &mut self.history
+    }
+
     /// Whether the entry with absolute index `index` is still in the table.
-    pub(crate) fn contains(&self, index: u64) -> bool {
+    pub fn contains(&self, index: u64) -> bool {
         self.get(index).is_some()
     }
 
@@ -97,25 +122,29 @@ impl EncoderTable {
         Some(bytes.split_at(entry.name_len))
     }
 
-    pub(crate) fn find(
+    /// The newest entry with `name` and `value`, else the newest with
+    /// `name`, found by the hashes they were inserted with.
+    pub fn find(
         &self,
         name_hash: u64,
         field_hash: u64,
         name: &[u8],
         value: &[u8],
-    ) -> Option<DynamicMatch> {
+    ) -> Option<TableMatch> {
         if let Some(&index) = self.by_field.get(&field_hash)
             && let Some(entry) = self.get(index)
             && self.fields(entry) == Some((name, value))
         {
-            return Some(DynamicMatch::Field(index));
+            return Some(TableMatch::Field(index));
         }
         let index = *self.by_name.get(&name_hash)?;
         let entry = self.get(index)?;
-        (self.fields(entry)?.0 == name).then_some(DynamicMatch::Name(index))
+        (self.fields(entry)?.0 == name).then_some(TableMatch::Name(index))
     }
 
-    pub(crate) fn mark_used(&mut self, index: u64) {
+    /// Records that a field line referred to the entry, for
+    /// [`EncoderTable::history_mut`].
+    pub fn mark_used(&mut self, index: u64) {
         if let Some(at) = index
             .checked_sub(self.dropped)
             .and_then(|at| usize::try_from(at).ok())
@@ -127,7 +156,7 @@ impl EncoderTable {
 
     /// Changes the capacity if the entries that must stay (from absolute
     /// index `pinned_from` on) fit in it; returns whether it did.
-    pub(crate) fn set_capacity(&mut self, capacity: usize, pinned_from: u64) -> bool {
+    pub fn set_capacity(&mut self, capacity: usize, pinned_from: u64) -> bool {
         if !self.evict_to(capacity, pinned_from) {
             return false;
         }
@@ -137,19 +166,14 @@ impl EncoderTable {
 
     /// Evicts so that an entry of `size` fits, unless that would evict an
     /// entry at or after `pinned_from`; returns whether the room was made.
-    pub(crate) fn make_room(&mut self, size: usize, pinned_from: u64) -> bool {
+    pub fn make_room(&mut self, size: usize, pinned_from: u64) -> bool {
         size <= self.capacity && self.evict_to(self.capacity - size, pinned_from)
     }
 
     /// Adds an entry for which [`EncoderTable::make_room`] made room and
-    /// returns its absolute index.
-    pub(crate) fn insert(
-        &mut self,
-        name: &[u8],
-        value: &[u8],
-        name_hash: u64,
-        field_hash: u64,
-    ) -> u64 {
+    /// returns its absolute index. The hashes are what
+    /// [`EncoderTable::find`] will be asked with.
+    pub fn insert(&mut self, name: &[u8], value: &[u8], name_hash: u64, field_hash: u64) -> u64 {
         let index = self.insert_count();
         self.size += entry_size(name.len(), value.len());
         self.by_field.insert(field_hash, index);
@@ -229,7 +253,7 @@ impl Hasher for Prehashed {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        self.0 = hpack::hash(self.0, bytes);
+        self.0 = crate::hash(self.0, bytes);
     }
 
     fn write_u64(&mut self, value: u64) {

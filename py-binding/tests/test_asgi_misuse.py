@@ -567,10 +567,11 @@ def test_ws_none_answers_upgrades_as_plain_http_without_a_warning(port):
     assert "upgrade" not in output.lower(), output
 
 
-def test_websocket_requests_over_http2_are_refused_cleanly(server):
-    # weft does not enable extended CONNECT (RFC 8441), so ':protocol' is malformed,
-    # as is a connection-specific 'upgrade' field (RFC 9113 §8.2.2): stream resets,
-    # and the connection carries on.
+def test_malformed_websocket_requests_over_http2_are_refused_cleanly(server):
+    # An ASGI app may open WebSockets, so weft offers extended CONNECT (RFC 8441 §3):
+    # one without Sec-WebSocket-Version gets an HTTP answer (RFC 8441 §5 keeps RFC 6455's
+    # checks), a connection-specific 'upgrade' field is malformed (RFC 9113 §8.2.2): a
+    # stream reset, and the connection carries on.
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     config = h2.config.H2Configuration(client_side=True, validate_outbound_headers=False, normalize_outbound_headers=False)
     conn = h2.connection.H2Connection(config)
@@ -580,17 +581,20 @@ def test_websocket_requests_over_http2_are_refused_cleanly(server):
     conn.send_headers(3, [(":method", "GET"), *base, ("upgrade", "websocket")], end_stream=True)
     conn.send_headers(5, [(":method", "GET"), *base], end_stream=True)
     sock.sendall(conn.data_to_send())
-    resets, body = set(), b""
+    resets, body, status = set(), b"", None
     try:
-        while len(resets) < 2 or not body:
+        while status is None or not resets or not body:
             data = sock.recv(65535)
             assert data, "the server closed the connection"
             for event in conn.receive_data(data):
                 if isinstance(event, h2.events.StreamReset):
                     resets.add(event.stream_id)
+                elif isinstance(event, h2.events.ResponseReceived) and event.stream_id == 1:
+                    status = int(dict(event.headers)[b":status"])
                 elif isinstance(event, h2.events.DataReceived) and event.stream_id == 5:
                     body += event.data
             sock.sendall(conn.data_to_send())
     finally:
         sock.close()
-    assert (resets, body) == ({1, 3}, b"plain http 2")
+    assert conn.remote_settings.enable_connect_protocol == 1
+    assert (status, resets, body) == (400, {3}, b"plain http 2")

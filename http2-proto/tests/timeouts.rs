@@ -260,3 +260,61 @@ fn request_head() -> Vec<weft_http2::Header> {
         .map(|(n, v)| weft_http2::Header::new(*n, *v))
         .collect()
 }
+
+// ---- idle ---------------------------------------------------------------------------
+
+fn idle_config() -> Config {
+    let mut c = Config::server();
+    c.idle_timeout = Some(SECS(60));
+    c.keepalive_interval = Some(SECS(25));
+    c
+}
+
+#[test]
+fn answers_to_keepalive_pings_do_not_keep_an_idle_connection_open() {
+    let mut s = Server::handshaken(idle_config());
+    // A client that answers every keep-alive PING, and sends its own PINGs and
+    // WINDOW_UPDATEs, but opens no stream: idle all the same.
+    let mut seen = 0;
+    for _ in 0..3 {
+        s.advance(SECS(25));
+        let pings: Vec<[u8; 8]> = s.frames[seen..]
+            .iter()
+            .filter_map(|f| match f {
+                weft_http2::frame::Frame::Ping(p) if !p.ack => Some(p.payload),
+                _ => None,
+            })
+            .collect();
+        seen = s.frames.len();
+        assert!(
+            !pings.is_empty() || s.goaway().is_some(),
+            "no keep-alive PING"
+        );
+        for payload in pings {
+            let mut ack = raw(0x6, 0x1, 0, &payload);
+            ack.extend(ping(*b"clientpi"));
+            ack.extend(window_update(0, 1));
+            s.feed(&ack);
+        }
+    }
+    assert_eq!(
+        s.goaway().map(|g| g.1),
+        Some(ErrorCode::NO_ERROR),
+        "{:?}",
+        s.frames
+    );
+}
+
+#[test]
+fn the_idle_clock_restarts_with_each_request() {
+    let mut s = Server::handshaken(idle_config());
+    s.advance(SECS(50));
+    s.feed(&get(1));
+    assert!(s.has_headers_on(1));
+    s.clear();
+    // 50 + 50 s: past the first deadline, but 50 s after the request.
+    s.advance(SECS(50));
+    assert_eq!(s.goaway(), None);
+    s.advance(SECS(11));
+    assert_eq!(s.goaway().map(|g| g.1), Some(ErrorCode::NO_ERROR));
+}

@@ -73,13 +73,26 @@ impl Connection {
             self.timers.stop(Timer::KeepAliveTimeout);
             self.keepalive_ping = None;
         }
-        if let Some(idle) = self.config.idle_timeout {
-            self.timers.set(Timer::Idle, now + idle);
-        }
+        // Idle means no open streams (`Config::idle_timeout`): frames that concern no
+        // stream (PING answers to our keep-alive, SETTINGS, WINDOW_UPDATE) do not
+        // restart it, or a peer that merely answers PINGs would never be idle.
+        let last_peer = self.streams.last_peer();
+        let had_streams = self.streams.len() > 0;
         match self.process_frames(now) {
             Ok(()) => self.update_header_block_timer(now),
             Err(err) => {
                 self.fail(err);
+            }
+        }
+        if let Some(idle) = self.config.idle_timeout
+            && self.error.is_none()
+        {
+            let stream_activity = had_streams
+                || self.streams.len() > 0
+                || self.streams.last_peer() != last_peer
+                || self.block.is_some();
+            if stream_activity {
+                self.timers.set(Timer::Idle, now + idle);
             }
         }
     }

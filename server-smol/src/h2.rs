@@ -543,9 +543,30 @@ impl Serving {
                     progressed = true;
                 }
             }
-            while let Some((id, n)) = self.budget.next_owed() {
-                self.conn.release_capacity(StreamId::new(id), n);
+            while let Some(owed) = self.budget.next_owed() {
+                let stream = StreamId::new(owed.stream);
+                if owed.lent {
+                    self.conn.release_stream_capacity(stream, owed.octets);
+                } else {
+                    self.conn.release_capacity(stream, owed.octets);
+                }
                 progressed = true;
+            }
+            if self.budget.owes()
+                && let Some(first) = self.first_upload()
+            {
+                // The oldest upload proceeds whatever the budget holds.
+                if let Some((own, connection)) = self.budget.release_first(first) {
+                    self.conn.release_stream_capacity(StreamId::new(first), own);
+                    self.conn.release_connection_capacity(connection);
+                    progressed = true;
+                } else if self.conn.connection_recv_window() <= 0 {
+                    let lent = self
+                        .budget
+                        .lend_connection(self.conn.config().connection_window as usize);
+                    self.conn.release_connection_capacity(lent);
+                    progressed |= lent > 0;
+                }
             }
 
             // 3. Streams that were woken, are new, or got capacity.
@@ -774,6 +795,19 @@ impl Serving {
                 .conn
                 .reset_stream(clock::now(), stream, ErrorCode::NO_ERROR);
         }
+    }
+
+    /// The oldest stream whose request body counts against the budget (still
+    /// arriving, or held by a handler that has not finished), if its body is still
+    /// arriving: the one upload that proceeds whatever the budget holds. While the
+    /// oldest waits for its response to finish, no other stream passes the budget.
+    fn first_upload(&self) -> Option<u32> {
+        let (&id, job) = self
+            .streams
+            .iter()
+            .filter(|(_, job)| !job.tunnel && (job.held > 0 || job.body_tx.is_some()))
+            .min_by_key(|&(&id, _)| id)?;
+        job.body_tx.is_some().then_some(id)
     }
 
     /// Forgets a stream: its handler's body bytes leave the budget.

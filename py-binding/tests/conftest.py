@@ -100,3 +100,18 @@ def pki(tmp_path_factory):
     other = trustme.CA().issue_cert("intruder@example.com")
     other.private_key_and_cert_chain_pem.write_to_path(folder / "intruder.pem")
     return folder
+
+
+def wss_connect(url, context, **kwargs):
+    """A `wss://` client: websockets' asyncio one (`async with wss_connect(...) as ws`).
+
+    Not its sync client, which reads the socket on a thread of its own while the caller
+    writes to it. Over TLS both then drive one OpenSSL connection from two threads at
+    once, which OpenSSL does not support: now and then (about once in a hundred
+    connections on a loaded machine) the upgrade request written while the reader
+    waits in `SSL_read` is reported sent but never reaches the socket, and the client
+    waits for the answer to a request the server never got. The asyncio client does
+    all its TLS on one thread."""
+    from websockets.asyncio.client import connect
+
+    return connect(url, ssl=context, **kwargs)

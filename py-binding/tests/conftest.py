@@ -29,6 +29,7 @@ class ServerProcess:
         self.env = {**os.environ, **(env or {})}
         self.proc = None
         self.returncode = None
+        self._output = None
 
     @property
     def url(self) -> str:
@@ -67,12 +68,19 @@ class ServerProcess:
         return self.returncode
 
     def output(self) -> str:
-        return self.proc.stdout.read().decode(errors="replace")
+        """Everything the server wrote to stdout and stderr (read once it has exited)."""
+        if self._output is None:
+            self._output = self.proc.stdout.read().decode(errors="replace")
+        return self._output
 
     def __exit__(self, *exc):
         code = self.stop()
         if exc[0] is None:
             assert code == 0, f"server exited with {code}:\n{self.output()}"
+            # A Rust panic is a bug even where a thread survives it (smol's executor
+            # threads catch them and go on), and its report on stderr, which nobody
+            # reads until the server exits, can fill the pipe and block the thread.
+            assert "panicked at" not in self.output(), self.output()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 from .conftest import ServerProcess, free_port, wss_connect
 
 # Rounds of /scope then /echo over TLS against one server.
-TLS_ROUNDS = 20
+TLS_ROUNDS = 50
 
 
 @pytest.fixture(scope="module")

@@ -128,12 +128,19 @@ impl Server {
     /// Binds the listeners and starts the worker threads. Returns once the
     /// server accepts connections; port 0 picks a free port, readable
     /// through [`RunningServer::local_addr`].
+    ///
+    /// The first call in a process puts a hook in front of the panic hook
+    /// (`std::panic::set_hook`): a handler's panic is answered 500 and
+    /// reported through `tracing` (message and location), not through the
+    /// process's hook, whose backtrace would stall the worker. Other panics
+    /// still reach the hook that was set before.
     pub fn bind(self) -> Result<RunningServer, ServerError> {
         let Self {
             config,
             app,
             round_hook,
         } = self;
+        crate::panic::install();
         if config.bind.is_none()
             && config.tls_bind.is_none()
             && config.listener.is_none()

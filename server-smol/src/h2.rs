@@ -248,7 +248,7 @@ struct Serving {
     /// WebSocket sessions on extended-CONNECT streams, by stream: polled like
     /// the stream's handler, and kept until they end, after the stream if need
     /// be (their handlers run on after the close).
-    sessions: HashMap<u32, websocket::Session>,
+    sessions: HashMap<u32, crate::ws::connect::Session>,
     out: Outbox,
     /// What to do once `out` is written, while it is being written.
     unflushed: Option<Step>,

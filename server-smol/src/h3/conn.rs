@@ -19,7 +19,6 @@ use quinn_proto::{
 };
 
 use super::STREAM_WINDOW;
-use super::websocket::Session;
 use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
 use crate::clock::DateCache;
@@ -29,6 +28,7 @@ use crate::outgoing::{replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::ws::connect::PendingWs;
+use crate::ws::connect::Session;
 
 /// Streams whose handlers or bodies asked to be polled again, across the connections
 /// of one endpoint, and the endpoint's task to wake for them.

@@ -24,16 +24,9 @@ cargo build --release -p weft-ws --example autobahn_client --quiet
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 client="$target_dir/release/examples/autobahn_client"
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# $work, and the clean-up that stops $server_pid: here kosoku's fuzzing server.
+STAGE=35-autobahn-client
+source scripts/lib/server.sh
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -26,16 +26,9 @@ if [ ! -x "$venv/bin/kosoku" ]; then
 fi
 [ -x "$venv/bin/kosoku" ] || { echo "55-autobahn-python: kosoku not found after install" >&2; exit 1; }
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# $work, and the clean-up that stops $server_pid: here `python -m weft`.
+STAGE=55-autobahn-python
+source scripts/lib/server.sh
 
 port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd py-binding && exec "$py" -m weft tests.apps.asgi_ws:echo --port "$port" --log-level warning) >"$work/server.log" 2>&1 &

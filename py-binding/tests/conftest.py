@@ -13,6 +13,10 @@ import trustme
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
+# The HTTP/2 and HTTP/3 test clients are shared with server-smol's peer checks; they
+# live in the repository's test data, importable by name from every test module.
+sys.path.insert(0, str(PACKAGE_DIR.parent / "testdata" / "peers"))
+
 
 def free_port() -> int:
     with socket.socket() as s:

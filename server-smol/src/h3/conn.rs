@@ -19,7 +19,6 @@ use quinn_proto::{
 };
 
 use super::STREAM_WINDOW;
-use super::websocket::Session;
 use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
 use crate::body_budget::body_budget_limit;
@@ -30,6 +29,7 @@ use crate::outgoing::{replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::ws::connect::PendingWs;
+use crate::ws::connect::Session;
 
 /// Bytes a request stream may be read for its head when the connection's body budget
 /// is full: enough for a request's HEADERS frame in the common case, so a GET is not

@@ -52,6 +52,7 @@ mod options;
 pub(crate) mod session;
 mod socket;
 pub(crate) mod upgrade;
+mod wake;
 
 pub use message::{CloseInfo, Message, Utf8Bytes};
 pub use options::WsOptions;

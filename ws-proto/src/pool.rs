@@ -8,18 +8,20 @@
 //! server's time there. Handed out through [`into_bytes`], a buffer comes back here once
 //! the last `Bytes` that refers to it is dropped, and the next large message takes it.
 //!
+//! The pool must cover the messages in progress at once, not one: a server with 64
+//! connections that each send 64 KiB has dozens half-received at any time, and a pool
+//! of eight left the rest to fault in fresh pages (4.5 page faults per message still).
 //! What is kept is bounded by what was received, not by what a peer announces: only
-//! buffers that held a whole message come back, at most [`KEPT`] of them and none larger
-//! than [`LARGEST`], so a burst of large messages leaves at most `KEPT * LARGEST` bytes
-//! behind, shared by every connection of the process. Small messages never take one (a
-//! retained small message must not pin a large buffer).
+//! buffers that held a whole message come back, none larger than [`LARGEST`], and at
+//! most [`KEPT_BYTES`] of them in all, shared by every connection of the process. Small
+//! messages never take one (a retained small message must not pin a large buffer).
 
 use std::sync::Mutex;
 
 use bytes::Bytes;
 
-/// Buffers kept for reuse.
-const KEPT: usize = 8;
+/// Bytes of buffer capacity kept for reuse, in all.
+const KEPT_BYTES: usize = 8 * 1024 * 1024;
 
 /// The largest buffer kept; larger ones go back to the allocator.
 const LARGEST: usize = 512 * 1024;
@@ -45,13 +47,23 @@ pub(crate) fn into_bytes(buf: Vec<u8>) -> Bytes {
 
 /// Kept buffers, the most recently returned last (the warmest in cache is taken first).
 struct Pool {
-    free: Mutex<Vec<Vec<u8>>>,
+    free: Mutex<Free>,
+}
+
+/// The kept buffers and their capacity in all.
+#[derive(Default)]
+struct Free {
+    buffers: Vec<Vec<u8>>,
+    bytes: usize,
 }
 
 impl Pool {
     const fn new() -> Self {
         Self {
-            free: Mutex::new(Vec::new()),
+            free: Mutex::new(Free {
+                buffers: Vec::new(),
+                bytes: 0,
+            }),
         }
     }
 
@@ -65,22 +77,25 @@ impl Pool {
         let Ok(mut free) = self.free.lock() else {
             return Vec::new();
         };
+        let buffers = &free.buffers;
         let fits = |buf: &&Vec<u8>| buf.capacity() >= expected;
-        let pick = free
+        let pick = buffers
             .iter()
             .enumerate()
             .filter(|(_, buf)| fits(buf))
             .min_by_key(|(_, buf)| buf.capacity())
             .or_else(|| {
-                free.iter()
+                buffers
+                    .iter()
                     .enumerate()
                     .max_by_key(|(_, buf)| buf.capacity())
             })
             .map(|(i, _)| i)
-            .filter(|&i| free[i].capacity() / 4 <= expected);
+            .filter(|&i| buffers[i].capacity() / 4 <= expected);
         match pick {
             Some(i) => {
-                let mut buf = free.swap_remove(i);
+                let mut buf = free.buffers.swap_remove(i);
+                free.bytes -= buf.capacity();
                 buf.clear();
                 buf
             }
@@ -99,15 +114,16 @@ impl Pool {
     fn give(&self, buf: Vec<u8>) {
         // A poisoned lock or a full pool: the buffer is simply freed.
         if let Ok(mut free) = self.free.lock()
-            && free.len() < KEPT
+            && free.bytes + buf.capacity() <= KEPT_BYTES
         {
-            free.push(buf);
+            free.bytes += buf.capacity();
+            free.buffers.push(buf);
         }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.free.lock().map_or(0, |free| free.len())
+        self.free.lock().map_or(0, |free| free.buffers.len())
     }
 }
 
@@ -194,11 +210,11 @@ mod tests {
     #[test]
     fn what_is_kept_is_bounded() {
         let pool = pool();
-        let messages: Vec<Bytes> = (0..KEPT * 2)
-            .map(|_| pool.lend(filled(SMALLEST, SMALLEST)))
+        let messages: Vec<Bytes> = (0..KEPT_BYTES / LARGEST * 2)
+            .map(|_| pool.lend(filled(LARGEST, LARGEST)))
             .collect();
         drop(messages);
-        assert_eq!(pool.len(), KEPT);
+        assert_eq!(pool.len(), KEPT_BYTES / LARGEST);
 
         let pool = super::tests::pool();
         drop(pool.lend(filled(LARGEST + 1, LARGEST + 1)));

@@ -16,33 +16,44 @@ use futures_lite::AsyncRead;
 /// Size of one read.
 pub(crate) const READ_BUFFER: usize = 16 * 1024;
 
+/// Size of one read of a WebSocket session: its messages can be far larger than an HTTP
+/// request head, and a 64 KiB message then takes one or two reads instead of five.
+pub(crate) const WS_READ_BUFFER: usize = 128 * 1024;
+
 /// Buffers kept for reuse; beyond this, returned buffers are freed.
 const POOL_SIZE: usize = 64;
+
+/// WebSocket read buffers kept: only reads in progress at once use one, so a few per
+/// worker are enough, and they are larger.
+const WS_POOL_SIZE: usize = 8;
 
 /// A pool of read buffers shared by a server's connections.
 #[derive(Debug)]
 pub(crate) struct ReadBuffers {
     free: ConcurrentQueue<Box<[u8]>>,
+    /// [`WS_READ_BUFFER`]-sized ones, lent to WebSocket sessions.
+    ws_free: ConcurrentQueue<Box<[u8]>>,
 }
 
 impl Default for ReadBuffers {
     fn default() -> Self {
         Self {
             free: ConcurrentQueue::bounded(POOL_SIZE),
+            ws_free: ConcurrentQueue::bounded(WS_POOL_SIZE),
         }
     }
 }
 
 impl ReadBuffers {
-    fn take(&self) -> Box<[u8]> {
-        self.free
-            .pop()
-            .unwrap_or_else(|_| vec![0; READ_BUFFER].into_boxed_slice())
-    }
-
-    fn give(&self, buffer: Box<[u8]>) {
-        // A full pool means enough spares exist; let this one go.
-        let _ = self.free.push(buffer);
+    /// Polls one read of up to [`WS_READ_BUFFER`] bytes from `io`, handing the bytes to
+    /// `sink`, for a WebSocket session. `Ready(Ok(0))` is the end of the stream.
+    pub(crate) fn poll_read_ws<R: AsyncRead + Unpin + ?Sized>(
+        &self,
+        io: &mut R,
+        cx: &mut Context<'_>,
+        sink: impl FnOnce(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        lend(&self.ws_free, WS_READ_BUFFER, io, cx, sink)
     }
 
     /// Polls one read from `io`, handing the bytes to `sink`. `Ready(Ok(0))`
@@ -53,13 +64,7 @@ impl ReadBuffers {
         cx: &mut Context<'_>,
         sink: impl FnOnce(&[u8]),
     ) -> Poll<io::Result<usize>> {
-        let mut buffer = self.take();
-        let result = Pin::new(io).poll_read(cx, &mut buffer);
-        if let Poll::Ready(Ok(n)) = result {
-            sink(buffer.get(..n).unwrap_or_default());
-        }
-        self.give(buffer);
-        result
+        lend(&self.free, READ_BUFFER, io, cx, sink)
     }
 
     /// Reads once from `io`, handing the bytes to `sink`.
@@ -70,6 +75,27 @@ impl ReadBuffers {
     ) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.poll_read(io, cx, &mut sink)).await
     }
+}
+
+/// One read into a buffer of `size` bytes from `free` (a new one if it is empty), given
+/// back after `sink` has the bytes.
+fn lend<R: AsyncRead + Unpin + ?Sized>(
+    free: &ConcurrentQueue<Box<[u8]>>,
+    size: usize,
+    io: &mut R,
+    cx: &mut Context<'_>,
+    sink: impl FnOnce(&[u8]),
+) -> Poll<io::Result<usize>> {
+    let mut buffer = free
+        .pop()
+        .unwrap_or_else(|_| vec![0; size].into_boxed_slice());
+    let result = Pin::new(io).poll_read(cx, &mut buffer);
+    if let Poll::Ready(Ok(n)) = result {
+        sink(buffer.get(..n).unwrap_or_default());
+    }
+    // A full pool means enough spares exist; let this one go.
+    let _ = free.push(buffer);
+    result
 }
 
 #[cfg(test)]
@@ -87,5 +113,17 @@ mod tests {
         let n = smol::block_on(pool.read(&mut source, |_| {})).unwrap();
         assert_eq!(n, 0);
         assert_eq!(pool.free.len(), 1);
+    }
+
+    #[test]
+    fn websocket_reads_take_up_to_their_larger_buffer() {
+        let pool = ReadBuffers::default();
+        let mut source = futures_lite::io::Cursor::new(vec![7u8; 100 * 1024]);
+        let mut got = 0;
+        let read =
+            std::future::poll_fn(|cx| pool.poll_read_ws(&mut source, cx, |b| got += b.len()));
+        let n = smol::block_on(read).unwrap();
+        assert_eq!((n, got), (100 * 1024, 100 * 1024));
+        assert_eq!((pool.ws_free.len(), pool.free.len()), (1, 0));
     }
 }

@@ -64,7 +64,7 @@ mod tests {
 
     use super::*;
     use crate::context::ConnContext;
-    use crate::scratch::READ_BUFFER;
+    use crate::scratch::{READ_BUFFER, WS_READ_BUFFER};
     use crate::{App, ServerConfig};
 
     /// A peer that never stops sending: `prefix`, then `pattern` over and
@@ -135,9 +135,14 @@ mod tests {
     }
 
     /// Polls a connection's task once against a flooding peer: it must
-    /// give the executor its turn back after a bounded number of bytes.
-    fn assert_yields<F>(serve: impl FnOnce(Flood) -> F, prefix: &[u8], pattern: &[u8])
-    where
+    /// give the executor its turn back after a bounded number of bytes: the
+    /// budget and one read of `read_size`.
+    fn assert_yields<F>(
+        serve: impl FnOnce(Flood) -> F,
+        prefix: &[u8],
+        pattern: &[u8],
+        read_size: usize,
+    ) where
         F: std::future::Future<Output = io::Result<()>>,
     {
         let served = Arc::new(AtomicUsize::new(0));
@@ -151,7 +156,7 @@ mod tests {
         assert!(outcome.is_none(), "the task did not yield: {outcome:?}");
         let read = served.load(Ordering::Relaxed);
         assert!(
-            read <= prefix.len() + TURN_BUDGET + READ_BUFFER,
+            read <= prefix.len() + TURN_BUDGET + read_size,
             "one turn read {read} bytes"
         );
     }
@@ -206,6 +211,7 @@ mod tests {
             |flood| crate::h1::serve(flood, BytesMut::new(), context()),
             b"",
             request,
+            READ_BUFFER,
         );
     }
 
@@ -230,6 +236,7 @@ mod tests {
             |flood| crate::h1::serve(flood, BytesMut::new(), context),
             upgrade,
             &frame,
+            WS_READ_BUFFER,
         );
     }
 
@@ -246,6 +253,7 @@ mod tests {
             |flood| crate::h2::serve(flood, BytesMut::new(), context()),
             &prefix,
             &frame,
+            READ_BUFFER,
         );
     }
 }

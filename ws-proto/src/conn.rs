@@ -14,6 +14,7 @@ use crate::error::{Error, SendError};
 use crate::event::{DataKind, Event};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, decode_header, encode_header};
 use crate::mask::{KeySource, apply_mask, extend_unmasked, extend_unmasked_bytes};
+use crate::pool;
 use crate::utf8::Utf8Validator;
 
 /// Events processed ahead of `poll_event`; see [`Connection::paused`].
@@ -698,11 +699,19 @@ impl Connection {
             _ => None,
         };
         if let Some(kind) = kind {
+            let buffered = self.config.mode != MessageMode::Streaming;
+            let expected = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
             self.message = Some(InMessage {
                 kind,
                 compressed: header.rsv1,
                 size: 0,
-                buf: Vec::new(),
+                // A large message reuses the buffer of one already handed out and
+                // dropped, whose pages are mapped and warm.
+                buf: if buffered {
+                    pool::take(expected)
+                } else {
+                    Vec::new()
+                },
                 utf8: Utf8Validator::default(),
             });
         }
@@ -777,7 +786,7 @@ impl Connection {
         msg.size += out.len() - before;
         let kind = msg.kind;
         if config.mode == MessageMode::Frames && end_of_frame {
-            let data = Bytes::from(std::mem::take(&mut msg.buf));
+            let data = pool::into_bytes(std::mem::take(&mut msg.buf));
             *event_bytes += data.len();
             events.push_back(Event::Fragment {
                 kind,
@@ -792,7 +801,7 @@ impl Connection {
                 fin: end_of_message,
             });
         } else if config.mode == MessageMode::Whole && end_of_message {
-            let data = Bytes::from(std::mem::take(&mut msg.buf));
+            let data = pool::into_bytes(std::mem::take(&mut msg.buf));
             *event_bytes += data.len();
             events.push_back(match kind {
                 DataKind::Text => Event::Text(data),

@@ -16,6 +16,7 @@ mod frame;
 mod handshake;
 mod mask;
 mod params;
+mod pool;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame};

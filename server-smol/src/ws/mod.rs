@@ -26,6 +26,9 @@
 //!   (`h2/websocket.rs`, `h3/websocket.rs`) answer an accept with 200 and run the
 //!   session on the stream (`tunnel.rs`).
 //! - [`options`]: [`WsOptions`], server-wide or per route.
+//! - `wake`: the waker the session polls with, so that the wake-ups its own poll causes
+//!   (a message handed to an in-task handler, its echo, its next `recv`) do not make the
+//!   executor poll the task again.
 //!
 //! # The transport of a session
 //!
@@ -52,6 +55,7 @@ mod options;
 pub(crate) mod session;
 mod socket;
 pub(crate) mod upgrade;
+mod wake;
 
 pub use message::{CloseInfo, Message, Utf8Bytes};
 pub use options::WsOptions;

@@ -25,7 +25,7 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::BytesMut;
 use futures_lite::{AsyncWriteExt, StreamExt};
@@ -35,17 +35,22 @@ use ws_proto::{CloseCode, Connection, Event};
 use super::message::{CloseInfo, Message, Utf8Bytes};
 use super::socket::{Command, SocketLink, SocketState};
 use super::upgrade::WsFuture;
+use super::wake::LoopWaker;
 use crate::clock;
 use crate::context::ConnContext;
 use crate::deadline::Deadline;
 use crate::io::Io;
 use crate::outbox::Outbox;
-use crate::scratch::READ_BUFFER;
+use crate::scratch::WS_READ_BUFFER;
 use crate::turn::{EVENT_COST, Turn};
 
 /// Bytes queued for the peer past which no further commands are taken from the
 /// application: its `send` then waits.
 pub(crate) const HIGH_WATER: usize = 64 * 1024;
+
+/// Times one poll passes again for wake-ups during its own passes before it leaves them
+/// to the executor.
+const MAX_PASSES_AGAIN: u32 = 2;
 
 /// Everything a WebSocket connection starts from once the handshake is decided.
 pub(crate) struct SessionSeed {
@@ -111,6 +116,12 @@ struct Session<S> {
     maybe_readable: bool,
     turn: Turn,
     context: ConnContext,
+    /// What everything but the turn is polled with: the handler's and the channels'
+    /// wake-ups during a poll do not reschedule the task.
+    loop_waker: Arc<LoopWaker>,
+    waker: Waker,
+    /// The last pass ended waiting for something (not yielding its turn).
+    waiting: bool,
 }
 
 impl<S: Io> Session<S> {
@@ -123,6 +134,7 @@ impl<S: Io> Session<S> {
             from_app,
             state,
         } = seed.link;
+        let (loop_waker, waker) = LoopWaker::new();
         Self {
             io,
             conn: Connection::new(now, seed.config),
@@ -143,6 +155,9 @@ impl<S: Io> Session<S> {
             maybe_readable: true,
             turn,
             context,
+            loop_waker,
+            waker,
+            waiting: false,
         }
     }
 
@@ -183,11 +198,44 @@ impl<S: Io> Session<S> {
         .await;
     }
 
-    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<Step> {
-        loop {
-            if self.turn.poll_yield(cx).is_pending() {
+    fn poll_progress(&mut self, task: &mut Context<'_>) -> Poll<Step> {
+        self.loop_waker.enter(task.waker());
+        let waker = self.waker.clone();
+        let mut cx = Context::from_waker(&waker);
+        for again in 0.. {
+            let waiting = match self.poll_passes(task, &mut cx) {
+                Poll::Ready(step) => {
+                    let _ = self.loop_waker.leave();
+                    return Poll::Ready(step);
+                }
+                Poll::Pending => self.waiting,
+            };
+            // Woken during the last pass, after what woke it was polled: pass again
+            // rather than have the executor poll the task again for it. A yield has
+            // its own wake-up arranged.
+            if !self.loop_waker.leave() || !waiting {
                 return Poll::Pending;
             }
+            if again == MAX_PASSES_AGAIN {
+                // A handler that wakes itself on every poll (a yield) gets the executor's
+                // turn, not a loop here that would keep the worker's other tasks waiting.
+                task.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.loop_waker.enter(task.waker());
+        }
+        Poll::Pending
+    }
+
+    /// Passes over everything until nothing moves; `task` is the task's own context
+    /// (for the turn's yield), `cx` the loop's.
+    fn poll_passes(&mut self, task: &mut Context<'_>, cx: &mut Context<'_>) -> Poll<Step> {
+        loop {
+            if self.turn.poll_yield(task).is_pending() {
+                self.waiting = false;
+                return Poll::Pending;
+            }
+            self.loop_waker.pass();
             let mut progressed = false;
             // The application's asks as of now, before its commands are taken: what it
             // sent before asking for more is then taken in step 2 before step 3 acts on
@@ -258,14 +306,14 @@ impl<S: Io> Session<S> {
                 let buffers = &self.context.shared.read_buffers;
                 let conn = &mut self.conn;
                 let now = clock::now();
-                match buffers.poll_read(&mut self.io, cx, |data| conn.recv(now, data)) {
+                match buffers.poll_read_ws(&mut self.io, cx, |data| conn.recv(now, data)) {
                     Poll::Ready(Ok(0)) => {
                         self.peer_eof = true;
                         self.conn.recv_eof(now);
                         continue;
                     }
                     Poll::Ready(Ok(n)) => {
-                        self.maybe_readable = n == READ_BUFFER;
+                        self.maybe_readable = n == WS_READ_BUFFER;
                         self.drained = false;
                         self.turn.charge(n);
                         continue;
@@ -286,6 +334,7 @@ impl<S: Io> Session<S> {
                 continue;
             }
             self.turn.end();
+            self.waiting = true;
             return Poll::Pending;
         }
     }
@@ -425,5 +474,183 @@ pub(crate) fn poll_handler(future: &mut WsFuture, cx: &mut Context<'_>) -> Poll<
             tracing::error!(%panic, "websocket handler panicked");
             Poll::Ready(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+    use std::task::Waker;
+
+    use futures_lite::{AsyncRead, AsyncWrite};
+
+    use super::*;
+    use crate::{App, ServerConfig};
+
+    const MESSAGES: usize = 200;
+
+    /// A peer that answers each write of the server (the 101, then each echo) with its
+    /// next message, and then a Close. The answer is on the wire once the server's task
+    /// has nothing left to do, as over a real network: then its reader is woken.
+    #[derive(Default)]
+    struct PingPong {
+        inbox: VecDeque<Vec<u8>>,
+        in_flight: VecDeque<Vec<u8>>,
+        sent: usize,
+        reader: Option<Waker>,
+    }
+
+    impl PingPong {
+        /// The network delivers what is in flight; `false` if nothing was.
+        fn deliver(&mut self) -> bool {
+            if self.in_flight.is_empty() {
+                return false;
+            }
+            self.inbox.append(&mut self.in_flight);
+            if let Some(reader) = self.reader.take() {
+                reader.wake();
+            }
+            true
+        }
+    }
+
+    /// The executor's waker, and whether the task was woken during its poll (so that
+    /// the executor polls it again at once).
+    #[derive(Default)]
+    struct Relay {
+        woken: std::sync::atomic::AtomicBool,
+        task: Mutex<Option<Waker>>,
+    }
+
+    impl std::task::Wake for Relay {
+        fn wake(self: Arc<Self>) {
+            self.woken.store(true, std::sync::atomic::Ordering::SeqCst);
+            if let Some(task) = self.task.lock().unwrap().as_ref() {
+                task.wake_by_ref();
+            }
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Peer(Arc<Mutex<PingPong>>);
+
+    /// A masked 16-byte text message (RFC 6455 §5.2).
+    fn message() -> Vec<u8> {
+        let mut frame = vec![0x81, 0x80 | 16, 1, 2, 3, 4];
+        frame.extend((0..16u8).map(|i| b'a' ^ [1, 2, 3, 4][usize::from(i % 4)]));
+        frame
+    }
+
+    impl AsyncRead for Peer {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let mut peer = self.0.lock().unwrap();
+            match peer.inbox.pop_front() {
+                Some(bytes) => {
+                    buf[..bytes.len()].copy_from_slice(&bytes);
+                    Poll::Ready(Ok(bytes.len()))
+                }
+                None => {
+                    peer.reader = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    impl AsyncWrite for Peer {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let mut peer = self.0.lock().unwrap();
+            if peer.sent < MESSAGES {
+                peer.sent += 1;
+                peer.in_flight.push_back(message());
+            } else if peer.sent == MESSAGES {
+                peer.sent += 1;
+                // A Close with code 1000, masked.
+                let close = [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8];
+                peer.in_flight.push_back(close.to_vec());
+            }
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl crate::io::Io for Peer {
+        /// Readable only when the peer has queued bytes, as the reactor would say.
+        fn poll_read_hint(&self, cx: &mut Context<'_>) -> Poll<()> {
+            let mut peer = self.0.lock().unwrap();
+            if peer.inbox.is_empty() {
+                peer.reader = Some(cx.waker().clone());
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        }
+    }
+
+    /// An echo handler in the connection's own task: each message's hand-over, echo and
+    /// next `recv` wake that task, and the session polls all of them in the same poll.
+    /// The executor should poll the task about once per message (the peer's bytes),
+    /// not again for wake-ups the session has already acted on.
+    #[test]
+    fn an_echo_costs_one_poll_of_the_task_per_message() {
+        let mut app = App::new();
+        app.ws_accept("/ws", |socket, _req| async move {
+            while let Some(message) = socket.recv().await {
+                if socket.send(message).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut config = ServerConfig::default();
+        config.ws.compression = false;
+        let context = crate::context::ConnContext::for_tests(app, config);
+        let peer = Peer::default();
+        let upgrade = b"GET /ws HTTP/1.1\r\nhost: a\r\nupgrade: websocket\r\n\
+            connection: upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+            sec-websocket-version: 13\r\n\r\n";
+        peer.0.lock().unwrap().inbox.push_back(upgrade.to_vec());
+        let mut serve = Box::pin(crate::h1::serve(peer.clone(), BytesMut::new(), context));
+        let relay = Arc::new(Relay::default());
+        let waker = Waker::from(relay.clone());
+        let mut polls = 0;
+        let outcome = smol::block_on(std::future::poll_fn(|cx| {
+            polls += 1;
+            *relay.task.lock().unwrap() = Some(cx.waker().clone());
+            relay
+                .woken
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+            let poll = serve.as_mut().poll(&mut Context::from_waker(&waker));
+            if poll.is_pending()
+                && !relay.woken.load(std::sync::atomic::Ordering::SeqCst)
+                && !peer.0.lock().unwrap().deliver()
+            {
+                return Poll::Ready(Err(io::Error::other("the session waits for nothing")));
+            }
+            poll
+        }));
+        outcome.unwrap();
+        assert_eq!(
+            peer.0.lock().unwrap().sent,
+            MESSAGES + 1,
+            "not every echo came"
+        );
+        assert!(
+            polls <= MESSAGES + MESSAGES / 10,
+            "{polls} polls for {MESSAGES} messages"
+        );
     }
 }

@@ -108,6 +108,34 @@ def test_proxy_headers_from_a_trusted_peer(port):
         assert r.json()["client"] == ["192.0.2.9", 0]
 
 
+def test_proxy_headers_on_websocket_scopes(port):
+    from websockets.sync.client import connect
+
+    def who(headers):
+        with connect(f"ws://127.0.0.1:{port}/ws", additional_headers=headers) as ws:
+            return json.loads(ws.recv())
+
+    with weft(port):
+        assert who({"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}) == {"client": ["203.0.113.7", 0], "scheme": "wss"}
+        assert who({"forwarded": "for=198.51.100.2:5000;proto=wss"}) == {"client": ["198.51.100.2", 5000], "scheme": "wss"}
+        assert who({"x-forwarded-proto": "http"})["scheme"] == "ws"
+
+
+def test_proxy_headers_cost_no_middleware():
+    """The proxy headers are read in Rust while the scope is built: with them on (the
+    default, and every local client is a trusted peer) the application is called as it
+    is, without a Python layer per request."""
+    from weft._config import Config
+    from weft._run import wrap
+
+    async def app(scope, receive, send):
+        pass
+
+    config = Config(app=app, access_log=False)
+    assert config.proxy_headers
+    assert wrap(app, config, lambda: None) is app
+
+
 def test_proxy_headers_from_an_untrusted_peer_or_when_off_are_ignored(port):
     forged = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https", "forwarded": "for=192.0.2.1"}
     with weft(port, "--forwarded-allow-ips", "10.0.0.0/8"):

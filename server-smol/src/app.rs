@@ -314,17 +314,16 @@ impl App {
 
     /// Gives every request an [`Interim`](crate::Interim) through which its handler
     /// can send 1xx responses, such as 103 Early Hints (RFC 8297), before the final
-    /// one. Off by default, as it costs each request an allocation.
+    /// one. Off by default; on, a request whose handler sends none costs a slot in
+    /// its connection's queues, and no allocation once the connection has served one.
     pub fn interim_responses(&mut self) -> &mut Self {
         self.interim = true;
         self
     }
 
-    /// The channel of a request's 1xx responses, when the app sends them.
-    pub(crate) fn interim_channel(
-        &self,
-    ) -> Option<(crate::Interim, crate::interim::InterimReceiver)> {
-        self.interim.then(crate::interim::channel)
+    /// Whether handlers may send 1xx responses ([`App::interim_responses`]).
+    pub(crate) fn sends_interim(&self) -> bool {
+        self.interim
     }
 
     /// Whether some route opens WebSockets: HTTP/2 connections then advertise

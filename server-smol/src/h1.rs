@@ -28,7 +28,7 @@ use crate::config::ServerConfig;
 use crate::context::ConnContext;
 use crate::deadline::Deadline;
 use crate::headers::Headers;
-use crate::interim::InterimReceiver;
+use crate::interim::{InterimPort, InterimReceiver};
 use crate::io::{Io, with_timeout};
 use crate::outbox::Outbox;
 use crate::outgoing::{FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
@@ -205,6 +205,9 @@ struct Serving {
     date: DateCache,
     /// Work since the executor last had a turn.
     turn: Turn,
+    /// The 1xx queues of this connection's requests, made with the first request
+    /// when the app sends 1xx responses.
+    interim: Option<InterimPort>,
 }
 
 /// The protocol configuration the server's settings ask for.
@@ -330,6 +333,7 @@ impl Serving {
             maybe_readable: true,
             date: DateCache::default(),
             turn: Turn::default(),
+            interim: None,
         }
     }
 
@@ -658,7 +662,8 @@ impl Serving {
                     // A handler will read the body: invite it (RFC 9110 §10.1.1).
                     let _ = self.conn.send_continue();
                 }
-                let interim = shared.app.interim_channel().map(|(tx, rx)| {
+                let interim = shared.app.sends_interim().then(|| {
+                    let (tx, rx) = self.interim.get_or_insert_with(InterimPort::default).open();
                     request.interim = Some(tx);
                     rx
                 });

@@ -35,7 +35,7 @@ use crate::context::ConnContext;
 use crate::deadline::Deadline;
 use crate::framed::{RequestHead, ResponseHead, trailer_fields};
 use crate::headers::Headers;
-use crate::interim::InterimReceiver;
+use crate::interim::{InterimPort, InterimReceiver};
 use crate::io::Io;
 use crate::outbox::Outbox;
 use crate::outgoing::{Field, FieldSink, Framing, replacement, wants_info};
@@ -260,6 +260,9 @@ struct Serving {
     date: DateCache,
     /// Work since the executor last had a turn.
     turn: Turn,
+    /// The 1xx queues of this connection's requests, made with the first request
+    /// when the app sends 1xx responses.
+    interim: Option<InterimPort>,
 }
 
 impl<S: Io> Shell<S> {
@@ -356,6 +359,7 @@ impl Serving {
             maybe_readable: true,
             date: DateCache::default(),
             turn: Turn::default(),
+            interim: None,
         }
     }
 
@@ -912,7 +916,8 @@ impl Serving {
         }
         match shared.app.route_request(&mut request).http_only() {
             Ok(handler) => {
-                let interim = shared.app.interim_channel().map(|(tx, rx)| {
+                let interim = shared.app.sends_interim().then(|| {
+                    let (tx, rx) = self.interim.get_or_insert_with(InterimPort::default).open();
                     request.interim = Some(tx);
                     rx
                 });

@@ -6,6 +6,11 @@
 //! and writes each head on the handler's stream, in order, before the final
 //! response. Both protocols already know how to send a 1xx (the 100 Continue
 //! path of HTTP/1.1, a non-final HEADERS frame in HTTP/2, RFC 9113 §8.1).
+//!
+//! Few handlers ever send one, so a request costs nothing until its handler does:
+//! the queues of a connection's requests live in one [`InterimPort`], made with the
+//! connection's first request, and a request's own queue is a slot in it whose
+//! storage is taken by its first head.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,29 +40,75 @@ pub enum InterimError {
 
 /// The handler's end: sends 1xx heads on the request's stream.
 #[derive(Debug, Clone)]
-pub struct Interim(Arc<Mutex<Queue>>);
+pub struct Interim {
+    port: Arc<Mutex<Slots>>,
+    key: u64,
+}
 
-/// The driver's end.
+/// The driver's end for one request; dropping it closes the request's slot.
 #[derive(Debug)]
-pub(crate) struct InterimReceiver(Arc<Mutex<Queue>>);
+pub(crate) struct InterimReceiver {
+    port: Arc<Mutex<Slots>>,
+    key: u64,
+}
+
+/// The 1xx queues of one connection's requests.
+#[derive(Debug, Default)]
+pub(crate) struct InterimPort(Arc<Mutex<Slots>>);
 
 #[derive(Debug, Default)]
-struct Queue {
+struct Slots {
+    /// The requests whose final response has not been made yet: one at a time over
+    /// HTTP/1.1, up to the concurrent streams over HTTP/2.
+    open: Vec<Slot>,
+    next_key: u64,
+}
+
+#[derive(Debug)]
+struct Slot {
+    key: u64,
+    /// Empty, and unallocated, until the handler sends a head.
     heads: VecDeque<(u16, Headers)>,
     waker: Option<Waker>,
-    closed: bool,
 }
 
-/// A connected pair for one request.
-pub(crate) fn channel() -> (Interim, InterimReceiver) {
-    let queue = Arc::new(Mutex::new(Queue::default()));
-    (Interim(queue.clone()), InterimReceiver(queue))
+impl Slots {
+    fn slot(&mut self, key: u64) -> Option<&mut Slot> {
+        self.open.iter_mut().find(|slot| slot.key == key)
+    }
 }
 
-fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
-    queue
+fn lock(slots: &Mutex<Slots>) -> MutexGuard<'_, Slots> {
+    slots
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl InterimPort {
+    /// A connected pair for the connection's next request.
+    pub(crate) fn open(&self) -> (Interim, InterimReceiver) {
+        let key = {
+            let mut slots = lock(&self.0);
+            let key = slots.next_key;
+            slots.next_key += 1;
+            slots.open.push(Slot {
+                key,
+                heads: VecDeque::new(),
+                waker: None,
+            });
+            key
+        };
+        (
+            Interim {
+                port: self.0.clone(),
+                key,
+            },
+            InterimReceiver {
+                port: self.0.clone(),
+                key,
+            },
+        )
+    }
 }
 
 impl Interim {
@@ -72,15 +123,13 @@ impl Interim {
         if !(102..200).contains(&status) {
             return Err(InterimError::InvalidStatus(status));
         }
-        let mut queue = lock(&self.0);
-        if queue.closed {
-            return Err(InterimError::Closed);
-        }
-        if queue.heads.len() >= MAX_QUEUED {
+        let mut slots = lock(&self.port);
+        let slot = slots.slot(self.key).ok_or(InterimError::Closed)?;
+        if slot.heads.len() >= MAX_QUEUED {
             return Err(InterimError::Full);
         }
-        queue.heads.push_back((status, headers));
-        if let Some(waker) = queue.waker.take() {
+        slot.heads.push_back((status, headers));
+        if let Some(waker) = slot.waker.take() {
             waker.wake();
         }
         Ok(())
@@ -91,11 +140,17 @@ impl InterimReceiver {
     /// The next queued head, or `Pending` with a wake-up registered for when
     /// the handler sends one.
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<(u16, Headers)> {
-        let mut queue = lock(&self.0);
-        match queue.heads.pop_front() {
+        let mut slots = lock(&self.port);
+        let Some(slot) = slots.slot(self.key) else {
+            return Poll::Pending;
+        };
+        match slot.heads.pop_front() {
             Some(head) => Poll::Ready(head),
             None => {
-                queue.waker = Some(cx.waker().clone());
+                match &slot.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    _ => slot.waker = Some(cx.waker().clone()),
+                }
                 Poll::Pending
             }
         }
@@ -104,16 +159,20 @@ impl InterimReceiver {
     /// Whatever is still queued, without registering a wake-up: called once
     /// the final response is ready, so that no 1xx sent before it is lost.
     pub(crate) fn drain(&self) -> Vec<(u16, Headers)> {
-        lock(&self.0).heads.drain(..).collect()
+        lock(&self.port)
+            .slot(self.key)
+            .map(|slot| slot.heads.drain(..).collect())
+            .unwrap_or_default()
     }
 }
 
 impl Drop for InterimReceiver {
     /// Heads sent after the final response are refused, not queued forever.
     fn drop(&mut self) {
-        let mut queue = lock(&self.0);
-        queue.closed = true;
-        queue.heads.clear();
+        let mut slots = lock(&self.port);
+        if let Some(index) = slots.open.iter().position(|slot| slot.key == self.key) {
+            slots.open.swap_remove(index);
+        }
     }
 }
 
@@ -123,7 +182,8 @@ mod tests {
 
     #[test]
     fn heads_arrive_in_order_and_are_bounded() {
-        let (tx, rx) = channel();
+        let port = InterimPort::default();
+        let (tx, rx) = port.open();
         let mut links = Headers::new();
         links.append("link", "</a.css>; rel=preload");
         tx.send(103, links.clone()).unwrap();
@@ -145,5 +205,35 @@ mod tests {
         );
         drop(rx);
         assert_eq!(tx.send(103, Headers::new()), Err(InterimError::Closed));
+    }
+
+    #[test]
+    fn requests_of_a_connection_share_its_port_without_mixing_heads() {
+        let port = InterimPort::default();
+        let (first, first_rx) = port.open();
+        let (second, second_rx) = port.open();
+        // Nothing is stored for a request until its handler sends a head.
+        assert!(
+            lock(&port.0)
+                .open
+                .iter()
+                .all(|slot| slot.heads.capacity() == 0)
+        );
+        first.send(103, Headers::new()).unwrap();
+        let mut links = Headers::new();
+        links.append("link", "</b.js>; rel=preload");
+        second.send(103, links.clone()).unwrap();
+        assert_eq!(second_rx.drain(), vec![(103, links)]);
+        assert_eq!(first_rx.drain().len(), 1);
+        // The first response went out: its handler is refused, the other is not,
+        // and the port keeps no slot for a finished request.
+        drop(first_rx);
+        assert_eq!(first.send(103, Headers::new()), Err(InterimError::Closed));
+        second.send(103, Headers::new()).unwrap();
+        drop(second_rx);
+        assert!(lock(&port.0).open.is_empty());
+        let (third, _third_rx) = port.open();
+        assert_eq!(second.send(103, Headers::new()), Err(InterimError::Closed));
+        third.send(103, Headers::new()).unwrap();
     }
 }

@@ -282,17 +282,7 @@ class ProxyTrust:
                 except ValueError:
                     self.hosts.add(entry)
 
-    def __contains__(self, host: Optional[str]) -> bool:
-        if self.everyone:
-            return True
-        if host is None:
-            return False
-        if host in self.hosts:
-            return True
-        if self.networks:
-            try:
-                address = ipaddress.ip_address(host)
-            except ValueError:
-                return False
-            return any(address in network for network in self.networks)
-        return False
+    def for_server(self) -> "Tuple[bool, List[str], List[str]]":
+        """``(everyone, hosts, networks)`` for ``Server.set_asgi``, which applies the
+        proxy headers while it builds each scope."""
+        return self.everyone, sorted(self.hosts), [str(network) for network in self.networks]

@@ -90,8 +90,6 @@ def wrap(app: Callable, config: Config, on_recycle: Callable[[], None], extra_re
         app = AccessLog(app, config.access_log_format)
     if config.limit_concurrency is not None:
         app = _middleware.LimitConcurrency(app, config.limit_concurrency)
-    if config.proxy_headers:
-        app = _middleware.ProxyHeaders(app, config.trusted_proxies())
     if config.limit_max_requests is not None:
         app = _middleware.MaxRequests(app, config.limit_max_requests + extra_requests, on_recycle)
     return app
@@ -118,7 +116,9 @@ def run_worker(
     life = _runtime.Lifespan(application, config.lifespan, state)
 
     def configure(server) -> None:
-        server.set_asgi(config.root_path, state if life.supported else None)
+        # The proxy headers are read while the scope is built, in Rust: no middleware.
+        proxy = config.trusted_proxies().for_server() if config.proxy_headers else None
+        server.set_asgi(config.root_path, state if life.supported else None, proxy)
 
     def ready(host: str, port: int) -> None:
         if on_bound is not None:

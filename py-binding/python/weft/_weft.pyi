@@ -1,6 +1,6 @@
 """Type stubs for the native module ``weft._weft`` (built from py-binding/src)."""
 
-from typing import Any, Awaitable, Callable, Generator, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Awaitable, Callable, Generator, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import hpack as hpack, http1 as http1, http2 as http2, ws as ws
 
@@ -180,7 +180,12 @@ class Server:
         finish_async: Callable[[Any, int, Request, Reply], Any],
         json: Callable[[Any], bytes],
     ) -> None: ...
-    def set_asgi(self, root_path: str = "", state: Optional[dict] = None) -> None: ...
+    def set_asgi(
+        self,
+        root_path: str = "",
+        state: Optional[dict] = None,
+        proxy: Optional[Tuple[bool, List[str], List[str]]] = None,
+    ) -> None: ...
     def start(self, event_loop: Any) -> Tuple[str, int]: ...
     @property
     def wake_fd(self) -> int: ...

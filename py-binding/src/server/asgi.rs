@@ -21,6 +21,7 @@ use smol::stream::StreamExt;
 
 use super::bridge::{Bridge, LoopItem, Ready, Replier, reply_slot};
 use super::exchange::{Exchange, ExchangeGuard};
+use super::proxy::{ProxyTrust, forwarded};
 use super::request::{
     BodyWriter, RequestData, body_channel, disconnected, header_pairs, version_str,
 };
@@ -84,6 +85,8 @@ pub(crate) struct ScopeBase {
     extensions: Py<PyDict>,
     /// The server's certificate in PEM, for the `tls` extension.
     server_cert: Option<Py<PyString>>,
+    /// Whose proxy headers set `client` and `scheme`; `None` when they are ignored.
+    proxy: Option<ProxyTrust>,
 }
 
 impl ScopeBase {
@@ -94,6 +97,7 @@ impl ScopeBase {
         root_path: &str,
         with_state: bool,
         server_cert: Option<String>,
+        proxy: Option<ProxyTrust>,
     ) -> PyResult<Self> {
         let scope = PyDict::new(py);
         scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "http"))?;
@@ -140,6 +144,7 @@ impl ScopeBase {
             client_host: Mutex::new(None),
             extensions: extensions.unbind(),
             server_cert: server_cert.map(|pem| PyString::new(py, &pem).unbind()),
+            proxy,
         })
     }
 
@@ -273,6 +278,17 @@ impl ScopeBase {
                 .peer()
                 .map(|a| (base.client_host(py, a.ip()), a.port())),
         )?;
+        if let Some(trust) = &base.proxy
+            && trust.trusts_peer(request.peer().map(|a| a.ip()))
+        {
+            let reported = forwarded(trust, request.headers());
+            if let Some(client) = reported.client {
+                scope.set_item(pyo3::intern!(py, "client"), client)?;
+            }
+            if let Some(scheme) = reported.scheme {
+                scope.set_item(pyo3::intern!(py, "scheme"), PyString::intern(py, scheme))?;
+            }
+        }
         if let Some(state) = state {
             scope.set_item(pyo3::intern!(py, "state"), state.copy()?)?;
         }
@@ -298,9 +314,10 @@ impl ScopeBase {
     ) -> PyResult<Bound<'py, PyDict>> {
         let scope = self.request_scope(py, request, state)?;
         scope.set_item(pyo3::intern!(py, "type"), pyo3::intern!(py, "websocket"))?;
+        // `wss` too: a proxy may report the WebSocket scheme itself.
         let secure = scope
             .get_item(pyo3::intern!(py, "scheme"))?
-            .is_some_and(|s| s.eq("https").unwrap_or(false));
+            .is_some_and(|s| s.eq("https").unwrap_or(false) || s.eq("wss").unwrap_or(false));
         scope.set_item(
             pyo3::intern!(py, "scheme"),
             if secure {

@@ -20,6 +20,7 @@ mod bridge;
 mod exchange;
 mod listener;
 mod on_loop;
+mod proxy;
 mod request;
 mod resume;
 mod task;
@@ -117,6 +118,8 @@ pub(crate) struct Server {
     asgi: bool,
     root_path: String,
     state: Option<Py<PyDict>>,
+    /// Whose proxy headers are believed, for ASGI scopes (`--proxy-headers`).
+    proxy: Option<proxy::ProxyTrust>,
     bridge: Arc<Bridge>,
     finishers: Option<Finishers>,
     /// `routes` by route index, for direct calls.
@@ -319,6 +322,7 @@ impl Server {
             asgi: false,
             root_path: String::new(),
             state: None,
+            proxy: None,
             bridge: Arc::new(
                 Bridge::new().map_err(|e| PyOSError::new_err(format!("socket pair: {e}")))?,
             ),
@@ -388,12 +392,24 @@ impl Server {
     }
 
     /// Sends every request to the ASGI dispatcher instead of routes. `state` is the
-    /// lifespan state, copied into each scope.
-    #[pyo3(signature = (root_path = String::new(), state = None))]
-    fn set_asgi(&mut self, root_path: String, state: Option<Py<PyDict>>) {
+    /// lifespan state, copied into each scope. `proxy` is `(everyone, hosts,
+    /// networks)`: the peers whose `Forwarded` / `X-Forwarded-*` fields set the
+    /// scope's `client` and `scheme`; `None` ignores those fields.
+    #[pyo3(signature = (root_path = String::new(), state = None, proxy = None))]
+    fn set_asgi(
+        &mut self,
+        root_path: String,
+        state: Option<Py<PyDict>>,
+        proxy: Option<(bool, Vec<String>, Vec<String>)>,
+    ) -> PyResult<()> {
+        self.proxy = proxy
+            .map(|(everyone, hosts, networks)| proxy::ProxyTrust::new(everyone, hosts, &networks))
+            .transpose()
+            .map_err(|network| PyValueError::new_err(format!("{network:?} is not a network")))?;
         self.asgi = true;
         self.root_path = root_path;
         self.state = state;
+        Ok(())
     }
 
     /// Binds and starts the I/O threads; returns the bound `(host, port)`.
@@ -488,6 +504,7 @@ impl Server {
             &self.root_path,
             self.state.is_some(),
             server_cert,
+            self.proxy.clone(),
         )?);
         *lock(&self.running) = Some(running);
         Ok(bound)

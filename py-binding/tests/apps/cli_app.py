@@ -18,6 +18,14 @@ async def app(scope, receive, send):
             else:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    if scope["type"] == "websocket":
+        # Who the server says connected, in the first text message.
+        await receive()
+        await send({"type": "websocket.accept"})
+        who = {"client": list(scope["client"]) if scope.get("client") else None, "scheme": scope["scheme"]}
+        await send({"type": "websocket.send", "text": json.dumps(who)})
+        await send({"type": "websocket.close", "code": 1000})
+        return
     path = scope["path"]
     headers = [(b"content-type", b"application/json")]
     if path == "/slow":

@@ -196,7 +196,10 @@ class Server:
 
 class WebSocket:
     """The socket of an ``@app.websocket`` route (wrapped by ``weft.WebSocket``)."""
-    def recv(self) -> Awaitable[Union[str, bytes, None]]: ...
+    def next(self) -> Awaitable[Union[str, bytes]]:
+        """The next message; raises ``StopAsyncIteration`` once the connection has ended."""
+    def receive(self) -> Awaitable[Union[str, bytes]]:
+        """The next message; raises ``WebSocketDisconnect`` once the connection has ended."""
     def send(self, data: Union[str, bytes, bytearray, memoryview]) -> Awaitable[None]: ...
     def close(self, code: int = 1000, reason: str = "") -> Awaitable[None]: ...
     @property

@@ -16,7 +16,7 @@ peer's ``code`` and ``reason``) once the connection has ended, and ``send_*`` ra
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Awaitable, Optional, Tuple, Union
 
 from ._weft import ClientDisconnected
 
@@ -64,12 +64,11 @@ class WebSocket:
         """``(code, reason)`` once the connection has ended, else ``None``."""
         return self._raw.close_status
 
-    async def receive(self) -> Union[str, bytes]:
+    def receive(self) -> "Awaitable[Union[str, bytes]]":
         """The next message: ``str`` for text, ``bytes`` for binary."""
-        message = await self._raw.recv()
-        if message is None:
-            raise WebSocketDisconnect(*(self._raw.close_status or (1006, "")))
-        return message
+        # Not a coroutine of its own: the socket's awaitable is handed back as is, so
+        # a message costs no extra frame (the same for the sends and ``__anext__``).
+        return self._raw.receive()
 
     async def receive_text(self) -> str:
         """The next message, which must be text."""
@@ -85,17 +84,17 @@ class WebSocket:
             raise TypeError("expected a binary message, got a text one")
         return message
 
-    async def send_text(self, data: str) -> None:
+    def send_text(self, data: str) -> "Awaitable[None]":
         """Sends a text message; waits while the peer is behind."""
         if not isinstance(data, str):
             raise TypeError("send_text() takes a str")
-        await self._raw.send(data)
+        return self._raw.send(data)
 
-    async def send_bytes(self, data: Union[bytes, bytearray, memoryview]) -> None:
+    def send_bytes(self, data: Union[bytes, bytearray, memoryview]) -> "Awaitable[None]":
         """Sends a binary message; waits while the peer is behind."""
         if isinstance(data, str):
             raise TypeError("send_bytes() takes bytes")
-        await self._raw.send(data)
+        return self._raw.send(data)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Starts the closing handshake; what the peer sent before its answer can still
@@ -105,11 +104,8 @@ class WebSocket:
     def __aiter__(self) -> "WebSocket":
         return self
 
-    async def __anext__(self) -> Union[str, bytes]:
-        message = await self._raw.recv()
-        if message is None:
-            raise StopAsyncIteration
-        return message
+    def __anext__(self) -> "Awaitable[Union[str, bytes]]":
+        return self._raw.next()
 
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "ClientDisconnected"]

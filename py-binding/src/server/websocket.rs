@@ -14,13 +14,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use server_smol::{CloseInfo, Message, WebSocket, WsError, WsFuture, WsHandler, WsUpgrade};
 
 use super::ClientDisconnected;
-use super::bridge::{Bridge, LoopItem, Outcome, done};
+use super::bridge::{Bridge, LoopItem, Outcome};
 use super::on_loop::{self, Work};
 use super::request::RequestData;
 use crate::convert::lower_bytes;
@@ -103,17 +103,48 @@ impl PySocket {
     }
 }
 
-fn message_to_py(py: Python<'_>, message: Option<Message>) -> PyResult<Py<PyAny>> {
+/// A text message as `str`, a binary one as `bytes`.
+fn message_to_py(py: Python<'_>, message: Message) -> PyResult<Py<PyAny>> {
     Ok(match message {
-        Some(Message::Text(text)) => PyString::new(py, text.as_str()).into_any().unbind(),
-        Some(Message::Binary(data)) => PyBytes::new(py, &data).into_any().unbind(),
-        None => py.None(),
+        // From the bytes: `as_str` would check the UTF-8 that ws-proto has checked, and
+        // CPython checks it again as it decodes.
+        Message::Text(text) => PyString::from_bytes(py, text.as_bytes())?
+            .into_any()
+            .unbind(),
+        Message::Binary(data) => PyBytes::new(py, &data).into_any().unbind(),
     })
+}
+
+/// `recv` for `async for`: the end of the connection ends the iteration.
+fn next_to_py(py: Python<'_>, message: Option<Message>) -> PyResult<Py<PyAny>> {
+    match message {
+        Some(message) => message_to_py(py, message),
+        None => Err(PyStopAsyncIteration::new_err(())),
+    }
+}
+
+/// `recv` for `receive()`: the end of the connection raises `WebSocketDisconnect` with
+/// the peer's Close, or 1006 when there was none (RFC 6455 §7.1.5).
+fn received_to_py(
+    py: Python<'_>,
+    received: Result<Message, Option<CloseInfo>>,
+) -> PyResult<Py<PyAny>> {
+    match received {
+        Ok(message) => message_to_py(py, message),
+        Err(info) => {
+            let (code, reason) = info.map_or((1006, String::new()), |i| (i.code, i.reason));
+            let disconnect = py
+                .import(pyo3::intern!(py, "weft.websocket"))?
+                .getattr(pyo3::intern!(py, "WebSocketDisconnect"))?
+                .call1((code, reason))?;
+            Err(PyErr::from_value(disconnect))
+        }
+    }
 }
 
 fn sent_to_py(py: Python<'_>, result: Result<(), WsError>) -> PyResult<Py<PyAny>> {
     match result {
-        Ok(()) => done(py),
+        Ok(()) => Ok(py.None()),
         Err(e) => Err(ClientDisconnected::new_err(e.to_string())),
     }
 }
@@ -135,10 +166,22 @@ fn close_info_to_py(py: Python<'_>, info: Option<CloseInfo>) -> PyResult<Py<PyAn
 
 #[pymethods]
 impl PySocket {
-    /// The next message, `str` or `bytes`; `None` once the connection has ended.
-    fn recv(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    /// The next message, `str` or `bytes`; raises `StopAsyncIteration` once the
+    /// connection has ended (`weft.WebSocket.__anext__`).
+    fn next(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let socket = self.socket.clone();
-        self.awaitable(py, async move { socket.recv().await }, message_to_py)
+        self.awaitable(py, async move { socket.recv().await }, next_to_py)
+    }
+
+    /// The next message, `str` or `bytes`; raises `weft.WebSocketDisconnect` once the
+    /// connection has ended (`weft.WebSocket.receive`).
+    fn receive(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let socket = self.socket.clone();
+        self.awaitable(
+            py,
+            async move { socket.recv().await.ok_or_else(|| socket.close_info()) },
+            received_to_py,
+        )
     }
 
     /// Sends `str` as text, `bytes` as binary. Waits while the peer is behind;
@@ -173,7 +216,7 @@ impl PySocket {
                 // Closing twice, or after the end, is harmless.
                 let _ = socket.close(code, &reason).await;
             },
-            |py, ()| done(py),
+            |py, ()| Ok(py.None()),
         )
     }
 

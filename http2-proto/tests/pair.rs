@@ -746,3 +746,38 @@ fn a_parked_connection_resumes_where_it_stopped_in_any_spare_connection() {
     // With a stream open nothing is parked.
     upload_survives(&mut p, |server| assert!(server.park().is_none()));
 }
+
+#[test]
+fn split_releases_give_each_window_back_once() {
+    let mut server = Config::server();
+    server.connection_window = 65_535;
+    server.local.initial_window_size = 65_535;
+    let mut p = Pair::with(Config::client(), server);
+    let id = p.client.open_stream().unwrap();
+    p.client.send_headers(id, &request("PUT"), false).unwrap();
+    assert_eq!(p.client.send_data(id, bytes_of(40_000), false), Ok(40_000));
+    p.drive();
+    let received: usize = p
+        .take_server_events()
+        .into_iter()
+        .map(|e| match e {
+            Event::Data { flow_len, .. } => flow_len,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(received, 40_000);
+    assert_eq!(p.server.connection_recv_window(), 65_535 - 40_000);
+    assert_eq!(p.server.stream_recv_window(id), Some(65_535 - 40_000));
+
+    // The connection's share first, as a server does for a stream it lets proceed.
+    p.server.release_connection_capacity(received);
+    assert_eq!(p.server.connection_recv_window(), 65_535);
+    assert_eq!(p.server.stream_recv_window(id), Some(65_535 - 40_000));
+    p.server.release_stream_capacity(id, received);
+    assert_eq!(p.server.stream_recv_window(id), Some(65_535));
+    // Nothing is given twice: every release is clamped to what was received.
+    p.server.release_capacity(id, received);
+    p.server.release_connection_capacity(received);
+    assert_eq!(p.server.connection_recv_window(), 65_535);
+    assert_eq!(p.server.stream_recv_window(id), Some(65_535));
+}

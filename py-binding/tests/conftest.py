@@ -13,6 +13,10 @@ import trustme
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
+# The HTTP/2 and HTTP/3 test clients are shared with server-smol's peer checks; they
+# live in the repository's test data, importable by name from every test module.
+sys.path.insert(0, str(PACKAGE_DIR.parent / "testdata" / "peers"))
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -29,6 +33,7 @@ class ServerProcess:
         self.env = {**os.environ, **(env or {})}
         self.proc = None
         self.returncode = None
+        self._output = None
 
     @property
     def url(self) -> str:
@@ -67,12 +72,19 @@ class ServerProcess:
         return self.returncode
 
     def output(self) -> str:
-        return self.proc.stdout.read().decode(errors="replace")
+        """Everything the server wrote to stdout and stderr (read once it has exited)."""
+        if self._output is None:
+            self._output = self.proc.stdout.read().decode(errors="replace")
+        return self._output
 
     def __exit__(self, *exc):
         code = self.stop()
         if exc[0] is None:
             assert code == 0, f"server exited with {code}:\n{self.output()}"
+            # A Rust panic is a bug even where a thread survives it (smol's executor
+            # threads catch them and go on), and its report on stderr, which nobody
+            # reads until the server exits, can fill the pipe and block the thread.
+            assert "panicked at" not in self.output(), self.output()
 
 
 @pytest.fixture
@@ -100,3 +112,18 @@ def pki(tmp_path_factory):
     other = trustme.CA().issue_cert("intruder@example.com")
     other.private_key_and_cert_chain_pem.write_to_path(folder / "intruder.pem")
     return folder
+
+
+def wss_connect(url, context, **kwargs):
+    """A `wss://` client: websockets' asyncio one (`async with wss_connect(...) as ws`).
+
+    Not its sync client, which reads the socket on a thread of its own while the caller
+    writes to it. Over TLS both then drive one OpenSSL connection from two threads at
+    once, which OpenSSL does not support: now and then (about once in a hundred
+    connections on a loaded machine) the upgrade request written while the reader
+    waits in `SSL_read` is reported sent but never reaches the socket, and the client
+    waits for the answer to a request the server never got. The asyncio client does
+    all its TLS on one thread."""
+    from websockets.asyncio.client import connect
+
+    return connect(url, ssl=context, **kwargs)

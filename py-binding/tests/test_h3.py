@@ -16,67 +16,14 @@ import time
 import httpx
 import pytest
 from aioquic.asyncio import connect
-from aioquic.asyncio.protocol import QuicConnectionProtocol
-from aioquic.h3.connection import H3_ALPN, H3Connection, Setting
-from aioquic.h3.events import DataReceived, HeadersReceived
+from aioquic.h3.connection import H3_ALPN, Setting
 from aioquic.quic.configuration import QuicConfiguration
-from aioquic.quic.events import ConnectionTerminated
+from h3_aioquic_client import H3Client
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
 from .apps.h3_app import PIECES
 from .conftest import PACKAGE_DIR, ServerProcess, free_port
-
-
-class Response:
-    def __init__(self):
-        self.headers = {}
-        self.body = bytearray()
-        #: The size of each DATA payload as it arrived.
-        self.pieces = []
-        self.done = asyncio.get_running_loop().create_future()
-        #: Set whenever something arrives on the stream.
-        self.arrived = asyncio.Event()
-
-
-class H3Client(QuicConnectionProtocol):
-    """aioquic's HTTP/3 layer on its QUIC connection: one request per stream."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.h3 = H3Connection(self._quic)
-        self.responses = {}
-
-    def quic_event_received(self, event):
-        if isinstance(event, ConnectionTerminated):
-            for r in self.responses.values():
-                if not r.done.done():
-                    reason = f"{event.error_code:#x} {event.reason_phrase!r}"
-                    r.done.set_exception(ConnectionError(f"connection closed {reason}"))
-        for e in self.h3.handle_event(event):
-            r = self.responses.get(getattr(e, "stream_id", None))
-            if r is None:
-                continue
-            if isinstance(e, HeadersReceived):
-                r.headers.update(dict(e.headers))
-            elif isinstance(e, DataReceived) and e.data:
-                r.body += e.data
-                r.pieces.append(len(e.data))
-            r.arrived.set()
-            if e.stream_ended and not r.done.done():
-                r.done.set_result(r)
-
-    async def request(self, method, path, body=b""):
-        sid = self._quic.get_next_available_stream_id()
-        fields = [(b":method", method), (b":scheme", b"https"), (b":authority", b"localhost"), (b":path", path)]
-        if body:
-            fields.append((b"content-length", str(len(body)).encode()))
-        r = self.responses[sid] = Response()
-        self.h3.send_headers(sid, fields, end_stream=not body)
-        if body:
-            self.h3.send_data(sid, body, end_stream=True)
-        self.transmit()
-        return await asyncio.wait_for(r.done, 20)
 
 
 def over_h3(pki, port, exchange):
@@ -102,7 +49,8 @@ async def the_checks(client, websocket_routes=None):
     assert answer["http_version"] == "3" and answer["method"] == "GET", answer
 
     payload = bytes(range(256)) * 1200
-    r = await client.request(b"POST", b"/echo", body=payload)
+    length = str(len(payload)).encode()
+    r = await client.request(b"POST", b"/echo", body=payload, headers=[(b"content-length", length)])
     assert r.headers[b":status"] == b"200", r.headers
     assert r.headers[b"x-version"] == b"3"
     assert bytes(r.body) == payload, len(r.body)
@@ -122,12 +70,10 @@ async def websocket_echo(client, asgi=True):
     """A WebSocket route over an extended CONNECT: text and binary echoed, the ASGI
     scope's `http_version` (`asgi`), then the closing handshake, wsproto speaking
     WebSocket on the request stream."""
-    sid = client._quic.get_next_available_stream_id()
     fields = [(b":method", b"CONNECT"), (b":protocol", b"websocket"), (b":scheme", b"https")]
     fields += [(b":authority", b"localhost"), (b":path", b"/ws"), (b"sec-websocket-version", b"13")]
-    r = client.responses[sid] = Response()
+    sid, r = client.open(fields, end_stream=False)
     ws = Connection(ConnectionType.CLIENT)
-    client.h3.send_headers(sid, fields, end_stream=False)
     client.transmit()
 
     async def exchange(event, expected):

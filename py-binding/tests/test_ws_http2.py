@@ -2,13 +2,22 @@
 app and a FastAPI endpoint) and the decorator API, from python-hyper's h2 and wsproto."""
 
 import json
+import ssl
 
 import pytest
 import trustme
 from wsproto.events import CloseConnection
 
+from h2_websocket_client import H2WebSocket
+
 from .conftest import ServerProcess, free_port
-from .h2ws import H2WebSocket, tls_context
+
+
+def tls_context(ca):
+    """A client context trusting `ca` (a trustme CA)."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """`@app.websocket` routes served by weft's Rust server, exercised with the `websockets`
 client library (cleartext and TLS) and raw sockets."""
 
+import asyncio
 import socket
 import ssl
 import time
@@ -11,7 +12,7 @@ import trustme
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from .conftest import ServerProcess, free_port
+from .conftest import ServerProcess, free_port, wss_connect
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,11 @@ def test_over_tls(tmp_path):
     port = free_port()
     context = ssl.create_default_context()
     ca.configure_trust(context)
+
+    async def echo():
+        async with wss_connect(f"wss://127.0.0.1:{port}/echo/tls", context) as ws:
+            await ws.send("secret")
+            return await ws.recv()
+
     with ServerProcess(["-m", "tests.apps.ws_decorated", str(port), str(certfile), str(keyfile)], port):
-        with connect(f"wss://127.0.0.1:{port}/echo/tls", ssl=context) as ws:
-            ws.send("secret")
-            assert ws.recv() == "tls:secret"
+        assert asyncio.run(asyncio.wait_for(echo(), 10)) == "tls:secret"

@@ -11,8 +11,22 @@ server's windows allow, under a zero window of their own (SETTINGS_INITIAL_WINDO
 
 A body chunk handed out without a copy may keep alive at most four times its own
 length of read buffer (the rule that weakness 3's tests check with filler), so the
-body bytes a connection holds cost at most four times the budget.
+body bytes a connection holds cost at most four times what it holds:
+
+    the budget, max_connection_body
+  + the oldest upload, which proceeds past a full budget (max_body bounds it), so that
+    uploads that together exceed the budget finish one after another instead of each
+    waiting for another to end until the body timeout
+  + what the other streams may send of the connection-level credit lent to that
+    oldest upload: HTTP/2 credit is per connection as well as per stream (RFC 9113
+    §5.2), so the peer may spend it on any stream whose own window is still open, at
+    most one stream window each.
+
+The second test is the reason for the last two terms: eight 4 MiB uploads on one
+connection, twice the budget, all complete.
 """
+import shutil
+import subprocess
 import threading
 import time
 
@@ -29,6 +43,8 @@ MAX_CONNECTION_BODY = 8 * MiB
 CONNECTIONS = 2
 STREAMS = 64
 STALL = 2.0
+# server-smol's initial stream window (http2-proto's default, within the budget).
+STREAM_WINDOW = 256 * 1024
 
 
 def upload_until_stalled(conn, sent):
@@ -75,9 +91,28 @@ def test_weakness5_many_uploads_under_a_zero_window(server):
     for t in threads:
         t.join(120)
     after = s.settled_rss()
-    bound = CONNECTIONS * (4 * MAX_CONNECTION_BODY + PER_H2_CONNECTION)
+    held = MAX_CONNECTION_BODY + MAX_BODY + STREAMS * STREAM_WINDOW
+    bound = CONNECTIONS * (4 * held + PER_H2_CONNECTION)
     print(f"uploaded {sum(n[0] for n in sent) / MiB:.0f} MiB before the windows closed")
     check_memory("zero-window uploads", before, after, bound,
                  f"{CONNECTIONS} x {STREAMS} uploads, --max-connection-body {MAX_CONNECTION_BODY // MiB} MiB")
     for conn in conns:
         conn.close()
+
+
+def test_weakness5_uploads_past_the_budget_finish(server, tmp_path):
+    """Eight concurrent 4 MiB uploads to /echo on one connection, 32 MiB against a
+    budget of 8 MiB: each completes, well inside the body timeout that a stalled
+    upload would meet."""
+    nghttp = shutil.which("nghttp")
+    assert nghttp, "nghttp missing (Debian's nghttp2-client, scripts/apt-packages.txt)"
+    s = server("--max-body", MAX_BODY, "--max-connection-body", MAX_CONNECTION_BODY,
+               "--body-timeout", "60")
+    body = tmp_path / "body"
+    body.write_bytes(b"u" * MAX_BODY)
+    run = subprocess.run([nghttp, "-n", "-s", "-m", "8", "-d", str(body), f"http://{s.addr}/echo"],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr[-2000:]
+    answers = [line.split() for line in run.stdout.splitlines() if line.rstrip().endswith("/echo")]
+    assert len(answers) == 8, run.stdout
+    assert all(a[-3:-1] == ["200", "4M"] for a in answers), run.stdout

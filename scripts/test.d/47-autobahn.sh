@@ -31,6 +31,9 @@ fi
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r scripts/autobahn/requirements.txt
 kosoku=$venv/bin/kosoku
 [ -x "$kosoku" ] || { echo "47-autobahn: kosoku did not install" >&2; exit 1; }
+# The verdict every autobahn stage reads its report through must fail a doctored report.
+"$venv/bin/python" scripts/autobahn/test_verdict.py \
+    || { echo "47-autobahn: the verdict passes a bad report" >&2; exit 1; }
 
 STAGE=47-autobahn
 source scripts/lib/server.sh

@@ -26,16 +26,9 @@ if [ ! -x "$venv/bin/kosoku" ]; then
 fi
 [ -x "$venv/bin/kosoku" ] || { echo "55-autobahn-python: kosoku not found after install" >&2; exit 1; }
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# $work, and the clean-up that stops $server_pid: here `python -m weft`.
+STAGE=55-autobahn-python
+source scripts/lib/server.sh
 
 port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd py-binding && exec "$py" -m weft tests.apps.asgi_ws:echo --port "$port" --log-level warning) >"$work/server.log" 2>&1 &
@@ -50,24 +43,6 @@ echo "55-autobahn-python: kosoku -m fuzzingclient against python -m weft on port
 timeout 1800 "$venv/bin/kosoku" -m fuzzingclient "127.0.0.1:$port" -o "$work/reports" >"$work/kosoku.log" 2>&1 \
     || { echo "55-autobahn-python: kosoku failed"; tail -n 20 "$work/kosoku.log"; exit 1; }
 
-"$py" - "$work/reports" <<'PY'
-import collections, json, pathlib, sys
-
-index = json.loads((pathlib.Path(sys.argv[1]) / "index.json").read_text())
-cases = {cid: c for agent in index.values() for cid, c in agent.items()}
-verdicts = collections.Counter(c["behavior"] for c in cases.values())
-closes = collections.Counter(c["behaviorClose"] for c in cases.values())
-print(f"55-autobahn-python: {len(cases)} cases; behavior {dict(verdicts)}; close {dict(closes)}")
-allowed = {"OK", "INFORMATIONAL"}
-bad = sorted(
-    (tuple(int(p) for p in cid.split(".")), cid, c["behavior"], c["behaviorClose"])
-    for cid, c in cases.items()
-    if c["behavior"] not in allowed or c["behaviorClose"] not in allowed
-)
-for _, cid, b, bc in bad[:40]:
-    print(f"  {cid}: {b} / close {bc}")
-if len(cases) != 517 or bad:
-    print(f"55-autobahn-python: FAIL: expected 517 cases, all OK or INFORMATIONAL; {len(bad)} are not")
-    sys.exit(1)
-print("55-autobahn-python: ok")
-PY
+"$py" scripts/autobahn/verdict.py "$work/reports/index.json" 517 \
+    || { echo "55-autobahn-python: cases that did not pass"; exit 1; }
+echo "55-autobahn-python: passed"

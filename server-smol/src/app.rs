@@ -458,17 +458,17 @@ impl App {
     }
 }
 
-/// Polls a handler future, turning a panic into a 500 response: a bug in
-/// one handler must not take the connection's other requests (HTTP/2) or
-/// the worker down with it.
+/// Polls a handler future, turning a panic into a 500 response (RFC 9110
+/// §15.6.1): a bug in one handler must not take the connection's other
+/// requests (HTTP/2) or the worker down with it.
 pub(crate) fn poll_handler(
     future: &mut BoxFuture,
     cx: &mut std::task::Context<'_>,
 ) -> std::task::Poll<Response> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+    match crate::panic::poll_caught(|| future.as_mut().poll(cx)) {
         Ok(poll) => poll,
-        Err(_) => {
-            tracing::error!("handler panicked; answering 500");
+        Err(panic) => {
+            tracing::error!(%panic, "handler panicked; answering 500");
             std::task::Poll::Ready(Response::status_page(500))
         }
     }

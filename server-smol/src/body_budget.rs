@@ -1,4 +1,5 @@
-//! The per-connection budget for request-body bytes (HTTP/2).
+//! The per-connection budget for request-body bytes (HTTP/2; HTTP/3 counts against
+//! the same limit in `h3/conn.rs`).
 //!
 //! `max_body` bounds one request. An HTTP/2 connection carries many at
 //! once, and a handler may keep what it read until it answers (the demo's
@@ -35,7 +36,17 @@ pub(crate) struct BodyBudget {
     limit: u64,
     held: u64,
     window: u64,
-    owed: VecDeque<(u32, usize)>,
+    owed: VecDeque<Owed>,
+}
+
+/// Credit a handler consumed that waits for room in the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Owed {
+    pub(crate) stream: u32,
+    pub(crate) octets: usize,
+    /// Its connection-level share went back ahead of the budget
+    /// ([`BodyBudget::lend_connection`]); only the stream's share is left to give.
+    pub(crate) lent: bool,
 }
 
 impl BodyBudget {
@@ -90,18 +101,74 @@ impl BodyBudget {
             self.window += n as u64;
             return Some((id, n));
         }
-        self.owed.push_back((id, n));
+        self.owed.push_back(Owed {
+            stream: id,
+            octets: n,
+            lent: false,
+        });
         None
     }
 
     /// Waiting credit that fits the budget now, oldest first.
-    pub(crate) fn next_owed(&mut self) -> Option<(u32, usize)> {
-        let &(_, n) = self.owed.front()?;
-        if !self.fits(n) {
+    pub(crate) fn next_owed(&mut self) -> Option<Owed> {
+        let owed = *self.owed.front()?;
+        let connection = if owed.lent { 0 } else { owed.octets };
+        if !self.fits(connection) {
             return None;
         }
-        self.window += n as u64;
+        self.window += connection as u64;
         self.owed.pop_front()
+    }
+
+    /// Whether any credit waits for room.
+    pub(crate) fn owes(&self) -> bool {
+        !self.owed.is_empty()
+    }
+
+    /// All credit waiting for stream `id`, released whatever the budget holds:
+    /// `(stream octets, connection octets)`, the second smaller when some of the
+    /// connection's share was lent already.
+    ///
+    /// The driver calls it for the connection's oldest upload, which always
+    /// proceeds (`max_body` bounds it): uploads that together exceed the budget
+    /// then finish one after another, instead of each waiting for another to end
+    /// until the body timeout.
+    pub(crate) fn release_first(&mut self, id: u32) -> Option<(usize, usize)> {
+        let (mut stream, mut connection) = (0, 0);
+        self.owed.retain(|owed| {
+            let this = owed.stream == id;
+            if this {
+                stream += owed.octets;
+                if !owed.lent {
+                    connection += owed.octets;
+                }
+            }
+            !this
+        });
+        self.window += connection as u64;
+        (stream > 0).then_some((stream, connection))
+    }
+
+    /// Lends up to about `max` octets of connection-level credit ahead of the
+    /// budget, from the connection shares of waiting credit, oldest first; returns
+    /// the octets lent.
+    ///
+    /// For an oldest upload that the peer cannot send because the connection
+    /// window is spent (HTTP/2 windows are per connection as well as per stream,
+    /// RFC 9113 §5.2): its own stream window is open, while the streams whose
+    /// credit waits have theirs closing, so the lent credit goes to it. What other
+    /// streams may take of it is bounded by their open stream windows.
+    pub(crate) fn lend_connection(&mut self, max: usize) -> usize {
+        let mut lent = 0;
+        for owed in self.owed.iter_mut().filter(|owed| !owed.lent) {
+            if lent >= max {
+                break;
+            }
+            owed.lent = true;
+            lent += owed.octets;
+        }
+        self.window += lent as u64;
+        lent
     }
 
     fn fits(&self, n: usize) -> bool {
@@ -131,7 +198,53 @@ mod tests {
         budget.release_unheld(10);
         // The stream ends: its 100 held bytes free the waiting credit.
         budget.stream_ended(100);
-        assert_eq!(budget.next_owed(), Some((1, 20)));
+        assert_eq!(
+            budget.next_owed(),
+            Some(Owed {
+                stream: 1,
+                octets: 20,
+                lent: false
+            })
+        );
         assert_eq!(budget.next_owed(), None);
+    }
+
+    #[test]
+    fn the_first_upload_gets_its_credit_past_a_full_budget() {
+        let mut budget = BodyBudget::new(100, 100);
+        // Streams 1 and 3 took 100 bytes between them: the budget is full.
+        budget.received(100, 100);
+        assert_eq!(budget.consumed(1, 30), None);
+        assert_eq!(budget.consumed(3, 20), None);
+        assert_eq!(budget.consumed(1, 20), None);
+        assert!(budget.owes());
+        assert_eq!(budget.next_owed(), None);
+        // Stream 1 is the oldest upload: all of its credit goes back, stream 3's waits.
+        assert_eq!(budget.release_first(1), Some((50, 50)));
+        assert_eq!(budget.release_first(1), None);
+        assert!(budget.owes());
+        assert_eq!(budget.next_owed(), None);
+        assert_eq!(budget.release_first(3), Some((20, 20)));
+        assert!(!budget.owes());
+    }
+
+    #[test]
+    fn connection_credit_is_lent_from_waiting_credit_and_not_given_twice() {
+        let mut budget = BodyBudget::new(100, 100);
+        budget.received(100, 100);
+        assert_eq!(budget.consumed(3, 30), None);
+        assert_eq!(budget.consumed(5, 30), None);
+        assert_eq!(budget.consumed(3, 10), None);
+        // The oldest upload (stream 1) has nothing waiting and the window is spent.
+        assert_eq!(budget.lend_connection(40), 60);
+        assert_eq!(budget.lend_connection(40), 10);
+        assert_eq!(budget.lend_connection(40), 0);
+        budget.stream_ended(100);
+        // Each stream's share is still owed; the connection's went back already.
+        let first = budget.next_owed().unwrap();
+        assert_eq!((first.stream, first.octets, first.lent), (3, 30, true));
+        assert_eq!(budget.release_first(5), Some((30, 0)));
+        assert_eq!(budget.release_first(3), Some((10, 0)));
+        assert!(!budget.owes());
     }
 }

@@ -122,3 +122,65 @@ pub(crate) fn trailer_fields(fields: Headers) -> Vec<Header> {
         .map(|(name, value)| Header::new(name, value))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(fields: &[(&'static str, &'static str)]) -> RequestHead {
+        RequestHead::new(
+            fields
+                .iter()
+                .map(|&(name, value)| Header::new(name, value))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn pseudo_headers_are_split_off_and_authority_stands_in_for_host() {
+        let head = head(&[
+            (":method", "POST"),
+            (":scheme", "https"),
+            (":authority", "example.com"),
+            (":path", "/upload?x=1"),
+            ("content-type", "text/plain"),
+        ]);
+        assert_eq!(head.method, "POST");
+        assert_eq!(head.path, "/upload?x=1");
+        assert_eq!(head.protocol, None);
+        assert_eq!(head.headers.get_str("host"), Some("example.com"));
+        assert_eq!(head.headers.get_str("content-type"), Some("text/plain"));
+        assert!(!head.headers.contains(":scheme"));
+    }
+
+    #[test]
+    fn a_host_field_wins_over_authority() {
+        let head = head(&[
+            (":method", "GET"),
+            (":authority", "a.example"),
+            (":path", "/"),
+            ("host", "b.example"),
+        ]);
+        assert_eq!(head.headers.get_all("host").count(), 1);
+        assert_eq!(head.headers.get_str("host"), Some("b.example"));
+    }
+
+    #[test]
+    fn an_extended_connect_reads_as_the_get_of_an_upgrade() {
+        let head = head(&[
+            (":method", "CONNECT"),
+            (":protocol", "websocket"),
+            (":authority", "example.com"),
+            (":path", "/ws"),
+        ]);
+        assert_eq!(head.method, "GET");
+        assert_eq!(head.protocol.as_deref(), Some(&b"websocket"[..]));
+    }
+
+    #[test]
+    fn a_plain_connect_has_no_path() {
+        let head = head(&[(":method", "CONNECT"), (":authority", "example.com:443")]);
+        assert_eq!(head.method, "CONNECT");
+        assert!(head.path.is_empty());
+    }
+}

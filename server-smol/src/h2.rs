@@ -33,11 +33,12 @@ use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
 use crate::deadline::Deadline;
+use crate::framed::{RequestHead, ResponseHead, trailer_fields};
 use crate::headers::Headers;
 use crate::interim::InterimReceiver;
 use crate::io::Io;
 use crate::outbox::Outbox;
-use crate::outgoing::{Field, FieldSink, Framing, Outgoing, OutgoingBody, replacement, wants_info};
+use crate::outgoing::{Field, FieldSink, Framing, replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::scratch::READ_BUFFER;
@@ -247,7 +248,7 @@ struct Serving {
     /// WebSocket sessions on extended-CONNECT streams, by stream: polled like
     /// the stream's handler, and kept until they end, after the stream if need
     /// be (their handlers run on after the close).
-    sessions: HashMap<u32, websocket::Session>,
+    sessions: HashMap<u32, crate::ws::connect::Session>,
     out: Outbox,
     /// What to do once `out` is written, while it is being written.
     unflushed: Option<Step>,
@@ -543,9 +544,30 @@ impl Serving {
                     progressed = true;
                 }
             }
-            while let Some((id, n)) = self.budget.next_owed() {
-                self.conn.release_capacity(StreamId::new(id), n);
+            while let Some(owed) = self.budget.next_owed() {
+                let stream = StreamId::new(owed.stream);
+                if owed.lent {
+                    self.conn.release_stream_capacity(stream, owed.octets);
+                } else {
+                    self.conn.release_capacity(stream, owed.octets);
+                }
                 progressed = true;
+            }
+            if self.budget.owes()
+                && let Some(first) = self.first_upload()
+            {
+                // The oldest upload proceeds whatever the budget holds.
+                if let Some((own, connection)) = self.budget.release_first(first) {
+                    self.conn.release_stream_capacity(StreamId::new(first), own);
+                    self.conn.release_connection_capacity(connection);
+                    progressed = true;
+                } else if self.conn.connection_recv_window() <= 0 {
+                    let lent = self
+                        .budget
+                        .lend_connection(self.conn.config().connection_window as usize);
+                    self.conn.release_connection_capacity(lent);
+                    progressed |= lent > 0;
+                }
             }
 
             // 3. Streams that were woken, are new, or got capacity.
@@ -776,6 +798,19 @@ impl Serving {
         }
     }
 
+    /// The oldest stream whose request body counts against the budget (still
+    /// arriving, or held by a handler that has not finished), if its body is still
+    /// arriving: the one upload that proceeds whatever the budget holds. While the
+    /// oldest waits for its response to finish, no other stream passes the budget.
+    fn first_upload(&self) -> Option<u32> {
+        let (&id, job) = self
+            .streams
+            .iter()
+            .filter(|(_, job)| !job.tunnel && (job.held > 0 || job.body_tx.is_some()))
+            .min_by_key(|&(&id, _)| id)?;
+        job.body_tx.is_some().then_some(id)
+    }
+
     /// Forgets a stream: its handler's body bytes leave the budget.
     fn remove_stream(&mut self, id: u32) -> Option<StreamJob> {
         let job = self.streams.remove(&id)?;
@@ -818,31 +853,12 @@ impl Serving {
     ) {
         let id = u32::from(stream);
         let shared = self.context.shared.clone();
-        let mut method = Bytes::new();
-        let mut path = Bytes::new();
-        let mut authority = None;
-        let mut protocol = None;
-        let mut headers = Headers::with_capacity(fields.len());
-        for field in fields {
-            match &field.name[..] {
-                b":method" => method = field.value,
-                b":path" => path = field.value,
-                b":authority" => authority = Some(field.value),
-                b":protocol" => protocol = Some(field.value),
-                b":scheme" => {}
-                _ => headers.append(field.name, field.value),
-            }
-        }
-        if protocol.is_some() {
-            // An extended CONNECT stands for the GET of an HTTP/1.1 upgrade (RFC 8441
-            // §5, RFC 6455 §4.1): routes and handlers see it as that GET.
-            method = Bytes::from_static(b"GET");
-        }
-        if let Some(authority) = authority
-            && !headers.contains("host")
-        {
-            headers.append(Bytes::from_static(b"host"), authority);
-        }
+        let RequestHead {
+            method,
+            path,
+            headers,
+            protocol,
+        } = RequestHead::new(fields);
         let waker = Waker::from(Arc::new(StreamWaker {
             id,
             ready: self.ready.clone(),
@@ -993,34 +1009,24 @@ impl Serving {
         let Some(job) = self.streams.get_mut(&id) else {
             return;
         };
-        // `:status` comes first (RFC 9113 §8.3); its value once it is known.
-        let mut fields = H2Fields(Vec::new());
-        let Outgoing {
-            status,
-            body,
-            trailers,
-        } = Outgoing::new(
+        let head = ResponseHead::new(
             response,
             job.is_head,
-            HTTP2,
             &mut self.date,
             self.context.response_defaults(),
-            &mut fields,
         );
+        let status = head.status;
         if let Some(info) = info {
             info.log_access(self.context.peer, status, Some(id));
         }
-        let mut fields = fields.0;
-        if let Some(first) = fields.first_mut() {
-            let mut digits = itoa::Buffer::new();
-            first.value = Bytes::copy_from_slice(digits.format(status).as_bytes());
-        }
-        let (pending, source) = match body {
-            OutgoingBody::None => (None, None),
-            OutgoingBody::Full(bytes) => (Some(bytes), None),
-            OutgoingBody::Source(source) => (None, Some(source)),
-        };
-        let end_stream = pending.is_none() && source.is_none() && trailers.is_none();
+        let end_stream = head.ends_stream();
+        let ResponseHead {
+            fields,
+            full: pending,
+            source,
+            trailers,
+            ..
+        } = head;
         if let Err(error) = self.conn.send_headers(stream, &fields, end_stream) {
             // The handler made a field that cannot go on the wire (RFC 9113
             // §8.2.1, e.g. CR or LF in a value).
@@ -1165,12 +1171,7 @@ impl Serving {
 
     /// Ends the stream with a trailing HEADERS frame (RFC 9113 §8.1).
     fn send_trailers(&mut self, stream: StreamId, fields: Headers) {
-        let fields: Vec<Header> = fields
-            .into_iter()
-            .filter_map(h2_field)
-            .map(|(name, value)| Header::new(name, value))
-            .collect();
-        if let Err(error) = self.conn.send_trailers(stream, &fields) {
+        if let Err(error) = self.conn.send_trailers(stream, &trailer_fields(fields)) {
             // Invalid trailer fields: the body is complete but the message
             // cannot end as the handler asked; reset rather than pretend.
             tracing::debug!(%stream, %error, "sending trailers");

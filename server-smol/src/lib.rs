@@ -20,6 +20,7 @@ mod io;
 mod listener;
 mod outbox;
 mod outgoing;
+mod panic;
 mod request;
 mod response;
 mod runtime;

@@ -128,12 +128,19 @@ impl Server {
     /// Binds the listeners and starts the worker threads. Returns once the
     /// server accepts connections; port 0 picks a free port, readable
     /// through [`RunningServer::local_addr`].
+    ///
+    /// The first call in a process puts a hook in front of the panic hook
+    /// (`std::panic::set_hook`): a handler's panic is answered 500 and
+    /// reported through `tracing` (message and location), not through the
+    /// process's hook, whose backtrace would stall the worker. Other panics
+    /// still reach the hook that was set before.
     pub fn bind(self) -> Result<RunningServer, ServerError> {
         let Self {
             config,
             app,
             round_hook,
         } = self;
+        crate::panic::install();
         if config.bind.is_none()
             && config.tls_bind.is_none()
             && config.listener.is_none()
@@ -256,26 +263,18 @@ impl Server {
                 source,
             })?;
             if let Some(listener) = unix {
-                let spawner = executor.clone();
-                let spawn_shared = shared.clone();
-                let spawn = move |stream, peer, permit| {
-                    let serve =
-                        conn::serve(stream, peer, Transport::Plain, spawn_shared.clone(), permit);
-                    spawner.spawn(serve).detach();
-                };
                 executor
-                    .spawn(accept_loop(listener, shared.clone(), spawn))
+                    .spawn(serve_on_shared(
+                        listener,
+                        Transport::Plain,
+                        &executor,
+                        &shared,
+                    ))
                     .detach();
             }
             for (listener, transport) in registered {
-                let spawner = executor.clone();
-                let spawn_shared = shared.clone();
-                let spawn = move |stream, peer, permit| {
-                    let serve = conn::serve(stream, peer, transport, spawn_shared.clone(), permit);
-                    spawner.spawn(serve).detach();
-                };
                 executor
-                    .spawn(accept_loop(listener, shared.clone(), spawn))
+                    .spawn(serve_on_shared(listener, transport, &executor, &shared))
                     .detach();
             }
             for index in 0..workers {
@@ -494,15 +493,7 @@ fn per_core_worker(shared: Arc<Shared>, listeners: Listeners, round_hook: Option
                     return;
                 }
             };
-            let spawner = executor.clone();
-            let spawn_shared = shared.clone();
-            let spawn = move |stream, peer, permit| {
-                let serve = conn::serve(stream, peer, transport, spawn_shared.clone(), permit);
-                spawner.spawn(serve).detach();
-            };
-            executor
-                .spawn(accept_loop(listener, shared.clone(), spawn))
-                .detach();
+            serve_on_local(listener, transport, &executor, &shared);
         }
         // On smol's reactor, not the worker's own: that one speaks TCP only, and
         // a Unix socket is for local clients that care less for the last
@@ -516,16 +507,7 @@ fn per_core_worker(shared: Arc<Shared>, listeners: Listeners, round_hook: Option
                     return;
                 }
             };
-            let spawner = executor.clone();
-            let spawn_shared = shared.clone();
-            let spawn = move |stream, peer, permit| {
-                let serve =
-                    conn::serve(stream, peer, Transport::Plain, spawn_shared.clone(), permit);
-                spawner.spawn(serve).detach();
-            };
-            executor
-                .spawn(accept_loop(listener, shared.clone(), spawn))
-                .detach();
+            serve_on_local(listener, Transport::Plain, &executor, &shared);
         }
         shared.shutdown.wait().await;
         drain(&shared, || executor.is_empty()).await;
@@ -535,12 +517,56 @@ fn per_core_worker(shared: Arc<Shared>, listeners: Listeners, round_hook: Option
     }
 }
 
+/// Accepts on `listener` until shutdown and serves each connection as a task
+/// of this worker's executor, so that it never leaves the worker's thread.
+fn serve_on_local<L: Accept + 'static>(
+    listener: L,
+    transport: Transport,
+    executor: &Rc<LocalExecutor<'static>>,
+    shared: &Arc<Shared>,
+) {
+    let spawner = executor.clone();
+    let spawn_shared = shared.clone();
+    let spawn = move |stream, peer, permit| {
+        let serve = conn::serve(stream, peer, transport, spawn_shared.clone(), permit);
+        spawner.spawn(serve).detach();
+    };
+    executor
+        .spawn(accept_loop(listener, shared.clone(), spawn))
+        .detach();
+}
+
 /// A thread of the shared executor.
 fn shared_worker(shared: Arc<Shared>, executor: Arc<Executor<'static>>) {
     smol::block_on(executor.run(async {
         shared.shutdown.wait().await;
         drain(&shared, || executor.is_empty()).await;
     }));
+}
+
+/// Accepts on `listener` until shutdown, serving each connection as a task of
+/// the shared executor, which any worker thread may run.
+///
+/// Returned rather than spawned: whether the accepting future may move between
+/// threads depends on the concrete listener's `accept`, which only the caller
+/// can name.
+fn serve_on_shared<L>(
+    listener: L,
+    transport: Transport,
+    executor: &Arc<Executor<'static>>,
+    shared: &Arc<Shared>,
+) -> impl Future<Output = ()> + use<L>
+where
+    L: Accept,
+    L::Stream: Send,
+{
+    let spawner = executor.clone();
+    let spawn_shared = shared.clone();
+    let spawn = move |stream, peer, permit| {
+        let serve = conn::serve(stream, peer, transport, spawn_shared.clone(), permit);
+        spawner.spawn(serve).detach();
+    };
+    accept_loop(listener, shared.clone(), spawn)
 }
 
 /// After a shutdown: waits until no task is left (connections finished)

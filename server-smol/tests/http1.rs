@@ -652,18 +652,6 @@ fn both_layouts_serve_and_shut_down() {
 }
 
 #[test]
-fn a_panicking_handler_gets_500_and_the_connection_survives() {
-    let (server, addr) = start(config());
-    let mut r = Reader::new(connect(addr));
-    r.send(b"GET /panic HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(r.reply().status, 500);
-    r.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(r.reply().body, b"Hello, World!");
-    server.shutdown();
-    server.join();
-}
-
-#[test]
 fn a_client_that_stops_reading_is_disconnected() {
     let (server, addr) = start(config());
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();

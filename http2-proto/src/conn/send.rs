@@ -285,8 +285,35 @@ impl Connection {
     /// window is released (RFC 9113 §6.9). Streams that have closed still return their
     /// share of the connection window.
     pub fn release_capacity(&mut self, id: StreamId, n: usize) {
+        if let Some(released) = self.release_stream(id, n) {
+            self.release_connection(released);
+        }
+    }
+
+    /// The stream-level half of [`release_capacity`](Self::release_capacity), for
+    /// capacity whose connection-level share went back earlier through
+    /// [`release_connection_capacity`](Self::release_connection_capacity).
+    pub fn release_stream_capacity(&mut self, id: StreamId, n: usize) {
+        let _ = self.release_stream(id, n);
+    }
+
+    /// The connection-level half of [`release_capacity`](Self::release_capacity)
+    /// (RFC 9113 §6.9.1): the peer may send `n` more octets on any stream whose own
+    /// window is open. A server that holds back some streams' credit can let another
+    /// stream proceed this way; that stream's half follows with
+    /// [`release_stream_capacity`](Self::release_stream_capacity). Clamped to what the
+    /// peer has sent, like every release.
+    pub fn release_connection_capacity(&mut self, n: usize) {
+        if self.error.is_none() {
+            self.release_connection(n);
+        }
+    }
+
+    /// Releases a stream's share; the connection-level octets that leaves to release
+    /// (`None` after a fatal error).
+    fn release_stream(&mut self, id: StreamId, n: usize) -> Option<usize> {
         if self.error.is_some() {
-            return;
+            return None;
         }
         if let Some(stream) = self.streams.get_mut(id) {
             let before = stream.recv.unreleased();
@@ -309,9 +336,9 @@ impl Connection {
                 }
                 .encode(self.out.buf());
             }
-            self.release_connection(usize::try_from(released).unwrap_or(usize::MAX));
+            Some(usize::try_from(released).unwrap_or(usize::MAX))
         } else {
-            self.release_connection(n);
+            Some(n)
         }
     }
 

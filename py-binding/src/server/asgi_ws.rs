@@ -443,12 +443,12 @@ impl WsSend {
                 shared.closed = true;
                 drop(shared);
                 let mut closing = Box::pin(async move { socket.close(code, &reason).await });
-                // Queuing a Close waits only for room in the command queue.
-                let _ = smol::block_on(smol::future::poll_once(closing.as_mut()));
-                smol::spawn(async move {
-                    let _ = closing.await;
-                })
-                .detach();
+                // Queuing a Close waits only for room in the command queue, so it is
+                // usually done at the first poll; only one that is not is left to
+                // finish on its own (a finished `async` block must not be polled again).
+                if smol::block_on(smol::future::poll_once(closing.as_mut())).is_none() {
+                    smol::spawn(closing).detach();
+                }
                 ready(py)
             }
             "websocket.http.response.start" => {

@@ -10,7 +10,7 @@
 //!        reject ──▶ that response (never a 2xx: it would open the tunnel)
 //! ```
 
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use http2_proto::{ErrorCode, StreamId};
 
@@ -18,13 +18,7 @@ use super::{Phase, Serving, StreamJob};
 use crate::clock;
 use crate::context::ConnContext;
 use crate::request::{Request, RequestInfo};
-use crate::ws::connect::{PendingWs, SessionFuture};
-
-/// An accepted WebSocket's session, polled with its stream's waker.
-pub(super) struct Session {
-    waker: Waker,
-    future: SessionFuture,
-}
+use crate::ws::connect::PendingWs;
 
 impl Serving {
     /// Starts an extended CONNECT request (RFC 8441 §4): the handler of a WebSocket
@@ -78,9 +72,9 @@ impl Serving {
             tls: self.context.tls,
             tls_info: self.context.tls_info.clone(),
         };
-        let decided = pending.decide(outcome, context);
-        if let Some(future) = decided.session {
-            self.sessions.insert(id, Session { waker, future });
+        let decided = pending.decide(outcome, context, waker);
+        if let Some(session) = decided.session {
+            self.sessions.insert(id, session);
             self.to_poll.push(id);
         }
         self.respond(id, decided.response, decided.info.as_ref());
@@ -92,11 +86,10 @@ impl Serving {
         let Some(session) = self.sessions.get_mut(&id) else {
             return;
         };
-        let waker = session.waker.clone();
-        let mut cx = Context::from_waker(&waker);
-        if session.future.as_mut().poll(&mut cx).is_ready() {
+        if session.poll().is_ready() {
+            let waker = session.waker().clone();
             self.sessions.remove(&id);
-            self.session_ended(id, &mut cx);
+            self.session_ended(id, &mut Context::from_waker(&waker));
         }
     }
 

@@ -19,9 +19,9 @@ use quinn_proto::{
 };
 
 use super::STREAM_WINDOW;
-use super::websocket::Session;
 use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
+use crate::body_budget::body_budget_limit;
 use crate::clock::DateCache;
 use crate::context::Shared;
 use crate::framed::{RequestHead, ResponseHead, trailer_fields};
@@ -29,6 +29,12 @@ use crate::outgoing::{replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
 use crate::ws::connect::PendingWs;
+use crate::ws::connect::Session;
+
+/// Bytes a request stream may be read for its head when the connection's body budget
+/// is full: enough for a request's HEADERS frame in the common case, so a GET is not
+/// held up by other requests' uploads; a longer head waits for room.
+const HEAD_ROOM: usize = 16 * 1024;
 
 /// Streams whose handlers or bodies asked to be polled again, across the connections
 /// of one endpoint, and the endpoint's task to wake for them.
@@ -87,6 +93,9 @@ pub(super) struct Job {
     body_received: u64,
     /// Body bytes handed to the handler and not yet consumed by it.
     held: u64,
+    /// Body bytes handed to the handler since the request began: what the
+    /// connection's body budget counts for this request until it ends.
+    handed: u64,
     is_head: bool,
     /// An extended CONNECT: its DATA is a tunnel's, not a body `max_body` bounds.
     tunnel: bool,
@@ -132,6 +141,13 @@ pub(crate) struct Conn {
     pub(super) to_poll: Vec<u64>,
     /// Request streams not read further while their handler holds a full window.
     paused: HashSet<u64>,
+    /// Request streams not read further while the connection's requests hold its
+    /// whole body budget; read again when a request ends.
+    starved: HashSet<u64>,
+    /// Body bytes handed to the handlers of requests still in progress, and the most
+    /// the connection may hold ([`body_budget_limit`]), as over HTTP/2.
+    bodies: u64,
+    budget: u64,
     credit_tx: smol::channel::Sender<(u32, usize)>,
     credit_rx: smol::channel::Receiver<(u32, usize)>,
     date: DateCache,
@@ -166,6 +182,7 @@ impl Conn {
         wake: Arc<WakeList>,
     ) -> Self {
         let peer = quic.remote_address();
+        let budget = body_budget_limit(&shared.config.limits);
         let (credit_tx, credit_rx) = smol::channel::unbounded();
         Self {
             quic,
@@ -180,6 +197,9 @@ impl Conn {
             sessions: HashMap::new(),
             to_poll: Vec::new(),
             paused: HashSet::new(),
+            starved: HashSet::new(),
+            bodies: 0,
+            budget,
             credit_tx,
             credit_rx,
             date: DateCache::default(),
@@ -255,6 +275,18 @@ impl Conn {
                 }
             }
             step |= self.carry_out(now);
+            if !self.starved.is_empty()
+                && (self.bodies < self.budget
+                    || self
+                        .first_upload()
+                        .is_some_and(|id| self.starved.contains(&id)))
+            {
+                // A request ended or a head fitted, or an upload became the oldest.
+                step = true;
+                for stream in std::mem::take(&mut self.starved) {
+                    self.read(now, quic_id(StreamId(stream)));
+                }
+            }
             if !step {
                 break;
             }
@@ -292,6 +324,7 @@ impl Conn {
                 Transmit::StopSending { stream, code: c } => {
                     let _ = self.quic.recv_stream(quic_id(stream)).stop(code(c));
                     self.paused.remove(&stream.0);
+                    self.starved.remove(&stream.0);
                 }
             }
         }
@@ -442,20 +475,40 @@ impl Conn {
     }
 
     /// Reads what stream `id` has and hands it to HTTP/3, unless its handler holds a
-    /// full window of body already.
+    /// full window of body already, or the connection's requests hold its whole body
+    /// budget.
+    ///
+    /// QUIC returns flow-control credit as we read (RFC 9000 §4.1), so not reading is
+    /// how the budget holds: the client's unread bytes wait in quinn-proto, whose
+    /// connection window is the budget too.
     fn read(&mut self, now: Instant, id: quinn_proto::StreamId) {
-        let Some(h3) = self.h3.as_mut() else {
+        if self.h3.is_none() {
             return;
-        };
+        }
         let stream = h3_id(id);
-        if self
-            .jobs
-            .get(&stream.0)
-            .is_some_and(|job| job.held >= u64::from(STREAM_WINDOW))
-        {
+        let job = self.jobs.get(&stream.0);
+        if job.is_some_and(|job| job.held >= u64::from(STREAM_WINDOW)) {
             self.paused.insert(stream.0);
             return;
         }
+        // A tunnel's bytes are not a body the budget counts; a stream whose request
+        // has not started may still carry its head, which needs a little room.
+        let left_in_budget =
+            usize::try_from(self.budget.saturating_sub(self.bodies)).unwrap_or(usize::MAX);
+        let room = match job {
+            Some(job) if job.tunnel => usize::MAX,
+            // The oldest upload always proceeds (`max_body` bounds it), so uploads
+            // that together exceed the budget finish one after another rather than
+            // all wait for each other until the body timeout.
+            Some(_) if left_in_budget == 0 && self.first_upload() == Some(stream.0) => usize::MAX,
+            Some(_) => left_in_budget,
+            None => left_in_budget.max(HEAD_ROOM),
+        };
+        if room == 0 {
+            self.starved.insert(stream.0);
+            return;
+        }
+        let mut left = room;
         let mut recv = self.quic.recv_stream(id);
         let Ok(mut chunks) = recv.read(true) else {
             return;
@@ -464,8 +517,15 @@ impl Conn {
         let mut fin = false;
         let mut reset = None;
         loop {
-            match chunks.next(usize::MAX) {
-                Ok(Some(chunk)) => pieces.push(chunk.bytes),
+            if left == 0 {
+                self.starved.insert(stream.0);
+                break;
+            }
+            match chunks.next(left) {
+                Ok(Some(chunk)) => {
+                    left = left.saturating_sub(chunk.bytes.len());
+                    pieces.push(chunk.bytes);
+                }
                 Ok(None) => {
                     fin = true;
                     break;
@@ -478,6 +538,9 @@ impl Conn {
             }
         }
         let _ = chunks.finalize();
+        let Some(h3) = self.h3.as_mut() else {
+            return;
+        };
         let last = pieces.len();
         for (i, bytes) in pieces.into_iter().enumerate() {
             h3.recv_stream_data(now, stream, bytes, fin && i + 1 == last);
@@ -528,7 +591,7 @@ impl Conn {
                 end_stream,
             } => self.on_data(stream, data, end_stream),
             H3Event::StreamReset { stream, .. } | H3Event::StopSending { stream, .. } => {
-                if let Some(job) = self.jobs.remove(&stream.0)
+                if let Some(job) = self.remove_job(stream.0)
                     && let Some(tx) = job.body_tx
                 {
                     let _ = tx.try_send(Err(BodyError::Reset));
@@ -543,7 +606,30 @@ impl Conn {
         }
     }
 
+    /// The oldest request whose body counts against the budget (still arriving, or
+    /// handed to a handler that has not finished), if its body is still arriving:
+    /// the one upload that proceeds whatever the budget holds. While the oldest waits
+    /// for its response to finish, no other request passes the budget.
+    fn first_upload(&self) -> Option<u64> {
+        let (&id, job) = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| !job.tunnel && (job.handed > 0 || job.body_tx.is_some()))
+            .min_by_key(|&(&id, _)| id)?;
+        job.body_tx.is_some().then_some(id)
+    }
+
+    /// Forgets request `id`: the body bytes its handler was handed leave the budget.
+    fn remove_job(&mut self, id: u64) -> Option<Job> {
+        let job = self.jobs.remove(&id)?;
+        self.bodies = self.bodies.saturating_sub(job.handed);
+        self.starved.remove(&id);
+        Some(job)
+    }
+
     fn fail_jobs(&mut self) {
+        self.bodies = 0;
+        self.starved.clear();
         for (_, job) in self.jobs.drain() {
             if let Some(tx) = job.body_tx {
                 let _ = tx.try_send(Err(BodyError::Disconnected));
@@ -565,6 +651,10 @@ impl Conn {
             && tx.try_send(Ok(data)).is_ok()
         {
             job.held += len;
+            if !job.tunnel {
+                job.handed += len;
+                self.bodies += len;
+            }
         }
         if end_stream {
             job.body_tx = None;
@@ -587,8 +677,8 @@ impl Conn {
             return;
         };
         if answered {
-            self.jobs.remove(&stream.0);
             let _ = h3.reset_stream(stream, ErrorCode::H3_REQUEST_CANCELLED);
+            self.remove_job(stream.0);
         } else {
             let _ = h3.stop_reading(stream, ErrorCode::H3_NO_ERROR);
             self.respond(stream.0, Response::new(413), None);
@@ -639,6 +729,7 @@ impl Conn {
             body_tx: None,
             body_received: 0,
             held: 0,
+            handed: 0,
             is_head,
             tunnel: protocol.is_some(),
             phase: Phase::Sending {
@@ -760,8 +851,8 @@ impl Conn {
                 return;
             }
             tracing::debug!(stream = id, %error, "sending response headers");
-            self.jobs.remove(&id);
             let _ = h3.reset_stream(stream, ErrorCode::H3_INTERNAL_ERROR);
+            self.remove_job(id);
             return;
         }
         if end_stream {
@@ -779,7 +870,7 @@ impl Conn {
     /// The response is complete; the request body may still be arriving (a
     /// handler that answered without reading it): it is not wanted.
     fn finish_job(&mut self, id: u64) {
-        if let Some(job) = self.jobs.remove(&id)
+        if let Some(job) = self.remove_job(id)
             && job.body_tx.is_some()
             && let Some(h3) = self.h3.as_mut()
         {
@@ -824,8 +915,8 @@ impl Conn {
                         let end = source.is_none() && trailers.is_none();
                         if let Err(error) = h3.send_data(stream, data, end) {
                             tracing::debug!(stream = id, %error, "sending response body");
-                            self.jobs.remove(&id);
                             let _ = h3.reset_stream(stream, ErrorCode::H3_INTERNAL_ERROR);
+                            self.remove_job(id);
                             return;
                         }
                         if end {
@@ -850,8 +941,8 @@ impl Conn {
                             }
                             Poll::Ready(Some(Err(error))) => {
                                 tracing::debug!(stream = id, %error, "response body failed");
-                                self.jobs.remove(&id);
                                 let _ = h3.reset_stream(stream, ErrorCode::H3_INTERNAL_ERROR);
+                                self.remove_job(id);
                                 return;
                             }
                             Poll::Pending => return,

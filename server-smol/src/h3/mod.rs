@@ -19,6 +19,7 @@ use std::time::Duration;
 use quinn_proto::crypto::rustls::QuicServerConfig;
 use quinn_proto::{IdleTimeout, TransportConfig, VarInt};
 
+use crate::body_budget::body_budget_limit;
 use crate::config::ServerConfig;
 use crate::tls::TlsError;
 
@@ -56,6 +57,9 @@ pub(crate) fn quic_config(
         .max_concurrent_bidi_streams(VarInt::from_u32(config.limits.h2_max_concurrent_streams))
         .max_concurrent_uni_streams(VarInt::from_u32(MAX_UNI_STREAMS))
         .stream_receive_window(VarInt::from_u32(STREAM_WINDOW))
+        // What the client may send that no handler has read yet, across all its
+        // streams: the connection's body budget, as HTTP/2's connection window is.
+        .receive_window(VarInt::from_u64(body_budget_limit(&config.limits)).unwrap_or(VarInt::MAX))
         .max_idle_timeout(idle_timeout(config.timeouts.keep_alive));
     let mut server = quinn_proto::ServerConfig::with_crypto(Arc::new(crypto));
     server.transport_config(Arc::new(transport));

@@ -4,18 +4,12 @@
 //! control being the back-pressure. The decision and the session are the same as over
 //! HTTP/2 (`ws/connect.rs`); this file only ties them to a request stream.
 
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use super::conn::{Conn, Job, Phase};
 use crate::context::ConnContext;
 use crate::request::{Request, RequestInfo};
-use crate::ws::connect::{PendingWs, SessionFuture};
-
-/// An accepted WebSocket's session, polled with its stream's waker.
-pub(super) struct Session {
-    waker: Waker,
-    future: SessionFuture,
-}
+use crate::ws::connect::PendingWs;
 
 impl Conn {
     /// Starts an extended CONNECT request (RFC 9220 §3): the handler of a WebSocket
@@ -72,9 +66,9 @@ impl Conn {
             // rustls connection; QUIC's handshake is quinn-proto's).
             tls_info: None,
         };
-        let decided = pending.decide(outcome, context);
-        if let Some(future) = decided.session {
-            self.sessions.insert(id, Session { waker, future });
+        let decided = pending.decide(outcome, context, waker);
+        if let Some(session) = decided.session {
+            self.sessions.insert(id, session);
             self.to_poll.push(id);
         }
         self.respond(id, decided.response, decided.info.as_ref());
@@ -87,9 +81,7 @@ impl Conn {
         let Some(session) = self.sessions.get_mut(&id) else {
             return;
         };
-        let waker = session.waker.clone();
-        let mut cx = Context::from_waker(&waker);
-        if session.future.as_mut().poll(&mut cx).is_ready() {
+        if session.poll().is_ready() {
             self.sessions.remove(&id);
             self.to_poll.push(id);
         }

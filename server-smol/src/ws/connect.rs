@@ -16,7 +16,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::BytesMut;
 
@@ -31,7 +31,28 @@ use crate::response::Response;
 use crate::tunnel::TunnelIo;
 
 /// A WebSocket session running on a tunnel; how it ended is the socket's to report.
-pub(crate) type SessionFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+type SessionFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// An accepted WebSocket's session, polled with its stream's waker: what wakes it (its
+/// stream's DATA or window) makes the driver poll that one stream, not every one.
+pub(crate) struct Session {
+    waker: Waker,
+    future: SessionFuture,
+}
+
+impl Session {
+    /// Runs the session as far as it can; ready once it has ended.
+    pub(crate) fn poll(&mut self) -> Poll<()> {
+        self.future
+            .as_mut()
+            .poll(&mut Context::from_waker(&self.waker))
+    }
+
+    /// The stream's waker, for the driver's work on the stream once the session ended.
+    pub(crate) fn waker(&self) -> &Waker {
+        &self.waker
+    }
+}
 
 /// A WebSocket request whose handler is deciding.
 pub(crate) struct PendingWs {
@@ -42,11 +63,10 @@ pub(crate) struct PendingWs {
 }
 
 /// What the stream gets once the handler decided: the response to send (a 200 whose
-/// body is what the session writes, or a refusal), and on accept the session to poll
-/// with the stream's waker.
+/// body is what the session writes, or a refusal), and on accept the session.
 pub(crate) struct Decided {
     pub(crate) response: Response,
-    pub(crate) session: Option<SessionFuture>,
+    pub(crate) session: Option<Session>,
     pub(crate) info: Option<RequestInfo>,
 }
 
@@ -86,17 +106,17 @@ impl PendingWs {
     }
 
     /// The stream's answer to `outcome`; an accepted session runs on the stream for
-    /// the connection `context`.
-    pub(crate) fn decide(self, outcome: Outcome, context: ConnContext) -> Decided {
+    /// the connection `context`, woken through the stream's `waker`.
+    pub(crate) fn decide(self, outcome: Outcome, context: ConnContext, waker: Waker) -> Decided {
         let Self { inbound, info, .. } = self;
         match outcome {
             // As over HTTP/1.1, the `after` hooks see no accepted handshake: a status
             // or field they changed could undo it.
             Outcome::Accept(head, seed) => {
-                let (response, session) = accept(&head, seed, inbound, context);
+                let (response, future) = accept(&head, seed, inbound, context);
                 Decided {
                     response,
-                    session: Some(session),
+                    session: Some(Session { waker, future }),
                     info,
                 }
             }

@@ -419,10 +419,10 @@ impl<S: Io> Session<S> {
 /// Polls a WebSocket handler, ending it on a panic: a bug in one handler must not take
 /// the worker down with it.
 pub(crate) fn poll_handler(future: &mut WsFuture, cx: &mut Context<'_>) -> Poll<()> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+    match crate::panic::poll_caught(|| future.as_mut().poll(cx)) {
         Ok(poll) => poll,
-        Err(_) => {
-            tracing::error!("websocket handler panicked");
+        Err(panic) => {
+            tracing::error!(%panic, "websocket handler panicked");
             Poll::Ready(())
         }
     }

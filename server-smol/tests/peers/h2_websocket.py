@@ -10,162 +10,26 @@ extended CONNECT to a path without a WebSocket route is refused with an HTTP sta
 
 Usage: h2_websocket.py PLAIN_ADDR TLS_ADDR   (host:port each)
 """
-import socket
+import pathlib
 import ssl
 import sys
-import time
 
-import h2.config
-import h2.connection
-import h2.events
-import h2.settings
-from wsproto.connection import Connection, ConnectionState, ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+from wsproto.events import CloseConnection, Message
 
-TIMEOUT = 20.0
+# The client is shared with the Python package's tests.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "testdata" / "peers"))
+from h2_websocket_client import Failure, H2Client, check  # noqa: E402
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, what):
-    if not condition:
-        raise Failure(what)
-
-
-class Client:
-    """One HTTP/2 connection, with a wsproto connection per WebSocket stream."""
-
-    def __init__(self, addr, tls):
-        host, port = addr.rsplit(":", 1)
-        raw = socket.create_connection((host, int(port)), timeout=TIMEOUT)
-        if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            ctx.set_alpn_protocols(["h2"])
-            raw = ctx.wrap_socket(raw, server_hostname="localhost")
-            check(raw.selected_alpn_protocol() == "h2", "ALPN did not select h2")
-        self.sock = raw
-        self.scheme = "https" if tls else "http"
-        self.authority = addr
-        self.h2 = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
-        )
-        self.h2.initiate_connection()
-        self.flush()
-        self.settings_seen = False
-        # stream id -> state
-        self.responses = {}  # status and body of ordinary requests, and of refusals
-        self.ended = set()  # streams the server ended (END_STREAM)
-        self.ws = {}  # stream id -> wsproto Connection
-        self.received = {}  # stream id -> list of wsproto events
-
-    def flush(self):
-        data = self.h2.data_to_send()
-        if data:
-            self.sock.sendall(data)
-
-    def pump(self, until, what):
-        """Reads and handles events until `until()` holds."""
-        deadline = time.monotonic() + TIMEOUT
-        while not until():
-            if time.monotonic() > deadline:
-                raise Failure(f"timed out waiting for {what}")
-            data = self.sock.recv(65536)
-            if not data:
-                raise Failure(f"connection closed while waiting for {what}")
-            for event in self.h2.receive_data(data):
-                self.on_event(event)
-            self.flush()
-
-    def on_event(self, event):
-        if isinstance(event, h2.events.RemoteSettingsChanged):
-            self.settings_seen = True
-        elif isinstance(event, h2.events.ResponseReceived):
-            headers = dict(event.headers)
-            self.responses[event.stream_id] = [int(headers[":status"]), b"", headers]
-        elif isinstance(event, h2.events.DataReceived):
-            # The flow-control credit goes back as the bytes are consumed, here at once.
-            self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            ws = self.ws.get(event.stream_id)
-            if ws is not None and self.responses[event.stream_id][0] == 200:
-                if not event.data:
-                    return  # an empty DATA frame carrying END_STREAM
-                check(ws.state != ConnectionState.CLOSED, f"bytes after the Close on stream {event.stream_id}")
-                ws.receive_data(event.data)
-                for ws_event in ws.events():
-                    self.received[event.stream_id].append(ws_event)
-                    if isinstance(ws_event, Ping):
-                        self.send_ws(event.stream_id, ws_event.response())
-            else:
-                self.responses[event.stream_id][1] += event.data
-        elif isinstance(event, h2.events.StreamEnded):
-            self.ended.add(event.stream_id)
-            ws = self.ws.get(event.stream_id)
-            if ws is not None and self.responses[event.stream_id][0] == 200:
-                if ws.state != ConnectionState.CLOSED:
-                    ws.receive_data(None)
-                    self.received[event.stream_id].extend(ws.events())
-        elif isinstance(event, h2.events.StreamReset):
-            raise Failure(f"stream {event.stream_id} reset by the server: {event.error_code!r}")
-        elif isinstance(event, h2.events.ConnectionTerminated):
-            raise Failure(f"GOAWAY from the server: {event.error_code!r} {event.additional_data!r}")
-
-    def get(self, path):
-        stream = self.h2.get_next_available_stream_id()
-        self.h2.send_headers(
-            stream,
-            [
-                (":method", "GET"),
-                (":scheme", self.scheme),
-                (":path", path),
-                (":authority", self.authority),
-            ],
-            end_stream=True,
-        )
-        self.flush()
-        return stream
-
-    def open_ws(self, path):
-        """Sends an extended CONNECT (RFC 8441 §4-5) for a WebSocket on `path`."""
-        stream = self.h2.get_next_available_stream_id()
-        self.h2.send_headers(
-            stream,
-            [
-                (":method", "CONNECT"),
-                (":protocol", "websocket"),
-                (":scheme", self.scheme),
-                (":path", path),
-                (":authority", self.authority),
-                ("sec-websocket-version", "13"),
-            ],
-        )
-        self.flush()
-        self.ws[stream] = Connection(ConnectionType.CLIENT)
-        self.received[stream] = []
-        return stream
-
-    def send_ws(self, stream, event):
-        """Sends a WebSocket frame as DATA, waiting for window where needed."""
-        data = self.ws[stream].send(event)
-        while data:
-            window = min(
-                self.h2.local_flow_control_window(stream), self.h2.max_outbound_frame_size
-            )
-            if window <= 0:
-                self.pump(
-                    lambda: self.h2.local_flow_control_window(stream) > 0,
-                    f"send window on stream {stream}",
-                )
-                continue
-            self.h2.send_data(stream, data[:window])
-            data = data[window:]
-            self.flush()
-
-    def messages(self, stream):
-        return [e for e in self.received[stream] if isinstance(e, (TextMessage, BytesMessage))]
+def connect(addr, tls):
+    """A client on `addr`; over TLS it takes the server's test certificate unchecked."""
+    host, port = addr.rsplit(":", 1)
+    context = None
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return H2Client(host, port, context, server_hostname="localhost")
 
 
 def whole(messages):
@@ -181,7 +45,7 @@ def whole(messages):
 
 def exercise(addr, tls):
     label = "h2 over TLS" if tls else "h2c"
-    c = Client(addr, tls)
+    c = connect(addr, tls)
     c.pump(lambda: c.settings_seen, "the server's SETTINGS")
     value = c.h2.remote_settings.enable_connect_protocol
     check(value == 1, f"SETTINGS_ENABLE_CONNECT_PROTOCOL is {value}, not 1")

@@ -4,83 +4,17 @@ server shuts down gracefully."""
 import argparse
 import asyncio
 import hashlib
+import pathlib
 import ssl
+import sys
 
 from aioquic.asyncio import connect
-from aioquic.asyncio.protocol import QuicConnectionProtocol
-from aioquic.h3.connection import H3_ALPN, H3Connection
-from aioquic.h3.events import DataReceived, HeadersReceived
+from aioquic.h3.connection import H3_ALPN
 from aioquic.quic.configuration import QuicConfiguration
-from aioquic.quic.events import ConnectionTerminated, StreamReset
 
-
-class Response:
-    def __init__(self):
-        self.headers = None
-        self.body = bytearray()
-        self.trailers = None
-        self.done = asyncio.get_running_loop().create_future()
-
-    @property
-    def status(self):
-        return int(dict(self.headers)[b":status"])
-
-    def header(self, name):
-        return dict(self.headers).get(name)
-
-
-class Client(QuicConnectionProtocol):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.h3 = H3Connection(self._quic)
-        self.responses = {}
-        self.authority = b"localhost"
-
-    def quic_event_received(self, event):
-        if isinstance(event, StreamReset) and event.stream_id in self.responses:
-            r = self.responses[event.stream_id]
-            if not r.done.done():
-                r.done.set_exception(ConnectionError(f"stream reset {event.error_code:#x}"))
-        if isinstance(event, ConnectionTerminated):
-            for r in self.responses.values():
-                if not r.done.done():
-                    r.done.set_exception(ConnectionError(f"connection closed {event.error_code:#x}"))
-        for e in self.h3.handle_event(event):
-            r = self.responses.get(getattr(e, "stream_id", None))
-            if r is None:
-                continue
-            if isinstance(e, HeadersReceived):
-                if r.headers is None or int(dict(r.headers)[b":status"]) < 200:
-                    r.headers = e.headers
-                else:
-                    r.trailers = e.headers
-            elif isinstance(e, DataReceived):
-                r.body += e.data
-            if e.stream_ended and not r.done.done():
-                r.done.set_result(r)
-
-    async def request(self, method, path, body=b"", headers=(), trailers=None, timeout=30):
-        sid = self._quic.get_next_available_stream_id()
-        fields = [
-            (b":method", method),
-            (b":scheme", b"https"),
-            (b":authority", self.authority),
-            (b":path", path),
-            *headers,
-        ]
-        r = Response()
-        self.responses[sid] = r
-        self.h3.send_headers(sid, fields, end_stream=not body and trailers is None)
-        if body:
-            # In pieces, so the body spans many DATA frames and QUIC packets.
-            step = 64 * 1024
-            for at in range(0, len(body), step):
-                last = at + step >= len(body) and trailers is None
-                self.h3.send_data(sid, body[at : at + step], end_stream=last)
-        if trailers is not None:
-            self.h3.send_headers(sid, trailers, end_stream=True)
-        self.transmit()
-        return await asyncio.wait_for(r.done, timeout)
+# The client is shared with the Python package's tests.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "testdata" / "peers"))
+from h3_aioquic_client import H3Client  # noqa: E402
 
 
 def configuration():
@@ -90,7 +24,7 @@ def configuration():
 
 
 async def checks(host, port):
-    async with connect(host, port, configuration=configuration(), create_protocol=Client) as c:
+    async with connect(host, port, configuration=configuration(), create_protocol=H3Client) as c:
         r = await c.request(b"GET", b"/")
         assert r.status == 200 and bytes(r.body) == b"Hello, World!", (r.headers, r.body)
         r = await c.request(b"GET", b"/users/42")
@@ -127,7 +61,7 @@ async def goaway_load(host, port, seconds):
     either its whole response or a clean refusal (a reset or the connection's end),
     never a truncated body."""
     done = refused = 0
-    async with connect(host, port, configuration=configuration(), create_protocol=Client) as c:
+    async with connect(host, port, configuration=configuration(), create_protocol=H3Client) as c:
         async def worker():
             nonlocal done, refused
             loop = asyncio.get_running_loop()

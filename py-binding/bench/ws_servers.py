@@ -84,7 +84,7 @@ if __name__ == "__main__":
             "name": name, "median": round(statistics.median(values)), "rounds": [round(v) for v in values],
             "vs_uvicorn": round(statistics.median(v / u for v, u in zip(values, uvicorn)), 2),
             "vs_granian": round(statistics.median(v / g for v, g in zip(values, granian)), 2),
-            "cpu_us_per_message": round(statistics.median(cpu), 2),
+            "cpu_us_per_message": round(statistics.median(cpu), 2), "cpu_rounds": [round(c, 2) for c in cpu],
             "cpu_vs_uvicorn": round(statistics.median(u / c for c, u in zip(cpu, uvicorn_cpu)), 2),
             "cpu_vs_granian": round(statistics.median(g / c for c, g in zip(cpu, granian_cpu)), 2),
         }), flush=True)

@@ -57,6 +57,16 @@ def test_echo_with_subprotocol_and_headers(raw):
     assert wait_for(raw, ["second receive raised"])
 
 
+def test_send_gives_none(raw):
+    with connect(url(raw, "/awaited")) as ws:
+        assert ws.recv() == "sent"
+        ws.send("back")
+        assert ws.recv() == "back"
+        with pytest.raises(ConnectionClosed):
+            ws.recv()
+    assert wait_for(raw, ["awaited", "None", "None", "None", "None"]), log(raw)
+
+
 def test_scope(raw):
     with connect(url(raw, "/scope?a=1"), subprotocols=["p"]) as ws:
         scope = json.loads(ws.recv())

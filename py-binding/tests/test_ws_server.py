@@ -75,6 +75,18 @@ def test_a_handler_that_returns_closes_1000_and_one_that_raises_1011(server):
         assert e.value.rcvd.code == 1011
 
 
+def test_sends_give_none_and_receive_raises_at_the_end(server):
+    with connect(ws_url(server, "/awaited")) as ws:
+        assert ws.recv() == "sent"
+        assert ws.recv() == b"sent"
+        ws.send("last")
+        with pytest.raises(ConnectionClosed) as e:
+            ws.recv()
+        assert e.value.rcvd.code == 4005
+    values = ["None", "None", "'TypeError'", "'TypeError'", "'last'", "None", "['disconnect', 4005, 'done']"]
+    assert wait_for_log(server, ["awaited", "[" + ", ".join(values) + "]"])
+
+
 def test_client_close_ends_the_handler_loop(server):
     with connect(ws_url(server, "/echo/a")) as ws:
         ws.send("x")

@@ -408,7 +408,7 @@ class App:
 
     def _dispatch_ws(self, index: int, raw: Any) -> Coroutine:
         """The coroutine the server runs for an accepted WebSocket (``Server.drain``)."""
-        return self._run_ws(self._ws_routes[index], WebSocket(raw))
+        return self._run_ws(self._ws_routes[index], raw)
 
     async def _run_ws(self, route: _WsRoute, ws: WebSocket) -> None:
         # RFC 6455 §7.4.1: 1000 when the handler is done, 1011 when it failed.

@@ -16,9 +16,9 @@ peer's ``code`` and ``reason``) once the connection has ended, and ``send_*`` ra
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
-
-from ._weft import ClientDisconnected
+# The socket is the Rust class itself (its methods are documented there): between the
+# handler and the connection, a message passes through no Python frame of weft's own.
+from ._weft import ClientDisconnected, WebSocket
 
 
 class WebSocketDisconnect(Exception):
@@ -29,87 +29,6 @@ class WebSocketDisconnect(Exception):
         super().__init__(code, reason)
         self.code = code
         self.reason = reason
-
-
-class WebSocket:
-    """A WebSocket connection, as a route handler sees it."""
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw
-
-    @property
-    def path(self) -> str:
-        return self._raw.path
-
-    @property
-    def query(self) -> str:
-        return self._raw.query
-
-    @property
-    def path_params(self) -> dict:
-        return self._raw.path_params
-
-    @property
-    def headers(self) -> "list[Tuple[bytes, bytes]]":
-        return self._raw.headers
-
-    @property
-    def subprotocol(self) -> Optional[str]:
-        return self._raw.subprotocol
-
-    @property
-    def close_status(self) -> Optional[Tuple[int, str]]:
-        """``(code, reason)`` once the connection has ended, else ``None``."""
-        return self._raw.close_status
-
-    async def receive(self) -> Union[str, bytes]:
-        """The next message: ``str`` for text, ``bytes`` for binary."""
-        message = await self._raw.recv()
-        if message is None:
-            raise WebSocketDisconnect(*(self._raw.close_status or (1006, "")))
-        return message
-
-    async def receive_text(self) -> str:
-        """The next message, which must be text."""
-        message = await self.receive()
-        if not isinstance(message, str):
-            raise TypeError("expected a text message, got a binary one")
-        return message
-
-    async def receive_bytes(self) -> bytes:
-        """The next message, which must be binary."""
-        message = await self.receive()
-        if not isinstance(message, bytes):
-            raise TypeError("expected a binary message, got a text one")
-        return message
-
-    async def send_text(self, data: str) -> None:
-        """Sends a text message; waits while the peer is behind."""
-        if not isinstance(data, str):
-            raise TypeError("send_text() takes a str")
-        await self._raw.send(data)
-
-    async def send_bytes(self, data: Union[bytes, bytearray, memoryview]) -> None:
-        """Sends a binary message; waits while the peer is behind."""
-        if isinstance(data, str):
-            raise TypeError("send_bytes() takes bytes")
-        await self._raw.send(data)
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Starts the closing handshake; what the peer sent before its answer can still
-        be received."""
-        await self._raw.close(code, reason)
-
-    def __aiter__(self) -> "WebSocket":
-        return self
-
-    async def __anext__(self) -> Union[str, bytes]:
-        message = await self._raw.recv()
-        if message is None:
-            raise StopAsyncIteration
-        return message
 
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "ClientDisconnected"]

@@ -245,7 +245,11 @@ fn received(
     let dict = typed_dict(py, pyo3::intern!(py, "websocket.receive"))?;
     match message {
         Some(Message::Text(text)) => {
-            dict.set_item(pyo3::intern!(py, "text"), PyString::new(py, text.as_str()))?;
+            // From the bytes: `as_str` would check the UTF-8 that ws-proto has checked.
+            dict.set_item(
+                pyo3::intern!(py, "text"),
+                PyString::from_bytes(py, text.as_bytes())?,
+            )?;
         }
         Some(Message::Binary(data)) => {
             dict.set_item(pyo3::intern!(py, "bytes"), PyBytes::new(py, &data))?;
@@ -350,8 +354,9 @@ impl WsSend {
     ) -> PyResult<Py<PyAny>> {
         let work: Work = Box::pin(async move {
             let result = socket.send(message).await;
+            // `None`, not the shared `Done`: this is the value `await send(..)` gives.
             Box::new(move |py: Python<'_>| match result {
-                Ok(()) => ready(py),
+                Ok(()) => Ok(py.None()),
                 Err(e) => Err(ClientDisconnected::new_err(e.to_string())),
             }) as Outcome
         });
@@ -393,8 +398,8 @@ impl WsSend {
         let kind = message
             .get_item(pyo3::intern!(py, "type"))?
             .ok_or_else(|| PyValueError::new_err("ASGI message without 'type'"))?;
-        let kind = kind.cast::<PyString>()?.to_cow()?.into_owned();
-        match kind.as_str() {
+        let kind = kind.cast::<PyString>()?.to_cow()?;
+        match &*kind {
             "websocket.send" => {
                 let socket = {
                     let shared = lock(&self.shared);

@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use pyo3::prelude::*;
 
-use super::bridge::{Bridge, LoopItem, Outcome, Ready, resolve};
+use super::bridge::{Bridge, LoopItem, Outcome, Ready, done, resolve};
 
 /// The work behind an awaitable: its output builds the value under the GIL.
 pub(crate) type Work = Pin<Box<dyn Future<Output = Outcome> + Send>>;
@@ -44,6 +44,10 @@ fn lock(m: &Mutex<Option<Waiting>>) -> MutexGuard<'_, Option<Waiting>> {
 
 /// Polls `work` once: its value as an already-complete awaitable, or an asyncio future
 /// resolved on the loop once `work` completes.
+///
+/// A value of `None` (an accepted `send`) comes back as the shared
+/// [`Done`](super::bridge::Done): no object is made, and awaiting it raises no
+/// `StopIteration`, on the path of every message.
 pub(crate) fn awaitable(
     py: Python<'_>,
     bridge: &Arc<Bridge>,
@@ -59,7 +63,11 @@ pub(crate) fn awaitable(
     let mut waiting = lock(&poll.waiting);
     let waker = Waker::from(poll.clone());
     if let Poll::Ready(outcome) = work.as_mut().poll(&mut Context::from_waker(&waker)) {
-        return Ok(Py::new(py, Ready::new(outcome(py)?))?.into_any());
+        let value = outcome(py)?;
+        if value.is_none(py) {
+            return done(py);
+        }
+        return Ok(Py::new(py, Ready::new(value))?.into_any());
     }
     let future = bridge.create_future(py)?.unbind();
     *waiting = Some(Waiting {

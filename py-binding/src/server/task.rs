@@ -171,6 +171,11 @@ struct TaskState {
     /// `add_done_callback` callbacks and their contexts.
     callbacks: Vec<(Py<PyAny>, Py<PyAny>)>,
     name: Option<Py<PyAny>>,
+    /// The bound `_wakeup` and its `{"context": ..}` keywords, which every suspension
+    /// hands to the awaited future's `add_done_callback`: made at the first one and
+    /// reused (a WebSocket handler suspends once per message), dropped when the task
+    /// completes, since the bound method refers back to the task.
+    wakeup: Option<(Py<PyAny>, Py<PyDict>)>,
 }
 
 static TASK_NUMBERS: AtomicU64 = AtomicU64::new(1);
@@ -236,6 +241,7 @@ impl HandlerTask {
                     registered: false,
                     finish: Some(finish),
                     callbacks: Vec::new(),
+                    wakeup: None,
                     name: None,
                 }),
             },
@@ -350,12 +356,11 @@ impl HandlerTask {
                 return Self::schedule_step(slf, Some(error));
             }
             yielded.setattr(pyo3::intern!(py, "_asyncio_future_blocking"), false)?;
-            let kwargs = PyDict::new(py);
-            kwargs.set_item(pyo3::intern!(py, "context"), this.context(py)?)?;
+            let (wakeup, kwargs) = Self::wakeup(slf)?;
             yielded.call_method(
                 pyo3::intern!(py, "add_done_callback"),
-                (slf.getattr(pyo3::intern!(py, "_wakeup"))?,),
-                Some(&kwargs),
+                (wakeup,),
+                Some(kwargs.bind(py)),
             )?;
             let cancel = {
                 let mut state = lock(&this.state);
@@ -379,6 +384,21 @@ impl HandlerTask {
         }
         let error = PyRuntimeError::new_err(format!("Task got bad yield: {}", yielded.repr()?));
         Self::schedule_step(slf, Some(error))
+    }
+
+    /// The callback and keywords a suspension registers (see `TaskState::wakeup`).
+    fn wakeup(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, Py<PyDict>)> {
+        let py = slf.py();
+        let this = slf.get();
+        if let Some((wakeup, kwargs)) = &lock(&this.state).wakeup {
+            return Ok((wakeup.clone_ref(py), kwargs.clone_ref(py)));
+        }
+        let wakeup = slf.getattr(pyo3::intern!(py, "_wakeup"))?.unbind();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item(pyo3::intern!(py, "context"), this.context(py)?)?;
+        let kwargs = kwargs.unbind();
+        lock(&this.state).wakeup = Some((wakeup.clone_ref(py), kwargs.clone_ref(py)));
+        Ok((wakeup, kwargs))
     }
 
     fn schedule_step(slf: &Bound<'_, Self>, error: Option<PyErr>) -> PyResult<()> {
@@ -413,12 +433,17 @@ impl HandlerTask {
     fn complete(slf: &Bound<'_, Self>, outcome: Outcome) -> PyResult<()> {
         let py = slf.py();
         let this = slf.get();
-        let (finish, callbacks) = {
+        let (finish, callbacks, wakeup) = {
             let mut state = lock(&this.state);
             state.outcome = outcome.clone_ref(py);
             state.cancel_message = None;
-            (state.finish.take(), std::mem::take(&mut state.callbacks))
+            (
+                state.finish.take(),
+                std::mem::take(&mut state.callbacks),
+                state.wakeup.take(),
+            )
         };
+        drop(wakeup);
         if let Some(finish) = finish {
             run_finish(py, &this.runtime, finish, outcome);
         }
@@ -821,6 +846,10 @@ impl HandlerTask {
             visit.call(context)?;
         }
         visit.call(&state.name)?;
+        if let Some((wakeup, kwargs)) = &state.wakeup {
+            visit.call(wakeup)?;
+            visit.call(kwargs)?;
+        }
         Ok(())
     }
 
@@ -837,6 +866,7 @@ impl HandlerTask {
                 state.cancel_message.take(),
                 std::mem::take(&mut state.callbacks),
                 state.name.take(),
+                state.wakeup.take(),
             )
         };
         drop(taken);

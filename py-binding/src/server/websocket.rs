@@ -1,6 +1,6 @@
 //! WebSocket routes of the decorator API (`@app.websocket(path)`): server-smol's
-//! [`WebSocket`] handed to an `async def` handler as a socket whose `recv`, `send` and
-//! `close` are awaitables.
+//! [`WebSocket`] handed to an `async def` handler as `weft.WebSocket`, whose `receive*`,
+//! `send_*` and `close` methods and `async for` give awaitables.
 //!
 //! The upgrade is accepted before the handler runs, with the first of the route's
 //! subprotocols that the client offered, if any (RFC 6455 §4.2.2 item 5.5). Each call
@@ -14,13 +14,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use server_smol::{CloseInfo, Message, WebSocket, WsError, WsFuture, WsHandler, WsUpgrade};
 
 use super::ClientDisconnected;
-use super::bridge::{Bridge, LoopItem, Outcome, done};
+use super::bridge::{Bridge, LoopItem, Outcome};
 use super::on_loop::{self, Work};
 use super::request::RequestData;
 use crate::convert::lower_bytes;
@@ -65,7 +65,8 @@ impl WsHandler for WsRouteHandler {
     }
 }
 
-/// The socket a handler gets (`weft._weft.WebSocket`); `weft.WebSocket` wraps it.
+/// The socket a handler gets: `weft.WebSocket` itself, so that a message costs no
+/// Python frame of weft's own between the handler and this code.
 #[pyclass(module = "weft._weft", name = "WebSocket", frozen)]
 #[derive(Debug)]
 pub(crate) struct PySocket {
@@ -81,6 +82,25 @@ impl PySocket {
             request: job.request,
             bridge,
         }
+    }
+
+    /// The next message as `into_py` gives it to Python.
+    fn receive_as(
+        &self,
+        py: Python<'_>,
+        into_py: fn(Python<'_>, Received) -> PyResult<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let socket = self.socket.clone();
+        self.awaitable(
+            py,
+            async move { socket.recv().await.ok_or_else(|| socket.close_info()) },
+            into_py,
+        )
+    }
+
+    fn send(&self, py: Python<'_>, message: Message) -> PyResult<Py<PyAny>> {
+        let socket = self.socket.clone();
+        self.awaitable(py, async move { socket.send(message).await }, sent_to_py)
     }
 
     /// An awaitable for `work`, whose value `into_py` gives to Python (see
@@ -103,17 +123,68 @@ impl PySocket {
     }
 }
 
-fn message_to_py(py: Python<'_>, message: Option<Message>) -> PyResult<Py<PyAny>> {
+/// A text message as `str`, a binary one as `bytes`.
+fn message_to_py(py: Python<'_>, message: Message) -> PyResult<Py<PyAny>> {
     Ok(match message {
-        Some(Message::Text(text)) => PyString::new(py, text.as_str()).into_any().unbind(),
-        Some(Message::Binary(data)) => PyBytes::new(py, &data).into_any().unbind(),
-        None => py.None(),
+        // From the bytes: `as_str` would check the UTF-8 that ws-proto has checked, and
+        // CPython checks it again as it decodes.
+        Message::Text(text) => PyString::from_bytes(py, text.as_bytes())?
+            .into_any()
+            .unbind(),
+        Message::Binary(data) => PyBytes::new(py, &data).into_any().unbind(),
     })
+}
+
+/// `recv` for `async for`: the end of the connection ends the iteration.
+fn next_to_py(py: Python<'_>, message: Option<Message>) -> PyResult<Py<PyAny>> {
+    match message {
+        Some(message) => message_to_py(py, message),
+        None => Err(PyStopAsyncIteration::new_err(())),
+    }
+}
+
+/// What `receive()` waits for: a message, or how the connection ended.
+type Received = Result<Message, Option<CloseInfo>>;
+
+/// `recv` for `receive()`: the end of the connection raises `WebSocketDisconnect` with
+/// the peer's Close, or 1006 when there was none (RFC 6455 §7.1.5).
+fn received_to_py(py: Python<'_>, received: Received) -> PyResult<Py<PyAny>> {
+    match received {
+        Ok(message) => message_to_py(py, message),
+        Err(info) => {
+            let (code, reason) = info.map_or((1006, String::new()), |i| (i.code, i.reason));
+            let disconnect = py
+                .import(pyo3::intern!(py, "weft.websocket"))?
+                .getattr(pyo3::intern!(py, "WebSocketDisconnect"))?
+                .call1((code, reason))?;
+            Err(PyErr::from_value(disconnect))
+        }
+    }
+}
+
+/// `receive_text()`: as `receive()`, and a binary message is a `TypeError`.
+fn text_to_py(py: Python<'_>, received: Received) -> PyResult<Py<PyAny>> {
+    match received {
+        Ok(Message::Binary(_)) => Err(PyTypeError::new_err(
+            "expected a text message, got a binary one",
+        )),
+        other => received_to_py(py, other),
+    }
+}
+
+/// `receive_bytes()`: as `receive()`, and a text message is a `TypeError`.
+fn bytes_to_py(py: Python<'_>, received: Received) -> PyResult<Py<PyAny>> {
+    match received {
+        Ok(Message::Text(_)) => Err(PyTypeError::new_err(
+            "expected a binary message, got a text one",
+        )),
+        other => received_to_py(py, other),
+    }
 }
 
 fn sent_to_py(py: Python<'_>, result: Result<(), WsError>) -> PyResult<Py<PyAny>> {
     match result {
-        Ok(()) => done(py),
+        Ok(()) => Ok(py.None()),
         Err(e) => Err(ClientDisconnected::new_err(e.to_string())),
     }
 }
@@ -135,27 +206,56 @@ fn close_info_to_py(py: Python<'_>, info: Option<CloseInfo>) -> PyResult<Py<PyAn
 
 #[pymethods]
 impl PySocket {
-    /// The next message, `str` or `bytes`; `None` once the connection has ended.
-    fn recv(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let socket = self.socket.clone();
-        self.awaitable(py, async move { socket.recv().await }, message_to_py)
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
     }
 
-    /// Sends `str` as text, `bytes` as binary. Waits while the peer is behind;
-    /// raises `ClientDisconnected` once the connection has ended.
-    fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let message = if let Ok(s) = data.cast::<PyString>() {
-            Message::text(s.to_cow()?.into_owned())
-        } else if let Ok(b) = data.cast::<PyBytes>() {
+    /// The next message, `str` or `bytes`, for `async for`: the iteration ends with
+    /// the connection.
+    fn __anext__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let socket = self.socket.clone();
+        self.awaitable(py, async move { socket.recv().await }, next_to_py)
+    }
+
+    /// The next message: `str` for text, `bytes` for binary. Raises
+    /// `weft.WebSocketDisconnect` once the connection has ended.
+    fn receive(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.receive_as(py, received_to_py)
+    }
+
+    /// The next message, which must be text.
+    fn receive_text(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.receive_as(py, text_to_py)
+    }
+
+    /// The next message, which must be binary.
+    fn receive_bytes(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.receive_as(py, bytes_to_py)
+    }
+
+    /// Sends a text message. Waits while the peer is behind; raises
+    /// `ClientDisconnected` once the connection has ended.
+    fn send_text(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let text = data
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("send_text() takes a str"))?;
+        self.send(py, Message::text(text.to_cow()?.into_owned()))
+    }
+
+    /// Sends a binary message (`bytes`, `bytearray`, `memoryview`). Waits while the
+    /// peer is behind; raises `ClientDisconnected` once the connection has ended.
+    fn send_bytes(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let message = if let Ok(b) = data.cast::<PyBytes>() {
             Message::binary(Bytes::copy_from_slice(b.as_bytes()))
+        } else if data.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err("send_bytes() takes bytes"));
         } else {
             let raw: Vec<u8> = data
                 .extract()
-                .map_err(|_| PyTypeError::new_err("send() takes str or bytes"))?;
+                .map_err(|_| PyTypeError::new_err("send_bytes() takes bytes"))?;
             Message::binary(raw)
         };
-        let socket = self.socket.clone();
-        self.awaitable(py, async move { socket.send(message).await }, sent_to_py)
+        self.send(py, message)
     }
 
     /// Starts the closing handshake (RFC 6455 §7.1.2) with `code` and `reason`.
@@ -173,7 +273,7 @@ impl PySocket {
                 // Closing twice, or after the end, is harmless.
                 let _ = socket.close(code, &reason).await;
             },
-            |py, ()| done(py),
+            |py, ()| Ok(py.None()),
         )
     }
 

@@ -70,6 +70,14 @@ async def raw(scope, receive, send):
             await send({"type": "websocket.send", "text": "too late"})
         except OSError:
             LOG.append(["send after close raised"])
+    elif path == "/awaited":
+        # ASGI 2.4: send() and receive() are awaitables; send's value is None.
+        accepted = await send({"type": "websocket.accept"})
+        sent = await send({"type": "websocket.send", "text": "sent"})
+        message = await receive()
+        echoed = await send({"type": "websocket.send", "text": message["text"]})
+        closed = await send({"type": "websocket.close"})
+        LOG.append(["awaited", repr(accepted), repr(sent), repr(echoed), repr(closed)])
     elif path == "/returns":
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.send", "bytes": b"\x00done"})

@@ -55,6 +55,24 @@ async def vanish(ws):
         raise
 
 
+@app.websocket("/awaited")
+async def awaited(ws):
+    # Every send is an awaitable whose value is None; a wrong type fails at the call.
+    values = [await ws.send_text("sent"), await ws.send_bytes(b"sent")]
+    for wrong in (lambda: ws.send_text(b"bytes"), lambda: ws.send_bytes("text")):
+        try:
+            wrong()
+        except TypeError:
+            values.append("TypeError")
+    values.append(await ws.receive())
+    values.append(await ws.close(4005, "done"))
+    try:
+        await ws.receive()
+    except weft.WebSocketDisconnect as e:
+        values.append(["disconnect", e.code, e.reason])
+    LOG.append(("awaited", repr(values)))
+
+
 @app.get("/log")
 def log():
     return [list(entry) for entry in LOG]

@@ -67,6 +67,14 @@ def test_send_gives_none(raw):
     assert wait_for(raw, ["awaited", "None", "None", "None", "None"]), log(raw)
 
 
+def test_a_cancelled_receive_takes_no_message(raw):
+    with connect(url(raw, "/cancelled-receive")) as ws:
+        assert ws.recv(timeout=5) == "timed out"
+        assert ws.recv(timeout=5) == "cancelled"
+        ws.send("after")
+        assert ws.recv(timeout=5) == "after"
+
+
 def test_scope(raw):
     with connect(url(raw, "/scope?a=1"), subprotocols=["p"]) as ws:
         scope = json.loads(ws.recv())

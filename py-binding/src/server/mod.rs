@@ -19,6 +19,7 @@ mod asgi_ws;
 mod bridge;
 mod exchange;
 mod listener;
+mod loop_future;
 mod on_loop;
 mod proxy;
 mod request;
@@ -786,6 +787,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::BodyWriter>()?;
     m.add_class::<bridge::Ready>()?;
     m.add_class::<bridge::Done>()?;
+    m.add_class::<loop_future::LoopFuture>()?;
     m.add_class::<bridge::FlushReplies>()?;
     m.add_class::<asgi::Receive>()?;
     m.add_class::<asgi::Send>()?;

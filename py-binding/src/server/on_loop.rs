@@ -3,7 +3,7 @@
 //! A WebSocket `receive` or `send` usually either completes at once (a message is
 //! waiting, the send queue has room) or waits for the connection's task on an I/O
 //! worker. It is polled once where Python calls it; if it must wait, it is kept beside
-//! the asyncio future Python awaits, and its waker queues it for the loop, which polls
+//! the [`LoopFuture`] Python awaits, and its waker queues it for the loop, which polls
 //! it again and resolves that future. The waker runs where the progress happens, the
 //! I/O worker that delivered a message, so a round's deliveries reach the loop as one
 //! batch with one wake-up ([`Bridge::to_loop_from_waker`]), and no thread stands
@@ -18,12 +18,13 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use pyo3::prelude::*;
 
-use super::bridge::{Bridge, LoopItem, Outcome, Ready, done, resolve};
+use super::bridge::{Bridge, LoopItem, Outcome, Ready, done};
+use super::loop_future::LoopFuture;
 
 /// The work behind an awaitable: its output builds the value under the GIL.
 pub(crate) type Work = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
-/// A future Python waits for, and the asyncio future it resolves.
+/// A future Python waits for, and the [`LoopFuture`] it resolves.
 pub(crate) struct LoopPoll {
     bridge: Weak<Bridge>,
     /// Queued for the loop and not polled since: a second wake-up adds nothing.
@@ -32,9 +33,9 @@ pub(crate) struct LoopPoll {
     waiting: Mutex<Option<Waiting>>,
 }
 
-struct Waiting {
+pub(crate) struct Waiting {
     work: Work,
-    future: Py<PyAny>,
+    future: Py<LoopFuture>,
 }
 
 fn lock(m: &Mutex<Option<Waiting>>) -> MutexGuard<'_, Option<Waiting>> {
@@ -42,7 +43,7 @@ fn lock(m: &Mutex<Option<Waiting>>) -> MutexGuard<'_, Option<Waiting>> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Polls `work` once: its value as an already-complete awaitable, or an asyncio future
+/// Polls `work` once: its value as an already-complete awaitable, or a [`LoopFuture`]
 /// resolved on the loop once `work` completes.
 ///
 /// A value of `None` (an accepted `send`) comes back as the shared
@@ -69,17 +70,20 @@ pub(crate) fn awaitable(
         }
         return Ok(Py::new(py, Ready::new(value))?.into_any());
     }
-    let future = bridge.create_future(py)?.unbind();
+    let future = Py::new(
+        py,
+        LoopFuture::new(bridge.event_loop(py)?.unbind(), Arc::downgrade(&poll)),
+    )?;
     *waiting = Some(Waiting {
         work,
         future: future.clone_ref(py),
     });
-    Ok(future)
+    Ok(future.into_any())
 }
 
 impl LoopPoll {
-    /// Polls the work again (on the loop, after a wake-up); resolves the asyncio future
-    /// once it is done.
+    /// Polls the work again (on the loop, after a wake-up); resolves the future once it
+    /// is done.
     pub(crate) fn run(self: Arc<Self>, py: Python<'_>) -> PyResult<()> {
         self.queued.store(false, Ordering::Release);
         let mut slot = lock(&self.waiting);
@@ -95,7 +99,13 @@ impl LoopPoll {
             return Ok(());
         };
         drop(slot);
-        resolve(py, done.future.bind(py), outcome)
+        LoopFuture::settle(done.future.bind(py), outcome)
+    }
+
+    /// Takes the work and its future away (the future was cancelled): dropping the
+    /// work withdraws what it asked of the connection.
+    pub(crate) fn withdraw(&self) -> Option<Waiting> {
+        lock(&self.waiting).take()
     }
 }
 

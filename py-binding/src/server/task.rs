@@ -31,6 +31,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use super::asgi::Send;
 use super::asgi_ws::WsSend;
+use super::loop_future::LoopFuture;
 use super::request::RouteCall;
 use super::resume::{Stepped, resume};
 
@@ -141,9 +142,9 @@ pub(crate) enum Finish {
     Detached,
 }
 
-/// How the task ended.
+/// How a task (or a [`LoopFuture`]) ended.
 #[derive(Debug)]
-enum Outcome {
+pub(crate) enum Outcome {
     Pending,
     Returned(Py<PyAny>),
     /// The exception object, not a `PyErr`: the garbage collector must see it.
@@ -196,7 +197,8 @@ fn lock(m: &Mutex<TaskState>) -> MutexGuard<'_, TaskState> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn cancelled_error(py: Python<'_>, message: Option<&Py<PyAny>>) -> PyErr {
+/// The `CancelledError` a cancelled task or future raises, with its message if any.
+pub(crate) fn cancelled_error(py: Python<'_>, message: Option<&Py<PyAny>>) -> PyErr {
     match message {
         Some(message) => CancelledError::new_err((message.clone_ref(py),)),
         None => CancelledError::new_err(()),
@@ -334,6 +336,12 @@ impl HandlerTask {
         let this = slf.get();
         let runtime = &this.runtime;
         Self::register(slf)?;
+        if let Ok(future) = yielded.cast::<LoopFuture>()
+            && future.get().wait_in(slf, &runtime.event_loop)
+        {
+            // The future steps this task itself once it settles: no done-callback.
+            return Self::waits_on(slf, &yielded);
+        }
         let blocking = yielded
             .getattr_opt(pyo3::intern!(py, "_asyncio_future_blocking"))?
             .filter(|b| !b.is_none());
@@ -362,21 +370,7 @@ impl HandlerTask {
                 (wakeup,),
                 Some(kwargs.bind(py)),
             )?;
-            let cancel = {
-                let mut state = lock(&this.state);
-                state.fut_waiter = Some(yielded.clone().unbind());
-                state
-                    .must_cancel
-                    .then(|| state.cancel_message.as_ref().map(|m| m.clone_ref(py)))
-            };
-            if let Some(message) = cancel
-                && yielded
-                    .call_method1(pyo3::intern!(py, "cancel"), (message,))?
-                    .is_truthy()?
-            {
-                lock(&this.state).must_cancel = false;
-            }
-            return Ok(());
+            return Self::waits_on(slf, &yielded);
         }
         if yielded.is_none() {
             // A bare `yield`: run again on the next loop turn.
@@ -384,6 +378,54 @@ impl HandlerTask {
         }
         let error = PyRuntimeError::new_err(format!("Task got bad yield: {}", yielded.repr()?));
         Self::schedule_step(slf, Some(error))
+    }
+
+    /// Notes `future` as the one the task waits on (`Task._fut_waiter`) and passes on
+    /// a cancellation requested before it suspended.
+    fn waits_on(slf: &Bound<'_, Self>, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.get();
+        let cancel = {
+            let mut state = lock(&this.state);
+            state.fut_waiter = Some(future.clone().unbind());
+            state
+                .must_cancel
+                .then(|| state.cancel_message.as_ref().map(|m| m.clone_ref(py)))
+        };
+        if let Some(message) = cancel
+            && future
+                .call_method1(pyo3::intern!(py, "cancel"), (message,))?
+                .is_truthy()?
+        {
+            lock(&this.state).must_cancel = false;
+        }
+        Ok(())
+    }
+
+    /// Resumes the task now: the [`LoopFuture`] it waits on settled, on the loop's
+    /// thread outside any task (`Server.drain`), so the step enters the task's
+    /// context itself, as the eager first step does.
+    pub(crate) fn wake(slf: &Bound<'_, Self>, error: Option<PyErr>) -> PyResult<()> {
+        if lock(&slf.get().state).is_done() {
+            return Ok(());
+        }
+        Self::step(slf, error, true)
+    }
+
+    /// Schedules `_wakeup(future)` on the loop, as a future's done-callback would run:
+    /// for a [`LoopFuture`] cancelled from inside some other step.
+    pub(crate) fn schedule_wakeup(
+        slf: &Bound<'_, Self>,
+        future: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let (wakeup, kwargs) = Self::wakeup(slf)?;
+        slf.get().runtime.event_loop.bind(py).call_method(
+            pyo3::intern!(py, "call_soon"),
+            (wakeup, future),
+            Some(kwargs.bind(py)),
+        )?;
+        Ok(())
     }
 
     /// The callback and keywords a suspension registers (see `TaskState::wakeup`).
@@ -572,6 +614,26 @@ fn finish_route(
 }
 
 impl Outcome {
+    /// `Future.result()`: the value, or the error raised.
+    pub(crate) fn result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self {
+            Self::Pending => Err(InvalidStateError::new_err("Result is not set.")),
+            Self::Returned(value) => Ok(value.clone_ref(py)),
+            Self::Raised(err) => Err(PyErr::from_value(err.bind(py).clone().into_any())),
+            Self::Cancelled(message) => Err(cancelled_error(py, message.as_ref())),
+        }
+    }
+
+    /// `Future.exception()`: the error, `None` after a value.
+    pub(crate) fn exception(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match self {
+            Self::Pending => Err(InvalidStateError::new_err("Exception is not set.")),
+            Self::Returned(_) => Ok(None),
+            Self::Raised(err) => Ok(Some(err.clone_ref(py).into_any())),
+            Self::Cancelled(message) => Err(cancelled_error(py, message.as_ref())),
+        }
+    }
+
     fn clone_ref(&self, py: Python<'_>) -> Self {
         match self {
             Self::Pending => Self::Pending,
@@ -654,22 +716,12 @@ impl HandlerTask {
 
     /// The coroutine's return value; raises its exception, or `CancelledError`.
     fn result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match &lock(&self.state).outcome {
-            Outcome::Pending => Err(InvalidStateError::new_err("Result is not set.")),
-            Outcome::Returned(value) => Ok(value.clone_ref(py)),
-            Outcome::Raised(err) => Err(PyErr::from_value(err.bind(py).clone().into_any())),
-            Outcome::Cancelled(message) => Err(cancelled_error(py, message.as_ref())),
-        }
+        lock(&self.state).outcome.result(py)
     }
 
     /// The coroutine's exception, or `None`; raises `CancelledError` if cancelled.
     fn exception(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        match &lock(&self.state).outcome {
-            Outcome::Pending => Err(InvalidStateError::new_err("Exception is not set.")),
-            Outcome::Returned(_) => Ok(None),
-            Outcome::Raised(err) => Ok(Some(err.clone_ref(py).into_any())),
-            Outcome::Cancelled(message) => Err(cancelled_error(py, message.as_ref())),
-        }
+        lock(&self.state).outcome.exception(py)
     }
 
     /// Calls `fn(task)` through the loop once the task is done (at once if it is).

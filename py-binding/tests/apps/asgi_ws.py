@@ -1,6 +1,7 @@
 """ASGI websocket apps for tests/test_asgi_ws.py: a raw ASGI app with one behaviour per
 path, and the same echo in Starlette and FastAPI (`python -m weft tests.apps.asgi_ws:raw`)."""
 
+import asyncio
 import json
 
 from fastapi import FastAPI, WebSocket as FastAPIWebSocket
@@ -78,6 +79,23 @@ async def raw(scope, receive, send):
         echoed = await send({"type": "websocket.send", "text": message["text"]})
         closed = await send({"type": "websocket.close"})
         LOG.append(["awaited", repr(accepted), repr(sent), repr(echoed), repr(closed)])
+    elif path == "/cancelled-receive":
+        # A receive() given up on must not take the next message with it: once by
+        # asyncio.wait_for (which cancels the awaitable itself), once by cancelling
+        # the task that waits on it.
+        await send({"type": "websocket.accept"})
+        try:
+            await asyncio.wait_for(receive(), 0.2)
+        except asyncio.TimeoutError:
+            await send({"type": "websocket.send", "text": "timed out"})
+        task = asyncio.current_task()
+        asyncio.get_running_loop().call_later(0.2, task.cancel)
+        try:
+            await receive()
+        except asyncio.CancelledError:
+            await send({"type": "websocket.send", "text": "cancelled"})
+        message = await receive()
+        await send({"type": "websocket.send", "text": message["text"]})
     elif path == "/returns":
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.send", "bytes": b"\x00done"})

@@ -363,6 +363,33 @@ impl WsSend {
         on_loop::awaitable(py, &self.bridge, work)
     }
 
+    /// `websocket.send`: one of `text` and `bytes`, on the accepted socket.
+    fn send_message(&self, py: Python<'_>, message: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+        let socket = {
+            let shared = lock(&self.shared);
+            if shared.closed || shared.disconnected {
+                // ASGI 2.4: send() on a closed connection raises an OSError.
+                return Err(ClientDisconnected::new_err("the WebSocket is closed"));
+            }
+            shared
+                .socket
+                .clone()
+                .ok_or_else(|| PyRuntimeError::new_err("websocket.send before websocket.accept"))?
+        };
+        let text = message.get_item(pyo3::intern!(py, "text"))?;
+        let data = message.get_item(pyo3::intern!(py, "bytes"))?;
+        let outgoing = match (text.filter(|t| !t.is_none()), data.filter(|d| !d.is_none())) {
+            (Some(t), None) => Message::text(t.cast::<PyString>()?.to_cow()?.into_owned()),
+            (None, Some(b)) => Message::binary(body_bytes(&b)?),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "websocket.send takes exactly one of 'bytes' and 'text'",
+                ));
+            }
+        };
+        self.send_on_socket(py, socket, outgoing)
+    }
+
     /// The application's call ended (`failed`: it raised or was cancelled): 403 or 500
     /// if it never decided, its response if one was being sent, Close 1000 or 1011 on an
     /// accepted socket still open.
@@ -398,33 +425,15 @@ impl WsSend {
         let kind = message
             .get_item(pyo3::intern!(py, "type"))?
             .ok_or_else(|| PyValueError::new_err("ASGI message without 'type'"))?;
+        // The message of every echo, whose type is usually a literal of the
+        // application's and so the same interned object: no conversion (the abi3
+        // build's `to_cow` makes a `bytes` object).
+        if kind.is(pyo3::intern!(py, "websocket.send")) {
+            return self.send_message(py, message);
+        }
         let kind = kind.cast::<PyString>()?.to_cow()?;
         match &*kind {
-            "websocket.send" => {
-                let socket = {
-                    let shared = lock(&self.shared);
-                    if shared.closed || shared.disconnected {
-                        // ASGI 2.4: send() on a closed connection raises an OSError.
-                        return Err(ClientDisconnected::new_err("the WebSocket is closed"));
-                    }
-                    shared.socket.clone().ok_or_else(|| {
-                        PyRuntimeError::new_err("websocket.send before websocket.accept")
-                    })?
-                };
-                let text = message.get_item(pyo3::intern!(py, "text"))?;
-                let data = message.get_item(pyo3::intern!(py, "bytes"))?;
-                let outgoing = match (text.filter(|t| !t.is_none()), data.filter(|d| !d.is_none()))
-                {
-                    (Some(t), None) => Message::text(t.cast::<PyString>()?.to_cow()?.into_owned()),
-                    (None, Some(b)) => Message::binary(body_bytes(&b)?),
-                    _ => {
-                        return Err(PyValueError::new_err(
-                            "websocket.send takes exactly one of 'bytes' and 'text'",
-                        ));
-                    }
-                };
-                self.send_on_socket(py, socket, outgoing)
-            }
+            "websocket.send" => self.send_message(py, message),
             "websocket.accept" => self.accept(py, message),
             "websocket.close" => {
                 let (code, reason) = close_code(message)?;

@@ -15,6 +15,10 @@ from tests.apps import complete_lifespan
 LOG = []
 
 
+async def _receive_in_task(receive):
+    return await receive()
+
+
 async def raw(scope, receive, send):
     if scope["type"] == "lifespan":
         return await complete_lifespan(receive, send)
@@ -94,7 +98,8 @@ async def raw(scope, receive, send):
             await receive()
         except asyncio.CancelledError:
             await send({"type": "websocket.send", "text": "cancelled"})
-        message = await receive()
+        # And a receive() awaited by a plain asyncio.Task still gets the message.
+        message = await asyncio.ensure_future(_receive_in_task(receive))
         await send({"type": "websocket.send", "text": message["text"]})
     elif path == "/returns":
         await send({"type": "websocket.accept"})

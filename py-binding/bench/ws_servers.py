@@ -7,7 +7,8 @@ other work on the machine disturbs less.
 
 With WEFT_BEFORE set to a directory holding another build's `weft` package (its
 Python files and `_weft` module), weft's two servers run from it as well, side by side:
-an A/B of two builds in the same rounds.
+an A/B of two builds in the same rounds. WEFT_BUILDS="label=dir,..." adds more such
+builds, each under its label.
 
 Usage: ws_servers.py ROUNDS SECONDS CONNECTIONS  (prints one JSON line per server)
 """
@@ -40,9 +41,15 @@ SERVERS = {
 }
 
 BEFORE = os.environ.get("WEFT_BEFORE")
+# More builds in the same rounds: WEFT_BUILDS="label=dir,label=dir", each dir holding a
+# build's `weft` package as WEFT_BEFORE does (say the abi3 and version-specific builds
+# of two commits).
+BUILDS = [b.split("=", 1) for b in os.environ.get("WEFT_BUILDS", "").split(",") if b]
 if BEFORE:
+    BUILDS.append(("before", BEFORE))
+for label, path in BUILDS:
     for name in ("weft ASGI", "weft decorator"):
-        SERVERS[f"{name} (before)"] = lambda p, make=SERVERS[name]: ["env", f"PYTHONPATH={BEFORE}", *make(p)]
+        SERVERS[f"{name} ({label})"] = lambda p, make=SERVERS[name], path=path: ["env", f"PYTHONPATH={path}", *make(p)]
 
 
 def run(name, make):

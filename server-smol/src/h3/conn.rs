@@ -21,7 +21,7 @@ use quinn_proto::{
 use super::STREAM_WINDOW;
 use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
-use crate::body_budget::body_budget_limit;
+use crate::body_budget::{UploadState, body_budget_limit, first_upload};
 use crate::clock::DateCache;
 use crate::context::Shared;
 use crate::framed::{RequestHead, ResponseHead, trailer_fields};
@@ -491,11 +491,15 @@ impl Conn {
             self.paused.insert(stream.0);
             return;
         }
-        // A tunnel's bytes are not a body the budget counts; a stream whose request
-        // has not started may still carry its head, which needs a little room.
+        // Only request streams carry bodies: the control and QPACK streams
+        // (RFC 9114 §6.2) are read whatever the budget holds, since a request head
+        // may wait on the encoder stream. A tunnel's bytes are not a body the budget
+        // counts; a stream whose request has not started may still carry its head,
+        // which needs a little room.
         let left_in_budget =
             usize::try_from(self.budget.saturating_sub(self.bodies)).unwrap_or(usize::MAX);
         let room = match job {
+            _ if id.dir() == Dir::Uni => usize::MAX,
             Some(job) if job.tunnel => usize::MAX,
             // The oldest upload always proceeds (`max_body` bounds it), so uploads
             // that together exceed the budget finish one after another rather than
@@ -606,17 +610,16 @@ impl Conn {
         }
     }
 
-    /// The oldest request whose body counts against the budget (still arriving, or
-    /// handed to a handler that has not finished), if its body is still arriving:
-    /// the one upload that proceeds whatever the budget holds. While the oldest waits
-    /// for its response to finish, no other request passes the budget.
+    /// The upload that proceeds whatever the budget holds ([`first_upload`]).
     fn first_upload(&self) -> Option<u64> {
-        let (&id, job) = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| !job.tunnel && (job.handed > 0 || job.body_tx.is_some()))
-            .min_by_key(|&(&id, _)| id)?;
-        job.body_tx.is_some().then_some(id)
+        first_upload(self.jobs.iter().map(|(&id, job)| {
+            let state = UploadState {
+                tunnel: job.tunnel,
+                held: job.handed,
+                arriving: job.body_tx.is_some(),
+            };
+            (id, state)
+        }))
     }
 
     /// Forgets request `id`: the body bytes its handler was handed leave the budget.

@@ -1007,7 +1007,7 @@ impl Serving {
         }
     }
 
-    /// Sends the response head, and queues its body for [`pump_body`].
+    /// Sends the response head, and queues its body for [`pump_body`](Self::pump_body).
     fn respond(&mut self, id: u32, response: Response, info: Option<&RequestInfo>) {
         let stream = StreamId::new(id);
         let Some(job) = self.streams.get_mut(&id) else {

@@ -28,6 +28,7 @@ use crate::framed::{RequestHead, ResponseHead, trailer_fields};
 use crate::outgoing::{replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
+use crate::tls_info::TlsInfo;
 use crate::ws::connect::PendingWs;
 use crate::ws::connect::Session;
 
@@ -128,6 +129,8 @@ pub(crate) struct Conn {
     pub(super) shared: Arc<Shared>,
     pub(super) peer: SocketAddr,
     wake: Arc<WakeList>,
+    /// What the handshake settled, for [`Request::tls`]; set with `h3`.
+    pub(super) tls_info: Option<Arc<TlsInfo>>,
     /// Present once the handshake chose `h3`.
     h3: Option<H3Connection>,
     /// Our unidirectional streams, opened on their first write.
@@ -190,6 +193,7 @@ impl Conn {
             shared,
             peer,
             wake,
+            tls_info: None,
             h3: None,
             uni: HashMap::new(),
             unsent: HashMap::new(),
@@ -417,6 +421,7 @@ impl Conn {
                 if self.going_away {
                     h3.goaway(now);
                 }
+                self.tls_info = Some(Arc::new(TlsInfo::of_quic(self.quic.crypto_session())));
                 self.h3 = Some(h3);
                 self.accept_streams(now);
             }
@@ -764,6 +769,7 @@ impl Conn {
         };
         let mut request =
             Request::from_parts(method, path, headers, Version::H3, body, Some(self.peer));
+        request.tls = self.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         if let Some(protocol) = protocol {
             self.start_extended_connect(id, job, &protocol, request, info);

@@ -245,9 +245,15 @@ impl<S: Io> Session<S> {
             //    event, so that an answer to a message precedes what follows it.
             while self.sending && self.out.len() < HIGH_WATER && !self.conn.is_closing() {
                 match self.link.next_command() {
-                    Next::Command(command) => {
+                    Next::Command(command, more) => {
                         progressed = true;
                         self.on_command(command);
+                        if !more {
+                            // The next pass looks again: no lock taken to learn that
+                            // the queue is empty.
+                            self.collect_transmit();
+                            break;
+                        }
                     }
                     Next::Gone => {
                         // Every handle to the socket is gone: nobody will send again.
@@ -340,21 +346,21 @@ impl<S: Io> Session<S> {
     /// (every ask does); one made since `asks` was read sets `progressed`, for another
     /// pass that takes the commands sent before it first.
     fn app_wants_next(&mut self, asks: u64, progressed: &mut bool) -> bool {
-        if self.wants_next(asks) {
+        if !self.receiving {
             return true;
         }
-        let now = self.link.asks();
-        if now != asks && self.wants_next(now) {
+        let (now, inbox) = self.link.demand();
+        if self.wants_next(asks, inbox) {
+            return true;
+        }
+        if now != asks && self.wants_next(now, inbox) {
             *progressed = true;
         }
         false
     }
 
-    fn wants_next(&mut self, asks: u64) -> bool {
-        if !self.receiving {
-            return true;
-        }
-        match self.link.inbox() {
+    fn wants_next(&mut self, asks: u64, inbox: Inbox) -> bool {
+        match inbox {
             Inbox::Gone => {
                 self.receiving = false;
                 true

@@ -117,7 +117,8 @@ impl SocketState {
 /// What the connection finds when it looks for the application's next command.
 #[derive(Debug)]
 pub(crate) enum Next {
-    Command(Command),
+    /// The oldest command, and whether more wait behind it.
+    Command(Command, bool),
     /// Nothing yet; the connection is woken when there is.
     Empty,
     /// Every handle that could send is gone, and every command was taken.
@@ -161,26 +162,28 @@ impl SocketLink {
         match exchange.commands.pop_front() {
             Some(command) => {
                 exchange.writers.wake_all();
-                Next::Command(command)
+                Next::Command(command, !exchange.commands.is_empty())
             }
             None if exchange.senders == 0 => Next::Gone,
             None => Next::Empty,
         }
     }
 
-    /// Whether the last message handed over has been taken.
-    pub(crate) fn inbox(&self) -> Inbox {
+    /// The application's asks so far, and whether the last message handed over has
+    /// been taken: both at one moment, under one lock.
+    pub(crate) fn demand(&self) -> (u64, Inbox) {
         let exchange = self.state.exchange();
-        if exchange.receiver_gone {
+        let inbox = if exchange.receiver_gone {
             Inbox::Gone
         } else if exchange.inbox.is_some() {
             Inbox::Full
         } else {
             Inbox::Free
-        }
+        };
+        (exchange.asks, inbox)
     }
 
-    /// Hands a message to the application, whose slot is free (see [`inbox`](Self::inbox));
+    /// Hands a message to the application, whose slot is free (see [`demand`](Self::demand));
     /// `false` when nobody receives any more.
     pub(crate) fn deliver(&self, message: Message) -> bool {
         let mut exchange = self.state.exchange();
@@ -511,7 +514,7 @@ mod tests {
             poll(blocked.as_mut(), &waker).is_pending(),
             "the queue grew"
         );
-        assert!(matches!(link.next_command(), Next::Command(_)));
+        assert!(matches!(link.next_command(), Next::Command(_, true)));
         assert_eq!(
             woken.0.load(Ordering::SeqCst),
             1,
@@ -532,7 +535,7 @@ mod tests {
         assert_eq!(link.asks(), 2);
 
         assert!(link.deliver(Message::text("one")));
-        assert_eq!(link.inbox(), Inbox::Full);
+        assert_eq!(link.demand(), (2, Inbox::Full));
         assert_eq!(first_woken.0.load(Ordering::SeqCst), 1);
         assert_eq!(second_woken.0.load(Ordering::SeqCst), 1);
         assert_eq!(
@@ -540,7 +543,7 @@ mod tests {
             Poll::Ready(Some(Message::text("one")))
         );
         assert!(poll(second.as_mut(), &second_waker).is_pending());
-        assert_eq!(link.inbox(), Inbox::Free);
+        assert_eq!(link.demand(), (2, Inbox::Free));
 
         assert!(link.deliver(Message::text("two")));
         assert_eq!(
@@ -579,7 +582,7 @@ mod tests {
         );
         assert!(matches!(
             link.next_command(),
-            Next::Command(Command::Send(_))
+            Next::Command(Command::Send(_), false)
         ));
         assert!(matches!(link.next_command(), Next::Gone));
     }

@@ -91,14 +91,39 @@ impl Wakers {
         }
     }
 
-    fn wake_all(&mut self) {
-        for waker in self.0.drain(..) {
-            waker.wake();
+    /// The waiting tasks, taken out to be woken once the exchange's lock is released:
+    /// a waker may be anything (an event loop's, one that takes another lock), and
+    /// must not run while the other side waits for this lock. The usual single waiter
+    /// leaves the list's capacity behind, so a message allocates nothing.
+    fn take(&mut self) -> Woken {
+        if self.0.len() > 1 {
+            Woken::Many(std::mem::take(&mut self.0))
+        } else {
+            Woken::One(self.0.pop())
+        }
+    }
+}
+
+/// Waiters taken out of [`Wakers`]; see [`Wakers::take`].
+#[must_use = "the waiters are woken by `wake`"]
+enum Woken {
+    One(Option<Waker>),
+    Many(Vec<Waker>),
+}
+
+impl Woken {
+    fn wake(self) {
+        match self {
+            Self::One(waker) => waker.into_iter().for_each(Waker::wake),
+            Self::Many(wakers) => wakers.into_iter().for_each(Waker::wake),
         }
     }
 }
 
 impl Exchange {
+    /// Woken under the lock, unlike the application's waiters: the session's waker is
+    /// its own `LoopWaker`, which only marks the pass or schedules the task on the
+    /// worker's executor, and never waits for anything.
     fn wake_session(&self) {
         if let Some(session) = &self.session {
             session.wake_by_ref();
@@ -161,8 +186,11 @@ impl SocketLink {
         let mut exchange = self.state.exchange();
         match exchange.commands.pop_front() {
             Some(command) => {
-                exchange.writers.wake_all();
-                Next::Command(command, !exchange.commands.is_empty())
+                let more = !exchange.commands.is_empty();
+                let writers = exchange.writers.take();
+                drop(exchange);
+                writers.wake();
+                Next::Command(command, more)
             }
             None if exchange.senders == 0 => Next::Gone,
             None => Next::Empty,
@@ -191,7 +219,9 @@ impl SocketLink {
             return false;
         }
         exchange.inbox = Some(message);
-        exchange.readers.wake_all();
+        let readers = exchange.readers.take();
+        drop(exchange);
+        readers.wake();
         true
     }
 
@@ -208,10 +238,13 @@ impl SocketLink {
             return;
         }
         exchange.ended = true;
-        exchange.commands.clear();
-        exchange.session = None;
-        exchange.readers.wake_all();
-        exchange.writers.wake_all();
+        let commands = std::mem::take(&mut exchange.commands);
+        let session = exchange.session.take();
+        let (readers, writers) = (exchange.readers.take(), exchange.writers.take());
+        drop(exchange);
+        drop((commands, session));
+        readers.wake();
+        writers.wake();
     }
 }
 
@@ -485,6 +518,8 @@ impl Drop for WsSender {
 
 #[cfg(test)]
 mod tests {
+    use std::task::Wake;
+
     use super::*;
     use crate::ws::wake::tests::Count;
 
@@ -561,6 +596,46 @@ mod tests {
         assert_eq!(link.asks(), 3);
         drop(cancelled);
         assert_eq!(link.asks(), 2, "a dropped recv still asks");
+    }
+
+    /// A waker that looks at the exchange when woken, as an event loop's waker might
+    /// take a lock the application holds while it polls `recv`.
+    struct Peeks {
+        state: Arc<SocketState>,
+        found_locked: AtomicBool,
+    }
+
+    impl Wake for Peeks {
+        fn wake(self: Arc<Self>) {
+            if self.state.exchange.try_lock().is_err() {
+                self.found_locked.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn the_application_is_woken_after_the_exchange_is_unlocked() {
+        let (socket, link) = pair(None);
+        let peeks = Arc::new(Peeks {
+            state: link.state.clone(),
+            found_locked: AtomicBool::new(false),
+        });
+        let waker = Waker::from(peeks.clone());
+        let mut recv = Box::pin(socket.recv());
+        assert!(poll(recv.as_mut(), &waker).is_pending());
+        let mut sends: Vec<_> = (0..=SEND_DEPTH)
+            .map(|_| Box::pin(socket.send(Message::text("a"))))
+            .collect();
+        for send in &mut sends {
+            let _ = poll(send.as_mut(), &waker);
+        }
+        assert!(link.deliver(Message::text("b")));
+        assert!(matches!(link.next_command(), Next::Command(_, true)));
+        drop(link);
+        assert!(
+            !peeks.found_locked.load(Ordering::SeqCst),
+            "woken while the exchange was locked"
+        );
     }
 
     #[test]

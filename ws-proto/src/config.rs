@@ -5,6 +5,7 @@ use std::time::Duration;
 use http_core::Role;
 
 use crate::deflate::DeflateParams;
+use crate::pool::BufferPool;
 
 /// Upper bounds on what a peer can make the connection hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +94,11 @@ pub struct Config {
     /// permessage-deflate, as negotiated in the opening handshake (RFC 7692); `None` when
     /// not negotiated, and then RSV1 is refused.
     pub deflate: Option<DeflateParams>,
+    /// Where large received messages get their buffers, and return them once the
+    /// application drops them: connections that share a [`BufferPool`] reuse each
+    /// other's warm memory instead of faulting in fresh pages per message. `None` (the
+    /// default) allocates each afresh.
+    pub buffer_pool: Option<BufferPool>,
 }
 
 impl Config {
@@ -111,6 +117,7 @@ impl Config {
             ping_interval: None,
             pong_timeout: Duration::from_secs(20),
             deflate: None,
+            buffer_pool: None,
         }
     }
 

@@ -708,7 +708,7 @@ impl Connection {
                 // A large message reuses the buffer of one already handed out and
                 // dropped, whose pages are mapped and warm.
                 buf: if buffered {
-                    pool::take(expected)
+                    pool::take(self.config.buffer_pool.as_ref(), expected)
                 } else {
                     Vec::new()
                 },
@@ -786,7 +786,7 @@ impl Connection {
         msg.size += out.len() - before;
         let kind = msg.kind;
         if config.mode == MessageMode::Frames && end_of_frame {
-            let data = pool::into_bytes(std::mem::take(&mut msg.buf));
+            let data = pool::into_bytes(config.buffer_pool.as_ref(), std::mem::take(&mut msg.buf));
             *event_bytes += data.len();
             events.push_back(Event::Fragment {
                 kind,
@@ -801,7 +801,7 @@ impl Connection {
                 fin: end_of_message,
             });
         } else if config.mode == MessageMode::Whole && end_of_message {
-            let data = pool::into_bytes(std::mem::take(&mut msg.buf));
+            let data = pool::into_bytes(config.buffer_pool.as_ref(), std::mem::take(&mut msg.buf));
             *event_bytes += data.len();
             events.push_back(match kind {
                 DataKind::Text => Event::Text(data),

@@ -32,3 +32,4 @@ pub use handshake::{
 };
 pub use http_core::Role;
 pub use mask::apply_mask;
+pub use pool::BufferPool;

@@ -13,10 +13,17 @@
 //! of eight left the rest to fault in fresh pages (4.5 page faults per message still).
 //! What is kept is bounded by what was received, not by what a peer announces: only
 //! buffers that held a whole message come back, none larger than [`LARGEST`], and at
-//! most [`KEPT_BYTES`] of them in all, shared by every connection of the process. Small
-//! messages never take one (a retained small message must not pin a large buffer).
+//! most [`KEPT_BYTES`] of them in all, shared by every connection given the same
+//! [`BufferPool`]. Small messages never take one (a retained small message must not pin
+//! a large buffer).
+//!
+//! The pool belongs to the embedder, not to this crate: a sans-IO crate keeps no state
+//! of its own beyond its connections, so the driver decides which connections share one
+//! (a server makes one per worker thread, so that its connections reuse the buffers
+//! warm in that core's cache) and a connection given none allocates each buffer afresh.
 
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
@@ -30,22 +37,69 @@ const LARGEST: usize = 512 * 1024;
 /// well, and a small retained message would pin it.
 pub(crate) const SMALLEST: usize = 4096;
 
-/// The process's buffers.
-static POOL: Pool = Pool::new();
+/// Buffers of large received messages, kept for the next ones (see the module
+/// documentation): set [`Config::buffer_pool`](crate::Config::buffer_pool) to share one
+/// among connections. Cheap to clone; the clones share the same buffers, at most 8 MiB
+/// of them in all.
+#[derive(Clone, Default)]
+pub struct BufferPool(Arc<Pool>);
 
-/// An empty buffer for a message of at least `expected` bytes: a kept one when there is
-/// one, a new one otherwise.
-pub(crate) fn take(expected: usize) -> Vec<u8> {
-    POOL.take(expected)
+impl BufferPool {
+    /// An empty pool.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes of buffer capacity kept now.
+    #[must_use]
+    pub fn kept_bytes(&self) -> usize {
+        self.0.free.lock().map_or(0, |free| free.bytes)
+    }
 }
 
-/// The message in `buf` as `Bytes` that return the buffer for reuse when the last of
-/// them is dropped; a buffer outside the kept sizes becomes plain `Bytes`.
-pub(crate) fn into_bytes(buf: Vec<u8>) -> Bytes {
-    POOL.lend(buf)
+impl fmt::Debug for BufferPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufferPool")
+            .field("kept_bytes", &self.kept_bytes())
+            .finish()
+    }
+}
+
+/// Two configurations are the same when they share one pool, not merely two pools
+/// that hold alike.
+impl PartialEq for BufferPool {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for BufferPool {}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for BufferPool {
+    fn arbitrary(_: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self::new())
+    }
+}
+
+/// An empty buffer for a message of at least `expected` bytes: a kept one when `pool`
+/// has one, a new one otherwise.
+pub(crate) fn take(pool: Option<&BufferPool>, expected: usize) -> Vec<u8> {
+    pool.map_or_else(Vec::new, |pool| pool.0.take(expected))
+}
+
+/// The message in `buf` as `Bytes` that return the buffer to `pool` when the last of
+/// them is dropped; without a pool, or outside the kept sizes, plain `Bytes`.
+pub(crate) fn into_bytes(pool: Option<&BufferPool>, buf: Vec<u8>) -> Bytes {
+    match pool {
+        Some(pool) => Pool::lend(&pool.0, buf),
+        None => Bytes::from(buf),
+    }
 }
 
 /// Kept buffers, the most recently returned last (the warmest in cache is taken first).
+#[derive(Default)]
 struct Pool {
     free: Mutex<Free>,
 }
@@ -58,15 +112,6 @@ struct Free {
 }
 
 impl Pool {
-    const fn new() -> Self {
-        Self {
-            free: Mutex::new(Free {
-                buffers: Vec::new(),
-                bytes: 0,
-            }),
-        }
-    }
-
     /// The smallest kept buffer that holds `expected` bytes, else the largest (it grows
     /// once, in memory already mapped); none several times larger than the message, which
     /// the application could keep and so pin the difference.
@@ -103,9 +148,12 @@ impl Pool {
         }
     }
 
-    fn lend(&'static self, buf: Vec<u8>) -> Bytes {
+    fn lend(this: &Arc<Self>, buf: Vec<u8>) -> Bytes {
         if (SMALLEST..=LARGEST).contains(&buf.capacity()) && buf.len() >= SMALLEST {
-            Bytes::from_owner(Returned { buf, pool: self })
+            Bytes::from_owner(Returned {
+                buf,
+                pool: this.clone(),
+            })
         } else {
             Bytes::from(buf)
         }
@@ -130,7 +178,7 @@ impl Pool {
 /// A buffer on loan to the application, returned on drop.
 struct Returned {
     buf: Vec<u8>,
-    pool: &'static Pool,
+    pool: Arc<Pool>,
 }
 
 impl AsRef<[u8]> for Returned {
@@ -149,8 +197,14 @@ impl Drop for Returned {
 mod tests {
     use super::*;
 
-    fn pool() -> &'static Pool {
-        Box::leak(Box::new(Pool::new()))
+    fn pool() -> Arc<Pool> {
+        Arc::default()
+    }
+
+    impl Pool {
+        fn lend_to(self: &Arc<Self>, buf: Vec<u8>) -> Bytes {
+            Pool::lend(self, buf)
+        }
     }
 
     fn filled(capacity: usize, len: usize) -> Vec<u8> {
@@ -164,7 +218,7 @@ mod tests {
         let pool = pool();
         let buf = filled(64 * 1024, 64 * 1024);
         let at = buf.as_ptr();
-        let message = pool.lend(buf);
+        let message = pool.lend_to(buf);
         let copy = message.slice(10..20);
         drop(message);
         // Still referred to by the slice: not back yet.
@@ -180,11 +234,11 @@ mod tests {
     #[test]
     fn small_messages_neither_take_nor_return_buffers() {
         let pool = pool();
-        drop(pool.lend(filled(SMALLEST * 2, SMALLEST)));
+        drop(pool.lend_to(filled(SMALLEST * 2, SMALLEST)));
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.take(SMALLEST - 1).capacity(), 0);
         // A small message in a large buffer would pin it: not handed out this way.
-        drop(pool.lend(filled(SMALLEST * 2, 10)));
+        drop(pool.lend_to(filled(SMALLEST * 2, 10)));
         assert_eq!(pool.len(), 1);
     }
 
@@ -192,17 +246,17 @@ mod tests {
     fn a_message_takes_the_closest_buffer_and_none_far_larger() {
         let pool = pool();
         for capacity in [SMALLEST, 64 * 1024, 256 * 1024] {
-            drop(pool.lend(filled(capacity, capacity)));
+            drop(pool.lend_to(filled(capacity, capacity)));
         }
         // Far larger than the message: left for a larger one.
         let mut small = filled(SMALLEST * 2, SMALLEST);
-        drop(pool.lend(std::mem::take(&mut small)));
+        drop(pool.lend_to(std::mem::take(&mut small)));
         assert_eq!(pool.take(40 * 1024).capacity(), 64 * 1024);
         assert_eq!(pool.take(300 * 1024).capacity(), 256 * 1024);
         assert_eq!(pool.take(SMALLEST).capacity(), SMALLEST);
         assert_eq!(pool.take(SMALLEST).capacity(), SMALLEST * 2);
         assert_eq!(pool.len(), 0);
-        drop(pool.lend(filled(256 * 1024, 256 * 1024)));
+        drop(pool.lend_to(filled(256 * 1024, 256 * 1024)));
         assert_eq!(pool.take(SMALLEST).capacity(), 0);
         assert_eq!(pool.len(), 1);
     }
@@ -211,13 +265,13 @@ mod tests {
     fn what_is_kept_is_bounded() {
         let pool = pool();
         let messages: Vec<Bytes> = (0..KEPT_BYTES / LARGEST * 2)
-            .map(|_| pool.lend(filled(LARGEST, LARGEST)))
+            .map(|_| pool.lend_to(filled(LARGEST, LARGEST)))
             .collect();
         drop(messages);
         assert_eq!(pool.len(), KEPT_BYTES / LARGEST);
 
         let pool = super::tests::pool();
-        drop(pool.lend(filled(LARGEST + 1, LARGEST + 1)));
+        drop(pool.lend_to(filled(LARGEST + 1, LARGEST + 1)));
         assert_eq!(pool.len(), 0);
     }
 }

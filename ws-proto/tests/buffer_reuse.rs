@@ -1,12 +1,12 @@
 //! Large received messages reuse the buffers of earlier ones once the application drops
 //! them, instead of taking fresh memory from the allocator for each (whose pages, once
-//! returned to the kernel, fault in again zeroed). In a file of its own: the buffers are
-//! shared by the whole process, and other tests running beside it would take them.
+//! returned to the kernel, fault in again zeroed), when the embedder gives them a
+//! `BufferPool`; without one, nothing is kept.
 
 mod common;
 
 use common::from_client;
-use ws_proto::{Config, Connection, Event, OpCode};
+use ws_proto::{BufferPool, Config, Connection, Event, OpCode};
 
 /// Receives one 64 KiB binary message in 16 KiB reads, as a server reads a socket.
 fn receive(server: &mut Connection, fill: u8) -> bytes::Bytes {
@@ -22,7 +22,12 @@ fn receive(server: &mut Connection, fill: u8) -> bytes::Bytes {
 
 #[test]
 fn a_large_message_reuses_the_buffer_of_one_dropped_before() {
-    let mut server = Connection::new(common::epoch(), Config::server());
+    let pool = BufferPool::new();
+    let config = Config {
+        buffer_pool: Some(pool.clone()),
+        ..Config::server()
+    };
+    let mut server = Connection::new(common::epoch(), config.clone());
     let first = receive(&mut server, 1);
     let (at, capacity) = (first.as_ptr(), first.len());
     assert!(first.iter().all(|&b| b == 1));
@@ -34,4 +39,21 @@ fn a_large_message_reuses_the_buffer_of_one_dropped_before() {
     assert_eq!(second.as_ptr(), at, "the second message got a new buffer");
     assert!(second.iter().all(|&b| b == 2));
     drop(squatter);
+
+    // Another connection given the same pool takes what this one's messages leave.
+    drop(second);
+    assert_eq!(pool.kept_bytes(), capacity);
+    let mut other = Connection::new(common::epoch(), config);
+    let third = receive(&mut other, 3);
+    assert_eq!(third.as_ptr(), at, "the pool was not shared");
+    assert_eq!(pool.kept_bytes(), 0);
+}
+
+#[test]
+fn without_a_pool_nothing_is_kept() {
+    let mut server = Connection::new(common::epoch(), Config::server());
+    let pool = BufferPool::new();
+    drop(receive(&mut server, 1));
+    assert_eq!(pool.kept_bytes(), 0);
+    assert_eq!(server.config().buffer_pool, None);
 }

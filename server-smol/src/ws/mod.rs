@@ -10,11 +10,11 @@
 //!   accepts it, choosing a subprotocol and adding response fields ([`Accept`]), or
 //!   rejects it with any [`Response`](crate::Response). Undecided means 403.
 //! - [`socket`]: the application's [`WebSocket`]: `recv`, `send`, `close`, and how it
-//!   ended ([`CloseInfo`]). It holds only channel ends, so it is `Send` and `Sync` and
-//!   can be used from any task or thread; [`WebSocket::split`] gives a receiver and a
-//!   cloneable sender.
+//!   ended ([`CloseInfo`]). It meets the connection in a small shared hand-over, so
+//!   it is `Send` and `Sync` and can be used from any task or thread;
+//!   [`WebSocket::split`] gives a receiver and a cloneable sender.
 //! - [`session`]: the connection's driver after the handshake: ws-proto's `Connection`
-//!   between the byte stream and the socket's channels, with keep-alive Pings, the
+//!   between the byte stream and the socket's hand-over, with keep-alive Pings, the
 //!   closing handshake, Close 1001 on shutdown, fair turns and the write timeout.
 //! - [`http1`]: the HTTP/1.1 form of the handshake. The HTTP/1.1 driver (`h1.rs`)
 //!   routes the request here, polls the handler until it decides, sends the 101
@@ -36,7 +36,7 @@
 //! (`AsyncRead + AsyncWrite + Unpin`, with an optional readiness hint):
 //! [`session::serve`] takes the stream, the bytes already received after the handshake,
 //! whether the peer has closed, a [`session::SessionSeed`] (the handler future, the
-//! socket's channel ends, the ws-proto `Config` the handshake negotiated) and the
+//! connection's end of the socket, the ws-proto `Config` the handshake negotiated) and the
 //! connection's context. Over HTTP/1.1 the stream is the TCP or TLS stream itself.
 //! Over HTTP/2 (RFC 8441) it is one extended-CONNECT stream: the HTTP/2 driver gives
 //! the session an `Io` whose reads are the stream's DATA and whose writes become DATA

@@ -99,6 +99,15 @@ impl WsOptions {
         config.pong_timeout = self.pong_timeout;
         config.limits.max_message_size = self.max_message_size;
         config.limits.max_frame_size = self.max_message_size;
+        config.buffer_pool = WORKER_BUFFERS.try_with(Clone::clone).ok();
         config
     }
+}
+
+thread_local! {
+    /// The buffers of large received messages, shared by the WebSocket connections of
+    /// one worker thread: a message's buffer comes back when the application drops it,
+    /// warm in this core's cache, for the next message of any of them. Bounded per
+    /// worker (8 MiB); a buffer dropped on another thread still goes back to its own.
+    static WORKER_BUFFERS: ws_proto::BufferPool = ws_proto::BufferPool::new();
 }

@@ -3,14 +3,14 @@
 //!
 //! As in the HTTP drivers, everything that can progress without waiting is done inside
 //! one poll ([`Session::poll_progress`]): protocol events go to the application's
-//! channel, the application's commands become frames, the handler future is polled.
+//! hand-over, the application's commands become frames, the handler future is polled.
 //! Only when nothing moves does the loop write what was queued and wait for exactly one
 //! thing: bytes, the application, a deadline, or shutdown.
 //!
 //! Input is taken on demand. Once a message is handed to the application, the next
 //! protocol event is taken only when the application asks for another message
-//! ([`RECV_DEPTH`](super::socket::RECV_DEPTH)), and the socket is read only once every
-//! event is taken. What the application answers to message N is therefore queued before
+//! (the hand-over holds one message), and the socket is read only once every event is
+//! taken. What the application answers to message N is therefore queued before
 //! the session acts on anything that followed message N: a protocol error or the peer's
 //! Close right behind a message is answered after the application's reply to it, however
 //! late the application runs (on another thread, or an event loop a round trip away).
@@ -28,12 +28,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::BytesMut;
-use futures_lite::{AsyncWriteExt, StreamExt};
-use smol::channel::{Receiver, Sender};
+use futures_lite::AsyncWriteExt;
 use ws_proto::{CloseCode, Connection, Event};
 
 use super::message::{CloseInfo, Message, Utf8Bytes};
-use super::socket::{Command, SocketLink, SocketState};
+use super::socket::{Command, Inbox, Next, SocketLink};
 use super::upgrade::WsFuture;
 use super::wake::LoopWaker;
 use crate::clock;
@@ -97,14 +96,14 @@ struct Session<S> {
     io: S,
     conn: Connection,
     handler: Option<WsFuture>,
-    to_app: Option<Sender<Message>>,
-    /// Messages handed to the application, against its asks (`SocketState::asks`).
+    /// The hand-over to the application.
+    link: SocketLink,
+    /// The application still receives messages.
+    receiving: bool,
+    /// The application may still send commands.
+    sending: bool,
+    /// Messages handed to the application, against its asks ([`SocketLink::asks`]).
     delivered: u64,
-    /// Boxed: a channel receiver is not `Unpin`.
-    asked: Pin<Box<Receiver<()>>>,
-    /// Boxed: a channel receiver is not `Unpin`.
-    from_app: Option<Pin<Box<Receiver<Command>>>>,
-    state: Arc<SocketState>,
     /// Every event ws-proto had has been taken since the last read: reading more is
     /// safe.
     drained: bool,
@@ -116,7 +115,7 @@ struct Session<S> {
     maybe_readable: bool,
     turn: Turn,
     context: ConnContext,
-    /// What everything but the turn is polled with: the handler's and the channels'
+    /// What everything but the turn is polled with: the handler's and the hand-over's
     /// wake-ups during a poll do not reschedule the task.
     loop_waker: Arc<LoopWaker>,
     waker: Waker,
@@ -128,22 +127,16 @@ impl<S: Io> Session<S> {
     fn new(io: S, seed: SessionSeed, context: ConnContext, turn: Turn) -> Self {
         let now = clock::now();
         let stopped = context.shared.shutdown.subscribe();
-        let SocketLink {
-            to_app,
-            asked,
-            from_app,
-            state,
-        } = seed.link;
         let (loop_waker, waker) = LoopWaker::new();
+        seed.link.attach(&waker);
         Self {
             io,
             conn: Connection::new(now, seed.config),
             handler: seed.handler,
-            to_app: Some(to_app),
+            link: seed.link,
+            receiving: true,
+            sending: true,
             delivered: 0,
-            asked: Box::pin(asked),
-            from_app: Some(Box::pin(from_app)),
-            state,
             drained: false,
             out: Outbox::new(),
             deadline: Deadline::new(),
@@ -184,13 +177,11 @@ impl<S: Io> Session<S> {
         Ok(())
     }
 
-    /// After the connection: the application learns how it ended, its channels close
+    /// After the connection: the application learns how it ended, the hand-over ends
     /// (a message not taken yet can still be received), and its handler runs to its end
     /// (the connection's task is its home).
     async fn finish(&mut self, info: CloseInfo) {
-        self.state.set_close(info);
-        self.to_app = None;
-        self.from_app = None;
+        self.link.end(info);
         poll_fn(|cx| match self.handler.as_mut() {
             Some(handler) => poll_handler(handler, cx),
             None => Poll::Ready(()),
@@ -240,7 +231,7 @@ impl<S: Io> Session<S> {
             // The application's asks as of now, before its commands are taken: what it
             // sent before asking for more is then taken in step 2 before step 3 acts on
             // the ask, even when it runs on another thread while this loop runs.
-            let asks = self.state.asks();
+            let asks = self.link.asks();
 
             // 1. The handler, whose sends step 2 takes at once.
             if let Some(handler) = self.handler.as_mut()
@@ -252,29 +243,32 @@ impl<S: Io> Session<S> {
 
             // 2. The application's commands, while the peer keeps up: before the next
             //    event, so that an answer to a message precedes what follows it.
-            while self.out.len() < HIGH_WATER && !self.conn.is_closing() {
-                let Some(commands) = self.from_app.as_mut() else {
-                    break;
-                };
-                match commands.as_mut().poll_next(cx) {
-                    Poll::Ready(Some(command)) => {
+            while self.sending && self.out.len() < HIGH_WATER && !self.conn.is_closing() {
+                match self.link.next_command() {
+                    Next::Command(command, more) => {
                         progressed = true;
                         self.on_command(command);
+                        if !more {
+                            // The next pass looks again: no lock taken to learn that
+                            // the queue is empty.
+                            self.collect_transmit();
+                            break;
+                        }
                     }
-                    Poll::Ready(None) => {
+                    Next::Gone => {
                         // Every handle to the socket is gone: nobody will send again.
-                        self.from_app = None;
+                        self.sending = false;
                         progressed = true;
                         self.start_close(CloseCode::NORMAL, "");
                     }
-                    Poll::Pending => break,
+                    Next::Empty => break,
                 }
                 self.collect_transmit();
             }
 
             // 3. Protocol events, each once the application has asked for the next
             //    message, and not while commands wait for room (they come first).
-            while self.out.len() < HIGH_WATER && self.app_wants_next(asks, cx, &mut progressed) {
+            while self.out.len() < HIGH_WATER && self.app_wants_next(asks, &mut progressed) {
                 let Some(event) = self.conn.poll_event() else {
                     self.drained = true;
                     break;
@@ -348,32 +342,32 @@ impl<S: Io> Session<S> {
     /// since the last one it was handed (or has stopped receiving), by `asks`, the
     /// count read before this pass took the commands. Before the first message and
     /// after our Close nothing it answers can be out of order, so events flow then, one
-    /// message waiting in the channel at most. If not, a wake-up is arranged for the
-    /// next ask; one made since `asks` was read sets `progressed`, for another pass
-    /// that takes the commands sent before it first.
-    fn app_wants_next(&mut self, asks: u64, cx: &mut Context<'_>, progressed: &mut bool) -> bool {
-        if self.wants_next(asks) {
+    /// message waiting in the hand-over at most. If not, the next ask wakes the task
+    /// (every ask does); one made since `asks` was read sets `progressed`, for another
+    /// pass that takes the commands sent before it first.
+    fn app_wants_next(&mut self, asks: u64, progressed: &mut bool) -> bool {
+        if !self.receiving {
             return true;
         }
-        // Drain the notes, registering for the next; an ask since the read of `asks`
-        // left a note, or is seen in the count read after the drain.
-        while let Poll::Ready(Some(())) = self.asked.as_mut().poll_next(cx) {}
-        let now = self.state.asks();
-        if now != asks && self.wants_next(now) {
+        let (now, inbox) = self.link.demand();
+        if self.wants_next(asks, inbox) {
+            return true;
+        }
+        if now != asks && self.wants_next(now, inbox) {
             *progressed = true;
         }
         false
     }
 
-    fn wants_next(&self, asks: u64) -> bool {
-        let Some(to_app) = &self.to_app else {
-            return true;
-        };
-        if to_app.is_closed() {
-            return true;
+    fn wants_next(&mut self, asks: u64, inbox: Inbox) -> bool {
+        match inbox {
+            Inbox::Gone => {
+                self.receiving = false;
+                true
+            }
+            Inbox::Full => false,
+            Inbox::Free => self.delivered < asks.max(1) || self.conn.is_closing(),
         }
-        let asked = self.delivered < asks.max(1);
-        to_app.is_empty() && (asked || self.conn.is_closing())
     }
 
     /// Whether to attempt a read: always, unless the last one drained the socket and
@@ -401,17 +395,17 @@ impl<S: Io> Session<S> {
         None
     }
 
-    /// Hands a message to the application, whose channel is empty (see
+    /// Hands a message to the application, whose slot is free (see
     /// [`app_wants_next`](Self::app_wants_next)).
     fn deliver(&mut self, message: Message) {
-        let Some(to_app) = &self.to_app else {
+        if !self.receiving {
             return;
-        };
-        if to_app.try_send(message).is_err() {
-            // The application dropped its receiving half: nobody reads.
-            self.to_app = None;
-        } else {
+        }
+        if self.link.deliver(message) {
             self.delivered += 1;
+        } else {
+            // The application dropped its receiving half: nobody reads.
+            self.receiving = false;
         }
     }
 

@@ -1,6 +1,6 @@
 //! Wake-ups that arrive while the session is polling, absorbed instead of rescheduling it.
 //!
-//! The session's loop polls the application's handler, its channels, the socket and the
+//! The session's loop polls the application's handler, its hand-over, the socket and the
 //! timers, and polls all of them again after any of them progressed. When the handler
 //! runs in the session's own task (the common case: the route's future), everything it
 //! does wakes that task: the message handed to it, its echo, its next `recv`. Each of
@@ -79,13 +79,14 @@ impl Wake for LoopWaker {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
+    /// A waker that counts its wake-ups.
     #[derive(Default)]
-    struct Count(AtomicUsize);
+    pub(crate) struct Count(pub(crate) AtomicUsize);
 
     impl Wake for Count {
         fn wake(self: Arc<Self>) {

@@ -1,17 +1,26 @@
 //! The load client of `scripts/bench-ws`: WebSocket connections that each send a message,
 //! wait for its echo and send the next, on one thread (tokio's current-thread runtime),
-//! speaking weft-ws's client. It reports the echoed messages per second and its own CPU
-//! use, so a run can show that the client was not what limited it.
+//! speaking weft-ws's client for the opening handshake. It reports the echoed messages
+//! per second and its own CPU use, so a run can show whether the client was what limited
+//! it.
+//!
+//! Uncompressed, the per-message path is as cheap as the client can make it, so that
+//! the figure is the server's: each connection's frame is built and masked once (RFC
+//! 6455 §5.2, §5.3) and written as it is for every message, and the echo is read with
+//! one `read` per readiness into a buffer kept for the connection, its headers parsed
+//! in place (weft-ws's `decode_header`) and its payload only counted. No allocation per
+//! message. With permessage-deflate the echo has to be inflated, so that mode runs a
+//! whole weft-ws client connection.
 //!
 //! ```text
 //! ws-load echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate] [server=PID]
 //! ws-load idle <addr> <path> <connections> <seconds>
 //! ```
 //!
-//! `echo` prints `messages/s <n> client_cpu <percent>`, and with `server=PID` also
-//! `server_cpu <percent> server_us_per_message <us>`: the server's CPU time (every
-//! thread's, from `/proc/PID/task/*/schedstat`, in nanoseconds) over the measured window
-//! divided by the messages echoed in it. That figure holds when other jobs share the
+//! `echo` prints `messages/s <n> client_cpu <percent> client_us_per_message <us>`, and
+//! with `server=PID` also `server_cpu <percent> server_us_per_message <us>`: each side's
+//! CPU time (every thread's, from `/proc/PID/task/*/schedstat`, in nanoseconds) over the
+//! measured window, as a share of the window and divided by the messages echoed in it. That figure holds when other jobs share the
 //! server's core, where the rate does not. `idle` opens the connections, each
 //! with one echoed message so the server has set it up, prints `ready <n>` and holds them
 //! open for `seconds`.
@@ -21,15 +30,19 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use ws_proto::{ClientHandshake, Connection, DataKind, DeflateConfig, Event, Limits};
+use ws_proto::{
+    ClientHandshake, Connection, DataKind, DeflateConfig, Event, FrameHeader, Limits, OpCode,
+    apply_mask, decode_header, encode_header,
+};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Echoes received, by every connection.
 static ECHOES: AtomicU64 = AtomicU64::new(0);
 
-/// Connects and completes the opening handshake.
-async fn open(addr: &str, path: &str, deflate: bool) -> Result<(TcpStream, Connection)> {
+/// Connects and completes the opening handshake: the socket, the client connection, and
+/// the bytes that followed the server's 101 (not yet given to the connection).
+async fn open(addr: &str, path: &str, deflate: bool) -> Result<(TcpStream, Connection, Vec<u8>)> {
     let mut sock = TcpStream::connect(addr).await?;
     sock.set_nodelay(true)?;
     let handshake = ClientHandshake::new(vec![], deflate.then(DeflateConfig::default));
@@ -66,10 +79,8 @@ async fn open(addr: &str, path: &str, deflate: bool) -> Result<(TcpStream, Conne
         max_message_size: 1 << 20,
         max_buffered_bytes: 4 << 20,
     };
-    let now = Instant::now();
-    let mut conn = Connection::new(now, config);
-    conn.recv(now, &buf[head_len..]);
-    Ok((sock, conn))
+    let conn = Connection::new(Instant::now(), config);
+    Ok((sock, conn, buf[head_len..].to_vec()))
 }
 
 async fn flush(sock: &mut TcpStream, conn: &mut Connection) -> Result<()> {
@@ -118,18 +129,93 @@ async fn echo_loop(
     }
 }
 
-/// This process's CPU time (user and system) so far.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command's closing parenthesis; utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let ticks: u64 = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|t| t.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10)
+/// One message framed and masked once (RFC 6455 §5.2, §5.3): every send of a
+/// connection writes these bytes as they are.
+fn masked_frame(kind: DataKind, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+    let header = FrameHeader {
+        fin: true,
+        rsv1: false,
+        rsv2: false,
+        rsv3: false,
+        opcode: match kind {
+            DataKind::Text => OpCode::Text,
+            DataKind::Binary => OpCode::Binary,
+        },
+        mask: Some(key),
+        payload_len: payload.len() as u64,
+    };
+    let mut frame = Vec::with_capacity(header.encoded_len() + payload.len());
+    encode_header(&header, &mut frame);
+    let start = frame.len();
+    frame.extend_from_slice(payload);
+    apply_mask(&mut frame[start..], key, 0);
+    frame
+}
+
+/// Sends `frame`, waits for its echo (a message of `len` payload bytes), until `until`:
+/// the uncompressed path, which reads frame headers in place and only counts payload
+/// bytes, so that a message costs the client one `write` and one `read`.
+async fn lean_echo_loop(
+    sock: &mut TcpStream,
+    leftover: &[u8],
+    frame: &[u8],
+    len: u64,
+    until: Instant,
+) -> Result<()> {
+    // Room for a whole 64 KiB echo and then some: one read takes what is there.
+    let mut buf = vec![0u8; 256 * 1024];
+    buf[..leftover.len()].copy_from_slice(leftover);
+    let mut held = leftover.len();
+    // Payload bytes of the current frame still to come, whether that frame ends its
+    // message, and the message's payload bytes so far.
+    let (mut remaining, mut fin, mut message) = (0u64, false, 0u64);
+    sock.write_all(frame).await?;
+    loop {
+        let mut at = 0;
+        loop {
+            if remaining > 0 {
+                let take = remaining.min((held - at) as u64);
+                remaining -= take;
+                at += take as usize;
+                if remaining > 0 {
+                    break;
+                }
+            } else {
+                let Some((header, header_len)) = decode_header(&buf[at..held])? else {
+                    break;
+                };
+                if header.opcode.is_control() || header.mask.is_some() || header.rsv1 {
+                    return Err(format!("unexpected frame from the server: {header:?}").into());
+                }
+                at += header_len;
+                remaining = header.payload_len;
+                fin = header.fin;
+                message += header.payload_len;
+                if remaining > 0 {
+                    continue;
+                }
+            }
+            if fin {
+                if message != len {
+                    return Err("the echo differs in length".into());
+                }
+                ECHOES.fetch_add(1, Ordering::Relaxed);
+                if Instant::now() >= until {
+                    return Ok(());
+                }
+                (fin, message) = (false, 0);
+                sock.write_all(frame).await?;
+            }
+        }
+        // What is left is part of a header: keep it at the front.
+        buf.copy_within(at..held, 0);
+        held -= at;
+        let n = sock.read(&mut buf[held..]).await?;
+        if n == 0 {
+            return Err("the server closed".into());
+        }
+        held += n;
+    }
 }
 
 /// CPU time of every thread of process `pid` so far (the first field of each
@@ -147,7 +233,9 @@ fn process_cpu(pid: u32) -> Duration {
 
 async fn echo(args: &[String]) -> Result<()> {
     let [addr, path, conns, kind, size, seconds, rest @ ..] = args else {
-        return Err("echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate]".into());
+        return Err(
+            "echo <addr> <path> <connections> <text|binary> <size> <seconds> [deflate]".into(),
+        );
     };
     let conns: usize = conns.parse()?;
     let size: usize = size.parse()?;
@@ -159,10 +247,18 @@ async fn echo(args: &[String]) -> Result<()> {
         .map(str::parse)
         .transpose()?;
     let server_cpu = || server.map_or(Duration::ZERO, process_cpu);
-    let kind = if kind == "text" { DataKind::Text } else { DataKind::Binary };
+    let kind = if kind == "text" {
+        DataKind::Text
+    } else {
+        DataKind::Binary
+    };
     // Text a little like chat; binary bytes that do not compress away entirely.
     let payload: Vec<u8> = match kind {
-        DataKind::Text => "hello, websocket world! ".bytes().cycle().take(size).collect(),
+        DataKind::Text => "hello, websocket world! "
+            .bytes()
+            .cycle()
+            .take(size)
+            .collect(),
         DataKind::Binary => (0..size).map(|i| (i * 31 % 251) as u8).collect(),
     };
     let mut opened = Vec::new();
@@ -174,13 +270,25 @@ async fn echo(args: &[String]) -> Result<()> {
     let start = Instant::now();
     let until = start + warm + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
-    for (mut sock, mut conn) in opened {
+    for (i, (mut sock, mut conn, leftover)) in opened.into_iter().enumerate() {
         let payload = payload.clone();
-        tasks.push(tokio::spawn(async move {
-            echo_loop(&mut sock, &mut conn, kind, &payload, Some(until), u64::MAX).await
-        }));
+        if deflate {
+            tasks.push(tokio::spawn(async move {
+                conn.recv(Instant::now(), &leftover);
+                echo_loop(&mut sock, &mut conn, kind, &payload, Some(until), u64::MAX).await
+            }));
+        } else {
+            // Any key will do for a benchmark; a different one per connection.
+            let key = (0x9e37_79b9_u32.wrapping_mul(i as u32 + 1)).to_be_bytes();
+            let frame = masked_frame(kind, &payload, key);
+            let len = payload.len() as u64;
+            tasks.push(tokio::spawn(async move {
+                lean_echo_loop(&mut sock, &leftover, &frame, len, until).await
+            }));
+        }
     }
     tokio::time::sleep_until((start + warm).into()).await;
+    let cpu_time = || process_cpu(std::process::id());
     let (count0, cpu0, server0, t0) = (
         ECHOES.load(Ordering::Relaxed),
         cpu_time(),
@@ -199,10 +307,12 @@ async fn echo(args: &[String]) -> Result<()> {
     }
     let wall = (t1 - t0).as_secs_f64();
     let messages = count1 - count0;
+    let client = (cpu1 - cpu0).as_secs_f64();
     print!(
-        "messages/s {:.0} client_cpu {:.0}",
+        "messages/s {:.0} client_cpu {:.0} client_us_per_message {:.2}",
         messages as f64 / wall,
-        100.0 * (cpu1 - cpu0).as_secs_f64() / wall
+        100.0 * client / wall,
+        1e6 * client / messages.max(1) as f64
     );
     if server.is_some() {
         let busy = (server1 - server0).as_secs_f64();
@@ -223,7 +333,8 @@ async fn idle(args: &[String]) -> Result<()> {
     let conns: usize = conns.parse()?;
     let mut held = Vec::with_capacity(conns);
     for _ in 0..conns {
-        let (mut sock, mut conn) = open(addr, path, false).await?;
+        let (mut sock, mut conn, leftover) = open(addr, path, false).await?;
+        conn.recv(Instant::now(), &leftover);
         echo_loop(&mut sock, &mut conn, DataKind::Text, b"hello", None, 1).await?;
         held.push((sock, conn));
     }

@@ -20,6 +20,10 @@ use crate::utf8::Utf8Validator;
 /// Events processed ahead of `poll_event`; see [`Connection::paused`].
 const EVENT_BATCH: usize = 32;
 
+/// Payload bytes per queued event from which a batch goes on growing past
+/// [`EVENT_BATCH`]: the event itself is then under a tenth of what it holds.
+const LARGE_EVENT: usize = 512;
+
 /// Messages up to this size share arena buffers instead of one allocation each.
 const SMALL_MESSAGE: usize = 2048;
 
@@ -500,11 +504,15 @@ impl Connection {
         self.error = Some(error);
     }
 
-    /// Input waits while the queues are full, or while a batch of events is waiting: a
-    /// read of many small messages is then handed out a batch at a time, each event
-    /// still in cache when it is polled, rather than queued all at once.
+    /// Input waits while the queues are full, or while a batch of small events is
+    /// waiting: a read of many tiny messages is then handed out a batch at a time, each
+    /// event still in cache when it is polled, and the queue's own memory stays a small
+    /// part of the payload it holds. Events of [`LARGE_EVENT`] bytes on average do not
+    /// pause it, since what waits is copied out of the caller's read into the receive
+    /// buffer: for kilobyte messages that copy was a fifth of the time, more than the
+    /// queue itself costs.
     fn paused(&self) -> bool {
-        self.events.len() >= EVENT_BATCH
+        (self.events.len() >= EVENT_BATCH && self.event_bytes < self.events.len() * LARGE_EVENT)
             || self.event_bytes + self.queued_bytes + self.out.len()
                 >= self.config.limits.max_buffered_bytes
     }
@@ -843,5 +851,62 @@ fn event_len(event: &Event) -> usize {
         Event::Text(b) | Event::Binary(b) | Event::Ping(b) | Event::Pong(b) => b.len(),
         Event::Fragment { data, .. } => data.len(),
         Event::ConnectionLost(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count` masked binary frames of `size` bytes, as a client sends them.
+    fn client_frames(size: usize, count: usize) -> Vec<u8> {
+        let mut wire = Vec::new();
+        for i in 0..count {
+            let key = [i as u8, 0x5a, 0xc3, 0x17];
+            let header = FrameHeader {
+                fin: true,
+                rsv1: false,
+                rsv2: false,
+                rsv3: false,
+                opcode: OpCode::Binary,
+                mask: Some(key),
+                payload_len: size as u64,
+            };
+            encode_header(&header, &mut wire);
+            let start = wire.len();
+            wire.resize(start + size, i as u8);
+            apply_mask(&mut wire[start..], key, 0);
+        }
+        wire
+    }
+
+    fn drain(conn: &mut Connection, size: usize, count: usize) {
+        for i in 0..count {
+            match conn.poll_event() {
+                Some(Event::Binary(data)) => assert_eq!(data, vec![i as u8; size]),
+                other => panic!("message {i}: {other:?}"),
+            }
+        }
+        assert_eq!(conn.poll_event(), None);
+    }
+
+    #[test]
+    fn a_read_of_tiny_messages_is_queued_a_batch_at_a_time() {
+        let now = Instant::now();
+        let mut conn = Connection::new(now, Config::server());
+        conn.recv(now, &client_frames(16, 100));
+        assert_eq!(conn.events.len(), EVENT_BATCH);
+        assert!(!conn.rx.is_empty());
+        drain(&mut conn, 16, 100);
+    }
+
+    #[test]
+    fn a_read_of_kilobyte_messages_is_handled_without_keeping_a_copy() {
+        let now = Instant::now();
+        let mut conn = Connection::new(now, Config::server());
+        conn.recv(now, &client_frames(1024, 100));
+        assert_eq!(conn.events.len(), 100);
+        assert!(conn.rx.is_empty(), "nothing copied into the receive buffer");
+        drain(&mut conn, 1024, 100);
     }
 }

@@ -74,15 +74,24 @@ pub(crate) fn extend_unmasked(dst: &mut Vec<u8>, src: &[u8], key: Option<[u8; 4]
     unmask_into(&mut dst[start..], src, key, offset);
 }
 
+/// Payloads up to this size are copied and then unmasked in place: for them the call
+/// that zeroes the new bytes costs more than the second pass, which stays in cache.
+const SHORT: usize = 128;
+
 /// [`extend_unmasked`] for a `BytesMut`.
 pub(crate) fn extend_unmasked_bytes(dst: &mut bytes::BytesMut, src: &[u8], key: Option<[u8; 4]>) {
-    let Some(key) = key else {
-        dst.extend_from_slice(src);
-        return;
-    };
     let start = dst.len();
-    dst.resize(start + src.len(), 0);
-    unmask_into(&mut dst[start..], src, key, 0);
+    match key {
+        None => dst.extend_from_slice(src),
+        Some(key) if src.len() <= SHORT => {
+            dst.extend_from_slice(src);
+            apply_mask(&mut dst[start..], key, 0);
+        }
+        Some(key) => {
+            dst.resize(start + src.len(), 0);
+            unmask_into(&mut dst[start..], src, key, 0);
+        }
+    }
 }
 
 /// Masking keys for a client (RFC 6455 §5.3: "derived from a strong source of entropy",

@@ -646,9 +646,10 @@ impl Connection {
         if self.arena.capacity() < len {
             self.arena = BytesMut::with_capacity(ARENA);
         }
-        extend_unmasked_bytes(&mut self.arena, payload, header.mask);
+        let text = kind == DataKind::Text;
+        let ascii = extend_unmasked_bytes(&mut self.arena, payload, header.mask, text);
         let data = self.arena.split().freeze();
-        if kind == DataKind::Text && std::str::from_utf8(&data).is_err() {
+        if text && !ascii && std::str::from_utf8(&data).is_err() {
             return Err(Error::InvalidUtf8);
         }
         self.push_event(match kind {
@@ -858,24 +859,33 @@ fn event_len(event: &Event) -> usize {
 mod tests {
     use super::*;
 
-    /// `count` masked binary frames of `size` bytes, as a client sends them.
+    /// `payload` in a masked frame, as a client sends it.
+    fn client_frame(wire: &mut Vec<u8>, opcode: OpCode, payload: &[u8], key: [u8; 4]) {
+        let header = FrameHeader {
+            fin: true,
+            rsv1: false,
+            rsv2: false,
+            rsv3: false,
+            opcode,
+            mask: Some(key),
+            payload_len: payload.len() as u64,
+        };
+        encode_header(&header, wire);
+        let start = wire.len();
+        wire.extend_from_slice(payload);
+        apply_mask(&mut wire[start..], key, 0);
+    }
+
+    /// `count` binary messages of `size` bytes, message `i` all bytes `i`.
     fn client_frames(size: usize, count: usize) -> Vec<u8> {
         let mut wire = Vec::new();
         for i in 0..count {
-            let key = [i as u8, 0x5a, 0xc3, 0x17];
-            let header = FrameHeader {
-                fin: true,
-                rsv1: false,
-                rsv2: false,
-                rsv3: false,
-                opcode: OpCode::Binary,
-                mask: Some(key),
-                payload_len: size as u64,
-            };
-            encode_header(&header, &mut wire);
-            let start = wire.len();
-            wire.resize(start + size, i as u8);
-            apply_mask(&mut wire[start..], key, 0);
+            client_frame(
+                &mut wire,
+                OpCode::Binary,
+                &vec![i as u8; size],
+                [i as u8, 0x5a, 0xc3, 0x17],
+            );
         }
         wire
     }
@@ -914,5 +924,35 @@ mod tests {
         assert_eq!(conn.events.len(), 100);
         assert!(conn.rx.is_empty(), "nothing copied into the receive buffer");
         drain(&mut conn, 1024, 100);
+    }
+
+    #[test]
+    fn small_text_is_checked_whether_or_not_it_is_ascii() {
+        let now = epoch();
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        // Past the short copy, so that the ASCII seen while unmasking decides.
+        let ascii = "a".repeat(200);
+        let accented = "é".repeat(100);
+        let mut conn = Connection::new(now, Config::server());
+        let mut wire = Vec::new();
+        client_frame(&mut wire, OpCode::Text, ascii.as_bytes(), key);
+        client_frame(&mut wire, OpCode::Text, accented.as_bytes(), key);
+        conn.recv(now, &wire);
+        assert_eq!(conn.poll_event(), Some(Event::Text(ascii.clone().into())));
+        assert_eq!(conn.poll_event(), Some(Event::Text(accented.into())));
+
+        for at in [0, 7, 8, 100, 199] {
+            let mut bad = ascii.clone().into_bytes();
+            bad[at] = 0xff;
+            let mut conn = Connection::new(now, Config::server());
+            let mut wire = Vec::new();
+            client_frame(&mut wire, OpCode::Text, &bad, key);
+            conn.recv(now, &wire);
+            assert_eq!(
+                conn.poll_event(),
+                Some(Event::ConnectionLost(Error::InvalidUtf8)),
+                "invalid byte at {at}"
+            );
+        }
     }
 }

@@ -39,7 +39,6 @@ def refused(*flags):
 @pytest.mark.parametrize(
     "flags, reason",
     [
-        (["--uds", "/tmp/weft.sock", "--ssl-certfile", "c.pem", "--ssl-keyfile", "k.pem"], "cleartext only"),
         (["--uds", "/tmp/weft.sock", "--fd", "3"], "give one"),
         (["--ssl-keyfile-password", "secret"], "unencrypted PEM"),
         (["--ssl-ciphers", "ECDHE+AESGCM"], "safe default cipher"),
@@ -325,5 +324,3 @@ def test_weft_run_refuses_what_it_cannot_honour():
 
     with pytest.raises(weft.UnsupportedOption, match="import string"):
         weft.run(lambda scope, receive, send: None, workers=2)
-    with pytest.raises(weft.UnsupportedOption, match="--uds"):
-        weft.run(APP, uds="/tmp/x.sock", ssl_certfile="cert.pem", ssl_keyfile="key.pem")

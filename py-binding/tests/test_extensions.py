@@ -270,3 +270,27 @@ def test_the_tls_extension_without_a_client_certificate(tls_server, pki, http2):
     assert tls["tls_version"] == 0x0304
     assert tls["cipher_suite"] == cipher
     assert tls["server_cert"].startswith("-----BEGIN CERTIFICATE-----\n")
+
+
+def test_the_tls_extension_on_a_wss_scope(tls_server, pki):
+    """A `websocket` scope over TLS carries the `tls` extension as an `http` one does,
+    beside `websocket.http.response` (and none of the HTTP-only extensions)."""
+    import asyncio
+
+    from .conftest import wss_connect
+
+    context = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    context.load_cert_chain(str(pki / "client.pem"))
+    _, cipher = tls_get(tls_server.port, context, http2=False)
+
+    async def run():
+        async with wss_connect(f"wss://127.0.0.1:{tls_server.port}/tls", context) as ws:
+            return json.loads(await ws.recv())
+
+    names, tls = asyncio.run(run())
+    assert names == ["tls", "websocket.http.response"], names
+    assert tls["tls_version"] == 0x0304
+    assert tls["cipher_suite"] == cipher
+    chain = sorted(pki.glob("client-chain-*.pem"))
+    assert tls["client_cert_name"] == subject_name(chain[0].read_bytes())
+    assert tls["server_cert"].strip() == (pki / "cert.pem").read_text().strip()

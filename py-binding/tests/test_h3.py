@@ -105,10 +105,23 @@ async def websocket_echo(client, asgi=True):
     if asgi:
         [version] = await exchange(TextMessage(data="version"), 1)
         assert version.data == "3", version
+        [tls] = await exchange(TextMessage(data="tls"), 1)
+        check_tls_over_quic(json.loads(tls.data))
     [data] = await exchange(BytesMessage(data=b"\x00\x01" * 1000), 1)
     assert data.data == b"\x00\x01" * 1000
     [close] = await exchange(CloseConnection(code=1000), 1)
     assert isinstance(close, CloseConnection) and close.code == 1000, close
+
+
+def check_tls_over_quic(tls):
+    """The ASGI `tls` extension of a scope that came over QUIC: TLS 1.3 always (RFC
+    9001 §4.2), no client certificate, and no cipher suite (the QUIC stack does not
+    report it, which the extension allows)."""
+    assert tls is not None, "no tls extension"
+    assert tls["tls_version"] == 0x0304, tls
+    assert tls["cipher_suite"] is None, tls
+    assert tls["client_cert_chain"] == [] and tls["client_cert_name"] is None, tls
+    assert tls["server_cert"].startswith("-----BEGIN CERTIFICATE-----\n"), tls
 
 
 def tls_flags(pki):
@@ -118,7 +131,8 @@ def tls_flags(pki):
 def test_asgi_app_over_h3_with_the_weft_command(pki):
     port = free_port()
     with ServerProcess(["-m", "weft", "tests.apps.h3_app:asgi", "--port", str(port), "--h3", *tls_flags(pki)], port):
-        over_h3(pki, port, the_checks)
+        answer = over_h3(pki, port, the_checks)
+        check_tls_over_quic(answer["tls"])
         over_h3(pki, port, websocket_echo)
         # The TLS port tells HTTP/1.1 and HTTP/2 clients where HTTP/3 is (RFC 7838).
         r = httpx.get(f"https://localhost:{port}/version", verify=ssl.create_default_context(cafile=str(pki / "ca.pem")))

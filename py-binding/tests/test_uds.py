@@ -1,10 +1,12 @@
 """``--uds PATH``: HTTP/1.1 and h2c on a Unix domain socket, as uvicorn serves it
 (mode 0o666, a stale socket replaced, the file removed at shutdown), in one process
-and under the supervisor, and ``--fd`` with an inherited Unix socket."""
+and under the supervisor, TLS on it with ``--ssl-certfile``, and ``--fd`` with an
+inherited Unix socket."""
 
 import os
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -49,8 +51,8 @@ def stop(proc):
     assert code == 0, proc.stdout.read().decode()
 
 
-def client(path, http2=False):
-    transport = httpx.HTTPTransport(uds=str(path), http1=not http2, http2=http2)
+def client(path, http2=False, verify=True):
+    transport = httpx.HTTPTransport(uds=str(path), http1=not http2, http2=http2, verify=verify)
     return httpx.Client(transport=transport, timeout=20)
 
 
@@ -73,6 +75,32 @@ def test_http1_and_h2c_on_a_unix_socket(tmp_path, workers):
     finally:
         stop(proc)
     assert not path.exists(), "the socket file outlived the server"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_tls_on_a_unix_socket(tmp_path, pki, workers):
+    # As uvicorn does with --uds and --ssl-certfile: HTTP/1.1 and HTTP/2 by ALPN.
+    path = tmp_path / "weft.sock"
+    tls = ["--ssl-certfile", str(pki / "cert.pem"), "--ssl-keyfile", str(pki / "key.pem")]
+    proc = start("--uds", str(path), "--workers", str(workers), *tls)
+    try:
+        wait_for(proc, path)
+        context = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+        for http2 in (False, True):
+            with client(path, http2, verify=context) as c:
+                r = c.get("https://localhost/")
+                assert r.status_code == 200
+                assert r.http_version == ("HTTP/2" if http2 else "HTTP/1.1")
+                assert r.json()["scheme"] == "https"
+                assert r.json()["client"] is None
+        # Cleartext is not served on it.
+        with socket.socket(socket.AF_UNIX) as raw:
+            raw.settimeout(10)
+            raw.connect(str(path))
+            raw.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            assert not raw.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        stop(proc)
 
 
 def test_curl_unix_socket(tmp_path):

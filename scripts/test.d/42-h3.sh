@@ -90,7 +90,14 @@ grep -q 'panicked' "$work/ws.log" && fail "the WebSocket server panicked"
 timeout 60 "$venv/bin/python" server-smol/tests/peers/h3_client.py "$h3" --goaway-load 6 \
     >"$work/goaway.log" 2>&1 &
 load_pid=$!
-sleep 2
+# Until the client has its connection and its first answer, then a second of load.
+for _ in $(seq 300); do
+    grep -q 'GOAWAY load: running' "$work/goaway.log" && break
+    kill -0 "$load_pid" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q 'GOAWAY load: running' "$work/goaway.log" || { cat "$work/goaway.log"; fail "the GOAWAY load client did not start"; }
+sleep 1
 kill -TERM "$server_pid"
 wait "$load_pid" || { cat "$work/goaway.log"; fail "requests in flight during GOAWAY"; }
 cat "$work/goaway.log"

@@ -29,6 +29,35 @@ pub(crate) fn body_budget_limit(limits: &Limits) -> u64 {
     limits.max_connection_body.max(limits.max_body).max(65_535)
 }
 
+/// What [`first_upload`] needs to know of one open request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UploadState {
+    /// A tunnel's bytes are not a body the budget counts.
+    pub(crate) tunnel: bool,
+    /// Body bytes its handler was handed and still counts against the budget.
+    pub(crate) held: u64,
+    /// Its body is still arriving.
+    pub(crate) arriving: bool,
+}
+
+/// The oldest request whose body counts against the budget (still arriving, or
+/// handed to a handler that has not finished), if its body is still arriving: the
+/// one upload that proceeds whatever the budget holds, so uploads that together
+/// exceed the budget finish one after another instead of each waiting for credit
+/// only another's end would free. While the oldest waits for its response to
+/// finish, no other request passes the budget.
+///
+/// Request ids grow with age on both protocols (RFC 9113 §5.1.1, RFC 9000 §2.1).
+pub(crate) fn first_upload<Id: Ord>(
+    requests: impl IntoIterator<Item = (Id, UploadState)>,
+) -> Option<Id> {
+    let (id, state) = requests
+        .into_iter()
+        .filter(|(_, state)| !state.tunnel && (state.held > 0 || state.arriving))
+        .min_by(|a, b| a.0.cmp(&b.0))?;
+    state.arriving.then_some(id)
+}
+
 /// Request-body bytes one connection may hold, and the credit waiting for
 /// room in it.
 #[derive(Debug)]
@@ -207,6 +236,31 @@ mod tests {
             })
         );
         assert_eq!(budget.next_owed(), None);
+    }
+
+    fn upload(tunnel: bool, held: u64, arriving: bool) -> UploadState {
+        UploadState {
+            tunnel,
+            held,
+            arriving,
+        }
+    }
+
+    #[test]
+    fn the_first_upload_is_the_oldest_counted_request_while_it_arrives() {
+        // Tunnels and requests that neither hold nor receive a body do not count.
+        let requests = [
+            (1u32, upload(true, 10, true)),
+            (3, upload(false, 0, false)),
+            (5, upload(false, 0, true)),
+            (7, upload(false, 9, true)),
+        ];
+        assert_eq!(first_upload(requests), Some(5));
+        // The oldest counted request has all its body and waits for its handler:
+        // no upload passes the budget until it finishes.
+        let requests = [(5u64, upload(false, 4, false)), (7, upload(false, 9, true))];
+        assert_eq!(first_upload(requests), None);
+        assert_eq!(first_upload(Vec::<(u32, UploadState)>::new()), None);
     }
 
     #[test]

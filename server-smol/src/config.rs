@@ -202,10 +202,15 @@ pub struct ServerConfig {
     pub listener: Option<Arc<TcpListener>>,
     /// A Unix domain socket that is already listening, served in cleartext
     /// (HTTP/1.1, and h2c when [`h2c`](Self::h2c) is on) besides the other
-    /// listeners. The caller binds it, so the path, its permissions and its
-    /// removal stay theirs; each worker thread accepts on a duplicate.
-    /// Requests from it have no peer address.
+    /// listeners, or over TLS with [`unix_tls`](Self::unix_tls). The caller
+    /// binds it, so the path, its permissions and its removal stay theirs; each
+    /// worker thread accepts on a duplicate. Requests from it have no peer
+    /// address.
     pub unix_listener: Option<Arc<UnixListener>>,
+    /// Serve TLS on [`unix_listener`](Self::unix_listener) instead of cleartext,
+    /// with the [`tls`](Self::tls) certificate and [`tls_client_auth`](Self::tls_client_auth),
+    /// HTTP/2 and HTTP/1.1 chosen by ALPN as on the TLS listener.
+    pub unix_tls: bool,
     /// Kernel accept queue length of the sockets the server binds itself
     /// (`listen(2)`). Large, because back-pressure at `max_connections`
     /// leaves connections waiting there instead of refusing them.
@@ -238,6 +243,7 @@ impl Default for ServerConfig {
             tls_client_auth: ClientAuth::None,
             listener: None,
             unix_listener: None,
+            unix_tls: false,
             backlog: 4096,
             h2c: true,
             workers: 0,

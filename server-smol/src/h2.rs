@@ -28,7 +28,7 @@ use smol::channel::Receiver;
 
 use crate::app::{App, BoxFuture};
 use crate::body::{Body, BodyError, BodySender};
-use crate::body_budget::{BodyBudget, body_budget_limit};
+use crate::body_budget::{BodyBudget, UploadState, body_budget_limit, first_upload};
 use crate::clock::{self, DateCache};
 use crate::config::ServerConfig;
 use crate::context::ConnContext;
@@ -802,17 +802,16 @@ impl Serving {
         }
     }
 
-    /// The oldest stream whose request body counts against the budget (still
-    /// arriving, or held by a handler that has not finished), if its body is still
-    /// arriving: the one upload that proceeds whatever the budget holds. While the
-    /// oldest waits for its response to finish, no other stream passes the budget.
+    /// The upload that proceeds whatever the budget holds ([`first_upload`]).
     fn first_upload(&self) -> Option<u32> {
-        let (&id, job) = self
-            .streams
-            .iter()
-            .filter(|(_, job)| !job.tunnel && (job.held > 0 || job.body_tx.is_some()))
-            .min_by_key(|&(&id, _)| id)?;
-        job.body_tx.is_some().then_some(id)
+        first_upload(self.streams.iter().map(|(&id, job)| {
+            let state = UploadState {
+                tunnel: job.tunnel,
+                held: job.held,
+                arriving: job.body_tx.is_some(),
+            };
+            (id, state)
+        }))
     }
 
     /// Forgets a stream: its handler's body bytes leave the budget.
@@ -1008,7 +1007,7 @@ impl Serving {
         }
     }
 
-    /// Sends the response head, and queues its body for [`pump_body`].
+    /// Sends the response head, and queues its body for [`pump_body`](Self::pump_body).
     fn respond(&mut self, id: u32, response: Response, info: Option<&RequestInfo>) {
         let stream = StreamId::new(id);
         let Some(job) = self.streams.get_mut(&id) else {

@@ -151,16 +151,20 @@ impl Server {
         }
         let workers = config.worker_count();
         let per_core = config.layout == Layout::PerCore;
-        // One certificate for TLS over TCP and over QUIC.
+        // One certificate for TLS over TCP, over a Unix socket and over QUIC.
+        let unix_tls = config.unix_tls && config.unix_listener.is_some();
         let rustls = match (config.tls_bind, config.h3_bind) {
-            (None, None) => None,
+            (None, None) if !unix_tls => None,
             _ => Some(tls::server_config_with_client_auth(
                 &config.tls,
                 &config.tls_client_auth,
                 true,
             )?),
         };
-        let tls = config.tls_bind.and(rustls.clone()).map(TlsAcceptor::from);
+        let tls = (config.tls_bind.is_some() || unix_tls)
+            .then(|| rustls.clone())
+            .flatten()
+            .map(TlsAcceptor::from);
         // One listener per worker in the per-core layout; the first one
         // resolves port 0 so that the others bind the same port.
         let sets = if per_core { workers } else { 1 };
@@ -263,13 +267,9 @@ impl Server {
                 source,
             })?;
             if let Some(listener) = unix {
+                let transport = unix_transport(&shared.config);
                 executor
-                    .spawn(serve_on_shared(
-                        listener,
-                        Transport::Plain,
-                        &executor,
-                        &shared,
-                    ))
+                    .spawn(serve_on_shared(listener, transport, &executor, &shared))
                     .detach();
             }
             for (listener, transport) in registered {
@@ -507,13 +507,22 @@ fn per_core_worker(shared: Arc<Shared>, listeners: Listeners, round_hook: Option
                     return;
                 }
             };
-            serve_on_local(listener, Transport::Plain, &executor, &shared);
+            serve_on_local(listener, unix_transport(&shared.config), &executor, &shared);
         }
         shared.shutdown.wait().await;
         drain(&shared, || executor.is_empty()).await;
     });
     if let Err(error) = runtime::block_on(run, round_hook.as_deref()) {
         tracing::error!(%error, "worker reactor failed");
+    }
+}
+
+/// What the Unix listener speaks.
+fn unix_transport(config: &ServerConfig) -> Transport {
+    if config.unix_tls {
+        Transport::Tls
+    } else {
+        Transport::Plain
     }
 }
 

@@ -9,7 +9,7 @@ use rustls_pki_types::CertificateDer;
 #[derive(Debug, Clone)]
 pub struct TlsInfo {
     protocol_version: u16,
-    cipher_suite: u16,
+    cipher_suite: Option<u16>,
     peer_certificates: Vec<CertificateDer<'static>>,
 }
 
@@ -20,11 +20,26 @@ impl TlsInfo {
             protocol_version: connection.protocol_version().map_or(0, u16::from),
             cipher_suite: connection
                 .negotiated_cipher_suite()
-                .map_or(0, |suite| u16::from(suite.suite())),
+                .map(|suite| u16::from(suite.suite())),
             peer_certificates: connection
                 .peer_certificates()
                 .map(|chain| chain.iter().map(|cert| cert.clone().into_owned()).collect())
                 .unwrap_or_default(),
+        }
+    }
+
+    /// Reads the facts off a QUIC connection's handshake. QUIC always runs TLS 1.3
+    /// (RFC 9001 §4.2); quinn-proto does not tell which cipher suite it settled on.
+    pub(crate) fn of_quic(session: &dyn quinn_proto::crypto::Session) -> Self {
+        let peer_certificates = session
+            .peer_identity()
+            .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+            .map(|chain| *chain)
+            .unwrap_or_default();
+        Self {
+            protocol_version: 0x0304,
+            cipher_suite: None,
+            peer_certificates,
         }
     }
 
@@ -34,8 +49,9 @@ impl TlsInfo {
         self.protocol_version
     }
 
-    /// The cipher suite as its two-byte IANA code (RFC 8446 §B.4, RFC 5246 §A.5).
-    pub fn cipher_suite(&self) -> u16 {
+    /// The cipher suite as its two-byte IANA code (RFC 8446 §B.4, RFC 5246 §A.5);
+    /// `None` over HTTP/3, whose QUIC stack does not report it.
+    pub fn cipher_suite(&self) -> Option<u16> {
         self.cipher_suite
     }
 

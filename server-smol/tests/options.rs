@@ -101,22 +101,38 @@ fn at_shutdown_a_lingering_idle_connection_answers_its_next_request_and_closes()
     assert_eq!(request_after_shutdown(true), Some(200));
 }
 
+/// Two workers in `layout` serving only a Unix socket the embedder bound, in a
+/// fresh folder named after `tag`: the config, the folder and the socket's path.
+fn unix_only_config(
+    tag: &str,
+    layout: weft_server::Layout,
+) -> (
+    weft_server::ServerConfig,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    let name = format!("weft-uds-{tag}-{}-{layout:?}", std::process::id());
+    let dir = std::env::temp_dir().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.sock");
+    let _ = std::fs::remove_file(&path);
+    let mut config = config();
+    config.bind = None;
+    config.workers = 2;
+    config.layout = layout;
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    config.unix_listener = Some(Arc::new(listener));
+    (config, dir, path)
+}
+
 /// A Unix domain socket, bound by the embedder, served alongside TCP in both
 /// thread layouts: HTTP/1.1 and h2c, and handlers see no peer address.
 #[test]
 fn a_unix_listener_serves_http1_and_h2c_without_a_peer_address() {
     use std::io::{Read, Write};
-    use std::os::unix::net::{UnixListener, UnixStream};
+    use std::os::unix::net::UnixStream;
     for layout in [weft_server::Layout::PerCore, weft_server::Layout::Shared] {
-        let dir = std::env::temp_dir().join(format!("weft-uds-{}-{layout:?}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.sock");
-        let _ = std::fs::remove_file(&path);
-        let mut config = config();
-        config.bind = None;
-        config.workers = 2;
-        config.layout = layout;
-        config.unix_listener = Some(Arc::new(UnixListener::bind(&path).unwrap()));
+        let (config, dir, path) = unix_only_config("plain", layout);
         let mut app = app();
         app.get("/peer", |req: weft_server::Request| async move {
             weft_server::Response::text(format!("{:?}", req.peer_addr()))
@@ -143,6 +159,54 @@ fn a_unix_listener_serves_http1_and_h2c_without_a_peer_address() {
         let mut frame = [0u8; 9];
         stream.read_exact(&mut frame).unwrap();
         assert_eq!(frame[3], 4, "a SETTINGS frame first");
+        server.shutdown();
+        server.join();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// With `unix_tls`, the Unix listener speaks TLS (HTTP/1.1 and HTTP/2 by ALPN) in both
+/// thread layouts, with the TLS listener's certificate, and no cleartext.
+#[test]
+fn a_unix_listener_with_unix_tls_serves_tls() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    for layout in [weft_server::Layout::PerCore, weft_server::Layout::Shared] {
+        let (mut config, dir, path) = unix_only_config("tls", layout);
+        config.unix_tls = true;
+        let server = Server::new(config, app()).bind().unwrap();
+        let connect = || {
+            let stream = UnixStream::connect(&path).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            stream
+        };
+        let mut tls = common::tls_client(connect(), &[b"http/1.1"]);
+        tls.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut reply = Vec::new();
+        // rustls reports the peer's TCP-less close without close_notify as an error
+        // after the data; what was read is what counts.
+        let _ = tls.read_to_end(&mut reply);
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        // HTTP/2 by ALPN: the server's SETTINGS answer the preface.
+        let mut tls = common::tls_client(connect(), &[b"h2"]);
+        tls.write_all(http2_proto::PREFACE).unwrap();
+        tls.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).unwrap();
+        let mut frame = [0u8; 9];
+        tls.read_exact(&mut frame).unwrap();
+        assert_eq!(frame[3], 4, "a SETTINGS frame first");
+        assert_eq!(tls.conn.alpn_protocol(), Some(&b"h2"[..]));
+        // Cleartext gets no answer of HTTP.
+        let mut plain = connect();
+        plain
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut reply = Vec::new();
+        let _ = plain.read_to_end(&mut reply);
+        assert!(!reply.starts_with(b"HTTP/1.1 200"), "{reply:?}");
         server.shutdown();
         server.join();
         std::fs::remove_dir_all(&dir).unwrap();

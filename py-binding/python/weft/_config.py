@@ -149,11 +149,6 @@ class Config:
             raise UnsupportedOption("--workers must be at least 1")
         if self.uds is not None and self.fd is not None:
             raise UnsupportedOption("--uds and --fd each name the socket to listen on: give one")
-        if self.uds is not None and self.ssl_certfile is not None:
-            raise UnsupportedOption(
-                "--uds with --ssl-certfile: weft serves a Unix domain socket in cleartext only "
-                "(HTTP/1.1 and h2c); terminate TLS in front of it, or listen on TCP"
-            )
         if self.fd is not None and (self.host != "127.0.0.1" or self.port != 8000):
             raise UnsupportedOption("--fd replaces --host/--port: give one or the other")
         if self.loop not in ("auto", "asyncio", "uvloop"):

@@ -327,11 +327,19 @@ impl ScopeBase {
             },
         )?;
         scope.del_item(pyo3::intern!(py, "method"))?;
+        // The HTTP scope's extensions (trailers, early hints) do not apply; what the
+        // TLS handshake settled does.
         let extensions = PyDict::new(py);
         extensions.set_item(
             pyo3::intern!(py, "websocket.http.response"),
             PyDict::new(py),
         )?;
+        if let Some(info) = request.request.tls() {
+            extensions.set_item(
+                pyo3::intern!(py, "tls"),
+                super::tls::scope_entry(py, info, self.server_cert.as_ref())?,
+            )?;
+        }
         scope.set_item(pyo3::intern!(py, "extensions"), extensions)?;
         Ok(scope)
     }

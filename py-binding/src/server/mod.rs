@@ -239,10 +239,10 @@ impl Server {
             None => Some(resolve_addr(host, port)?),
         };
         match (certfile, keyfile, addr) {
-            (Some(_), Some(_), None) => {
-                return Err(PyValueError::new_err(
-                    "TLS on a Unix domain socket is not supported",
-                ));
+            (Some(cert), Some(key), None) => {
+                config.bind = None;
+                config.unix_tls = true;
+                config.tls = TlsSource::Files { cert, key };
             }
             (None, None, None) => config.bind = None,
             (Some(cert), Some(key), Some(addr)) => {
@@ -469,7 +469,7 @@ impl Server {
             }
         }
         let config = self.config.clone();
-        let tls = config.tls_bind.is_some();
+        let tls = config.tls_bind.is_some() || config.unix_tls;
         let server_cert = match &config.tls {
             TlsSource::Files { cert, .. } if tls => tls::first_certificate_pem(cert),
             _ => None,

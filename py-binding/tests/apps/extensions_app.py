@@ -47,6 +47,13 @@ async def grpc(scope, receive, send):
 
 
 async def app(scope, receive, send):
+    if scope["type"] == "websocket" and scope["path"] == "/tls":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        extensions = scope["extensions"]
+        await send({"type": "websocket.send", "text": json.dumps([sorted(extensions), extensions.get("tls")])})
+        await send({"type": "websocket.close", "code": 1000})
+        return
     if scope["type"] != "http":
         return
     path = scope["path"]

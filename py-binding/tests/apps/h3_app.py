@@ -31,7 +31,11 @@ async def asgi(scope, receive, send):
             if message["type"] == "websocket.disconnect":
                 return
             if message.get("text") is not None:
-                text = f"echo:{message['text']}" if message["text"] != "version" else scope["http_version"]
+                text = f"echo:{message['text']}"
+                if message["text"] == "version":
+                    text = scope["http_version"]
+                elif message["text"] == "tls":
+                    text = json.dumps(scope["extensions"].get("tls"))
                 await send({"type": "websocket.send", "text": text})
             else:
                 await send({"type": "websocket.send", "bytes": message["bytes"]})
@@ -49,6 +53,7 @@ async def asgi(scope, receive, send):
         await send({"type": "http.response.body", "body": b""})
         return
     answer = {"http_version": scope["http_version"], "method": scope["method"], "scheme": scope["scheme"]}
+    answer["tls"] = scope.get("extensions", {}).get("tls")
     headers = [(b"content-type", b"application/json")]
     if scope["path"] == "/echo":
         headers = [(b"content-type", b"application/octet-stream"), (b"x-version", scope["http_version"].encode())]

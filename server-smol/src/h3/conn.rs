@@ -21,13 +21,14 @@ use quinn_proto::{
 use super::STREAM_WINDOW;
 use crate::app::BoxFuture;
 use crate::body::{Body, BodyError, BodySender};
-use crate::body_budget::body_budget_limit;
+use crate::body_budget::{UploadState, body_budget_limit, first_upload};
 use crate::clock::DateCache;
 use crate::context::Shared;
 use crate::framed::{RequestHead, ResponseHead, trailer_fields};
 use crate::outgoing::{replacement, wants_info};
 use crate::request::{Request, RequestInfo, Version};
 use crate::response::{BodySource, Response, Trailers};
+use crate::tls_info::TlsInfo;
 use crate::ws::connect::PendingWs;
 use crate::ws::connect::Session;
 
@@ -128,6 +129,8 @@ pub(crate) struct Conn {
     pub(super) shared: Arc<Shared>,
     pub(super) peer: SocketAddr,
     wake: Arc<WakeList>,
+    /// What the handshake settled, for [`Request::tls`]; set with `h3`.
+    pub(super) tls_info: Option<Arc<TlsInfo>>,
     /// Present once the handshake chose `h3`.
     h3: Option<H3Connection>,
     /// Our unidirectional streams, opened on their first write.
@@ -190,6 +193,7 @@ impl Conn {
             shared,
             peer,
             wake,
+            tls_info: None,
             h3: None,
             uni: HashMap::new(),
             unsent: HashMap::new(),
@@ -417,6 +421,7 @@ impl Conn {
                 if self.going_away {
                     h3.goaway(now);
                 }
+                self.tls_info = Some(Arc::new(TlsInfo::of_quic(self.quic.crypto_session())));
                 self.h3 = Some(h3);
                 self.accept_streams(now);
             }
@@ -491,11 +496,15 @@ impl Conn {
             self.paused.insert(stream.0);
             return;
         }
-        // A tunnel's bytes are not a body the budget counts; a stream whose request
-        // has not started may still carry its head, which needs a little room.
+        // Only request streams carry bodies: the control and QPACK streams
+        // (RFC 9114 §6.2) are read whatever the budget holds, since a request head
+        // may wait on the encoder stream. A tunnel's bytes are not a body the budget
+        // counts; a stream whose request has not started may still carry its head,
+        // which needs a little room.
         let left_in_budget =
             usize::try_from(self.budget.saturating_sub(self.bodies)).unwrap_or(usize::MAX);
         let room = match job {
+            _ if id.dir() == Dir::Uni => usize::MAX,
             Some(job) if job.tunnel => usize::MAX,
             // The oldest upload always proceeds (`max_body` bounds it), so uploads
             // that together exceed the budget finish one after another rather than
@@ -606,17 +615,16 @@ impl Conn {
         }
     }
 
-    /// The oldest request whose body counts against the budget (still arriving, or
-    /// handed to a handler that has not finished), if its body is still arriving:
-    /// the one upload that proceeds whatever the budget holds. While the oldest waits
-    /// for its response to finish, no other request passes the budget.
+    /// The upload that proceeds whatever the budget holds ([`first_upload`]).
     fn first_upload(&self) -> Option<u64> {
-        let (&id, job) = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| !job.tunnel && (job.handed > 0 || job.body_tx.is_some()))
-            .min_by_key(|&(&id, _)| id)?;
-        job.body_tx.is_some().then_some(id)
+        first_upload(self.jobs.iter().map(|(&id, job)| {
+            let state = UploadState {
+                tunnel: job.tunnel,
+                held: job.handed,
+                arriving: job.body_tx.is_some(),
+            };
+            (id, state)
+        }))
     }
 
     /// Forgets request `id`: the body bytes its handler was handed leave the budget.
@@ -761,6 +769,7 @@ impl Conn {
         };
         let mut request =
             Request::from_parts(method, path, headers, Version::H3, body, Some(self.peer));
+        request.tls = self.tls_info.clone();
         let info = wants_info(&shared.app).then(|| RequestInfo::of(&request));
         if let Some(protocol) = protocol {
             self.start_extended_connect(id, job, &protocol, request, info);

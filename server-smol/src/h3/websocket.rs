@@ -62,9 +62,7 @@ impl Conn {
             peer: Some(self.peer),
             // HTTP/3 runs over QUIC, whose packets TLS protects (RFC 9001).
             tls: true,
-            // HTTP/3 requests carry no `Request::tls` facts yet (they are read off a
-            // rustls connection; QUIC's handshake is quinn-proto's).
-            tls_info: None,
+            tls_info: self.tls_info.clone(),
         };
         let decided = pending.decide(outcome, context, waker);
         if let Some(session) = decided.session {

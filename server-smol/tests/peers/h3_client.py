@@ -62,6 +62,13 @@ async def goaway_load(host, port, seconds):
     never a truncated body."""
     done = refused = 0
     async with connect(host, port, configuration=configuration(), create_protocol=H3Client) as c:
+        # The caller stops the server once this line is out: on a loaded machine the
+        # client may take seconds to start, and a server gone before the handshake
+        # would leave it waiting for an answer that never comes.
+        r = await c.request(b"GET", b"/", timeout=10)
+        assert r.status == 200, r.headers
+        print("h3 GOAWAY load: running", flush=True)
+
         async def worker():
             nonlocal done, refused
             loop = asyncio.get_running_loop()

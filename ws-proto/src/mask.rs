@@ -35,29 +35,47 @@ fn wide_key(key: [u8; 4], offset: usize) -> u64 {
 }
 
 /// Writes `src` XORed with `key` from `offset` into `dst`, of the same length: copy and
-/// unmask in one pass, reading the transport's bytes once.
-fn unmask_into(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
+/// unmask in one pass, reading the transport's bytes once. With `ASCII`, returns whether
+/// every byte written is ASCII, seen on the way (an OR of the words written), so that a
+/// text message in ASCII, the common case, is known to be UTF-8 without a second pass over
+/// it; binary payloads leave it off, as the OR slows the loop by a third.
+fn unmask_into<const ASCII: bool>(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) -> bool {
     let wide = wide_key(key, offset);
+    let mut lanes = [0u64; 4];
     let (dst_blocks, dst_rest) = dst.as_chunks_mut::<32>();
     let (src_blocks, src_rest) = src.as_chunks::<32>();
     for (d, s) in dst_blocks.iter_mut().zip(src_blocks) {
-        for (dw, sw) in d
+        for ((dw, sw), lane) in d
             .as_chunks_mut::<8>()
             .0
             .iter_mut()
             .zip(s.as_chunks::<8>().0)
+            .zip(&mut lanes)
         {
-            *dw = (u64::from_le_bytes(*sw) ^ wide).to_le_bytes();
+            let word = u64::from_le_bytes(*sw) ^ wide;
+            if ASCII {
+                *lane |= word;
+            }
+            *dw = word.to_le_bytes();
         }
     }
+    let mut seen = lanes[0] | lanes[1] | lanes[2] | lanes[3];
     let (dst_words, dst_tail) = dst_rest.as_chunks_mut::<8>();
     let (src_words, src_tail) = src_rest.as_chunks::<8>();
     for (dw, sw) in dst_words.iter_mut().zip(src_words) {
-        *dw = (u64::from_le_bytes(*sw) ^ wide).to_le_bytes();
+        let word = u64::from_le_bytes(*sw) ^ wide;
+        if ASCII {
+            seen |= word;
+        }
+        *dw = word.to_le_bytes();
     }
     for ((d, s), k) in dst_tail.iter_mut().zip(src_tail).zip(wide.to_le_bytes()) {
         *d = s ^ k;
+        if ASCII {
+            seen |= u64::from(*d);
+        }
     }
+    ASCII && seen & 0x8080_8080_8080_8080 == 0
 }
 
 /// Appends `src` to `dst`, unmasked with `key` from `offset` when there is a key: the
@@ -71,18 +89,40 @@ pub(crate) fn extend_unmasked(dst: &mut Vec<u8>, src: &[u8], key: Option<[u8; 4]
     // Zeroing the new bytes is a write-only pass, cheaper than copying them first and
     // unmasking in place (a read and a write more), and it keeps this safe code.
     dst.resize(start + src.len(), 0);
-    unmask_into(&mut dst[start..], src, key, offset);
+    unmask_into::<false>(&mut dst[start..], src, key, offset);
 }
 
-/// [`extend_unmasked`] for a `BytesMut`.
-pub(crate) fn extend_unmasked_bytes(dst: &mut bytes::BytesMut, src: &[u8], key: Option<[u8; 4]>) {
-    let Some(key) = key else {
-        dst.extend_from_slice(src);
-        return;
-    };
+/// Payloads up to this size are copied and then unmasked in place: for them the call
+/// that zeroes the new bytes costs more than the second pass, which stays in cache.
+const SHORT: usize = 128;
+
+/// [`extend_unmasked`] for a `BytesMut`. For `text`, returns `true` when the bytes
+/// appended are known to be ASCII (found while unmasking a longer payload); `false` says
+/// nothing.
+pub(crate) fn extend_unmasked_bytes(
+    dst: &mut bytes::BytesMut,
+    src: &[u8],
+    key: Option<[u8; 4]>,
+    text: bool,
+) -> bool {
     let start = dst.len();
-    dst.resize(start + src.len(), 0);
-    unmask_into(&mut dst[start..], src, key, 0);
+    match key {
+        None => dst.extend_from_slice(src),
+        Some(key) if src.len() <= SHORT => {
+            dst.extend_from_slice(src);
+            apply_mask(&mut dst[start..], key, 0);
+        }
+        Some(key) => {
+            dst.resize(start + src.len(), 0);
+            let out = &mut dst[start..];
+            return if text {
+                unmask_into::<true>(out, src, key, 0)
+            } else {
+                unmask_into::<false>(out, src, key, 0)
+            };
+        }
+    }
+    false
 }
 
 /// Masking keys for a client (RFC 6455 §5.3: "derived from a strong source of entropy",
@@ -156,9 +196,36 @@ mod tests {
                 assert_eq!(copied[3..], expected, "len {len} offset {offset}");
                 if offset == 0 {
                     let mut arena = bytes::BytesMut::from(&[7u8][..]);
-                    extend_unmasked_bytes(&mut arena, &data[..len], Some(key));
+                    extend_unmasked_bytes(&mut arena, &data[..len], Some(key), false);
                     assert_eq!(arena[1..], expected, "len {len}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_is_reported_only_when_every_byte_is_ascii() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        for len in 0..200 {
+            let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            for high in (0..len).map(Some).chain([None]) {
+                let mut plain = text.clone();
+                if let Some(at) = high {
+                    plain[at] = 0xc3;
+                }
+                let mut masked = plain.clone();
+                apply_mask(&mut masked, key, 0);
+                let mut out = vec![0; len];
+                assert_eq!(
+                    unmask_into::<true>(&mut out, &masked, key, 0),
+                    high.is_none(),
+                    "len {len}, high byte at {high:?}"
+                );
+                assert_eq!(out, plain);
+                let mut arena = bytes::BytesMut::new();
+                let ascii = extend_unmasked_bytes(&mut arena, &masked, Some(key), true);
+                assert_eq!(arena, plain);
+                assert!(!ascii || high.is_none(), "len {len}, high byte at {high:?}");
             }
         }
     }

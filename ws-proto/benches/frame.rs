@@ -7,7 +7,9 @@
 //! take the same frames again on each pass. tungstenite's frame-level API
 //! (`FrameSocket`) does not unmask and its unmasking function is private, so its message
 //! layer is the smallest public path that parses and unmasks. Reads are 128 KiB on both
-//! sides (tungstenite's default read buffer).
+//! sides (tungstenite's default read buffer). The interleaved pass also prints the time
+//! per message, beside what handing out one `Bytes` per message costs with no parsing at
+//! all, the part both libraries pay.
 #![allow(missing_docs)]
 // The interleaved pass prints its ratios, and a benchmark reads the clock.
 #![allow(clippy::print_stdout, clippy::disallowed_methods)]
@@ -16,6 +18,7 @@ use std::hint::black_box;
 use std::io::{self, Read, Write};
 use std::time::Instant;
 
+use bytes::BytesMut;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tungstenite::protocol::{Role as TRole, WebSocket};
 use ws_proto::{Config, Connection, Event, FrameHeader, OpCode, apply_mask, encode_header};
@@ -175,6 +178,24 @@ fn criterion_groups(c: &mut Criterion) {
     g.finish();
 }
 
+/// What handing out `count` messages like `payload` as `Bytes` costs by itself, with no
+/// parsing or unmasking: each copied into a shared arena (32 KiB, or one message), split
+/// off, frozen and dropped, as the small-message path does and as tungstenite does with
+/// its read buffer (two atomic reference-count changes each). The floor of any design that
+/// hands out one `Bytes` per message.
+fn handover(payload: &[u8], count: usize) -> usize {
+    let mut arena = BytesMut::new();
+    let mut total = 0;
+    for _ in 0..count {
+        if arena.capacity() < payload.len() {
+            arena = BytesMut::with_capacity(payload.len().max(32 * 1024));
+        }
+        arena.extend_from_slice(black_box(payload));
+        total += black_box(arena.split().freeze()).len();
+    }
+    total
+}
+
 /// Criterion runs one benchmark after the other, so a burst of load from the other jobs on
 /// this shared machine can land on one side only. This pass alternates the two in short
 /// rounds and reports the median of the per-round ratios.
@@ -214,6 +235,23 @@ fn interleaved(_: &mut Criterion) {
             payload as f64 / o,
             payload as f64 / t,
             median(&mut ratio)
+        );
+        // Per message, beside what the hand-over as `Bytes` alone costs.
+        let one = vec![b'a'; payload / count];
+        let mut floor_t: Vec<f64> = (0..ROUNDS)
+            .map(|_| {
+                let start = Instant::now();
+                black_box(handover(&one, count));
+                start.elapsed().as_nanos() as f64
+            })
+            .collect();
+        let per = |ns: f64| ns / count as f64;
+        println!(
+            "interleaved {name}: per message weft-ws {:.1} ns, tungstenite {:.1} ns, \
+             the Bytes hand-over alone {:.1} ns",
+            per(o),
+            per(t),
+            per(median(&mut floor_t))
         );
     }
 }

@@ -455,16 +455,20 @@ fn a_connection_waiting_with_no_stream_keeps_its_state_and_its_timers() {
     // Keep-alive PINGs every 150 ms, several while the connection waits.
     let mut pinging = config();
     pinging.timeouts.h2_ping = Some(Duration::from_millis(150));
-    let (server, addr) = start(pinging.clone());
+    // Waits of 600 ms well inside the keep-alive timeout, however late a loaded
+    // machine runs the client between them (800 ms left it 200 ms, and it
+    // once ran out).
+    let mut waiting = pinging.clone();
+    waiting.timeouts.keep_alive = Duration::from_secs(5);
+    let (server, addr) = start(waiting);
     let mut client = Client::connect(addr);
     for _ in 0..3 {
         // After the first, the field is an index into the table the server
         // decodes with: a lost table would be a COMPRESSION_ERROR.
         let id = client.request_with("GET", "/", &[("x-kept", "in the table")], true);
         assert_eq!(client.finish(id).body, b"Hello, World!");
-        // Wait within the keep-alive timeout (800 ms in the test config),
-        // answering the PINGs as they come: a PING lost while parked would end
-        // the connection.
+        // Wait, answering the PINGs as they come (four or so): a PING lost
+        // while parked would end the connection.
         let until = Instant::now() + Duration::from_millis(600);
         client.wait(|_| Instant::now() >= until);
     }

@@ -178,8 +178,11 @@ fn criterion_groups(c: &mut Criterion) {
     g.finish();
 }
 
-/// What handing out `count` messages like `payload` as `Bytes` costs by itself, with no
-/// parsing or unmasking: each copied into a shared arena (32 KiB, or one message), split
+/// The arena of [`handover`]; larger messages are not handed out from a shared buffer.
+const ARENA: usize = 32 * 1024;
+
+/// What handing out `count` messages like `payload` (at most [`ARENA`] bytes) as `Bytes`
+/// costs by itself, with no parsing or unmasking: each copied into a shared arena, split
 /// off, frozen and dropped, as the small-message path does and as tungstenite does with
 /// its read buffer (two atomic reference-count changes each). The floor of any design that
 /// hands out one `Bytes` per message.
@@ -188,7 +191,7 @@ fn handover(payload: &[u8], count: usize) -> usize {
     let mut total = 0;
     for _ in 0..count {
         if arena.capacity() < payload.len() {
-            arena = BytesMut::with_capacity(payload.len().max(32 * 1024));
+            arena = BytesMut::with_capacity(ARENA);
         }
         arena.extend_from_slice(black_box(payload));
         total += black_box(arena.split().freeze()).len();
@@ -198,7 +201,8 @@ fn handover(payload: &[u8], count: usize) -> usize {
 
 /// Criterion runs one benchmark after the other, so a burst of load from the other jobs on
 /// this shared machine can land on one side only. This pass alternates the two in short
-/// rounds and reports the median of the per-round ratios.
+/// rounds (with the `Bytes` hand-over alone as a third) and reports the median of the
+/// per-round ratios.
 fn interleaved(_: &mut Criterion) {
     let filters: Vec<String> = std::env::args()
         .skip(1)
@@ -212,18 +216,26 @@ fn interleaved(_: &mut Criterion) {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     }
+    fn timed<T>(f: impl FnOnce() -> T) -> f64 {
+        let start = Instant::now();
+        black_box(f());
+        start.elapsed().as_nanos() as f64
+    }
     let now = Instant::now();
     for (name, wire, count, payload) in workloads() {
         let mut ours = Ours::new(now);
         let mut theirs = Theirs::new(&wire, count);
-        let (mut ours_t, mut theirs_t, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+        // Small messages only: a large one's buffer is its own (see `handover`).
+        let one = (payload / count <= ARENA).then(|| vec![b'a'; payload / count]);
+        let (mut ours_t, mut theirs_t, mut handover_t, mut ratio) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            let start = Instant::now();
-            black_box(ours.run(black_box(&wire)));
-            let o = start.elapsed().as_nanos() as f64;
-            let start = Instant::now();
-            black_box(theirs.run());
-            let t = start.elapsed().as_nanos() as f64;
+            let o = timed(|| ours.run(black_box(&wire)));
+            let t = timed(|| theirs.run());
+            // The hand-over alone, in the same round, so that it shares its load.
+            if let Some(one) = &one {
+                handover_t.push(timed(|| handover(one, count)));
+            }
             ours_t.push(o);
             theirs_t.push(t);
             ratio.push(t / o);
@@ -236,22 +248,19 @@ fn interleaved(_: &mut Criterion) {
             payload as f64 / t,
             median(&mut ratio)
         );
-        // Per message, beside what the hand-over as `Bytes` alone costs.
-        let one = vec![b'a'; payload / count];
-        let mut floor_t: Vec<f64> = (0..ROUNDS)
-            .map(|_| {
-                let start = Instant::now();
-                black_box(handover(&one, count));
-                start.elapsed().as_nanos() as f64
-            })
-            .collect();
         let per = |ns: f64| ns / count as f64;
+        let alone = if handover_t.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", the Bytes hand-over alone {:.1} ns",
+                per(median(&mut handover_t))
+            )
+        };
         println!(
-            "interleaved {name}: per message weft-ws {:.1} ns, tungstenite {:.1} ns, \
-             the Bytes hand-over alone {:.1} ns",
+            "interleaved {name}: per message weft-ws {:.1} ns, tungstenite {:.1} ns{alone}",
             per(o),
             per(t),
-            per(median(&mut floor_t))
         );
     }
 }
